@@ -1,0 +1,35 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CloudStore } from '../store/store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The gateway whose token authenticated this request. */
+    gatewayId?: string;
+  }
+}
+
+/** onRequest hook: runs before the body is read, so an unauthenticated client cannot make us parse megabytes. */
+export function gatewayAuth(store: CloudStore) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1]) {
+      return reply.code(401).send({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'PW_MISSING_TOKEN',
+        message: 'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
+      });
+    }
+    const gatewayId = await store.gatewayForToken(match[1]);
+    if (!gatewayId) {
+      return reply.code(401).send({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'PW_BAD_TOKEN',
+        message: 'unknown or revoked gateway token',
+      });
+    }
+    request.gatewayId = gatewayId;
+  };
+}

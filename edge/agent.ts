@@ -1,0 +1,171 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createLogger } from '../shared/log.js';
+import type { Features, Reading, Waveform } from '../shared/schema/index.js';
+import type { EdgeConfig } from './config.js';
+import { createEdgeMetrics } from './metrics.js';
+import { Outbox, type OutboxStats } from './outbox/outbox.js';
+import { Replicator, type ReplicatorHealth } from './replicate/replicator.js';
+import { loadRules } from './rules/load-rules.js';
+import { ThresholdEvaluator } from './rules/threshold-evaluator.js';
+import { analyseWaveform } from './signal/features.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './sources/mqtt/embedded-broker.js';
+import { MqttSource } from './sources/mqtt/mqtt-source.js';
+import type { MeasurementSink, Source, SourceHealth } from './sources/source.js';
+import { startStatusServer } from './status/status-server.js';
+import { TicketManager } from './tickets/ticket-manager.js';
+import { formatProblem } from '../shared/yaml-file.js';
+
+export interface EdgeStatus {
+  gatewayId: string;
+  site: string;
+  outbox: OutboxStats;
+  replication: ReplicatorHealth;
+  sources: SourceHealth[];
+  rules: { id: string; version: string }[];
+  openTickets: number;
+  /** The newest features per asset channel: what the agent currently sees. */
+  latestFeatures: Features[];
+  latestReadings: Reading[];
+}
+
+export interface EdgeAgent {
+  config: EdgeConfig;
+  brokerUrl: string;
+  statusUrl: string;
+  outbox: Outbox;
+  status(): EdgeStatus;
+  stop(): Promise<void>;
+}
+
+/** Starts every part of the agent on the data path, from broker to replicator, and its status server. */
+export async function startEdgeAgent(config: EdgeConfig, logger: Logger = createLogger('edge')): Promise<EdgeAgent> {
+  const ruleSet = loadRules(config.rulesDir);
+  if (ruleSet.problems.length > 0) {
+    throw new Error(`rule files have errors:\n${ruleSet.problems.map(formatProblem).join('\n')}`);
+  }
+  const rules = ruleSet.rules;
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const outbox = new Outbox(join(config.dataDir, 'outbox.db'), config.gatewayId);
+  const cleanups: (() => Promise<void> | void)[] = [() => outbox.close()];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'error during shutdown');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const sources: Source[] = [];
+    let replicator: Replicator | undefined;
+    const metrics = createEdgeMetrics({ outbox, replicator: () => replicator, sources: () => sources });
+    const evaluator = new ThresholdEvaluator();
+    const tickets = new TicketManager({
+      gatewayId: config.gatewayId,
+      site: config.site,
+      outbox,
+      updateIntervalMs: config.tickets.updateIntervalMs,
+    });
+    for (const ticket of tickets.openTickets()) {
+      evaluator.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
+    }
+
+    replicator = new Replicator({
+      outbox,
+      gatewayId: config.gatewayId,
+      cloudUrl: config.cloud.url,
+      token: config.cloud.token,
+      batchMaxEvents: config.cloud.batchMaxEvents,
+      batchMaxBytes: config.cloud.batchMaxBytes,
+      backoff: { initialMs: config.cloud.retryInitialMs, maxMs: config.cloud.retryMaxMs },
+      requestTimeoutMs: config.cloud.requestTimeoutMs,
+      logger,
+    });
+    replicator.start();
+    const startedReplicator = replicator;
+    cleanups.push(() => startedReplicator.stop());
+
+    const latestFeatures = new Map<string, Features>();
+    const latestReadings = new Map<string, Reading>();
+    const sink: MeasurementSink = {
+      waveform(waveform: Waveform) {
+        const analysis = analyseWaveform(waveform);
+        metrics.waveformsAnalysed.inc();
+        latestFeatures.set(`${waveform.assetId}/${waveform.channel}`, analysis.features);
+        for (const outcome of evaluator.evaluate(rules, analysis.features)) {
+          const event = tickets.apply(outcome, analysis.spectrum);
+          if (!event) continue;
+          metrics.ticketEvents.inc({ type: event.type });
+          logger.info(
+            { seq: event.seq, type: event.type, ticketId: event.ticket.id, asset: event.ticket.assetId, rule: outcome.rule.spec.id },
+            event.ticket.title,
+          );
+          startedReplicator.notify();
+        }
+      },
+      reading(reading: Reading) {
+        metrics.readingsReceived.inc();
+        latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
+      },
+      rejected({ source, where, reason, detail }) {
+        metrics.rejectedMessages.inc({ source, reason });
+        logger.warn({ source, topic: where, reason, detail }, `rejected measurement on ${where}: ${detail}`);
+      },
+    };
+
+    let brokerUrl = config.mqtt.url;
+    if (!brokerUrl) {
+      const broker: EmbeddedBroker = await startEmbeddedBroker(config.mqtt.embedded);
+      cleanups.push(() => broker.close());
+      brokerUrl = broker.url;
+      logger.info({ url: broker.url }, 'embedded MQTT broker listening');
+    }
+    const mqttSource = new MqttSource({
+      id: 'mqtt',
+      brokerUrl,
+      topicPrefix: config.mqtt.topicPrefix,
+      clientId: `plantwatch-edge-${config.gatewayId}`,
+      ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
+      ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+    });
+    sources.push(mqttSource);
+    cleanups.push(() => mqttSource.stop());
+    await mqttSource.start(sink);
+
+    const status = (): EdgeStatus => ({
+      gatewayId: config.gatewayId,
+      site: config.site,
+      outbox: outbox.stats(),
+      replication: startedReplicator.health(),
+      sources: sources.map((s) => s.health()),
+      rules: rules.map((r) => ({ id: r.spec.id, version: r.version })),
+      openTickets: tickets.openTickets().length,
+      latestFeatures: [...latestFeatures.values()],
+      latestReadings: [...latestReadings.values()],
+    });
+    const statusServer = await startStatusServer({
+      host: config.http.host,
+      port: config.http.port,
+      registry: metrics.registry,
+      status: () => {
+        const s = status();
+        return { ...s, healthy: s.sources.every((source) => source.state === 'connected') };
+      },
+    });
+    cleanups.push(() => statusServer.server.close());
+    logger.info(
+      { gatewayId: config.gatewayId, status: statusServer.url, broker: brokerUrl, rules: rules.length, cloud: config.cloud.url },
+      'edge agent running',
+    );
+    return { config, brokerUrl, statusUrl: statusServer.url, outbox, status, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { createLogger } from '../shared/log.js';
+import { stopOnSignals } from '../shared/shutdown.js';
+import { FileError } from '../shared/yaml-file.js';
+import { startEdgeAgent } from './agent.js';
+import { loadEdgeConfig } from './config.js';
+
+export function edgeCommand(): Command {
+  return new Command('edge')
+    .description('run the edge agent: MQTT in, analysis and rules, tickets to the outbox, replication to the cloud')
+    .requiredOption('-c, --config <file>', 'agent config (YAML); see edge/sample-config.yaml')
+    .action(async (options: { config: string }) => {
+      const logger = createLogger('edge');
+      let config: ReturnType<typeof loadEdgeConfig>;
+      try {
+        config = loadEdgeConfig(options.config);
+      } catch (error) {
+        if (error instanceof FileError) throw new Error(`config has errors:\n${error.message}`);
+        throw error;
+      }
+      const agent = await startEdgeAgent(config, logger);
+      stopOnSignals(() => agent.stop(), (m) => logger.info(m));
+    });
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Outbox } from './outbox/outbox.js';
+import type { Replicator } from './replicate/replicator.js';
+import type { Source } from './sources/source.js';
+
+/** One registry per agent, so several agents in one process (tests, fleet simulation) do not collide. */
+export function createEdgeMetrics(deps: { outbox: Outbox; replicator: () => Replicator | undefined; sources: () => Source[] }) {
+  const registry = new Registry();
+  const rejectedMessages = new Counter({
+    name: 'plantwatch_edge_rejected_messages_total',
+    help: 'Measurements rejected as bad input, by source and reason',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  });
+  const waveformsAnalysed = new Counter({
+    name: 'plantwatch_edge_waveforms_analysed_total',
+    help: 'Waveform windows analysed',
+    registers: [registry],
+  });
+  const readingsReceived = new Counter({
+    name: 'plantwatch_edge_readings_received_total',
+    help: 'Scalar readings received',
+    registers: [registry],
+  });
+  const ticketEvents = new Counter({
+    name: 'plantwatch_edge_ticket_events_total',
+    help: 'Ticket events committed to the outbox, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_pending',
+    help: 'Outbox events not yet acknowledged by the cloud',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().pending);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest unacknowledged outbox event',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().oldestPendingAgeMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_acked_seq',
+    help: "The cloud's acknowledged watermark",
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().ackedSeq);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_replication_failed_attempts',
+    help: 'Failed replication attempts since start',
+    registers: [registry],
+    collect() {
+      this.set(deps.replicator()?.health().failedAttempts ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_source_up',
+    help: '1 when the source is connected',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      for (const source of deps.sources()) this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
+    },
+  });
+  return { registry, rejectedMessages, waveformsAnalysed, readingsReceived, ticketEvents };
+}
+export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;

@@ -1,0 +1,179 @@
+import Database from 'better-sqlite3';
+import type { OutboxEvent, OutboxEventType, Ticket } from '../../shared/schema/index.js';
+
+export interface OutboxStats {
+  pending: number;
+  lastSeq: number;
+  ackedSeq: number;
+  /** Age in ms of the oldest unacknowledged event, 0 when none. */
+  oldestPendingAgeMs: number;
+}
+
+export interface PendingBatch {
+  events: OutboxEvent[];
+  bytes: number;
+}
+
+/** A database file that exists but cannot be used: tell the operator what to do rather than crash on a query. */
+export class OutboxOpenError extends Error {
+  constructor(path: string, reason: string) {
+    super(
+      `cannot open the outbox ${path}: ${reason}. ` +
+        'Stop any other agent using this file; if the file is damaged, move it aside (pending events in it are then lost) and restart.',
+    );
+    this.name = 'OutboxOpenError';
+  }
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS open_tickets (
+    problem_key TEXT PRIMARY KEY,
+    ticket TEXT NOT NULL
+  ) STRICT;
+`;
+
+/**
+ * The durable queue between ticket decisions and the cloud. An event is committed (WAL,
+ * synchronous=FULL) before anything treats its ticket as raised; seq is gap-free because it is
+ * assigned inside the same transaction that stores the event.
+ */
+export class Outbox {
+  private readonly db: Database.Database;
+
+  constructor(
+    readonly path: string,
+    readonly gatewayId: string,
+  ) {
+    try {
+      this.db = new Database(path, { timeout: 2000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      const check = this.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new OutboxOpenError(path, (error as Error).message);
+    }
+    this.claimGateway();
+  }
+
+  /** One outbox belongs to one gateway: reusing it under another id would corrupt both sequences. */
+  private claimGateway(): void {
+    const owner = this.meta('gatewayId');
+    if (owner === undefined) {
+      this.setMeta('gatewayId', this.gatewayId);
+    } else if (owner !== this.gatewayId) {
+      this.db.close();
+      throw new OutboxOpenError(
+        this.path,
+        `it belongs to gateway '${owner}', not '${this.gatewayId}'; use a separate dataDir per gateway`,
+      );
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  private setMeta(key: string, value: string | number): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(value));
+  }
+
+  private metaNumber(key: string): number {
+    return Number(this.meta(key) ?? 0);
+  }
+
+  /** Runs fn in one transaction: ticket state and its events commit together or not at all. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Appends an event; call inside transaction() when ticket state changes with it. */
+  append(type: OutboxEventType, ticket: Ticket, at: string): OutboxEvent {
+    const seq = this.metaNumber('lastSeq') + 1;
+    const event: OutboxEvent = { gatewayId: this.gatewayId, seq, type, at, ticket };
+    this.db
+      .prepare('INSERT INTO events (seq, type, at, created_ms, body) VALUES (?, ?, ?, ?, ?)')
+      .run(seq, type, at, Date.now(), JSON.stringify(event));
+    this.setMeta('lastSeq', seq);
+    return event;
+  }
+
+  /** Unacknowledged events in seq order, bounded by count and by serialized size. */
+  pending(maxEvents: number, maxBytes: number): PendingBatch {
+    const rows = this.db
+      .prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(this.metaNumber('ackedSeq'), maxEvents) as { body: string }[];
+    const events: OutboxEvent[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      // Always send at least one event, so a single large event cannot block the queue forever.
+      if (events.length > 0 && bytes + row.body.length > maxBytes) break;
+      events.push(JSON.parse(row.body) as OutboxEvent);
+      bytes += row.body.length;
+    }
+    return { events, bytes };
+  }
+
+  /**
+   * Records the cloud's watermark. It never moves backwards, and never past what exists here:
+   * a cloud claiming more than we wrote means another outbox used this gateway id.
+   */
+  acknowledge(ackedSeq: number): { ackedSeq: number; ahead: boolean } {
+    return this.transaction(() => {
+      const lastSeq = this.metaNumber('lastSeq');
+      const current = this.metaNumber('ackedSeq');
+      const next = Math.max(current, Math.min(ackedSeq, lastSeq));
+      if (next !== current) this.setMeta('ackedSeq', next);
+      return { ackedSeq: next, ahead: ackedSeq > lastSeq };
+    });
+  }
+
+  stats(now = Date.now()): OutboxStats {
+    const ackedSeq = this.metaNumber('ackedSeq');
+    const lastSeq = this.metaNumber('lastSeq');
+    const oldest = this.db.prepare('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
+      | { created_ms: number }
+      | undefined;
+    return { pending: lastSeq - ackedSeq, lastSeq, ackedSeq, oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0 };
+  }
+
+  /** The open ticket for a problem (see ticket-manager's problemKey), if any. */
+  openTicket(problemKey: string): Ticket | undefined {
+    const row = this.db.prepare('SELECT ticket FROM open_tickets WHERE problem_key = ?').get(problemKey) as
+      | { ticket: string }
+      | undefined;
+    return row ? (JSON.parse(row.ticket) as Ticket) : undefined;
+  }
+
+  openTickets(): Ticket[] {
+    return (this.db.prepare('SELECT ticket FROM open_tickets').all() as { ticket: string }[]).map(
+      (r) => JSON.parse(r.ticket) as Ticket,
+    );
+  }
+
+  saveOpenTicket(problemKey: string, ticket: Ticket): void {
+    this.db
+      .prepare(
+        'INSERT INTO open_tickets (problem_key, ticket) VALUES (?, ?) ON CONFLICT (problem_key) DO UPDATE SET ticket = excluded.ticket',
+      )
+      .run(problemKey, JSON.stringify(ticket));
+  }
+
+  removeOpenTicket(problemKey: string): void {
+    this.db.prepare('DELETE FROM open_tickets WHERE problem_key = ?').run(problemKey);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

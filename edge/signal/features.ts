@@ -1,0 +1,95 @@
+import type { AccelerationUnit, Features, SpectrumSnapshot, Waveform } from '../../shared/schema/index.js';
+import { bandRms, type WelchSpectrum, welchSpectrum } from './welch.js';
+
+export const STANDARD_GRAVITY = 9.80665;
+
+/** ISO 20816-1/-3 evaluate broadband velocity between 10 Hz and 1000 Hz for machines above 600 rpm. */
+export const VELOCITY_BAND_HZ = { low: 10, high: 1000 } as const;
+
+/** Snapshots are replicated with tickets; 1024 points plot well and stay a few kilobytes. */
+export const SNAPSHOT_POINTS = 1024;
+
+export interface WindowAnalysis {
+  features: Features;
+  spectrum: SpectrumSnapshot;
+}
+
+const toMetresPerSecondSquared = (unit: AccelerationUnit): number => (unit === 'g' ? STANDARD_GRAVITY : 1);
+
+/**
+ * Velocity RMS by integration in the frequency domain: each acceleration bin divided by 2πf.
+ * Bins below the band's low edge are excluded, which is the low cut-off that keeps integration
+ * from amplifying drift and DC.
+ */
+export function velocityRmsMmS(spectrum: WelchSpectrum, unit: AccelerationUnit): number {
+  const scale = toMetresPerSecondSquared(unit) * 1000;
+  const accelToVelocitySquared = (hz: number) => (scale / (2 * Math.PI * hz)) ** 2;
+  return bandRms(spectrum, VELOCITY_BAND_HZ.low, VELOCITY_BAND_HZ.high, accelToVelocitySquared);
+}
+
+export interface TimeDomainStats {
+  rms: number;
+  peak: number;
+  crestFactor: number;
+  kurtosis: number;
+}
+
+/** Statistics of the signal around its mean: a DC offset from the sensor is not vibration. */
+export function timeDomainStats(samples: ArrayLike<number>): TimeDomainStats {
+  const n = samples.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += samples[i] ?? 0;
+  mean /= n;
+  let m2 = 0;
+  let m4 = 0;
+  let peak = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (samples[i] ?? 0) - mean;
+    const d2 = d * d;
+    m2 += d2;
+    m4 += d2 * d2;
+    const a = Math.abs(d);
+    if (a > peak) peak = a;
+  }
+  m2 /= n;
+  m4 /= n;
+  const rms = Math.sqrt(m2);
+  return { rms, peak, crestFactor: rms > 0 ? peak / rms : 0, kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0 };
+}
+
+/** Max-pooling keeps every peak visible in a shorter spectrum, which averaging would smear. */
+export function decimateSpectrum(amplitude: ArrayLike<number>, binHz: number, points: number): { binHz: number; amplitudes: number[] } {
+  const factor = Math.max(1, Math.ceil(amplitude.length / points));
+  const amplitudes: number[] = [];
+  for (let start = 0; start < amplitude.length; start += factor) {
+    let max = 0;
+    for (let k = start; k < Math.min(start + factor, amplitude.length); k++) max = Math.max(max, amplitude[k] ?? 0);
+    amplitudes.push(Number(max.toPrecision(5)));
+  }
+  return { binHz: binHz * factor, amplitudes };
+}
+
+/** The first signal step: one waveform in, its condition indicators and a spectrum snapshot out. */
+export function analyseWaveform(waveform: Waveform): WindowAnalysis {
+  const { samples, sampleRateHz, unit } = waveform;
+  const spectrum = welchSpectrum(samples, sampleRateHz);
+  const stats = timeDomainStats(samples);
+  const durationMs = Math.round((samples.length / sampleRateHz) * 1000);
+  const features: Features = {
+    ts: waveform.ts,
+    assetId: waveform.assetId,
+    channel: waveform.channel,
+    windowStart: waveform.ts,
+    windowEnd: waveform.ts + durationMs,
+    sampleRateHz,
+    accelUnit: unit,
+    accelRms: stats.rms,
+    accelPeak: stats.peak,
+    velocityRmsMmS: velocityRmsMmS(spectrum, unit),
+    crestFactor: stats.crestFactor,
+    kurtosis: stats.kurtosis,
+    ...(waveform.rpm !== undefined ? { rpm: waveform.rpm } : {}),
+  };
+  const snapshot = decimateSpectrum(spectrum.amplitude, spectrum.binHz, SNAPSHOT_POINTS);
+  return { features, spectrum: { ...snapshot, unit } };
+}

@@ -1,0 +1,130 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  type MeasurementKind,
+  ReadingPayload,
+  WaveformPayload,
+} from '../../../shared/schema/index.js';
+import { SchemaError, validator } from '../../../shared/validation.js';
+import type { MeasurementSink, Source, SourceHealth } from '../source.js';
+
+export interface MqttSourceOptions {
+  id: string;
+  brokerUrl: string;
+  topicPrefix: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+}
+
+const validateWaveform = validator(WaveformPayload, 'waveform payload');
+const validateReading = validator(ReadingPayload, 'reading payload');
+
+/** A topic `<prefix>/<asset>/<channel>/<kind>` split into its parts, or the reason it is not one. */
+export function parseMeasurementTopic(
+  prefix: string,
+  topic: string,
+): { assetId: string; channel: string; kind: MeasurementKind } | string {
+  const rest = topic.startsWith(`${prefix}/`) ? topic.slice(prefix.length + 1).split('/') : [];
+  const [assetId, channel, kind] = rest;
+  if (rest.length !== 3 || !assetId || !channel || (kind !== 'waveform' && kind !== 'reading')) {
+    return `topic must be ${prefix}/<assetId>/<channel>/waveform|reading`;
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(assetId) || !/^[A-Za-z0-9_.-]{1,64}$/.test(channel)) {
+    return 'asset and channel ids may contain only letters, digits, _ . - (at most 64)';
+  }
+  return { assetId, channel, kind };
+}
+
+/**
+ * Subscribes to waveform and scalar topics and hands valid measurements to the sink. Anything else
+ * is rejected with the topic and the precise problem; one bad sensor never stops the others.
+ */
+export class MqttSource implements Source {
+  readonly id: string;
+  private client?: MqttClient;
+  private readonly state: SourceHealth;
+
+  constructor(private readonly options: MqttSourceOptions) {
+    this.id = options.id;
+    this.state = { id: options.id, kind: 'mqtt', state: 'starting', accepted: 0, rejected: 0 };
+  }
+
+  health(): SourceHealth {
+    return { ...this.state };
+  }
+
+  async start(sink: MeasurementSink): Promise<void> {
+    const { brokerUrl, topicPrefix, clientId, username, password } = this.options;
+    const client = mqtt.connect(brokerUrl, {
+      clientId,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      // A persistent session keeps QoS 1 messages queued at the broker while we reconnect.
+      clean: false,
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.state.state = 'connected';
+      client.subscribe([`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`], { qos: 1 });
+    });
+    client.on('reconnect', () => {
+      this.state.state = 'reconnecting';
+    });
+    client.on('error', (error) => {
+      this.state.lastError = error.message;
+    });
+    client.on('message', (topic, payload) => this.handle(topic, payload, sink));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`MQTT broker ${brokerUrl} did not accept a connection within 10 s`)), 10_000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
+    const reject = (reason: string, detail: string) => {
+      this.state.rejected++;
+      sink.rejected({ source: this.id, where: topic, reason, detail });
+    };
+    const parsedTopic = parseMeasurementTopic(this.options.topicPrefix, topic);
+    if (typeof parsedTopic === 'string') return reject('bad_topic', parsedTopic);
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch (error) {
+      return reject('not_json', `payload is not JSON: ${(error as Error).message}`);
+    }
+    const { assetId, channel, kind } = parsedTopic;
+    const receivedAt = Date.now();
+    let deliver: () => void;
+    try {
+      if (kind === 'waveform') {
+        const body = validateWaveform(json);
+        deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
+      } else {
+        const body = validateReading(json);
+        deliver = () => sink.reading({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
+      }
+    } catch (error) {
+      if (!(error instanceof SchemaError)) throw error;
+      return reject('invalid_payload', error.problems.join('; '));
+    }
+    try {
+      deliver();
+    } catch (error) {
+      // A measurement the analysis cannot use (e.g. a record too short for a spectrum) is bad input too.
+      return reject('unprocessable', (error as Error).message);
+    }
+    this.state.accepted++;
+    this.state.lastMessageAt = new Date().toISOString();
+  }
+
+  async stop(): Promise<void> {
+    this.state.state = 'stopped';
+    await this.client?.endAsync();
+  }
+}

@@ -1,0 +1,29 @@
+import type { Reading, Waveform } from '../../shared/schema/index.js';
+
+export type SourceState = 'starting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+
+export interface SourceHealth {
+  id: string;
+  kind: 'mqtt' | 'opcua' | 'replay';
+  state: SourceState;
+  /** Messages accepted and rejected since start. */
+  accepted: number;
+  rejected: number;
+  lastMessageAt?: string;
+  lastError?: string;
+}
+
+/** Where a source delivers what it reads. Rejections carry where they came from, for the operator. */
+export interface MeasurementSink {
+  waveform(waveform: Waveform): void;
+  reading(reading: Reading): void;
+  rejected(rejection: { source: string; where: string; reason: string; detail: string }): void;
+}
+
+/** The agent knows a source only through this: start, stop, health. */
+export interface Source {
+  readonly id: string;
+  start(sink: MeasurementSink): Promise<void>;
+  stop(): Promise<void>;
+  health(): SourceHealth;
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { cloudCommand } from './cloud/cli.js';
+import { edgeCommand } from './edge/cli.js';
+import { rulesCommand } from './edge/rules/rules-command.js';
+import { simCommand } from './simulators/cli.js';
+import { demoCommand } from './simulators/demo.js';
+
+const program = new Command('plantwatch')
+  .description('Plantwatch: predictive maintenance from vibration and process data')
+  .showHelpAfterError()
+  .addCommand(demoCommand())
+  .addCommand(edgeCommand())
+  .addCommand(cloudCommand())
+  .addCommand(simCommand())
+  .addCommand(rulesCommand());
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`plantwatch: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+export * from './features.js';
+export * from './ingest.js';
+export * from './outbox-event.js';
+export * from './reading.js';
+export * from './ticket.js';
+export * from './waveform.js';
+export * from './mqtt-payloads.js';

@@ -1,0 +1,29 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { GatewayId, OutboxEvent } from './outbox-event.js';
+
+/** Upper bound on events per batch; the replicator also caps batch bytes below the cloud's body limit. */
+export const MAX_EVENTS_PER_BATCH = 500;
+
+export const IngestRequest = Type.Object(
+  {
+    gatewayId: GatewayId,
+    events: Type.Array(OutboxEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }),
+  },
+  { additionalProperties: false },
+);
+export type IngestRequest = Static<typeof IngestRequest>;
+
+export const IngestReply = Type.Object(
+  {
+    ackedSeq: Type.Integer({ minimum: 0, description: 'highest seq stored with no gap below it' }),
+  },
+  { additionalProperties: false },
+);
+export type IngestReply = Static<typeof IngestReply>;
+
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  code: Type.Optional(Type.String()),
+});

@@ -1,0 +1,133 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { startCloud } from '../cloud/server.js';
+import { startEdgeAgent } from '../edge/agent.js';
+import { resolveEdgeConfig } from '../edge/config.js';
+import { integerIn, oneOf, speedFactor } from '../shared/cli-options.js';
+import { createLogger } from '../shared/log.js';
+import type { Ticket } from '../shared/schema/index.js';
+import { stopOnSignals } from '../shared/shutdown.js';
+import { sleep } from '../shared/time.js';
+import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
+import { startVibrationSimulator } from './vibration/publisher.js';
+
+export interface DemoOptions {
+  port: number;
+  fault: FaultKind;
+  speed: number;
+  /** Stop by itself after this many seconds (0 = until Ctrl-C). */
+  duration: number;
+  dataDir?: string;
+  print?: (line: string) => void;
+}
+
+/**
+ * Cloud, edge agent (embedded broker) and a vibration simulator in one process: a fault develops,
+ * the edge raises a ticket, and the cloud shows it. What `npm start` runs.
+ */
+export async function runDemo(options: DemoOptions): Promise<{ stop: () => Promise<void>; firstTicket: Promise<Ticket> }> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'plantwatch-demo-'));
+  const logger = createLogger('demo', process.env.PLANTWATCH_LOG_LEVEL ?? 'warn');
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+  const cloud = await startCloud({ host: '127.0.0.1', port: options.port, db: join(dataDir, 'cloud.db'), logger });
+  const gatewayId = 'demo-gateway';
+  const token = await cloud.store.createGatewayToken(gatewayId);
+  const edge = await startEdgeAgent(
+    resolveEdgeConfig(
+      {
+        gatewayId,
+        site: 'demo-plant',
+        dataDir: join(dataDir, 'edge'),
+        http: { port: 0 },
+        mqtt: { embedded: { port: 0 } },
+        cloud: { url: cloud.url, token, retryMax: '5s' },
+        tickets: { updateInterval: '15s' },
+      },
+      dataDir,
+    ),
+    logger,
+  );
+  const simulator = await startVibrationSimulator({
+    brokerUrl: edge.brokerUrl,
+    topicPrefix: 'plantwatch',
+    assetId: 'pump-1',
+    channel: 'de-accel',
+    fault: options.fault,
+    rpm: 1780,
+    sampleRateHz: 12_800,
+    samplesPerFrame: 8192,
+    rampS: 30,
+    speed: options.speed,
+    frames: 0,
+    seed: 1,
+  });
+
+  print(`Plantwatch demo (data in ${dataDir})`);
+  print(`  cloud      ${cloud.url}   tickets: ${cloud.url}/api/v1/tickets`);
+  print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);
+  print(`  simulator  pump-1 at 1780 rpm, ${options.fault} developing over 30 simulated seconds`);
+
+  const stopping = new AbortController();
+  const firstTicket = (async (): Promise<Ticket> => {
+    const seen = new Set<string>();
+    let first: Ticket | undefined;
+    let lastProgress = 0;
+    while (!stopping.signal.aborted) {
+      const page = (await (await fetch(`${cloud.url}/api/v1/tickets?limit=20`)).json()) as { tickets: Ticket[] };
+      for (const ticket of page.tickets.reverse()) {
+        if (seen.has(ticket.id)) continue;
+        seen.add(ticket.id);
+        print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}]`);
+        print(`           ${cloud.url}/api/v1/tickets/${ticket.id}`);
+        first ??= ticket;
+      }
+      if (first) return first;
+      if (Date.now() - lastProgress >= 5000) {
+        lastProgress = Date.now();
+        const status = edge.status();
+        const f = status.latestFeatures[0];
+        print(
+          `[${elapsed()}] ${f ? `velocity ${f.velocityRmsMmS.toFixed(2)} mm/s, kurtosis ${f.kurtosis.toFixed(1)}` : 'waiting for data'}; ` +
+            `outbox ${status.outbox.lastSeq} events, ${status.outbox.pending} pending`,
+        );
+      }
+      await sleep(500, stopping.signal);
+    }
+    throw new Error('demo stopped before a ticket arrived');
+  })();
+  firstTicket.catch(() => {});
+
+  const stop = async () => {
+    stopping.abort();
+    await simulator.stop();
+    await edge.stop();
+    await cloud.stop();
+  };
+  return { stop, firstTicket };
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('cloud + edge agent + simulator in one command; a fault develops and a ticket reaches the cloud')
+    .option('--port <n>', 'cloud port', integerIn(0, 65535), 8080)
+    .option('--fault <kind>', `fault to develop: ${FAULT_KINDS.join(', ')}`, oneOf(FAULT_KINDS), 'unbalance')
+    .option('--speed <factor>', 'simulation time-scale', speedFactor, 1)
+    .option('--duration <s>', 'stop after this many seconds (0 = until Ctrl-C)', integerIn(0, 86_400), 0)
+    .action(async (flags: DemoOptions) => {
+      const demo = await runDemo(flags);
+      stopOnSignals(demo.stop);
+      demo.firstTicket.then(
+        () => console.log('The ticket stays open while the fault persists. Ctrl-C to stop.'),
+        () => {},
+      );
+      if (flags.duration > 0) {
+        await sleep(flags.duration * 1000);
+        await demo.stop();
+      }
+    });
+}
