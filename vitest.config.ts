@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'edge/**/*.test.ts', 'cloud/**/*.test.ts', 'shared/**/*.test.ts', 'simulators/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'edge/**/*.test.ts',
+      'cloud/**/*.test.ts',
+      'shared/**/*.test.ts',
+      'simulators/**/*.test.ts',
+    ],
     exclude: ['dist/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -26,8 +26,9 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     // Each ingest batch logs one summary line; per-request lines would double the volume.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema) as ReturnType<typeof strictAjv.compile>,
+  app.setValidatorCompiler(
+    ({ schema, httpPart }) =>
+      (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema) as ReturnType<typeof strictAjv.compile>,
   );
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -16,7 +16,10 @@ export function cloudCommand(): Command {
       const logger = createLogger('cloud');
       const cloud = await startCloud({ ...options, logger });
       logger.info({ url: cloud.url, db: options.db }, `cloud listening on ${cloud.url}`);
-      stopOnSignals(() => cloud.stop(), (m) => logger.info(m));
+      stopOnSignals(
+        () => cloud.stop(),
+        (m) => logger.info(m),
+      );
     });
 
   const tokens = cloud.command('tokens').description('per-gateway ingest tokens');
@@ -32,7 +35,9 @@ export function cloudCommand(): Command {
       const store = openStore(options.db);
       const token = await store.createGatewayToken(gatewayId);
       await store.close();
-      console.error(`token for gateway '${gatewayId}' (shown once; put it in the edge config as cloud.token):`);
+      console.error(
+        `token for gateway '${gatewayId}' (shown once; put it in the edge config as cloud.token):`,
+      );
       console.log(token);
     });
   tokens
@@ -41,7 +46,9 @@ export function cloudCommand(): Command {
     .action(async (options: { db: string }) => {
       const store = openStore(options.db);
       for (const t of await store.listGatewayTokens()) {
-        console.log(`${t.gatewayId}\t${t.tokenPrefix}…\tcreated ${t.createdAt}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`);
+        console.log(
+          `${t.gatewayId}\t${t.tokenPrefix}…\tcreated ${t.createdAt}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`,
+        );
       }
       await store.close();
     });

@@ -22,7 +22,9 @@ export interface RunningCloud {
 
 export function openStore(db: string): CloudStore {
   if (/^postgres(ql)?:\/\//.test(db)) {
-    throw new Error('PostgreSQL storage is not available yet in this version; use a SQLite file path for --db');
+    throw new Error(
+      'PostgreSQL storage is not available yet in this version; use a SQLite file path for --db',
+    );
   }
   return new SqliteStore(db);
 }
@@ -37,7 +39,9 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
     await store.close();
     const e = error as NodeJS.ErrnoException;
     throw new Error(
-      e.code === 'EADDRINUSE' ? `port ${options.host}:${options.port} is in use; choose another with --port` : e.message,
+      e.code === 'EADDRINUSE'
+        ? `port ${options.host}:${options.port} is in use; choose another with --port`
+        : e.message,
     );
   }
   const address = app.server.address();

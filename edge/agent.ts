@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from '../shared/log.js';
 import type { Features, Reading, Waveform } from '../shared/schema/index.js';
+import { formatProblem } from '../shared/yaml-file.js';
 import type { EdgeConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
 import { Outbox, type OutboxStats } from './outbox/outbox.js';
@@ -15,7 +16,6 @@ import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import type { MeasurementSink, Source, SourceHealth } from './sources/source.js';
 import { startStatusServer } from './status/status-server.js';
 import { TicketManager } from './tickets/ticket-manager.js';
-import { formatProblem } from '../shared/yaml-file.js';
 
 export interface EdgeStatus {
   gatewayId: string;
@@ -25,6 +25,8 @@ export interface EdgeStatus {
   sources: SourceHealth[];
   rules: { id: string; version: string }[];
   openTickets: number;
+  /** Measurements handled since start: analysed waveforms, readings, and rejected messages. */
+  counters: { waveforms: number; readings: number; rejected: number };
   /** The newest features per asset channel: what the agent currently sees. */
   latestFeatures: Features[];
   latestReadings: Reading[];
@@ -40,7 +42,10 @@ export interface EdgeAgent {
 }
 
 /** Starts every part of the agent on the data path, from broker to replicator, and its status server. */
-export async function startEdgeAgent(config: EdgeConfig, logger: Logger = createLogger('edge')): Promise<EdgeAgent> {
+export async function startEdgeAgent(
+  config: EdgeConfig,
+  logger: Logger = createLogger('edge'),
+): Promise<EdgeAgent> {
   const ruleSet = loadRules(config.rulesDir);
   if (ruleSet.problems.length > 0) {
     throw new Error(`rule files have errors:\n${ruleSet.problems.map(formatProblem).join('\n')}`);
@@ -91,19 +96,27 @@ export async function startEdgeAgent(config: EdgeConfig, logger: Logger = create
     const startedReplicator = replicator;
     cleanups.push(() => startedReplicator.stop());
 
+    const counters = { waveforms: 0, readings: 0, rejected: 0 };
     const latestFeatures = new Map<string, Features>();
     const latestReadings = new Map<string, Reading>();
     const sink: MeasurementSink = {
       waveform(waveform: Waveform) {
         const analysis = analyseWaveform(waveform);
         metrics.waveformsAnalysed.inc();
+        counters.waveforms++;
         latestFeatures.set(`${waveform.assetId}/${waveform.channel}`, analysis.features);
         for (const outcome of evaluator.evaluate(rules, analysis.features)) {
           const event = tickets.apply(outcome, analysis.spectrum);
           if (!event) continue;
           metrics.ticketEvents.inc({ type: event.type });
           logger.info(
-            { seq: event.seq, type: event.type, ticketId: event.ticket.id, asset: event.ticket.assetId, rule: outcome.rule.spec.id },
+            {
+              seq: event.seq,
+              type: event.type,
+              ticketId: event.ticket.id,
+              asset: event.ticket.assetId,
+              rule: outcome.rule.spec.id,
+            },
             event.ticket.title,
           );
           startedReplicator.notify();
@@ -111,10 +124,12 @@ export async function startEdgeAgent(config: EdgeConfig, logger: Logger = create
       },
       reading(reading: Reading) {
         metrics.readingsReceived.inc();
+        counters.readings++;
         latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
       },
       rejected({ source, where, reason, detail }) {
         metrics.rejectedMessages.inc({ source, reason });
+        counters.rejected++;
         logger.warn({ source, topic: where, reason, detail }, `rejected measurement on ${where}: ${detail}`);
       },
     };
@@ -146,6 +161,7 @@ export async function startEdgeAgent(config: EdgeConfig, logger: Logger = create
       sources: sources.map((s) => s.health()),
       rules: rules.map((r) => ({ id: r.spec.id, version: r.version })),
       openTickets: tickets.openTickets().length,
+      counters: { ...counters },
       latestFeatures: [...latestFeatures.values()],
       latestReadings: [...latestReadings.values()],
     });
@@ -160,7 +176,13 @@ export async function startEdgeAgent(config: EdgeConfig, logger: Logger = create
     });
     cleanups.push(() => statusServer.server.close());
     logger.info(
-      { gatewayId: config.gatewayId, status: statusServer.url, broker: brokerUrl, rules: rules.length, cloud: config.cloud.url },
+      {
+        gatewayId: config.gatewayId,
+        status: statusServer.url,
+        broker: brokerUrl,
+        rules: rules.length,
+        cloud: config.cloud.url,
+      },
       'edge agent running',
     );
     return { config, brokerUrl, statusUrl: statusServer.url, outbox, status, stop };

@@ -7,7 +7,9 @@ import { loadEdgeConfig } from './config.js';
 
 export function edgeCommand(): Command {
   return new Command('edge')
-    .description('run the edge agent: MQTT in, analysis and rules, tickets to the outbox, replication to the cloud')
+    .description(
+      'run the edge agent: MQTT in, analysis and rules, tickets to the outbox, replication to the cloud',
+    )
     .requiredOption('-c, --config <file>', 'agent config (YAML); see edge/sample-config.yaml')
     .action(async (options: { config: string }) => {
       const logger = createLogger('edge');
@@ -19,6 +21,9 @@ export function edgeCommand(): Command {
         throw error;
       }
       const agent = await startEdgeAgent(config, logger);
-      stopOnSignals(() => agent.stop(), (m) => logger.info(m));
+      stopOnSignals(
+        () => agent.stop(),
+        (m) => logger.info(m),
+      );
     });
 }

@@ -3,8 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { defaultRulesDir } from '../shared/paths.js';
 import { GatewayId } from '../shared/schema/index.js';
 import { readYamlFile } from '../shared/yaml-file.js';
-import { durationMs } from './rules/rule-schema.js';
-import { Duration } from './rules/rule-schema.js';
+import { Duration, durationMs } from './rules/rule-schema.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -16,13 +15,20 @@ export const EdgeConfigFile = Type.Object(
     site: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     rulesDir: Type.Optional(Type.String({ minLength: 1 })),
-    http: Type.Optional(Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false })),
+    http: Type.Optional(
+      Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false }),
+    ),
     mqtt: Type.Optional(
       Type.Object(
         {
           /** An external broker (mqtt://, mqtts://); without it the embedded broker runs. */
           url: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?|tcp)://' })),
-          embedded: Type.Optional(Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false })),
+          embedded: Type.Optional(
+            Type.Object(
+              { host: Type.Optional(Host), port: Type.Optional(Port) },
+              { additionalProperties: false },
+            ),
+          ),
           topicPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_./-]{1,64}$' })),
           username: Type.Optional(Type.String()),
           password: Type.Optional(Type.String()),
@@ -33,7 +39,10 @@ export const EdgeConfigFile = Type.Object(
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
-        token: Type.String({ minLength: 16, description: 'per-gateway token from `plantwatch cloud tokens create`' }),
+        token: Type.String({
+          minLength: 16,
+          description: 'per-gateway token from `plantwatch cloud tokens create`',
+        }),
         batchMaxEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         batchMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
         retryInitial: Type.Optional(Duration),
@@ -42,7 +51,9 @@ export const EdgeConfigFile = Type.Object(
       },
       { additionalProperties: false },
     ),
-    tickets: Type.Optional(Type.Object({ updateInterval: Type.Optional(Duration) }, { additionalProperties: false })),
+    tickets: Type.Optional(
+      Type.Object({ updateInterval: Type.Optional(Duration) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -55,7 +66,13 @@ export interface EdgeConfig {
   dataDir: string;
   rulesDir: string;
   http: { host: string; port: number };
-  mqtt: { url?: string; embedded: { host: string; port: number }; topicPrefix: string; username?: string; password?: string };
+  mqtt: {
+    url?: string;
+    embedded: { host: string; port: number };
+    topicPrefix: string;
+    username?: string;
+    password?: string;
+  };
   cloud: {
     url: string;
     token: string;

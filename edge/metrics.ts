@@ -4,7 +4,11 @@ import type { Replicator } from './replicate/replicator.js';
 import type { Source } from './sources/source.js';
 
 /** One registry per agent, so several agents in one process (tests, fleet simulation) do not collide. */
-export function createEdgeMetrics(deps: { outbox: Outbox; replicator: () => Replicator | undefined; sources: () => Source[] }) {
+export function createEdgeMetrics(deps: {
+  outbox: Outbox;
+  replicator: () => Replicator | undefined;
+  sources: () => Source[];
+}) {
   const registry = new Registry();
   const rejectedMessages = new Counter({
     name: 'plantwatch_edge_rejected_messages_total',
@@ -66,7 +70,8 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: () => Repl
     labelNames: ['source'],
     registers: [registry],
     collect() {
-      for (const source of deps.sources()) this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
+      for (const source of deps.sources())
+        this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
     },
   });
   return { registry, rejectedMessages, waveformsAnalysed, readingsReceived, ticketEvents };

@@ -13,7 +13,8 @@ export const integerIn =
 
 export const positiveNumber = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
   return n;
 };
 
@@ -29,6 +30,7 @@ export const speedFactor = (value: string): number => positiveNumber(value.repla
 export const oneOf =
   <T extends string>(choices: readonly T[]) =>
   (value: string): T => {
-    if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
+    if (!choices.includes(value as T))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
     return value as T;
   };

@@ -12,7 +12,7 @@ export function packageRoot(): string {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'plantwatch') return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the plantwatch package root above ' + import.meta.url);
+    if (parent === dir) throw new Error(`cannot find the plantwatch package root above ${import.meta.url}`);
     dir = parent;
   }
 }

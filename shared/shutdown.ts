@@ -2,7 +2,10 @@
  * Runs `stop` once on Ctrl-C or SIGTERM and exits 0 when it finishes; a second signal exits at once,
  * for the operator whose shutdown hangs.
  */
-export function stopOnSignals(stop: () => Promise<void>, log: (message: string) => void = console.error): void {
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  log: (message: string) => void = console.error,
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {

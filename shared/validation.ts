@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
+import { Ajv, type Options as AjvOptions, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats ships CommonJS; under NodeNext its default export is the module object.
@@ -64,7 +64,9 @@ function summarise(errors: ErrorObject[]): string[] {
       byField.set(e.instancePath, list);
     }
     for (const [path, allowed] of byField) {
-      lines.push(`${path.replace(/^\//, '') || '(root)'}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+      lines.push(
+        `${path.replace(/^\//, '') || '(root)'}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+      );
     }
   }
   return [...new Set(lines)].slice(0, 10);

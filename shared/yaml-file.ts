@@ -88,7 +88,12 @@ export function parseYaml<T extends TSchema>(
   const value = options.env ? substituteEnv(raw, missing) : raw;
   if (missing.length > 0) {
     throw new FileError(
-      missing.map((name) => ({ file, line: 1, field: '', message: `environment variable ${name} is not set` })),
+      missing.map((name) => ({
+        file,
+        line: 1,
+        field: '',
+        message: `environment variable ${name} is not set`,
+      })),
     );
   }
   try {

@@ -23,7 +23,7 @@ export function simCommand(): Command {
   const sim = new Command('sim').description('simulators that stand in for a plant');
   sim
     .command('vibration')
-    .description('publish a machine\'s vibration waveforms over MQTT, with a fault that develops')
+    .description("publish a machine's vibration waveforms over MQTT, with a fault that develops")
     .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
     .option('--prefix <topic>', 'topic prefix', 'plantwatch')
     .option('--asset <id>', 'asset id', 'pump-1')
@@ -52,7 +52,9 @@ export function simCommand(): Command {
         seed: flags.seed,
         onFrame: ({ frame, severity, simulatedS }) => {
           if (frame % 10 === 0) {
-            console.error(`frame ${frame}  t=${simulatedS.toFixed(1)} s  ${flags.fault} severity ${(severity * 100).toFixed(0)} %`);
+            console.error(
+              `frame ${frame}  t=${simulatedS.toFixed(1)} s  ${flags.fault} severity ${(severity * 100).toFixed(0)} %`,
+            );
           }
         },
       });

@@ -27,14 +27,21 @@ export interface DemoOptions {
  * Cloud, edge agent (embedded broker) and a vibration simulator in one process: a fault develops,
  * the edge raises a ticket, and the cloud shows it. What `npm start` runs.
  */
-export async function runDemo(options: DemoOptions): Promise<{ stop: () => Promise<void>; firstTicket: Promise<Ticket> }> {
+export async function runDemo(
+  options: DemoOptions,
+): Promise<{ stop: () => Promise<void>; firstTicket: Promise<Ticket> }> {
   const print = options.print ?? ((line: string) => console.log(line));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'plantwatch-demo-'));
   const logger = createLogger('demo', process.env.PLANTWATCH_LOG_LEVEL ?? 'warn');
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
-  const cloud = await startCloud({ host: '127.0.0.1', port: options.port, db: join(dataDir, 'cloud.db'), logger });
+  const cloud = await startCloud({
+    host: '127.0.0.1',
+    port: options.port,
+    db: join(dataDir, 'cloud.db'),
+    logger,
+  });
   const gatewayId = 'demo-gateway';
   const token = await cloud.store.createGatewayToken(gatewayId);
   const edge = await startEdgeAgent(
@@ -78,7 +85,9 @@ export async function runDemo(options: DemoOptions): Promise<{ stop: () => Promi
     let first: Ticket | undefined;
     let lastProgress = 0;
     while (!stopping.signal.aborted) {
-      const page = (await (await fetch(`${cloud.url}/api/v1/tickets?limit=20`)).json()) as { tickets: Ticket[] };
+      const page = (await (await fetch(`${cloud.url}/api/v1/tickets?limit=20`)).json()) as {
+        tickets: Ticket[];
+      };
       for (const ticket of page.tickets.reverse()) {
         if (seen.has(ticket.id)) continue;
         seen.add(ticket.id);
@@ -113,7 +122,9 @@ export async function runDemo(options: DemoOptions): Promise<{ stop: () => Promi
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('cloud + edge agent + simulator in one command; a fault develops and a ticket reaches the cloud')
+    .description(
+      'cloud + edge agent + simulator in one command; a fault develops and a ticket reaches the cloud',
+    )
     .option('--port <n>', 'cloud port', integerIn(0, 65535), 8080)
     .option('--fault <kind>', `fault to develop: ${FAULT_KINDS.join(', ')}`, oneOf(FAULT_KINDS), 'unbalance')
     .option('--speed <factor>', 'simulation time-scale', speedFactor, 1)

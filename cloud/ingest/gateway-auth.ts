@@ -18,7 +18,8 @@ export function gatewayAuth(store: CloudStore) {
         statusCode: 401,
         error: 'Unauthorized',
         code: 'PW_MISSING_TOKEN',
-        message: 'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
+        message:
+          'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
       });
     }
     const gatewayId = await store.gatewayForToken(match[1]);

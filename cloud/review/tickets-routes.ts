@@ -41,9 +41,12 @@ export const ticketsRoutes: FastifyPluginAsync<{ store: CloudStore }> = async (a
     async (request, reply) => {
       const ticket = await store.getTicket(request.params.id);
       if (!ticket) {
-        return reply
-          .code(404)
-          .send({ statusCode: 404, error: 'Not Found', code: 'PW_NO_TICKET', message: `no ticket with id '${request.params.id}'` });
+        return reply.code(404).send({
+          statusCode: 404,
+          error: 'Not Found',
+          code: 'PW_NO_TICKET',
+          message: `no ticket with id '${request.params.id}'`,
+        });
       }
       return ticket;
     },

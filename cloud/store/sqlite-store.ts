@@ -101,7 +101,15 @@ export class SqliteStore implements CloudStore {
         duplicates++;
         continue;
       }
-      const inserted = insert.run(gatewayId, event.seq, event.type, event.ticket.id, event.at, now, JSON.stringify(event));
+      const inserted = insert.run(
+        gatewayId,
+        event.seq,
+        event.type,
+        event.ticket.id,
+        event.at,
+        now,
+        JSON.stringify(event),
+      );
       if (inserted.changes === 1) received++;
       else duplicates++;
     }
@@ -116,7 +124,9 @@ export class SqliteStore implements CloudStore {
       ackedSeq++;
       applied++;
     }
-    const held = this.db.prepare('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?').get(gatewayId, ackedSeq) as {
+    const held = this.db
+      .prepare('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?')
+      .get(gatewayId, ackedSeq) as {
       n: number;
     };
     this.db
@@ -129,8 +139,13 @@ export class SqliteStore implements CloudStore {
   }
 
   private applyToTicket(event: OutboxEvent): void {
-    const existing = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as { body: string } | undefined;
-    const ticket = mergeEdgeTicket(event.ticket, existing ? (JSON.parse(existing.body) as Ticket) : undefined);
+    const existing = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as
+      | { body: string }
+      | undefined;
+    const ticket = mergeEdgeTicket(
+      event.ticket,
+      existing ? (JSON.parse(existing.body) as Ticket) : undefined,
+    );
     this.db
       .prepare(
         `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, status, updated_at, body)
@@ -165,7 +180,9 @@ export class SqliteStore implements CloudStore {
     add('fault', 'fault', filter.fault);
     add('id', 'cursor', filter.cursor, '<');
     const rows = this.db
-      .prepare(`SELECT body FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
+      .prepare(
+        `SELECT body FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`,
+      )
       .all(params) as { body: string }[];
     const tickets = rows.slice(0, filter.limit).map((r) => JSON.parse(r.body) as Ticket);
     const last = tickets.at(-1);
@@ -173,7 +190,9 @@ export class SqliteStore implements CloudStore {
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const row = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(id) as { body: string } | undefined;
+    const row = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(id) as
+      | { body: string }
+      | undefined;
     return row ? (JSON.parse(row.body) as Ticket) : undefined;
   }
 
@@ -205,7 +224,9 @@ export class SqliteStore implements CloudStore {
   async createGatewayToken(gatewayId: string): Promise<string> {
     const token = newGatewayToken();
     this.db
-      .prepare('INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
+      )
       .run(hashToken(token), gatewayId, token.slice(0, 10), new Date().toISOString());
     return token;
   }
@@ -225,7 +246,9 @@ export class SqliteStore implements CloudStore {
 
   async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
     const rows = this.db
-      .prepare('SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at')
+      .prepare(
+        'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
+      )
       .all() as { gateway_id: string; token_prefix: string; created_at: string; revoked_at: string | null }[];
     return rows.map((r) => ({
       gatewayId: r.gateway_id,

@@ -80,12 +80,18 @@ export class Outbox {
   }
 
   private meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
     return row?.value;
   }
 
   private setMeta(key: string, value: string | number): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(value));
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, String(value));
   }
 
   private metaNumber(key: string): number {
@@ -144,7 +150,12 @@ export class Outbox {
     const oldest = this.db.prepare('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
       | { created_ms: number }
       | undefined;
-    return { pending: lastSeq - ackedSeq, lastSeq, ackedSeq, oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0 };
+    return {
+      pending: lastSeq - ackedSeq,
+      lastSeq,
+      ackedSeq,
+      oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0,
+    };
   }
 
   /** The open ticket for a problem (see ticket-manager's problemKey), if any. */

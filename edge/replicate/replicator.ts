@@ -33,7 +33,12 @@ export interface ReplicatorHealth {
  * the cloud ignores; it never causes a loss.
  */
 export class Replicator {
-  private readonly health_: ReplicatorHealth = { state: 'idle', sentEvents: 0, failedAttempts: 0, consecutiveFailures: 0 };
+  private readonly health_: ReplicatorHealth = {
+    state: 'idle',
+    sentEvents: 0,
+    failedAttempts: 0,
+    consecutiveFailures: 0,
+  };
   private readonly stopping = new AbortController();
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -93,7 +98,12 @@ export class Replicator {
         this.health_.lastError = (error as Error).message;
         const delay = backoffDelayMs(this.options.backoff, attempt);
         this.options.logger.warn(
-          { err: (error as Error).message, attempt: attempt + 1, retryInMs: Math.round(delay), pending: batch.events.length },
+          {
+            err: (error as Error).message,
+            attempt: attempt + 1,
+            retryInMs: Math.round(delay),
+            pending: batch.events.length,
+          },
           'replication to the cloud failed; events stay in the outbox',
         );
         this.health_.state = 'backing-off';
@@ -124,16 +134,21 @@ export class Replicator {
     const text = await response.text();
     if (response.ok) {
       const reply = JSON.parse(text) as IngestReply;
-      if (!Number.isInteger(reply.ackedSeq)) throw new Error(`cloud reply has no integer ackedSeq: ${text.slice(0, 200)}`);
+      if (!Number.isInteger(reply.ackedSeq))
+        throw new Error(`cloud reply has no integer ackedSeq: ${text.slice(0, 200)}`);
       return reply;
     }
     const detail = `${response.status} ${text.slice(0, 300)}`;
     if (response.status === 413 && this.batchMaxEvents > 1) {
       this.batchMaxEvents = Math.max(1, Math.floor(this.batchMaxEvents / 2));
-      throw new Error(`cloud refused the batch size (${detail}); retrying with at most ${this.batchMaxEvents} events`);
+      throw new Error(
+        `cloud refused the batch size (${detail}); retrying with at most ${this.batchMaxEvents} events`,
+      );
     }
     if (response.status === 401 || response.status === 403) {
-      throw new Error(`cloud refused this gateway's credentials (${detail}); check cloud.token in the edge config`);
+      throw new Error(
+        `cloud refused this gateway's credentials (${detail}); check cloud.token in the edge config`,
+      );
     }
     throw new Error(`cloud ingest answered ${detail}`);
   }

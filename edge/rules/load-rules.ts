@@ -37,14 +37,23 @@ function loadRuleFile(file: string, seenIds: Map<string, string>): RuleSet {
   try {
     const parsed = readYamlFile(file, RuleFile);
     parsed.value.rules.forEach((spec, index) => {
-      const at = (field: string) => ({ file, line: parsed.lineOf(`rules/${index}/${field}`), field });
+      const at = (field: string) => {
+        const path = `rules/${index}/${field}`;
+        return { file, line: parsed.lineOf(path), field: path };
+      };
       const clearBelow = spec.clearBelow ?? spec.above;
       if (clearBelow > spec.above) {
-        problems.push({ ...at('clearBelow'), message: `must not exceed 'above' (${spec.above}), or the rule never clears` });
+        problems.push({
+          ...at('clearBelow'),
+          message: `must not exceed 'above' (${spec.above}), or the rule never clears`,
+        });
       }
       const earlier = seenIds.get(spec.id);
       if (earlier) {
-        problems.push({ ...at('id'), message: `duplicate rule id '${spec.id}' (first defined in ${earlier})` });
+        problems.push({
+          ...at('id'),
+          message: `duplicate rule id '${spec.id}' (first defined in ${earlier})`,
+        });
       }
       seenIds.set(spec.id, file);
       rules.push({ spec, version: ruleVersion(spec), file, pendingMs: durationMs(spec.for), clearBelow });
@@ -65,10 +74,23 @@ export function loadRules(dir: string): RuleSet {
       .sort()
       .map((f) => join(dir, f));
   } catch (error) {
-    return { rules: [], problems: [{ file: dir, line: 0, field: '', message: `cannot read rules directory: ${(error as Error).message}` }] };
+    return {
+      rules: [],
+      problems: [
+        {
+          file: dir,
+          line: 0,
+          field: '',
+          message: `cannot read rules directory: ${(error as Error).message}`,
+        },
+      ],
+    };
   }
   if (files.length === 0) {
-    return { rules: [], problems: [{ file: dir, line: 0, field: '', message: 'no rule files (*.yaml) found' }] };
+    return {
+      rules: [],
+      problems: [{ file: dir, line: 0, field: '', message: 'no rule files (*.yaml) found' }],
+    };
   }
   const seenIds = new Map<string, string>();
   const sets = files.map((file) => loadRuleFile(file, seenIds));

@@ -3,7 +3,10 @@ import { FEATURE_METRICS } from '../../shared/schema/features.js';
 import { Fault, Severity } from '../../shared/schema/ticket.js';
 
 /** "10s", "5m", "1h": durations measured on the data's own clock, so replays at N× behave the same. */
-export const Duration = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$', description: 'duration like 30s' });
+export const Duration = Type.String({
+  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',
+  description: 'duration like 30s',
+});
 
 const Glob = Type.String({ pattern: '^[A-Za-z0-9_.*-]{1,64}$' });
 
@@ -13,7 +16,10 @@ export const ThresholdRuleSpec = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 200 }),
     appliesTo: Type.Optional(
       Type.Object(
-        { assets: Type.Optional(Type.Array(Glob, { minItems: 1 })), channels: Type.Optional(Type.Array(Glob, { minItems: 1 })) },
+        {
+          assets: Type.Optional(Type.Array(Glob, { minItems: 1 })),
+          channels: Type.Optional(Type.Array(Glob, { minItems: 1 })),
+        },
         { additionalProperties: false },
       ),
     ),

@@ -16,7 +16,8 @@ export function rulesCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      for (const rule of result.rules) console.log(`${rule.file}: ${rule.spec.id} ok (version ${rule.version})`);
+      for (const rule of result.rules)
+        console.log(`${rule.file}: ${rule.spec.id} ok (version ${rule.version})`);
       console.log(`${result.rules.length} rules ok`);
     });
   return rules;

@@ -21,7 +21,8 @@ function matchesAny(globs: string[] | undefined, value: string): boolean {
 }
 
 export const appliesTo = (rule: LoadedRule, features: Features): boolean =>
-  matchesAny(rule.spec.appliesTo?.assets, features.assetId) && matchesAny(rule.spec.appliesTo?.channels, features.channel);
+  matchesAny(rule.spec.appliesTo?.assets, features.assetId) &&
+  matchesAny(rule.spec.appliesTo?.channels, features.channel);
 
 /**
  * Threshold with a pending period and hysteresis, one state per rule × asset × channel. A rule fires

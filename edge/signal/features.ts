@@ -58,12 +58,17 @@ export function timeDomainStats(samples: ArrayLike<number>): TimeDomainStats {
 }
 
 /** Max-pooling keeps every peak visible in a shorter spectrum, which averaging would smear. */
-export function decimateSpectrum(amplitude: ArrayLike<number>, binHz: number, points: number): { binHz: number; amplitudes: number[] } {
+export function decimateSpectrum(
+  amplitude: ArrayLike<number>,
+  binHz: number,
+  points: number,
+): { binHz: number; amplitudes: number[] } {
   const factor = Math.max(1, Math.ceil(amplitude.length / points));
   const amplitudes: number[] = [];
   for (let start = 0; start < amplitude.length; start += factor) {
     let max = 0;
-    for (let k = start; k < Math.min(start + factor, amplitude.length); k++) max = Math.max(max, amplitude[k] ?? 0);
+    for (let k = start; k < Math.min(start + factor, amplitude.length); k++)
+      max = Math.max(max, amplitude[k] ?? 0);
     amplitudes.push(Number(max.toPrecision(5)));
   }
   return { binHz: binHz * factor, amplitudes };

@@ -62,7 +62,12 @@ export function welchSpectrum(
 }
 
 /** Root of the summed mean square of the bins whose centre lies in [lowHz, highHz]. */
-export function bandRms(spectrum: WelchSpectrum, lowHz: number, highHz: number, weight?: (hz: number) => number): number {
+export function bandRms(
+  spectrum: WelchSpectrum,
+  lowHz: number,
+  highHz: number,
+  weight?: (hz: number) => number,
+): number {
   let sum = 0;
   const first = Math.max(1, Math.ceil(lowHz / spectrum.binHz));
   const last = Math.min(spectrum.meanSquare.length - 1, Math.floor(highHz / spectrum.binHz));

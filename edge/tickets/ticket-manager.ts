@@ -104,7 +104,9 @@ export class TicketManager {
     const unit = rule.spec.unit ? ` ${rule.spec.unit}` : '';
     const reasoning =
       outcome.kind === 'clear'
-        ? [`${rule.spec.metric} = ${round(value)}${unit} fell below the clear level ${rule.clearBelow}${unit} on channel ${features.channel}`]
+        ? [
+            `${rule.spec.metric} = ${round(value)}${unit} fell below the clear level ${rule.clearBelow}${unit} on channel ${features.channel}`,
+          ]
         : [
             `${rule.spec.metric} = ${round(value)}${unit} > ${rule.spec.above}${unit} on channel ${features.channel}`,
             rule.pendingMs > 0

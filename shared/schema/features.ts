@@ -23,5 +23,11 @@ export const Features = Type.Object(
 export type Features = Static<typeof Features>;
 
 /** Feature names a rule may refer to: the numeric fields of Features that describe the machine. */
-export const FEATURE_METRICS = ['accelRms', 'accelPeak', 'velocityRmsMmS', 'crestFactor', 'kurtosis'] as const;
+export const FEATURE_METRICS = [
+  'accelRms',
+  'accelPeak',
+  'velocityRmsMmS',
+  'crestFactor',
+  'kurtosis',
+] as const;
 export type FeatureMetric = (typeof FEATURE_METRICS)[number];

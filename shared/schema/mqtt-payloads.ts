@@ -24,5 +24,9 @@ export type ReadingPayload = Static<typeof ReadingPayload>;
 
 export type MeasurementKind = 'waveform' | 'reading';
 
-export const measurementTopic = (prefix: string, assetId: string, channel: string, kind: MeasurementKind): string =>
-  `${prefix}/${assetId}/${channel}/${kind}`;
+export const measurementTopic = (
+  prefix: string,
+  assetId: string,
+  channel: string,
+  kind: MeasurementKind,
+): string => `${prefix}/${assetId}/${channel}/${kind}`;

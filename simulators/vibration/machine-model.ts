@@ -83,7 +83,8 @@ export class MachineModel {
 
     for (let i = 0; i < length; i++) {
       const t = startS + i * dt;
-      let a = oneX * Math.sin(2 * Math.PI * shaftHz * t) + twoX * Math.sin(2 * Math.PI * 2 * shaftHz * t + 0.7);
+      let a =
+        oneX * Math.sin(2 * Math.PI * shaftHz * t) + twoX * Math.sin(2 * Math.PI * 2 * shaftHz * t + 0.7);
       for (const impact of this.impacts) {
         const since = t - impact.t;
         if (since >= 0 && since < ringS) {

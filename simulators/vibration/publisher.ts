@@ -67,7 +67,11 @@ export async function startVibrationSimulator(options: VibrationSimulatorOptions
       // Five significant digits keep the JSON a third of full precision, far below sensor noise.
       samples: Array.from(samples, (v) => Number(v.toPrecision(5))),
     };
-    const temperature: ReadingPayload = { ts, value: Number((45 + 15 * severity * (options.fault === 'healthy' ? 0 : 1)).toFixed(2)), unit: 'degC' };
+    const temperature: ReadingPayload = {
+      ts,
+      value: Number((45 + 15 * severity * (options.fault === 'healthy' ? 0 : 1)).toFixed(2)),
+      unit: 'degC',
+    };
     await client.publishAsync(waveformTopic, JSON.stringify(waveform), { qos: 1 });
     await client.publishAsync(temperatureTopic, JSON.stringify(temperature), { qos: 1 });
     options.onFrame?.({ frame, severity, simulatedS });

@@ -1,9 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import {
-  type MeasurementKind,
-  ReadingPayload,
-  WaveformPayload,
-} from '../../../shared/schema/index.js';
+import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 
@@ -77,7 +73,10 @@ export class MqttSource implements Source {
     });
     client.on('message', (topic, payload) => this.handle(topic, payload, sink));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`MQTT broker ${brokerUrl} did not accept a connection within 10 s`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`MQTT broker ${brokerUrl} did not accept a connection within 10 s`)),
+        10_000,
+      );
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();
@@ -91,12 +90,16 @@ export class MqttSource implements Source {
       sink.rejected({ source: this.id, where: topic, reason, detail });
     };
     const parsedTopic = parseMeasurementTopic(this.options.topicPrefix, topic);
-    if (typeof parsedTopic === 'string') return reject('bad_topic', parsedTopic);
+    if (typeof parsedTopic === 'string') {
+      reject('bad_topic', parsedTopic);
+      return;
+    }
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
     } catch (error) {
-      return reject('not_json', `payload is not JSON: ${(error as Error).message}`);
+      reject('not_json', `payload is not JSON: ${(error as Error).message}`);
+      return;
     }
     const { assetId, channel, kind } = parsedTopic;
     const receivedAt = Date.now();
@@ -111,13 +114,15 @@ export class MqttSource implements Source {
       }
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
-      return reject('invalid_payload', error.problems.join('; '));
+      reject('invalid_payload', error.problems.join('; '));
+      return;
     }
     try {
       deliver();
     } catch (error) {
       // A measurement the analysis cannot use (e.g. a record too short for a spectrum) is bad input too.
-      return reject('unprocessable', (error as Error).message);
+      reject('unprocessable', (error as Error).message);
+      return;
     }
     this.state.accepted++;
     this.state.lastMessageAt = new Date().toISOString();

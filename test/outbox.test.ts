@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Outbox, OutboxOpenError } from '../edge/outbox/outbox.js';
+import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { sampleTicket } from './helpers/tickets.js';
+
+afterAll(removeTempDirs);
+
+describe('outbox', () => {
+  it('assigns gap-free sequence numbers that survive a reopen', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const outbox = new Outbox(path, 'gw-1');
+    const seqs = [1, 2, 3].map(
+      () => outbox.append('ticket.opened', sampleTicket(), new Date().toISOString()).seq,
+    );
+    expect(seqs).toEqual([1, 2, 3]);
+    outbox.close();
+    const reopened = new Outbox(path, 'gw-1');
+    expect(reopened.append('ticket.updated', sampleTicket(), new Date().toISOString()).seq).toBe(4);
+    expect(reopened.stats()).toMatchObject({ pending: 4, lastSeq: 4, ackedSeq: 0 });
+    reopened.close();
+  });
+
+  it('rolls back the event with the ticket state when the transaction fails', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    expect(() =>
+      outbox.transaction(() => {
+        outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+        throw new Error('crash mid-transaction');
+      }),
+    ).toThrow('crash mid-transaction');
+    expect(outbox.stats().lastSeq).toBe(0);
+    expect(outbox.append('ticket.opened', sampleTicket(), new Date().toISOString()).seq).toBe(1);
+    outbox.close();
+  });
+
+  it('serves pending events by count and bytes, and only moves the watermark forward', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    for (let i = 0; i < 5; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    expect(outbox.pending(3, 1e9).events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(outbox.pending(10, 1).events.map((e) => e.seq)).toEqual([1]);
+    outbox.acknowledge(3);
+    expect(outbox.pending(10, 1e9).events.map((e) => e.seq)).toEqual([4, 5]);
+    outbox.acknowledge(1);
+    expect(outbox.stats().ackedSeq).toBe(3);
+    expect(outbox.acknowledge(99)).toEqual({ ackedSeq: 5, ahead: true });
+    expect(outbox.stats().pending).toBe(0);
+    outbox.close();
+  });
+
+  it('refuses a database that belongs to another gateway, or is not a database', () => {
+    const path = join(tempDir(), 'outbox.db');
+    new Outbox(path, 'gw-1').close();
+    expect(() => new Outbox(path, 'gw-2')).toThrow(/belongs to gateway 'gw-1', not 'gw-2'/);
+    const garbage = join(tempDir(), 'garbage.db');
+    writeFileSync(garbage, 'this is not a SQLite database, it is text that someone wrote here'.repeat(100));
+    expect(() => new Outbox(garbage, 'gw-1')).toThrow(OutboxOpenError);
+    expect(() => new Outbox(garbage, 'gw-1')).toThrow(/move it aside/);
+  });
+});
