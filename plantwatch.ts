@@ -9,6 +9,7 @@ import { demoCommand } from './simulators/demo.js';
 const program = new Command('plantwatch')
   .description('Plantwatch: predictive maintenance from vibration and process data')
   .showHelpAfterError()
+  .enablePositionalOptions()
   .addCommand(demoCommand())
   .addCommand(edgeCommand())
   .addCommand(cloudCommand())

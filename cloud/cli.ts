@@ -9,6 +9,8 @@ const DEFAULT_DB = '.plantwatch/cloud.db';
 export function cloudCommand(): Command {
   const cloud = new Command('cloud')
     .description('run cloud ingest and the review API')
+    // `cloud --db x` and `cloud tokens create --db y` each own their --db.
+    .enablePositionalOptions()
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on', integerIn(0, 65535), 8080)
     .option('--db <path>', 'SQLite file for tickets and gateway tokens', DEFAULT_DB)

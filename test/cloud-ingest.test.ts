@@ -27,9 +27,9 @@ const ingest = (body: unknown, bearer?: string, rawBody?: string) =>
   });
 
 const gateway = async (id: string) =>
-  ((await (await fetch(`${cloud.url}/api/v1/gateways`)).json()) as { gateways: { gatewayId: string }[] }).gateways.find(
-    (g) => g.gatewayId === id,
-  ) as Record<string, unknown> | undefined;
+  (
+    (await (await fetch(`${cloud.url}/api/v1/gateways`)).json()) as { gateways: { gatewayId: string }[] }
+  ).gateways.find((g) => g.gatewayId === id) as Record<string, unknown> | undefined;
 
 describe('cloud ingest', () => {
   it('answers 401 without a token and with an unknown one', async () => {
@@ -44,7 +44,9 @@ describe('cloud ingest', () => {
   it("answers 403 when the token's gateway differs from the body's", async () => {
     const response = await ingest({ gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) }, otherToken);
     expect(response.status).toBe(403);
-    expect(((await response.json()) as { message: string }).message).toContain("belongs to gateway 'gw-2', not 'gw-1'");
+    expect(((await response.json()) as { message: string }).message).toContain(
+      "belongs to gateway 'gw-2', not 'gw-1'",
+    );
   });
 
   it('answers 400 naming the field, and applies none of a partly bad batch', async () => {
@@ -52,7 +54,9 @@ describe('cloud ingest', () => {
     (events[2] as { seq: unknown }).seq = 'three';
     const response = await ingest({ gatewayId: 'gw-1', events }, token);
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toContain('body/events/2/seq must be integer');
+    expect(((await response.json()) as { message: string }).message).toContain(
+      'body/events/2/seq must be integer',
+    );
     const badFault = sampleEvents('gw-1', [1]);
     (badFault[0] as { ticket: { fault: string } }).ticket.fault = 'gremlins';
     const second = await ingest({ gatewayId: 'gw-1', events: badFault }, token);
@@ -78,7 +82,9 @@ describe('cloud ingest', () => {
     const replay = await ingest({ gatewayId: 'gw-1', events }, token);
     expect(await replay.json()).toEqual({ ackedSeq: 3 });
     expect(await gateway('gw-1')).toMatchObject({ ackedSeq: 3, eventsReceived: 3, duplicatesIgnored: 3 });
-    const stored = (await (await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).json()) as { occurrences: number };
+    const stored = (await (await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).json()) as {
+      occurrences: number;
+    };
     expect(stored.occurrences).toBe(3);
     const list = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: unknown[] };
     expect(list.tickets).toHaveLength(1);
@@ -86,7 +92,10 @@ describe('cloud ingest', () => {
 
   it('holds events behind a gap, reports it, and applies them once the gap is filled', async () => {
     const ticket = sampleTicket({ gatewayId: 'gw-1' });
-    const events: OutboxEvent[] = sampleEvents('gw-1', [4, 5, 6], ticket).map((e) => ({ ...e, type: 'ticket.opened' }));
+    const events: OutboxEvent[] = sampleEvents('gw-1', [4, 5, 6], ticket).map((e) => ({
+      ...e,
+      type: 'ticket.opened',
+    }));
     const ahead = await ingest({ gatewayId: 'gw-1', events: events.slice(1) }, token);
     expect(await ahead.json()).toEqual({ ackedSeq: 3 });
     expect(await gateway('gw-1')).toMatchObject({ gap: { firstMissingSeq: 4, heldEvents: 2 } });
@@ -104,10 +113,12 @@ describe('cloud ingest', () => {
     };
     expect(list.tickets).toHaveLength(1);
     expect(list.nextCursor).toBe(list.tickets[0]?.id);
-    const next = (await (await fetch(`${cloud.url}/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)).json()) as {
+    const next = (await (
+      await fetch(`${cloud.url}/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)
+    ).json()) as {
       tickets: { id: string }[];
     };
-    expect(next.tickets[0]?.id < (list.tickets[0]?.id ?? '')).toBe(true);
+    expect((next.tickets[0]?.id ?? '') < (list.tickets[0]?.id ?? '')).toBe(true);
     const bad = await fetch(`${cloud.url}/api/v1/tickets?status=exploded`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toContain('querystring/status');

@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningCloud } from '../cloud/server.js';
+import { type EdgeAgent, startEdgeAgent } from '../edge/agent.js';
+import type { Ticket } from '../shared/schema/index.js';
+import type { FaultKind } from '../simulators/vibration/machine-model.js';
+import { type RunningSimulator, startVibrationSimulator } from '../simulators/vibration/publisher.js';
+import {
+  removeTempDirs,
+  silentLogger,
+  startTestCloud,
+  tempDir,
+  testEdgeConfig,
+  waitFor,
+} from './helpers/stack.js';
+
+const running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0).reverse()) await r.stop();
+  removeTempDirs();
+});
+
+async function cloudWithToken(port = 0): Promise<{ cloud: RunningCloud; token: string }> {
+  const cloud = await startTestCloud({ port });
+  running.push(cloud);
+  return { cloud, token: await cloud.store.createGatewayToken('gw-test') };
+}
+
+async function edge(cloudUrl: string, token: string): Promise<EdgeAgent> {
+  const agent = await startEdgeAgent(testEdgeConfig({ cloud: { url: cloudUrl, token } }), silentLogger());
+  running.push(agent);
+  return agent;
+}
+
+/** A fault that is fully developed after 5 simulated seconds, played 20× faster than real time. */
+async function simulate(agent: EdgeAgent, fault: FaultKind, frames: number): Promise<RunningSimulator> {
+  const simulator = await startVibrationSimulator({
+    brokerUrl: agent.brokerUrl,
+    topicPrefix: 'plantwatch',
+    assetId: 'pump-1',
+    channel: 'de-accel',
+    fault,
+    rpm: 1780,
+    sampleRateHz: 12_800,
+    samplesPerFrame: 4096,
+    rampS: 5,
+    speed: 20,
+    frames,
+    seed: 7,
+  });
+  running.push(simulator);
+  return simulator;
+}
+
+const cloudTickets = async (cloud: RunningCloud): Promise<Ticket[]> =>
+  ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
+
+describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
+  it('raises a ticket in the cloud for an unbalanced machine, with its evidence', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await edge(cloud.url, token);
+    await simulate(agent, 'unbalance', 0);
+    const [ticket] = await waitFor(async () => {
+      const tickets = await cloudTickets(cloud);
+      return tickets.length > 0 && tickets;
+    }, 'a ticket in the cloud');
+    expect(ticket).toMatchObject({
+      gatewayId: 'gw-test',
+      site: 'test-site',
+      assetId: 'pump-1',
+      status: 'new',
+      condition: 'active',
+      severity: 'high',
+      rule: { id: 'velocity-rms-zone-d' },
+    });
+    const trigger = ticket?.evidence.triggeringValues[0];
+    expect(trigger?.metric).toBe('velocityRmsMmS');
+    expect(trigger?.value).toBeGreaterThan(4.5);
+    expect(ticket?.evidence.spectrum?.amplitudes.length).toBeGreaterThan(100);
+    // The spectrum snapshot's highest line is the 1× running speed (29.7 Hz), the unbalance signature.
+    const amplitudes = ticket?.evidence.spectrum?.amplitudes ?? [];
+    const peakHz = amplitudes.indexOf(Math.max(...amplitudes)) * (ticket?.evidence.spectrum?.binHz ?? 0);
+    expect(Math.abs(peakHz - 1780 / 60)).toBeLessThan(ticket?.evidence.spectrum?.binHz ?? 0);
+    // The edge has it acknowledged: nothing left to send.
+    await waitFor(() => agent.status().outbox.pending === 0, 'the outbox to drain');
+    expect(agent.status().outbox.ackedSeq).toBe(agent.status().outbox.lastSeq);
+  });
+
+  it('raises a ticket for an outer-race defect (impacts at BPFO)', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await edge(cloud.url, token);
+    await simulate(agent, 'outer-race', 0);
+    const [ticket] = await waitFor(async () => {
+      const tickets = await cloudTickets(cloud);
+      return tickets.length > 0 && tickets;
+    }, 'a ticket in the cloud');
+    expect(ticket?.rule.id).toBe('impulsive-vibration');
+    expect(ticket?.evidence.triggeringValues[0]?.value).toBeGreaterThan(6);
+  });
+
+  it('raises nothing for a healthy machine', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await edge(cloud.url, token);
+    // 120 frames of 0.32 s: 38 simulated seconds, well past every rule's pending period.
+    const simulator = await simulate(agent, 'healthy', 120);
+    await simulator.done;
+    await waitFor(() => agent.status().counters.waveforms >= 120, 'all frames analysed');
+    const status = agent.status();
+    expect(status.latestFeatures[0]?.velocityRmsMmS).toBeLessThan(2.8);
+    expect(status.outbox.lastSeq).toBe(0);
+    expect(await cloudTickets(cloud)).toEqual([]);
+  });
+
+  it('delivers the ticket exactly once when the cloud is down while the fault develops', async () => {
+    // Start the cloud once to learn a free port and create the token, then take it down.
+    const db = join(tempDir(), 'cloud.db');
+    const first = await startTestCloud({ db });
+    const token = await first.store.createGatewayToken('gw-test');
+    const { port } = new URL(first.url);
+    await first.stop();
+
+    const agent = await edge(first.url, token);
+    await simulate(agent, 'unbalance', 0);
+    await waitFor(() => agent.status().outbox.lastSeq >= 1, 'a ticket committed to the outbox while offline');
+    await waitFor(() => agent.status().replication.failedAttempts >= 2, 'replication retrying');
+    expect(agent.status().outbox.pending).toBeGreaterThanOrEqual(1);
+
+    const revived = await startTestCloud({ port: Number(port), db });
+    running.push(revived);
+    await waitFor(
+      async () => (await cloudTickets(revived)).length > 0 && agent.status().outbox.pending === 0,
+      'delivery',
+    );
+    const tickets = await cloudTickets(revived);
+    expect(tickets).toHaveLength(1);
+    const gateways = (await (await fetch(`${revived.url}/api/v1/gateways`)).json()) as {
+      gateways: { ackedSeq: number; eventsReceived: number }[];
+    };
+    expect(gateways.gateways[0]?.eventsReceived).toBe(gateways.gateways[0]?.ackedSeq);
+    expect(gateways.gateways[0]?.ackedSeq).toBe(agent.status().outbox.lastSeq);
+  });
+});

@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../../shared/paths.js';
+
+/** The built CLI, as a user runs it after `npm install` (the test script builds first). */
+export const CLI = join(packageRoot(), 'dist', 'plantwatch.js');
+
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const children: Child[] = [];
+
+export function start(command: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const handle: Child = {
+    process: child,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  children.push(handle);
+  return handle;
+}
+
+export const startCli = (args: string[], env: Record<string, string> = {}): Child =>
+  start(process.execPath, [CLI, ...args], env);
+
+/** Runs the CLI to completion: exit code and everything it printed. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string; stdout: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    output += String(d);
+    stdout += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    output += String(d);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output, stdout };
+}
+
+export async function stopChildren(): Promise<void> {
+  for (const child of children.splice(0).reverse()) await child.stop();
+}
