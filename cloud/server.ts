@@ -42,6 +42,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       e.code === 'EADDRINUSE'
         ? `port ${options.host}:${options.port} is in use; choose another with --port`
         : e.message,
+      { cause: error },
     );
   }
   const address = app.server.address();

@@ -68,20 +68,7 @@ export async function startEdgeAgent(
 
   try {
     const sources: Source[] = [];
-    let replicator: Replicator | undefined;
-    const metrics = createEdgeMetrics({ outbox, replicator: () => replicator, sources: () => sources });
-    const evaluator = new ThresholdEvaluator();
-    const tickets = new TicketManager({
-      gatewayId: config.gatewayId,
-      site: config.site,
-      outbox,
-      updateIntervalMs: config.tickets.updateIntervalMs,
-    });
-    for (const ticket of tickets.openTickets()) {
-      evaluator.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
-    }
-
-    replicator = new Replicator({
+    const replicator = new Replicator({
       outbox,
       gatewayId: config.gatewayId,
       cloudUrl: config.cloud.url,
@@ -92,9 +79,19 @@ export async function startEdgeAgent(
       requestTimeoutMs: config.cloud.requestTimeoutMs,
       logger,
     });
+    const metrics = createEdgeMetrics({ outbox, replicator, sources: () => sources });
+    const evaluator = new ThresholdEvaluator();
+    const tickets = new TicketManager({
+      gatewayId: config.gatewayId,
+      site: config.site,
+      outbox,
+      updateIntervalMs: config.tickets.updateIntervalMs,
+    });
+    for (const ticket of tickets.openTickets()) {
+      evaluator.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
+    }
     replicator.start();
-    const startedReplicator = replicator;
-    cleanups.push(() => startedReplicator.stop());
+    cleanups.push(() => replicator.stop());
 
     const counters = { waveforms: 0, readings: 0, rejected: 0 };
     const latestFeatures = new Map<string, Features>();
@@ -119,7 +116,7 @@ export async function startEdgeAgent(
             },
             event.ticket.title,
           );
-          startedReplicator.notify();
+          replicator.notify();
         }
       },
       reading(reading: Reading) {
@@ -157,7 +154,7 @@ export async function startEdgeAgent(
       gatewayId: config.gatewayId,
       site: config.site,
       outbox: outbox.stats(),
-      replication: startedReplicator.health(),
+      replication: replicator.health(),
       sources: sources.map((s) => s.health()),
       rules: rules.map((r) => ({ id: r.spec.id, version: r.version })),
       openTickets: tickets.openTickets().length,

@@ -17,7 +17,8 @@ export function edgeCommand(): Command {
       try {
         config = loadEdgeConfig(options.config);
       } catch (error) {
-        if (error instanceof FileError) throw new Error(`config has errors:\n${error.message}`);
+        if (error instanceof FileError)
+          throw new Error(`config has errors:\n${error.message}`, { cause: error });
         throw error;
       }
       const agent = await startEdgeAgent(config, logger);

@@ -4,11 +4,7 @@ import type { Replicator } from './replicate/replicator.js';
 import type { Source } from './sources/source.js';
 
 /** One registry per agent, so several agents in one process (tests, fleet simulation) do not collide. */
-export function createEdgeMetrics(deps: {
-  outbox: Outbox;
-  replicator: () => Replicator | undefined;
-  sources: () => Source[];
-}) {
+export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator; sources: () => Source[] }) {
   const registry = new Registry();
   const rejectedMessages = new Counter({
     name: 'plantwatch_edge_rejected_messages_total',
@@ -61,7 +57,7 @@ export function createEdgeMetrics(deps: {
     help: 'Failed replication attempts since start',
     registers: [registry],
     collect() {
-      this.set(deps.replicator()?.health().failedAttempts ?? 0);
+      this.set(deps.replicator.health().failedAttempts);
     },
   });
   new Gauge({

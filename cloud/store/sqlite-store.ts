@@ -140,8 +140,7 @@ export class SqliteStore implements CloudStore {
 
   private applyToTicket(event: OutboxEvent): void {
     const existing = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as
-      | { body: string }
-      | undefined;
+      { body: string } | undefined;
     const ticket = mergeEdgeTicket(
       event.ticket,
       existing ? (JSON.parse(existing.body) as Ticket) : undefined,
@@ -191,8 +190,7 @@ export class SqliteStore implements CloudStore {
 
   async getTicket(id: string): Promise<Ticket | undefined> {
     const row = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(id) as
-      | { body: string }
-      | undefined;
+      { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Ticket) : undefined;
   }
 

@@ -81,8 +81,7 @@ export class Outbox {
 
   private meta(key: string): string | undefined {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row?.value;
   }
 
@@ -148,8 +147,7 @@ export class Outbox {
     const ackedSeq = this.metaNumber('ackedSeq');
     const lastSeq = this.metaNumber('lastSeq');
     const oldest = this.db.prepare('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
-      | { created_ms: number }
-      | undefined;
+      { created_ms: number } | undefined;
     return {
       pending: lastSeq - ackedSeq,
       lastSeq,
@@ -161,8 +159,7 @@ export class Outbox {
   /** The open ticket for a problem (see ticket-manager's problemKey), if any. */
   openTicket(problemKey: string): Ticket | undefined {
     const row = this.db.prepare('SELECT ticket FROM open_tickets WHERE problem_key = ?').get(problemKey) as
-      | { ticket: string }
-      | undefined;
+      { ticket: string } | undefined;
     return row ? (JSON.parse(row.ticket) as Ticket) : undefined;
   }
 

@@ -31,6 +31,7 @@ export async function startEmbeddedBroker(options: { host: string; port: number 
       e.code === 'EADDRINUSE'
         ? `MQTT port ${options.host}:${options.port} is in use; set mqtt.embedded.port in the config or stop the other broker`
         : `cannot start the embedded MQTT broker on ${options.host}:${options.port}: ${e.message}`,
+      { cause: error },
     );
   }
   const address = server.address();
