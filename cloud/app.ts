@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import rateLimit from '@fastify/rate-limit';
 import { createAjv } from '../shared/validation.js';
+import { createCloudMetrics } from './metrics.js';
 import { ingestRoute } from './ingest/ingest-route.js';
 import { ticketsRoutes } from './review/tickets-routes.js';
 import type { CloudStore } from './store/store.js';
@@ -10,6 +12,8 @@ export interface CloudAppOptions {
   logger: Logger;
   /** Largest accepted request body; the edge's batch byte cap stays below it. */
   bodyLimitBytes?: number;
+  /** Ingest requests allowed per gateway per window (default 600 a minute: ten batches a second). */
+  ingestRateLimit?: { max: number; timeWindowMs: number };
 }
 
 /**
@@ -38,7 +42,16 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
     }
   });
-  await app.register(ingestRoute, { store: options.store });
+  const metrics = createCloudMetrics();
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  await app.register(rateLimit, { global: false });
+  await app.register(ingestRoute, {
+    store: options.store,
+    metrics,
+    rateLimit: options.ingestRateLimit ?? { max: 600, timeWindowMs: 60_000 },
+  });
   await app.register(ticketsRoutes, { store: options.store });
   return app;
 }

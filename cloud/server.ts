@@ -11,6 +11,8 @@ export interface CloudOptions {
   /** SQLite file path (PostgreSQL URLs arrive with the scale-out store). */
   db: string;
   logger?: Logger;
+  bodyLimitBytes?: number;
+  ingestRateLimit?: { max: number; timeWindowMs: number };
 }
 
 export interface RunningCloud {
@@ -32,7 +34,12 @@ export function openStore(db: string): CloudStore {
 export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   const logger = options.logger ?? createLogger('cloud');
   const store = openStore(options.db);
-  const app = await buildCloudApp({ store, logger });
+  const app = await buildCloudApp({
+    store,
+    logger,
+    ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
+    ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),
+  });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

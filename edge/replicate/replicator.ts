@@ -27,6 +27,16 @@ export interface ReplicatorHealth {
   lastSuccessAt?: string;
 }
 
+/** The cloud asked us to slow down; Retry-After says for how long. */
+class RateLimited extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Sends outbox events to cloud ingest in seq order. Events are marked acknowledged only from the
  * cloud's reply (its watermark), never on send, so a crash or a lost reply causes a resend, which
@@ -96,7 +106,8 @@ export class Replicator {
         this.health_.failedAttempts++;
         const attempt = this.health_.consecutiveFailures++;
         this.health_.lastError = (error as Error).message;
-        const delay = backoffDelayMs(this.options.backoff, attempt);
+        const backoff = backoffDelayMs(this.options.backoff, attempt);
+        const delay = error instanceof RateLimited ? Math.max(backoff, error.retryAfterMs) : backoff;
         this.options.logger.warn(
           {
             err: (error as Error).message,
@@ -143,6 +154,13 @@ export class Replicator {
       this.batchMaxEvents = Math.max(1, Math.floor(this.batchMaxEvents / 2));
       throw new Error(
         `cloud refused the batch size (${detail}); retrying with at most ${this.batchMaxEvents} events`,
+      );
+    }
+    if (response.status === 429) {
+      const retryAfterS = Number(response.headers.get('retry-after'));
+      throw new RateLimited(
+        `cloud is rate-limiting this gateway (${detail})`,
+        Number.isFinite(retryAfterS) ? retryAfterS * 1000 : 0,
       );
     }
     if (response.status === 401 || response.status === 403) {

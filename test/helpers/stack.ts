@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
-import { type RunningCloud, startCloud } from '../../cloud/server.js';
+import { type CloudOptions, type RunningCloud, startCloud } from '../../cloud/server.js';
 import { type EdgeConfig, type EdgeConfigFile, resolveEdgeConfig } from '../../edge/config.js';
 import { REDACTED_PATHS } from '../../shared/log.js';
 
@@ -43,9 +43,13 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
 export async function startTestCloud(
-  options: { db?: string; port?: number; logger?: Logger } = {},
+  options: { db?: string; port?: number; logger?: Logger } & Pick<
+    CloudOptions,
+    'bodyLimitBytes' | 'ingestRateLimit'
+  > = {},
 ): Promise<RunningCloud> {
   return startCloud({
+    ...options,
     host: '127.0.0.1',
     port: options.port ?? 0,
     db: options.db ?? join(tempDir(), 'cloud.db'),
