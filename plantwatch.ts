@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { cloudCommand } from './cloud/cli.js';
 import { edgeCommand } from './edge/cli.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
+import { benchCommand } from './simulators/bench-command.js';
 import { simCommand } from './simulators/cli.js';
 import { demoCommand } from './simulators/demo.js';
 
@@ -14,7 +15,8 @@ const program = new Command('plantwatch')
   .addCommand(edgeCommand())
   .addCommand(cloudCommand())
   .addCommand(simCommand())
-  .addCommand(rulesCommand());
+  .addCommand(rulesCommand())
+  .addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`plantwatch: ${(error as Error).message}`);

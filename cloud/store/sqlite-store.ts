@@ -60,6 +60,17 @@ const MIGRATIONS = [
 
 export class SqliteStore implements CloudStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Statements are compiled once: preparing costs as much as running a small insert. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -86,14 +97,14 @@ export class SqliteStore implements CloudStore {
 
   private applyInTransaction(gatewayId: string, events: OutboxEvent[]): ApplyResult {
     const now = new Date().toISOString();
-    this.db.prepare('INSERT INTO gateways (gateway_id) VALUES (?) ON CONFLICT DO NOTHING').run(gatewayId);
-    const gateway = this.db.prepare('SELECT acked_seq FROM gateways WHERE gateway_id = ?').get(gatewayId) as {
+    this.sql('INSERT INTO gateways (gateway_id) VALUES (?) ON CONFLICT DO NOTHING').run(gatewayId);
+    const gateway = this.sql('SELECT acked_seq FROM gateways WHERE gateway_id = ?').get(gatewayId) as {
       acked_seq: number;
     };
     let ackedSeq = gateway.acked_seq;
     let duplicates = 0;
     let received = 0;
-    const insert = this.db.prepare(
+    const insert = this.sql(
       'INSERT INTO events (gateway_id, seq, type, ticket_id, at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
     for (const event of events) {
@@ -115,7 +126,7 @@ export class SqliteStore implements CloudStore {
     }
 
     // Apply strictly in seq order, so a ticket's updates never overtake its opening.
-    const next = this.db.prepare('SELECT body FROM events WHERE gateway_id = ? AND seq = ?');
+    const next = this.sql('SELECT body FROM events WHERE gateway_id = ? AND seq = ?');
     let applied = 0;
     for (;;) {
       const row = next.get(gatewayId, ackedSeq + 1) as { body: string } | undefined;
@@ -124,45 +135,42 @@ export class SqliteStore implements CloudStore {
       ackedSeq++;
       applied++;
     }
-    const held = this.db
-      .prepare('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?')
-      .get(gatewayId, ackedSeq) as {
+    const held = this.sql('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?').get(
+      gatewayId,
+      ackedSeq,
+    ) as {
       n: number;
     };
-    this.db
-      .prepare(
-        `UPDATE gateways SET acked_seq = ?, events_received = events_received + ?,
+    this.sql(
+      `UPDATE gateways SET acked_seq = ?, events_received = events_received + ?,
          duplicates_ignored = duplicates_ignored + ?, last_seen = ? WHERE gateway_id = ?`,
-      )
-      .run(ackedSeq, received, duplicates, now, gatewayId);
+    ).run(ackedSeq, received, duplicates, now, gatewayId);
     return { ackedSeq, applied, duplicates, heldBehindGap: held.n };
   }
 
   private applyToTicket(event: OutboxEvent): void {
-    const existing = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as
+    const existing = this.sql('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as
       { body: string } | undefined;
     const ticket = mergeEdgeTicket(
       event.ticket,
       existing ? (JSON.parse(existing.body) as Ticket) : undefined,
     );
-    this.db
-      .prepare(
-        `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, status, updated_at, body)
+    this.sql(
+      `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, status, updated_at, body)
          VALUES (@id, @gatewayId, @site, @assetId, @fault, @severity, @status, @updatedAt, @body)
          ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, status = excluded.status,
            updated_at = excluded.updated_at, body = excluded.body`,
-      )
-      .run({
-        id: ticket.id,
-        gatewayId: ticket.gatewayId,
-        site: ticket.site,
-        assetId: ticket.assetId,
-        fault: ticket.fault,
-        severity: ticket.severity,
-        status: ticket.status,
-        updatedAt: event.at,
-        body: JSON.stringify(ticket),
-      });
+    ).run({
+      id: ticket.id,
+      gatewayId: ticket.gatewayId,
+      site: ticket.site,
+      assetId: ticket.assetId,
+      fault: ticket.fault,
+      severity: ticket.severity,
+      status: ticket.status,
+      updatedAt: event.at,
+      body: JSON.stringify(ticket),
+    });
   }
 
   async listTickets(filter: TicketFilter): Promise<TicketPage> {
@@ -178,30 +186,25 @@ export class SqliteStore implements CloudStore {
     add('asset_id', 'assetId', filter.assetId);
     add('fault', 'fault', filter.fault);
     add('id', 'cursor', filter.cursor, '<');
-    const rows = this.db
-      .prepare(
-        `SELECT body FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`,
-      )
-      .all(params) as { body: string }[];
+    const rows = this.sql(
+      `SELECT body FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`,
+    ).all(params) as { body: string }[];
     const tickets = rows.slice(0, filter.limit).map((r) => JSON.parse(r.body) as Ticket);
     const last = tickets.at(-1);
     return rows.length > filter.limit && last ? { tickets, nextCursor: last.id } : { tickets };
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const row = this.db.prepare('SELECT body FROM tickets WHERE id = ?').get(id) as
-      { body: string } | undefined;
+    const row = this.sql('SELECT body FROM tickets WHERE id = ?').get(id) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Ticket) : undefined;
   }
 
   async gateways(): Promise<GatewaySummary[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT g.gateway_id, g.acked_seq, g.events_received, g.duplicates_ignored, g.last_seen,
+    const rows = this.sql(
+      `SELECT g.gateway_id, g.acked_seq, g.events_received, g.duplicates_ignored, g.last_seen,
            (SELECT count(*) FROM events e WHERE e.gateway_id = g.gateway_id AND e.seq > g.acked_seq) AS held
          FROM gateways g ORDER BY g.gateway_id`,
-      )
-      .all() as {
+    ).all() as {
       gateway_id: string;
       acked_seq: number;
       events_received: number;
@@ -221,33 +224,29 @@ export class SqliteStore implements CloudStore {
 
   async createGatewayToken(gatewayId: string): Promise<string> {
     const token = newGatewayToken();
-    this.db
-      .prepare(
-        'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(hashToken(token), gatewayId, token.slice(0, 10), new Date().toISOString());
+    this.sql(
+      'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
+    ).run(hashToken(token), gatewayId, token.slice(0, 10), new Date().toISOString());
     return token;
   }
 
   async gatewayForToken(token: string): Promise<string | undefined> {
-    const row = this.db
-      .prepare('SELECT gateway_id FROM gateway_tokens WHERE token_hash = ? AND revoked_at IS NULL')
-      .get(hashToken(token)) as { gateway_id: string } | undefined;
+    const row = this.sql(
+      'SELECT gateway_id FROM gateway_tokens WHERE token_hash = ? AND revoked_at IS NULL',
+    ).get(hashToken(token)) as { gateway_id: string } | undefined;
     return row?.gateway_id;
   }
 
   async revokeGatewayTokens(gatewayId: string): Promise<number> {
-    return this.db
-      .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL')
-      .run(new Date().toISOString(), gatewayId).changes;
+    return this.sql(
+      'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
+    ).run(new Date().toISOString(), gatewayId).changes;
   }
 
   async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
-      )
-      .all() as { gateway_id: string; token_prefix: string; created_at: string; revoked_at: string | null }[];
+    const rows = this.sql(
+      'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
+    ).all() as { gateway_id: string; token_prefix: string; created_at: string; revoked_at: string | null }[];
     return rows.map((r) => ({
       gatewayId: r.gateway_id,
       tokenPrefix: r.token_prefix,
@@ -257,7 +256,7 @@ export class SqliteStore implements CloudStore {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {

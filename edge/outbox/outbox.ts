@@ -47,6 +47,17 @@ const SCHEMA = `
  */
 export class Outbox {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Statements are compiled once: preparing costs as much as running a small insert. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   constructor(
     readonly path: string,
@@ -80,17 +91,14 @@ export class Outbox {
   }
 
   private meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      { value: string } | undefined;
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   private setMeta(key: string, value: string | number): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, String(value));
+    this.sql(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, String(value));
   }
 
   private metaNumber(key: string): number {
@@ -106,18 +114,23 @@ export class Outbox {
   append(type: OutboxEventType, ticket: Ticket, at: string): OutboxEvent {
     const seq = this.metaNumber('lastSeq') + 1;
     const event: OutboxEvent = { gatewayId: this.gatewayId, seq, type, at, ticket };
-    this.db
-      .prepare('INSERT INTO events (seq, type, at, created_ms, body) VALUES (?, ?, ?, ?, ?)')
-      .run(seq, type, at, Date.now(), JSON.stringify(event));
+    this.sql('INSERT INTO events (seq, type, at, created_ms, body) VALUES (?, ?, ?, ?, ?)').run(
+      seq,
+      type,
+      at,
+      Date.now(),
+      JSON.stringify(event),
+    );
     this.setMeta('lastSeq', seq);
     return event;
   }
 
   /** Unacknowledged events in seq order, bounded by count and by serialized size. */
   pending(maxEvents: number, maxBytes: number): PendingBatch {
-    const rows = this.db
-      .prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(this.metaNumber('ackedSeq'), maxEvents) as { body: string }[];
+    const rows = this.sql('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      this.metaNumber('ackedSeq'),
+      maxEvents,
+    ) as { body: string }[];
     const events: OutboxEvent[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -146,7 +159,7 @@ export class Outbox {
   stats(now = Date.now()): OutboxStats {
     const ackedSeq = this.metaNumber('ackedSeq');
     const lastSeq = this.metaNumber('lastSeq');
-    const oldest = this.db.prepare('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
+    const oldest = this.sql('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
       { created_ms: number } | undefined;
     return {
       pending: lastSeq - ackedSeq,
@@ -158,27 +171,25 @@ export class Outbox {
 
   /** The open ticket for a problem (see ticket-manager's problemKey), if any. */
   openTicket(problemKey: string): Ticket | undefined {
-    const row = this.db.prepare('SELECT ticket FROM open_tickets WHERE problem_key = ?').get(problemKey) as
+    const row = this.sql('SELECT ticket FROM open_tickets WHERE problem_key = ?').get(problemKey) as
       { ticket: string } | undefined;
     return row ? (JSON.parse(row.ticket) as Ticket) : undefined;
   }
 
   openTickets(): Ticket[] {
-    return (this.db.prepare('SELECT ticket FROM open_tickets').all() as { ticket: string }[]).map(
+    return (this.sql('SELECT ticket FROM open_tickets').all() as { ticket: string }[]).map(
       (r) => JSON.parse(r.ticket) as Ticket,
     );
   }
 
   saveOpenTicket(problemKey: string, ticket: Ticket): void {
-    this.db
-      .prepare(
-        'INSERT INTO open_tickets (problem_key, ticket) VALUES (?, ?) ON CONFLICT (problem_key) DO UPDATE SET ticket = excluded.ticket',
-      )
-      .run(problemKey, JSON.stringify(ticket));
+    this.sql(
+      'INSERT INTO open_tickets (problem_key, ticket) VALUES (?, ?) ON CONFLICT (problem_key) DO UPDATE SET ticket = excluded.ticket',
+    ).run(problemKey, JSON.stringify(ticket));
   }
 
   removeOpenTicket(problemKey: string): void {
-    this.db.prepare('DELETE FROM open_tickets WHERE problem_key = ?').run(problemKey);
+    this.sql('DELETE FROM open_tickets WHERE problem_key = ?').run(problemKey);
   }
 
   close(): void {

@@ -100,7 +100,9 @@ export class Replicator {
         this.health_.sentEvents += batch.events.length;
         this.health_.consecutiveFailures = 0;
         this.health_.lastSuccessAt = new Date().toISOString();
-        this.batchMaxEvents = this.options.batchMaxEvents;
+        // Additive increase after a 413's halving (AIMD, as TCP does): a size the cloud refused is
+        // approached again slowly instead of being retried at once.
+        this.batchMaxEvents = Math.min(this.options.batchMaxEvents, this.batchMaxEvents + 1);
       } catch (error) {
         if (signal.aborted) break;
         this.health_.failedAttempts++;
@@ -150,8 +152,8 @@ export class Replicator {
       return reply;
     }
     const detail = `${response.status} ${text.slice(0, 300)}`;
-    if (response.status === 413 && this.batchMaxEvents > 1) {
-      this.batchMaxEvents = Math.max(1, Math.floor(this.batchMaxEvents / 2));
+    if (response.status === 413 && body.events.length > 1) {
+      this.batchMaxEvents = Math.max(1, Math.floor(body.events.length / 2));
       throw new Error(
         `cloud refused the batch size (${detail}); retrying with at most ${this.batchMaxEvents} events`,
       );

@@ -1,0 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchFft } from './fft.bench.js';
+import { benchIngestSqlite } from './ingest.bench.js';
+import type { BenchResult } from './measure.js';
+import { benchOutboxCommit } from './outbox.bench.js';
+
+const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult>> = {
+  fft: benchFft,
+  'outbox-commit': benchOutboxCommit,
+  'ingest-sqlite': benchIngestSqlite,
+};
+
+export const BENCHMARK_NAMES = Object.keys(BENCHMARKS);
+
+/** Runs the selected benchmarks one after another and reports each as it finishes. */
+export async function runBenchmarks(only: string[], report: (r: BenchResult) => void): Promise<void> {
+  const unknown = only.filter((name) => !BENCHMARKS[name]);
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${BENCHMARK_NAMES.join(', ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'plantwatch-bench-'));
+  try {
+    for (const [name, bench] of Object.entries(BENCHMARKS)) {
+      if (only.length === 0 || only.includes(name)) report(await bench(dir));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

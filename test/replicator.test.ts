@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Outbox } from '../edge/outbox/outbox.js';
+import { Replicator } from '../edge/replicate/replicator.js';
+import type { IngestRequest } from '../shared/schema/index.js';
+import { removeTempDirs, silentLogger, tempDir, waitFor } from './helpers/stack.js';
+import { sampleTicket } from './helpers/tickets.js';
+
+type Script = (
+  request: IngestRequest,
+  raw: IncomingMessage,
+) => { status: number; body?: unknown; headers?: Record<string, string> } | 'drop';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  removeTempDirs();
+});
+
+/** A real HTTP server on loopback that answers ingest requests as the script says, and records them. */
+async function scriptedCloud(
+  script: Script,
+): Promise<{ url: string; requests: { at: number; body: IngestRequest; auth?: string }[] }> {
+  const requests: { at: number; body: IngestRequest; auth?: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d) => (text += String(d)));
+    req.on('end', () => {
+      const body = JSON.parse(text) as IngestRequest;
+      requests.push({
+        at: Date.now(),
+        body,
+        ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+      });
+      const answer = script(body, req);
+      if (answer === 'drop') {
+        // The cloud stored the batch but the reply is lost on the way back.
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(JSON.stringify(answer.body ?? {}));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, requests };
+}
+
+function replicatorFor(url: string, outbox: Outbox, batchMaxEvents = 100): Replicator {
+  const replicator = new Replicator({
+    outbox,
+    gatewayId: 'gw-1',
+    cloudUrl: url,
+    token: 'pwgw_test-token-0123456789',
+    batchMaxEvents,
+    batchMaxBytes: 1_000_000,
+    backoff: { initialMs: 40, maxMs: 400 },
+    requestTimeoutMs: 2000,
+    logger: silentLogger(),
+  });
+  cleanups.push(() => replicator.stop());
+  return replicator;
+}
+
+function outboxWith(events: number): Outbox {
+  const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+  cleanups.push(() => outbox.close());
+  for (let i = 0; i < events; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+  return outbox;
+}
+
+describe('replicator', () => {
+  it('sends in seq order with the bearer token, in batches, and acknowledges from the reply', async () => {
+    const cloud = await scriptedCloud((body) => ({
+      status: 200,
+      body: { ackedSeq: body.events.at(-1)?.seq },
+    }));
+    const outbox = outboxWith(5);
+    replicatorFor(cloud.url, outbox, 2).start();
+    await waitFor(() => outbox.stats().pending === 0, 'drain');
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([[1, 2], [3, 4], [5]]);
+    expect(cloud.requests[0]?.auth).toBe('Bearer pwgw_test-token-0123456789');
+  });
+
+  it('backs off exponentially with jitter while the cloud fails, and keeps everything pending', async () => {
+    let calls = 0;
+    const cloud = await scriptedCloud((body) =>
+      ++calls <= 4 ? { status: 503 } : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(1);
+    const replicator = replicatorFor(cloud.url, outbox);
+    replicator.start();
+    await waitFor(() => calls >= 4, 'four failures');
+    expect(outbox.stats().pending).toBe(1);
+    expect(replicator.health()).toMatchObject({ state: 'backing-off', consecutiveFailures: 4 });
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after the failures');
+    const gaps = cloud.requests.slice(1).map((r, i) => r.at - (cloud.requests[i]?.at ?? 0));
+    // Delays are in [d/2, d] for d = 40, 80, 160, 320 ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(18);
+    expect(gaps[3]).toBeGreaterThanOrEqual(155);
+    expect(gaps[3]).toBeGreaterThan(gaps[0] ?? 0);
+  });
+
+  it('does not acknowledge when the reply is lost, and resends the same events', async () => {
+    let calls = 0;
+    const cloud = await scriptedCloud((body) =>
+      ++calls === 1 ? 'drop' : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(3);
+    replicatorFor(cloud.url, outbox).start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after the lost reply');
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+  });
+
+  it('waits as long as Retry-After says when rate-limited', async () => {
+    let calls = 0;
+    const cloud = await scriptedCloud((body) =>
+      ++calls === 1
+        ? { status: 429, headers: { 'retry-after': '1' } }
+        : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(1);
+    replicatorFor(cloud.url, outbox).start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after the rate limit');
+    expect((cloud.requests[1]?.at ?? 0) - (cloud.requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('halves the batch when the cloud refuses its size', async () => {
+    const cloud = await scriptedCloud((body) =>
+      body.events.length > 2
+        ? { status: 413, body: { message: 'too large' } }
+        : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(4);
+    replicatorFor(cloud.url, outbox, 8).start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery in smaller batches');
+    expect(cloud.requests.map((r) => r.body.events.length)).toEqual([4, 2, 2]);
+  });
+});
