@@ -103,7 +103,18 @@ export async function startEdgeAgent(
         counters.waveforms++;
         latestFeatures.set(`${waveform.assetId}/${waveform.channel}`, analysis.features);
         for (const outcome of evaluator.evaluate(rules, analysis.features)) {
-          const event = tickets.apply(outcome, analysis.spectrum);
+          let event;
+          try {
+            event = tickets.apply(outcome, analysis.spectrum);
+          } catch (error) {
+            evaluator.revert(outcome);
+            metrics.ticketWriteFailures.inc();
+            logger.error(
+              { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.features.assetId },
+              'could not commit a ticket event to the outbox; the rule will conclude again on the next window',
+            );
+            continue;
+          }
           if (!event) continue;
           metrics.ticketEvents.inc({ type: event.type });
           logger.info(

@@ -28,6 +28,11 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
     labelNames: ['type'],
     registers: [registry],
   });
+  const ticketWriteFailures = new Counter({
+    name: 'plantwatch_edge_ticket_write_failures_total',
+    help: 'Ticket events that could not be committed to the outbox (retried on the next window)',
+    registers: [registry],
+  });
   new Gauge({
     name: 'plantwatch_edge_outbox_pending',
     help: 'Outbox events not yet acknowledged by the cloud',
@@ -70,6 +75,13 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
         this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
     },
   });
-  return { registry, rejectedMessages, waveformsAnalysed, readingsReceived, ticketEvents };
+  return {
+    registry,
+    rejectedMessages,
+    waveformsAnalysed,
+    readingsReceived,
+    ticketEvents,
+    ticketWriteFailures,
+  };
 }
 export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import { type EdgeAgent, startEdgeAgent } from '../edge/agent.js';
 import type { Ticket } from '../shared/schema/index.js';
@@ -33,7 +33,7 @@ async function edge(cloudUrl: string, token: string): Promise<EdgeAgent> {
 }
 
 /** A fault that is fully developed after 5 simulated seconds, played 20× faster than real time. */
-async function simulate(agent: EdgeAgent, fault: FaultKind, frames: number): Promise<RunningSimulator> {
+async function simulate(agent: EdgeAgent, fault: FaultKind, frames: number, rampS = 5): Promise<RunningSimulator> {
   const simulator = await startVibrationSimulator({
     brokerUrl: agent.brokerUrl,
     topicPrefix: 'plantwatch',
@@ -43,7 +43,7 @@ async function simulate(agent: EdgeAgent, fault: FaultKind, frames: number): Pro
     rpm: 1780,
     sampleRateHz: 12_800,
     samplesPerFrame: 4096,
-    rampS: 5,
+    rampS,
     speed: 20,
     frames,
     seed: 7,
@@ -138,5 +138,46 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     };
     expect(gateways.gateways[0]?.eventsReceived).toBe(gateways.gateways[0]?.ackedSeq);
     expect(gateways.gateways[0]?.ackedSeq).toBe(agent.status().outbox.lastSeq);
+  });
+
+  it('raises the ticket on the next window when committing it failed (disk full), not never', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await edge(cloud.url, token);
+    // SQLite's disk-full error cannot be produced on demand here; the first commit is made to fail as it would.
+    const failOnce = vi.spyOn(agent.outbox, 'transaction').mockImplementationOnce(() => {
+      throw new Error('SQLITE_FULL: database or disk is full');
+    });
+    await simulate(agent, 'unbalance', 0);
+    const tickets = await waitFor(async () => {
+      const list = await cloudTickets(cloud);
+      return list.length > 0 && list;
+    }, 'a ticket in the cloud despite the failed commit');
+    expect(failOnce).toHaveBeenCalled();
+    expect(tickets).toHaveLength(1);
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    expect(metrics).toContain('plantwatch_edge_ticket_write_failures_total 1');
+  });
+
+  it('does not raise the same problem again after an agent restart', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const config = testEdgeConfig({ cloud: { url: cloud.url, token } });
+    const first = await startEdgeAgent(config, silentLogger());
+    const sim = await simulate(first, 'unbalance', 0);
+    await waitFor(() => first.status().outbox.ackedSeq >= 1, 'the ticket delivered');
+    await sim.stop();
+    await first.stop();
+
+    const second = await startEdgeAgent(
+      { ...config, mqtt: { ...config.mqtt, embedded: { ...config.mqtt.embedded, port: 0 } } },
+      silentLogger(),
+    );
+    running.push(second);
+    expect(second.status().openTickets).toBe(1);
+    // The machine is still unbalanced when the agent comes back.
+    await simulate(second, 'unbalance', 40, 0).then((s) => s.done);
+    await waitFor(() => second.status().counters.waveforms >= 40, 'the fault seen again after the restart');
+    const tickets = await cloudTickets(cloud);
+    expect(tickets).toHaveLength(1);
+    expect(second.status().openTickets).toBe(1);
   });
 });

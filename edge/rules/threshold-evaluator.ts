@@ -47,6 +47,19 @@ export class ThresholdEvaluator {
     this.states.set(`${ruleId}|${assetId}|${channel}`, { firing: true });
   }
 
+  /**
+   * Undoes the state change of an outcome whose ticket could not be committed (e.g. disk full), so
+   * the next window concludes the same again and the ticket is raised then instead of being lost.
+   */
+  revert(outcome: RuleOutcome): void {
+    const state = this.states.get(
+      `${outcome.rule.spec.id}|${outcome.features.assetId}|${outcome.features.channel}`,
+    );
+    if (!state) return;
+    if (outcome.kind === 'fire') state.firing = false;
+    if (outcome.kind === 'clear') state.firing = true;
+  }
+
   private step(rule: LoadedRule, features: Features): RuleOutcome | undefined {
     const key = `${rule.spec.id}|${features.assetId}|${features.channel}`;
     const state = this.states.get(key) ?? { firing: false };
