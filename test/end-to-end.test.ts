@@ -33,7 +33,12 @@ async function edge(cloudUrl: string, token: string): Promise<EdgeAgent> {
 }
 
 /** A fault that is fully developed after 5 simulated seconds, played 20× faster than real time. */
-async function simulate(agent: EdgeAgent, fault: FaultKind, frames: number, rampS = 5): Promise<RunningSimulator> {
+async function simulate(
+  agent: EdgeAgent,
+  fault: FaultKind,
+  frames: number,
+  rampS = 5,
+): Promise<RunningSimulator> {
   const simulator = await startVibrationSimulator({
     brokerUrl: agent.brokerUrl,
     topicPrefix: 'plantwatch',
