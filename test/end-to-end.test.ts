@@ -60,15 +60,18 @@ async function simulate(
 const cloudTickets = async (cloud: RunningCloud): Promise<Ticket[]> =>
   ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
 
+const firstCloudTickets = (cloud: RunningCloud, what = 'a ticket in the cloud'): Promise<Ticket[]> =>
+  waitFor(async () => {
+    const tickets = await cloudTickets(cloud);
+    return tickets.length > 0 && tickets;
+  }, what);
+
 describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
   it('raises a ticket in the cloud for an unbalanced machine, with its evidence', async () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);
     await simulate(agent, 'unbalance', 0);
-    const [ticket] = await waitFor(async () => {
-      const tickets = await cloudTickets(cloud);
-      return tickets.length > 0 && tickets;
-    }, 'a ticket in the cloud');
+    const [ticket] = await firstCloudTickets(cloud);
     expect(ticket).toMatchObject({
       gatewayId: 'gw-test',
       site: 'test-site',
@@ -95,10 +98,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);
     await simulate(agent, 'outer-race', 0);
-    const [ticket] = await waitFor(async () => {
-      const tickets = await cloudTickets(cloud);
-      return tickets.length > 0 && tickets;
-    }, 'a ticket in the cloud');
+    const [ticket] = await firstCloudTickets(cloud);
     expect(ticket?.rule.id).toBe('impulsive-vibration');
     expect(ticket?.evidence.triggeringValues[0]?.value).toBeGreaterThan(6);
   });
@@ -153,10 +153,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
       throw new Error('SQLITE_FULL: database or disk is full');
     });
     await simulate(agent, 'unbalance', 0);
-    const tickets = await waitFor(async () => {
-      const list = await cloudTickets(cloud);
-      return list.length > 0 && list;
-    }, 'a ticket in the cloud despite the failed commit');
+    const tickets = await firstCloudTickets(cloud, 'a ticket in the cloud despite the failed commit');
     expect(failOnce).toHaveBeenCalled();
     expect(tickets).toHaveLength(1);
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite, statementCache } from '../../shared/sqlite.js';
 import type { OutboxEvent, Ticket } from '../../shared/schema/index.js';
 import {
   type ApplyResult,
@@ -60,24 +61,13 @@ const MIGRATIONS = [
 
 export class SqliteStore implements CloudStore {
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
-
-  /** Statements are compiled once: preparing costs as much as running a small insert. */
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
+  private readonly sql: (text: string) => Database.Statement;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: 5000 });
-    this.db.pragma('journal_mode = WAL');
     // An acknowledged event must survive a power cut: the gateway forgets it once we answer.
-    this.db.pragma('synchronous = FULL');
+    this.db = openDurableSqlite(path, 5000);
+    this.sql = statementCache(this.db);
     this.migrate();
   }
 

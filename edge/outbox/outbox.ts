@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite, statementCache } from '../../shared/sqlite.js';
 import type { OutboxEvent, OutboxEventType, Ticket } from '../../shared/schema/index.js';
 
 export interface OutboxStats {
@@ -47,29 +48,18 @@ const SCHEMA = `
  */
 export class Outbox {
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
-
-  /** Statements are compiled once: preparing costs as much as running a small insert. */
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
+  private readonly sql: (text: string) => Database.Statement;
 
   constructor(
     readonly path: string,
     readonly gatewayId: string,
   ) {
     try {
-      this.db = new Database(path, { timeout: 2000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db = openDurableSqlite(path, 2000);
       const check = this.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
       this.db.exec(SCHEMA);
+      this.sql = statementCache(this.db);
     } catch (error) {
       throw new OutboxOpenError(path, (error as Error).message);
     }
