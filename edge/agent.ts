@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from '../shared/log.js';
-import type { Features, Reading, Waveform } from '../shared/schema/index.js';
 import { formatProblem } from '../shared/yaml-file.js';
 import type { EdgeConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
@@ -10,14 +9,14 @@ import { Outbox, type OutboxStats } from './outbox/outbox.js';
 import { Replicator, type ReplicatorHealth } from './replicate/replicator.js';
 import { loadRules } from './rules/load-rules.js';
 import { ThresholdEvaluator } from './rules/threshold-evaluator.js';
-import { analyseWaveform } from './signal/features.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './sources/mqtt/embedded-broker.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
-import type { MeasurementSink, Source, SourceHealth } from './sources/source.js';
+import type { Source, SourceHealth } from './sources/source.js';
+import { createPipeline, type PipelineSnapshot } from './pipeline.js';
 import { startStatusServer } from './status/status-server.js';
 import { TicketManager } from './tickets/ticket-manager.js';
 
-export interface EdgeStatus {
+export interface EdgeStatus extends PipelineSnapshot {
   gatewayId: string;
   site: string;
   outbox: OutboxStats;
@@ -25,11 +24,6 @@ export interface EdgeStatus {
   sources: SourceHealth[];
   rules: { id: string; version: string }[];
   openTickets: number;
-  /** Measurements handled since start: analysed waveforms, readings, and rejected messages. */
-  counters: { waveforms: number; readings: number; rejected: number };
-  /** The newest features per asset channel: what the agent currently sees. */
-  latestFeatures: Features[];
-  latestReadings: Reading[];
 }
 
 export interface EdgeAgent {
@@ -93,54 +87,14 @@ export async function startEdgeAgent(
     replicator.start();
     cleanups.push(() => replicator.stop());
 
-    const counters = { waveforms: 0, readings: 0, rejected: 0 };
-    const latestFeatures = new Map<string, Features>();
-    const latestReadings = new Map<string, Reading>();
-    const sink: MeasurementSink = {
-      waveform(waveform: Waveform) {
-        const analysis = analyseWaveform(waveform);
-        metrics.waveformsAnalysed.inc();
-        counters.waveforms++;
-        latestFeatures.set(`${waveform.assetId}/${waveform.channel}`, analysis.features);
-        for (const outcome of evaluator.evaluate(rules, analysis.features)) {
-          let event;
-          try {
-            event = tickets.apply(outcome, analysis.spectrum);
-          } catch (error) {
-            evaluator.revert(outcome);
-            metrics.ticketWriteFailures.inc();
-            logger.error(
-              { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.features.assetId },
-              'could not commit a ticket event to the outbox; the rule will conclude again on the next window',
-            );
-            continue;
-          }
-          if (!event) continue;
-          metrics.ticketEvents.inc({ type: event.type });
-          logger.info(
-            {
-              seq: event.seq,
-              type: event.type,
-              ticketId: event.ticket.id,
-              asset: event.ticket.assetId,
-              rule: outcome.rule.spec.id,
-            },
-            event.ticket.title,
-          );
-          replicator.notify();
-        }
-      },
-      reading(reading: Reading) {
-        metrics.readingsReceived.inc();
-        counters.readings++;
-        latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
-      },
-      rejected({ source, where, reason, detail }) {
-        metrics.rejectedMessages.inc({ source, reason });
-        counters.rejected++;
-        logger.warn({ source, topic: where, reason, detail }, `rejected measurement on ${where}: ${detail}`);
-      },
-    };
+    const pipeline = createPipeline({
+      rules,
+      evaluator,
+      tickets,
+      metrics,
+      logger,
+      onEvent: () => replicator.notify(),
+    });
 
     let brokerUrl = config.mqtt.url;
     if (!brokerUrl) {
@@ -159,7 +113,7 @@ export async function startEdgeAgent(
     });
     sources.push(mqttSource);
     cleanups.push(() => mqttSource.stop());
-    await mqttSource.start(sink);
+    await mqttSource.start(pipeline.sink);
 
     const status = (): EdgeStatus => ({
       gatewayId: config.gatewayId,
@@ -169,9 +123,7 @@ export async function startEdgeAgent(
       sources: sources.map((s) => s.health()),
       rules: rules.map((r) => ({ id: r.spec.id, version: r.version })),
       openTickets: tickets.openTickets().length,
-      counters: { ...counters },
-      latestFeatures: [...latestFeatures.values()],
-      latestReadings: [...latestReadings.values()],
+      ...pipeline.snapshot(),
     });
     const statusServer = await startStatusServer({
       host: config.http.host,
