@@ -8,6 +8,8 @@ export const REDACTED_PATHS = [
   'authorization',
   'req.headers.authorization',
   'headers.authorization',
+  'password',
+  '*.password',
 ];
 
 export function createLogger(name: string, level = process.env.PLANTWATCH_LOG_LEVEL ?? 'info'): Logger {
