@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadEdgeConfig } from '../edge/config.js';
+import { defaultRulesDir } from '../shared/paths.js';
+import { removeTempDirs, tempDir } from './helpers/stack.js';
+
+afterAll(removeTempDirs);
+
+function configFile(text: string): string {
+  const file = join(tempDir(), 'edge.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('edge config', () => {
+  it('applies defaults, resolves paths beside the file, and substitutes environment variables', () => {
+    process.env.PW_TEST_TOKEN = 'pwgw_from-the-environment-123';
+    const file = configFile(
+      'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://127.0.0.1:8080\n  token: ${PW_TEST_TOKEN}\n',
+    );
+    const config = loadEdgeConfig(file);
+    expect(config.cloud.token).toBe('pwgw_from-the-environment-123');
+    expect(config.dataDir).toBe(join(file, '..', '.plantwatch/edge'));
+    expect(config.rulesDir).toBe(defaultRulesDir());
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(config.mqtt).toEqual({ embedded: { host: '127.0.0.1', port: 1883 }, topicPrefix: 'plantwatch' });
+    expect(config.cloud).toMatchObject({ retryInitialMs: 500, retryMaxMs: 60_000, batchMaxEvents: 200 });
+  });
+
+  it('names a missing environment variable', () => {
+    const file = configFile(
+      'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: ${PW_TEST_UNSET_VARIABLE}\n',
+    );
+    expect(() => loadEdgeConfig(file)).toThrow(
+      `${file}:1: environment variable PW_TEST_UNSET_VARIABLE is not set`,
+    );
+  });
+
+  it('names unknown fields and bad durations with their line', () => {
+    const file = configFile(
+      'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n  retryMax: soon\nmqtt:\n  brokr: x\n',
+    );
+    expect(() => loadEdgeConfig(file)).toThrow(`${file}:6: cloud/retryMax: must match pattern`);
+    expect(() => loadEdgeConfig(file)).toThrow(`${file}:8: mqtt: unknown field 'brokr'`);
+  });
+
+  it('says when the file cannot be read', () => {
+    expect(() => loadEdgeConfig('/nonexistent/edge.yaml')).toThrow(/\/nonexistent\/edge.yaml:0: cannot read/);
+  });
+});
