@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import rateLimit from '@fastify/rate-limit';
 import { createAjv } from '../shared/validation.js';
+import { registerApiDocs } from './api-docs.js';
 import { createCloudMetrics } from './metrics.js';
 import { ingestRoute } from './ingest/ingest-route.js';
 import { ticketsRoutes } from './review/tickets-routes.js';
@@ -34,6 +35,7 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     ({ schema, httpPart }) =>
       (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema) as ReturnType<typeof strictAjv.compile>,
   );
+  await registerApiDocs(app);
   app.get('/healthz', async (_request, reply) => {
     try {
       await options.store.ping();

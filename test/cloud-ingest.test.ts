@@ -131,6 +131,27 @@ describe('cloud ingest', () => {
     expect(text).not.toContain(otherToken);
   });
 
+  it('documents the API as OpenAPI at /docs, served without any CDN', async () => {
+    const spec = (await (await fetch(`${cloud.url}/docs/json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/ingest',
+        '/api/v1/tickets',
+        '/api/v1/tickets/{id}',
+        '/api/v1/gateways',
+      ]),
+    );
+    expect(spec.components.securitySchemes.gatewayToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const page = await fetch(`${cloud.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger-ui');
+    expect(html).not.toMatch(/src="https?:\/\//);
+  });
+
   it('reports health', async () => {
     expect(await (await fetch(`${cloud.url}/healthz`)).json()).toEqual({ status: 'ok' });
   });

@@ -33,6 +33,9 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
         },
       },
       schema: {
+        summary: "Apply a gateway's outbox events (idempotent by gatewayId and seq)",
+        tags: ['ingest'],
+        security: [{ gatewayToken: [] }],
         body: IngestRequest,
         response: { 200: IngestReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply },
       },

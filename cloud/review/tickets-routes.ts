@@ -21,7 +21,14 @@ const TicketPage = Type.Object({ tickets: Type.Array(Ticket), nextCursor: Type.O
 export const ticketsRoutes: FastifyPluginAsync<{ store: CloudStore }> = async (app, { store }) => {
   app.get<{ Querystring: Static<typeof TicketQuery> }>(
     '/api/v1/tickets',
-    { schema: { querystring: TicketQuery, response: { 200: TicketPage, 400: ErrorReply } } },
+    {
+      schema: {
+        summary: 'Tickets, newest first, filtered and paged by cursor',
+        tags: ['review'],
+        querystring: TicketQuery,
+        response: { 200: TicketPage, 400: ErrorReply },
+      },
+    },
     async (request) => {
       const { status, site, asset, fault, limit, cursor } = request.query;
       return store.listTickets({
@@ -37,7 +44,14 @@ export const ticketsRoutes: FastifyPluginAsync<{ store: CloudStore }> = async (a
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/tickets/:id',
-    { schema: { params: Type.Object({ id: Type.String() }), response: { 200: Ticket, 404: ErrorReply } } },
+    {
+      schema: {
+        summary: 'One ticket with its evidence',
+        tags: ['review'],
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Ticket, 404: ErrorReply },
+      },
+    },
     async (request, reply) => {
       const ticket = await store.getTicket(request.params.id);
       if (!ticket) {
@@ -52,5 +66,9 @@ export const ticketsRoutes: FastifyPluginAsync<{ store: CloudStore }> = async (a
     },
   );
 
-  app.get('/api/v1/gateways', async () => ({ gateways: await store.gateways() }));
+  app.get(
+    '/api/v1/gateways',
+    { schema: { summary: 'Per gateway: last seen, ackedSeq, events received, gaps', tags: ['review'] } },
+    async () => ({ gateways: await store.gateways() }),
+  );
 };
