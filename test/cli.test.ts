@@ -118,12 +118,21 @@ describe('plantwatch CLI on real processes', () => {
 
   it('npm start (plantwatch demo) raises a ticket that the cloud shows, and stops on Ctrl-C', async () => {
     const demo = startCli(['demo', '--port', '0', '--speed', '4']);
-    await waitFor(() => demo.output().includes('ticket in the cloud'), 'the demo ticket', 25_000);
-    const url = /(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets\/[0-9A-Z]{26})/.exec(demo.output())?.[1];
-    expect(url).toBeDefined();
-    const ticket = (await (await fetch(url ?? '')).json()) as Ticket;
-    expect(ticket.assetId).toBe('pump-1');
-    expect(await demo.stop('SIGINT')).toBe(0);
+    try {
+      // The ticket line and its URL line may arrive in separate chunks: wait for the URL itself.
+      const ticketUrl =
+        /ticket in the cloud: .*\n\s+(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets\/[0-9A-Z]{26})\n/;
+      const url = await waitFor(
+        () => ticketUrl.exec(demo.output())?.[1],
+        'the demo ticket and its URL',
+        25_000,
+      );
+      const ticket = (await (await fetch(url ?? '')).json()) as Ticket;
+      expect(ticket.assetId).toBe('pump-1');
+      expect(await demo.stop('SIGINT')).toBe(0);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- demo output:\n${demo.output()}`, { cause: error });
+    }
   });
 
   it('rejects a bad config with file, line and field', async () => {

@@ -61,10 +61,7 @@ export class MqttSource implements Source {
       clean: false,
     });
     this.client = client;
-    client.on('connect', () => {
-      this.state.state = 'connected';
-      client.subscribe([`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`], { qos: 1 });
-    });
+    const topics = [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`];
     client.on('reconnect', () => {
       this.state.state = 'reconnecting';
     });
@@ -72,14 +69,27 @@ export class MqttSource implements Source {
       this.state.lastError = error.message;
     });
     client.on('message', (topic, payload) => this.handle(topic, payload, sink));
+    // Connected means subscribed: a message published after start() resolves is not missed.
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`MQTT broker ${brokerUrl} did not accept a connection within 10 s`)),
+        () =>
+          reject(
+            new Error(`MQTT broker ${brokerUrl} did not accept a connection and subscription within 10 s`),
+          ),
         10_000,
       );
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
+      client.on('connect', () => {
+        client.subscribe(topics, { qos: 1 }, (error, granted) => {
+          const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+          if (error || refused.length > 0) {
+            this.state.state = 'failed';
+            this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
+            return;
+          }
+          this.state.state = 'connected';
+          clearTimeout(timer);
+          resolve();
+        });
       });
     });
   }
