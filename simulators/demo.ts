@@ -12,6 +12,9 @@ import { stopOnSignals } from '../shared/shutdown.js';
 import { sleep } from '../shared/time.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
 import { startVibrationSimulator } from './vibration/publisher.js';
+import { sketchSpectrum } from './spectrum-sketch.js';
+
+const DEMO_RPM = 1780;
 
 export interface DemoOptions {
   port: number;
@@ -65,7 +68,7 @@ export async function runDemo(
     assetId: 'pump-1',
     channel: 'de-accel',
     fault: options.fault,
-    rpm: 1780,
+    rpm: DEMO_RPM,
     sampleRateHz: 12_800,
     samplesPerFrame: 8192,
     rampS: 30,
@@ -77,7 +80,7 @@ export async function runDemo(
   print(`Plantwatch demo (data in ${dataDir})`);
   print(`  cloud      ${cloud.url}   tickets: ${cloud.url}/api/v1/tickets`);
   print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);
-  print(`  simulator  pump-1 at 1780 rpm, ${options.fault} developing over 30 simulated seconds`);
+  print(`  simulator  pump-1 at ${DEMO_RPM} rpm, ${options.fault} developing over 30 simulated seconds`);
 
   const stopping = new AbortController();
   const firstTicket = (async (): Promise<Ticket> => {
@@ -93,6 +96,19 @@ export async function runDemo(
         seen.add(ticket.id);
         print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}]`);
         print(`           ${cloud.url}/api/v1/tickets/${ticket.id}`);
+        if (!first && ticket.evidence.spectrum) {
+          print('  acceleration spectrum on the ticket (the evidence the engineer sees):');
+          const shaftHz = DEMO_RPM / 60;
+          const marks = [1, 2, 3].map((k) => ({ hz: k * shaftHz, label: `${k}×` }));
+          for (const line of sketchSpectrum(ticket.evidence.spectrum, {
+            maxHz: 200,
+            width: 64,
+            height: 6,
+            marks,
+          })) {
+            print(`  ${line}`);
+          }
+        }
         first ??= ticket;
       }
       if (first) return first;

@@ -2,12 +2,14 @@ import fftJs from 'fft-js';
 import { describe, expect, it } from 'vitest';
 import {
   analyseWaveform,
+  decimateSpectrum,
   STANDARD_GRAVITY,
   timeDomainStats,
   velocityRmsMmS,
 } from '../edge/signal/features.js';
 import { powerOfRealSignal } from '../edge/signal/fft.js';
 import { welchSpectrum } from '../edge/signal/welch.js';
+import { sketchSpectrum } from '../simulators/spectrum-sketch.js';
 
 const sine = (n: number, fs: number, hz: number, amplitude: number, phase = 0) =>
   Array.from({ length: n }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / fs + phase));
@@ -76,5 +78,27 @@ describe('signal: features', () => {
 
   it('refuses a record too short for a spectrum', () => {
     expect(() => welchSpectrum([1, 2, 3], 1000)).toThrow(/too short/);
+  });
+});
+
+describe('spectrum snapshot', () => {
+  it('keeps a peak within half a point of its frequency when decimating', () => {
+    const fs = 12_800;
+    const spectrum = welchSpectrum(sine(16_384, fs, 29.7, 0.2), fs);
+    const snapshot = decimateSpectrum(spectrum.amplitude, spectrum.binHz, 1024);
+    const peak = snapshot.amplitudes.indexOf(Math.max(...snapshot.amplitudes));
+    expect(Math.abs(peak * snapshot.binHz - 29.7)).toBeLessThanOrEqual(snapshot.binHz / 2);
+    expect(Math.max(...snapshot.amplitudes)).toBeCloseTo(0.2, 2);
+  });
+
+  it('sketches the snapshot in the terminal with the tallest bar at the peak', () => {
+    const amplitudes = Array.from({ length: 100 }, (_, k) => (k === 30 ? 1 : 0.05));
+    const lines = sketchSpectrum(
+      { binHz: 2, unit: 'g', amplitudes },
+      { maxHz: 198, width: 100, height: 4, marks: [{ hz: 60, label: '1×' }] },
+    );
+    const topRow = lines[0] ?? '';
+    expect(topRow.indexOf('█') - topRow.indexOf('│') - 1).toBe(30);
+    expect((lines[5] ?? '').indexOf('^1×')).toBe(10 + 30);
   });
 });

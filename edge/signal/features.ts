@@ -57,18 +57,22 @@ export function timeDomainStats(samples: ArrayLike<number>): TimeDomainStats {
   return { rms, peak, crestFactor: rms > 0 ? peak / rms : 0, kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0 };
 }
 
-/** Max-pooling keeps every peak visible in a shorter spectrum, which averaging would smear. */
+/**
+ * Max-pooling keeps every peak visible in a shorter spectrum, which averaging would smear. Point k
+ * pools the bins centred on k × factor, so a peak stays within half a point of its frequency.
+ */
 export function decimateSpectrum(
   amplitude: ArrayLike<number>,
   binHz: number,
   points: number,
 ): { binHz: number; amplitudes: number[] } {
   const factor = Math.max(1, Math.ceil(amplitude.length / points));
+  const half = Math.floor(factor / 2);
   const amplitudes: number[] = [];
-  for (let start = 0; start < amplitude.length; start += factor) {
+  for (let centre = 0; centre < amplitude.length; centre += factor) {
     let max = 0;
-    for (let k = start; k < Math.min(start + factor, amplitude.length); k++)
-      max = Math.max(max, amplitude[k] ?? 0);
+    const end = Math.min(centre - half + factor, amplitude.length);
+    for (let k = Math.max(0, centre - half); k < end; k++) max = Math.max(max, amplitude[k] ?? 0);
     amplitudes.push(Number(max.toPrecision(5)));
   }
   return { binHz: binHz * factor, amplitudes };
