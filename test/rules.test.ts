@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../edge/rules/load-rules.js';
 import { ThresholdEvaluator } from '../edge/rules/threshold-evaluator.js';
 import { defaultRulesDir } from '../shared/paths.js';
-import type { Features } from '../shared/schema/index.js';
 import { formatProblem } from '../shared/yaml-file.js';
+import { velocityWindow } from './helpers/features.js';
 import { removeTempDirs, tempDir } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
@@ -28,21 +28,6 @@ const RULE = `rules:
     fault: threshold
     action: SOP-1
 `;
-
-const features = (windowStart: number, velocityRmsMmS: number, assetId = 'pump-1'): Features => ({
-  ts: windowStart,
-  assetId,
-  channel: 'de',
-  windowStart,
-  windowEnd: windowStart + 1000,
-  sampleRateHz: 12_800,
-  accelUnit: 'g',
-  accelRms: 0.1,
-  accelPeak: 0.3,
-  velocityRmsMmS,
-  crestFactor: 3,
-  kurtosis: 3,
-});
 
 describe('rule files', () => {
   it('ships rules that load without problems', () => {
@@ -100,7 +85,8 @@ describe('threshold evaluation', () => {
 
   it('fires only after the pending period, once, and clears below the hysteresis level', () => {
     const evaluator = new ThresholdEvaluator();
-    const kinds = (t: number, v: number) => evaluator.evaluate(rules, features(t, v)).map((o) => o.kind);
+    const kinds = (t: number, v: number) =>
+      evaluator.evaluate(rules, velocityWindow(t, v)).map((o) => o.kind);
     expect(kinds(0, 5)).toEqual([]); // pending: 1 s of 2 s
     expect(kinds(1000, 5)).toEqual(['fire']); // held 2 s
     expect(kinds(2000, 4.0)).toEqual(['still-firing']); // below 4.5 but above clearBelow 2.8
@@ -111,7 +97,8 @@ describe('threshold evaluation', () => {
 
   it('restarts the pending period when the value dips', () => {
     const evaluator = new ThresholdEvaluator();
-    const kinds = (t: number, v: number) => evaluator.evaluate(rules, features(t, v)).map((o) => o.kind);
+    const kinds = (t: number, v: number) =>
+      evaluator.evaluate(rules, velocityWindow(t, v)).map((o) => o.kind);
     expect(kinds(0, 5)).toEqual([]);
     expect(kinds(1000, 3)).toEqual([]);
     expect(kinds(2000, 5)).toEqual([]);
@@ -120,8 +107,8 @@ describe('threshold evaluation', () => {
 
   it('keeps separate state per asset', () => {
     const evaluator = new ThresholdEvaluator();
-    evaluator.evaluate(rules, features(0, 5, 'a'));
-    expect(evaluator.evaluate(rules, features(1000, 5, 'b'))).toEqual([]);
-    expect(evaluator.evaluate(rules, features(1000, 5, 'a')).map((o) => o.kind)).toEqual(['fire']);
+    evaluator.evaluate(rules, velocityWindow(0, 5, 'a'));
+    expect(evaluator.evaluate(rules, velocityWindow(1000, 5, 'b'))).toEqual([]);
+    expect(evaluator.evaluate(rules, velocityWindow(1000, 5, 'a')).map((o) => o.kind)).toEqual(['fire']);
   });
 });
