@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../edge/config.js';
-import { defaultRulesDir } from '../shared/paths.js';
+import { defaultRulesDir, packageRoot } from '../shared/paths.js';
 import { removeTempDirs, tempDir } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
@@ -26,6 +26,13 @@ describe('edge config', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8081 });
     expect(config.mqtt).toEqual({ embedded: { host: '127.0.0.1', port: 1883 }, topicPrefix: 'plantwatch' });
     expect(config.cloud).toMatchObject({ retryInitialMs: 500, retryMaxMs: 60_000, batchMaxEvents: 200 });
+  });
+
+  it('loads the documented sample config', () => {
+    process.env.PLANTWATCH_GATEWAY_TOKEN = 'pwgw_sample-config-token-0123';
+    const config = loadEdgeConfig(join(packageRoot(), 'edge', 'sample-config.yaml'));
+    expect(config).toMatchObject({ gatewayId: 'gw-plant7-01', site: 'plant-7', http: { port: 8081 } });
+    expect(config.tickets.updateIntervalMs).toBe(60_000);
   });
 
   it('names a missing environment variable', () => {
