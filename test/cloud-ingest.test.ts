@@ -78,9 +78,9 @@ describe('cloud ingest', () => {
     const ticket = sampleTicket({ gatewayId: 'gw-1' });
     const events = sampleEvents('gw-1', [1, 2, 3], ticket);
     const first = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(await first.json()).toEqual({ ackedSeq: 3 });
+    expect(await first.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
     const replay = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(await replay.json()).toEqual({ ackedSeq: 3 });
+    expect(await replay.json()).toEqual({ ackedSeq: 3, duplicates: 3 });
     expect(await gateway('gw-1')).toMatchObject({ ackedSeq: 3, eventsReceived: 3, duplicatesIgnored: 3 });
     const stored = (await (await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).json()) as {
       occurrences: number;
@@ -97,11 +97,11 @@ describe('cloud ingest', () => {
       type: 'ticket.opened',
     }));
     const ahead = await ingest({ gatewayId: 'gw-1', events: events.slice(1) }, token);
-    expect(await ahead.json()).toEqual({ ackedSeq: 3 });
+    expect(await ahead.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
     expect(await gateway('gw-1')).toMatchObject({ gap: { firstMissingSeq: 4, heldEvents: 2 } });
     expect((await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).status).toBe(404);
     const filled = await ingest({ gatewayId: 'gw-1', events: events.slice(0, 1) }, token);
-    expect(await filled.json()).toEqual({ ackedSeq: 6 });
+    expect(await filled.json()).toEqual({ ackedSeq: 6, duplicates: 0 });
     expect(await gateway('gw-1')).not.toHaveProperty('gap');
     expect((await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).status).toBe(200);
   });

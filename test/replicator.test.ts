@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../edge/outbox/outbox.js';
 import { Replicator } from '../edge/replicate/replicator.js';
 import type { IngestRequest } from '../shared/schema/index.js';
-import { removeTempDirs, silentLogger, tempDir, waitFor } from './helpers/stack.js';
-import { sampleTicket } from './helpers/tickets.js';
+import { removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from './helpers/stack.js';
+import { sampleEvents, sampleTicket } from './helpers/tickets.js';
 
 type Script = (
   request: IngestRequest,
@@ -143,5 +143,32 @@ describe('replicator', () => {
     replicatorFor(cloud.url, outbox, 8).start();
     await waitFor(() => outbox.stats().pending === 0, 'delivery in smaller batches');
     expect(cloud.requests.map((r) => r.body.events.length)).toEqual([4, 2, 2]);
+  });
+
+  it('renumbers and resends when its outbox was recreated under a gateway id the cloud knows', async () => {
+    const cloud = await startTestCloud();
+    cleanups.push(() => cloud.stop());
+    const token = await cloud.store.createGatewayToken('gw-1');
+    // The gateway's previous outbox (before a disk replacement) delivered seq 1..5.
+    await cloud.store.applyEvents('gw-1', sampleEvents('gw-1', [1, 2, 3, 4, 5]));
+    const outbox = outboxWith(2);
+    const fresh = outbox.pending(10, 1e9).events.map((e) => e.ticket.id);
+    const replicator = new Replicator({
+      outbox,
+      gatewayId: 'gw-1',
+      cloudUrl: cloud.url,
+      token,
+      batchMaxEvents: 100,
+      batchMaxBytes: 1_000_000,
+      backoff: { initialMs: 40, maxMs: 400 },
+      requestTimeoutMs: 2000,
+      logger: silentLogger(),
+    });
+    cleanups.push(() => replicator.stop());
+    replicator.start();
+    await waitFor(() => outbox.stats().pending === 0, 'the new events delivered');
+    expect(outbox.stats()).toMatchObject({ lastSeq: 7, ackedSeq: 7 });
+    for (const id of fresh) expect(await cloud.store.getTicket(id)).toBeDefined();
+    expect((await cloud.store.gateways())[0]).toMatchObject({ ackedSeq: 7, eventsReceived: 7 });
   });
 });

@@ -63,7 +63,7 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
       metrics.eventsApplied.inc(result.applied);
       metrics.duplicatesIgnored.inc(result.duplicates);
       request.log.info({ gatewayId, received: events.length, ...result }, 'ingest batch');
-      return { ackedSeq: result.ackedSeq };
+      return { ackedSeq: result.ackedSeq, duplicates: result.duplicates };
     },
   );
 };

@@ -146,6 +146,36 @@ export class Outbox {
     });
   }
 
+  /**
+   * Renumbers the pending events to follow the cloud's watermark. For an outbox that restarted its
+   * sequence (new disk, reinstall) under a gateway id the cloud already knows: the cloud took its
+   * events for replays of old ones and ignored them, so they must be sent again under new numbers.
+   */
+  rebase(cloudAckedSeq: number): { renumbered: number; offset: number } {
+    return this.transaction(() => {
+      const ackedSeq = this.metaNumber('ackedSeq');
+      const lastSeq = this.metaNumber('lastSeq');
+      const offset = cloudAckedSeq - ackedSeq;
+      if (offset <= 0) return { renumbered: 0, offset: 0 };
+      const rows = this.sql('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq DESC').all(ackedSeq) as {
+        seq: number;
+        body: string;
+      }[];
+      // Highest first, so no renumbered row collides with one not yet moved.
+      for (const row of rows) {
+        const event = JSON.parse(row.body) as OutboxEvent;
+        this.sql('UPDATE events SET seq = ?, body = ? WHERE seq = ?').run(
+          row.seq + offset,
+          JSON.stringify({ ...event, seq: row.seq + offset }),
+          row.seq,
+        );
+      }
+      this.setMeta('lastSeq', lastSeq + offset);
+      this.setMeta('ackedSeq', cloudAckedSeq);
+      return { renumbered: rows.length, offset };
+    });
+  }
+
   stats(now = Date.now()): OutboxStats {
     const ackedSeq = this.metaNumber('ackedSeq');
     const lastSeq = this.metaNumber('lastSeq');

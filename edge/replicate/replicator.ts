@@ -90,11 +90,22 @@ export class Replicator {
       this.health_.state = 'sending';
       try {
         const reply = await this.send({ gatewayId: this.options.gatewayId, events: batch.events });
-        const result = this.options.outbox.acknowledge(reply.ackedSeq);
+        const outbox = this.options.outbox;
+        const { lastSeq } = outbox.stats();
+        if (reply.ackedSeq > lastSeq && reply.duplicates === batch.events.length) {
+          const { renumbered, offset } = outbox.rebase(reply.ackedSeq);
+          this.options.logger.warn(
+            { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq, renumbered, offset },
+            'the cloud already holds events up to a higher seq for this gateway (outbox recreated?); ' +
+              'pending events renumbered after it and sent again',
+          );
+          continue;
+        }
+        const result = outbox.acknowledge(reply.ackedSeq);
         if (result.ahead) {
           this.options.logger.error(
-            { cloudAckedSeq: reply.ackedSeq, localLastSeq: this.options.outbox.stats().lastSeq },
-            'cloud acknowledges more events than this outbox holds: another outbox has used this gateway id',
+            { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq },
+            'cloud acknowledges more events than this outbox holds: two gateways may share this gateway id; give each its own',
           );
         }
         this.health_.sentEvents += batch.events.length;

@@ -16,6 +16,11 @@ export type IngestRequest = Static<typeof IngestRequest>;
 export const IngestReply = Type.Object(
   {
     ackedSeq: Type.Integer({ minimum: 0, description: 'highest seq stored with no gap below it' }),
+    /**
+     * How many events of this batch were already stored. All of them, with ackedSeq beyond the
+     * gateway's last seq, means the gateway's outbox restarted its sequence (a new disk or reinstall).
+     */
+    duplicates: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
