@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulidx';
-import type { OutboxEvent, SpectrumSnapshot, Ticket } from '../../shared/schema/index.js';
+import type { OutboxEvent, OutboxEventType, SpectrumSnapshot, Ticket } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { RuleOutcome } from '../rules/threshold-evaluator.js';
@@ -26,6 +26,8 @@ const round = (v: number): number => Number(v.toPrecision(4));
 export class TicketManager {
   private readonly ulid = monotonicFactory();
   private readonly lastSent = new Map<string, number>();
+  /** Open tickets as last seen, ahead of the outbox between throttled updates. */
+  private readonly latest = new Map<string, Ticket>();
   private readonly now: () => number;
 
   constructor(private readonly options: TicketManagerOptions) {
@@ -40,40 +42,50 @@ export class TicketManager {
   apply(outcome: RuleOutcome, spectrum: SpectrumSnapshot): OutboxEvent | undefined {
     const { rule, features } = outcome;
     const key = problemKey(features.assetId, rule.spec.fault, rule.spec.id);
-    const outbox = this.options.outbox;
-    return outbox.transaction(() => {
-      const open = outbox.openTicket(key);
-      if (outcome.kind === 'clear') {
-        if (!open) return undefined;
-        const cleared: Ticket = {
-          ...open,
-          condition: 'cleared',
-          lastSeen: isoTime(features.windowEnd),
-          clearedAt: isoTime(features.windowEnd),
-          evidence: this.evidence(outcome, spectrum, open),
-        };
-        outbox.removeOpenTicket(key);
-        this.lastSent.delete(key);
-        return outbox.append('ticket.cleared', cleared, isoTime(this.now()));
-      }
-      if (!open) {
-        const ticket = this.newTicket(outcome, spectrum);
-        outbox.saveOpenTicket(key, ticket);
-        this.lastSent.set(key, this.now());
-        return outbox.append('ticket.opened', ticket, isoTime(this.now()));
-      }
-      const updated: Ticket = {
+    const open = this.latest.get(key) ?? this.options.outbox.openTicket(key);
+    if (outcome.kind === 'clear') {
+      if (!open) return undefined;
+      const cleared: Ticket = {
         ...open,
-        occurrences: open.occurrences + 1,
+        condition: 'cleared',
         lastSeen: isoTime(features.windowEnd),
+        clearedAt: isoTime(features.windowEnd),
         evidence: this.evidence(outcome, spectrum, open),
       };
-      outbox.saveOpenTicket(key, updated);
-      const last = this.lastSent.get(key) ?? 0;
-      if (this.now() - last < this.options.updateIntervalMs) return undefined;
-      this.lastSent.set(key, this.now());
-      return outbox.append('ticket.updated', updated, isoTime(this.now()));
+      return this.commit(key, 'ticket.cleared', cleared);
+    }
+    if (!open) return this.commit(key, 'ticket.opened', this.newTicket(outcome, spectrum));
+    const updated: Ticket = {
+      ...open,
+      occurrences: open.occurrences + 1,
+      lastSeen: isoTime(features.windowEnd),
+      evidence: this.evidence(outcome, spectrum, open),
+    };
+    // Between updates the ticket lives in memory only: writing it every window would cost an fsync
+    // per window for a state the cloud does not see yet. A crash loses only those occurrence counts.
+    if (this.now() - (this.lastSent.get(key) ?? 0) < this.options.updateIntervalMs) {
+      this.latest.set(key, updated);
+      return undefined;
+    }
+    return this.commit(key, 'ticket.updated', updated);
+  }
+
+  /** The event and the open-ticket state it implies, in one transaction; memory follows only once committed. */
+  private commit(key: string, type: OutboxEventType, ticket: Ticket): OutboxEvent {
+    const outbox = this.options.outbox;
+    const event = outbox.transaction(() => {
+      if (type === 'ticket.cleared') outbox.removeOpenTicket(key);
+      else outbox.saveOpenTicket(key, ticket);
+      return outbox.append(type, ticket, isoTime(this.now()));
     });
+    if (type === 'ticket.cleared') {
+      this.latest.delete(key);
+      this.lastSent.delete(key);
+    } else {
+      this.latest.set(key, ticket);
+      this.lastSent.set(key, this.now());
+    }
+    return event;
   }
 
   private newTicket(outcome: RuleOutcome, spectrum: SpectrumSnapshot): Ticket {
