@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { cloudCommand } from './cloud/cli.js';
+import { diagnoseCommand } from './edge/diagnose/diagnose-command.js';
 import { edgeCommand } from './edge/cli.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
 import { benchCommand } from './simulators/bench-command.js';
@@ -15,6 +16,7 @@ const program = new Command('plantwatch')
   .addCommand(edgeCommand())
   .addCommand(cloudCommand())
   .addCommand(simCommand())
+  .addCommand(diagnoseCommand())
   .addCommand(rulesCommand())
   .addCommand(benchCommand());
 

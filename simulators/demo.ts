@@ -12,7 +12,7 @@ import { stopOnSignals } from '../shared/shutdown.js';
 import { sleep } from '../shared/time.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
 import { startVibrationSimulator } from './vibration/publisher.js';
-import { sketchSpectrum } from './spectrum-sketch.js';
+import { sketchSpectrum } from '../shared/spectrum-sketch.js';
 
 const DEMO_RPM = 1780;
 

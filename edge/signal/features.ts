@@ -1,7 +1,8 @@
 import type { AccelerationUnit, Features, SpectrumSnapshot, Waveform } from '../../shared/schema/index.js';
+import { STANDARD_GRAVITY, timeDomainStats } from './time-domain.js';
 import { bandRms, type WelchSpectrum, welchSpectrum } from './welch.js';
 
-export const STANDARD_GRAVITY = 9.80665;
+export { STANDARD_GRAVITY, timeDomainStats } from './time-domain.js';
 
 /** ISO 20816-1/-3 evaluate broadband velocity between 10 Hz and 1000 Hz for machines above 600 rpm. */
 export const VELOCITY_BAND_HZ = { low: 10, high: 1000 } as const;
@@ -25,36 +26,6 @@ export function velocityRmsMmS(spectrum: WelchSpectrum, unit: AccelerationUnit):
   const scale = toMetresPerSecondSquared(unit) * 1000;
   const accelToVelocitySquared = (hz: number) => (scale / (2 * Math.PI * hz)) ** 2;
   return bandRms(spectrum, VELOCITY_BAND_HZ.low, VELOCITY_BAND_HZ.high, accelToVelocitySquared);
-}
-
-export interface TimeDomainStats {
-  rms: number;
-  peak: number;
-  crestFactor: number;
-  kurtosis: number;
-}
-
-/** Statistics of the signal around its mean: a DC offset from the sensor is not vibration. */
-export function timeDomainStats(samples: ArrayLike<number>): TimeDomainStats {
-  const n = samples.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += samples[i] ?? 0;
-  mean /= n;
-  let m2 = 0;
-  let m4 = 0;
-  let peak = 0;
-  for (let i = 0; i < n; i++) {
-    const d = (samples[i] ?? 0) - mean;
-    const d2 = d * d;
-    m2 += d2;
-    m4 += d2 * d2;
-    const a = Math.abs(d);
-    if (a > peak) peak = a;
-  }
-  m2 /= n;
-  m4 /= n;
-  const rms = Math.sqrt(m2);
-  return { rms, peak, crestFactor: rms > 0 ? peak / rms : 0, kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0 };
 }
 
 /**

@@ -1,3 +1,4 @@
+export * from './diagnosis.js';
 export * from './features.js';
 export * from './ingest.js';
 export * from './mqtt-payloads.js';

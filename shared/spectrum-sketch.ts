@@ -1,4 +1,4 @@
-import type { SpectrumSnapshot } from '../shared/schema/index.js';
+import type { SpectrumSnapshot } from './schema/index.js';
 
 export interface SketchOptions {
   maxHz: number;
@@ -35,15 +35,25 @@ export function sketchSpectrum(snapshot: SpectrumSnapshot, options: SketchOption
     rows.push(`${row === height - 1 ? top.toPrecision(2).padStart(8) : ''.padStart(8)} │${line}`);
   }
   rows.push(`${snapshot.unit.padStart(8)} └${'─'.repeat(width)}`);
-  const markLine = new Array<string>(width + 10).fill(' ');
-  for (const mark of options.marks) {
+  rows.push(...markLines(options.marks, maxHz, width));
+  rows.push(`${''.padStart(10)}0 Hz${`${Number(maxHz.toPrecision(4))} Hz`.padStart(width - 4)}`);
+  return rows;
+}
+
+/** Marks under the axis; a label that would overwrite another goes on the next line down. */
+function markLines(marks: SketchOptions['marks'], maxHz: number, width: number): string[] {
+  const lines: string[][] = [];
+  for (const mark of [...marks].sort((a, b) => a.hz - b.hz)) {
     const column = Math.round((mark.hz / maxHz) * (width - 1));
     if (column < 0 || column >= width) continue;
     const text = `^${mark.label}`;
-    for (let i = 0; i < text.length && 10 + column + i < markLine.length; i++)
-      markLine[10 + column + i] = text[i] ?? ' ';
+    const start = 10 + column;
+    let line = lines.find((l) => l.slice(start - 1, start + text.length).every((c) => c === ' '));
+    if (!line) {
+      line = new Array<string>(width + 20).fill(' ');
+      lines.push(line);
+    }
+    for (let i = 0; i < text.length && start + i < line.length; i++) line[start + i] = text[i] ?? ' ';
   }
-  rows.push(markLine.join('').trimEnd());
-  rows.push(`${''.padStart(10)}0 Hz${`${maxHz} Hz`.padStart(width - 4)}`);
-  return rows;
+  return lines.map((l) => l.join('').trimEnd());
 }

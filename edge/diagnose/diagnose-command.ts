@@ -1,0 +1,147 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { AccelerationUnit } from '../../shared/schema/index.js';
+import { integerIn, oneOf, positiveNumber } from '../../shared/cli-options.js';
+import {
+  catalogBearing,
+  BEARING_CATALOG,
+  type DefectMultiples,
+  defectMultiples,
+} from '../signal/bearings.js';
+import { type Diagnosis, DiagnosisError, diagnoseRecord } from '../signal/diagnosis.js';
+import { isPowerOfTwo } from '../signal/fft.js';
+import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_NAMES, type MachineClass } from '../signal/iso-20816.js';
+import { formatDiagnosis } from './format-diagnosis.js';
+import {
+  formatFromName,
+  readRecording,
+  RECORDING_FORMATS,
+  RecordingError,
+  type RecordingFormat,
+} from './read-recording.js';
+
+interface DiagnoseFlags {
+  fs: number;
+  rpm: number;
+  format?: RecordingFormat;
+  bearing?: string;
+  bpfo?: number;
+  bpfi?: number;
+  bsf?: number;
+  ftf?: number;
+  window?: number;
+  unit: AccelerationUnit;
+  machineClass: MachineClass;
+  start: number;
+  length?: number;
+  json?: boolean;
+}
+
+const MULTIPLE_FLAGS = ['bpfo', 'bpfi', 'bsf', 'ftf'] as const;
+
+const powerOfTwoWindow = (value: string): number => {
+  const n = integerIn(32, 4_194_304)(value);
+  if (!isPowerOfTwo(n))
+    throw new InvalidArgumentError(`expected a power of two (e.g. 4096, 16384), got '${value}'`);
+  return n;
+};
+
+/** --bearing or all four multiples, never a mix: a partial set would silently skip a fault. */
+function bearingFrom(flags: DiagnoseFlags): DefectMultiples | undefined {
+  const given = MULTIPLE_FLAGS.filter((name) => flags[name] !== undefined);
+  if (flags.bearing !== undefined && given.length > 0) {
+    throw new DiagnosisError(`give either --bearing or the multiples (--${given.join(', --')}), not both`);
+  }
+  if (flags.bearing !== undefined) return defectMultiples(catalogBearing(flags.bearing).geometry);
+  if (given.length === 0) return undefined;
+  if (given.length < MULTIPLE_FLAGS.length) {
+    const missing = MULTIPLE_FLAGS.filter((name) => flags[name] === undefined);
+    throw new DiagnosisError(
+      `bearing multiples need all of --bpfo --bpfi --bsf --ftf; missing --${missing.join(', --')}`,
+    );
+  }
+  return { bpfo: flags.bpfo!, bpfi: flags.bpfi!, bsf: flags.bsf!, ftf: flags.ftf! };
+}
+
+export function diagnoseCommand(): Command {
+  return new Command('diagnose')
+    .description(
+      'diagnose a recorded single-channel vibration file: bearing defects, running-speed faults, ISO zone',
+    )
+    .argument(
+      '<file>',
+      'recording: raw little-endian float32 (f32le), float64 (f64le), or one value per line (csv)',
+    )
+    .requiredOption('--fs <Hz>', 'sample rate', positiveNumber)
+    .requiredOption('--rpm <rpm>', 'shaft speed', positiveNumber)
+    .addOption(
+      new Option('--format <format>', 'sample format (default: from the extension)').choices(
+        RECORDING_FORMATS,
+      ),
+    )
+    .option('--bearing <id>', `bearing from the catalog: ${BEARING_CATALOG.map((b) => b.id).join(', ')}`)
+    .option('--bpfo <x>', 'outer-race defect frequency, multiple of shaft speed', positiveNumber)
+    .option('--bpfi <x>', 'inner-race defect frequency, multiple of shaft speed', positiveNumber)
+    .option(
+      '--bsf <x>',
+      'ball spin frequency, multiple of shaft speed (a ball defect shows at 2×)',
+      positiveNumber,
+    )
+    .option('--ftf <x>', 'cage (fundamental train) frequency, multiple of shaft speed', positiveNumber)
+    .option(
+      '--window <samples>',
+      'samples per analysis window, a power of two (default: from record and lines)',
+      powerOfTwoWindow,
+    )
+    .option(
+      '--unit <unit>',
+      'acceleration unit of the samples: g or m/s2',
+      oneOf(['g', 'm/s2'] as const),
+      'g',
+    )
+    .option(
+      '--machine-class <class>',
+      `ISO 20816-3 class: ${MACHINE_CLASS_NAMES.join(', ')}`,
+      oneOf(MACHINE_CLASS_NAMES),
+      DEFAULT_MACHINE_CLASS,
+    )
+    .option('--start <sample>', 'first sample to analyse', integerIn(0, Number.MAX_SAFE_INTEGER), 0)
+    .option(
+      '--length <samples>',
+      'samples to analyse from --start (default: to the end)',
+      integerIn(1, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--json', 'print one JSON object: {status, findings, features}')
+    .action(async (file: string, flags: DiagnoseFlags) => {
+      const diagnosis = await diagnoseFile(file, flags);
+      if (flags.json) {
+        const { status, findings, features } = diagnosis;
+        process.stdout.write(`${JSON.stringify({ status, findings, features })}\n`);
+      } else {
+        process.stdout.write(`${formatDiagnosis(file, diagnosis).join('\n')}\n`);
+      }
+    });
+}
+
+async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<Diagnosis> {
+  try {
+    const bearing = bearingFrom(flags);
+    const format = flags.format ?? formatFromName(file);
+    const samples = await readRecording(file, format, {
+      start: flags.start,
+      ...(flags.length ? { length: flags.length } : {}),
+    });
+    return diagnoseRecord(samples, {
+      sampleRateHz: flags.fs,
+      rpm: flags.rpm,
+      unit: flags.unit,
+      ...(bearing ? { bearing } : {}),
+      ...(flags.window ? { windowSize: flags.window } : {}),
+      machineClass: flags.machineClass,
+    });
+  } catch (error) {
+    if (error instanceof DiagnosisError || error instanceof RecordingError || error instanceof RangeError) {
+      throw new Error(`diagnose: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}

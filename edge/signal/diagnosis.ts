@@ -1,0 +1,350 @@
+import type {
+  AccelerationUnit,
+  DiagnosisStatus,
+  Finding,
+  SpectrumSnapshot,
+} from '../../shared/schema/index.js';
+import {
+  BEARING_FAULTS,
+  bearingFindings,
+  ENVELOPE_FIRST_LINE_BIN,
+  HARMONICS_SEARCHED,
+  SLIP_ABOVE,
+} from './bearing-diagnosis.js';
+import type { DefectMultiples } from './bearings.js';
+import { decimateSpectrum, SNAPSHOT_POINTS } from './features.js';
+import { largestPowerOfTwoAtMost, smallestPowerOfTwoAtLeast } from './fft.js';
+import {
+  DEFAULT_MACHINE_CLASS,
+  isoZone,
+  type IsoZone,
+  type MachineClass,
+  ZONE_TABLE_VERSION,
+} from './iso-20816.js';
+import { runningSpeedFindings, runningSpeedLines, velocitySpectrumMmS } from './running-speed-diagnosis.js';
+import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
+import { timeDomainStats, type TimeDomainStats } from './time-domain.js';
+
+/** The analysis refuses rather than guesses: the message says what is missing and what would do. */
+export class DiagnosisError extends Error {
+  override name = 'DiagnosisError';
+}
+
+export interface DiagnosisOptions {
+  sampleRateHz: number;
+  rpm: number;
+  unit: AccelerationUnit;
+  /** Defect multiples of shaft speed; without them only running-speed faults are assessed. */
+  bearing?: DefectMultiples;
+  /** Samples per analysis window (a power of two); chosen from the record and the lines when absent. */
+  windowSize?: number;
+  machineClass?: MachineClass;
+}
+
+export interface DiagnosisPlan {
+  sampleRateHz: number;
+  shaftHz: number;
+  unit: AccelerationUnit;
+  bearing?: DefectMultiples;
+  machineClass: MachineClass;
+  windowSize: number;
+  envelopeBand: FrequencyBand;
+}
+
+/** ISO 20816 broadband velocity band; bins outside it do not count towards velocity RMS. */
+export const VELOCITY_BAND_HZ = { low: 10, high: 1000 } as const;
+/** Frequency resolution the default window aims at, relative to the lowest defect line. */
+const TARGET_RESOLUTION = 0.005;
+/** Coarsest resolution accepted: 20 bins up to the lowest defect line, 4 bins up to 1×. */
+const COARSEST_RESOLUTION = 0.05;
+
+/** The highest envelope line looked for: the top harmonic of the fastest defect plus a sideband. */
+function highestEnvelopeLineHz(bearing: DefectMultiples, shaftHz: number): number {
+  const fastest = Math.max(...BEARING_FAULTS.map((f) => f.multiple(bearing)));
+  return (HARMONICS_SEARCHED * fastest * (1 + SLIP_ABOVE) + 1) * shaftHz;
+}
+
+function lowestDefectLineHz(bearing: DefectMultiples, shaftHz: number): number {
+  return Math.min(bearing.bpfo, bearing.bpfi, 2 * bearing.bsf) * shaftHz;
+}
+
+/**
+ * The carrier band for the envelope starts at twice the highest line looked for, so that neither
+ * the lines themselves nor the shaft harmonics below them are mistaken for the carrier, and stops
+ * short of the anti-alias filter's roll-off.
+ */
+export function envelopeBandFor(
+  sampleRateHz: number,
+  bearing: DefectMultiples | undefined,
+  shaftHz: number,
+): FrequencyBand {
+  const nyquist = sampleRateHz / 2;
+  const highHz = 0.9 * nyquist;
+  if (!bearing) return { lowHz: Math.min(0.1 * nyquist, 1000), highHz };
+  const highestLine = highestEnvelopeLineHz(bearing, shaftHz);
+  const lowHz = 2 * highestLine;
+  if (highHz - lowHz < 2 * highestLine) {
+    const needed = Math.ceil((8 * highestLine) / 0.9 / 100) * 100;
+    throw new DiagnosisError(
+      `sample rate ${sampleRateHz} Hz is too low for envelope analysis at ${(shaftHz * 60).toFixed(0)} rpm: ` +
+        `the defect lines reach ${highestLine.toFixed(0)} Hz, so the carrier band must lie between ` +
+        `${lowHz.toFixed(0)} Hz and the Nyquist frequency with room to spare; record at ${needed} Hz or more`,
+    );
+  }
+  return { lowHz, highHz };
+}
+
+/** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
+export function planDiagnosis(recordLength: number, options: DiagnosisOptions): DiagnosisPlan {
+  const { sampleRateHz, rpm, bearing } = options;
+  if (!(sampleRateHz > 0) || !Number.isFinite(sampleRateHz))
+    throw new DiagnosisError(`sample rate must be a positive number of Hz, got ${sampleRateHz}`);
+  if (!(rpm > 0) || !Number.isFinite(rpm))
+    throw new DiagnosisError(`shaft speed must be a positive number of rpm, got ${rpm}`);
+  const shaftHz = rpm / 60;
+  if (shaftHz >= sampleRateHz / 8)
+    throw new DiagnosisError(
+      `sample rate ${sampleRateHz} Hz is too low for a shaft at ${rpm} rpm: it needs at least ${Math.ceil(shaftHz * 8)} Hz`,
+    );
+  const envelopeBand = envelopeBandFor(sampleRateHz, bearing, shaftHz);
+
+  const coarsestBinHz = Math.min(
+    shaftHz / 4,
+    bearing ? COARSEST_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : Infinity,
+  );
+  const minimumWindow = smallestPowerOfTwoAtLeast(sampleRateHz / coarsestBinHz);
+  const durationS = (n: number) => `${(n / sampleRateHz).toFixed(2)} s`;
+  if (recordLength < minimumWindow) {
+    throw new DiagnosisError(
+      `record too short: ${recordLength} samples (${durationS(recordLength)}) at ${sampleRateHz} Hz; resolving ` +
+        `${bearing ? 'the bearing defect lines' : 'the running-speed orders'} needs at least ${minimumWindow} samples (${durationS(minimumWindow)})`,
+    );
+  }
+  let windowSize = options.windowSize;
+  if (windowSize === undefined) {
+    const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : shaftHz / 20;
+    windowSize = Math.max(
+      minimumWindow,
+      Math.min(largestPowerOfTwoAtMost(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
+    );
+  } else if (windowSize < minimumWindow) {
+    throw new DiagnosisError(
+      `window of ${windowSize} samples is too short: at ${sampleRateHz} Hz the lines need at least ${minimumWindow}`,
+    );
+  } else if (windowSize > recordLength) {
+    throw new DiagnosisError(
+      `window of ${windowSize} samples is longer than the record (${recordLength} samples)`,
+    );
+  }
+  return {
+    sampleRateHz,
+    shaftHz,
+    unit: options.unit,
+    ...(bearing ? { bearing } : {}),
+    machineClass: options.machineClass ?? DEFAULT_MACHINE_CLASS,
+    windowSize,
+    envelopeBand,
+  };
+}
+
+/** Window starts with 50 % overlap, the last window flush with the record's end so no tail is lost. */
+export function windowStarts(recordLength: number, windowSize: number): number[] {
+  const step = windowSize / 2;
+  const starts: number[] = [];
+  for (let start = 0; start + windowSize <= recordLength; start += step) starts.push(start);
+  const last = recordLength - windowSize;
+  if (starts[starts.length - 1] !== last) starts.push(last);
+  return starts;
+}
+
+export interface DiagnosisFeatures extends TimeDomainStats {
+  sampleRateHz: number;
+  samples: number;
+  shaftHz: number;
+  windowSize: number;
+  windows: number;
+  binHz: number;
+  velocityRmsMmS: number;
+  isoZone: IsoZone;
+  machineClass: MachineClass;
+  zoneTable: string;
+  /** RMS velocity of the 1×, 2× and 3× lines, mm/s (0 where no line stands out). */
+  runningSpeedMmS: { '1x': number; '2x': number; '3x': number };
+  /** Envelope line strength (× local noise floor) at each defect frequency. */
+  envelope?: {
+    band: FrequencyBand;
+    lines: Record<string, { expectedHz: number; hz: number; snr: number }>;
+  };
+}
+
+export interface Diagnosis {
+  status: DiagnosisStatus;
+  findings: Finding[];
+  features: DiagnosisFeatures;
+  /** Decimated spectra to plot beside the findings (velocity to 1000 Hz; envelope to its last line). */
+  snapshots: { velocity: SpectrumSnapshot; envelope?: SpectrumSnapshot };
+}
+
+/** Findings at or above this confidence raise an alarm rather than a watch. */
+export const ALARM_CONFIDENCE = 0.6;
+
+const round = (value: number, digits = 4) => Number(value.toPrecision(digits));
+
+function bandVelocityRms(velocity: Float64Array, binHz: number): number {
+  // velocity holds per-bin line amplitudes (RMS); the Hann energy/amplitude ratio (1.5) turns their
+  // squares into the band's mean square.
+  const first = Math.max(1, Math.ceil(VELOCITY_BAND_HZ.low / binHz));
+  const last = Math.min(velocity.length - 1, Math.floor(VELOCITY_BAND_HZ.high / binHz));
+  let sum = 0;
+  for (let k = first; k <= last; k++) sum += velocity[k]! * velocity[k]!;
+  return Math.sqrt(sum / 1.5);
+}
+
+/** Features and findings from the averaged spectra of a record or of a single window. */
+export function diagnoseSpectra(
+  spectra: AveragedSpectra,
+  plan: DiagnosisPlan,
+  stats: TimeDomainStats,
+  samples: number,
+): Diagnosis {
+  const velocity = velocitySpectrumMmS(spectra, plan.unit);
+  const velocityRmsMmS = bandVelocityRms(velocity, spectra.binHz);
+  const zone = isoZone(velocityRmsMmS, plan.machineClass);
+  const lines = runningSpeedLines(velocity, spectra.binHz, plan.shaftHz);
+  const findings: Finding[] = runningSpeedFindings(
+    lines,
+    velocityRmsMmS,
+    zone,
+    plan.machineClass,
+    plan.shaftHz,
+  );
+
+  const features: DiagnosisFeatures = {
+    sampleRateHz: plan.sampleRateHz,
+    samples,
+    shaftHz: round(plan.shaftHz, 6),
+    windowSize: spectra.windowSize,
+    windows: spectra.windows,
+    binHz: round(spectra.binHz),
+    rms: round(stats.rms),
+    peak: round(stats.peak),
+    crestFactor: round(stats.crestFactor),
+    kurtosis: round(stats.kurtosis),
+    velocityRmsMmS: round(velocityRmsMmS),
+    isoZone: zone,
+    machineClass: plan.machineClass,
+    zoneTable: ZONE_TABLE_VERSION,
+    runningSpeedMmS: {
+      '1x': round(lines.velocityMmS.get(1) ?? 0),
+      '2x': round(lines.velocityMmS.get(2) ?? 0),
+      '3x': round(lines.velocityMmS.get(3) ?? 0),
+    },
+  };
+  if (plan.bearing) {
+    const bearing = bearingFindings(spectra, plan.bearing, plan.shaftHz);
+    findings.push(...bearing.findings);
+    features.envelope = {
+      band: { lowHz: round(spectra.envelopeBand.lowHz, 5), highHz: round(spectra.envelopeBand.highHz, 5) },
+      lines: Object.fromEntries(
+        bearing.assessments.map((a) => {
+          const line = a.lines[0]!;
+          return [a.label, { expectedHz: line.expectedHz, hz: line.hz, snr: line.snr }];
+        }),
+      ),
+    };
+  }
+  discountRunningSpeedBesideBearingDefect(findings);
+  findings.sort((a, b) => b.confidence - a.confidence);
+  const snapshots: Diagnosis['snapshots'] = {
+    velocity: snapshotUpTo(velocity, spectra.binHz, VELOCITY_BAND_HZ.high, 'mm/s'),
+  };
+  if (plan.bearing) {
+    const maxHz = highestEnvelopeLineHz(plan.bearing, plan.shaftHz);
+    // The lowest bins hold the window's own leakage, not modulation: blank them so the plot scales to the lines.
+    const envelope = spectra.envelope.slice();
+    envelope.fill(0, 0, ENVELOPE_FIRST_LINE_BIN);
+    snapshots.envelope = snapshotUpTo(envelope, spectra.binHz, maxHz, 'relative');
+  }
+  return { status: statusOf(findings, zone), findings, features, snapshots };
+}
+
+function snapshotUpTo(spectrum: Float64Array, binHz: number, maxHz: number, unit: string): SpectrumSnapshot {
+  const bins = Math.min(spectrum.length, Math.ceil(maxHz / binHz) + 1);
+  return { ...decimateSpectrum(spectrum.subarray(0, bins), binHz, SNAPSHOT_POINTS), unit };
+}
+
+const RUNNING_SPEED_FAULTS = new Set(['unbalance', 'misalignment', 'looseness']);
+
+/**
+ * A failing bearing's impacts raise broadband vibration and a train of shaft harmonics, which
+ * mimics looseness and misalignment: with clear bearing evidence those readings count for less.
+ */
+function discountRunningSpeedBesideBearingDefect(findings: Finding[]): void {
+  const bearing = findings.find(
+    (f) => !RUNNING_SPEED_FAULTS.has(f.fault) && f.confidence >= ALARM_CONFIDENCE,
+  );
+  if (!bearing) return;
+  for (const finding of findings) {
+    if (!RUNNING_SPEED_FAULTS.has(finding.fault)) continue;
+    finding.confidence = round(finding.confidence * 0.6, 3);
+    finding.evidence.reasoning.push(
+      `confidence reduced: a ${bearing.fault.replace('_', ' ')} defect (confidence ${bearing.confidence}) also raises shaft harmonics`,
+    );
+  }
+}
+
+function statusOf(findings: Finding[], zone: IsoZone): DiagnosisStatus {
+  if (zone === 'D' || findings.some((f) => f.confidence >= ALARM_CONFIDENCE)) return 'alarm';
+  if (zone === 'C' || findings.length > 0) return 'watch';
+  return 'healthy';
+}
+
+/** A constant signal is not a machine running smoothly but a sensor, cable or input that is dead. */
+function flatSignal(plan: DiagnosisPlan, stats: TimeDomainStats, samples: number): Diagnosis {
+  const finding: Finding = {
+    fault: 'sensor_fault',
+    confidence: 1,
+    frequencyHz: 0,
+    harmonics: 0,
+    evidence: {
+      spectrum: 'time',
+      method: 'time-domain check',
+      peakAmplitude: 0,
+      noiseFloor: 0,
+      snr: 0,
+      unit: plan.unit,
+      lines: [],
+      reasoning: [`all ${samples} samples are equal: check the sensor, its cable and the input channel`],
+    },
+  };
+  const features: DiagnosisFeatures = {
+    sampleRateHz: plan.sampleRateHz,
+    samples,
+    shaftHz: round(plan.shaftHz, 6),
+    windowSize: plan.windowSize,
+    windows: 0,
+    binHz: round(plan.sampleRateHz / plan.windowSize),
+    ...stats,
+    velocityRmsMmS: 0,
+    isoZone: 'A',
+    machineClass: plan.machineClass,
+    zoneTable: ZONE_TABLE_VERSION,
+    runningSpeedMmS: { '1x': 0, '2x': 0, '3x': 0 },
+  };
+  return {
+    status: 'alarm',
+    findings: [finding],
+    features,
+    snapshots: { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } },
+  };
+}
+
+/** Offline diagnosis of a whole single-channel record: Welch averages over all its windows. */
+export function diagnoseRecord(samples: Float32Array | Float64Array, options: DiagnosisOptions): Diagnosis {
+  const plan = planDiagnosis(samples.length, options);
+  const stats = timeDomainStats(samples);
+  if (stats.rms === 0) return flatSignal(plan, stats, samples.length);
+  const accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
+  for (const start of windowStarts(samples.length, plan.windowSize)) accumulator.addWindow(samples, start);
+  return diagnoseSpectra(accumulator.averages(), plan, stats, samples.length);
+}

@@ -1,0 +1,136 @@
+import type { AccelerationUnit, Finding, LineEvidence } from '../../shared/schema/index.js';
+import { STANDARD_GRAVITY } from './time-domain.js';
+import { type IsoZone, MACHINE_CLASSES, type MachineClass } from './iso-20816.js';
+import type { AveragedSpectra } from './spectra-accumulator.js';
+import { LineFinder, type SpectralLine } from './spectral-lines.js';
+
+export const LINE_SNR = 3;
+const HIGHEST_ORDER = 10;
+
+export interface RunningSpeedLines {
+  /** RMS velocity of the line at each order of shaft speed, mm/s; 0 where no line stands out. */
+  velocityMmS: Map<number, number>;
+  lines: Map<number, SpectralLine>;
+}
+
+const toMetresPerSecondSquared = (unit: AccelerationUnit): number => (unit === 'g' ? STANDARD_GRAVITY : 1);
+
+/** Velocity amplitude spectrum (RMS mm/s per bin) from the Hann amplitude-corrected acceleration. */
+export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: AccelerationUnit): Float64Array {
+  const scale = (toMetresPerSecondSquared(unit) * 1000) / Math.SQRT2;
+  const velocity = new Float64Array(spectra.amplitude.length);
+  for (let k = 1; k < velocity.length; k++) {
+    velocity[k] = (spectra.amplitude[k]! * scale) / (2 * Math.PI * k * spectra.binHz);
+  }
+  return velocity;
+}
+
+/** Lines at 0.5×, 1×, 1.5×, … 10× shaft speed in the velocity spectrum. */
+export function runningSpeedLines(velocity: Float64Array, binHz: number, shaftHz: number): RunningSpeedLines {
+  const finder = new LineFinder(velocity, binHz, 1, 2);
+  const lines = new Map<number, SpectralLine>();
+  const velocityMmS = new Map<number, number>();
+  // The nameplate or measured speed may be a little off: search ±2 % around 1×, then follow it.
+  const first = finder.find(shaftHz, { lowHz: shaftHz * 0.98 - binHz, highHz: shaftHz * 1.02 + binHz });
+  const observedShaftHz = first && first.snr >= LINE_SNR ? first.hz : shaftHz;
+  for (let order = 0.5; order <= HIGHEST_ORDER; order += 0.5) {
+    const hz = order * observedShaftHz;
+    const line =
+      order === 1
+        ? first
+        : finder.find(hz, { lowHz: hz - 1.5 * binHz - 0.005 * hz, highHz: hz + 1.5 * binHz + 0.005 * hz });
+    if (!line) continue;
+    lines.set(order, line);
+    velocityMmS.set(order, line.snr >= LINE_SNR ? line.amplitude : 0);
+  }
+  return { velocityMmS, lines };
+}
+
+const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+
+function lineEvidence(order: number, line: SpectralLine | undefined, shaftHz: number): LineEvidence {
+  return {
+    label: `${order}×`,
+    role: order === 1 ? 'fundamental' : 'harmonic',
+    expectedHz: round(order * shaftHz, 5),
+    hz: round(line?.hz ?? 0, 5),
+    snr: round(line?.snr ?? 0),
+    found: (line?.snr ?? 0) >= LINE_SNR,
+  };
+}
+
+/**
+ * Running-speed faults, judged only when the overall level is unsatisfactory (zone C or D): at
+ * lower levels every machine shows some 1× and 2×, and calling it a fault would be noise.
+ * Unbalance: 1× carries most of the vibration energy and 2× is well below it. Misalignment: 2× at
+ * least half of 1×. Looseness: a train of harmonics up to 10× or half-orders (ISO 13373-3 practice).
+ */
+export function runningSpeedFindings(
+  lines: RunningSpeedLines,
+  overallMmS: number,
+  zone: IsoZone,
+  machineClass: MachineClass,
+  shaftHz: number,
+): Finding[] {
+  if (zone === 'A' || zone === 'B') return [];
+  const v = (order: number) => lines.velocityMmS.get(order) ?? 0;
+  const v1 = v(1);
+  const v2 = v(2);
+  const zoneWeight = zone === 'D' ? 1 : 0.75;
+  const limits = MACHINE_CLASSES[machineClass];
+  const levelStep = `overall velocity ${overallMmS.toFixed(2)} mm/s RMS is in ISO zone ${zone} for ${machineClass} (B/C boundary ${limits.bc} mm/s)`;
+  const evidence = (orders: number[], reasoning: string[], main: number) => {
+    const line = lines.lines.get(main);
+    return {
+      spectrum: 'velocity' as const,
+      method: 'Welch-averaged velocity spectrum, 10–1000 Hz, orders of shaft speed',
+      peakAmplitude: round(line?.amplitude ?? 0, 4),
+      noiseFloor: round(line?.noiseFloor ?? 0, 4),
+      snr: round(line?.snr ?? 0),
+      unit: 'mm/s RMS',
+      lines: orders.map((o) => lineEvidence(o, lines.lines.get(o), shaftHz)),
+      reasoning: [levelStep, ...reasoning],
+    };
+  };
+  const findings: Finding[] = [];
+  const share1 = (v1 * v1) / (overallMmS * overallMmS);
+  if (v1 > 0 && share1 >= 0.5 && v2 < 0.5 * v1) {
+    findings.push({
+      fault: 'unbalance',
+      confidence: round(zoneWeight * Math.min(1, share1), 3),
+      frequencyHz: round(lines.lines.get(1)!.hz, 5),
+      harmonics: 0,
+      evidence: evidence(
+        [1, 2],
+        [`1× carries ${(share1 * 100).toFixed(0)}% of the vibration energy; 2× is below half of 1×`],
+        1,
+      ),
+    });
+  }
+  if (v2 > 0 && v1 > 0 && v2 >= 0.5 * v1) {
+    const ratio = v2 / v1;
+    findings.push({
+      fault: 'misalignment',
+      confidence: round(zoneWeight * Math.min(1, 0.5 + 0.25 * ratio), 3),
+      frequencyHz: round(lines.lines.get(2)!.hz, 5),
+      harmonics: 1,
+      evidence: evidence([1, 2, 3], [`2× is ${ratio.toFixed(2)} times 1×`], 2),
+    });
+  }
+  const harmonics = [3, 4, 5, 6, 7, 8, 9, 10].filter((o) => v(o) >= 0.1 * v1 && v(o) > 0);
+  const halfOrders = [0.5, 1.5, 2.5, 3.5].filter((o) => v(o) >= 0.1 * v1 && v(o) > 0);
+  if (v1 > 0 && (harmonics.length >= 4 || halfOrders.length >= 2)) {
+    findings.push({
+      fault: 'looseness',
+      confidence: round(zoneWeight * Math.min(1, 0.4 + 0.08 * (harmonics.length + 2 * halfOrders.length)), 3),
+      frequencyHz: round(lines.lines.get(1)!.hz, 5),
+      harmonics: harmonics.length,
+      evidence: evidence(
+        [1, ...harmonics, ...halfOrders],
+        [`${harmonics.length} harmonics of 3×–10× and ${halfOrders.length} half-orders reach 10% of 1×`],
+        1,
+      ),
+    });
+  }
+  return findings;
+}

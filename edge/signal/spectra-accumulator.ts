@@ -1,0 +1,182 @@
+import { ComplexFft, RealFft, smallestPowerOfTwoAtLeast } from './fft.js';
+import { hann, sumOf, sumOfSquares } from './window.js';
+
+export interface FrequencyBand {
+  lowHz: number;
+  highHz: number;
+}
+
+export interface AveragedSpectra {
+  sampleRateHz: number;
+  windowSize: number;
+  windows: number;
+  /** Spacing of both spectra's bins: sampleRateHz / windowSize. */
+  binHz: number;
+  /** One-sided mean square per bin of the signal (unit²), Hann energy-corrected. */
+  meanSquare: Float64Array;
+  /** One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A. */
+  amplitude: Float64Array;
+  /** Squared-envelope spectrum of the pre-whitened band, relative to the envelope's mean. */
+  envelope: Float64Array;
+  envelopeBand: FrequencyBand;
+}
+
+/**
+ * Welch averaging of two spectra per window: the signal's spectrum (for velocity and running-speed
+ * lines) and the squared-envelope spectrum (for bearing defects).
+ *
+ * The envelope follows Randall & Antoni (2011) with cepstral pre-whitening (Borghesani et al. 2013,
+ * the method Smith & Randall 2015 benchmark on the CWRU data): every bin of the carrier band is set
+ * to unit magnitude, which removes discrete shaft and gear tones and the shape of the transfer path,
+ * so the impulses' repetition dominates the envelope however the band's energy is distributed. The
+ * band is shifted to baseband before the inverse transform, so a narrow band costs a small transform.
+ *
+ * All buffers are allocated here once; addWindow() allocates nothing.
+ */
+export class SpectraAccumulator {
+  readonly binHz: number;
+  private readonly window: Float64Array;
+  private readonly windowSum: number;
+  private readonly windowEnergy: number;
+  private readonly signalFft: RealFft;
+  private readonly bandFft: ComplexFft;
+  private readonly envelopeFft: RealFft;
+  private readonly envelopeScale: number;
+  private readonly firstBandBin: number;
+  private readonly bandBins: number;
+  private readonly power: Float64Array;
+  private readonly envelopeSum: Float64Array;
+  private windows = 0;
+
+  constructor(
+    readonly windowSize: number,
+    readonly sampleRateHz: number,
+    readonly envelopeBand: FrequencyBand,
+  ) {
+    this.binHz = sampleRateHz / windowSize;
+    this.window = hann(windowSize);
+    this.windowSum = sumOf(this.window);
+    this.windowEnergy = sumOfSquares(this.window);
+    this.signalFft = new RealFft(windowSize);
+    const half = windowSize / 2;
+    this.firstBandBin = Math.max(1, Math.ceil(envelopeBand.lowHz / this.binHz));
+    const lastBandBin = Math.min(half - 1, Math.floor(envelopeBand.highHz / this.binHz));
+    this.bandBins = lastBandBin - this.firstBandBin + 1;
+    if (this.bandBins < 16) {
+      throw new RangeError(
+        `envelope band ${envelopeBand.lowHz}–${envelopeBand.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${this.binHz.toFixed(2)} Hz per bin`,
+      );
+    }
+    // The squared envelope has twice the band's bandwidth: that many points keep it free of aliasing.
+    const envelopeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
+    this.bandFft = new ComplexFft(envelopeSize);
+    this.envelopeFft = new RealFft(envelopeSize);
+    this.envelopeScale = 2 / envelopeSize;
+    this.power = new Float64Array(half + 1);
+    this.envelopeSum = new Float64Array(envelopeSize / 2 + 1);
+  }
+
+  get windowCount(): number {
+    return this.windows;
+  }
+
+  reset(): void {
+    this.power.fill(0);
+    this.envelopeSum.fill(0);
+    this.windows = 0;
+  }
+
+  /** Adds the window samples[start, start + windowSize) to both averages. */
+  addWindow(samples: ArrayLike<number>, start = 0): void {
+    const n = this.windowSize;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += samples[start + i]!;
+    mean /= n;
+    const input = this.signalFft.input;
+    const window = this.window;
+    for (let i = 0; i < n; i++) input[i] = (samples[start + i]! - mean) * window[i]!;
+    const spectrum = this.signalFft.forward();
+    this.accumulatePower(spectrum);
+    this.accumulateEnvelope(spectrum);
+    this.windows++;
+  }
+
+  private accumulatePower(spectrum: Float32Array): void {
+    const half = this.windowSize / 2;
+    const power = this.power;
+    power[0]! += spectrum[0]! * spectrum[0]!;
+    power[half]! += spectrum[1]! * spectrum[1]!;
+    for (let k = 1; k < half; k++) {
+      const re = spectrum[2 * k]!;
+      const im = spectrum[2 * k + 1]!;
+      power[k]! += re * re + im * im;
+    }
+  }
+
+  private accumulateEnvelope(spectrum: Float32Array): void {
+    const band = this.bandFft.input;
+    band.fill(0);
+    const first = this.firstBandBin;
+    for (let j = 0; j < this.bandBins; j++) {
+      const re = spectrum[2 * (first + j)]!;
+      const im = spectrum[2 * (first + j) + 1]!;
+      const magnitude = Math.sqrt(re * re + im * im);
+      if (magnitude > 0) {
+        band[2 * j] = re / magnitude;
+        band[2 * j + 1] = im / magnitude;
+      }
+    }
+    const analytic = this.bandFft.inverse();
+    const size = this.envelopeFft.size;
+    const squared = this.envelopeFft.input;
+    let mean = 0;
+    for (let i = 0; i < size; i++) {
+      const re = analytic[2 * i]!;
+      const im = analytic[2 * i + 1]!;
+      const value = re * re + im * im;
+      squared[i] = value;
+      mean += value;
+    }
+    mean /= size;
+    if (mean === 0) return;
+    // Relative to its mean, so windows of different loudness weigh alike in the average. No second
+    // window here: whitening has spread each window's energy evenly over it.
+    for (let i = 0; i < size; i++) squared[i] = (squared[i]! - mean) / mean;
+    const envelope = this.envelopeFft.forward();
+    const sum = this.envelopeSum;
+    const scale = this.envelopeScale;
+    for (let k = 1; k < sum.length - 1; k++) {
+      const re = envelope[2 * k]!;
+      const im = envelope[2 * k + 1]!;
+      sum[k]! += Math.sqrt(re * re + im * im) * scale;
+    }
+  }
+
+  averages(): AveragedSpectra {
+    const windows = Math.max(1, this.windows);
+    const half = this.windowSize / 2;
+    const meanSquare = new Float64Array(half + 1);
+    const amplitude = new Float64Array(half + 1);
+    for (let k = 0; k <= half; k++) {
+      const power = this.power[k]! / windows;
+      const oneSided = k === 0 || k === half ? 1 : 2;
+      meanSquare[k] = (oneSided * power) / (this.windowSize * this.windowEnergy);
+      amplitude[k] = (oneSided * Math.sqrt(power)) / this.windowSum;
+    }
+    const envelope = new Float64Array(this.envelopeSum.length);
+    for (let k = 0; k < envelope.length; k++) envelope[k] = this.envelopeSum[k]! / windows;
+    return {
+      sampleRateHz: this.sampleRateHz,
+      windowSize: this.windowSize,
+      windows: this.windows,
+      binHz: this.binHz,
+      meanSquare,
+      amplitude,
+      envelope,
+      envelopeBand: {
+        lowHz: this.firstBandBin * this.binHz,
+        highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
+      },
+    };
+  }
+}

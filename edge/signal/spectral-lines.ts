@@ -1,0 +1,109 @@
+/** A spectral line found near where it was expected, against the spectrum's local noise floor. */
+export interface SpectralLine {
+  expectedHz: number;
+  /** Centre of the strongest bin in the search range, refined by parabolic interpolation. */
+  hz: number;
+  amplitude: number;
+  noiseFloor: number;
+  /** amplitude / noiseFloor: how far the line stands out of its neighbourhood. */
+  snr: number;
+}
+
+export interface SearchRange {
+  lowHz: number;
+  highHz: number;
+}
+
+/**
+ * Neighbourhood statistics on one spectrum. Holds a scratch buffer so that finding lines allocates
+ * nothing but the results.
+ */
+export class LineFinder {
+  private scratch = new Float64Array(256);
+
+  constructor(
+    private spectrum: Float64Array,
+    private binHz: number,
+    /** Bins at and below this one carry the window's own leakage and DC: never lines, never noise. */
+    private readonly firstUsableBin: number,
+    /** Half-width of a line's main lobe in bins: excluded from its own noise floor. */
+    private readonly guardBins: number,
+  ) {}
+
+  use(spectrum: Float64Array, binHz: number): void {
+    this.spectrum = spectrum;
+    this.binHz = binHz;
+  }
+
+  /** Highest bin whose centre lies in the range, or null when the range is outside the spectrum. */
+  find(expectedHz: number, range: SearchRange): SpectralLine | null {
+    const spectrum = this.spectrum;
+    const first = Math.max(this.firstUsableBin + 1, Math.ceil(range.lowHz / this.binHz));
+    const last = Math.min(spectrum.length - 2, Math.floor(range.highHz / this.binHz));
+    if (last < first) return null;
+    let best = first;
+    for (let k = first + 1; k <= last; k++) if (spectrum[k]! > spectrum[best]!) best = k;
+    const amplitude = spectrum[best]!;
+    const noiseFloor = this.noiseFloor(best, expectedHz);
+    return {
+      expectedHz,
+      hz: this.interpolatedHz(best),
+      amplitude,
+      noiseFloor,
+      snr: noiseFloor > 0 ? amplitude / noiseFloor : 0,
+    };
+  }
+
+  /**
+   * Median of the bins within ±50 % of the line's frequency (at least ±40 bins), its main lobe
+   * excluded. A defect brings clusters of sidebands and harmonics: the neighbourhood is wide so that
+   * the median stays on the noise between them, which a mean or a narrow window would not.
+   */
+  noiseFloor(bin: number, hz: number): number {
+    const halfWidth = Math.max(40, Math.ceil((0.5 * hz) / this.binHz));
+    const start = Math.max(this.firstUsableBin + 1, bin - halfWidth);
+    const end = Math.min(this.spectrum.length - 1, bin + halfWidth);
+    if (this.scratch.length < end - start + 1) this.scratch = new Float64Array(2 * (end - start + 1));
+    let count = 0;
+    for (let k = start; k <= end; k++) {
+      if (Math.abs(k - bin) > this.guardBins) this.scratch[count++] = this.spectrum[k]!;
+    }
+    return count === 0 ? 0 : median(this.scratch, count);
+  }
+
+  private interpolatedHz(bin: number): number {
+    const left = this.spectrum[bin - 1] ?? 0;
+    const centre = this.spectrum[bin]!;
+    const right = this.spectrum[bin + 1] ?? 0;
+    const curvature = left - 2 * centre + right;
+    const offset = curvature < 0 ? (0.5 * (left - right)) / curvature : 0;
+    return (bin + Math.max(-0.5, Math.min(0.5, offset))) * this.binHz;
+  }
+}
+
+/** Median of values[0..count) by quickselect; reorders that part of the array. */
+export function median(values: Float64Array, count: number): number {
+  const middle = count >> 1;
+  let low = 0;
+  let high = count - 1;
+  while (low < high) {
+    const pivot = values[(low + high) >> 1]!;
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (middle <= j) high = j;
+    else if (middle >= i) low = i;
+    else break;
+  }
+  return values[middle]!;
+}
