@@ -7,7 +7,7 @@ import {
   type DefectMultiples,
   defectMultiples,
 } from '../signal/bearings.js';
-import { type Diagnosis, DiagnosisError, diagnoseRecord } from '../signal/diagnosis.js';
+import { DiagnosisError, type RecordDiagnosis, diagnoseRecord } from '../signal/diagnosis.js';
 import { isPowerOfTwo } from '../signal/fft.js';
 import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_NAMES, type MachineClass } from '../signal/iso-20816.js';
 import { formatDiagnosis } from './format-diagnosis.js';
@@ -122,7 +122,7 @@ export function diagnoseCommand(): Command {
     });
 }
 
-async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<Diagnosis> {
+async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<RecordDiagnosis> {
   try {
     const bearing = bearingFrom(flags);
     const format = flags.format ?? formatFromName(file);

@@ -1,5 +1,5 @@
 import { sketchSpectrum } from '../../shared/spectrum-sketch.js';
-import type { Diagnosis } from '../signal/diagnosis.js';
+import type { RecordDiagnosis } from '../signal/diagnosis.js';
 
 const STATUS_WORDS = {
   healthy: 'healthy — no fault found',
@@ -8,7 +8,7 @@ const STATUS_WORDS = {
 } as const;
 
 /** The human-readable report: verdict, findings with their reasons, the numbers, and the envelope plot. */
-export function formatDiagnosis(file: string, diagnosis: Diagnosis): string[] {
+export function formatDiagnosis(file: string, diagnosis: RecordDiagnosis): string[] {
   const { status, findings, features } = diagnosis;
   const out = [
     `${file}: ${STATUS_WORDS[status]}`,

@@ -181,8 +181,16 @@ export interface Diagnosis {
   status: DiagnosisStatus;
   findings: Finding[];
   features: DiagnosisFeatures;
-  /** Decimated spectra to plot beside the findings (velocity to 1000 Hz; envelope to its last line). */
-  snapshots: { velocity: SpectrumSnapshot; envelope?: SpectrumSnapshot };
+}
+
+/** Decimated spectra to plot beside the findings (velocity to 1000 Hz; envelope to its last line). */
+export interface DiagnosisSnapshots {
+  velocity: SpectrumSnapshot;
+  envelope?: SpectrumSnapshot;
+}
+
+export interface RecordDiagnosis extends Diagnosis {
+  snapshots: DiagnosisSnapshots;
 }
 
 /** Findings at or above this confidence raise an alarm rather than a watch. */
@@ -255,7 +263,13 @@ export function diagnoseSpectra(
   }
   discountRunningSpeedBesideBearingDefect(findings);
   findings.sort((a, b) => b.confidence - a.confidence);
-  const snapshots: Diagnosis['snapshots'] = {
+  return { status: statusOf(findings, zone), findings, features };
+}
+
+/** Snapshots cost more than the findings: made only for a report or a ticket, not for every window. */
+export function diagnosisSnapshots(spectra: AveragedSpectra, plan: DiagnosisPlan): DiagnosisSnapshots {
+  const velocity = velocitySpectrumMmS(spectra, plan.unit);
+  const snapshots: DiagnosisSnapshots = {
     velocity: snapshotUpTo(velocity, spectra.binHz, VELOCITY_BAND_HZ.high, 'mm/s'),
   };
   if (plan.bearing) {
@@ -265,7 +279,7 @@ export function diagnoseSpectra(
     envelope.fill(0, 0, ENVELOPE_FIRST_LINE_BIN);
     snapshots.envelope = snapshotUpTo(envelope, spectra.binHz, maxHz, 'relative');
   }
-  return { status: statusOf(findings, zone), findings, features, snapshots };
+  return snapshots;
 }
 
 function snapshotUpTo(spectrum: Float64Array, binHz: number, maxHz: number, unit: string): SpectrumSnapshot {
@@ -331,20 +345,54 @@ function flatSignal(plan: DiagnosisPlan, stats: TimeDomainStats, samples: number
     zoneTable: ZONE_TABLE_VERSION,
     runningSpeedMmS: { '1x': 0, '2x': 0, '3x': 0 },
   };
-  return {
-    status: 'alarm',
-    findings: [finding],
-    features,
-    snapshots: { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } },
-  };
+  return { status: 'alarm', findings: [finding], features };
 }
 
 /** Offline diagnosis of a whole single-channel record: Welch averages over all its windows. */
-export function diagnoseRecord(samples: Float32Array | Float64Array, options: DiagnosisOptions): Diagnosis {
+export function diagnoseRecord(
+  samples: Float32Array | Float64Array,
+  options: DiagnosisOptions,
+): RecordDiagnosis {
   const plan = planDiagnosis(samples.length, options);
   const stats = timeDomainStats(samples);
-  if (stats.rms === 0) return flatSignal(plan, stats, samples.length);
+  if (stats.rms === 0) return { ...flatSignal(plan, stats, samples.length), snapshots: NO_SNAPSHOTS };
   const accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
   for (const start of windowStarts(samples.length, plan.windowSize)) accumulator.addWindow(samples, start);
-  return diagnoseSpectra(accumulator.averages(), plan, stats, samples.length);
+  const spectra = accumulator.averages();
+  return {
+    ...diagnoseSpectra(spectra, plan, stats, samples.length),
+    snapshots: diagnosisSnapshots(spectra, plan),
+  };
+}
+
+const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } };
+
+/**
+ * The streaming form: one window in, its diagnosis out, reusing every buffer between windows.
+ * This is what runs per waveform at the edge and what `plantwatch bench` measures as "analysis".
+ */
+export class WindowDiagnoser {
+  private readonly accumulator: SpectraAccumulator;
+
+  constructor(readonly plan: DiagnosisPlan) {
+    this.accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
+  }
+
+  analyse(window: Float32Array | Float64Array): Diagnosis {
+    if (window.length !== this.plan.windowSize) {
+      throw new DiagnosisError(
+        `window has ${window.length} samples; this diagnoser takes ${this.plan.windowSize}`,
+      );
+    }
+    const stats = timeDomainStats(window);
+    if (stats.rms === 0) return flatSignal(this.plan, stats, window.length);
+    this.accumulator.reset();
+    this.accumulator.addWindow(window);
+    return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, window.length);
+  }
+
+  /** Plots of the last analysed window, for a ticket's evidence. */
+  snapshots(): DiagnosisSnapshots {
+    return diagnosisSnapshots(this.accumulator.averages(), this.plan);
+  }
 }

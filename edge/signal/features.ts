@@ -28,6 +28,13 @@ export function velocityRmsMmS(spectrum: WelchSpectrum, unit: AccelerationUnit):
   return bandRms(spectrum, VELOCITY_BAND_HZ.low, VELOCITY_BAND_HZ.high, accelToVelocitySquared);
 }
 
+/** Rounds to `digits` significant digits with arithmetic: toPrecision() costs a string per value. */
+export function toSignificant(value: number, digits: number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const scale = 10 ** (digits - 1 - Math.floor(Math.log10(Math.abs(value))));
+  return Math.round(value * scale) / scale;
+}
+
 /**
  * Max-pooling keeps every peak visible in a shorter spectrum, which averaging would smear. Point k
  * pools the bins centred on k × factor, so a peak stays within half a point of its frequency.
@@ -44,7 +51,7 @@ export function decimateSpectrum(
     let max = 0;
     const end = Math.min(centre - half + factor, amplitude.length);
     for (let k = Math.max(0, centre - half); k < end; k++) max = Math.max(max, amplitude[k] ?? 0);
-    amplitudes.push(Number(max.toPrecision(5)));
+    amplitudes.push(toSignificant(max, 5));
   }
   return { binHz: binHz * factor, amplitudes };
 }

@@ -15,10 +15,19 @@ export interface RunningSpeedLines {
 
 const toMetresPerSecondSquared = (unit: AccelerationUnit): number => (unit === 'g' ? STANDARD_GRAVITY : 1);
 
-/** Velocity amplitude spectrum (RMS mm/s per bin) from the Hann amplitude-corrected acceleration. */
+const velocityBuffers = new Map<number, Float64Array>();
+
+/**
+ * Velocity amplitude spectrum (RMS mm/s per bin) from the Hann amplitude-corrected acceleration.
+ * The array is shared per size and overwritten by the next call.
+ */
 export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: AccelerationUnit): Float64Array {
   const scale = (toMetresPerSecondSquared(unit) * 1000) / Math.SQRT2;
-  const velocity = new Float64Array(spectra.amplitude.length);
+  let velocity = velocityBuffers.get(spectra.amplitude.length);
+  if (!velocity) {
+    velocity = new Float64Array(spectra.amplitude.length);
+    velocityBuffers.set(spectra.amplitude.length, velocity);
+  }
   for (let k = 1; k < velocity.length; k++) {
     velocity[k] = (spectra.amplitude[k]! * scale) / (2 * Math.PI * k * spectra.binHz);
   }

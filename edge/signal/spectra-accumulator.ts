@@ -46,6 +46,7 @@ export class SpectraAccumulator {
   private readonly bandBins: number;
   private readonly power: Float64Array;
   private readonly envelopeSum: Float64Array;
+  private readonly result: AveragedSpectra;
   private windows = 0;
 
   constructor(
@@ -74,6 +75,19 @@ export class SpectraAccumulator {
     this.envelopeScale = 2 / envelopeSize;
     this.power = new Float64Array(half + 1);
     this.envelopeSum = new Float64Array(envelopeSize / 2 + 1);
+    this.result = {
+      sampleRateHz,
+      windowSize,
+      windows: 0,
+      binHz: this.binHz,
+      meanSquare: new Float64Array(half + 1),
+      amplitude: new Float64Array(half + 1),
+      envelope: new Float64Array(envelopeSize / 2 + 1),
+      envelopeBand: {
+        lowHz: this.firstBandBin * this.binHz,
+        highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
+      },
+    };
   }
 
   get windowCount(): number {
@@ -86,15 +100,15 @@ export class SpectraAccumulator {
     this.windows = 0;
   }
 
-  /** Adds the window samples[start, start + windowSize) to both averages. */
-  addWindow(samples: ArrayLike<number>, start = 0): void {
+  /**
+   * Adds the window samples[start, start + windowSize) to both averages. The mean is not removed:
+   * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
+   */
+  addWindow(samples: Float32Array | Float64Array, start = 0): void {
     const n = this.windowSize;
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += samples[start + i]!;
-    mean /= n;
     const input = this.signalFft.input;
     const window = this.window;
-    for (let i = 0; i < n; i++) input[i] = (samples[start + i]! - mean) * window[i]!;
+    for (let i = 0; i < n; i++) input[i] = samples[start + i]! * window[i]!;
     const spectrum = this.signalFft.forward();
     this.accumulatePower(spectrum);
     this.accumulateEnvelope(spectrum);
@@ -117,6 +131,7 @@ export class SpectraAccumulator {
     const band = this.bandFft.input;
     band.fill(0);
     const first = this.firstBandBin;
+    let whitenedBins = 0;
     for (let j = 0; j < this.bandBins; j++) {
       const re = spectrum[2 * (first + j)]!;
       const im = spectrum[2 * (first + j) + 1]!;
@@ -124,24 +139,22 @@ export class SpectraAccumulator {
       if (magnitude > 0) {
         band[2 * j] = re / magnitude;
         band[2 * j + 1] = im / magnitude;
+        whitenedBins++;
       }
     }
     const analytic = this.bandFft.inverse();
     const size = this.envelopeFft.size;
+    if (whitenedBins === 0) return;
     const squared = this.envelopeFft.input;
-    let mean = 0;
+    // By Parseval the unscaled inverse of unit-magnitude bins has mean square = their count: the
+    // squared envelope is made relative to its mean in the same pass. No second window here:
+    // whitening has spread each window's energy evenly over it.
+    const mean = whitenedBins;
     for (let i = 0; i < size; i++) {
       const re = analytic[2 * i]!;
       const im = analytic[2 * i + 1]!;
-      const value = re * re + im * im;
-      squared[i] = value;
-      mean += value;
+      squared[i] = (re * re + im * im - mean) / mean;
     }
-    mean /= size;
-    if (mean === 0) return;
-    // Relative to its mean, so windows of different loudness weigh alike in the average. No second
-    // window here: whitening has spread each window's energy evenly over it.
-    for (let i = 0; i < size; i++) squared[i] = (squared[i]! - mean) / mean;
     const envelope = this.envelopeFft.forward();
     const sum = this.envelopeSum;
     const scale = this.envelopeScale;
@@ -152,31 +165,22 @@ export class SpectraAccumulator {
     }
   }
 
+  /**
+   * The averages so far. The arrays belong to this accumulator and are overwritten by the next
+   * call: copy what must outlive it.
+   */
   averages(): AveragedSpectra {
     const windows = Math.max(1, this.windows);
     const half = this.windowSize / 2;
-    const meanSquare = new Float64Array(half + 1);
-    const amplitude = new Float64Array(half + 1);
+    const { meanSquare, amplitude, envelope } = this.result;
     for (let k = 0; k <= half; k++) {
       const power = this.power[k]! / windows;
       const oneSided = k === 0 || k === half ? 1 : 2;
       meanSquare[k] = (oneSided * power) / (this.windowSize * this.windowEnergy);
       amplitude[k] = (oneSided * Math.sqrt(power)) / this.windowSum;
     }
-    const envelope = new Float64Array(this.envelopeSum.length);
     for (let k = 0; k < envelope.length; k++) envelope[k] = this.envelopeSum[k]! / windows;
-    return {
-      sampleRateHz: this.sampleRateHz,
-      windowSize: this.windowSize,
-      windows: this.windows,
-      binHz: this.binHz,
-      meanSquare,
-      amplitude,
-      envelope,
-      envelopeBand: {
-        lowHz: this.firstBandBin * this.binHz,
-        highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
-      },
-    };
+    this.result.windows = this.windows;
+    return this.result;
   }
 }

@@ -2,7 +2,7 @@
 export interface BenchResult {
   name: string;
   n: number | null;
-  unit: 'ops/s' | 'events/s' | 's';
+  unit: 'ops/s' | 'events/s' | 's' | 'channels';
   value: number;
   baseline: { name: string; value: number };
   ratio: number;

@@ -1,20 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchFft } from './fft.bench.js';
+import { benchAnalysis } from './analysis.bench.js';
 import { benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchOutboxCommit } from './outbox.bench.js';
 
-const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult>> = {
-  fft: benchFft,
+const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchResult[]>> = {
+  analysis: benchAnalysis,
   'outbox-commit': benchOutboxCommit,
   'ingest-sqlite': benchIngestSqlite,
 };
 
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS);
 
-/** Runs the selected benchmarks one after another and reports each as it finishes. */
+/** Runs the selected benchmarks one after another and reports each figure as it comes. */
 export async function runBenchmarks(only: string[], report: (r: BenchResult) => void): Promise<void> {
   const unknown = only.filter((name) => !BENCHMARKS[name]);
   if (unknown.length > 0)
@@ -22,7 +22,9 @@ export async function runBenchmarks(only: string[], report: (r: BenchResult) => 
   const dir = mkdtempSync(join(tmpdir(), 'plantwatch-bench-'));
   try {
     for (const [name, bench] of Object.entries(BENCHMARKS)) {
-      if (only.length === 0 || only.includes(name)) report(await bench(dir));
+      if (only.length > 0 && !only.includes(name)) continue;
+      const results = await bench(dir);
+      for (const r of Array.isArray(results) ? results : [results]) report(r);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,76 @@
+import fftJs from 'fft-js';
+import { catalogBearing, defectMultiples } from '../../edge/signal/bearings.js';
+import { planDiagnosis, WindowDiagnoser } from '../../edge/signal/diagnosis.js';
+import { RealFft } from '../../edge/signal/fft.js';
+import { type BenchResult, opsPerSecond, result } from './measure.js';
+
+/** The rate the issue sizes channels at: a common accelerometer acquisition rate. */
+const CHANNEL_RATE_HZ = 25_600;
+const SIZES = [4096, 16_384];
+
+/**
+ * A 2-pole motor (2980 rpm) on an SKF 6205 with an outer-race defect: shaft tone, impacts ringing
+ * a 6 kHz resonance at BPFO, and noise. Seeded, so every run analyses the same signal.
+ */
+function bearingSignal(n: number, rpm: number): Float64Array {
+  const shaftHz = rpm / 60;
+  const bpfoHz = defectMultiples(catalogBearing('skf-6205').geometry).bpfo * shaftHz;
+  let seed = 12345;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.2;
+  const signal = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / CHANNEL_RATE_HZ;
+    const sinceImpact = t % (1 / bpfoHz);
+    signal[i] =
+      0.3 * Math.sin(2 * Math.PI * shaftHz * t) +
+      Math.exp(-sinceImpact * 800) * Math.sin(2 * Math.PI * 6000 * sinceImpact) +
+      noise();
+  }
+  return signal;
+}
+
+/**
+ * Per window size: our FFT, a complete per-window analysis (spectrum, pre-whitened envelope,
+ * features, findings), and what that means in real-time channels per core — each against fft-js
+ * (the oracle) measured now. "analysis-vs-fft" is the analysis against one of our own FFTs of the
+ * same size: how many transforms' worth of work an analysis costs.
+ */
+export async function benchAnalysis(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const n of SIZES) {
+    const rpm = 2980;
+    const signal = bearingSignal(n, rpm);
+    const asArray = Array.from(signal);
+    const fft = new RealFft(n);
+    const fftOps = await opsPerSecond(() => {
+      fft.input.set(signal);
+      fft.forward();
+    });
+    const fftJsOps = await opsPerSecond(() => fftJs.fft(asArray), 1, 2000);
+    const diagnoser = new WindowDiagnoser(
+      planDiagnosis(n, {
+        sampleRateHz: CHANNEL_RATE_HZ,
+        rpm,
+        unit: 'g',
+        bearing: defectMultiples(catalogBearing('skf-6205').geometry),
+        windowSize: n,
+      }),
+    );
+    const analysisOps = await opsPerSecond(() => diagnoser.analyse(signal));
+    const windowsPerChannelSecond = CHANNEL_RATE_HZ / n;
+    results.push(
+      result('fft', n, 'ops/s', fftOps, 'fft-js', fftJsOps),
+      result('analysis', n, 'ops/s', analysisOps, 'fft-js', fftJsOps),
+      result(
+        'analysis-channels',
+        n,
+        'channels',
+        analysisOps / windowsPerChannelSecond,
+        'fft-js',
+        fftJsOps / windowsPerChannelSecond,
+      ),
+      result('analysis-vs-fft', n, 'ops/s', analysisOps, 'pffft-wasm fft', fftOps),
+    );
+  }
+  return results;
+}
