@@ -1,0 +1,24 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../shared/paths.js';
+
+/** The real recordings beside the checkout (../shared/data); CI has them too, so their absence fails. */
+export const BEARING_DATA = join(packageRoot(), '..', 'shared', 'data');
+
+export function readF32(relativePath: string): Float32Array {
+  const path = join(BEARING_DATA, relativePath);
+  if (!existsSync(path)) throw new Error(`bearing recording ${path} is missing: tests need ../shared/data`);
+  const bytes = readFileSync(path);
+  const samples = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < samples.length; i++) samples[i] = bytes.readFloatLE(i * 4);
+  return samples;
+}
+
+export const IMS_SNAPSHOT = 20_480;
+
+export const CWRU_RECORDS = [
+  { file: 'cwru-dev/normal_000_0hp_097.f32', rpm: 1796, fault: null },
+  { file: 'cwru-dev/inner_021_1hp_210.f32', rpm: 1774, fault: 'inner_race' },
+  { file: 'cwru-dev/outer_007_1hp_131.f32', rpm: 1773, fault: 'outer_race' },
+  { file: 'cwru-dev/ball_021_1hp_223.f32', rpm: 1774, fault: 'rolling_element' },
+] as const;
