@@ -4,7 +4,10 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('measure hot paths against baselines taken in the same run (needs the dev dependencies)')
     .option('--json', 'one JSON object per line')
-    .option('--only <names>', 'comma-separated: analysis (fft, analysis, channels), outbox-commit, ingest-sqlite')
+    .option(
+      '--only <names>',
+      'comma-separated: analysis (fft, analysis, channels), outbox-commit, ingest-sqlite',
+    )
     .action(async (flags: { json?: boolean; only?: string }) => {
       // Loaded on demand: the benchmarks use fft-js, a development dependency.
       const { runBenchmarks } = await import('../test/bench/run.js');
