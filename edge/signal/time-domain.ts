@@ -8,16 +8,16 @@ export interface TimeDomainStats {
 }
 
 /** Statistics of the signal around its mean: a DC offset from the sensor is not vibration. */
-export function timeDomainStats(samples: ArrayLike<number>): TimeDomainStats {
+export function timeDomainStats(samples: Float32Array | Float64Array | number[]): TimeDomainStats {
   const n = samples.length;
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += samples[i] ?? 0;
+  for (let i = 0; i < n; i++) mean += samples[i]!;
   mean /= n;
   let m2 = 0;
   let m4 = 0;
   let peak = 0;
   for (let i = 0; i < n; i++) {
-    const d = (samples[i] ?? 0) - mean;
+    const d = samples[i]! - mean;
     const d2 = d * d;
     m2 += d2;
     m4 += d2 * d2;
