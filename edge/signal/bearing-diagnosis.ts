@@ -1,7 +1,7 @@
 import type { Fault, Finding, LineEvidence } from '../../shared/schema/index.js';
 import type { DefectMultiples } from './bearings.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
-import { LineFinder, type SpectralLine } from './spectral-lines.js';
+import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js';
 
 /**
  * Observed defect lines sit below the kinematic values because the rolling elements slip (1–3 %,
@@ -82,23 +82,6 @@ export interface BearingAssessment {
 
 const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
 
-function evidenceOf(
-  label: string,
-  role: LineEvidence['role'],
-  line: SpectralLine | null,
-  expectedHz: number,
-  threshold: number,
-): LineEvidence {
-  return {
-    label,
-    role,
-    expectedHz: round(expectedHz, 5),
-    hz: round(line?.hz ?? 0, 5),
-    snr: round(line?.snr ?? 0),
-    found: (line?.snr ?? 0) >= threshold,
-  };
-}
-
 /** The envelope spectrum's evidence for one fault: its fundamental, harmonics and sidebands. */
 export function assessBearingFault(
   spec: BearingFaultSpec,
@@ -113,7 +96,7 @@ export function assessBearingFault(
     highHz: expectedHz * (1 + SLIP_ABOVE) + binHz,
   });
   const lines: LineEvidence[] = [
-    evidenceOf(spec.label, 'fundamental', fundamental, expectedHz, FUNDAMENTAL_SNR),
+    lineEvidence(spec.label, 'fundamental', fundamental, expectedHz, FUNDAMENTAL_SNR),
   ];
   let score = 0;
   let harmonics = 0;
@@ -126,7 +109,7 @@ export function assessBearingFault(
       const hz = order * fundamental.hz;
       const tolerance = (1 + 0.5 * order) * binHz;
       const line = finder.find(hz, { lowHz: hz - tolerance, highHz: hz + tolerance });
-      const evidence = evidenceOf(
+      const evidence = lineEvidence(
         `${order}×${spec.label}`,
         'harmonic',
         line,
@@ -146,7 +129,7 @@ export function assessBearingFault(
         const tolerance = 1.5 * binHz + 0.01 * spacingHz;
         const line = finder.find(hz, { lowHz: hz - tolerance, highHz: hz + tolerance });
         const label = `${spec.label}${sign < 0 ? '−' : '+'}${spec.sidebandLabel}`;
-        const evidence = evidenceOf(label, 'sideband', line, expectedHz + sign * spacingHz, SUPPORTING_SNR);
+        const evidence = lineEvidence(label, 'sideband', line, expectedHz + sign * spacingHz, SUPPORTING_SNR);
         lines.push(evidence);
         if (line && evidence.found) {
           sidebands++;
@@ -158,7 +141,7 @@ export function assessBearingFault(
       const hz = modulating.multiple * shaftHz;
       const tolerance = 1.5 * binHz + 0.02 * hz;
       const line = finder.find(hz, { lowHz: hz - tolerance, highHz: hz + tolerance });
-      const evidence = evidenceOf(modulating.label, 'modulation', line, hz, SUPPORTING_SNR);
+      const evidence = lineEvidence(modulating.label, 'modulation', line, hz, SUPPORTING_SNR);
       lines.push(evidence);
       if (line && evidence.found) {
         modulation++;

@@ -1,8 +1,8 @@
-import type { AccelerationUnit, Finding, LineEvidence } from '../../shared/schema/index.js';
+import type { AccelerationUnit, Finding } from '../../shared/schema/index.js';
 import { STANDARD_GRAVITY } from './time-domain.js';
 import { type IsoZone, MACHINE_CLASSES, type MachineClass } from './iso-20816.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
-import { LineFinder, type SpectralLine } from './spectral-lines.js';
+import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js';
 
 export const LINE_SNR = 3;
 const HIGHEST_ORDER = 10;
@@ -57,17 +57,6 @@ export function runningSpeedLines(velocity: Float64Array, binHz: number, shaftHz
 
 const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
 
-function lineEvidence(order: number, line: SpectralLine | undefined, shaftHz: number): LineEvidence {
-  return {
-    label: `${order}×`,
-    role: order === 1 ? 'fundamental' : 'harmonic',
-    expectedHz: round(order * shaftHz, 5),
-    hz: round(line?.hz ?? 0, 5),
-    snr: round(line?.snr ?? 0),
-    found: (line?.snr ?? 0) >= LINE_SNR,
-  };
-}
-
 /**
  * Running-speed faults, judged only when the overall level is unsatisfactory (zone C or D): at
  * lower levels every machine shows some 1× and 2×, and calling it a fault would be noise.
@@ -97,7 +86,15 @@ export function runningSpeedFindings(
       noiseFloor: round(line?.noiseFloor ?? 0, 4),
       snr: round(line?.snr ?? 0),
       unit: 'mm/s RMS',
-      lines: orders.map((o) => lineEvidence(o, lines.lines.get(o), shaftHz)),
+      lines: orders.map((o) =>
+        lineEvidence(
+          `${o}×`,
+          o === 1 ? 'fundamental' : 'harmonic',
+          lines.lines.get(o) ?? null,
+          o * shaftHz,
+          LINE_SNR,
+        ),
+      ),
       reasoning: [levelStep, ...reasoning],
     };
   };

@@ -1,3 +1,5 @@
+import type { LineEvidence } from '../../shared/schema/index.js';
+
 /** A spectral line found near where it was expected, against the spectrum's local noise floor. */
 export interface SpectralLine {
   expectedHz: number;
@@ -106,4 +108,24 @@ export function median(values: Float64Array, count: number): number {
     else break;
   }
   return values[middle]!;
+}
+
+const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+
+/** A line as a finding's evidence: where it was expected, where it is, and whether it stands out. */
+export function lineEvidence(
+  label: string,
+  role: LineEvidence['role'],
+  line: SpectralLine | null,
+  expectedHz: number,
+  threshold: number,
+): LineEvidence {
+  return {
+    label,
+    role,
+    expectedHz: round(expectedHz, 5),
+    hz: round(line?.hz ?? 0, 5),
+    snr: round(line?.snr ?? 0),
+    found: (line?.snr ?? 0) >= threshold,
+  };
 }
