@@ -12,7 +12,7 @@ import {
   SLIP_ABOVE,
 } from './bearing-diagnosis.js';
 import type { DefectMultiples } from './bearings.js';
-import { decimateSpectrum, SNAPSHOT_POINTS } from './features.js';
+import { decimateSpectrum, SNAPSHOT_POINTS, VELOCITY_BAND_HZ } from './features.js';
 import { largestPowerOfTwoAtMost, smallestPowerOfTwoAtLeast } from './fft.js';
 import {
   DEFAULT_MACHINE_CLASS,
@@ -51,8 +51,6 @@ export interface DiagnosisPlan {
   envelopeBand: FrequencyBand;
 }
 
-/** ISO 20816 broadband velocity band; bins outside it do not count towards velocity RMS. */
-export const VELOCITY_BAND_HZ = { low: 10, high: 1000 } as const;
 /** Frequency resolution the default window aims at, relative to the lowest defect line. */
 const TARGET_RESOLUTION = 0.005;
 /** Coarsest resolution accepted: 20 bins up to the lowest defect line, 4 bins up to 1×. */
