@@ -2,13 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from '../shared/log.js';
-import { formatProblem } from '../shared/yaml-file.js';
+import { packageVersion } from '../shared/paths.js';
+import { type FileProblem, formatProblem } from '../shared/yaml-file.js';
 import type { EdgeConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
 import { Outbox, type OutboxStats } from './outbox/outbox.js';
 import { Replicator, type ReplicatorHealth } from './replicate/replicator.js';
-import { loadRules } from './rules/load-rules.js';
-import { ThresholdEvaluator } from './rules/threshold-evaluator.js';
+import { Baselines, type BaselineView } from './rules/baselines.js';
+import { type LoadedRule, loadRules } from './rules/load-rules.js';
+import { RuleEngine } from './rules/rule-engine.js';
+import { RulesWatcher } from './rules/rules-watcher.js';
+import { openRuleStateDb } from './rules/state-db.js';
+import { TrendHistories } from './rules/trend-histories.js';
+import { WaveformAnalyser } from './signal/waveform-analysis.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './sources/mqtt/embedded-broker.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import type { Source, SourceHealth } from './sources/source.js';
@@ -22,9 +28,16 @@ export interface EdgeStatus extends PipelineSnapshot {
   outbox: OutboxStats;
   replication: ReplicatorHealth;
   sources: SourceHealth[];
-  rules: { id: string; version: string }[];
+  rules: { id: string; version: string; file: string }[];
+  /** Problems of the last rule reload that was rejected (the rules above kept running), if any. */
+  ruleProblems: string[];
+  baselines: BaselineView[];
   openTickets: number;
 }
+
+/** How often the no-data rules look for silent channels, and learned baselines are written down. */
+const SILENCE_CHECK_MS = 1000;
+const BASELINE_FLUSH_MS = 30_000;
 
 export interface EdgeAgent {
   config: EdgeConfig;
@@ -44,11 +57,16 @@ export async function startEdgeAgent(
   if (ruleSet.problems.length > 0) {
     throw new Error(`rule files have errors:\n${ruleSet.problems.map(formatProblem).join('\n')}`);
   }
-  const rules = ruleSet.rules;
+  let rules: readonly LoadedRule[] = ruleSet.rules;
+  let ruleProblems: FileProblem[] = [];
 
   mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(join(config.dataDir, 'outbox.db'), config.gatewayId);
   const cleanups: (() => Promise<void> | void)[] = [() => outbox.close()];
+  const stateDb = openRuleStateDb(join(config.dataDir, 'rule-state.db'));
+  cleanups.push(() => {
+    stateDb.close();
+  });
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -74,27 +92,71 @@ export async function startEdgeAgent(
       logger,
     });
     const metrics = createEdgeMetrics({ outbox, replicator, sources: () => sources });
-    const evaluator = new ThresholdEvaluator();
+    const baselines = new Baselines(stateDb);
+    cleanups.push(() => baselines.flush());
+    const engine = new RuleEngine({
+      baselines,
+      trendHistories: new TrendHistories(stateDb, (key, reason) =>
+        logger.warn({ key, reason }, 'stored trend history unreadable; the trend is learned afresh'),
+      ),
+      staleAfterMs: config.rules.staleAfterMs,
+      baselineLearnMs: config.rules.baselineLearnMs,
+    });
+    engine.setRules(rules);
+    metrics.rulesLoaded.set(rules.length);
     const tickets = new TicketManager({
       gatewayId: config.gatewayId,
       site: config.site,
       outbox,
       updateIntervalMs: config.tickets.updateIntervalMs,
+      slaMs: config.tickets.slaMs,
+      agentVersion: packageVersion(),
+      configHash: config.configHash,
     });
     for (const ticket of tickets.openTickets()) {
-      evaluator.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
+      engine.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
     }
     replicator.start();
     cleanups.push(() => replicator.stop());
 
     const pipeline = createPipeline({
-      rules,
-      evaluator,
+      analyser: new WaveformAnalyser(config.assets),
+      engine,
       tickets,
       metrics,
       logger,
       onEvent: () => replicator.notify(),
     });
+    const timers = [
+      setInterval(() => pipeline.checkSilence(), SILENCE_CHECK_MS),
+      setInterval(() => baselines.flush(), BASELINE_FLUSH_MS),
+    ];
+    cleanups.push(() => timers.forEach(clearInterval));
+
+    const watcher = new RulesWatcher({
+      dir: config.rulesDir,
+      onRules: (loaded) => {
+        rules = loaded;
+        ruleProblems = [];
+        engine.setRules(loaded);
+        metrics.rulesLoaded.set(loaded.length);
+        metrics.ruleReloads.inc({ result: 'ok' });
+        logger.info(
+          { rules: loaded.map((r) => `${r.spec.id}@${r.version}`) },
+          `rules reloaded from ${config.rulesDir}: ${loaded.length} rules`,
+        );
+      },
+      onProblems: (problems) => {
+        ruleProblems = problems;
+        metrics.ruleReloads.inc({ result: 'rejected' });
+        logger.error(
+          { problems: problems.map(formatProblem) },
+          `rule files have errors; the previous ${rules.length} rules keep running until they are fixed:\n${problems.map(formatProblem).join('\n')}`,
+        );
+      },
+    });
+    watcher.start();
+    cleanups.push(() => watcher.stop());
 
     let brokerUrl = config.mqtt.url;
     if (!brokerUrl) {
@@ -121,7 +183,9 @@ export async function startEdgeAgent(
       outbox: outbox.stats(),
       replication: replicator.health(),
       sources: sources.map((s) => s.health()),
-      rules: rules.map((r) => ({ id: r.spec.id, version: r.version })),
+      rules: rules.map((r) => ({ id: r.spec.id, version: r.version, file: r.file })),
+      ruleProblems: ruleProblems.map(formatProblem),
+      baselines: baselines.list(),
       openTickets: tickets.openTickets().length,
       ...pipeline.snapshot(),
     });

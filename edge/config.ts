@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { defaultRulesDir } from '../shared/paths.js';
-import { GatewayId } from '../shared/schema/index.js';
-import { readYamlFile } from '../shared/yaml-file.js';
+import { Asset, GatewayId, SEVERITIES, type Severity } from '../shared/schema/index.js';
+import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from './rules/rule-schema.js';
+import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
+
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -52,7 +55,30 @@ export const EdgeConfigFile = Type.Object(
       { additionalProperties: false },
     ),
     tickets: Type.Optional(
-      Type.Object({ updateInterval: Type.Optional(Duration) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          updateInterval: Type.Optional(Duration),
+          /** Time to deal with a ticket, per severity: the site's service levels. */
+          sla: Type.Optional(
+            Type.Object(Object.fromEntries(SEVERITIES.map((s) => [s, Type.Optional(Duration)])), {
+              additionalProperties: false,
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    assets: Type.Optional(Type.Array(Asset)),
+    rules: Type.Optional(
+      Type.Object(
+        {
+          /** A reading older than this no longer counts in a condition (unknown, not false). */
+          staleAfter: Type.Optional(Duration),
+          /** How long a baseline learns before rules may compare against it. */
+          baselineLearn: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -82,8 +108,15 @@ export interface EdgeConfig {
     retryMaxMs: number;
     requestTimeoutMs: number;
   };
-  tickets: { updateIntervalMs: number };
+  tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
+  assets: Asset[];
+  rules: { staleAfterMs: number; baselineLearnMs: number };
+  /** Hash of the effective configuration, without secrets: tickets carry it as evidence. */
+  configHash: string;
 }
+
+/** Defaults in the spirit of common CMMS practice: critical same shift, high within days. */
+const DEFAULT_SLA: Record<Severity, string> = { critical: '8h', high: '72h', medium: '336h', low: '720h' };
 
 export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -109,11 +142,63 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       retryMaxMs: durationMs(file.cloud.retryMax ?? '60s'),
       requestTimeoutMs: durationMs(file.cloud.requestTimeout ?? '15s'),
     },
-    tickets: { updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s') },
+    tickets: {
+      updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s'),
+      slaMs: Object.fromEntries(
+        SEVERITIES.map((s) => [s, durationMs(file.tickets?.sla?.[s] ?? DEFAULT_SLA[s])]),
+      ) as Record<Severity, number>,
+    },
+    assets: file.assets ?? [],
+    rules: {
+      staleAfterMs: durationMs(file.rules?.staleAfter ?? '60s'),
+      baselineLearnMs: durationMs(file.rules?.baselineLearn ?? '1h'),
+    },
+    configHash: configHash(file),
   };
+}
+
+function configHash(file: EdgeConfigFile): string {
+  const { cloud, mqtt, ...rest } = file;
+  const withoutSecrets = {
+    ...rest,
+    cloud: { ...cloud, token: undefined },
+    mqtt: mqtt ? { ...mqtt, password: undefined } : undefined,
+  };
+  return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
+}
+
+/** What the schema cannot say: ids unique, bearings in the catalog. */
+function assetProblems(assets: Asset[]): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const seen = new Set<string>();
+  assets.forEach((asset, index) => {
+    if (seen.has(asset.id))
+      problems.push({ path: `assets/${index}/id`, message: `duplicate asset id '${asset.id}'` });
+    seen.add(asset.id);
+    if (typeof asset.bearing === 'string') {
+      try {
+        catalogBearing(asset.bearing);
+      } catch {
+        problems.push({
+          path: `assets/${index}/bearing`,
+          message:
+            `unknown bearing '${asset.bearing}'; the catalog has ${BEARING_CATALOG.map((b) => b.id).join(', ')}, ` +
+            'or give the defect multiples as { bpfo, bpfi, bsf, ftf }',
+        });
+      }
+    }
+  });
+  return problems;
 }
 
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
+  const problems = assetProblems(parsed.value.assets ?? []).map(({ path, message }) => ({
+    file,
+    line: parsed.lineOf(path),
+    field: path,
+    message,
+  }));
+  if (problems.length > 0) throw new FileError(problems);
   return resolveEdgeConfig(parsed.value, dirname(resolve(file)));
 }

@@ -33,6 +33,29 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
     help: 'Ticket events that could not be committed to the outbox (retried on the next window)',
     registers: [registry],
   });
+  const ruleReloads = new Counter({
+    name: 'plantwatch_edge_rule_reloads_total',
+    help: 'Rule file reloads, by result (ok, rejected: the last good rules kept running)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const rulesLoaded = new Gauge({
+    name: 'plantwatch_edge_rules_loaded',
+    help: 'Rules currently evaluated',
+    registers: [registry],
+  });
+  const ruleOutcomes = new Counter({
+    name: 'plantwatch_edge_rule_outcomes_total',
+    help: 'Rule conclusions (fire, still-firing, clear), by rule',
+    labelNames: ['rule', 'kind'],
+    registers: [registry],
+  });
+  const diagnosisFallbacks = new Counter({
+    name: 'plantwatch_edge_diagnosis_fallbacks_total',
+    help: 'Waveforms analysed without the full diagnosis (e.g. sample rate too low for the envelope), by asset',
+    labelNames: ['asset'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'plantwatch_edge_outbox_pending',
     help: 'Outbox events not yet acknowledged by the cloud',
@@ -82,6 +105,10 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
     readingsReceived,
     ticketEvents,
     ticketWriteFailures,
+    ruleReloads,
+    rulesLoaded,
+    ruleOutcomes,
+    diagnosisFallbacks,
   };
 }
 export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;

@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
 import type { Features, Reading, Waveform } from '../shared/schema/index.js';
 import type { EdgeMetrics } from './metrics.js';
-import type { LoadedRule } from './rules/load-rules.js';
-import type { ThresholdEvaluator } from './rules/threshold-evaluator.js';
-import { analyseWaveform } from './signal/features.js';
+import type { RuleEngine, RuleOutcome } from './rules/rule-engine.js';
+import type { WaveformAnalyser } from './signal/waveform-analysis.js';
 import type { MeasurementSink } from './sources/source.js';
 import type { TicketManager } from './tickets/ticket-manager.js';
 
 export interface PipelineDeps {
-  rules: readonly LoadedRule[];
-  evaluator: ThresholdEvaluator;
+  analyser: WaveformAnalyser;
+  engine: RuleEngine;
   tickets: TicketManager;
   metrics: EdgeMetrics;
   logger: Logger;
@@ -25,54 +24,84 @@ export interface PipelineSnapshot {
   latestReadings: Reading[];
 }
 
-/** The per-measurement data path: waveform → features → rules → ticket events in the outbox. */
-export function createPipeline(deps: PipelineDeps): {
+export interface Pipeline {
   sink: MeasurementSink;
-  snapshot: () => PipelineSnapshot;
-} {
-  const { rules, evaluator, tickets, metrics, logger } = deps;
+  /** The no-data rules: call every second or so. */
+  checkSilence(): void;
+  snapshot(): PipelineSnapshot;
+}
+
+/** The per-measurement data path: waveform → features → rules → ticket events in the outbox. */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { analyser, engine, tickets, metrics, logger } = deps;
   const counters = { waveforms: 0, readings: 0, rejected: 0 };
   const latestFeatures = new Map<string, Features>();
   const latestReadings = new Map<string, Reading>();
+  const diagnosisProblems = new Map<string, string>();
+
+  const apply = (outcomes: RuleOutcome[]) => {
+    for (const outcome of outcomes) {
+      metrics.ruleOutcomes.inc({ rule: outcome.rule.spec.id, kind: outcome.kind });
+      let event;
+      try {
+        event = tickets.apply(outcome);
+      } catch (error) {
+        engine.revert(outcome);
+        metrics.ticketWriteFailures.inc();
+        logger.error(
+          { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.assetId },
+          'could not commit a ticket event to the outbox; the rule will conclude again on the next evaluation',
+        );
+        continue;
+      }
+      if (!event) continue;
+      metrics.ticketEvents.inc({ type: event.type });
+      logger.info(
+        {
+          seq: event.seq,
+          type: event.type,
+          ticketId: event.ticket.id,
+          asset: event.ticket.assetId,
+          rule: outcome.rule.spec.id,
+        },
+        event.ticket.title,
+      );
+      deps.onEvent();
+    }
+  };
+
+  /** A speed reading of the asset, when its config names one and it is good. */
+  const measuredRpm = (assetId: string): number | undefined => {
+    const channel = analyser.asset(assetId)?.rpmChannel;
+    const reading = channel ? engine.signals.reading(assetId, channel) : undefined;
+    return reading?.good ? reading.value : undefined;
+  };
 
   const sink: MeasurementSink = {
     waveform(waveform: Waveform) {
-      const analysis = analyseWaveform(waveform);
+      const analysis = analyser.analyse(waveform, measuredRpm(waveform.assetId));
       metrics.waveformsAnalysed.inc();
       counters.waveforms++;
-      latestFeatures.set(`${waveform.assetId}/${waveform.channel}`, analysis.features);
-      for (const outcome of evaluator.evaluate(rules, analysis.features)) {
-        let event;
-        try {
-          event = tickets.apply(outcome, analysis.spectrum);
-        } catch (error) {
-          evaluator.revert(outcome);
-          metrics.ticketWriteFailures.inc();
-          logger.error(
-            { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.features.assetId },
-            'could not commit a ticket event to the outbox; the rule will conclude again on the next window',
+      const key = `${waveform.assetId}/${waveform.channel}`;
+      if (analysis.diagnosisProblem) {
+        metrics.diagnosisFallbacks.inc({ asset: waveform.assetId });
+        // Once per change of reason, not per window.
+        if (diagnosisProblems.get(key) !== analysis.diagnosisProblem) {
+          logger.warn(
+            { asset: waveform.assetId, channel: waveform.channel, reason: analysis.diagnosisProblem },
+            `no full diagnosis for ${key}, only broadband features: ${analysis.diagnosisProblem}`,
           );
-          continue;
         }
-        if (!event) continue;
-        metrics.ticketEvents.inc({ type: event.type });
-        logger.info(
-          {
-            seq: event.seq,
-            type: event.type,
-            ticketId: event.ticket.id,
-            asset: event.ticket.assetId,
-            rule: outcome.rule.spec.id,
-          },
-          event.ticket.title,
-        );
-        deps.onEvent();
       }
+      diagnosisProblems.set(key, analysis.diagnosisProblem ?? '');
+      latestFeatures.set(key, analysis.features);
+      apply(engine.onFeatures(analysis.features, analysis.evidence));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
       counters.readings++;
       latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
+      apply(engine.onReading(reading));
     },
     rejected({ source, where, reason, detail }) {
       metrics.rejectedMessages.inc({ source, reason });
@@ -83,6 +112,7 @@ export function createPipeline(deps: PipelineDeps): {
 
   return {
     sink,
+    checkSilence: () => apply(engine.checkSilence()),
     snapshot: () => ({
       counters: { ...counters },
       latestFeatures: [...latestFeatures.values()],

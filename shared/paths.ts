@@ -18,3 +18,7 @@ export function packageRoot(): string {
 }
 
 export const defaultRulesDir = (): string => join(packageRoot(), 'rules');
+
+/** The version of this build, as tickets record it (agentVersion). */
+export const packageVersion = (): string =>
+  (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;

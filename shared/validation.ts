@@ -22,7 +22,8 @@ export const AJV_OPTIONS = {
 export const createAjv = (overrides: AjvOptions = {}): Ajv =>
   addFormats(new Ajv({ ...AJV_OPTIONS, ...overrides }));
 
-const ajv = createAjv();
+// verbose: errors carry the schema and the value, so a pattern error can say what was expected and what came.
+const ajv = createAjv({ verbose: true });
 
 /** Invalid input, with one line per problem in the form `field: message`. */
 export class SchemaError extends Error {
@@ -47,6 +48,11 @@ export function describeAjvError(error: ErrorObject): string {
   }
   if (error.keyword === 'enum' || error.keyword === 'const') {
     return `${field}: ${error.message} (${JSON.stringify(error.params.allowedValues ?? error.params.allowedValue)})`;
+  }
+  // A regular expression tells a user little; the schema's description says what is expected.
+  const description = (error.parentSchema as { description?: string } | undefined)?.description;
+  if (error.keyword === 'pattern' && description) {
+    return `${field}: must be a ${description} (got ${JSON.stringify(error.data)})`;
   }
   return `${field}: ${error.message ?? 'is invalid'}`;
 }

@@ -163,10 +163,10 @@ describe('plantwatch CLI on real processes', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'r.yaml'),
-      'rules:\n  - id: x1\n    title: t\n    metric: nope\n    above: 1\n    severity: high\n    fault: threshold\n    action: a\n',
+      'rules:\n  - id: x1\n    title: t\n    metric: finding.nope\n    above: 1\n    severity: high\n    fault: threshold\n    action: a\n',
     );
     const bad = await runCli(['rules', 'check', dir]);
     expect(bad.code).toBe(1);
-    expect(bad.output).toContain(`${join(dir, 'r.yaml')}:4: rules/0/metric: must be one of`);
+    expect(bad.output).toContain(`${join(dir, 'r.yaml')}:4: rules/0/metric: 'finding.nope' names no fault`);
   });
 });

@@ -48,7 +48,9 @@ describe('edge config', () => {
     const file = configFile(
       'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n  retryMax: soon\nmqtt:\n  brokr: x\n',
     );
-    expect(() => loadEdgeConfig(file)).toThrow(`${file}:6: cloud/retryMax: must match pattern`);
+    expect(() => loadEdgeConfig(file)).toThrow(
+      `${file}:6: cloud/retryMax: must be a duration like 30s, 5m, 2h, 7d (got "soon")`,
+    );
     expect(() => loadEdgeConfig(file)).toThrow(`${file}:8: mqtt: unknown field 'brokr'`);
   });
 

@@ -1,21 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../edge/rules/load-rules.js';
-import { ThresholdEvaluator } from '../edge/rules/threshold-evaluator.js';
 import { defaultRulesDir } from '../shared/paths.js';
+import { FAULTS } from '../shared/schema/index.js';
 import { formatProblem } from '../shared/yaml-file.js';
-import { velocityWindow } from './helpers/features.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { rulesDir } from './helpers/rules.js';
+import { removeTempDirs } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
-
-function rulesDir(files: Record<string, string>): string {
-  const dir = join(tempDir(), 'rules');
-  mkdirSync(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
 
 const RULE = `rules:
   - id: vel-high
@@ -29,31 +21,44 @@ const RULE = `rules:
     action: SOP-1
 `;
 
+const problemsOf = (files: Record<string, string>) => {
+  const dir = rulesDir(files);
+  return { dir, problems: loadRules(dir).problems.map(formatProblem) };
+};
+
 describe('rule files', () => {
-  it('ships rules that load without problems', () => {
+  it('ships rules that load, covering every fault the issue lists, each with an action and severity', () => {
     const set = loadRules(defaultRulesDir());
     expect(set.problems.map(formatProblem)).toEqual([]);
-    expect(set.rules.map((r) => r.spec.id)).toContain('velocity-rms-zone-d');
+    const faults = new Set(set.rules.map((r) => r.spec.fault));
+    for (const fault of FAULTS) expect(faults, fault).toContain(fault);
+    const kinds = new Set(set.rules.map((r) => r.watch.kind));
+    expect([...kinds].sort()).toEqual(['condition', 'no-data', 'trend']);
+    expect(set.rules.map((r) => r.spec.id)).toEqual(
+      expect.arrayContaining(['velocity-iso-zone', 'spindle-coolant-starved', 'velocity-trend-zone-d']),
+    );
+    // The multi-signal rule reads OPC-UA style readings, gated on the spindle running.
+    const spindle = set.rules.find((r) => r.spec.id === 'spindle-coolant-starved');
+    expect([...(spindle?.readingChannels ?? [])]).toEqual(['spindle_temperature', 'coolant_flow', 'spindle_speed']);
+    expect(spindle?.readsFeatures).toBe(false);
   });
 
-  it('names file, line and field for each error', () => {
-    const dir = rulesDir({
+  it('names file, line and field for each schema error', () => {
+    const { dir, problems } = problemsOf({
       'bad.yaml': RULE.replace('above: 4.5', 'above: "6,5"').replace('fault: threshold', 'fault: bearing'),
     });
-    const problems = loadRules(dir).problems.map(formatProblem);
     expect(problems).toContain(`${join(dir, 'bad.yaml')}:5: rules/0/above: must be number`);
-    expect(
-      problems.some((p) => p.startsWith(`${join(dir, 'bad.yaml')}:9: rules/0/fault: must be one of`)),
-    ).toBe(true);
+    expect(problems.some((p) => p.startsWith(`${join(dir, 'bad.yaml')}:9: rules/0/fault: must be one of`))).toBe(
+      true,
+    );
   });
 
   it('reports YAML syntax errors, duplicate ids and a clear level above the threshold', () => {
-    const dir = rulesDir({
+    const { dir, problems } = problemsOf({
       'a.yaml': RULE,
       'b.yaml': RULE.replace('clearBelow: 2.8', 'clearBelow: 9'),
       'c.yaml': 'rules:\n  - id: x\n   title: [unclosed\n',
     });
-    const problems = loadRules(dir).problems.map(formatProblem);
     expect(problems).toContain(
       `${join(dir, 'b.yaml')}:2: rules/0/id: duplicate rule id 'vel-high' (first defined in ${join(dir, 'a.yaml')})`,
     );
@@ -63,52 +68,56 @@ describe('rule files', () => {
     expect(problems.some((p) => p.startsWith(`${join(dir, 'c.yaml')}:3: `))).toBe(true);
   });
 
+  it('points at the column of a bad condition and names what is allowed', () => {
+    const rule = (when: string) =>
+      `rules:\n  - id: r1\n    title: t\n    when: "${when}"\n    severity: high\n    fault: overheating\n    action: a\n`;
+    const cases: [string, RegExp][] = [
+      ['temperature > ', /:4: rules\/0\/when: column \d+: /],
+      ['temperature >> 3', /:4: rules\/0\/when: column 13: .*operator/],
+      ['process.exit(1) > 0', /:4: rules\/0\/when: column \d+: .*(abs|baseline)/],
+      ['temperature', /:4: rules\/0\/when: column 1: condition must be a comparison/],
+      ['isoZone > 3', /:4: rules\/0\/when: column \d+: cannot compare isoZone/],
+      ['finding.bearing > 0.5', /:4: rules\/0\/when: 'finding.bearing' names no fault; use one of finding.outer_race/],
+      ['de.temperature > 1', /:4: rules\/0\/when: 'de.temperature': only features can be named with a channel/],
+    ];
+    for (const [when, expected] of cases) {
+      const { problems } = problemsOf({ 'r.yaml': rule(when) });
+      expect(problems, when).toHaveLength(1);
+      expect(problems[0], when).toMatch(expected);
+    }
+  });
+
+  it('refuses a rule that watches nothing or two things, and checks rule kinds', () => {
+    const base = 'rules:\n  - id: r1\n    title: t\n    severity: high\n    fault: threshold\n    action: a\n';
+    expect(problemsOf({ 'r.yaml': base }).problems[0]).toMatch(
+      /:2: rules\/0: a rule needs one of 'when', 'metric', 'trend', 'noData': what it watches/,
+    );
+    expect(problemsOf({ 'r.yaml': `${base}    when: a > 1\n    noData: 1m\n` }).problems).toEqual([
+      expect.stringMatching(/:8: rules\/0\/noData: a rule watches one thing: 'when' and 'noData' cannot be combined/),
+    ]);
+    expect(problemsOf({ 'r.yaml': `${base}    noData: 1m\n` }).problems).toEqual([
+      expect.stringMatching(/rules\/0\/fault: a 'noData' rule raises sensor_fault tickets, got 'threshold'/),
+    ]);
+    expect(
+      problemsOf({
+        'r.yaml': `${base}    trend:\n      metric: isoZone\n      threshold: 3\n      horizon: 1d\n      history: 1d\n`,
+      }).problems,
+    ).toEqual([expect.stringMatching(/:8: rules\/0\/trend\/metric: 'isoZone' is text, not a number/)]);
+    expect(problemsOf({ 'r.yaml': `${base}    when: a > 1\n    for: 10 minutes\n` }).problems[0]).toMatch(
+      /:8: rules\/0\/for: must be a duration like 30s, 5m, 2h, 7d \(got "10 minutes"\)/,
+    );
+  });
+
   it('versions a rule by its content, not its formatting', () => {
     const a = loadRules(rulesDir({ 'a.yaml': RULE })).rules[0];
     const reordered = loadRules(
       rulesDir({
-        'a.yaml': RULE.replace('    above: 4.5\n', '').replace(
-          '    for: 2s\n',
-          '    for: 2s\n    above: 4.5\n',
-        ),
+        'a.yaml': RULE.replace('    above: 4.5\n', '').replace('    for: 2s\n', '    for: 2s\n    above: 4.5\n'),
       }),
     ).rules[0];
     const changed = loadRules(rulesDir({ 'a.yaml': RULE.replace('above: 4.5', 'above: 5') })).rules[0];
     expect(a?.version).toMatch(/^[0-9a-f]{16}$/);
     expect(reordered?.version).toBe(a?.version);
     expect(changed?.version).not.toBe(a?.version);
-  });
-});
-
-describe('threshold evaluation', () => {
-  const rules = loadRules(rulesDir({ 'a.yaml': RULE })).rules;
-
-  it('fires only after the pending period, once, and clears below the hysteresis level', () => {
-    const evaluator = new ThresholdEvaluator();
-    const kinds = (t: number, v: number) =>
-      evaluator.evaluate(rules, velocityWindow(t, v)).map((o) => o.kind);
-    expect(kinds(0, 5)).toEqual([]); // pending: 1 s of 2 s
-    expect(kinds(1000, 5)).toEqual(['fire']); // held 2 s
-    expect(kinds(2000, 4.0)).toEqual(['still-firing']); // below 4.5 but above clearBelow 2.8
-    expect(kinds(3000, 4.6)).toEqual(['still-firing']);
-    expect(kinds(4000, 2.5)).toEqual(['clear']);
-    expect(kinds(5000, 2.5)).toEqual([]);
-  });
-
-  it('restarts the pending period when the value dips', () => {
-    const evaluator = new ThresholdEvaluator();
-    const kinds = (t: number, v: number) =>
-      evaluator.evaluate(rules, velocityWindow(t, v)).map((o) => o.kind);
-    expect(kinds(0, 5)).toEqual([]);
-    expect(kinds(1000, 3)).toEqual([]);
-    expect(kinds(2000, 5)).toEqual([]);
-    expect(kinds(3000, 5)).toEqual(['fire']);
-  });
-
-  it('keeps separate state per asset', () => {
-    const evaluator = new ThresholdEvaluator();
-    evaluator.evaluate(rules, velocityWindow(0, 5, 'a'));
-    expect(evaluator.evaluate(rules, velocityWindow(1000, 5, 'b'))).toEqual([]);
-    expect(evaluator.evaluate(rules, velocityWindow(1000, 5, 'a')).map((o) => o.kind)).toEqual(['fire']);
   });
 });

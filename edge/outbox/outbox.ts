@@ -39,6 +39,10 @@ const SCHEMA = `
     problem_key TEXT PRIMARY KEY,
     ticket TEXT NOT NULL
   ) STRICT;
+  CREATE TABLE IF NOT EXISTS cleared_tickets (
+    problem_key TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL
+  ) STRICT;
 `;
 
 /**
@@ -208,8 +212,19 @@ export class Outbox {
     ).run(problemKey, JSON.stringify(ticket));
   }
 
-  removeOpenTicket(problemKey: string): void {
+  /** The problem is over; its ticket id is kept so a recurrence can link to it. */
+  clearOpenTicket(problemKey: string, ticketId: string): void {
     this.sql('DELETE FROM open_tickets WHERE problem_key = ?').run(problemKey);
+    this.sql(
+      'INSERT INTO cleared_tickets (problem_key, ticket_id) VALUES (?, ?) ON CONFLICT (problem_key) DO UPDATE SET ticket_id = excluded.ticket_id',
+    ).run(problemKey, ticketId);
+  }
+
+  /** The last ticket raised for a problem that has since cleared. */
+  clearedTicketId(problemKey: string): string | undefined {
+    const row = this.sql('SELECT ticket_id FROM cleared_tickets WHERE problem_key = ?').get(problemKey) as
+      { ticket_id: string } | undefined;
+    return row?.ticket_id;
   }
 
   close(): void {

@@ -1,16 +1,43 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { FEATURE_METRICS } from '../../shared/schema/features.js';
 import { Fault, Severity } from '../../shared/schema/ticket.js';
 
-/** "10s", "5m", "1h": durations measured on the data's own clock, so replays at N× behave the same. */
+/** "10s", "5m", "1h", "7d": durations measured on the data's own clock, so replays at N× behave the same. */
 export const Duration = Type.String({
-  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',
-  description: 'duration like 30s',
+  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$',
+  description: 'duration like 30s, 5m, 2h, 7d',
 });
 
 const Glob = Type.String({ pattern: '^[A-Za-z0-9_.*-]{1,64}$' });
+/** A signal as conditions name it: `temperature`, `velocityRmsMmS`, or `de.velocityRmsMmS`. */
+const SignalName = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$',
+  description: 'a feature or reading channel, e.g. velocityRmsMmS or temperature',
+});
+const Condition = Type.String({ minLength: 1, maxLength: 1000, description: 'e.g. temperature > 65' });
 
-export const ThresholdRuleSpec = Type.Object(
+export const TrendSpec = Type.Object(
+  {
+    metric: SignalName,
+    threshold: Type.Number(),
+    /** Rising toward a maximum (default) or falling toward a minimum. */
+    direction: Type.Optional(Type.Union([Type.Literal('rising'), Type.Literal('falling')])),
+    /** Raise the predicted ticket when the projected crossing is closer than this. */
+    horizon: Duration,
+    /** How much recent history the fit uses. */
+    history: Duration,
+    model: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('exponential')])),
+    minPoints: Type.Optional(Type.Integer({ minimum: 3, maximum: 300 })),
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type TrendSpec = Static<typeof TrendSpec>;
+
+/**
+ * One rule. What it watches is exactly one of: `when` (a condition), `metric` + `above` (a
+ * threshold, shorthand for a `when`), `trend` (a prediction), or `noData` (a silent sensor).
+ */
+export const RuleSpec = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,63}$' }),
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -23,13 +50,32 @@ export const ThresholdRuleSpec = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    metric: Type.Union(FEATURE_METRICS.map((m) => Type.Literal(m))),
-    unit: Type.Optional(Type.String()),
-    above: Type.Number(),
-    /** Hysteresis: once firing, the rule clears only below this value (defaults to `above`). */
+    when: Type.Optional(Condition),
+    /** Hysteresis: once firing, the rule clears only when this holds (default: when `when` no longer holds). */
+    clearWhen: Type.Optional(Condition),
+    metric: Type.Optional(SignalName),
+    above: Type.Optional(Type.Number()),
+    /** Threshold shorthand's hysteresis: once firing, clears only below this value (defaults to `above`). */
     clearBelow: Type.Optional(Type.Number()),
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+    trend: Type.Optional(TrendSpec),
+    /** Raise a sensor_fault when a channel delivers no good value for this long (wall clock). */
+    noData: Type.Optional(Duration),
     /** Pending period: the condition must hold this long before a ticket is raised. */
     for: Type.Optional(Duration),
+    /** Once firing, the clear condition must hold this long before the ticket clears. */
+    keepFiring: Type.Optional(Duration),
+    /** Run-state gate: the rule is evaluated only while this holds, e.g. `rpm > 100`. */
+    runningWhen: Type.Optional(Condition),
+    /** Readings older than this count as missing in this rule's conditions (default from the agent config). */
+    staleAfter: Type.Optional(Duration),
+    /** How `baseline(x)` in the conditions is learned: median of the first `learn` of running data. */
+    baseline: Type.Optional(
+      Type.Object(
+        { learn: Duration, minSamples: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) },
+        { additionalProperties: false },
+      ),
+    ),
     severity: Severity,
     fault: Fault,
     summary: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -37,19 +83,19 @@ export const ThresholdRuleSpec = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ThresholdRuleSpec = Static<typeof ThresholdRuleSpec>;
+export type RuleSpec = Static<typeof RuleSpec>;
 
 export const RuleFile = Type.Object(
-  { rules: Type.Array(ThresholdRuleSpec, { minItems: 1 }) },
+  { rules: Type.Array(RuleSpec, { minItems: 1 }) },
   { additionalProperties: false },
 );
 export type RuleFile = Static<typeof RuleFile>;
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function durationMs(duration: string | undefined): number {
   if (!duration) return 0;
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(duration);
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(duration);
   if (!match) throw new RangeError(`not a duration: ${duration}`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }

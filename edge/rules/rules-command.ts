@@ -16,8 +16,12 @@ export function rulesCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      for (const rule of result.rules)
-        console.log(`${rule.file}: ${rule.spec.id} ok (version ${rule.version})`);
+      for (const rule of result.rules) {
+        // Names that are not features are reading channels: listing them makes a misspelt name visible.
+        const readings = [...rule.readingChannels];
+        const reads = readings.length > 0 ? `; waits for readings: ${readings.join(', ')}` : '';
+        console.log(`${rule.file}: ${rule.spec.id} ok (version ${rule.version}, ${rule.watch.kind}${reads})`);
+      }
       console.log(`${result.rules.length} rules ok`);
     });
   return rules;

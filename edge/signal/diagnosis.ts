@@ -2,6 +2,7 @@ import type {
   AccelerationUnit,
   DiagnosisStatus,
   Finding,
+  SpectrumMark,
   SpectrumSnapshot,
 } from '../../shared/schema/index.js';
 import {
@@ -268,16 +269,27 @@ export function diagnoseSpectra(
 export function diagnosisSnapshots(spectra: AveragedSpectra, plan: DiagnosisPlan): DiagnosisSnapshots {
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const snapshots: DiagnosisSnapshots = {
-    velocity: snapshotUpTo(velocity, spectra.binHz, VELOCITY_BAND_HZ.high, 'mm/s'),
+    velocity: {
+      ...snapshotUpTo(velocity, spectra.binHz, VELOCITY_BAND_HZ.high, 'mm/s'),
+      marks: [1, 2, 3].map((order) => ({ label: `${order}×`, hz: round(order * plan.shaftHz, 6) })),
+    },
   };
   if (plan.bearing) {
     const maxHz = highestEnvelopeLineHz(plan.bearing, plan.shaftHz);
     // The lowest bins hold the window's own leakage, not modulation: blank them so the plot scales to the lines.
     const envelope = spectra.envelope.slice();
     envelope.fill(0, 0, ENVELOPE_FIRST_LINE_BIN);
-    snapshots.envelope = snapshotUpTo(envelope, spectra.binHz, maxHz, 'relative');
+    snapshots.envelope = {
+      ...snapshotUpTo(envelope, spectra.binHz, maxHz, 'relative'),
+      marks: defectMarks(plan.bearing, plan.shaftHz),
+    };
   }
   return snapshots;
+}
+
+/** The fundamental of each defect where the plot should mark it (no slip: the kinematic value). */
+function defectMarks(bearing: DefectMultiples, shaftHz: number): SpectrumMark[] {
+  return BEARING_FAULTS.map((spec) => ({ label: spec.label, hz: round(spec.multiple(bearing) * shaftHz, 6) }));
 }
 
 function snapshotUpTo(spectrum: Float64Array, binHz: number, maxHz: number, unit: string): SpectrumSnapshot {
@@ -351,22 +363,17 @@ export function diagnoseRecord(
   samples: Float32Array | Float64Array,
   options: DiagnosisOptions,
 ): RecordDiagnosis {
-  const plan = planDiagnosis(samples.length, options);
-  const stats = timeDomainStats(samples);
-  if (stats.rms === 0) return { ...flatSignal(plan, stats, samples.length), snapshots: NO_SNAPSHOTS };
-  const accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
-  for (const start of windowStarts(samples.length, plan.windowSize)) accumulator.addWindow(samples, start);
-  const spectra = accumulator.averages();
-  return {
-    ...diagnoseSpectra(spectra, plan, stats, samples.length),
-    snapshots: diagnosisSnapshots(spectra, plan),
-  };
+  const diagnoser = new WindowDiagnoser(planDiagnosis(samples.length, options));
+  const diagnosis = diagnoser.analyse(samples);
+  const flat = diagnosis.features.windows === 0;
+  return { ...diagnosis, snapshots: flat ? NO_SNAPSHOTS : diagnoser.snapshots() };
 }
 
 const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } };
 
 /**
- * The streaming form: one window in, its diagnosis out, reusing every buffer between windows.
+ * The streaming form: one waveform in, its diagnosis out, reusing every buffer between waveforms.
+ * A waveform longer than the plan's window is averaged over overlapping windows, like a record.
  * This is what runs per waveform at the edge and what `plantwatch bench` measures as "analysis".
  */
 export class WindowDiagnoser {
@@ -376,20 +383,24 @@ export class WindowDiagnoser {
     this.accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
   }
 
-  analyse(window: Float32Array | Float64Array): Diagnosis {
-    if (window.length !== this.plan.windowSize) {
+  analyse(samples: Float32Array | Float64Array): Diagnosis {
+    if (samples.length < this.plan.windowSize) {
       throw new DiagnosisError(
-        `window has ${window.length} samples; this diagnoser takes ${this.plan.windowSize}`,
+        `waveform has ${samples.length} samples; this diagnoser needs at least ${this.plan.windowSize}`,
       );
     }
-    const stats = timeDomainStats(window);
-    if (stats.rms === 0) return flatSignal(this.plan, stats, window.length);
+    const stats = timeDomainStats(samples);
+    if (stats.rms === 0) return flatSignal(this.plan, stats, samples.length);
     this.accumulator.reset();
-    this.accumulator.addWindow(window);
-    return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, window.length);
+    if (samples.length === this.plan.windowSize) this.accumulator.addWindow(samples);
+    else {
+      for (const start of windowStarts(samples.length, this.plan.windowSize))
+        this.accumulator.addWindow(samples, start);
+    }
+    return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, samples.length);
   }
 
-  /** Plots of the last analysed window, for a ticket's evidence. */
+  /** Plots of the last analysed waveform, for a ticket's evidence. */
   snapshots(): DiagnosisSnapshots {
     return diagnosisSnapshots(this.accumulator.averages(), this.plan);
   }

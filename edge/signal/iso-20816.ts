@@ -1,3 +1,6 @@
+import type { MachineClass } from '../../shared/schema/asset.js';
+import type { IsoZone } from '../../shared/schema/features.js';
+
 /**
  * Evaluation zones for broadband velocity RMS (10–1000 Hz) of machines above 600 rpm, measured on
  * the bearing housings. Zone A: newly commissioned; B: unrestricted long-term operation;
@@ -16,13 +19,12 @@ export const MACHINE_CLASSES = {
   /** Medium machines, 15–300 kW, or electrical machines with shaft height 160–315 mm. */
   'group2-rigid': { ab: 1.4, bc: 2.8, cd: 4.5 },
   'group2-flexible': { ab: 2.3, bc: 4.5, cd: 7.1 },
-} as const;
+} as const satisfies Record<MachineClass, { ab: number; bc: number; cd: number }>;
 
-export type MachineClass = keyof typeof MACHINE_CLASSES;
-export const MACHINE_CLASS_NAMES = Object.keys(MACHINE_CLASSES) as MachineClass[];
+export { MACHINE_CLASS_NAMES, type MachineClass } from '../../shared/schema/asset.js';
 export const DEFAULT_MACHINE_CLASS: MachineClass = 'group2-rigid';
 
-export type IsoZone = 'A' | 'B' | 'C' | 'D';
+export type { IsoZone };
 
 export function isoZone(velocityRmsMmS: number, machineClass: MachineClass): IsoZone {
   const limits = MACHINE_CLASSES[machineClass];

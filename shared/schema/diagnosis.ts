@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Fault } from './ticket.js';
+import { Fault } from './fault.js';
 
 /** One spectral line looked for, as found: what a ticket shows as the reason for a finding. */
 export const LineEvidence = Type.Object(

@@ -1,20 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { Finding } from './diagnosis.js';
+import { Fault } from './fault.js';
 import { AssetId, ChannelId } from './reading.js';
 
-export const FAULTS = [
-  'outer_race',
-  'inner_race',
-  'rolling_element',
-  'cage',
-  'unbalance',
-  'misalignment',
-  'looseness',
-  'overheating',
-  'threshold',
-  'sensor_fault',
-] as const;
-export const Fault = Type.Union(FAULTS.map((f) => Type.Literal(f)));
-export type Fault = Static<typeof Fault>;
+export { FAULTS, Fault } from './fault.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
@@ -39,17 +28,31 @@ export type TicketCondition = Static<typeof TicketCondition>;
 
 const IsoTime = Type.String({ format: 'date-time' });
 
+export const COMPARISONS = ['>', '>=', '<', '<=', '==', '!='] as const;
+
+/** P1 is the most urgent; derived at the edge from the severity, so sorting by it sorts by urgency. */
+export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export const Priority = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
+export type Priority = Static<typeof Priority>;
+
 export const TriggeringValue = Type.Object(
   {
     metric: Type.String(),
-    value: Type.Number(),
-    threshold: Type.Number(),
-    comparison: Type.Union([Type.Literal('>'), Type.Literal('<')]),
+    /** Numbers, or text for ISO zones. */
+    value: Type.Union([Type.Number(), Type.String()]),
+    threshold: Type.Union([Type.Number(), Type.String()]),
+    comparison: Type.Union(COMPARISONS.map((c) => Type.Literal(c))),
     unit: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
 export type TriggeringValue = Static<typeof TriggeringValue>;
+
+export const SpectrumMark = Type.Object(
+  { label: Type.String({ maxLength: 32 }), hz: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type SpectrumMark = Static<typeof SpectrumMark>;
 
 /** A decimated amplitude spectrum: enough to plot and mark bands, small enough to replicate. */
 export const SpectrumSnapshot = Type.Object(
@@ -57,6 +60,8 @@ export const SpectrumSnapshot = Type.Object(
     binHz: Type.Number({ exclusiveMinimum: 0 }),
     unit: Type.String(),
     amplitudes: Type.Array(Type.Number(), { maxItems: 4096 }),
+    /** Frequencies to mark on the plot: defect frequencies, running-speed orders. */
+    marks: Type.Optional(Type.Array(SpectrumMark, { maxItems: 64 })),
   },
   { additionalProperties: false },
 );
@@ -69,8 +74,15 @@ export const Evidence = Type.Object(
     windowEnd: IsoTime,
     channel: ChannelId,
     spectrum: Type.Optional(SpectrumSnapshot),
+    envelopeSpectrum: Type.Optional(SpectrumSnapshot),
+    /** The diagnosis engine's finding behind a bearing or running-speed rule, with its line evidence. */
+    finding: Type.Optional(Finding),
     confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** Which conditions held, in words: what an engineer reads first. */
     reasoning: Type.Array(Type.String()),
+    agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Hash of the agent's configuration when the evidence was taken. */
+    configHash: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -87,10 +99,18 @@ export const Prediction = Type.Object(
     threshold: Type.Number(),
     eta: IsoTime,
     intervalStart: IsoTime,
-    intervalEnd: IsoTime,
+    /** Absent when the slowest plausible trend never reaches the threshold. */
+    intervalEnd: Type.Optional(IsoTime),
+    model: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('exponential')])),
+    /** The fitted trend's current level, in the metric's unit. */
+    level: Type.Optional(Type.Number()),
+    /** Linear: metric units per day; exponential: relative growth per day. */
+    ratePerDay: Type.Optional(Type.Number()),
+    points: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
+export type Prediction = Static<typeof Prediction>;
 
 /** ULIDs: time-ordered, so sorting by id is sorting by creation. */
 export const TicketId = Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'ULID' });
@@ -111,6 +131,11 @@ export const Ticket = Type.Object(
     rule: RuleRef,
     evidence: Evidence,
     prediction: Type.Optional(Prediction),
+    priority: Type.Optional(Priority),
+    /** When the ticket should be dealt with: raised time plus the site's SLA for its severity. */
+    dueAt: Type.Optional(IsoTime),
+    /** The earlier ticket for the same problem, when this one is a recurrence after it cleared. */
+    previousTicketId: Type.Optional(TicketId),
     occurrences: Type.Integer({ minimum: 1 }),
     firstSeen: IsoTime,
     lastSeen: IsoTime,

@@ -1,0 +1,58 @@
+import type { Features, Reading } from '../../shared/schema/index.js';
+
+interface LatestReading {
+  value: number;
+  ts: number;
+  unit: string;
+  good: boolean;
+}
+
+interface AssetState {
+  readings: Map<string, LatestReading>;
+  features: Map<string, Features>;
+  /** Wall time of the last good value per channel: silence is measured on the wall clock, as data time stops with the data. */
+  lastGoodAt: Map<string, number>;
+}
+
+/** The latest value of every signal of every asset: what conditions read. */
+export class AssetSignals {
+  private readonly assets = new Map<string, AssetState>();
+
+  private asset(assetId: string): AssetState {
+    let state = this.assets.get(assetId);
+    if (!state) {
+      state = { readings: new Map(), features: new Map(), lastGoodAt: new Map() };
+      this.assets.set(assetId, state);
+    }
+    return state;
+  }
+
+  recordReading(reading: Reading, wallNow: number): void {
+    const state = this.asset(reading.assetId);
+    // Only `good` values count; uncertain or bad values are kept as such so conditions see them as unknown.
+    const good = (reading.quality ?? 'good') === 'good';
+    state.readings.set(reading.channel, { value: reading.value, ts: reading.ts, unit: reading.unit, good });
+    if (good || !state.lastGoodAt.has(reading.channel)) state.lastGoodAt.set(reading.channel, wallNow);
+  }
+
+  recordFeatures(features: Features, wallNow: number): void {
+    const state = this.asset(features.assetId);
+    state.features.set(features.channel, features);
+    state.lastGoodAt.set(features.channel, wallNow);
+  }
+
+  reading(assetId: string, channel: string): LatestReading | undefined {
+    return this.assets.get(assetId)?.readings.get(channel);
+  }
+
+  features(assetId: string, channel: string): Features | undefined {
+    return this.assets.get(assetId)?.features.get(channel);
+  }
+
+  /** Every channel heard from at least once, with the wall time of its last good value. */
+  *channels(): Generator<{ assetId: string; channel: string; lastGoodAt: number }> {
+    for (const [assetId, state] of this.assets) {
+      for (const [channel, lastGoodAt] of state.lastGoodAt) yield { assetId, channel, lastGoodAt };
+    }
+  }
+}

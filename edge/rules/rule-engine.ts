@@ -1,0 +1,338 @@
+import type { Features, Prediction, Reading, Severity, TriggeringValue } from '../../shared/schema/index.js';
+import { SEVERITIES } from '../../shared/schema/index.js';
+import { isoTime } from '../../shared/time.js';
+import type { WaveformEvidence } from '../signal/waveform-analysis.js';
+import { AssetSignals } from './asset-signals.js';
+import type { Baselines } from './baselines.js';
+import { conditionEvidence, noDataEvidence, trendEvidence } from './rule-evidence.js';
+import type { ConditionWatch, LoadedRule, NoDataWatch, TrendWatch } from './load-rules.js';
+import { RuleScope } from './rule-scope.js';
+import { RuleState, type Transition } from './rule-state.js';
+import { FINDING_PREFIX } from './signals.js';
+import { forecastCrossing, type ThresholdForecast } from './trend.js';
+import type { TrendHistories } from './trend-histories.js';
+
+/** What a ticket needs from a rule's conclusion; built only when the ticket is written. */
+export interface RuleEvidence {
+  triggeringValues: TriggeringValue[];
+  reasoning: string[];
+  confidence?: number;
+  waveform?: WaveformEvidence;
+}
+
+export interface RuleOutcome {
+  kind: 'fire' | 'still-firing' | 'clear';
+  rule: LoadedRule;
+  assetId: string;
+  channel: string;
+  windowStart: number;
+  windowEnd: number;
+  /** When the condition started holding (for 'fire'). */
+  since?: number;
+  /** The rule's severity, raised by the ISO zone of the vibration it saw. */
+  severity: Severity;
+  prediction?: Prediction;
+  evidence(): RuleEvidence;
+}
+
+export interface RuleEngineOptions {
+  baselines: Baselines;
+  trendHistories: TrendHistories;
+  /** Default for rules without `staleAfter`. */
+  staleAfterMs: number;
+  /** Default learning period for rules that use baseline() without a `baseline` block. */
+  baselineLearnMs: number;
+  wallClock?: () => number;
+}
+
+/** ISO 20816 zone C is unsatisfactory for long-term running, D can cause damage: tickets seen there are at least this urgent. */
+const ZONE_SEVERITY: Partial<Record<string, Severity>> = { C: 'medium', D: 'high' };
+const atLeast = (a: Severity, b: Severity | undefined): Severity =>
+  b !== undefined && SEVERITIES.indexOf(b) > SEVERITIES.indexOf(a) ? b : a;
+
+/** A predicted ticket clears only once the projected crossing has moved this far beyond the horizon. */
+const TREND_CLEAR_FACTOR = 1.5;
+/** History buckets per trend: enough for a robust fit, few enough for an O(n²) Theil–Sen. */
+const TREND_BUCKETS = 150;
+
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+
+/**
+ * Evaluates the rules as measurements arrive: waveform features re-evaluate the rules that read
+ * features on that channel, readings the rules that read only readings, and a periodic silence
+ * check the no-data rules. One RuleState per rule × asset × channel.
+ */
+export class RuleEngine {
+  readonly signals = new AssetSignals();
+  private readonly scope: RuleScope;
+  private readonly states = new Map<string, RuleState>();
+  private readonly lastForecast = new Map<string, { at: number; forecast: ThresholdForecast | undefined }>();
+  private rules: readonly LoadedRule[] = [];
+  private matchers = new Map<LoadedRule, { assets?: RegExp[]; channels?: RegExp[] }>();
+  private readonly wallClock: () => number;
+
+  constructor(private readonly options: RuleEngineOptions) {
+    this.scope = new RuleScope(this.signals, options.baselines);
+    this.wallClock = options.wallClock ?? Date.now;
+  }
+
+  /** Swaps the rule set (hot reload). A rule that keeps its id keeps its state, so an open ticket is not raised twice. */
+  setRules(rules: readonly LoadedRule[]): void {
+    this.rules = rules;
+    this.matchers = new Map(
+      rules.map((rule) => [
+        rule,
+        {
+          ...(rule.spec.appliesTo?.assets ? { assets: rule.spec.appliesTo.assets.map(globToRegExp) } : {}),
+          ...(rule.spec.appliesTo?.channels ? { channels: rule.spec.appliesTo.channels.map(globToRegExp) } : {}),
+        },
+      ]),
+    );
+    const ids = new Set(rules.map((r) => r.spec.id));
+    for (const key of this.states.keys()) if (!ids.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
+  }
+
+  get activeRules(): readonly LoadedRule[] {
+    return this.rules;
+  }
+
+  /** Restores a firing state after a restart, so an already-open ticket is not raised again. */
+  markFiring(ruleId: string, assetId: string, channel: string): void {
+    this.state(`${ruleId}|${assetId}|${channel}`).firing = true;
+  }
+
+  /** Undoes an outcome whose ticket could not be committed, so the next evaluation concludes the same again. */
+  revert(outcome: RuleOutcome): void {
+    const state = this.states.get(`${outcome.rule.spec.id}|${outcome.assetId}|${outcome.channel}`);
+    if (!state) return;
+    if (outcome.kind === 'fire') state.reset();
+    if (outcome.kind === 'clear') state.firing = true;
+  }
+
+  onFeatures(features: Features, waveform?: () => WaveformEvidence): RuleOutcome[] {
+    this.signals.recordFeatures(features, this.wallClock());
+    const outcomes: RuleOutcome[] = [];
+    for (const rule of this.rules) {
+      if (!rule.readsFeatures || !this.applies(rule, features.assetId, features.channel)) continue;
+      const outcome = this.evaluate(rule, features.assetId, features.channel, features.windowStart, features.windowEnd, features, waveform);
+      if (outcome) outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  onReading(reading: Reading): RuleOutcome[] {
+    this.signals.recordReading(reading, this.wallClock());
+    const outcomes: RuleOutcome[] = [];
+    for (const rule of this.rules) {
+      if (rule.readsFeatures || !rule.readingChannels.has(reading.channel.replaceAll('-', '_'))) continue;
+      if (!this.applies(rule, reading.assetId, undefined)) continue;
+      const channel = subjectChannel(rule);
+      const outcome = this.evaluate(rule, reading.assetId, channel, reading.ts, reading.ts);
+      if (outcome) outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  /** The no-data rules, on the wall clock: run it every second or so. */
+  checkSilence(): RuleOutcome[] {
+    const now = this.wallClock();
+    const outcomes: RuleOutcome[] = [];
+    for (const rule of this.rules) {
+      if (rule.watch.kind !== 'no-data') continue;
+      const watch = rule.watch;
+      for (const { assetId, channel, lastGoodAt } of this.signals.channels()) {
+        if (!this.applies(rule, assetId, channel)) continue;
+        const silentMs = now - lastGoodAt;
+        const silent = silentMs > watch.silenceMs;
+        const state = this.state(`${rule.spec.id}|${assetId}|${channel}`);
+        const transition = state.step(silent, !silent, now, now, rule.pendingMs, rule.keepFiringMs);
+        if (!transition) continue;
+        outcomes.push({
+          kind: transition,
+          rule,
+          assetId,
+          channel,
+          windowStart: lastGoodAt,
+          windowEnd: now,
+          ...(transition === 'fire' ? { since: lastGoodAt + watch.silenceMs } : {}),
+          severity: rule.spec.severity,
+          evidence: () => noDataEvidence(rule, watch as NoDataWatch, channel, silentMs, lastGoodAt, transition),
+        });
+      }
+    }
+    return outcomes;
+  }
+
+  private applies(rule: LoadedRule, assetId: string, channel: string | undefined): boolean {
+    const m = this.matchers.get(rule);
+    if (m?.assets && !m.assets.some((r) => r.test(assetId))) return false;
+    if (channel !== undefined && m?.channels && !m.channels.some((r) => r.test(channel))) return false;
+    return true;
+  }
+
+  private state(key: string): RuleState {
+    let state = this.states.get(key);
+    if (!state) {
+      state = new RuleState();
+      this.states.set(key, state);
+    }
+    return state;
+  }
+
+  private evaluate(
+    rule: LoadedRule,
+    assetId: string,
+    channel: string,
+    windowStart: number,
+    windowEnd: number,
+    features?: Features,
+    waveform?: () => WaveformEvidence,
+  ): RuleOutcome | undefined {
+    const scope = this.scope.bind(
+      assetId,
+      channel,
+      windowEnd,
+      rule.staleAfterMs ?? this.options.staleAfterMs,
+      rule.baseline.learnMs ?? this.options.baselineLearnMs,
+    );
+    const key = `${rule.spec.id}|${assetId}|${channel}`;
+    const state = this.state(key);
+    if (rule.runningWhen && rule.runningWhen.evaluate(scope) !== true) {
+      state.pause();
+      return undefined;
+    }
+    const severity = atLeast(rule.spec.severity, ZONE_SEVERITY[features?.isoZone ?? '']);
+    if (rule.watch.kind === 'condition') {
+      const watch = rule.watch;
+      this.learnBaselines(rule, watch);
+      const holds = watch.when.evaluate(scope);
+      const clears = watch.clearWhen ? watch.clearWhen.evaluate(scope) : holds === undefined ? undefined : !holds;
+      const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
+      if (!transition) return undefined;
+      const pendingSince = state.pendingSince;
+      return {
+        ...this.outcomeBase(transition, rule, assetId, channel, windowStart, windowEnd, severity, pendingSince),
+        evidence: () => {
+          const bound = this.scope.bind(assetId, channel, windowEnd, scope.staleAfterMs, scope.learnMs);
+          return {
+            ...conditionEvidence(rule, watch, bound, transition, channel),
+            ...confidenceOf(watch, features),
+            ...(waveform ? { waveform: waveform() } : {}),
+          };
+        },
+      };
+    }
+    if (rule.watch.kind === 'trend') return this.evaluateTrend(rule, rule.watch, state, key, assetId, channel, windowStart, windowEnd, severity, waveform);
+    return undefined;
+  }
+
+  private outcomeBase(
+    kind: NonNullable<Transition>,
+    rule: LoadedRule,
+    assetId: string,
+    channel: string,
+    windowStart: number,
+    windowEnd: number,
+    severity: Severity,
+    pendingSince: number | undefined,
+  ): Omit<RuleOutcome, 'evidence'> {
+    return {
+      kind,
+      rule,
+      assetId,
+      channel,
+      windowStart,
+      windowEnd,
+      ...(kind === 'fire' ? { since: pendingSince ?? windowStart } : {}),
+      severity,
+    };
+  }
+
+  /** Baselines learn only while the rule is evaluated, i.e. while the machine runs. */
+  private learnBaselines(rule: LoadedRule, watch: ConditionWatch): void {
+    if (watch.when.baselines.length === 0) return;
+    for (const ref of watch.when.baselines) {
+      const value = this.scope.signal(ref);
+      if (typeof value !== 'number') continue;
+      this.options.baselines.learn(
+        this.scope.assetId,
+        this.scope.channel,
+        ref.key,
+        this.scope.learnMs,
+        rule.baseline.minSamples,
+        this.scope.t,
+        value,
+      );
+    }
+  }
+
+  private evaluateTrend(
+    rule: LoadedRule,
+    watch: TrendWatch,
+    state: RuleState,
+    key: string,
+    assetId: string,
+    channel: string,
+    windowStart: number,
+    windowEnd: number,
+    severity: Severity,
+    waveform?: () => WaveformEvidence,
+  ): RuleOutcome | undefined {
+    const value = this.scope.signal(watch.metric as Parameters<RuleScope['signal']>[0]);
+    if (typeof value !== 'number') return undefined;
+    const history = this.options.trendHistories.get(key, watch.historyMs, TREND_BUCKETS);
+    history.add(windowEnd, value);
+    // A fit costs O(n²): refit once per history bucket, not on every window.
+    const last = this.lastForecast.get(key);
+    const bucketMs = watch.historyMs / TREND_BUCKETS;
+    if (last && windowEnd - last.at < bucketMs) return undefined;
+    const forecast = forecastCrossing(history.points(), {
+      model: watch.model,
+      threshold: watch.threshold,
+      direction: watch.direction,
+      minPoints: watch.minPoints,
+    });
+    this.lastForecast.set(key, { at: windowEnd, forecast });
+    this.options.trendHistories.save(key, history);
+    const holds = forecast !== undefined && forecast.etaMs - windowEnd <= watch.horizonMs;
+    const clears = forecast === undefined || forecast.etaMs - windowEnd > TREND_CLEAR_FACTOR * watch.horizonMs;
+    const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
+    if (!transition) return undefined;
+    const prediction = forecast && predictionOf(watch, forecast);
+    return {
+      ...this.outcomeBase(transition, rule, assetId, channel, windowStart, windowEnd, severity, state.pendingSince),
+      ...(prediction && transition !== 'clear' ? { prediction } : {}),
+      evidence: () => ({
+        ...trendEvidence(rule, watch, forecast, windowEnd, transition, this.scope.unitOf(watch.metric)),
+        ...(waveform ? { waveform: waveform() } : {}),
+      }),
+    };
+  }
+}
+
+/** Reading-only rules are filed under their first reading channel, the one their evidence names. */
+function subjectChannel(rule: LoadedRule): string {
+  if (rule.watch.kind === 'trend') return rule.watch.metric.name;
+  return rule.readingChannels.values().next().value ?? 'readings';
+}
+
+function confidenceOf(watch: ConditionWatch, features: Features | undefined): { confidence?: number } {
+  const faults = watch.when.signals.filter((s) => s.channel === FINDING_PREFIX).map((s) => s.name);
+  if (faults.length === 0 || !features) return {};
+  return { confidence: Math.max(...faults.map((f) => features.findings?.[f] ?? 0)) };
+}
+
+function predictionOf(watch: TrendWatch, forecast: ThresholdForecast): Prediction {
+  return {
+    metric: watch.metric.key,
+    threshold: watch.threshold,
+    eta: isoTime(forecast.etaMs),
+    intervalStart: isoTime(forecast.earliestMs),
+    ...(forecast.latestMs !== undefined ? { intervalEnd: isoTime(forecast.latestMs) } : {}),
+    model: forecast.model,
+    level: Number(forecast.level.toPrecision(4)),
+    ratePerDay: Number(forecast.ratePerDay.toPrecision(4)),
+    points: forecast.points,
+  };
+}

@@ -1,0 +1,74 @@
+import type { Features } from '../../shared/schema/index.js';
+import type { AssetSignals } from './asset-signals.js';
+import type { Baselines } from './baselines.js';
+import type { ConditionScope, SignalRef, SignalValue } from './condition.js';
+import { FEATURE_NAMES, FINDING_PREFIX } from './signals.js';
+
+/**
+ * Resolves a rule's names for one asset channel at one data time. One instance is re-bound per
+ * evaluation rather than allocated, since it runs for every rule on every window.
+ */
+export class RuleScope implements ConditionScope {
+  assetId = '';
+  channel = '';
+  t = 0;
+  staleAfterMs = 0;
+  learnMs = 0;
+  private subject: Features | undefined;
+
+  constructor(
+    private readonly signals: AssetSignals,
+    private readonly baselines: Baselines,
+  ) {}
+
+  bind(assetId: string, channel: string, t: number, staleAfterMs: number, learnMs: number): this {
+    this.assetId = assetId;
+    this.channel = channel;
+    this.t = t;
+    this.staleAfterMs = staleAfterMs;
+    this.learnMs = learnMs;
+    this.subject = this.signals.features(assetId, channel);
+    return this;
+  }
+
+  signal(ref: SignalRef): SignalValue {
+    if (ref.channel === FINDING_PREFIX) return this.subject ? (this.subject.findings?.[ref.name] ?? 0) : undefined;
+    if (ref.channel !== undefined) {
+      const features = this.signals.features(this.assetId, ref.channel);
+      if (!features || this.t - features.windowEnd > this.staleAfterMs) return undefined;
+      return featureValue(features, ref.name);
+    }
+    if (FEATURE_NAMES.has(ref.name)) return this.subject && featureValue(this.subject, ref.name);
+    const reading = this.reading(ref.name);
+    if (!reading || !reading.good || this.t - reading.ts > this.staleAfterMs) return undefined;
+    return reading.value;
+  }
+
+  baseline(ref: SignalRef): number | undefined {
+    return this.baselines.value(this.assetId, this.channel, ref.key, this.learnMs);
+  }
+
+  /** The unit a value is shown in: the reading's own, or the feature's. */
+  unitOf(ref: { name: string; channel?: string }): string | undefined {
+    if (ref.channel === FINDING_PREFIX) return undefined;
+    if (ref.channel !== undefined || FEATURE_NAMES.has(ref.name)) {
+      if (ref.name === 'velocityRmsMmS' || ref.name.endsWith('MmS')) return 'mm/s';
+      if (ref.name === 'accelRms' || ref.name === 'accelPeak') return this.subject?.accelUnit;
+      return undefined;
+    }
+    return this.reading(ref.name)?.unit;
+  }
+
+  /** Channel ids may contain '-', names in conditions cannot: `coolant_flow` also finds `coolant-flow`. */
+  private reading(name: string) {
+    return (
+      this.signals.reading(this.assetId, name) ??
+      (name.includes('_') ? this.signals.reading(this.assetId, name.replaceAll('_', '-')) : undefined)
+    );
+  }
+}
+
+function featureValue(features: Features, name: string): SignalValue {
+  const value = (features as unknown as Record<string, unknown>)[name];
+  return typeof value === 'number' || typeof value === 'string' ? value : undefined;
+}

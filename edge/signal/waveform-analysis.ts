@@ -1,0 +1,157 @@
+import type { Asset, Features, Finding, SpectrumSnapshot, Waveform } from '../../shared/schema/index.js';
+import { catalogBearing, type DefectMultiples, defectMultiples } from './bearings.js';
+import { type Diagnosis, DiagnosisError, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
+import { analyseWaveform } from './features.js';
+import { DEFAULT_MACHINE_CLASS, isoZone } from './iso-20816.js';
+
+/** What a ticket shows beside the numbers: plots with the lines marked, and the finding's evidence. */
+export interface WaveformEvidence {
+  spectrum: SpectrumSnapshot;
+  envelopeSpectrum?: SpectrumSnapshot;
+  findings: Finding[];
+}
+
+export interface WaveformAnalysis {
+  features: Features;
+  /** Made only when a ticket needs it, and only valid until the channel's next waveform is analysed. */
+  evidence(): WaveformEvidence;
+  /** Why the full diagnosis could not run on this waveform (features then come from the basic path). */
+  diagnosisProblem?: string;
+}
+
+const ENVELOPE_FEATURES = {
+  BPFO: 'bpfoEnvelopeSnr',
+  BPFI: 'bpfiEnvelopeSnr',
+  '2×BSF': 'bsfEnvelopeSnr',
+  FTF: 'ftfEnvelopeSnr',
+} as const;
+
+/** A plan is reused while the waveform's shape and the shaft speed stay put (within 0.5 %). */
+const RPM_TOLERANCE = 0.005;
+
+function bearingOf(asset: Asset | undefined): DefectMultiples | undefined {
+  if (!asset?.bearing) return undefined;
+  if (typeof asset.bearing === 'string') return defectMultiples(catalogBearing(asset.bearing).geometry);
+  return asset.bearing;
+}
+
+function diagnosisFeatures(waveform: Waveform, diagnosis: Diagnosis, durationMs: number): Features {
+  const d = diagnosis.features;
+  const features: Features = {
+    ts: waveform.ts,
+    assetId: waveform.assetId,
+    channel: waveform.channel,
+    windowStart: waveform.ts,
+    windowEnd: waveform.ts + durationMs,
+    sampleRateHz: waveform.sampleRateHz,
+    accelUnit: waveform.unit,
+    accelRms: d.rms,
+    accelPeak: d.peak,
+    velocityRmsMmS: d.velocityRmsMmS,
+    crestFactor: d.crestFactor,
+    kurtosis: d.kurtosis,
+    rpm: d.shaftHz * 60,
+    isoZone: d.isoZone,
+    order1xMmS: d.runningSpeedMmS['1x'],
+    order2xMmS: d.runningSpeedMmS['2x'],
+    order3xMmS: d.runningSpeedMmS['3x'],
+    findings: Object.fromEntries(diagnosis.findings.map((f) => [f.fault, f.confidence])),
+  };
+  for (const [label, line] of Object.entries(d.envelope?.lines ?? {})) {
+    const name = ENVELOPE_FEATURES[label as keyof typeof ENVELOPE_FEATURES];
+    if (name) features[name] = line.snr;
+  }
+  return features;
+}
+
+interface ChannelDiagnoser {
+  diagnoser: WindowDiagnoser;
+  rpm: number;
+  sampleRateHz: number;
+  buffer: Float64Array;
+}
+
+/**
+ * The signal step of the edge: each waveform becomes features through the diagnosis engine when
+ * the asset's shaft speed is known (from the waveform, a speed reading, or the asset's nominal
+ * rpm), and through the basic spectrum otherwise. One diagnoser per asset channel keeps its buffers.
+ */
+export class WaveformAnalyser {
+  private readonly assets: Map<string, Asset>;
+  private readonly diagnosers = new Map<string, ChannelDiagnoser>();
+
+  constructor(assets: readonly Asset[]) {
+    this.assets = new Map(assets.map((a) => [a.id, a]));
+  }
+
+  asset(assetId: string): Asset | undefined {
+    return this.assets.get(assetId);
+  }
+
+  analyse(waveform: Waveform, measuredRpm?: number): WaveformAnalysis {
+    const asset = this.assets.get(waveform.assetId);
+    const rpm = waveform.rpm ?? measuredRpm ?? asset?.rpm;
+    if (rpm === undefined || !(rpm > 0)) return basicAnalysis(waveform, asset);
+    let channel: ChannelDiagnoser;
+    try {
+      channel = this.diagnoserFor(waveform, rpm, asset);
+    } catch (error) {
+      if (!(error instanceof DiagnosisError)) throw error;
+      return { ...basicAnalysis(waveform, asset), diagnosisProblem: error.message };
+    }
+    // Payloads arrive as JSON arrays; one typed buffer per channel avoids a new one per waveform.
+    channel.buffer.set(waveform.samples);
+    const diagnosis = channel.diagnoser.analyse(channel.buffer);
+    const durationMs = Math.round((waveform.samples.length / waveform.sampleRateHz) * 1000);
+    return {
+      features: diagnosisFeatures(waveform, diagnosis, durationMs),
+      evidence: () => {
+        if (diagnosis.features.windows === 0) {
+          return { spectrum: analyseWaveform(waveform).spectrum, findings: diagnosis.findings };
+        }
+        const snapshots = channel.diagnoser.snapshots();
+        return {
+          spectrum: snapshots.velocity,
+          ...(snapshots.envelope ? { envelopeSpectrum: snapshots.envelope } : {}),
+          findings: diagnosis.findings,
+        };
+      },
+    };
+  }
+
+  private diagnoserFor(waveform: Waveform, rpm: number, asset: Asset | undefined): ChannelDiagnoser {
+    const key = `${waveform.assetId}/${waveform.channel}`;
+    const cached = this.diagnosers.get(key);
+    if (
+      cached &&
+      cached.buffer.length === waveform.samples.length &&
+      cached.sampleRateHz === waveform.sampleRateHz &&
+      Math.abs(cached.rpm - rpm) <= RPM_TOLERANCE * rpm
+    ) {
+      return cached;
+    }
+    const bearing = bearingOf(asset);
+    const plan = planDiagnosis(waveform.samples.length, {
+      sampleRateHz: waveform.sampleRateHz,
+      rpm,
+      unit: waveform.unit,
+      ...(bearing ? { bearing } : {}),
+      ...(asset?.machineClass ? { machineClass: asset.machineClass } : {}),
+    });
+    const channel = {
+      diagnoser: new WindowDiagnoser(plan),
+      rpm,
+      buffer: new Float64Array(waveform.samples.length),
+      sampleRateHz: waveform.sampleRateHz,
+    };
+    this.diagnosers.set(key, channel);
+    return channel;
+  }
+}
+
+/** Without a shaft speed there are no orders or defect lines, but broadband level and ISO zone still apply. */
+function basicAnalysis(waveform: Waveform, asset: Asset | undefined): WaveformAnalysis {
+  const { features, spectrum } = analyseWaveform(waveform);
+  features.isoZone = isoZone(features.velocityRmsMmS, asset?.machineClass ?? DEFAULT_MACHINE_CLASS);
+  return { features, evidence: () => ({ spectrum, findings: [] }) };
+}
