@@ -7,7 +7,6 @@ import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from './rules/rule-schema.js';
 import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
 
-
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
 

@@ -71,24 +71,43 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);
     await simulate(agent, 'unbalance', 0);
-    const [ticket] = await firstCloudTickets(cloud);
+    // The zone rule raises the ticket in zone C and escalates it once the level reaches zone D.
+    const ticket = await waitFor(
+      async () =>
+        (await cloudTickets(cloud)).find((t) => t.rule.id === 'velocity-iso-zone' && t.severity === 'high'),
+      'the zone ticket escalated to high',
+    );
     expect(ticket).toMatchObject({
       gatewayId: 'gw-test',
       site: 'test-site',
       assetId: 'pump-1',
       status: 'new',
       condition: 'active',
-      severity: 'high',
-      rule: { id: 'velocity-rms-zone-d' },
+      priority: 'P2',
+      fault: 'threshold',
     });
-    const trigger = ticket?.evidence.triggeringValues[0];
-    expect(trigger?.metric).toBe('velocityRmsMmS');
-    expect(trigger?.value).toBeGreaterThan(4.5);
-    expect(ticket?.evidence.spectrum?.amplitudes.length).toBeGreaterThan(100);
-    // The spectrum snapshot's highest line is the 1× running speed (29.7 Hz), the unbalance signature.
-    const amplitudes = ticket?.evidence.spectrum?.amplitudes ?? [];
-    const peakHz = amplitudes.indexOf(Math.max(...amplitudes)) * (ticket?.evidence.spectrum?.binHz ?? 0);
-    expect(Math.abs(peakHz - 1780 / 60)).toBeLessThan(ticket?.evidence.spectrum?.binHz ?? 0);
+    expect(ticket.evidence.triggeringValues[0]).toMatchObject({
+      metric: 'isoZone',
+      value: 'D',
+      comparison: '>=',
+    });
+    expect(ticket.evidence.agentVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(ticket.evidence.configHash).toMatch(/^[0-9a-f]{16}$/);
+    // The velocity spectrum snapshot's highest line is the 1× running speed (29.7 Hz), marked as such.
+    const snapshot = ticket.evidence.spectrum!;
+    expect(snapshot.unit).toBe('mm/s');
+    expect(snapshot.marks?.[0]?.label).toBe('1×');
+    expect(snapshot.marks?.[0]?.hz).toBeCloseTo(1780 / 60, 3);
+    const peakHz = snapshot.amplitudes.indexOf(Math.max(...snapshot.amplitudes)) * snapshot.binHz;
+    expect(Math.abs(peakHz - 1780 / 60)).toBeLessThan(snapshot.binHz);
+    // The diagnosis engine names the cause: a separate unbalance ticket with the finding's evidence.
+    const unbalance = await waitFor(
+      async () => (await cloudTickets(cloud)).find((t) => t.fault === 'unbalance'),
+      'the unbalance ticket',
+    );
+    expect(unbalance.rule.id).toBe('unbalance');
+    expect(unbalance.evidence.finding?.fault).toBe('unbalance');
+    expect(unbalance.evidence.confidence).toBeGreaterThanOrEqual(0.5);
     // The edge has it acknowledged: nothing left to send.
     await waitFor(() => agent.status().outbox.pending === 0, 'the outbox to drain');
     expect(agent.status().outbox.ackedSeq).toBe(agent.status().outbox.lastSeq);

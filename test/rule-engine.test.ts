@@ -36,7 +36,8 @@ const SPINDLE = `rules:
 describe('condition rules on waveform features', () => {
   it('fires only after the pending period, once, and clears below the hysteresis level', () => {
     const { engine } = engineHarness(validRules(THRESHOLD));
-    const at = (s: number, v: number) => kinds(engine.onFeatures(window(T0 + s * 1000, { velocityRmsMmS: v })));
+    const at = (s: number, v: number) =>
+      kinds(engine.onFeatures(window(T0 + s * 1000, { velocityRmsMmS: v })));
     expect(at(0, 5)).toEqual([]); // pending: 1 s of 2 s
     expect(at(1, 5)).toEqual(['vel-high:fire']); // held 2 s
     expect(at(2, 4)).toEqual([]); // below 4.5 but above clearBelow 2.8: still firing, not holding
@@ -62,7 +63,8 @@ describe('condition rules on waveform features', () => {
       THRESHOLD.replace('    for: 2s\n', '    keepFiring: 5s\n').replace('    clearBelow: 2.8\n', ''),
     );
     const { engine } = engineHarness(rules);
-    const at = (s: number, v: number) => kinds(engine.onFeatures(window(T0 + s * 1000, { velocityRmsMmS: v })));
+    const at = (s: number, v: number) =>
+      kinds(engine.onFeatures(window(T0 + s * 1000, { velocityRmsMmS: v })));
     expect(at(0, 5)).toEqual(['vel-high:fire']);
     // Dips for 3 s (shorter than keepFiring): no clear, and the re-rise is the same firing.
     for (const s of [1, 2, 3]) expect(at(s, 2)).toEqual([]);
@@ -86,7 +88,9 @@ describe('condition rules on waveform features', () => {
     expect(c).toMatchObject({ kind: 'fire', severity: 'medium' });
     const [d] = engine.onFeatures(window(T0 + 2000, { isoZone: 'D', velocityRmsMmS: 5 }));
     expect(d).toMatchObject({ kind: 'still-firing', severity: 'high' });
-    expect(d?.evidence().triggeringValues).toEqual([{ metric: 'isoZone', value: 'D', threshold: 'C', comparison: '>=' }]);
+    expect(d?.evidence().triggeringValues).toEqual([
+      { metric: 'isoZone', value: 'D', threshold: 'C', comparison: '>=' },
+    ]);
   });
 
   it('uses the diagnosis findings as confidence and names another channel', () => {
@@ -126,7 +130,8 @@ describe('multi-signal rules on readings', () => {
     for (let s = 45; s <= 90; s += 5) expect(kinds(feed(s, 70, 15, 3000))).toEqual([]);
     // Both hold from 95 s: fires once 30 s have passed.
     const fired: string[] = [];
-    for (let s = 95; s <= 130; s += 5) fired.push(...kinds(feed(s, 70, 8, 3000)).filter((k) => !k.endsWith('still-firing')));
+    for (let s = 95; s <= 130; s += 5)
+      fired.push(...kinds(feed(s, 70, 8, 3000)).filter((k) => !k.endsWith('still-firing')));
     expect(fired).toEqual(['spindle-coolant:fire']);
     const outcome = feed(135, 70, 8, 3000).find((o) => o.kind === 'still-firing');
     expect(outcome?.channel).toBe('spindle_temperature');
@@ -177,7 +182,9 @@ describe('no data', () => {
     const [silent] = engine.checkSilence();
     expect(silent).toMatchObject({ kind: 'fire', assetId: 'cnc-1', channel: 'spindle_temperature' });
     expect(silent?.rule.spec.fault).toBe('sensor_fault');
-    expect(silent?.evidence().reasoning[0]).toMatch(/^no good value from channel spindle_temperature for 121 s/);
+    expect(silent?.evidence().reasoning[0]).toMatch(
+      /^no good value from channel spindle_temperature for 121 s/,
+    );
     wall.now += 5000;
     expect(kinds(engine.checkSilence())).toEqual(['silent:still-firing']);
     // Bad-quality values are no sign of life.
@@ -280,7 +287,11 @@ describe('trend prediction', () => {
     const truth = T0 + truthDays * 86_400_000;
     expect(Math.abs(eta - truth)).toBeLessThan(1.5 * 86_400_000);
     expect(Date.parse(fire!.prediction!.intervalStart)).toBeLessThanOrEqual(eta);
-    expect(fire?.prediction).toMatchObject({ metric: 'velocityRmsMmS', threshold: 4.5, model: 'exponential' });
+    expect(fire?.prediction).toMatchObject({
+      metric: 'velocityRmsMmS',
+      threshold: 4.5,
+      model: 'exponential',
+    });
     // The ticket is updated as the estimate moves: later outcomes carry fresh predictions.
     const updates = outcomes.filter((o) => o.kind === 'still-firing');
     expect(updates.length).toBeGreaterThan(10);

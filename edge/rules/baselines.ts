@@ -89,7 +89,18 @@ export class Baselines {
     let baseline = this.baselines.get(key);
     if (baseline?.value !== undefined) return;
     if (!baseline) {
-      baseline = { key, assetId, channel, signal, learnMs, firstMs: t, samples: [], stride: 1, seen: 0, dirty: true };
+      baseline = {
+        key,
+        assetId,
+        channel,
+        signal,
+        learnMs,
+        firstMs: t,
+        samples: [],
+        stride: 1,
+        seen: 0,
+        dirty: true,
+      };
       this.baselines.set(key, baseline);
     }
     if (baseline.seen++ % baseline.stride === 0) baseline.samples.push(value);

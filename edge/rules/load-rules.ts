@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { FileError, type FileProblem, readYamlFile } from '../../shared/yaml-file.js';
 import { type CompiledCondition, compileCondition, ConditionError } from './condition.js';
 import { durationMs, RuleFile, type RuleSpec } from './rule-schema.js';
-import {
-  type NamedSignal,
-  parseSignalName,
-  readsFeature,
-  signalProblem,
-  TEXT_SIGNALS,
-} from './signals.js';
+import { type NamedSignal, parseSignalName, readsFeature, signalProblem, TEXT_SIGNALS } from './signals.js';
 
 /** A condition over the asset's signals, with its clear condition (hysteresis). */
 export interface ConditionWatch {
@@ -80,7 +74,7 @@ function compile(source: string, field: string, report: Report): CompiledConditi
     condition = compileCondition(source, { stringSignals: TEXT_SIGNALS });
   } catch (error) {
     if (!(error instanceof ConditionError)) throw error;
-    report(field, `column ${error.column}: ${error.message}`);
+    report(field, error.message);
     return undefined;
   }
   let ok = true;
@@ -120,7 +114,9 @@ function conditionWatch(spec: RuleSpec, report: Report): ConditionWatch | undefi
 function trendWatch(spec: RuleSpec, report: Report): TrendWatch | undefined {
   const trend = spec.trend!;
   const metric = parseSignalName(trend.metric);
-  const problem = signalProblem(metric) ?? (TEXT_SIGNALS.has(metric.name) ? `'${trend.metric}' is text, not a number` : undefined);
+  const problem =
+    signalProblem(metric) ??
+    (TEXT_SIGNALS.has(metric.name) ? `'${trend.metric}' is text, not a number` : undefined);
   if (problem) {
     report('trend/metric', problem);
     return undefined;
@@ -231,7 +227,12 @@ export function loadRules(dir: string): RuleSet {
     return {
       rules: [],
       problems: [
-        { file: dir, line: 0, field: '', message: `cannot read rules directory: ${(error as Error).message}` },
+        {
+          file: dir,
+          line: 0,
+          field: '',
+          message: `cannot read rules directory: ${(error as Error).message}`,
+        },
       ],
     };
   }
@@ -245,4 +246,3 @@ export function loadRules(dir: string): RuleSet {
   const sets = files.map((file) => loadRuleFile(file, seenIds));
   return { rules: sets.flatMap((s) => s.rules), problems: sets.flatMap((s) => s.problems) };
 }
-

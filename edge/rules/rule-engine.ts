@@ -85,12 +85,15 @@ export class RuleEngine {
         rule,
         {
           ...(rule.spec.appliesTo?.assets ? { assets: rule.spec.appliesTo.assets.map(globToRegExp) } : {}),
-          ...(rule.spec.appliesTo?.channels ? { channels: rule.spec.appliesTo.channels.map(globToRegExp) } : {}),
+          ...(rule.spec.appliesTo?.channels
+            ? { channels: rule.spec.appliesTo.channels.map(globToRegExp) }
+            : {}),
         },
       ]),
     );
     const ids = new Set(rules.map((r) => r.spec.id));
-    for (const key of this.states.keys()) if (!ids.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
+    for (const key of this.states.keys())
+      if (!ids.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
   }
 
   get activeRules(): readonly LoadedRule[] {
@@ -115,7 +118,15 @@ export class RuleEngine {
     const outcomes: RuleOutcome[] = [];
     for (const rule of this.rules) {
       if (!rule.readsFeatures || !this.applies(rule, features.assetId, features.channel)) continue;
-      const outcome = this.evaluate(rule, features.assetId, features.channel, features.windowStart, features.windowEnd, features, waveform);
+      const outcome = this.evaluate(
+        rule,
+        features.assetId,
+        features.channel,
+        features.windowStart,
+        features.windowEnd,
+        features,
+        waveform,
+      );
       if (outcome) outcomes.push(outcome);
     }
     return outcomes;
@@ -157,7 +168,8 @@ export class RuleEngine {
           windowEnd: now,
           ...(transition === 'fire' ? { since: lastGoodAt + watch.silenceMs } : {}),
           severity: rule.spec.severity,
-          evidence: () => noDataEvidence(rule, watch as NoDataWatch, channel, silentMs, lastGoodAt, transition),
+          evidence: () =>
+            noDataEvidence(rule, watch as NoDataWatch, channel, silentMs, lastGoodAt, transition),
         });
       }
     }
@@ -207,12 +219,25 @@ export class RuleEngine {
       const watch = rule.watch;
       this.learnBaselines(rule, watch);
       const holds = watch.when.evaluate(scope);
-      const clears = watch.clearWhen ? watch.clearWhen.evaluate(scope) : holds === undefined ? undefined : !holds;
+      const clears = watch.clearWhen
+        ? watch.clearWhen.evaluate(scope)
+        : holds === undefined
+          ? undefined
+          : !holds;
       const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
       if (!transition) return undefined;
       const pendingSince = state.pendingSince;
       return {
-        ...this.outcomeBase(transition, rule, assetId, channel, windowStart, windowEnd, severity, pendingSince),
+        ...this.outcomeBase(
+          transition,
+          rule,
+          assetId,
+          channel,
+          windowStart,
+          windowEnd,
+          severity,
+          pendingSince,
+        ),
         evidence: () => {
           const bound = this.scope.bind(assetId, channel, windowEnd, scope.staleAfterMs, scope.learnMs);
           return {
@@ -223,7 +248,19 @@ export class RuleEngine {
         },
       };
     }
-    if (rule.watch.kind === 'trend') return this.evaluateTrend(rule, rule.watch, state, key, assetId, channel, windowStart, windowEnd, severity, waveform);
+    if (rule.watch.kind === 'trend')
+      return this.evaluateTrend(
+        rule,
+        rule.watch,
+        state,
+        key,
+        assetId,
+        channel,
+        windowStart,
+        windowEnd,
+        severity,
+        waveform,
+      );
     return undefined;
   }
 
@@ -296,12 +333,22 @@ export class RuleEngine {
     this.lastForecast.set(key, { at: windowEnd, forecast });
     this.options.trendHistories.save(key, history);
     const holds = forecast !== undefined && forecast.etaMs - windowEnd <= watch.horizonMs;
-    const clears = forecast === undefined || forecast.etaMs - windowEnd > TREND_CLEAR_FACTOR * watch.horizonMs;
+    const clears =
+      forecast === undefined || forecast.etaMs - windowEnd > TREND_CLEAR_FACTOR * watch.horizonMs;
     const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
     if (!transition) return undefined;
     const prediction = forecast && predictionOf(watch, forecast);
     return {
-      ...this.outcomeBase(transition, rule, assetId, channel, windowStart, windowEnd, severity, state.pendingSince),
+      ...this.outcomeBase(
+        transition,
+        rule,
+        assetId,
+        channel,
+        windowStart,
+        windowEnd,
+        severity,
+        state.pendingSince,
+      ),
       ...(prediction && transition !== 'clear' ? { prediction } : {}),
       evidence: () => ({
         ...trendEvidence(rule, watch, forecast, windowEnd, transition, this.scope.unitOf(watch.metric)),

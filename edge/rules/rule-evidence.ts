@@ -11,7 +11,8 @@ import { parseSignalName } from './signals.js';
 const round = (v: number): number => Number(v.toPrecision(4));
 const show = (v: number | string | undefined, unit: string | undefined): string =>
   v === undefined ? 'no value' : typeof v === 'string' ? `'${v}'` : `${round(v)}${unit ? ` ${unit}` : ''}`;
-const mark = (holds: boolean | undefined): string => (holds === true ? 'holds' : holds === false ? 'does not hold' : 'unknown (no fresh good value)');
+const mark = (holds: boolean | undefined): string =>
+  holds === true ? 'holds' : holds === false ? 'does not hold' : 'unknown (no fresh good value)';
 
 function triggering(comparison: ComparisonOutcome, unit: string | undefined): TriggeringValue | undefined {
   const { value, threshold } = comparison;
@@ -45,7 +46,8 @@ export function conditionEvidence(
   const reasoning = [
     `${clearing ? (watch.clearWhen ? 'clear condition' : 'condition no longer holds') : 'condition'}: ${condition.source} (channel ${channel})`,
     ...result.comparisons.map(
-      (c) => `  ${c.metric} = ${show(c.value, unitOf(c.metric))} ${c.comparison} ${show(c.threshold, unitOf(c.metric))}: ${mark(c.holds)}`,
+      (c) =>
+        `  ${c.metric} = ${show(c.value, unitOf(c.metric))} ${c.comparison} ${show(c.threshold, unitOf(c.metric))}: ${mark(c.holds)}`,
     ),
   ];
   if (!clearing) {
@@ -120,7 +122,15 @@ export function noDataEvidence(
     triggeringValues:
       transition === 'clear'
         ? []
-        : [{ metric: `${channel} silence`, value: seconds, threshold: watch.silenceMs / 1000, comparison: '>', unit: 's' }],
+        : [
+            {
+              metric: `${channel} silence`,
+              value: seconds,
+              threshold: watch.silenceMs / 1000,
+              comparison: '>',
+              unit: 's',
+            },
+          ],
     reasoning: [
       transition === 'clear'
         ? `channel ${channel} delivers good values again`

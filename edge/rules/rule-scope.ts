@@ -32,7 +32,8 @@ export class RuleScope implements ConditionScope {
   }
 
   signal(ref: SignalRef): SignalValue {
-    if (ref.channel === FINDING_PREFIX) return this.subject ? (this.subject.findings?.[ref.name] ?? 0) : undefined;
+    if (ref.channel === FINDING_PREFIX)
+      return this.subject ? (this.subject.findings?.[ref.name] ?? 0) : undefined;
     if (ref.channel !== undefined) {
       const features = this.signals.features(this.assetId, ref.channel);
       if (!features || this.t - features.windowEnd > this.staleAfterMs) return undefined;

@@ -16,7 +16,14 @@ export class RuleState {
   firing = false;
   private clearingSince: number | undefined;
 
-  step(holds: Truth, clears: Truth, windowStart: number, windowEnd: number, pendingMs: number, keepFiringMs: number): Transition {
+  step(
+    holds: Truth,
+    clears: Truth,
+    windowStart: number,
+    windowEnd: number,
+    pendingMs: number,
+    keepFiringMs: number,
+  ): Transition {
     if (!this.firing) {
       if (holds !== true) {
         this.pendingSince = undefined;

@@ -29,8 +29,7 @@ export class TrendHistories {
 
   private restore(key: string, spanMs: number, buckets: number): TrendHistory | undefined {
     const row = this.db.prepare('SELECT state FROM trend_histories WHERE key = ?').get(key) as
-      | { state: string }
-      | undefined;
+      { state: string } | undefined;
     if (!row) return undefined;
     try {
       const state = JSON.parse(row.state) as TrendHistoryState;

@@ -289,7 +289,10 @@ export function diagnosisSnapshots(spectra: AveragedSpectra, plan: DiagnosisPlan
 
 /** The fundamental of each defect where the plot should mark it (no slip: the kinematic value). */
 function defectMarks(bearing: DefectMultiples, shaftHz: number): SpectrumMark[] {
-  return BEARING_FAULTS.map((spec) => ({ label: spec.label, hz: round(spec.multiple(bearing) * shaftHz, 6) }));
+  return BEARING_FAULTS.map((spec) => ({
+    label: spec.label,
+    hz: round(spec.multiple(bearing) * shaftHz, 6),
+  }));
 }
 
 function snapshotUpTo(spectrum: Float64Array, binHz: number, maxHz: number, unit: string): SpectrumSnapshot {

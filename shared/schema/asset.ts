@@ -2,7 +2,12 @@ import { type Static, Type } from '@sinclair/typebox';
 import { AssetId, ChannelId } from './reading.js';
 
 /** ISO 20816-3 machine groups and foundations; the zone limits per class live in edge/signal/iso-20816.ts. */
-export const MACHINE_CLASS_NAMES = ['group1-rigid', 'group1-flexible', 'group2-rigid', 'group2-flexible'] as const;
+export const MACHINE_CLASS_NAMES = [
+  'group1-rigid',
+  'group1-flexible',
+  'group2-rigid',
+  'group2-flexible',
+] as const;
 export type MachineClass = (typeof MACHINE_CLASS_NAMES)[number];
 
 const Multiple = Type.Number({ exclusiveMinimum: 0, maximum: 100 });

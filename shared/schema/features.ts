@@ -26,9 +26,15 @@ export const Features = Type.Object(
     order1xMmS: Type.Optional(Type.Number({ description: 'velocity RMS of the 1× line, mm/s' })),
     order2xMmS: Type.Optional(Type.Number({ description: 'velocity RMS of the 2× line, mm/s' })),
     order3xMmS: Type.Optional(Type.Number({ description: 'velocity RMS of the 3× line, mm/s' })),
-    bpfoEnvelopeSnr: Type.Optional(Type.Number({ description: 'envelope line at BPFO over its noise floor' })),
-    bpfiEnvelopeSnr: Type.Optional(Type.Number({ description: 'envelope line at BPFI over its noise floor' })),
-    bsfEnvelopeSnr: Type.Optional(Type.Number({ description: 'envelope line at 2×BSF over its noise floor' })),
+    bpfoEnvelopeSnr: Type.Optional(
+      Type.Number({ description: 'envelope line at BPFO over its noise floor' }),
+    ),
+    bpfiEnvelopeSnr: Type.Optional(
+      Type.Number({ description: 'envelope line at BPFI over its noise floor' }),
+    ),
+    bsfEnvelopeSnr: Type.Optional(
+      Type.Number({ description: 'envelope line at 2×BSF over its noise floor' }),
+    ),
     ftfEnvelopeSnr: Type.Optional(Type.Number({ description: 'envelope line at FTF over its noise floor' })),
     /** Confidence per fault the diagnosis found in this window (absent fault = 0). */
     findings: Type.Optional(Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 1 }))),

@@ -74,7 +74,12 @@ export const window = (t: number, overrides: Partial<Features> = {}): Features =
   ...overrides,
 });
 
-export const reading = (t: number, channel: string, value: number, overrides: Partial<Reading> = {}): Reading => ({
+export const reading = (
+  t: number,
+  channel: string,
+  value: number,
+  overrides: Partial<Reading> = {},
+): Reading => ({
   ts: t,
   assetId: 'cnc-1',
   channel,
