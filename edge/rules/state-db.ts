@@ -37,6 +37,7 @@ export function openRuleStateDb(path: string): Database.Database {
     throw new Error(
       `cannot open the rule state database ${path}: ${(error as Error).message}. ` +
         'It holds learned baselines and trend histories only: move it aside to start learning afresh.',
+      { cause: error },
     );
   }
 }
