@@ -31,7 +31,10 @@ export class AssetSignals {
     const state = this.asset(reading.assetId);
     // Only `good` values count; uncertain or bad values are kept as such so conditions see them as unknown.
     const good = (reading.quality ?? 'good') === 'good';
-    state.readings.set(reading.channel, { value: reading.value, ts: reading.ts, unit: reading.unit, good });
+    const latest = { value: reading.value, ts: reading.ts, unit: reading.unit, good };
+    state.readings.set(reading.channel, latest);
+    // Conditions write '-' in channel ids as '_': keep the value under that name too, once per reading rather than per lookup.
+    if (reading.channel.includes('-')) state.readings.set(reading.channel.replaceAll('-', '_'), latest);
     if (good || !state.lastGoodAt.has(reading.channel)) state.lastGoodAt.set(reading.channel, wallNow);
   }
 

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import { median } from 'simple-statistics';
+import { statementCache } from '../../shared/sqlite.js';
 
 /** Enough samples for a stable median; beyond this, every other sample is dropped and the stride doubles. */
 const MAX_SAMPLES = 2048;
 
-interface Baseline {
+export interface Baseline {
   key: string;
   assetId: string;
   channel: string;
@@ -52,7 +53,10 @@ interface BaselineRow {
 export class Baselines {
   private readonly baselines = new Map<string, Baseline>();
 
+  private readonly sql: (text: string) => Database.Statement;
+
   constructor(private readonly db: Database.Database) {
+    this.sql = statementCache(db);
     for (const row of db.prepare('SELECT * FROM baselines').all() as BaselineRow[]) {
       this.baselines.set(row.key, {
         key: row.key,
@@ -76,18 +80,10 @@ export class Baselines {
     return this.baselines.get(`${assetId}|${channel}|${signal}|${learnMs}`)?.value;
   }
 
-  learn(
-    assetId: string,
-    channel: string,
-    signal: string,
-    learnMs: number,
-    minSamples: number,
-    t: number,
-    value: number,
-  ): void {
+  /** The baseline of one signal of one asset channel, for a rule to keep and use on every window. */
+  handle(assetId: string, channel: string, signal: string, learnMs: number): Baseline {
     const key = `${assetId}|${channel}|${signal}|${learnMs}`;
     let baseline = this.baselines.get(key);
-    if (baseline?.value !== undefined) return;
     if (!baseline) {
       baseline = {
         key,
@@ -95,21 +91,27 @@ export class Baselines {
         channel,
         signal,
         learnMs,
-        firstMs: t,
+        firstMs: 0,
         samples: [],
         stride: 1,
         seen: 0,
-        dirty: true,
+        dirty: false,
       };
       this.baselines.set(key, baseline);
     }
+    return baseline;
+  }
+
+  learn(baseline: Baseline, minSamples: number, t: number, value: number): void {
+    if (baseline.value !== undefined) return;
+    if (baseline.seen === 0) baseline.firstMs = t;
     if (baseline.seen++ % baseline.stride === 0) baseline.samples.push(value);
     if (baseline.samples.length >= MAX_SAMPLES) {
       baseline.samples = baseline.samples.filter((_, i) => i % 2 === 0);
       baseline.stride *= 2;
     }
     baseline.dirty = true;
-    if (t - baseline.firstMs >= learnMs && baseline.seen >= minSamples) {
+    if (t - baseline.firstMs >= baseline.learnMs && baseline.seen >= minSamples) {
       baseline.value = median(baseline.samples);
       baseline.frozenMs = t;
       this.save(baseline);
@@ -130,40 +132,40 @@ export class Baselines {
   }
 
   list(): BaselineView[] {
-    return [...this.baselines.values()].map((b) => ({
-      assetId: b.assetId,
-      channel: b.channel,
-      signal: b.signal,
-      learnMs: b.learnMs,
-      state: b.value === undefined ? 'learning' : 'learned',
-      samples: b.seen,
-      ...(b.value !== undefined ? { value: b.value } : {}),
-      ...(b.frozenMs !== undefined ? { learnedAt: new Date(b.frozenMs).toISOString() } : {}),
-    }));
+    return [...this.baselines.values()]
+      .filter((b) => b.seen > 0)
+      .map((b) => ({
+        assetId: b.assetId,
+        channel: b.channel,
+        signal: b.signal,
+        learnMs: b.learnMs,
+        state: b.value === undefined ? 'learning' : 'learned',
+        samples: b.seen,
+        ...(b.value !== undefined ? { value: b.value } : {}),
+        ...(b.frozenMs !== undefined ? { learnedAt: new Date(b.frozenMs).toISOString() } : {}),
+      }));
   }
 
   private save(b: Baseline): void {
-    this.db
-      .prepare(
-        `INSERT INTO baselines (key, asset_id, channel, signal, learn_ms, first_ms, samples, stride, seen, value, frozen_ms)
+    this.sql(
+      `INSERT INTO baselines (key, asset_id, channel, signal, learn_ms, first_ms, samples, stride, seen, value, frozen_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET samples = excluded.samples, stride = excluded.stride,
            seen = excluded.seen, value = excluded.value, frozen_ms = excluded.frozen_ms`,
-      )
-      .run(
-        b.key,
-        b.assetId,
-        b.channel,
-        b.signal,
-        b.learnMs,
-        b.firstMs,
-        // A learned baseline needs no samples any more.
-        JSON.stringify(b.value === undefined ? b.samples : []),
-        b.stride,
-        b.seen,
-        b.value ?? null,
-        b.frozenMs ?? null,
-      );
+    ).run(
+      b.key,
+      b.assetId,
+      b.channel,
+      b.signal,
+      b.learnMs,
+      b.firstMs,
+      // A learned baseline needs no samples any more.
+      JSON.stringify(b.value === undefined ? b.samples : []),
+      b.stride,
+      b.seen,
+      b.value ?? null,
+      b.frozenMs ?? null,
+    );
     b.dirty = false;
   }
 }

@@ -67,7 +67,8 @@ export class RuleEngine {
   readonly signals = new AssetSignals();
   private readonly scope: RuleScope;
   private readonly states = new Map<string, RuleState>();
-  private readonly lastForecast = new Map<string, { at: number; forecast: ThresholdForecast | undefined }>();
+  /** Per asset channel, the rules that apply and their states: one lookup per window, not one per rule. */
+  private readonly slots = new Map<string, { rule: LoadedRule; state: RuleState; key: string }[]>();
   private rules: readonly LoadedRule[] = [];
   private matchers = new Map<LoadedRule, { assets?: RegExp[]; channels?: RegExp[] }>();
   private readonly wallClock: () => number;
@@ -91,6 +92,7 @@ export class RuleEngine {
         },
       ]),
     );
+    this.slots.clear();
     const ids = new Set(rules.map((r) => r.spec.id));
     for (const key of this.states.keys())
       if (!ids.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
@@ -116,10 +118,11 @@ export class RuleEngine {
   onFeatures(features: Features, waveform?: () => WaveformEvidence): RuleOutcome[] {
     this.signals.recordFeatures(features, this.wallClock());
     const outcomes: RuleOutcome[] = [];
-    for (const rule of this.rules) {
-      if (!rule.readsFeatures || !this.applies(rule, features.assetId, features.channel)) continue;
+    for (const { rule, state, key } of this.slot(features.assetId, features.channel)) {
       const outcome = this.evaluate(
         rule,
+        state,
+        key,
         features.assetId,
         features.channel,
         features.windowStart,
@@ -139,7 +142,16 @@ export class RuleEngine {
       if (rule.readsFeatures || !rule.readingChannels.has(reading.channel.replaceAll('-', '_'))) continue;
       if (!this.applies(rule, reading.assetId, undefined)) continue;
       const channel = subjectChannel(rule);
-      const outcome = this.evaluate(rule, reading.assetId, channel, reading.ts, reading.ts);
+      const key = `${rule.spec.id}|${reading.assetId}|${channel}`;
+      const outcome = this.evaluate(
+        rule,
+        this.state(key),
+        key,
+        reading.assetId,
+        channel,
+        reading.ts,
+        reading.ts,
+      );
       if (outcome) outcomes.push(outcome);
     }
     return outcomes;
@@ -176,6 +188,21 @@ export class RuleEngine {
     return outcomes;
   }
 
+  private slot(assetId: string, channel: string): { rule: LoadedRule; state: RuleState; key: string }[] {
+    const slotKey = `${assetId}|${channel}`;
+    let slot = this.slots.get(slotKey);
+    if (!slot) {
+      slot = this.rules
+        .filter((rule) => rule.readsFeatures && this.applies(rule, assetId, channel))
+        .map((rule) => {
+          const key = `${rule.spec.id}|${assetId}|${channel}`;
+          return { rule, state: this.state(key), key };
+        });
+      this.slots.set(slotKey, slot);
+    }
+    return slot;
+  }
+
   private applies(rule: LoadedRule, assetId: string, channel: string | undefined): boolean {
     const m = this.matchers.get(rule);
     if (m?.assets && !m.assets.some((r) => r.test(assetId))) return false;
@@ -194,6 +221,8 @@ export class RuleEngine {
 
   private evaluate(
     rule: LoadedRule,
+    state: RuleState,
+    key: string,
     assetId: string,
     channel: string,
     windowStart: number,
@@ -207,14 +236,13 @@ export class RuleEngine {
       windowEnd,
       rule.staleAfterMs ?? this.options.staleAfterMs,
       rule.baseline.learnMs ?? this.options.baselineLearnMs,
+      features,
+      state,
     );
-    const key = `${rule.spec.id}|${assetId}|${channel}`;
-    const state = this.state(key);
     if (rule.runningWhen && rule.runningWhen.evaluate(scope) !== true) {
       state.pause();
       return undefined;
     }
-    const severity = atLeast(rule.spec.severity, ZONE_SEVERITY[features?.isoZone ?? '']);
     if (rule.watch.kind === 'condition') {
       const watch = rule.watch;
       this.learnBaselines(rule, watch);
@@ -235,11 +263,19 @@ export class RuleEngine {
           channel,
           windowStart,
           windowEnd,
-          severity,
+          severityOf(rule, features),
           pendingSince,
         ),
         evidence: () => {
-          const bound = this.scope.bind(assetId, channel, windowEnd, scope.staleAfterMs, scope.learnMs);
+          const bound = this.scope.bind(
+            assetId,
+            channel,
+            windowEnd,
+            scope.staleAfterMs,
+            scope.learnMs,
+            features,
+            state,
+          );
           return {
             ...conditionEvidence(rule, watch, bound, transition, channel),
             ...confidenceOf(watch, features),
@@ -258,7 +294,7 @@ export class RuleEngine {
         channel,
         windowStart,
         windowEnd,
-        severity,
+        features,
         waveform,
       );
     return undefined;
@@ -292,15 +328,7 @@ export class RuleEngine {
     for (const ref of watch.when.baselines) {
       const value = this.scope.signal(ref);
       if (typeof value !== 'number') continue;
-      this.options.baselines.learn(
-        this.scope.assetId,
-        this.scope.channel,
-        ref.key,
-        this.scope.learnMs,
-        rule.baseline.minSamples,
-        this.scope.t,
-        value,
-      );
+      this.options.baselines.learn(this.scope.baselineOf(ref), rule.baseline.minSamples, this.scope.t, value);
     }
   }
 
@@ -313,24 +341,27 @@ export class RuleEngine {
     channel: string,
     windowStart: number,
     windowEnd: number,
-    severity: Severity,
+    features: Features | undefined,
     waveform?: () => WaveformEvidence,
   ): RuleOutcome | undefined {
     const value = this.scope.signal(watch.metric as Parameters<RuleScope['signal']>[0]);
     if (typeof value !== 'number') return undefined;
-    const history = this.options.trendHistories.get(key, watch.historyMs, TREND_BUCKETS);
+    state.trend ??= {
+      history: this.options.trendHistories.get(key, watch.historyMs, TREND_BUCKETS),
+      fittedAt: undefined,
+    };
+    const { history } = state.trend;
     history.add(windowEnd, value);
     // A fit costs O(n²): refit once per history bucket, not on every window.
-    const last = this.lastForecast.get(key);
-    const bucketMs = watch.historyMs / TREND_BUCKETS;
-    if (last && windowEnd - last.at < bucketMs) return undefined;
+    const fittedAt = state.trend.fittedAt;
+    if (fittedAt !== undefined && windowEnd - fittedAt < watch.historyMs / TREND_BUCKETS) return undefined;
     const forecast = forecastCrossing(history.points(), {
       model: watch.model,
       threshold: watch.threshold,
       direction: watch.direction,
       minPoints: watch.minPoints,
     });
-    this.lastForecast.set(key, { at: windowEnd, forecast });
+    state.trend.fittedAt = windowEnd;
     this.options.trendHistories.save(key, history);
     const holds = forecast !== undefined && forecast.etaMs - windowEnd <= watch.horizonMs;
     const clears =
@@ -346,7 +377,7 @@ export class RuleEngine {
         channel,
         windowStart,
         windowEnd,
-        severity,
+        severityOf(rule, features),
         state.pendingSince,
       ),
       ...(prediction && transition !== 'clear' ? { prediction } : {}),
@@ -356,6 +387,11 @@ export class RuleEngine {
       }),
     };
   }
+}
+
+/** ISO zone C or D raises a rule's severity: computed only when a rule concludes something. */
+function severityOf(rule: LoadedRule, features: Features | undefined): Severity {
+  return atLeast(rule.spec.severity, ZONE_SEVERITY[features?.isoZone ?? '']);
 }
 
 /** Reading-only rules are filed under their first reading channel, the one their evidence names. */

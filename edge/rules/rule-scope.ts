@@ -1,7 +1,8 @@
 import type { Features } from '../../shared/schema/index.js';
 import type { AssetSignals } from './asset-signals.js';
-import type { Baselines } from './baselines.js';
+import type { Baseline, Baselines } from './baselines.js';
 import type { ConditionScope, SignalRef, SignalValue } from './condition.js';
+import type { RuleState } from './rule-state.js';
 import { FEATURE_NAMES, FINDING_PREFIX } from './signals.js';
 
 /**
@@ -15,19 +16,30 @@ export class RuleScope implements ConditionScope {
   staleAfterMs = 0;
   learnMs = 0;
   private subject: Features | undefined;
+  private state: RuleState | undefined;
 
   constructor(
     private readonly signals: AssetSignals,
     private readonly baselines: Baselines,
   ) {}
 
-  bind(assetId: string, channel: string, t: number, staleAfterMs: number, learnMs: number): this {
+  /** `subject`: the features of the window being evaluated (none for rules on readings). */
+  bind(
+    assetId: string,
+    channel: string,
+    t: number,
+    staleAfterMs: number,
+    learnMs: number,
+    subject: Features | undefined,
+    state: RuleState,
+  ): this {
+    this.state = state;
     this.assetId = assetId;
     this.channel = channel;
     this.t = t;
     this.staleAfterMs = staleAfterMs;
     this.learnMs = learnMs;
-    this.subject = this.signals.features(assetId, channel);
+    this.subject = subject;
     return this;
   }
 
@@ -46,7 +58,19 @@ export class RuleScope implements ConditionScope {
   }
 
   baseline(ref: SignalRef): number | undefined {
-    return this.baselines.value(this.assetId, this.channel, ref.key, this.learnMs);
+    return this.baselineOf(ref).value;
+  }
+
+  /** The bound rule's baseline of a signal on the bound asset channel. */
+  baselineOf(ref: SignalRef): Baseline {
+    const state = this.state!;
+    state.baselines ??= new Map();
+    let baseline = state.baselines.get(ref.key);
+    if (!baseline) {
+      baseline = this.baselines.handle(this.assetId, this.channel, ref.key, this.learnMs);
+      state.baselines.set(ref.key, baseline);
+    }
+    return baseline;
   }
 
   /** The unit a value is shown in: the reading's own, or the feature's. */
@@ -60,12 +84,8 @@ export class RuleScope implements ConditionScope {
     return this.reading(ref.name)?.unit;
   }
 
-  /** Channel ids may contain '-', names in conditions cannot: `coolant_flow` also finds `coolant-flow`. */
   private reading(name: string) {
-    return (
-      this.signals.reading(this.assetId, name) ??
-      (name.includes('_') ? this.signals.reading(this.assetId, name.replaceAll('_', '-')) : undefined)
-    );
+    return this.signals.reading(this.assetId, name);
   }
 }
 

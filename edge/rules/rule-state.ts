@@ -1,3 +1,6 @@
+import type { Baseline } from './baselines.js';
+import type { TrendHistory } from './trend.js';
+
 /** What one evaluation of a rule concluded for one asset channel. */
 export type Transition = 'fire' | 'still-firing' | 'clear' | undefined;
 
@@ -15,6 +18,10 @@ export class RuleState {
   pendingSince: number | undefined;
   firing = false;
   private clearingSince: number | undefined;
+  /** The baselines this rule compares this asset channel against, by signal: looked up once, not per window. */
+  baselines: Map<string, Baseline> | undefined;
+  /** A trend rule's history and when it was last fitted. */
+  trend: { history: TrendHistory; fittedAt: number | undefined } | undefined;
 
   step(
     holds: Truth,

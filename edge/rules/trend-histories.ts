@@ -1,14 +1,18 @@
 import type Database from 'better-sqlite3';
+import { statementCache } from '../../shared/sqlite.js';
 import { TrendHistory, type TrendHistoryState } from './trend.js';
 
 /** Trend histories per rule × asset × channel, kept in the rule state database so a restart does not forget days of trend. */
 export class TrendHistories {
   private readonly histories = new Map<string, TrendHistory>();
+  private readonly sql: (text: string) => Database.Statement;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly onCorrupt: (key: string, reason: string) => void = () => {},
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   get(key: string, spanMs: number, buckets: number): TrendHistory {
     let history = this.histories.get(key);
@@ -20,15 +24,13 @@ export class TrendHistories {
   }
 
   save(key: string, history: TrendHistory): void {
-    this.db
-      .prepare(
-        'INSERT INTO trend_histories (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state',
-      )
-      .run(key, JSON.stringify(history.toJSON()));
+    this.sql(
+      'INSERT INTO trend_histories (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state',
+    ).run(key, JSON.stringify(history.toJSON()));
   }
 
   private restore(key: string, spanMs: number, buckets: number): TrendHistory | undefined {
-    const row = this.db.prepare('SELECT state FROM trend_histories WHERE key = ?').get(key) as
+    const row = this.sql('SELECT state FROM trend_histories WHERE key = ?').get(key) as
       { state: string } | undefined;
     if (!row) return undefined;
     try {

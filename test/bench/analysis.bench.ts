@@ -5,14 +5,14 @@ import { RealFft } from '../../edge/signal/fft.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
 
 /** The rate the issue sizes channels at: a common accelerometer acquisition rate. */
-const CHANNEL_RATE_HZ = 25_600;
+export const CHANNEL_RATE_HZ = 25_600;
 const SIZES = [4096, 16_384];
 
 /**
  * A 2-pole motor (2980 rpm) on an SKF 6205 with an outer-race defect: shaft tone, impacts ringing
  * a 6 kHz resonance at BPFO, and noise. Seeded, so every run analyses the same signal.
  */
-function bearingSignal(n: number, rpm: number): Float64Array {
+export function bearingSignal(n: number, rpm: number): Float64Array {
   const shaftHz = rpm / 60;
   const bpfoHz = defectMultiples(catalogBearing('skf-6205').geometry).bpfo * shaftHz;
   let seed = 12345;

@@ -5,9 +5,11 @@ import { benchAnalysis } from './analysis.bench.js';
 import { benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchOutboxCommit } from './outbox.bench.js';
+import { benchRules } from './rules.bench.js';
 
 const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchResult[]>> = {
   analysis: benchAnalysis,
+  rules: benchRules,
   'outbox-commit': benchOutboxCommit,
   'ingest-sqlite': benchIngestSqlite,
 };
