@@ -54,6 +54,45 @@ describe('edge config', () => {
     expect(() => loadEdgeConfig(file)).toThrow(`${file}:8: mqtt: unknown field 'brokr'`);
   });
 
+  it('reads assets, SLAs and rule defaults, and names a bad asset by its line', () => {
+    const head = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    const config = loadEdgeConfig(
+      configFile(
+        `${head}tickets:\n  sla:\n    high: 12h\nrules:\n  staleAfter: 30s\nassets:\n  - id: pump-1\n    bearing: skf-6205\n    rpm: 1780\n    machineClass: group1-rigid\n`,
+      ),
+    );
+    expect(config.assets).toEqual([
+      { id: 'pump-1', bearing: 'skf-6205', rpm: 1780, machineClass: 'group1-rigid' },
+    ]);
+    expect(config.tickets.slaMs).toMatchObject({ high: 12 * 3_600_000, critical: 8 * 3_600_000 });
+    expect(config.rules).toEqual({ staleAfterMs: 30_000, baselineLearnMs: 3_600_000 });
+    expect(config.configHash).toMatch(/^[0-9a-f]{16}$/);
+
+    const bad = configFile(
+      `${head}assets:\n  - id: pump-1\n    bearing: skf-9999\n  - id: pump-1\n    machineClass: group3\n`,
+    );
+    expect(() => loadEdgeConfig(bad)).toThrow(/edge\.yaml:10: assets\/1\/machineClass: must be one of/);
+    const unknownBearing = configFile(
+      `${head}assets:\n  - id: pump-1\n    bearing: skf-9999\n  - id: pump-1\n`,
+    );
+    expect(() => loadEdgeConfig(unknownBearing)).toThrow(
+      /edge\.yaml:8: assets\/0\/bearing: unknown bearing 'skf-9999'; the catalog has skf-6205/,
+    );
+    expect(() => loadEdgeConfig(unknownBearing)).toThrow(
+      /edge\.yaml:9: assets\/1\/id: duplicate asset id 'pump-1'/,
+    );
+  });
+
+  it('keeps secrets out of the config hash', () => {
+    const a = loadEdgeConfig(
+      configFile('gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n'),
+    );
+    const b = loadEdgeConfig(
+      configFile('gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_fedcba9876543210\n'),
+    );
+    expect(a.configHash).toBe(b.configHash);
+  });
+
   it('says when the file cannot be read', () => {
     expect(() => loadEdgeConfig('/nonexistent/edge.yaml')).toThrow(/\/nonexistent\/edge.yaml:0: cannot read/);
   });

@@ -65,7 +65,12 @@ describe('rules on a running agent', () => {
       const found = await tickets();
       return found.length > 0 && found;
     }, 'the overheating ticket in the cloud');
-    expect(ticket).toMatchObject({ assetId: 'cnc-1', fault: 'overheating', severity: 'high', priority: 'P2' });
+    expect(ticket).toMatchObject({
+      assetId: 'cnc-1',
+      fault: 'overheating',
+      severity: 'high',
+      priority: 'P2',
+    });
     expect(ticket?.evidence.triggeringValues).toEqual([
       { metric: 'spindle_temperature', value: 71, threshold: 65, comparison: '>', unit: '°C' },
       { metric: 'coolant_flow', value: 8, threshold: 12, comparison: '<', unit: 'L/min' },
@@ -83,9 +88,11 @@ describe('rules on a running agent', () => {
       /spindle\.yaml:4: rules\/0\/when: syntax error at column \d+: Expected expression after </,
     );
     expect(agent.status().rules).toEqual(before);
-    expect(lines().some((l) => String(l.msg).startsWith('rule files have errors; the previous 1 rules keep running'))).toBe(
-      true,
-    );
+    expect(
+      lines().some((l) =>
+        String(l.msg).startsWith('rule files have errors; the previous 1 rules keep running'),
+      ),
+    ).toBe(true);
     // The last good rule still fires.
     await publish('spindle_speed', 3000, 'rpm');
     await publish('coolant_flow', 8, 'L/min');
@@ -95,7 +102,8 @@ describe('rules on a running agent', () => {
     // A fixed edit (a new threshold) takes over, with a new version.
     writeFileSync(join(dir, 'spindle.yaml'), SPINDLE.replace('> 65', '> 60'));
     await waitFor(
-      () => agent.status().ruleProblems.length === 0 && agent.status().rules[0]?.version !== before[0]?.version,
+      () =>
+        agent.status().ruleProblems.length === 0 && agent.status().rules[0]?.version !== before[0]?.version,
       'the fixed rules to load',
     );
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();

@@ -27,8 +27,16 @@ function twentyRules(): string {
     rule('velocity', '    metric: velocityRmsMmS\n    above: 7.1\n    clearBelow: 4.5\n    for: 30s\n'),
     rule('order1', '    when: order1xMmS > 3 and order1xMmS > 2 * order2xMmS\n    for: 1m\n'),
     rule('order2', '    when: order2xMmS > 0.8 * order1xMmS and velocityRmsMmS > 2.8\n    for: 1m\n'),
-    rule('outer', '    when: finding.outer_race >= 0.5\n    clearWhen: finding.outer_race < 0.2\n    for: 30s\n', 'outer_race'),
-    rule('inner', '    when: finding.inner_race >= 0.5\n    clearWhen: finding.inner_race < 0.2\n    for: 30s\n', 'inner_race'),
+    rule(
+      'outer',
+      '    when: finding.outer_race >= 0.5\n    clearWhen: finding.outer_race < 0.2\n    for: 30s\n',
+      'outer_race',
+    ),
+    rule(
+      'inner',
+      '    when: finding.inner_race >= 0.5\n    clearWhen: finding.inner_race < 0.2\n    for: 30s\n',
+      'inner_race',
+    ),
     rule('ball', '    when: finding.rolling_element >= 0.5\n    for: 60s\n', 'rolling_element'),
     rule('cage', '    when: finding.cage >= 0.5\n    for: 60s\n', 'cage'),
     rule('unbalance', '    when: finding.unbalance >= 0.5\n    for: 60s\n', 'unbalance'),
@@ -39,7 +47,11 @@ function twentyRules(): string {
       'bpfo-baseline',
       '    when: bpfoEnvelopeSnr > 4 * baseline(bpfoEnvelopeSnr)\n    runningWhen: rpm > 100\n    baseline:\n      learn: 1h\n',
     ),
-    rule('hot-and-loud', '    when: bearing_temperature > 85 and velocityRmsMmS > 2.8\n    for: 2m\n', 'overheating'),
+    rule(
+      'hot-and-loud',
+      '    when: bearing_temperature > 85 and velocityRmsMmS > 2.8\n    for: 2m\n',
+      'overheating',
+    ),
     rule('not-running-but-loud', '    when: not (rpm > 100) and accelRms > 1\n'),
     rule('abs-drift', '    when: abs(kurtosis - 3) > 4 and max(crestFactor, 5) > 6\n'),
     rule(
