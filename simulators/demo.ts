@@ -97,10 +97,13 @@ export async function runDemo(
         print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}]`);
         print(`           ${cloud.url}/api/v1/tickets/${ticket.id}`);
         if (!first && ticket.evidence.spectrum) {
-          print('  acceleration spectrum on the ticket (the evidence the engineer sees):');
+          const snapshot = ticket.evidence.spectrum;
+          print(
+            `  ${snapshot.unit === 'mm/s' ? 'velocity' : 'acceleration'} spectrum on the ticket (the evidence the engineer sees):`,
+          );
           const shaftHz = DEMO_RPM / 60;
-          const marks = [1, 2, 3].map((k) => ({ hz: k * shaftHz, label: `${k}×` }));
-          for (const line of sketchSpectrum(ticket.evidence.spectrum, {
+          const marks = snapshot.marks ?? [1, 2, 3].map((k) => ({ hz: k * shaftHz, label: `${k}×` }));
+          for (const line of sketchSpectrum(snapshot, {
             maxHz: 200,
             width: 64,
             height: 6,
