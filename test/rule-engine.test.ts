@@ -2,24 +2,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Baselines } from '../edge/rules/baselines.js';
 import { openRuleStateDb } from '../edge/rules/state-db.js';
 import type { RuleOutcome } from '../edge/rules/rule-engine.js';
-import { engineHarness, reading, T0, validRules, window } from './helpers/rules.js';
+import {
+  engineHarness,
+  reading,
+  T0,
+  THRESHOLD_RULE as THRESHOLD,
+  validRules,
+  window,
+} from './helpers/rules.js';
 import { removeTempDirs } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
 
 const kinds = (outcomes: RuleOutcome[]) => outcomes.map((o) => `${o.rule.spec.id}:${o.kind}`);
-
-const THRESHOLD = `rules:
-  - id: vel-high
-    title: Velocity high
-    metric: velocityRmsMmS
-    above: 4.5
-    clearBelow: 2.8
-    for: 2s
-    severity: high
-    fault: threshold
-    action: SOP-1
-`;
 
 const SPINDLE = `rules:
   - id: spindle-coolant

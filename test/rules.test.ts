@@ -4,22 +4,10 @@ import { loadRules } from '../edge/rules/load-rules.js';
 import { defaultRulesDir } from '../shared/paths.js';
 import { FAULTS } from '../shared/schema/index.js';
 import { formatProblem } from '../shared/yaml-file.js';
-import { rulesDir } from './helpers/rules.js';
+import { rulesDir, THRESHOLD_RULE as RULE } from './helpers/rules.js';
 import { removeTempDirs } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
-
-const RULE = `rules:
-  - id: vel-high
-    title: Velocity high
-    metric: velocityRmsMmS
-    above: 4.5
-    clearBelow: 2.8
-    for: 2s
-    severity: high
-    fault: threshold
-    action: SOP-1
-`;
 
 const problemsOf = (files: Record<string, string>) => {
   const dir = rulesDir(files);

@@ -6,26 +6,15 @@ import {
   type TrendHistoryState,
   type TrendPoint,
 } from '../edge/rules/trend.js';
+import { seededRandom } from '../shared/seeded-random.js';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 const T0 = Date.UTC(2025, 0, 6, 6, 0, 0);
 
-/** Small seeded PRNG (mulberry32) so noisy cases are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal samples (Box–Muller). */
 function gaussian(seed: number): () => number {
-  const uniform = mulberry32(seed);
+  const uniform = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
@@ -102,7 +91,7 @@ describe('forecastCrossing, linear model', () => {
 
   it('shrugs off 10 % wild spikes that pull a least-squares fit far off', () => {
     const noise = gaussian(3);
-    const spike = mulberry32(4);
+    const spike = seededRandom(4);
     const points = series(2, 15 * MINUTE_MS, (d) => (ramp(d) + 0.1 * noise()) * (spike() < 0.1 ? 5 : 1));
     const truth = T0 + 4 * DAY_MS;
     const horizon = truth - newest(points);

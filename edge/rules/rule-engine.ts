@@ -7,7 +7,7 @@ import type { Baselines } from './baselines.js';
 import { conditionEvidence, noDataEvidence, trendEvidence } from './rule-evidence.js';
 import type { ConditionWatch, LoadedRule, NoDataWatch, TrendWatch } from './load-rules.js';
 import { RuleScope } from './rule-scope.js';
-import { RuleState, type Transition } from './rule-state.js';
+import { RuleState, type Truth } from './rule-state.js';
 import { FINDING_PREFIX } from './signals.js';
 import { forecastCrossing, type ThresholdForecast } from './trend.js';
 import type { TrendHistories } from './trend-histories.js';
@@ -43,6 +43,19 @@ export interface RuleEngineOptions {
   /** Default learning period for rules that use baseline() without a `baseline` block. */
   baselineLearnMs: number;
   wallClock?: () => number;
+}
+
+/** One rule on one asset channel at one data time: what every step of an evaluation needs. */
+interface Evaluation {
+  rule: LoadedRule;
+  state: RuleState;
+  key: string;
+  assetId: string;
+  channel: string;
+  windowStart: number;
+  windowEnd: number;
+  features: Features | undefined;
+  waveform: (() => WaveformEvidence) | undefined;
 }
 
 /** ISO 20816 zone C is unsatisfactory for long-term running, D can cause damage: tickets seen there are at least this urgent. */
@@ -230,95 +243,64 @@ export class RuleEngine {
     features?: Features,
     waveform?: () => WaveformEvidence,
   ): RuleOutcome | undefined {
-    const scope = this.scope.bind(
-      assetId,
-      channel,
-      windowEnd,
-      rule.staleAfterMs ?? this.options.staleAfterMs,
-      rule.baseline.learnMs ?? this.options.baselineLearnMs,
-      features,
-      state,
-    );
+    const at: Evaluation = { rule, state, key, assetId, channel, windowStart, windowEnd, features, waveform };
+    const scope = this.bindScope(at);
     if (rule.runningWhen && rule.runningWhen.evaluate(scope) !== true) {
       state.pause();
       return undefined;
     }
-    if (rule.watch.kind === 'condition') {
-      const watch = rule.watch;
-      this.learnBaselines(rule, watch);
-      const holds = watch.when.evaluate(scope);
-      const clears = watch.clearWhen
-        ? watch.clearWhen.evaluate(scope)
-        : holds === undefined
-          ? undefined
-          : !holds;
-      const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
-      if (!transition) return undefined;
-      const pendingSince = state.pendingSince;
-      return {
-        ...this.outcomeBase(
-          transition,
-          rule,
-          assetId,
-          channel,
-          windowStart,
-          windowEnd,
-          severityOf(rule, features),
-          pendingSince,
-        ),
-        evidence: () => {
-          const bound = this.scope.bind(
-            assetId,
-            channel,
-            windowEnd,
-            scope.staleAfterMs,
-            scope.learnMs,
-            features,
-            state,
-          );
-          return {
-            ...conditionEvidence(rule, watch, bound, transition, channel),
-            ...confidenceOf(watch, features),
-            ...(waveform ? { waveform: waveform() } : {}),
-          };
-        },
-      };
-    }
-    if (rule.watch.kind === 'trend')
-      return this.evaluateTrend(
-        rule,
-        rule.watch,
-        state,
-        key,
-        assetId,
-        channel,
-        windowStart,
-        windowEnd,
-        features,
-        waveform,
-      );
+    if (rule.watch.kind === 'condition') return this.evaluateCondition(at, rule.watch);
+    if (rule.watch.kind === 'trend') return this.evaluateTrend(at, rule.watch);
     return undefined;
   }
 
-  private outcomeBase(
-    kind: NonNullable<Transition>,
-    rule: LoadedRule,
-    assetId: string,
-    channel: string,
-    windowStart: number,
-    windowEnd: number,
-    severity: Severity,
-    pendingSince: number | undefined,
-  ): Omit<RuleOutcome, 'evidence'> {
+  private bindScope(at: Evaluation): RuleScope {
+    const { rule } = at;
+    return this.scope.bind(
+      at.assetId,
+      at.channel,
+      at.windowEnd,
+      rule.staleAfterMs ?? this.options.staleAfterMs,
+      rule.baseline.learnMs ?? this.options.baselineLearnMs,
+      at.features,
+      at.state,
+    );
+  }
+
+  /** Steps the rule's state; on a transition, the outcome without its evidence. */
+  private conclude(at: Evaluation, holds: Truth, clears: Truth): Omit<RuleOutcome, 'evidence'> | undefined {
+    const { rule, state, windowStart, windowEnd } = at;
+    const kind = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
+    if (!kind) return undefined;
     return {
       kind,
       rule,
-      assetId,
-      channel,
+      assetId: at.assetId,
+      channel: at.channel,
       windowStart,
       windowEnd,
-      ...(kind === 'fire' ? { since: pendingSince ?? windowStart } : {}),
-      severity,
+      ...(kind === 'fire' ? { since: state.pendingSince ?? windowStart } : {}),
+      severity: severityOf(rule, at.features),
+    };
+  }
+
+  private evaluateCondition(at: Evaluation, watch: ConditionWatch): RuleOutcome | undefined {
+    this.learnBaselines(at.rule, watch);
+    const holds = watch.when.evaluate(this.scope);
+    const clears = watch.clearWhen
+      ? watch.clearWhen.evaluate(this.scope)
+      : holds === undefined
+        ? undefined
+        : !holds;
+    const outcome = this.conclude(at, holds, clears);
+    if (!outcome) return undefined;
+    return {
+      ...outcome,
+      evidence: () => ({
+        ...conditionEvidence(at.rule, watch, this.bindScope(at), outcome.kind, at.channel),
+        ...confidenceOf(watch, at.features),
+        ...(at.waveform ? { waveform: at.waveform() } : {}),
+      }),
     };
   }
 
@@ -332,28 +314,17 @@ export class RuleEngine {
     }
   }
 
-  private evaluateTrend(
-    rule: LoadedRule,
-    watch: TrendWatch,
-    state: RuleState,
-    key: string,
-    assetId: string,
-    channel: string,
-    windowStart: number,
-    windowEnd: number,
-    features: Features | undefined,
-    waveform?: () => WaveformEvidence,
-  ): RuleOutcome | undefined {
+  private evaluateTrend(at: Evaluation, watch: TrendWatch): RuleOutcome | undefined {
+    const { state, windowEnd } = at;
     const value = this.scope.signal(watch.metric as Parameters<RuleScope['signal']>[0]);
     if (typeof value !== 'number') return undefined;
     state.trend ??= {
-      history: this.options.trendHistories.get(key, watch.historyMs, TREND_BUCKETS),
+      history: this.options.trendHistories.get(at.key, watch.historyMs, TREND_BUCKETS),
       fittedAt: undefined,
     };
-    const { history } = state.trend;
+    const { history, fittedAt } = state.trend;
     history.add(windowEnd, value);
     // A fit costs O(n²): refit once per history bucket, not on every window.
-    const fittedAt = state.trend.fittedAt;
     if (fittedAt !== undefined && windowEnd - fittedAt < watch.historyMs / TREND_BUCKETS) return undefined;
     const forecast = forecastCrossing(history.points(), {
       model: watch.model,
@@ -362,28 +333,26 @@ export class RuleEngine {
       minPoints: watch.minPoints,
     });
     state.trend.fittedAt = windowEnd;
-    this.options.trendHistories.save(key, history);
+    this.options.trendHistories.save(at.key, history);
     const holds = forecast !== undefined && forecast.etaMs - windowEnd <= watch.horizonMs;
     const clears =
       forecast === undefined || forecast.etaMs - windowEnd > TREND_CLEAR_FACTOR * watch.horizonMs;
-    const transition = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
-    if (!transition) return undefined;
-    const prediction = forecast && predictionOf(watch, forecast);
+    const outcome = this.conclude(at, holds, clears);
+    if (!outcome) return undefined;
+    const prediction = forecast && outcome.kind !== 'clear' ? predictionOf(watch, forecast) : undefined;
     return {
-      ...this.outcomeBase(
-        transition,
-        rule,
-        assetId,
-        channel,
-        windowStart,
-        windowEnd,
-        severityOf(rule, features),
-        state.pendingSince,
-      ),
-      ...(prediction && transition !== 'clear' ? { prediction } : {}),
+      ...outcome,
+      ...(prediction ? { prediction } : {}),
       evidence: () => ({
-        ...trendEvidence(rule, watch, forecast, windowEnd, transition, this.scope.unitOf(watch.metric)),
-        ...(waveform ? { waveform: waveform() } : {}),
+        ...trendEvidence(
+          at.rule,
+          watch,
+          forecast,
+          windowEnd,
+          outcome.kind,
+          this.bindScope(at).unitOf(watch.metric),
+        ),
+        ...(at.waveform ? { waveform: at.waveform() } : {}),
       }),
     };
   }

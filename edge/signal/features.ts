@@ -56,20 +56,29 @@ export function decimateSpectrum(
   return { binHz: binHz * factor, amplitudes };
 }
 
-/** The first signal step: one waveform in, its condition indicators and a spectrum snapshot out. */
-export function analyseWaveform(waveform: Waveform): WindowAnalysis {
-  const { samples, sampleRateHz, unit } = waveform;
-  const spectrum = welchSpectrum(samples, sampleRateHz);
-  const stats = timeDomainStats(samples);
-  const durationMs = Math.round((samples.length / sampleRateHz) * 1000);
-  const features: Features = {
+/** Where and when a waveform's features belong: the same for every way of computing them. */
+export function windowOf(
+  waveform: Waveform,
+): Pick<Features, 'ts' | 'assetId' | 'channel' | 'windowStart' | 'windowEnd' | 'sampleRateHz' | 'accelUnit'> {
+  const durationMs = Math.round((waveform.samples.length / waveform.sampleRateHz) * 1000);
+  return {
     ts: waveform.ts,
     assetId: waveform.assetId,
     channel: waveform.channel,
     windowStart: waveform.ts,
     windowEnd: waveform.ts + durationMs,
-    sampleRateHz,
-    accelUnit: unit,
+    sampleRateHz: waveform.sampleRateHz,
+    accelUnit: waveform.unit,
+  };
+}
+
+/** The first signal step: one waveform in, its condition indicators and a spectrum snapshot out. */
+export function analyseWaveform(waveform: Waveform): WindowAnalysis {
+  const { samples, sampleRateHz, unit } = waveform;
+  const spectrum = welchSpectrum(samples, sampleRateHz);
+  const stats = timeDomainStats(samples);
+  const features: Features = {
+    ...windowOf(waveform),
     accelRms: stats.rms,
     accelPeak: stats.peak,
     velocityRmsMmS: velocityRmsMmS(spectrum, unit),

@@ -1,7 +1,7 @@
 import type { Asset, Features, Finding, SpectrumSnapshot, Waveform } from '../../shared/schema/index.js';
 import { catalogBearing, type DefectMultiples, defectMultiples } from './bearings.js';
 import { type Diagnosis, DiagnosisError, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
-import { analyseWaveform } from './features.js';
+import { analyseWaveform, windowOf } from './features.js';
 import { DEFAULT_MACHINE_CLASS, isoZone } from './iso-20816.js';
 
 /** What a ticket shows beside the numbers: plots with the lines marked, and the finding's evidence. */
@@ -35,16 +35,10 @@ function bearingOf(asset: Asset | undefined): DefectMultiples | undefined {
   return asset.bearing;
 }
 
-function diagnosisFeatures(waveform: Waveform, diagnosis: Diagnosis, durationMs: number): Features {
+function diagnosisFeatures(waveform: Waveform, diagnosis: Diagnosis): Features {
   const d = diagnosis.features;
   const features: Features = {
-    ts: waveform.ts,
-    assetId: waveform.assetId,
-    channel: waveform.channel,
-    windowStart: waveform.ts,
-    windowEnd: waveform.ts + durationMs,
-    sampleRateHz: waveform.sampleRateHz,
-    accelUnit: waveform.unit,
+    ...windowOf(waveform),
     accelRms: d.rms,
     accelPeak: d.peak,
     velocityRmsMmS: d.velocityRmsMmS,
@@ -102,9 +96,8 @@ export class WaveformAnalyser {
     // Payloads arrive as JSON arrays; one typed buffer per channel avoids a new one per waveform.
     channel.buffer.set(waveform.samples);
     const diagnosis = channel.diagnoser.analyse(channel.buffer);
-    const durationMs = Math.round((waveform.samples.length / waveform.sampleRateHz) * 1000);
     return {
-      features: diagnosisFeatures(waveform, diagnosis, durationMs),
+      features: diagnosisFeatures(waveform, diagnosis),
       evidence: () => {
         if (diagnosis.features.windows === 0) {
           return { spectrum: analyseWaveform(waveform).spectrum, findings: diagnosis.findings };

@@ -2,6 +2,7 @@
  * A rotating machine's casing acceleration, synthesised frame by frame with continuous phase, so
  * consecutive frames join into one signal. Pure: parameters and a seed in, samples out.
  */
+import { seededRandom } from '../../shared/seeded-random.js';
 
 export const FAULT_KINDS = ['healthy', 'unbalance', 'outer-race'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -21,18 +22,6 @@ const G = 9.80665;
 
 /** Velocity amplitude (mm/s, peak) at 1× → acceleration amplitude in g. */
 const velocityPeakToAccelG = (mmS: number, hz: number): number => ((mmS / 1000) * 2 * Math.PI * hz) / G;
-
-/** mulberry32: tiny, fast, seedable, so a scenario replays sample for sample. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class MachineModel {
   private readonly random: () => number;

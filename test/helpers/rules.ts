@@ -10,6 +10,19 @@ import type { Features, Reading } from '../../shared/schema/index.js';
 import { formatProblem } from '../../shared/yaml-file.js';
 import { tempDir } from './stack.js';
 
+/** A threshold rule with hysteresis and a pending period, the simplest rule there is. */
+export const THRESHOLD_RULE = `rules:
+  - id: vel-high
+    title: Velocity high
+    metric: velocityRmsMmS
+    above: 4.5
+    clearBelow: 2.8
+    for: 2s
+    severity: high
+    fault: threshold
+    action: SOP-1
+`;
+
 /** A rules directory holding the given files. */
 export function rulesDir(files: Record<string, string>, dir = join(tempDir(), 'rules')): string {
   mkdirSync(dir, { recursive: true });
