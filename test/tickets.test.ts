@@ -101,7 +101,7 @@ describe('tickets at the edge', () => {
       priority: 'P3',
       occurrences: 1,
       rule: { id: 'vel-zone', version: rules[0]?.version },
-      title: 'pump-1: Velocity in zone C or D (isoZone C >= C)',
+      title: 'pump-1: Velocity in zone C or D (zone C)',
     });
     expect(opened?.ticket.evidence).toMatchObject({
       triggeringValues: [{ metric: 'isoZone', value: 'C', threshold: 'C', comparison: '>=' }],
@@ -112,7 +112,7 @@ describe('tickets at the edge', () => {
     });
     expect(opened?.ticket.evidence.reasoning).toEqual([
       "condition: isoZone >= 'C' (channel de)",
-      "  isoZone = 'C' >= 'C': holds",
+      "  isoZone = 'C' >= 'C': holds (velocity RMS 3.2 mm/s)",
       'held for at least the pending period of 10s before the ticket was raised',
       `rule vel-zone version ${rules[0]?.version} (rules.yaml)`,
     ]);

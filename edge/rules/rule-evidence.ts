@@ -26,6 +26,18 @@ function triggering(comparison: ComparisonOutcome, unit: string | undefined): Tr
   };
 }
 
+const VELOCITY_RMS = { key: 'velocityRmsMmS', name: 'velocityRmsMmS' } as const;
+
+/** A zone letter alone does not say how far into the zone: add the velocity it was judged from. */
+function zoneContext(metric: string, scope: RuleScope): string {
+  if (!metric.endsWith('isoZone')) return '';
+  const channel = metric.includes('.') ? metric.slice(0, metric.indexOf('.')) : undefined;
+  const velocity = scope.signal(
+    channel ? { ...VELOCITY_RMS, key: `${channel}.velocityRmsMmS`, channel } : VELOCITY_RMS,
+  );
+  return typeof velocity === 'number' ? ` (velocity RMS ${round(velocity)} mm/s)` : '';
+}
+
 function ruleLine(rule: LoadedRule): string {
   return `rule ${rule.spec.id} version ${rule.version} (${rule.file.split('/').pop()})`;
 }
@@ -47,7 +59,8 @@ export function conditionEvidence(
     `${clearing ? (watch.clearWhen ? 'clear condition' : 'condition no longer holds') : 'condition'}: ${condition.source} (channel ${channel})`,
     ...result.comparisons.map(
       (c) =>
-        `  ${c.metric} = ${show(c.value, unitOf(c.metric))} ${c.comparison} ${show(c.threshold, unitOf(c.metric))}: ${mark(c.holds)}`,
+        `  ${c.metric} = ${show(c.value, unitOf(c.metric))} ${c.comparison} ${show(c.threshold, unitOf(c.metric))}: ${mark(c.holds)}` +
+        zoneContext(c.metric, scope),
     ),
   ];
   if (!clearing) {

@@ -186,9 +186,11 @@ function titleOf(outcome: RuleOutcome, evidence: Evidence): string {
   const unit = first?.unit ? ` ${first.unit}` : '';
   const detail = outcome.prediction
     ? ` (ETA ${outcome.prediction.eta.slice(0, 16).replace('T', ' ')} UTC)`
-    : first
-      ? ` (${first.metric} ${first.value}${unit} ${first.comparison} ${first.threshold}${unit})`
-      : '';
+    : first?.metric.endsWith('isoZone')
+      ? ` (zone ${first.value})`
+      : first
+        ? ` (${first.metric} ${first.value}${unit} ${first.comparison} ${first.threshold}${unit})`
+        : '';
   const title = `${outcome.assetId}: ${outcome.rule.spec.title}${detail}`;
   return title.length <= TITLE_MAX ? title : `${title.slice(0, TITLE_MAX - 1)}…`;
 }
