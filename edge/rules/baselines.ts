@@ -124,13 +124,6 @@ export class Baselines {
     if (dirty.length > 0) this.db.transaction(() => dirty.forEach((b) => this.save(b)))();
   }
 
-  /** Forgets an asset's baselines, e.g. after a repair: they are learned again from the next running data. */
-  reset(assetId: string): number {
-    const result = this.db.prepare('DELETE FROM baselines WHERE asset_id = ?').run(assetId);
-    for (const [key, b] of this.baselines) if (b.assetId === assetId) this.baselines.delete(key);
-    return result.changes;
-  }
-
   list(): BaselineView[] {
     return [...this.baselines.values()]
       .filter((b) => b.seen > 0)

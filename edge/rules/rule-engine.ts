@@ -5,7 +5,7 @@ import type { WaveformEvidence } from '../signal/waveform-analysis.js';
 import { AssetSignals } from './asset-signals.js';
 import type { Baselines } from './baselines.js';
 import { conditionEvidence, noDataEvidence, trendEvidence } from './rule-evidence.js';
-import type { ConditionWatch, LoadedRule, NoDataWatch, TrendWatch } from './load-rules.js';
+import type { ConditionWatch, LoadedRule, TrendWatch } from './load-rules.js';
 import { RuleScope } from './rule-scope.js';
 import { RuleState, type Truth } from './rule-state.js';
 import { FINDING_PREFIX } from './signals.js';
@@ -68,6 +68,10 @@ const TREND_CLEAR_FACTOR = 1.5;
 /** History buckets per trend: enough for a robust fit, few enough for an O(n²) Theil–Sen. */
 const TREND_BUCKETS = 150;
 
+/** State is kept per rule × asset × channel; setRules relies on the rule id coming first. */
+const stateKey = (ruleId: string, assetId: string, channel: string): string =>
+  `${ruleId}|${assetId}|${channel}`;
+
 const globToRegExp = (glob: string): RegExp =>
   new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
@@ -111,18 +115,14 @@ export class RuleEngine {
       if (!ids.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
   }
 
-  get activeRules(): readonly LoadedRule[] {
-    return this.rules;
-  }
-
   /** Restores a firing state after a restart, so an already-open ticket is not raised again. */
   markFiring(ruleId: string, assetId: string, channel: string): void {
-    this.state(`${ruleId}|${assetId}|${channel}`).firing = true;
+    this.state(stateKey(ruleId, assetId, channel)).firing = true;
   }
 
   /** Undoes an outcome whose ticket could not be committed, so the next evaluation concludes the same again. */
   revert(outcome: RuleOutcome): void {
-    const state = this.states.get(`${outcome.rule.spec.id}|${outcome.assetId}|${outcome.channel}`);
+    const state = this.states.get(stateKey(outcome.rule.spec.id, outcome.assetId, outcome.channel));
     if (!state) return;
     if (outcome.kind === 'fire') state.reset();
     if (outcome.kind === 'clear') state.firing = true;
@@ -155,7 +155,7 @@ export class RuleEngine {
       if (rule.readsFeatures || !rule.readingChannels.has(reading.channel.replaceAll('-', '_'))) continue;
       if (!this.applies(rule, reading.assetId, undefined)) continue;
       const channel = subjectChannel(rule);
-      const key = `${rule.spec.id}|${reading.assetId}|${channel}`;
+      const key = stateKey(rule.spec.id, reading.assetId, channel);
       const outcome = this.evaluate(
         rule,
         this.state(key),
@@ -181,7 +181,7 @@ export class RuleEngine {
         if (!this.applies(rule, assetId, channel)) continue;
         const silentMs = now - lastGoodAt;
         const silent = silentMs > watch.silenceMs;
-        const state = this.state(`${rule.spec.id}|${assetId}|${channel}`);
+        const state = this.state(stateKey(rule.spec.id, assetId, channel));
         const transition = state.step(silent, !silent, now, now, rule.pendingMs, rule.keepFiringMs);
         if (!transition) continue;
         outcomes.push({
@@ -193,8 +193,7 @@ export class RuleEngine {
           windowEnd: now,
           ...(transition === 'fire' ? { since: lastGoodAt + watch.silenceMs } : {}),
           severity: rule.spec.severity,
-          evidence: () =>
-            noDataEvidence(rule, watch as NoDataWatch, channel, silentMs, lastGoodAt, transition),
+          evidence: () => noDataEvidence(rule, watch, channel, silentMs, lastGoodAt, transition),
         });
       }
     }
@@ -208,7 +207,7 @@ export class RuleEngine {
       slot = this.rules
         .filter((rule) => rule.readsFeatures && this.applies(rule, assetId, channel))
         .map((rule) => {
-          const key = `${rule.spec.id}|${assetId}|${channel}`;
+          const key = stateKey(rule.spec.id, assetId, channel);
           return { rule, state: this.state(key), key };
         });
       this.slots.set(slotKey, slot);
@@ -316,7 +315,7 @@ export class RuleEngine {
 
   private evaluateTrend(at: Evaluation, watch: TrendWatch): RuleOutcome | undefined {
     const { state, windowEnd } = at;
-    const value = this.scope.signal(watch.metric as Parameters<RuleScope['signal']>[0]);
+    const value = this.scope.signal(watch.metric);
     if (typeof value !== 'number') return undefined;
     state.trend ??= {
       history: this.options.trendHistories.get(at.key, watch.historyMs, TREND_BUCKETS),

@@ -52,7 +52,7 @@ export class RuleScope implements ConditionScope {
       return featureValue(features, ref.name);
     }
     if (FEATURE_NAMES.has(ref.name)) return this.subject && featureValue(this.subject, ref.name);
-    const reading = this.reading(ref.name);
+    const reading = this.signals.reading(this.assetId, ref.name);
     if (!reading || !reading.good || this.t - reading.ts > this.staleAfterMs) return undefined;
     return reading.value;
   }
@@ -77,15 +77,11 @@ export class RuleScope implements ConditionScope {
   unitOf(ref: { name: string; channel?: string }): string | undefined {
     if (ref.channel === FINDING_PREFIX) return undefined;
     if (ref.channel !== undefined || FEATURE_NAMES.has(ref.name)) {
-      if (ref.name === 'velocityRmsMmS' || ref.name.endsWith('MmS')) return 'mm/s';
+      if (ref.name.endsWith('MmS')) return 'mm/s';
       if (ref.name === 'accelRms' || ref.name === 'accelPeak') return this.subject?.accelUnit;
       return undefined;
     }
-    return this.reading(ref.name)?.unit;
-  }
-
-  private reading(name: string) {
-    return this.signals.reading(this.assetId, name);
+    return this.signals.reading(this.assetId, ref.name)?.unit;
   }
 }
 
