@@ -17,6 +17,7 @@ import { TrendHistories } from './rules/trend-histories.js';
 import { WaveformAnalyser } from './signal/waveform-analysis.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './sources/mqtt/embedded-broker.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
+import { OpcuaSource } from './sources/opcua/opcua-source.js';
 import type { Source, SourceHealth } from './sources/source.js';
 import { createPipeline, type PipelineSnapshot } from './pipeline.js';
 import { startStatusServer } from './status/status-server.js';
@@ -176,6 +177,12 @@ export async function startEdgeAgent(
     sources.push(mqttSource);
     cleanups.push(() => mqttSource.stop());
     await mqttSource.start(pipeline.sink);
+    for (const endpoint of config.opcua) {
+      const opcuaSource = new OpcuaSource(endpoint, logger);
+      sources.push(opcuaSource);
+      cleanups.push(() => opcuaSource.stop());
+      await opcuaSource.start(pipeline.sink);
+    }
 
     const status = (): EdgeStatus => ({
       gatewayId: config.gatewayId,

@@ -6,6 +6,12 @@ import { Asset, GatewayId, SEVERITIES, type Severity } from '../shared/schema/in
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from './rules/rule-schema.js';
 import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
+import {
+  OpcuaEndpoint,
+  type OpcuaEndpointConfig,
+  opcuaEndpointProblems,
+  resolveOpcuaEndpoint,
+} from './sources/opcua/opcua-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -38,6 +44,8 @@ export const EdgeConfigFile = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
+    opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -98,6 +106,7 @@ export interface EdgeConfig {
     username?: string;
     password?: string;
   };
+  opcua: OpcuaEndpointConfig[];
   cloud: {
     url: string;
     token: string;
@@ -119,10 +128,11 @@ const DEFAULT_SLA: Record<Severity, string> = { critical: '8h', high: '72h', med
 
 export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const dataDir = path(file.dataDir ?? '.plantwatch/edge');
   return {
     gatewayId: file.gatewayId,
     site: file.site,
-    dataDir: path(file.dataDir ?? '.plantwatch/edge'),
+    dataDir,
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
     mqtt: {
@@ -132,6 +142,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       ...(file.mqtt?.username ? { username: file.mqtt.username } : {}),
       ...(file.mqtt?.password ? { password: file.mqtt.password } : {}),
     },
+    opcua: (file.opcua ?? []).map((endpoint) => resolveOpcuaEndpoint(endpoint, { baseDir, dataDir })),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -157,11 +168,12 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
 }
 
 function configHash(file: EdgeConfigFile): string {
-  const { cloud, mqtt, ...rest } = file;
+  const { cloud, mqtt, opcua, ...rest } = file;
   const withoutSecrets = {
     ...rest,
     cloud: { ...cloud, token: undefined },
     mqtt: mqtt ? { ...mqtt, password: undefined } : undefined,
+    opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }
@@ -192,7 +204,10 @@ function assetProblems(assets: Asset[]): { path: string; message: string }[] {
 
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
-  const problems = assetProblems(parsed.value.assets ?? []).map(({ path, message }) => ({
+  const problems = [
+    ...assetProblems(parsed.value.assets ?? []),
+    ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+  ].map(({ path, message }) => ({
     file,
     line: parsed.lineOf(path),
     field: path,

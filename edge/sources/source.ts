@@ -11,6 +11,15 @@ export interface SourceHealth {
   rejected: number;
   lastMessageAt?: string;
   lastError?: string;
+  /** Where the source reads from, when it is a server of its own (OPC-UA). */
+  endpoint?: string;
+  /** Successful connections since start: more than one means it reconnected. */
+  connects?: number;
+  lastConnectedAt?: string;
+  /** Subscriptions the watchdog re-created because they went silent. */
+  subscriptionRecreations?: number;
+  /** Mapped nodes the server cannot deliver (unknown id, no browse-path match). */
+  nodeProblems?: string[];
 }
 
 /** Where a source delivers what it reads. Rejections carry where they came from, for the operator. */

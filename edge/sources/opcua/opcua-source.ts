@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import { backoffDelayMs } from '../../../shared/backoff.js';
+import type { MeasurementSink, Source, SourceHealth } from '../source.js';
+import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
+import { describeOpcuaError } from './opcua-errors.js';
+import { routeOpcuaLibraryLogs } from './opcua-library-logs.js';
+import { OpcuaSession } from './opcua-session.js';
+import { convertDataValue } from './opcua-values.js';
+
+/**
+ * Reads one OPC-UA endpoint for as long as the agent runs. It starts without waiting for the server
+ * (a gateway often boots before its PLC), and every failure (refused connection, server restart,
+ * dead session, silent subscription) ends in a fresh connection after a short backoff.
+ */
+export class OpcuaSource implements Source {
+  readonly id: string;
+  private readonly state: SourceHealth;
+  private running = false;
+  private session?: OpcuaSession;
+  private wakeUp?: () => void;
+  private loop?: Promise<void>;
+  private readonly nodeProblems = new Map<OpcuaNodeConfig, string>();
+
+  constructor(
+    private readonly config: OpcuaEndpointConfig,
+    private readonly logger: Logger,
+  ) {
+    this.id = config.id;
+    this.state = {
+      id: config.id,
+      kind: 'opcua',
+      endpoint: config.url,
+      state: 'starting',
+      accepted: 0,
+      rejected: 0,
+      connects: 0,
+      subscriptionRecreations: 0,
+    };
+    routeOpcuaLibraryLogs(logger);
+  }
+
+  health(): SourceHealth {
+    return { ...this.state, nodeProblems: [...this.nodeProblems.values()] };
+  }
+
+  async start(sink: MeasurementSink): Promise<void> {
+    this.running = true;
+    this.loop = this.superviseConnections(sink);
+  }
+
+  private async superviseConnections(sink: MeasurementSink): Promise<void> {
+    const { url, pkiDir, reconnect } = this.config;
+    let failures = 0;
+    while (this.running) {
+      const session = new OpcuaSession(this.config, {
+        value: (node, dataValue) => this.deliver(sink, node, convertDataValue(node, dataValue, Date.now())),
+        nodeProblem: (node, problem) => this.reportNodeProblem(sink, node, problem),
+        subscriptionRecreated: (reason) => {
+          this.state.subscriptionRecreations = (this.state.subscriptionRecreations ?? 0) + 1;
+          this.logger.warn({ source: this.id, url, reason }, `OPC-UA subscription re-created: ${reason}`);
+        },
+      });
+      this.session = session;
+      try {
+        this.nodeProblems.clear();
+        await session.open();
+        failures = 0;
+        this.state.connects = (this.state.connects ?? 0) + 1;
+        this.state.lastConnectedAt = new Date().toISOString();
+        this.state.state = 'connected';
+        delete this.state.lastError;
+        this.logger.info(
+          { source: this.id, url, mode: this.config.mode, security: this.config.securityMode },
+          `OPC-UA source ${this.id} connected to ${url}`,
+        );
+        const reason = await session.broken;
+        if (this.running) {
+          this.state.lastError = reason;
+          this.logger.warn({ source: this.id, url, reason }, `OPC-UA source ${this.id} lost ${url}: ${reason}`);
+        }
+      } catch (error) {
+        const problem = describeOpcuaError(error, { url, pkiDir });
+        if (problem !== this.state.lastError) {
+          this.logger.error({ source: this.id, url, problem }, `OPC-UA source ${this.id}: ${problem}`);
+        }
+        this.state.lastError = problem;
+        failures++;
+      }
+      await session.close();
+      if (!this.running) break;
+      this.state.state = 'reconnecting';
+      await this.pause(backoffDelayMs(reconnect, failures));
+    }
+  }
+
+  /** A wait that stop() cuts short. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private deliver(sink: MeasurementSink, node: OpcuaNodeConfig, converted: ReturnType<typeof convertDataValue>) {
+    const where = `${this.config.url} ${node.nodeId ?? node.browsePath} (${node.assetId}/${node.channel})`;
+    try {
+      if (converted.kind === 'rejected') {
+        this.state.rejected++;
+        sink.rejected({ source: this.id, where, reason: converted.reason, detail: converted.detail });
+        return;
+      }
+      if (converted.kind === 'reading') sink.reading(converted.reading);
+      else sink.waveform(converted.waveform);
+    } catch (error) {
+      // A value the analysis cannot use (e.g. a waveform too short for a spectrum) is bad input too.
+      this.state.rejected++;
+      sink.rejected({ source: this.id, where, reason: 'unprocessable', detail: (error as Error).message });
+      return;
+    }
+    this.state.accepted++;
+    this.state.lastMessageAt = new Date().toISOString();
+  }
+
+  private reportNodeProblem(sink: MeasurementSink, node: OpcuaNodeConfig, problem: string): void {
+    this.nodeProblems.set(node, `${node.assetId}/${node.channel}: ${problem}`);
+    sink.rejected({
+      source: this.id,
+      where: `${this.config.url} ${node.nodeId ?? node.browsePath} (${node.assetId}/${node.channel})`,
+      reason: 'node_unavailable',
+      detail: problem,
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.state.state = 'stopped';
+    this.wakeUp?.();
+    await this.session?.close();
+    await this.loop;
+  }
+}
