@@ -17,7 +17,6 @@ import { TrendHistories } from './rules/trend-histories.js';
 import { WaveformAnalyser } from './signal/waveform-analysis.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './sources/mqtt/embedded-broker.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
-import { OpcuaSource } from './sources/opcua/opcua-source.js';
 import type { Source, SourceHealth } from './sources/source.js';
 import { createPipeline, type PipelineSnapshot } from './pipeline.js';
 import { startStatusServer } from './status/status-server.js';
@@ -177,7 +176,10 @@ export async function startEdgeAgent(
     sources.push(mqttSource);
     cleanups.push(() => mqttSource.stop());
     await mqttSource.start(pipeline.sink);
+    // node-opcua is large and slow to load; only agents that read OPC-UA pay for it.
+    const { OpcuaSource } = config.opcua.length ? await import('./sources/opcua/opcua-source.js') : {};
     for (const endpoint of config.opcua) {
+      if (!OpcuaSource) break;
       const opcuaSource = new OpcuaSource(endpoint, logger);
       sources.push(opcuaSource);
       cleanups.push(() => opcuaSource.stop());

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Outbox } from './outbox/outbox.js';
 import type { Replicator } from './replicate/replicator.js';
-import type { Source } from './sources/source.js';
+import type { Source, SourceHealth } from './sources/source.js';
 
 /** One registry per agent, so several agents in one process (tests, fleet simulation) do not collide. */
 export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator; sources: () => Source[] }) {
@@ -98,6 +98,25 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
         this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
     },
   });
+  // The sources count these themselves; the metrics mirror their counts at scrape time.
+  new Counter({
+    name: 'plantwatch_edge_source_connects_total',
+    help: 'Successful connections of a source since start (OPC-UA); more than one means it reconnected',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.connects);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_source_subscription_recreations_total',
+    help: 'Subscriptions the watchdog re-created because they went silent (OPC-UA)',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.subscriptionRecreations);
+    },
+  });
   return {
     registry,
     rejectedMessages,
@@ -112,3 +131,15 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
   };
 }
 export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
+
+function mirrorSourceCount(
+  counter: Counter<'source'>,
+  sources: Source[],
+  count: (health: SourceHealth) => number | undefined,
+): void {
+  counter.reset();
+  for (const source of sources) {
+    const value = count(source.health());
+    if (value !== undefined) counter.inc({ source: source.id }, value);
+  }
+}

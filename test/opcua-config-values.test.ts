@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadEdgeConfig } from '../edge/config.js';
 import type { OpcuaNodeConfig } from '../edge/sources/opcua/opcua-config.js';
 import { describeOpcuaError } from '../edge/sources/opcua/opcua-errors.js';
 import { convertDataValue, qualityOf } from '../edge/sources/opcua/opcua-values.js';
+import { packageRoot } from '../shared/paths.js';
 import { removeTempDirs, tempDir } from './helpers/stack.js';
 
 afterAll(removeTempDirs);
@@ -37,8 +38,29 @@ describe('OPC-UA endpoint config', () => {
       pkiDir: join(file, '..', '.plantwatch/edge/pki/opcua'),
     });
     expect(endpoint?.nodes).toEqual([
-      expect.objectContaining({ nodeId: 'ns=1;s=cnc-1.SpindleTemperature', unit: 'degC', samplingIntervalMs: 500 }),
-      expect.objectContaining({ unit: 'g', samplingIntervalMs: 1000, waveform: { sampleRateHz: 12800, unit: 'g' } }),
+      expect.objectContaining({
+        nodeId: 'ns=1;s=cnc-1.SpindleTemperature',
+        unit: 'degC',
+        samplingIntervalMs: 500,
+      }),
+      expect.objectContaining({
+        unit: 'g',
+        samplingIntervalMs: 1000,
+        waveform: { sampleRateHz: 12800, unit: 'g' },
+      }),
+    ]);
+  });
+
+  it('loads the documented sample fragment', () => {
+    const fragment = readFileSync(join(packageRoot(), 'edge', 'sources', 'opcua', 'sample.yaml'), 'utf8');
+    const [endpoint] = loadEdgeConfig(configFile(`${HEAD}${fragment}`)).opcua;
+    expect(endpoint).toMatchObject({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
+    expect(endpoint?.nodes.map((n) => n.channel)).toEqual([
+      'spindle_speed',
+      'spindle_temperature',
+      'coolant_flow',
+      'motor_current',
+      'spindle-accel',
     ]);
   });
 
@@ -79,9 +101,13 @@ describe('OPC-UA endpoint config', () => {
         `    nodes: [{ nodeId: 'ns=1;i=1', assetId: a, channel: b }]\n`,
     );
     const expectProblem = (text: string) => expect(() => loadEdgeConfig(file)).toThrow(text);
-    expectProblem(`${file}:10: opcua/0/securityPolicy: securityMode None takes no policy (got Basic256Sha256)`);
+    expectProblem(
+      `${file}:10: opcua/0/securityPolicy: securityMode None takes no policy (got Basic256Sha256)`,
+    );
     expectProblem(`${file}:11: opcua/0/password: a password needs a username`);
-    expectProblem(`${file}:13: opcua/0/nodes/0/nodeId: 'not a node id' is not a node id; write it like ns=1;s=`);
+    expectProblem(
+      `${file}:13: opcua/0/nodes/0/nodeId: 'not a node id' is not a node id; write it like ns=1;s=`,
+    );
     expectProblem(`${file}:16: opcua/0/nodes/1: give exactly one of nodeId and browsePath`);
     expectProblem(`opcua/0/nodes/1/channel: asset cnc-1 channel temp is already fed by opcua/0/nodes/0`);
     expectProblem(`${file}:20: opcua/1/id: source id 'mqtt' is already used`);
@@ -120,7 +146,14 @@ describe('OPC-UA values', () => {
     });
     expect(convertDataValue(node(), good, T + 5000)).toEqual({
       kind: 'reading',
-      reading: { ts: T, assetId: 'cnc-1', channel: 'spindle_temperature', value: 61.5, unit: 'degC', quality: 'good' },
+      reading: {
+        ts: T,
+        assetId: 'cnc-1',
+        channel: 'spindle_temperature',
+        value: 61.5,
+        unit: 'degC',
+        quality: 'good',
+      },
     });
     const failed = new DataValue({
       value: new Variant({ dataType: DataType.Double, value: 61.5 }),
@@ -142,7 +175,11 @@ describe('OPC-UA values', () => {
 
   it('turns a Float array into a waveform, and rejects what cannot be analysed with the reason', () => {
     const samples = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i / 5));
-    const waveformNode = node({ channel: 'spindle-accel', unit: 'g', waveform: { sampleRateHz: 12_800, unit: 'g' } });
+    const waveformNode = node({
+      channel: 'spindle-accel',
+      unit: 'g',
+      waveform: { sampleRateHz: 12_800, unit: 'g' },
+    });
     const array = (values: Float32Array, statusCode = StatusCodes.Good) =>
       new DataValue({
         value: new Variant({ dataType: DataType.Float, arrayType: VariantArrayType.Array, value: values }),

@@ -36,7 +36,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_KEEP_ALIVE_COUNT = 10;
 const WATCHDOG_TICK_MS = 500;
 
-const NODE_ERRORS = /BadNodeIdUnknown|BadNodeIdInvalid|BadAttributeIdInvalid|BadNotReadable|BadUserAccessDenied/;
+const NODE_ERRORS =
+  /BadNodeIdUnknown|BadNodeIdInvalid|BadAttributeIdInvalid|BadNotReadable|BadUserAccessDenied/;
 
 function withTimeout<T>(promise: Promise<T>, what: string, ms = REQUEST_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -57,6 +58,17 @@ function userIdentity(config: OpcuaEndpointConfig): UserIdentityInfo | undefined
     certificateData: readFileSync(user.certificateFile),
     privateKey: readFileSync(user.privateKeyFile, 'utf8'),
   };
+}
+
+/**
+ * `nsu=<uri>;s=...` names the namespace by URI, because servers may renumber namespaces between
+ * restarts; the index is looked up in the server's namespace array at each connection.
+ */
+function withNamespaceIndex(nodeId: string, namespaces: string[]): string | undefined {
+  const match = /^nsu=([^;]+);(.*)$/s.exec(nodeId);
+  if (!match) return nodeId;
+  const index = namespaces.indexOf(match[1] ?? '');
+  return index < 0 ? undefined : `ns=${index};${match[2]}`;
 }
 
 interface MonitoredNode {
@@ -137,15 +149,26 @@ export class OpcuaSession {
     const byPath = this.config.nodes.filter((node) => node.browsePath);
     const results = byPath.length
       ? await withTimeout(
-          session.translateBrowsePath(byPath.map((node) => makeBrowsePath('RootFolder', node.browsePath ?? ''))),
+          session.translateBrowsePath(
+            byPath.map((node) => makeBrowsePath('RootFolder', node.browsePath ?? '')),
+          ),
           'translating browse paths',
         )
       : [];
     const targets = new Map(byPath.map((node, i) => [node, results[i]]));
+    const namespaces = this.config.nodes.some((node) => node.nodeId?.startsWith('nsu='))
+      ? await withTimeout(session.readNamespaceArray(), 'reading the namespace array')
+      : [];
     const resolved: MonitoredNode[] = [];
     for (const node of this.config.nodes) {
       if (node.nodeId) {
-        resolved.push({ node, nodeId: resolveNodeId(node.nodeId) });
+        const nodeId = withNamespaceIndex(node.nodeId, namespaces);
+        if (nodeId) resolved.push({ node, nodeId: resolveNodeId(nodeId) });
+        else
+          this.events.nodeProblem(
+            node,
+            `the server has no namespace ${/^nsu=([^;]+)/.exec(node.nodeId)?.[1]}`,
+          );
         continue;
       }
       const result = targets.get(node);
@@ -326,6 +349,8 @@ export class OpcuaSession {
     await withTimeout(session?.close(true) ?? Promise.resolve(), 'closing the session', 2000).catch(
       () => undefined,
     );
-    await withTimeout(client?.disconnect() ?? Promise.resolve(), 'disconnecting', 2000).catch(() => undefined);
+    await withTimeout(client?.disconnect() ?? Promise.resolve(), 'disconnecting', 2000).catch(
+      () => undefined,
+    );
   }
 }

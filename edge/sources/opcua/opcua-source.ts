@@ -3,7 +3,7 @@ import { backoffDelayMs } from '../../../shared/backoff.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
 import { describeOpcuaError } from './opcua-errors.js';
-import { routeOpcuaLibraryLogs } from './opcua-library-logs.js';
+import { routeOpcuaLibraryLogs } from '../../../shared/opcua-library-logs.js';
 import { OpcuaSession } from './opcua-session.js';
 import { convertDataValue } from './opcua-values.js';
 
@@ -36,7 +36,8 @@ export class OpcuaSource implements Source {
       connects: 0,
       subscriptionRecreations: 0,
     };
-    routeOpcuaLibraryLogs(logger);
+    // The source reports each failure itself in plain words; the library's own lines are for debugging.
+    routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
   }
 
   health(): SourceHealth {
@@ -76,7 +77,10 @@ export class OpcuaSource implements Source {
         const reason = await session.broken;
         if (this.running) {
           this.state.lastError = reason;
-          this.logger.warn({ source: this.id, url, reason }, `OPC-UA source ${this.id} lost ${url}: ${reason}`);
+          this.logger.warn(
+            { source: this.id, url, reason },
+            `OPC-UA source ${this.id} lost ${url}: ${reason}`,
+          );
         }
       } catch (error) {
         const problem = describeOpcuaError(error, { url, pkiDir });
@@ -104,7 +108,11 @@ export class OpcuaSource implements Source {
     });
   }
 
-  private deliver(sink: MeasurementSink, node: OpcuaNodeConfig, converted: ReturnType<typeof convertDataValue>) {
+  private deliver(
+    sink: MeasurementSink,
+    node: OpcuaNodeConfig,
+    converted: ReturnType<typeof convertDataValue>,
+  ) {
     const where = `${this.config.url} ${node.nodeId ?? node.browsePath} (${node.assetId}/${node.channel})`;
     try {
       if (converted.kind === 'rejected') {

@@ -53,7 +53,11 @@ function scalarNumber(dataType: DataType, value: unknown): number | string {
  * marked as such, so rules see it as unknown rather than missing; a waveform that is not good cannot
  * be analysed and is rejected.
  */
-export function convertDataValue(node: OpcuaNodeConfig, dataValue: DataValue, receivedAt: number): ConvertedValue {
+export function convertDataValue(
+  node: OpcuaNodeConfig,
+  dataValue: DataValue,
+  receivedAt: number,
+): ConvertedValue {
   const quality = qualityOf(dataValue.statusCode);
   const ts = timestampOf(dataValue, receivedAt);
   const variant = dataValue.value;
@@ -87,7 +91,11 @@ export function convertDataValue(node: OpcuaNodeConfig, dataValue: DataValue, re
     for (let i = 0; i < values.length; i++) {
       const sample = values[i];
       if (typeof sample !== 'number' || !Number.isFinite(sample)) {
-        return { kind: 'rejected', reason: 'not_finite', detail: `waveform sample ${i} is ${String(sample)}` };
+        return {
+          kind: 'rejected',
+          reason: 'not_finite',
+          detail: `waveform sample ${i} is ${String(sample)}`,
+        };
       }
       samples[i] = sample;
     }

@@ -1,0 +1,316 @@
+import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEdgeAgent } from '../edge/agent.js';
+import { type OpcuaEndpoint, resolveOpcuaEndpoint } from '../edge/sources/opcua/opcua-config.js';
+import { OpcuaSource } from '../edge/sources/opcua/opcua-source.js';
+import type { MeasurementSink } from '../edge/sources/source.js';
+import type { Reading, Ticket, Waveform } from '../shared/schema/index.js';
+import { type OpcuaSimulatorOptions, startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
+import { type Child, startCli } from './helpers/processes.js';
+import {
+  freePort,
+  removeTempDirs,
+  silentLogger,
+  startTestCloud,
+  tempDir,
+  testEdgeConfig,
+  waitFor,
+} from './helpers/stack.js';
+
+const running: { stop(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0).reverse()) await r.stop();
+  removeTempDirs();
+});
+
+async function simulator(options: Partial<OpcuaSimulatorOptions> = {}) {
+  const sim = await startOpcuaSimulator({ port: 0, pkiDir: join(tempDir(), 'sim-pki'), ...options });
+  running.push(sim);
+  return sim;
+}
+
+const SCALARS = [
+  // By namespace URI: survives a server that renumbers its namespaces.
+  {
+    nodeId: 'nsu=urn:plantwatch:simulator;s=cnc-1.SpindleSpeed',
+    assetId: 'cnc-1',
+    channel: 'spindle_speed',
+    unit: 'rpm',
+  },
+  {
+    browsePath: '/Objects/1:Machines/1:cnc-1/1:SpindleTemperature',
+    assetId: 'cnc-1',
+    channel: 'spindle_temperature',
+    unit: 'degC',
+  },
+  {
+    browsePath: '/Objects/1:Machines/1:cnc-1/1:CoolantFlow',
+    assetId: 'cnc-1',
+    channel: 'coolant_flow',
+    unit: 'L/min',
+  },
+];
+
+/** A source read into arrays, as the agent's pipeline would receive it. */
+function collectingSource(endpoint: Partial<OpcuaEndpoint> & Pick<OpcuaEndpoint, 'url'>) {
+  const dir = tempDir();
+  const config = resolveOpcuaEndpoint(
+    { id: 'cnc', nodes: SCALARS, reconnectMaxDelay: '1s', ...endpoint },
+    { baseDir: dir, dataDir: dir },
+  );
+  const readings: (Reading & { receivedAt: number })[] = [];
+  const waveforms: Waveform[] = [];
+  const rejections: { reason: string; detail: string }[] = [];
+  const sink: MeasurementSink = {
+    reading: (reading) => readings.push({ ...reading, receivedAt: Date.now() }),
+    waveform: (waveform) => waveforms.push(waveform),
+    rejected: ({ reason, detail }) => rejections.push({ reason, detail }),
+  };
+  const source = new OpcuaSource(config, silentLogger());
+  running.push(source);
+  return { source, config, readings, waveforms, rejections, start: () => source.start(sink) };
+}
+
+const readingsAfter = (
+  readings: (Reading & { receivedAt: number })[],
+  t: number,
+  channel = 'spindle_speed',
+) => readings.filter((r) => r.receivedAt > t && r.channel === channel);
+
+describe('OPC-UA source against the simulator', () => {
+  it('maps nodes by id and by browse path into readings and waveforms, polls, and reports unknown nodes', async () => {
+    const sim = await simulator({ waveform: { sampleRateHz: 12_800, samples: 8192, intervalMs: 500 } });
+    const cloud = await startTestCloud();
+    running.push(cloud);
+    const token = await cloud.store.createGatewayToken('gw-test');
+    const agent = await startEdgeAgent(
+      testEdgeConfig({
+        cloud: { url: cloud.url, token },
+        assets: [{ id: 'cnc-1', rpm: 12_000, rpmChannel: 'spindle_speed' }],
+        opcua: [
+          {
+            id: 'cnc',
+            url: sim.endpointUrl,
+            publishingInterval: '200ms',
+            nodes: [
+              ...SCALARS,
+              {
+                browsePath: '/Objects/1:Machines/1:cnc-1/1:Vibration',
+                assetId: 'cnc-1',
+                channel: 'spindle-accel',
+                waveform: { sampleRateHz: 12_800, unit: 'g' },
+              },
+              { nodeId: 'ns=1;s=cnc-1.NoSuchSensor', assetId: 'cnc-1', channel: 'missing', unit: 'x' },
+              { nodeId: 'nsu=urn:elsewhere;i=5', assetId: 'cnc-1', channel: 'elsewhere', unit: 'x' },
+            ],
+          },
+          {
+            id: 'cnc-poll',
+            url: sim.endpointUrl,
+            mode: 'poll',
+            pollInterval: '200ms',
+            nodes: [
+              { nodeId: 'ns=1;s=cnc-1.MotorCurrent', assetId: 'cnc-1', channel: 'motor_current', unit: 'A' },
+            ],
+          },
+        ],
+      }),
+      silentLogger(),
+    );
+    running.push(agent);
+    const status = await waitFor(() => {
+      const s = agent.status();
+      const channels = new Set(s.latestReadings.map((r) => r.channel));
+      const hasAll = ['spindle_speed', 'spindle_temperature', 'coolant_flow', 'motor_current'].every((c) =>
+        channels.has(c),
+      );
+      return hasAll && s.latestFeatures.some((f) => f.channel === 'spindle-accel') && s;
+    }, 'readings from every mapped node and features from the vibration array');
+    const byChannel = new Map(status.latestReadings.map((r) => [r.channel, r]));
+    expect(byChannel.get('spindle_speed')).toMatchObject({ assetId: 'cnc-1', unit: 'rpm', quality: 'good' });
+    expect(byChannel.get('spindle_speed')?.value).toBeCloseTo(12_000, -2);
+    expect(byChannel.get('spindle_temperature')?.value).toBeGreaterThan(30);
+    expect(byChannel.get('coolant_flow')).toMatchObject({ unit: 'L/min' });
+    expect(byChannel.get('motor_current')?.value).toBeGreaterThan(5);
+    expect(status.latestFeatures.find((f) => f.channel === 'spindle-accel')).toMatchObject({
+      assetId: 'cnc-1',
+      sampleRateHz: 12_800,
+    });
+
+    const cnc = status.sources.find((s) => s.id === 'cnc');
+    expect(cnc).toMatchObject({ kind: 'opcua', state: 'connected', endpoint: sim.endpointUrl, connects: 1 });
+    expect(cnc?.nodeProblems).toEqual([
+      'cnc-1/elsewhere: the server has no namespace urn:elsewhere',
+      expect.stringMatching(/cnc-1\/missing: .*BadNodeIdUnknown/),
+    ]);
+    expect(status.sources.find((s) => s.id === 'cnc-poll')).toMatchObject({ state: 'connected' });
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    expect(metrics).toContain('plantwatch_edge_source_up{source="cnc"} 1');
+    expect(metrics).toContain('plantwatch_edge_source_connects_total{source="cnc-poll"} 1');
+    expect(metrics).toContain('plantwatch_edge_source_subscription_recreations_total{source="cnc"} 0');
+    expect(metrics).toMatch(
+      /plantwatch_edge_rejected_messages_total\{source="cnc",reason="node_unavailable"\} 2/,
+    );
+  });
+
+  it('connects with SignAndEncrypt and generated certificates; an untrusted certificate is refused with what to do', async () => {
+    const simPki = join(tempDir(), 'sim-pki');
+    const sim = await simulator({
+      securityModes: ['SignAndEncrypt'],
+      trustUnknownClients: false,
+      pkiDir: simPki,
+    });
+    const client = collectingSource({ url: sim.endpointUrl, securityMode: 'SignAndEncrypt' });
+    await client.start();
+    // First the gateway refuses the server's certificate: nobody has trusted it yet.
+    const untrusted = await waitFor(() => client.source.health().lastError, 'the untrusted-server error');
+    expect(untrusted).toContain(`the certificate of ${sim.endpointUrl} is not trusted`);
+    expect(existsSync(join(client.config.pkiDir, 'own', 'certs', 'client_certificate.pem'))).toBe(true);
+    const rejectedServerCert = /It was saved as (.+\.pem)\./.exec(untrusted)?.[1];
+    expect(rejectedServerCert && existsSync(rejectedServerCert)).toBe(true);
+    // The operator follows the message; then the server refuses the gateway's certificate in turn.
+    renameSync(rejectedServerCert!, join(client.config.pkiDir, 'trusted', 'certs', 'server.pem'));
+    const refused = await waitFor(() => {
+      const error = client.source.health().lastError;
+      return error?.includes('refused this gateway') && error;
+    }, 'the server refusing the client certificate');
+    expect(refused).toContain(join(client.config.pkiDir, 'own', 'certs', 'client_certificate.pem'));
+    const simRejected = join(simPki, 'rejected');
+    const [clientCert] = readdirSync(simRejected);
+    renameSync(join(simRejected, clientCert!), join(simPki, 'trusted', 'certs', clientCert!));
+    // Both sides trust each other now: the source gets there by itself.
+    await waitFor(() => client.readings.length > 3, 'encrypted readings', 20_000);
+    expect(client.source.health()).toMatchObject({ state: 'connected' });
+    expect(client.readings[0]).toMatchObject({ assetId: 'cnc-1', quality: 'good' });
+  });
+
+  it('logs in with a username and password, and says so when the password is wrong', async () => {
+    const sim = await simulator({ users: [{ username: 'operator', password: 'right-password' }] });
+    const wrong = collectingSource({ url: sim.endpointUrl, username: 'operator', password: 'wrong' });
+    await wrong.start();
+    expect(await waitFor(() => wrong.source.health().lastError, 'the login error')).toContain(
+      'refused the login (BadUserAccessDenied): check username and password',
+    );
+    const right = collectingSource({
+      url: sim.endpointUrl,
+      username: 'operator',
+      password: 'right-password',
+    });
+    await right.start();
+    await waitFor(() => right.readings.length > 0, 'readings after login');
+  });
+
+  it('resumes within 5 s of a killed server coming back, without restarting the source', async () => {
+    const port = await freePort();
+    const pki = join(tempDir(), 'sim-pki');
+    const startServer = async (): Promise<{ child: Child; readyAt: number }> => {
+      const child = startCli(['sim', 'opcua', '--port', String(port), '--pki', pki]);
+      await waitFor(
+        () => child.output().includes(`opc.tcp://127.0.0.1:${port}`),
+        'the simulator to listen',
+        30_000,
+      );
+      return { child, readyAt: Date.now() };
+    };
+    let server = await startServer();
+    const client = collectingSource({ url: `opc.tcp://127.0.0.1:${port}`, publishingInterval: '200ms' });
+    await client.start();
+    await waitFor(() => client.readings.length > 0, 'first readings');
+    const resumeMs: number[] = [];
+    for (const downMs of [500, 3000, 8000]) {
+      server.child.process.kill('SIGKILL');
+      await server.child.exited;
+      await waitFor(() => client.source.health().state === 'reconnecting', 'the source to notice');
+      await new Promise((r) => setTimeout(r, downMs));
+      server = await startServer();
+      await waitFor(
+        () => readingsAfter(client.readings, server.readyAt).length > 0,
+        'readings again',
+        15_000,
+      );
+      resumeMs.push(readingsAfter(client.readings, server.readyAt)[0]!.receivedAt - server.readyAt);
+    }
+    running.push({ stop: () => server.child.stop() });
+    console.log(`OPC-UA resume after server restart (down 0.5 s, 3 s, 8 s): ${resumeMs.join(', ')} ms`);
+    for (const ms of resumeMs) expect(ms).toBeLessThan(5000);
+    expect(client.source.health().connects).toBe(4);
+  }, 90_000);
+
+  it('detects a subscription that went silent on the server and re-creates it', async () => {
+    const sim = await simulator();
+    const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '200ms', silentAfter: '2s' });
+    await client.start();
+    await waitFor(() => client.readings.length > 0, 'first readings');
+    const silencedAt = Date.now();
+    expect(sim.silenceSubscriptions()).toBe(SCALARS.length);
+    await waitFor(() => client.source.health().subscriptionRecreations === 1, 'the watchdog', 10_000);
+    const resumed = await waitFor(() => readingsAfter(client.readings, silencedAt + 2000)[0], 'data again');
+    console.log(
+      `OPC-UA silent subscription: data again after ${resumed.receivedAt - silencedAt} ms (silentAfter 2 s)`,
+    );
+    expect(resumed.receivedAt - silencedAt).toBeLessThan(5000);
+    expect(client.source.health()).toMatchObject({ state: 'connected', connects: 1 });
+  });
+
+  it('carries bad quality from a failed sensor as bad readings, the value frozen', async () => {
+    const sim = await simulator({ scenario: 'sensor-dropout', speed: 10 });
+    const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '100ms' });
+    await client.start();
+    const bad = await waitFor(
+      () => client.readings.find((r) => r.channel === 'spindle_temperature' && r.quality === 'bad'),
+      'a bad spindle temperature',
+    );
+    const goodBefore = client.readings.filter(
+      (r) => r.channel === 'spindle_temperature' && r.quality === 'good' && r.ts < bad.ts,
+    );
+    expect(bad.value).toBe(goodBefore.at(-1)?.value);
+    await waitFor(
+      () =>
+        client.readings.some(
+          (r) => r.channel === 'spindle_temperature' && r.quality === 'good' && r.ts > bad.ts,
+        ),
+      'the sensor recovering',
+    );
+  });
+});
+
+describe('coolant-pump degradation from OPC-UA to the cloud', () => {
+  it('raises the shipped multi-signal rule as a ticket in the cloud', async () => {
+    // 40× time: the ramp's crossing at about 210 simulated seconds plus the rule's 30 s pending period.
+    const sim = await simulator({ scenario: 'coolant-degradation', speed: 40 });
+    const cloud = await startTestCloud();
+    running.push(cloud);
+    const token = await cloud.store.createGatewayToken('gw-test');
+    const agent = await startEdgeAgent(
+      testEdgeConfig({
+        cloud: { url: cloud.url, token },
+        opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
+      }),
+      silentLogger(),
+    );
+    running.push(agent);
+    const ticket = await waitFor(
+      async () => {
+        const { tickets } = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as {
+          tickets: Ticket[];
+        };
+        return tickets.find((t) => t.rule.id === 'spindle-coolant-starved');
+      },
+      'the spindle-coolant-starved ticket in the cloud',
+      30_000,
+    );
+    expect(ticket).toMatchObject({ assetId: 'cnc-1', fault: 'overheating', severity: 'high', status: 'new' });
+    const [temperature, flow] = ticket.evidence.triggeringValues;
+    expect(temperature).toMatchObject({
+      metric: 'spindle_temperature',
+      threshold: 65,
+      comparison: '>',
+      unit: 'degC',
+    });
+    expect(temperature?.value).toBeGreaterThan(65);
+    expect(flow).toMatchObject({ metric: 'coolant_flow', threshold: 12, comparison: '<', unit: 'L/min' });
+    expect(flow?.value).toBeLessThan(12);
+    expect(ticket.evidence.reasoning).toContain('evaluated while the machine runs: spindle_speed > 100');
+  });
+});
