@@ -199,6 +199,32 @@ describe('OPC-UA source against the simulator', () => {
     });
     await right.start();
     await waitFor(() => right.readings.length > 0, 'readings after login');
+    // An X.509 user identity (PEM files, as certificates are handed out); here the gateway's own.
+    const own = join(right.config.pkiDir, 'own');
+    const byCertificate = collectingSource({
+      url: sim.endpointUrl,
+      userCertificate: join(own, 'certs', 'client_certificate.pem'),
+      userPrivateKey: join(own, 'private', 'private_key.pem'),
+    });
+    await byCertificate.start();
+    await waitFor(() => byCertificate.readings.length > 0, 'readings after a certificate login');
+  });
+
+  it('applies a deadband on the server: values inside it are not sent', async () => {
+    const sim = await simulator();
+    const [speed, temperature] = SCALARS;
+    const client = collectingSource({
+      url: sim.endpointUrl,
+      publishingInterval: '100ms',
+      // The simulated speed wanders ±24 rpm around 12,000 every 200 ms; a 500 rpm deadband holds it.
+      nodes: [{ ...speed!, deadband: { type: 'absolute', value: 500 } }, temperature!],
+    });
+    await client.start();
+    await waitFor(
+      () => client.readings.filter((r) => r.channel === 'spindle_temperature').length >= 8,
+      'readings',
+    );
+    expect(client.readings.filter((r) => r.channel === 'spindle_speed')).toHaveLength(1);
   });
 
   it('resumes within 5 s of a killed server coming back, without restarting the source', async () => {

@@ -55,9 +55,17 @@ function userIdentity(config: OpcuaEndpointConfig): UserIdentityInfo | undefined
   }
   return {
     type: UserTokenType.Certificate,
-    certificateData: readFileSync(user.certificateFile),
+    certificateData: derCertificate(readFileSync(user.certificateFile)),
     privateKey: readFileSync(user.privateKeyFile, 'utf8'),
   };
+}
+
+/** The identity token carries DER; certificates are usually handed out as PEM. */
+function derCertificate(file: Buffer): Buffer {
+  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(
+    file.toString('latin1'),
+  );
+  return pem ? Buffer.from((pem[1] ?? '').replace(/\s+/g, ''), 'base64') : file;
 }
 
 /**
