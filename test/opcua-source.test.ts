@@ -8,6 +8,7 @@ import type { MeasurementSink } from '../edge/sources/source.js';
 import type { Reading, Ticket, Waveform } from '../shared/schema/index.js';
 import { type OpcuaSimulatorOptions, startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
 import { type Child, startCli } from './helpers/processes.js';
+import { rulesDir } from './helpers/rules.js';
 import {
   freePort,
   removeTempDirs,
@@ -298,6 +299,43 @@ describe('OPC-UA source against the simulator', () => {
         ),
       'the sensor recovering',
     );
+  });
+});
+
+describe('bad quality in the rules', () => {
+  it('a failed sensor interrupts a condition instead of holding it: the frozen value never fires a rule', async () => {
+    // The temperature sensor fails for 10 s of every 30 s of simulated time (10× here), so good values
+    // hold `> 30` for stretches of 20 s: a rule pending for 15 s fires, one pending for 25 s never may.
+    // Were the frozen bad values taken as good, the condition would hold throughout and both would fire.
+    const rule = (id: string, pending: string, fault: string) =>
+      `  - id: ${id}\n    title: ${id}\n    when: spindle_temperature > 30\n    for: ${pending}\n    severity: low\n    fault: ${fault}\n    action: none\n`;
+    const dir = rulesDir({
+      'hot.yaml': `rules:\n${rule('hot-15s', '15s', 'overheating')}${rule('hot-25s', '25s', 'threshold')}`,
+    });
+    const sim = await simulator({ scenario: 'sensor-dropout', speed: 10 });
+    const cloud = await startTestCloud();
+    running.push(cloud);
+    const agent = await startEdgeAgent(
+      testEdgeConfig({
+        cloud: { url: cloud.url, token: await cloud.store.createGatewayToken('gw-test') },
+        rulesDir: dir,
+        opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
+      }),
+      silentLogger(),
+    );
+    running.push(agent);
+    const fired = async (rule: string) =>
+      (await (await fetch(`${agent.statusUrl}/metrics`)).text()).includes(
+        `plantwatch_edge_rule_outcomes_total{rule="${rule}",kind="fire"} 1`,
+      );
+    await waitFor(() => fired('hot-15s'), 'the 15 s rule to fire');
+    const startedAt = Date.now();
+    // Two more dropout cycles (6 s at 10×).
+    await waitFor(
+      () => Date.now() - startedAt > 6000 && agent.status().latestReadings.length > 0,
+      'two cycles',
+    );
+    expect(await fired('hot-25s')).toBe(false);
   });
 });
 
