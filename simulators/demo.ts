@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { startCloud } from '../cloud/server.js';
-import { startEdgeAgent } from '../edge/agent.js';
+import { type EdgeStatus, startEdgeAgent } from '../edge/agent.js';
 import { resolveEdgeConfig } from '../edge/config.js';
 import { integerIn, oneOf, speedFactor } from '../shared/cli-options.js';
 import { createLogger } from '../shared/log.js';
@@ -15,6 +15,8 @@ import { startVibrationSimulator } from './vibration/publisher.js';
 import { sketchSpectrum } from '../shared/spectrum-sketch.js';
 
 const DEMO_RPM = 1780;
+/** Simulated seconds for the CNC's coolant pump to fail: the spindle rule fires about a minute in. */
+const COOLANT_RAMP_S = 40;
 
 export interface DemoOptions {
   port: number;
@@ -27,8 +29,9 @@ export interface DemoOptions {
 }
 
 /**
- * Cloud, edge agent (embedded broker) and a vibration simulator in one process: a fault develops,
- * the edge raises a ticket, and the cloud shows it. What `npm start` runs.
+ * Cloud, edge agent (embedded broker) and two machines in one process: a pump whose vibration fault
+ * develops over MQTT, and a CNC whose coolant pump fails, read over OPC-UA. The edge raises tickets
+ * and the cloud shows them. What `npm start` runs.
  */
 export async function runDemo(
   options: DemoOptions,
@@ -47,6 +50,18 @@ export async function runDemo(
   });
   const gatewayId = 'demo-gateway';
   const token = await cloud.store.createGatewayToken(gatewayId);
+  // node-opcua loads only when the demo runs, not with every plantwatch command.
+  const { routeOpcuaLibraryLogs } = await import('../shared/opcua-library-logs.js');
+  routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
+  const { startOpcuaSimulator } = await import('./opcua/opcua-simulator.js');
+  const cnc = await startOpcuaSimulator({
+    port: 0,
+    pkiDir: join(dataDir, 'opcua-simulator-pki'),
+    scenario: 'coolant-degradation',
+    rampS: COOLANT_RAMP_S,
+    speed: options.speed,
+  });
+  const cncNode = (name: string) => `ns=1;s=cnc-1.${name}`;
   const edge = await startEdgeAgent(
     resolveEdgeConfig(
       {
@@ -57,6 +72,22 @@ export async function runDemo(
         mqtt: { embedded: { port: 0 } },
         cloud: { url: cloud.url, token, retryMax: '5s' },
         tickets: { updateInterval: '15s' },
+        opcua: [
+          {
+            id: 'cnc-1',
+            url: cnc.endpointUrl,
+            nodes: [
+              { nodeId: cncNode('SpindleSpeed'), assetId: 'cnc-1', channel: 'spindle_speed', unit: 'rpm' },
+              {
+                nodeId: cncNode('SpindleTemperature'),
+                assetId: 'cnc-1',
+                channel: 'spindle_temperature',
+                unit: 'degC',
+              },
+              { nodeId: cncNode('CoolantFlow'), assetId: 'cnc-1', channel: 'coolant_flow', unit: 'L/min' },
+            ],
+          },
+        ],
       },
       dataDir,
     ),
@@ -80,10 +111,19 @@ export async function runDemo(
   print(`Plantwatch demo (data in ${dataDir})`);
   print(`  cloud      ${cloud.url}   tickets: ${cloud.url}/api/v1/tickets`);
   print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);
-  print(`  simulator  pump-1 at ${DEMO_RPM} rpm, ${options.fault} developing over 30 simulated seconds`);
+  print(
+    `  simulator  pump-1 at ${DEMO_RPM} rpm, ${options.fault} developing over 30 simulated seconds (MQTT)`,
+  );
+  print(
+    `  simulator  cnc-1 at ${cnc.endpointUrl}, coolant pump failing over ${COOLANT_RAMP_S} simulated seconds (OPC-UA)`,
+  );
 
   const stopping = new AbortController();
-  const firstTicket = (async (): Promise<Ticket> => {
+  let resolveFirst: (ticket: Ticket) => void = () => {};
+  const firstTicket = new Promise<Ticket>((resolve) => {
+    resolveFirst = resolve;
+  });
+  const watchTickets = async (): Promise<void> => {
     const seen = new Set<string>();
     let first: Ticket | undefined;
     let lastProgress = 0;
@@ -112,31 +152,45 @@ export async function runDemo(
             print(`  ${line}`);
           }
         }
+        if (!first) resolveFirst(ticket);
         first ??= ticket;
       }
-      if (first) return first;
       if (Date.now() - lastProgress >= 5000) {
         lastProgress = Date.now();
-        const status = edge.status();
-        const f = status.latestFeatures[0];
-        print(
-          `[${elapsed()}] ${f ? `velocity ${f.velocityRmsMmS.toFixed(2)} mm/s, kurtosis ${f.kurtosis.toFixed(1)}` : 'waiting for data'}; ` +
-            `outbox ${status.outbox.lastSeq} events, ${status.outbox.pending} pending`,
-        );
+        print(`[${elapsed()}] ${progressLine(edge.status())}`);
       }
       await sleep(500, stopping.signal);
     }
-    throw new Error('demo stopped before a ticket arrived');
-  })();
-  firstTicket.catch(() => {});
+  };
+  const watching = watchTickets().catch(() => {});
 
   const stop = async () => {
     stopping.abort();
+    await watching;
     await simulator.stop();
+    // The edge first, so it does not report the CNC's shutdown as a lost connection.
     await edge.stop();
+    await cnc.stop();
     await cloud.stop();
   };
   return { stop, firstTicket };
+}
+
+/** What the edge sees right now, in one line. */
+function progressLine(status: EdgeStatus): string {
+  const f = status.latestFeatures[0];
+  const reading = (channel: string) => status.latestReadings.find((r) => r.channel === channel)?.value;
+  const temperature = reading('spindle_temperature');
+  const flow = reading('coolant_flow');
+  return [
+    f
+      ? `pump-1 velocity ${f.velocityRmsMmS.toFixed(2)} mm/s, kurtosis ${f.kurtosis.toFixed(1)}`
+      : 'pump-1 waiting',
+    temperature !== undefined && flow !== undefined
+      ? `cnc-1 spindle ${temperature.toFixed(1)} °C, coolant ${flow.toFixed(1)} L/min`
+      : 'cnc-1 waiting',
+    `outbox ${status.outbox.lastSeq} events, ${status.outbox.pending} pending`,
+  ].join('; ');
 }
 
 export function demoCommand(): Command {

@@ -116,7 +116,7 @@ describe('plantwatch CLI on real processes', () => {
     expect(await cloud.stop('SIGINT')).toBe(0);
   });
 
-  it('npm start (plantwatch demo) raises a ticket that the cloud shows, and stops on Ctrl-C', async () => {
+  it('npm start (plantwatch demo) raises the pump and CNC tickets that the cloud shows, and stops on Ctrl-C', async () => {
     const demo = startCli(['demo', '--port', '0', '--speed', '4']);
     try {
       // The ticket line and its URL line may arrive in separate chunks: wait for the URL itself.
@@ -129,11 +129,17 @@ describe('plantwatch CLI on real processes', () => {
       );
       const ticket = (await (await fetch(url ?? '')).json()) as Ticket;
       expect(ticket.assetId).toBe('pump-1');
+      // The CNC read over OPC-UA: its coolant pump fails and the multi-signal rule fires.
+      await waitFor(
+        () => /ticket in the cloud: cnc-1: Spindle overheating with low coolant flow/.test(demo.output()),
+        'the CNC ticket',
+        45_000,
+      );
       expect(await demo.stop('SIGINT')).toBe(0);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- demo output:\n${demo.output()}`, { cause: error });
     }
-  });
+  }, 90_000);
 
   it('rejects a bad config with file, line and field', async () => {
     const dir = tempDir();
