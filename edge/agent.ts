@@ -104,6 +104,9 @@ export async function startEdgeAgent(
     });
     engine.setRules(rules);
     metrics.rulesLoaded.set(rules.length);
+    for (const { assetId, channel } of config.opcua.flatMap((endpoint) => endpoint.nodes)) {
+      engine.signals.expect(assetId, channel, Date.now());
+    }
     const tickets = new TicketManager({
       gatewayId: config.gatewayId,
       site: config.site,

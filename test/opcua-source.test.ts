@@ -339,6 +339,48 @@ describe('bad quality in the rules', () => {
   });
 });
 
+describe('a mapped node that never delivers', () => {
+  it('raises the silent-sensor ticket for its channel, though no value was ever heard', async () => {
+    const dir = rulesDir({
+      'silent.yaml':
+        'rules:\n  - id: silent\n    title: Sensor silent\n    noData: 1500ms\n    severity: medium\n    fault: sensor_fault\n    action: SOP-INS-01\n',
+    });
+    const sim = await simulator();
+    const cloud = await startTestCloud();
+    running.push(cloud);
+    const agent = await startEdgeAgent(
+      testEdgeConfig({
+        cloud: { url: cloud.url, token: await cloud.store.createGatewayToken('gw-test') },
+        rulesDir: dir,
+        opcua: [
+          {
+            id: 'cnc',
+            url: sim.endpointUrl,
+            nodes: [
+              SCALARS[0]!,
+              { nodeId: 'ns=1;s=cnc-1.OilPressure', assetId: 'cnc-1', channel: 'oil_pressure', unit: 'bar' },
+            ],
+          },
+        ],
+      }),
+      silentLogger(),
+    );
+    running.push(agent);
+    const ticket = await waitFor(async () => {
+      const { tickets } = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as {
+        tickets: Ticket[];
+      };
+      return tickets.find((t) => t.fault === 'sensor_fault');
+    }, 'the silent-sensor ticket');
+    expect(ticket).toMatchObject({ assetId: 'cnc-1', evidence: { channel: 'oil_pressure' } });
+    expect(agent.status().sources.find((s) => s.id === 'cnc')?.nodeProblems).toEqual([
+      expect.stringContaining(
+        'cnc-1/oil_pressure: the server refused to monitor ns=1;s=cnc-1.OilPressure: BadNodeIdUnknown',
+      ),
+    ]);
+  });
+});
+
 describe('coolant-pump degradation from OPC-UA to the cloud', () => {
   it('raises the shipped multi-signal rule as a ticket in the cloud', async () => {
     // 40× time: the ramp's crossing at about 210 simulated seconds plus the rule's 30 s pending period.

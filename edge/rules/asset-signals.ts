@@ -44,6 +44,15 @@ export class AssetSignals {
     state.lastGoodAt.set(features.channel, wallNow);
   }
 
+  /**
+   * A channel the config says exists (an OPC-UA node mapping) is watched for silence from `wallNow`
+   * on, even if it never delivers a single value.
+   */
+  expect(assetId: string, channel: string, wallNow: number): void {
+    const state = this.asset(assetId);
+    if (!state.lastGoodAt.has(channel)) state.lastGoodAt.set(channel, wallNow);
+  }
+
   reading(assetId: string, channel: string): LatestReading | undefined {
     return this.assets.get(assetId)?.readings.get(channel);
   }
@@ -52,7 +61,7 @@ export class AssetSignals {
     return this.assets.get(assetId)?.features.get(channel);
   }
 
-  /** Every channel heard from at least once, with the wall time of its last good value. */
+  /** Every channel heard from at least once or expected, with the wall time of its last good value. */
   *channels(): Generator<{ assetId: string; channel: string; lastGoodAt: number }> {
     for (const [assetId, state] of this.assets) {
       for (const [channel, lastGoodAt] of state.lastGoodAt) yield { assetId, channel, lastGoodAt };
