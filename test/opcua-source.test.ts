@@ -9,6 +9,7 @@ import type { Reading, Ticket, Waveform } from '../shared/schema/index.js';
 import { type OpcuaSimulatorOptions, startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
 import { type Child, startCli } from './helpers/processes.js';
 import { rulesDir } from './helpers/rules.js';
+import { startStallProxy } from './helpers/stall-proxy.js';
 import {
   freePort,
   removeTempDirs,
@@ -263,6 +264,30 @@ describe('OPC-UA source against the simulator', () => {
     for (const ms of resumeMs) expect(ms).toBeLessThan(5000);
     expect(client.source.health().connects).toBe(4);
   }, 90_000);
+
+  it('replaces a connection that went dead without closing (a firewall forgot it)', async () => {
+    const sim = await simulator();
+    const proxy = await startStallProxy({ host: '127.0.0.1', port: Number(new URL(sim.endpointUrl).port) });
+    running.push(proxy);
+    // The endpoint URL stays the simulator's; the client is pointed at the proxy.
+    const client = collectingSource({
+      url: `opc.tcp://127.0.0.1:${proxy.port}`,
+      publishingInterval: '200ms',
+    });
+    await client.start();
+    await waitFor(() => client.readings.length > 0, 'first readings');
+    const stalledAt = Date.now();
+    expect(proxy.stallOpenConnections()).toBe(1);
+    const resumed = await waitFor(
+      () => readingsAfter(client.readings, stalledAt + 500)[0],
+      'data again',
+      20_000,
+    );
+    console.log(`OPC-UA dead connection (no FIN/RST): data again after ${resumed.receivedAt - stalledAt} ms`);
+    // The keep-alive deadline (15 × 200 ms + 1 s), a bounded close, then a fresh connection.
+    expect(resumed.receivedAt - stalledAt).toBeLessThan(12_000);
+    expect(client.source.health()).toMatchObject({ state: 'connected', connects: 2 });
+  });
 
   it('detects a subscription that went silent on the server and re-creates it', async () => {
     const sim = await simulator();

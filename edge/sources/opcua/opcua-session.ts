@@ -314,7 +314,8 @@ export class OpcuaSession {
    */
   private startWatchdog(): void {
     const { publishingIntervalMs, silentAfterMs } = this.config;
-    const keepAliveDeadlineMs = publishingIntervalMs * MAX_KEEP_ALIVE_COUNT * 2 + 2000;
+    // A live server answers at least every MAX_KEEP_ALIVE_COUNT intervals; half as long again is slack.
+    const keepAliveDeadlineMs = publishingIntervalMs * MAX_KEEP_ALIVE_COUNT * 1.5 + 1000;
     let recreating = false;
     const tick = async () => {
       if (recreating || this.closed || !this.session) return;
@@ -354,10 +355,12 @@ export class OpcuaSession {
     const session = this.session;
     const client = this.client;
     this.subscription = undefined;
-    await withTimeout(session?.close(true) ?? Promise.resolve(), 'closing the session', 2000).catch(
+    // Closing the session frees it on the server at once (PLCs allow few sessions); a server that does
+    // not answer within a second is gone anyway, and waiting longer only delays the next connection.
+    await withTimeout(session?.close(true) ?? Promise.resolve(), 'closing the session', 1000).catch(
       () => undefined,
     );
-    await withTimeout(client?.disconnect() ?? Promise.resolve(), 'disconnecting', 2000).catch(
+    await withTimeout(client?.disconnect() ?? Promise.resolve(), 'disconnecting', 1000).catch(
       () => undefined,
     );
   }
