@@ -2,6 +2,7 @@ import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
+import type { EdgeConfigFile } from '../edge/config.js';
 import { type OpcuaEndpoint, resolveOpcuaEndpoint } from '../edge/sources/opcua/opcua-config.js';
 import { OpcuaSource } from '../edge/sources/opcua/opcua-source.js';
 import type { MeasurementSink } from '../edge/sources/source.js';
@@ -74,6 +75,21 @@ function collectingSource(endpoint: Partial<OpcuaEndpoint> & Pick<OpcuaEndpoint,
   return { source, config, readings, waveforms, rejections, start: () => source.start(sink) };
 }
 
+/** An edge agent reading OPC-UA, with a cloud to send its tickets to. */
+async function agentWithCloud(config: Omit<Partial<EdgeConfigFile>, 'cloud'>) {
+  const cloud = await startTestCloud();
+  running.push(cloud);
+  const token = await cloud.store.createGatewayToken('gw-test');
+  const agent = await startEdgeAgent(
+    testEdgeConfig({ ...config, cloud: { url: cloud.url, token } }),
+    silentLogger(),
+  );
+  running.push(agent);
+  const cloudTickets = async (): Promise<Ticket[]> =>
+    ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
+  return { agent, cloudTickets };
+}
+
 const readingsAfter = (
   readings: (Reading & { receivedAt: number })[],
   t: number,
@@ -83,44 +99,36 @@ const readingsAfter = (
 describe('OPC-UA source against the simulator', () => {
   it('maps nodes by id and by browse path into readings and waveforms, polls, and reports unknown nodes', async () => {
     const sim = await simulator({ waveform: { sampleRateHz: 12_800, samples: 8192, intervalMs: 500 } });
-    const cloud = await startTestCloud();
-    running.push(cloud);
-    const token = await cloud.store.createGatewayToken('gw-test');
-    const agent = await startEdgeAgent(
-      testEdgeConfig({
-        cloud: { url: cloud.url, token },
-        assets: [{ id: 'cnc-1', rpm: 12_000, rpmChannel: 'spindle_speed' }],
-        opcua: [
-          {
-            id: 'cnc',
-            url: sim.endpointUrl,
-            publishingInterval: '200ms',
-            nodes: [
-              ...SCALARS,
-              {
-                browsePath: '/Objects/1:Machines/1:cnc-1/1:Vibration',
-                assetId: 'cnc-1',
-                channel: 'spindle-accel',
-                waveform: { sampleRateHz: 12_800, unit: 'g' },
-              },
-              { nodeId: 'ns=1;s=cnc-1.NoSuchSensor', assetId: 'cnc-1', channel: 'missing', unit: 'x' },
-              { nodeId: 'nsu=urn:elsewhere;i=5', assetId: 'cnc-1', channel: 'elsewhere', unit: 'x' },
-            ],
-          },
-          {
-            id: 'cnc-poll',
-            url: sim.endpointUrl,
-            mode: 'poll',
-            pollInterval: '200ms',
-            nodes: [
-              { nodeId: 'ns=1;s=cnc-1.MotorCurrent', assetId: 'cnc-1', channel: 'motor_current', unit: 'A' },
-            ],
-          },
-        ],
-      }),
-      silentLogger(),
-    );
-    running.push(agent);
+    const { agent } = await agentWithCloud({
+      assets: [{ id: 'cnc-1', rpm: 12_000, rpmChannel: 'spindle_speed' }],
+      opcua: [
+        {
+          id: 'cnc',
+          url: sim.endpointUrl,
+          publishingInterval: '200ms',
+          nodes: [
+            ...SCALARS,
+            {
+              browsePath: '/Objects/1:Machines/1:cnc-1/1:Vibration',
+              assetId: 'cnc-1',
+              channel: 'spindle-accel',
+              waveform: { sampleRateHz: 12_800, unit: 'g' },
+            },
+            { nodeId: 'ns=1;s=cnc-1.NoSuchSensor', assetId: 'cnc-1', channel: 'missing', unit: 'x' },
+            { nodeId: 'nsu=urn:elsewhere;i=5', assetId: 'cnc-1', channel: 'elsewhere', unit: 'x' },
+          ],
+        },
+        {
+          id: 'cnc-poll',
+          url: sim.endpointUrl,
+          mode: 'poll',
+          pollInterval: '200ms',
+          nodes: [
+            { nodeId: 'ns=1;s=cnc-1.MotorCurrent', assetId: 'cnc-1', channel: 'motor_current', unit: 'A' },
+          ],
+        },
+      ],
+    });
     const status = await waitFor(() => {
       const s = agent.status();
       const channels = new Set(s.latestReadings.map((r) => r.channel));
@@ -338,17 +346,10 @@ describe('bad quality in the rules', () => {
       'hot.yaml': `rules:\n${rule('hot-15s', '15s', 'overheating')}${rule('hot-25s', '25s', 'threshold')}`,
     });
     const sim = await simulator({ scenario: 'sensor-dropout', speed: 10 });
-    const cloud = await startTestCloud();
-    running.push(cloud);
-    const agent = await startEdgeAgent(
-      testEdgeConfig({
-        cloud: { url: cloud.url, token: await cloud.store.createGatewayToken('gw-test') },
-        rulesDir: dir,
-        opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
-      }),
-      silentLogger(),
-    );
-    running.push(agent);
+    const { agent } = await agentWithCloud({
+      rulesDir: dir,
+      opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
+    });
     const fired = async (rule: string) =>
       (await (await fetch(`${agent.statusUrl}/metrics`)).text()).includes(
         `plantwatch_edge_rule_outcomes_total{rule="${rule}",kind="fire"} 1`,
@@ -371,31 +372,21 @@ describe('a mapped node that never delivers', () => {
         'rules:\n  - id: silent\n    title: Sensor silent\n    noData: 1500ms\n    severity: medium\n    fault: sensor_fault\n    action: SOP-INS-01\n',
     });
     const sim = await simulator();
-    const cloud = await startTestCloud();
-    running.push(cloud);
-    const agent = await startEdgeAgent(
-      testEdgeConfig({
-        cloud: { url: cloud.url, token: await cloud.store.createGatewayToken('gw-test') },
-        rulesDir: dir,
-        opcua: [
-          {
-            id: 'cnc',
-            url: sim.endpointUrl,
-            nodes: [
-              SCALARS[0]!,
-              { nodeId: 'ns=1;s=cnc-1.OilPressure', assetId: 'cnc-1', channel: 'oil_pressure', unit: 'bar' },
-            ],
-          },
-        ],
-      }),
-      silentLogger(),
-    );
-    running.push(agent);
+    const { agent, cloudTickets } = await agentWithCloud({
+      rulesDir: dir,
+      opcua: [
+        {
+          id: 'cnc',
+          url: sim.endpointUrl,
+          nodes: [
+            SCALARS[0]!,
+            { nodeId: 'ns=1;s=cnc-1.OilPressure', assetId: 'cnc-1', channel: 'oil_pressure', unit: 'bar' },
+          ],
+        },
+      ],
+    });
     const ticket = await waitFor(async () => {
-      const { tickets } = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as {
-        tickets: Ticket[];
-      };
-      return tickets.find((t) => t.fault === 'sensor_fault');
+      return (await cloudTickets()).find((t) => t.fault === 'sensor_fault');
     }, 'the silent-sensor ticket');
     expect(ticket).toMatchObject({ assetId: 'cnc-1', evidence: { channel: 'oil_pressure' } });
     expect(agent.status().sources.find((s) => s.id === 'cnc')?.nodeProblems).toEqual([
@@ -410,23 +401,12 @@ describe('coolant-pump degradation from OPC-UA to the cloud', () => {
   it('raises the shipped multi-signal rule as a ticket in the cloud', async () => {
     // 40× time: the ramp's crossing at about 210 simulated seconds plus the rule's 30 s pending period.
     const sim = await simulator({ scenario: 'coolant-degradation', speed: 40 });
-    const cloud = await startTestCloud();
-    running.push(cloud);
-    const token = await cloud.store.createGatewayToken('gw-test');
-    const agent = await startEdgeAgent(
-      testEdgeConfig({
-        cloud: { url: cloud.url, token },
-        opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
-      }),
-      silentLogger(),
-    );
-    running.push(agent);
+    const { cloudTickets } = await agentWithCloud({
+      opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes: SCALARS }],
+    });
     const ticket = await waitFor(
       async () => {
-        const { tickets } = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as {
-          tickets: Ticket[];
-        };
-        return tickets.find((t) => t.rule.id === 'spindle-coolant-starved');
+        return (await cloudTickets()).find((t) => t.rule.id === 'spindle-coolant-starved');
       },
       'the spindle-coolant-starved ticket in the cloud',
       30_000,
