@@ -83,6 +83,7 @@ export class OpcuaSource implements Source {
           );
         }
       } catch (error) {
+        if (!this.running) break; // stop() closed the connection under a connect in progress
         const problem = describeOpcuaError(error, { url, pkiDir });
         if (problem !== this.state.lastError) {
           this.logger.error({ source: this.id, url, problem }, `OPC-UA source ${this.id}: ${problem}`);
