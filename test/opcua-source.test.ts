@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
 import type { EdgeConfigFile } from '../edge/config.js';
@@ -12,6 +13,7 @@ import { type Child, startCli } from './helpers/processes.js';
 import { rulesDir } from './helpers/rules.js';
 import { startStallProxy } from './helpers/stall-proxy.js';
 import {
+  capturingLogger,
   freePort,
   removeTempDirs,
   silentLogger,
@@ -56,7 +58,10 @@ const SCALARS = [
 ];
 
 /** A source read into arrays, as the agent's pipeline would receive it. */
-function collectingSource(endpoint: Partial<OpcuaEndpoint> & Pick<OpcuaEndpoint, 'url'>) {
+function collectingSource(
+  endpoint: Partial<OpcuaEndpoint> & Pick<OpcuaEndpoint, 'url'>,
+  logger: Logger = silentLogger(),
+) {
   const dir = tempDir();
   const config = resolveOpcuaEndpoint(
     { id: 'cnc', nodes: SCALARS, reconnectMaxDelay: '1s', ...endpoint },
@@ -70,7 +75,7 @@ function collectingSource(endpoint: Partial<OpcuaEndpoint> & Pick<OpcuaEndpoint,
     waveform: (waveform) => waveforms.push(waveform),
     rejected: ({ reason, detail }) => rejections.push({ reason, detail }),
   };
-  const source = new OpcuaSource(config, silentLogger());
+  const source = new OpcuaSource(config, logger);
   running.push(source);
   return { source, config, readings, waveforms, rejections, start: () => source.start(sink) };
 }
@@ -197,11 +202,17 @@ describe('OPC-UA source against the simulator', () => {
 
   it('logs in with a username and password, and says so when the password is wrong', async () => {
     const sim = await simulator({ users: [{ username: 'operator', password: 'right-password' }] });
-    const wrong = collectingSource({ url: sim.endpointUrl, username: 'operator', password: 'wrong' });
+    const log = capturingLogger();
+    const wrong = collectingSource(
+      { url: sim.endpointUrl, username: 'operator', password: 'wrong-password-4711' },
+      log.logger,
+    );
     await wrong.start();
     expect(await waitFor(() => wrong.source.health().lastError, 'the login error')).toContain(
       'refused the login (BadUserAccessDenied): check username and password',
     );
+    expect(log.lines().some((line) => String(line.msg).includes('refused the login'))).toBe(true);
+    expect(JSON.stringify(log.lines())).not.toContain('wrong-password-4711');
     const right = collectingSource({
       url: sim.endpointUrl,
       username: 'operator',
