@@ -228,6 +228,9 @@ describe('OPC-UA errors', () => {
     );
     expect(message).toContain('the certificate of opc.tcp://plc:4840 is not trusted');
     expect(message).toContain(join(pkiDir, 'trusted', 'certs'));
+    expect(describeOpcuaError(new Error('BadTooManySubscriptions (0x80770000)'), { url: 'u', pkiDir })).toBe(
+      'u refuses subscriptions (BadTooManySubscriptions): set mode: poll for this endpoint to read its nodes every pollInterval instead',
+    );
     expect(describeOpcuaError(new Error('BadUserAccessDenied (0x801f0000)'), { url: 'u', pkiDir })).toContain(
       'check username and password',
     );

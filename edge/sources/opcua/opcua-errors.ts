@@ -45,6 +45,9 @@ export function describeOpcuaError(error: unknown, context: { url: string; pkiDi
   if (/ECONNREFUSED|cannot be established/.test(message)) {
     return `${url} refuses connections: is the OPC-UA server running and the port right? (${firstLine(message)})`;
   }
+  if (/BadServiceUnsupported|BadTooManySubscriptions|BadTooManyMonitoredItems/.test(message)) {
+    return `${url} refuses subscriptions (${statusName(message)}): set mode: poll for this endpoint to read its nodes every pollInterval instead`;
+  }
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return `the host of ${url} cannot be resolved: check the URL`;
   if (/BadSecurityPolicyRejected|BadSecurityModeRejected|No endpoint/i.test(message)) {
     return `${url} offers no endpoint with this security mode and policy (${firstLine(message)}); check securityMode and securityPolicy`;
