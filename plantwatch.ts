@@ -5,6 +5,7 @@ import { diagnoseCommand } from './edge/diagnose/diagnose-command.js';
 import { edgeCommand } from './edge/cli.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
 import { benchCommand } from './simulators/bench-command.js';
+import { chaosCommand } from './simulators/chaos/chaos-command.js';
 import { simCommand } from './simulators/cli.js';
 import { demoCommand } from './simulators/demo.js';
 
@@ -18,7 +19,8 @@ const program = new Command('plantwatch')
   .addCommand(simCommand())
   .addCommand(diagnoseCommand())
   .addCommand(rulesCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(chaosCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`plantwatch: ${(error as Error).message}`);
