@@ -14,9 +14,21 @@ export function cloudCommand(): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on', integerIn(0, 65535), 8080)
     .option('--db <path>', 'SQLite file for tickets and gateway tokens', DEFAULT_DB)
-    .action(async (options: { host: string; port: number; db: string }) => {
+    .option(
+      '--ingest-rate <n>',
+      'ingest requests allowed per gateway per minute (a batch is up to 500 events)',
+      integerIn(1, 10_000_000),
+      600,
+    )
+    .action(async (options: { host: string; port: number; db: string; ingestRate: number }) => {
       const logger = createLogger('cloud');
-      const cloud = await startCloud({ ...options, logger });
+      const cloud = await startCloud({
+        host: options.host,
+        port: options.port,
+        db: options.db,
+        logger,
+        ingestRateLimit: { max: options.ingestRate, timeWindowMs: 60_000 },
+      });
       logger.info({ url: cloud.url, db: options.db }, `cloud listening on ${cloud.url}`);
       stopOnSignals(
         () => cloud.stop(),

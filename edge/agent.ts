@@ -89,6 +89,7 @@ export async function startEdgeAgent(
       batchMaxBytes: config.cloud.batchMaxBytes,
       backoff: { initialMs: config.cloud.retryInitialMs, maxMs: config.cloud.retryMaxMs },
       requestTimeoutMs: config.cloud.requestTimeoutMs,
+      compress: config.cloud.compress,
       logger,
     });
     const metrics = createEdgeMetrics({ outbox, replicator, sources: () => sources });

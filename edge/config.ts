@@ -58,6 +58,8 @@ export const EdgeConfigFile = Type.Object(
         retryInitial: Type.Optional(Duration),
         retryMax: Type.Optional(Duration),
         requestTimeout: Type.Optional(Duration),
+        /** gzip batches (default) or send them as they are. */
+        compress: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')])),
       },
       { additionalProperties: false },
     ),
@@ -115,6 +117,7 @@ export interface EdgeConfig {
     retryInitialMs: number;
     retryMaxMs: number;
     requestTimeoutMs: number;
+    compress: boolean;
   };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
   assets: Asset[];
@@ -151,6 +154,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       retryInitialMs: durationMs(file.cloud.retryInitial ?? '500ms'),
       retryMaxMs: durationMs(file.cloud.retryMax ?? '60s'),
       requestTimeoutMs: durationMs(file.cloud.requestTimeout ?? '15s'),
+      compress: (file.cloud.compress ?? 'gzip') === 'gzip',
     },
     tickets: {
       updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s'),

@@ -3,7 +3,7 @@ import { Ajv, type Options as AjvOptions, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats ships CommonJS; under NodeNext its default export is the module object.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const addFormats = addFormatsModule as unknown as (ajv: Ajv, options: { mode: 'fast' | 'full' }) => Ajv;
 
 /**
  * The one Ajv configuration for every message crossing a boundary. strictNumbers rejects NaN and
@@ -18,9 +18,12 @@ export const AJV_OPTIONS = {
   useDefaults: false,
 } as const;
 
-/** An Ajv with our options and the standard formats; fastify uses these too, so HTTP and MQTT agree. */
-export const createAjv = (overrides: AjvOptions = {}): Ajv =>
-  addFormats(new Ajv({ ...AJV_OPTIONS, ...overrides }));
+/**
+ * An Ajv with our options and the standard formats; fastify uses these too, so HTTP and MQTT agree.
+ * `fast` formats check a date-time's shape but not its calendar (2026-02-30 passes): for hot paths.
+ */
+export const createAjv = (overrides: AjvOptions = {}, formats: 'fast' | 'full' = 'full'): Ajv =>
+  addFormats(new Ajv({ ...AJV_OPTIONS, ...overrides }), { mode: formats });
 
 // verbose: errors carry the schema and the value, so a pattern error can say what was expected and what came.
 const ajv = createAjv({ verbose: true });

@@ -38,10 +38,10 @@ describe('outbox', () => {
   it('serves pending events by count and bytes, and only moves the watermark forward', () => {
     const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
     for (let i = 0; i < 5; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
-    expect(outbox.pending(3, 1e9).events.map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(outbox.pending(10, 1).events.map((e) => e.seq)).toEqual([1]);
+    expect(outbox.pending(3, 1e9).seqs).toEqual([1, 2, 3]);
+    expect(outbox.pending(10, 1).seqs).toEqual([1]);
     outbox.acknowledge(3);
-    expect(outbox.pending(10, 1e9).events.map((e) => e.seq)).toEqual([4, 5]);
+    expect(outbox.pending(10, 1e9).seqs).toEqual([4, 5]);
     outbox.acknowledge(1);
     expect(outbox.stats().ackedSeq).toBe(3);
     expect(outbox.acknowledge(99)).toEqual({ ackedSeq: 5, ahead: true });

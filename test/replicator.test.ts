@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../edge/outbox/outbox.js';
 import { Replicator } from '../edge/replicate/replicator.js';
-import type { IngestRequest } from '../shared/schema/index.js';
+import type { IngestRequest, OutboxEvent } from '../shared/schema/index.js';
 import { removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from './helpers/stack.js';
 import { sampleEvents, sampleTicket } from './helpers/tickets.js';
 
@@ -19,19 +20,24 @@ afterEach(async () => {
 });
 
 /** A real HTTP server on loopback that answers ingest requests as the script says, and records them. */
-async function scriptedCloud(
-  script: Script,
-): Promise<{ url: string; requests: { at: number; body: IngestRequest; auth?: string }[] }> {
-  const requests: { at: number; body: IngestRequest; auth?: string }[] = [];
+async function scriptedCloud(script: Script): Promise<{
+  url: string;
+  requests: { at: number; body: IngestRequest; auth?: string; encoding?: string }[];
+}> {
+  const requests: { at: number; body: IngestRequest; auth?: string; encoding?: string }[] = [];
   const server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => (text += String(d)));
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const text =
+        req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
       const body = JSON.parse(text) as IngestRequest;
       requests.push({
         at: Date.now(),
         body,
         ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+        ...(req.headers['content-encoding'] ? { encoding: req.headers['content-encoding'] } : {}),
       });
       const answer = script(body, req);
       if (answer === 'drop') {
@@ -58,6 +64,7 @@ function replicatorFor(url: string, outbox: Outbox, batchMaxEvents = 100): Repli
     batchMaxEvents,
     batchMaxBytes: 1_000_000,
     backoff: { initialMs: 40, maxMs: 400 },
+    compress: true,
     requestTimeoutMs: 2000,
     logger: silentLogger(),
   });
@@ -83,6 +90,20 @@ describe('replicator', () => {
     await waitFor(() => outbox.stats().pending === 0, 'drain');
     expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([[1, 2], [3, 4], [5]]);
     expect(cloud.requests[0]?.auth).toBe('Bearer pwgw_test-token-0123456789');
+    expect(cloud.requests[0]?.encoding).toBe('gzip');
+  });
+
+  it('probes a failing link with one event at a time, and sends full batches again once it answers', async () => {
+    let calls = 0;
+    const cloud = await scriptedCloud((body) =>
+      ++calls <= 4 ? { status: 503 } : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(10);
+    const replicator = replicatorFor(cloud.url, outbox, 5);
+    replicator.start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after the failures');
+    // Three full batches fail; then the circuit is open and single events probe it.
+    expect(cloud.requests.map((r) => r.body.events.length)).toEqual([5, 5, 5, 1, 1, 5, 4]);
   });
 
   it('backs off exponentially with jitter while the cloud fails, and keeps everything pending', async () => {
@@ -152,7 +173,7 @@ describe('replicator', () => {
     // The gateway's previous outbox (before a disk replacement) delivered seq 1..5.
     await cloud.store.applyEvents('gw-1', sampleEvents('gw-1', [1, 2, 3, 4, 5]));
     const outbox = outboxWith(2);
-    const fresh = outbox.pending(10, 1e9).events.map((e) => e.ticket.id);
+    const fresh = outbox.pending(10, 1e9).bodies.map((body) => (JSON.parse(body) as OutboxEvent).ticket.id);
     const replicator = new Replicator({
       outbox,
       gatewayId: 'gw-1',
@@ -162,6 +183,7 @@ describe('replicator', () => {
       batchMaxBytes: 1_000_000,
       backoff: { initialMs: 40, maxMs: 400 },
       requestTimeoutMs: 2000,
+      compress: true, // the real cloud decompresses
       logger: silentLogger(),
     });
     cleanups.push(() => replicator.stop());

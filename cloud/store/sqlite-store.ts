@@ -97,6 +97,8 @@ export class SqliteStore implements CloudStore {
     const insert = this.sql(
       'INSERT INTO events (gateway_id, seq, type, ticket_id, at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
+    // The batch's own events need not be read back from the table to be applied.
+    const inBatch = new Map<number, OutboxEvent>();
     for (const event of events) {
       if (event.seq <= ackedSeq) {
         duplicates++;
@@ -111,20 +113,31 @@ export class SqliteStore implements CloudStore {
         now,
         JSON.stringify(event),
       );
-      if (inserted.changes === 1) received++;
-      else duplicates++;
+      if (inserted.changes === 1) {
+        received++;
+        inBatch.set(event.seq, event);
+      } else duplicates++;
     }
 
-    // Apply strictly in seq order, so a ticket's updates never overtake its opening.
+    // Apply strictly in seq order, so a ticket's updates never overtake its opening. Events held
+    // behind an earlier gap come from the table; each ticket is written once, in its final state.
     const next = this.sql('SELECT body FROM events WHERE gateway_id = ? AND seq = ?');
+    const changed = new Map<string, { ticket: Ticket; at: string }>();
     let applied = 0;
     for (;;) {
-      const row = next.get(gatewayId, ackedSeq + 1) as { body: string } | undefined;
-      if (!row) break;
-      this.applyToTicket(JSON.parse(row.body) as OutboxEvent);
-      ackedSeq++;
+      const seq = ackedSeq + 1;
+      let event = inBatch.get(seq);
+      if (!event) {
+        const row = next.get(gatewayId, seq) as { body: string } | undefined;
+        if (!row) break;
+        event = JSON.parse(row.body) as OutboxEvent;
+      }
+      const before = changed.get(event.ticket.id)?.ticket ?? this.storedTicket(event.ticket.id);
+      changed.set(event.ticket.id, { ticket: mergeEdgeTicket(event.ticket, before), at: event.at });
+      ackedSeq = seq;
       applied++;
     }
+    for (const { ticket, at } of changed.values()) this.saveTicket(ticket, at);
     const held = this.sql('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?').get(
       gatewayId,
       ackedSeq,
@@ -138,13 +151,12 @@ export class SqliteStore implements CloudStore {
     return { ackedSeq, applied, duplicates, heldBehindGap: held.n };
   }
 
-  private applyToTicket(event: OutboxEvent): void {
-    const existing = this.sql('SELECT body FROM tickets WHERE id = ?').get(event.ticket.id) as
-      { body: string } | undefined;
-    const ticket = mergeEdgeTicket(
-      event.ticket,
-      existing ? (JSON.parse(existing.body) as Ticket) : undefined,
-    );
+  private storedTicket(id: string): Ticket | undefined {
+    const row = this.sql('SELECT body FROM tickets WHERE id = ?').get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Ticket) : undefined;
+  }
+
+  private saveTicket(ticket: Ticket, updatedAt: string): void {
     this.sql(
       `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, status, updated_at, body)
          VALUES (@id, @gatewayId, @site, @assetId, @fault, @severity, @status, @updatedAt, @body)
@@ -158,7 +170,7 @@ export class SqliteStore implements CloudStore {
       fault: ticket.fault,
       severity: ticket.severity,
       status: ticket.status,
-      updatedAt: event.at,
+      updatedAt,
       body: JSON.stringify(ticket),
     });
   }
@@ -185,8 +197,7 @@ export class SqliteStore implements CloudStore {
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const row = this.sql('SELECT body FROM tickets WHERE id = ?').get(id) as { body: string } | undefined;
-    return row ? (JSON.parse(row.body) as Ticket) : undefined;
+    return this.storedTicket(id);
   }
 
   async gateways(): Promise<GatewaySummary[]> {

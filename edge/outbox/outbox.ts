@@ -11,7 +11,9 @@ export interface OutboxStats {
 }
 
 export interface PendingBatch {
-  events: OutboxEvent[];
+  seqs: number[];
+  /** Each event's JSON as committed: sent as it is, without parsing and serializing it again. */
+  bodies: string[];
   bytes: number;
 }
 
@@ -119,21 +121,24 @@ export class Outbox {
     return event;
   }
 
-  /** Unacknowledged events in seq order, bounded by count and by serialized size. */
-  pending(maxEvents: number, maxBytes: number): PendingBatch {
-    const rows = this.sql('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
-      this.metaNumber('ackedSeq'),
+  /**
+   * Unacknowledged events in seq order, bounded by count and by serialized size; `afterSeq` reads
+   * ahead of the watermark, for the batch after one still in flight.
+   */
+  pending(maxEvents: number, maxBytes: number, afterSeq = this.metaNumber('ackedSeq')): PendingBatch {
+    const rows = this.sql('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      afterSeq,
       maxEvents,
-    ) as { body: string }[];
-    const events: OutboxEvent[] = [];
-    let bytes = 0;
+    ) as { seq: number; body: string }[];
+    const batch: PendingBatch = { seqs: [], bodies: [], bytes: 0 };
     for (const row of rows) {
       // Always send at least one event, so a single large event cannot block the queue forever.
-      if (events.length > 0 && bytes + row.body.length > maxBytes) break;
-      events.push(JSON.parse(row.body) as OutboxEvent);
-      bytes += row.body.length;
+      if (batch.bodies.length > 0 && batch.bytes + row.body.length > maxBytes) break;
+      batch.seqs.push(row.seq);
+      batch.bodies.push(row.body);
+      batch.bytes += row.body.length;
     }
-    return { events, bytes };
+    return batch;
   }
 
   /**

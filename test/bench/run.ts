@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.bench.js';
+import { benchBacklogDrain } from './backlog-drain.bench.js';
 import { benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchOutboxCommit } from './outbox.bench.js';
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchRes
   analysis: benchAnalysis,
   rules: benchRules,
   'outbox-commit': benchOutboxCommit,
+  'backlog-drain': benchBacklogDrain,
   'ingest-sqlite': benchIngestSqlite,
 };
 
