@@ -63,6 +63,13 @@ export async function startEdgeAgent(
   mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(join(config.dataDir, 'outbox.db'), config.gatewayId);
   const cleanups: (() => Promise<void> | void)[] = [() => outbox.close()];
+  const { missing, ackedSeq, lastSeq } = outbox.stats();
+  if (missing > 0) {
+    logger.error(
+      { missing, ackedSeq, lastSeq },
+      `the outbox lacks ${missing} of its unacknowledged events (between seq ${ackedSeq + 1} and ${lastSeq}): the file was damaged or edited; the cloud will report the gap`,
+    );
+  }
   const stateDb = openRuleStateDb(join(config.dataDir, 'rule-state.db'));
   cleanups.push(() => {
     stateDb.close();

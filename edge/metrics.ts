@@ -81,6 +81,31 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
     },
   });
   new Gauge({
+    name: 'plantwatch_edge_outbox_last_seq',
+    help: 'Sequence number of the newest committed outbox event',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().lastSeq);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_missing_events',
+    help: 'Unacknowledged sequence numbers with no event in the outbox file (damage found at start)',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().missing);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_replication_sent_events_total',
+    help: 'Events acknowledged by the cloud in replies to this agent since start',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.replicator.health().sentEvents);
+    },
+  });
+  new Gauge({
     name: 'plantwatch_edge_replication_failed_attempts',
     help: 'Failed replication attempts since start',
     registers: [registry],

@@ -14,7 +14,7 @@ describe('store-and-forward under chaos (the CI-sized run of npm run chaos)', ()
       progress: (l) => lines.push(l),
     });
     console.log(`chaos (20 kills): ${JSON.stringify(summary)}`);
-    expect(summary.committed).toBeGreaterThan(100);
+    expect(summary.committed).toBeGreaterThan(50);
     expect(summary.cloudRestarts).toBeGreaterThan(0);
     expect(summary).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0 });
     expect(summary.delivered).toBe(summary.committed);

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Outbox, OutboxOpenError } from '../edge/outbox/outbox.js';
@@ -57,5 +58,30 @@ describe('outbox', () => {
     writeFileSync(garbage, 'this is not a SQLite database, it is text that someone wrote here'.repeat(100));
     expect(() => new Outbox(garbage, 'gw-1')).toThrow(OutboxOpenError);
     expect(() => new Outbox(garbage, 'gw-1')).toThrow(/move it aside/);
+  });
+
+  it('counts pending events missing from a damaged file', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const outbox = new Outbox(path, 'gw-1');
+    for (let i = 0; i < 3; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    expect(outbox.stats().missing).toBe(0);
+    outbox.close();
+    const raw = new Database(path);
+    raw.prepare('DELETE FROM events WHERE seq = 2').run();
+    raw.close();
+    const reopened = new Outbox(path, 'gw-1');
+    expect(reopened.stats()).toMatchObject({ lastSeq: 3, pending: 3, missing: 1 });
+    reopened.close();
+  });
+
+  it('refuses an outbox another agent has open, saying so', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const first = new Outbox(path, 'gw-1');
+    first.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    expect(() => new Outbox(path, 'gw-1')).toThrow(
+      /cannot open the outbox .*database is locked\. Another agent \(or program\) has it open: stop it, or give this agent its own dataDir/,
+    );
+    first.close();
+    expect(new Outbox(path, 'gw-1').stats().lastSeq).toBe(1);
   });
 });

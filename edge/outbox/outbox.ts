@@ -8,6 +8,8 @@ export interface OutboxStats {
   ackedSeq: number;
   /** Age in ms of the oldest unacknowledged event, 0 when none. */
   oldestPendingAgeMs: number;
+  /** Unacknowledged seqs with no event (a damaged file): found at open; the cloud will report the gap too. */
+  missing: number;
 }
 
 export interface PendingBatch {
@@ -22,7 +24,9 @@ export class OutboxOpenError extends Error {
   constructor(path: string, reason: string) {
     super(
       `cannot open the outbox ${path}: ${reason}. ` +
-        'Stop any other agent using this file; if the file is damaged, move it aside (pending events in it are then lost) and restart.',
+        (/locked|busy/i.test(reason)
+          ? 'Another agent (or program) has it open: stop it, or give this agent its own dataDir.'
+          : 'Stop any other agent using this file; if the file is damaged, move it aside (pending events in it are then lost) and restart.'),
     );
     this.name = 'OutboxOpenError';
   }
@@ -55,6 +59,7 @@ const SCHEMA = `
 export class Outbox {
   private readonly db: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
+  private readonly missing: number;
 
   constructor(
     readonly path: string,
@@ -62,6 +67,9 @@ export class Outbox {
   ) {
     try {
       this.db = openDurableSqlite(path, 2000);
+      // One agent per outbox: the first access takes an exclusive lock, held until close (or until
+      // the process dies: the OS drops it), so a second agent on the same dataDir stops at start.
+      this.db.pragma('locking_mode = EXCLUSIVE');
       const check = this.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
       this.db.exec(SCHEMA);
@@ -70,6 +78,14 @@ export class Outbox {
       throw new OutboxOpenError(path, (error as Error).message);
     }
     this.claimGateway();
+    this.missing = this.countMissing();
+  }
+
+  /** seq is gap-free by construction; rows missing below lastSeq mean the file was damaged or edited. */
+  private countMissing(): number {
+    const ackedSeq = this.metaNumber('ackedSeq');
+    const present = this.sql('SELECT count(*) AS n FROM events WHERE seq > ?').get(ackedSeq) as { n: number };
+    return this.metaNumber('lastSeq') - ackedSeq - present.n;
   }
 
   /** One outbox belongs to one gateway: reusing it under another id would corrupt both sequences. */
@@ -195,6 +211,7 @@ export class Outbox {
       lastSeq,
       ackedSeq,
       oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0,
+      missing: this.missing,
     };
   }
 

@@ -83,6 +83,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   try {
     for (let kill = 1; kill <= options.kills; kill++) {
       agent.start();
+      // Most lives start once the agent is up (its broker takes the publisher back); one in five is
+      // cut short anywhere, start-up included (opening the outbox, recovering open tickets).
+      if (random() < 0.8) await publisher.connected(15_000);
       // Alive for a random while: long enough sometimes to commit and send, short enough to die mid-way.
       await sleep(300 + random() * 1700);
       await perturb(proxy, random);
@@ -110,10 +113,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     proxy.setFault('pass');
     if (cloudDown)
       cloud = await startCloud({ host: '127.0.0.1', port: cloudPort, db: cloudDb, logger: silent });
+    // Read before the agent starts: a running agent holds its outbox exclusively.
+    const lastSeq = outboxLastSeq(options.dataDir);
     agent.start();
     const drainStarted = Date.now();
     const deadline = drainStarted + (options.drainTimeoutMs ?? 60_000);
-    const lastSeq = outboxLastSeq(options.dataDir);
     while (Date.now() < deadline) {
       const [gateway] = await cloud.store.gateways();
       if ((gateway?.ackedSeq ?? 0) >= lastSeq) break;
@@ -249,6 +253,11 @@ function startPublisher(brokerPort: number, assets: number, random: () => number
   }, 40);
   let stopped = false;
   return {
+    /** Resolves once the agent's broker has taken the publisher back (bounded, so a dead agent cannot hang the run). */
+    async connected(timeoutMs: number): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!client.connected && Date.now() < deadline) await sleep(20);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
