@@ -149,7 +149,8 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
-      batchMaxEvents: file.cloud.batchMaxEvents ?? 200,
+      // The ingest contract's maximum: a backlog drains in as few requests (and fsyncs) as it can.
+      batchMaxEvents: file.cloud.batchMaxEvents ?? 500,
       batchMaxBytes: file.cloud.batchMaxBytes ?? 512 * 1024,
       retryInitialMs: durationMs(file.cloud.retryInitial ?? '500ms'),
       retryMaxMs: durationMs(file.cloud.retryMax ?? '60s'),
