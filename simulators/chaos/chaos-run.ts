@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { startCloud, type RunningCloud } from '../../cloud/server.js';
+import { freeLoopbackPort } from '../../shared/free-port.js';
 import { packageRoot } from '../../shared/paths.js';
 import type { OutboxEvent } from '../../shared/schema/index.js';
 import { seededRandom } from '../../shared/seeded-random.js';
@@ -326,16 +327,4 @@ async function compare(
     edgeDb.close();
     cloudDb.close();
   }
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -91,15 +91,4 @@ export async function waitFor<T>(
   }
 }
 
-/** A port free on loopback right now, for servers that cannot be told to pick one (mosquitto). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../shared/free-port.js';
