@@ -61,7 +61,7 @@ export async function startEdgeAgent(
   let ruleProblems: FileProblem[] = [];
 
   mkdirSync(config.dataDir, { recursive: true });
-  const outbox = new Outbox(join(config.dataDir, 'outbox.db'), config.gatewayId);
+  const outbox = new Outbox(join(config.dataDir, 'outbox.db'), config.gatewayId, config.outbox.maxBytes);
   const cleanups: (() => Promise<void> | void)[] = [() => outbox.close()];
   const { missing, ackedSeq, lastSeq } = outbox.stats();
   if (missing > 0) {
@@ -215,7 +215,10 @@ export async function startEdgeAgent(
       registry: metrics.registry,
       status: () => {
         const s = status();
-        return { ...s, healthy: s.sources.every((source) => source.state === 'connected') };
+        return {
+          ...s,
+          healthy: !s.outbox.full && s.sources.every((source) => source.state === 'connected'),
+        };
       },
     });
     cleanups.push(() => statusServer.server.close());

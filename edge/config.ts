@@ -63,6 +63,15 @@ export const EdgeConfigFile = Type.Object(
       },
       { additionalProperties: false },
     ),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          /** Disk budget for buffered ticket events; acknowledged ones make room, unacknowledged never. */
+          maxSizeMb: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     tickets: Type.Optional(
       Type.Object(
         {
@@ -119,6 +128,7 @@ export interface EdgeConfig {
     requestTimeoutMs: number;
     compress: boolean;
   };
+  outbox: { maxBytes: number };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
   assets: Asset[];
   rules: { staleAfterMs: number; baselineLearnMs: number };
@@ -157,6 +167,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       requestTimeoutMs: durationMs(file.cloud.requestTimeout ?? '15s'),
       compress: (file.cloud.compress ?? 'gzip') === 'gzip',
     },
+    outbox: { maxBytes: (file.outbox?.maxSizeMb ?? 1024) * 1024 * 1024 },
     tickets: {
       updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s'),
       slaMs: Object.fromEntries(

@@ -96,6 +96,23 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
       this.set(deps.outbox.stats().missing);
     },
   });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_full',
+    help: '1 while ticket events cannot be stored for lack of space (they are retried); an alert',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().full ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_outbox_pruned_events_total',
+    help: 'Acknowledged events removed to make room within the outbox budget',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.outbox.stats().prunedEvents);
+    },
+  });
   new Counter({
     name: 'plantwatch_edge_replication_sent_events_total',
     help: 'Events acknowledged by the cloud in replies to this agent since start',

@@ -50,7 +50,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         metrics.ticketWriteFailures.inc();
         logger.error(
           { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.assetId },
-          'could not commit a ticket event to the outbox; the rule will conclude again on the next evaluation',
+          `could not commit a ticket event to the outbox (${(error as Error).message}); the rule will conclude again on the next evaluation`,
         );
         continue;
       }

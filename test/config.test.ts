@@ -26,6 +26,7 @@ describe('edge config', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8081 });
     expect(config.mqtt).toEqual({ embedded: { host: '127.0.0.1', port: 1883 }, topicPrefix: 'plantwatch' });
     expect(config.cloud).toMatchObject({ retryInitialMs: 500, retryMaxMs: 60_000, batchMaxEvents: 500 });
+    expect(config.outbox).toEqual({ maxBytes: 1024 * 1024 * 1024 });
   });
 
   it('loads the documented sample config', () => {

@@ -74,6 +74,30 @@ describe('outbox', () => {
     reopened.close();
   });
 
+  it('makes room from acknowledged events when full, and never drops one the cloud has not acknowledged', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1', 128 * 1024);
+    const big = sampleTicket({ summary: 'x'.repeat(2000) });
+    const commit = () =>
+      outbox.transaction(() => outbox.append('ticket.opened', big, new Date().toISOString()));
+    let committed = 0;
+    expect(() => {
+      for (; committed < 1000; committed++) commit();
+    }).toThrow(/is full: all \d+ events in it wait for the cloud, and none may be dropped/);
+    expect(committed).toBeGreaterThan(10);
+    expect(outbox.stats()).toMatchObject({ full: true, pending: committed, prunedEvents: 0 });
+
+    // The cloud acknowledges half; the next commit makes room from those and clears the alarm.
+    outbox.acknowledge(Math.floor(committed / 2));
+    commit();
+    const stats = outbox.stats();
+    expect(stats.full).toBe(false);
+    expect(stats.prunedEvents).toBeGreaterThan(0);
+    const pending = outbox.pending(10_000, 1e12).seqs;
+    expect(pending).toEqual(Array.from({ length: stats.pending }, (_, i) => stats.ackedSeq + 1 + i));
+    expect(pending.at(-1)).toBe(committed + 1);
+    outbox.close();
+  });
+
   it('refuses an outbox another agent has open, saying so', () => {
     const path = join(tempDir(), 'outbox.db');
     const first = new Outbox(path, 'gw-1');

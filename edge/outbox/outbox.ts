@@ -10,7 +10,24 @@ export interface OutboxStats {
   oldestPendingAgeMs: number;
   /** Unacknowledged seqs with no event (a damaged file): found at open; the cloud will report the gap too. */
   missing: number;
+  /** The last commit failed for lack of space, even after making room: tickets are delayed until it passes. */
+  full: boolean;
+  /** Acknowledged events removed to make room since start (they are safe in the cloud). */
+  prunedEvents: number;
 }
+
+/** The disk budget (or the disk) is full of events the cloud has not acknowledged yet. */
+export class OutboxFullError extends Error {
+  constructor(path: string, pending: number) {
+    super(
+      `the outbox ${path} is full: all ${pending} events in it wait for the cloud, and none may be dropped. ` +
+        'New ticket events are retried until the link drains it or outbox.maxSizeMb is raised (or disk space freed).',
+    );
+    this.name = 'OutboxFullError';
+  }
+}
+
+const isDiskFull = (error: unknown): boolean => (error as { code?: string }).code === 'SQLITE_FULL';
 
 export interface PendingBatch {
   seqs: number[];
@@ -60,16 +77,24 @@ export class Outbox {
   private readonly db: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
   private readonly missing: number;
+  private full = false;
+  private prunedEvents = 0;
 
+  /** `maxBytes` caps the file (a disk budget beside other services on the gateway); the disk itself always does. */
   constructor(
     readonly path: string,
     readonly gatewayId: string,
+    maxBytes?: number,
   ) {
     try {
       this.db = openDurableSqlite(path, 2000);
       // One agent per outbox: the first access takes an exclusive lock, held until close (or until
       // the process dies: the OS drops it), so a second agent on the same dataDir stops at start.
       this.db.pragma('locking_mode = EXCLUSIVE');
+      if (maxBytes !== undefined) {
+        const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+        this.db.pragma(`max_page_count = ${Math.max(16, Math.floor(maxBytes / pageSize))}`);
+      }
       const check = this.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
       this.db.exec(SCHEMA);
@@ -117,9 +142,35 @@ export class Outbox {
     return Number(this.meta(key) ?? 0);
   }
 
-  /** Runs fn in one transaction: ticket state and its events commit together or not at all. */
+  /**
+   * Runs fn in one transaction: ticket state and its events commit together or not at all. When the
+   * file is full, acknowledged events (already safe in the cloud) make room, oldest first; events
+   * the cloud has not acknowledged are never dropped.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      const result = this.db.transaction(fn)();
+      this.full = false;
+      return result;
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      if (this.pruneAcknowledged() === 0) {
+        this.full = true;
+        throw new OutboxFullError(this.path, this.stats().pending);
+      }
+      return this.transaction(fn);
+    }
+  }
+
+  /** Deletes the older half of the acknowledged events; returns how many went. */
+  private pruneAcknowledged(): number {
+    const ackedSeq = this.metaNumber('ackedSeq');
+    const oldest = this.sql('SELECT min(seq) AS seq FROM events').get() as { seq: number | null };
+    if (oldest.seq === null || oldest.seq > ackedSeq) return 0;
+    const cutoff = oldest.seq + Math.floor((ackedSeq - oldest.seq) / 2);
+    const { changes } = this.sql('DELETE FROM events WHERE seq <= ?').run(cutoff);
+    this.prunedEvents += changes;
+    return changes;
   }
 
   /** Appends an event; call inside transaction() when ticket state changes with it. */
@@ -212,6 +263,8 @@ export class Outbox {
       ackedSeq,
       oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0,
       missing: this.missing,
+      full: this.full,
+      prunedEvents: this.prunedEvents,
     };
   }
 
