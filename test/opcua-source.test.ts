@@ -8,10 +8,10 @@ import { type OpcuaEndpoint, resolveOpcuaEndpoint } from '../edge/sources/opcua/
 import { OpcuaSource } from '../edge/sources/opcua/opcua-source.js';
 import type { MeasurementSink } from '../edge/sources/source.js';
 import type { Reading, Ticket, Waveform } from '../shared/schema/index.js';
+import { startFaultProxy } from '../simulators/chaos/fault-proxy.js';
 import { type OpcuaSimulatorOptions, startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
 import { type Child, startCli } from './helpers/processes.js';
 import { rulesDir } from './helpers/rules.js';
-import { startStallProxy } from './helpers/stall-proxy.js';
 import {
   capturingLogger,
   freePort,
@@ -286,7 +286,7 @@ describe('OPC-UA source against the simulator', () => {
 
   it('replaces a connection that went dead without closing (a firewall forgot it)', async () => {
     const sim = await simulator();
-    const proxy = await startStallProxy({ host: '127.0.0.1', port: Number(new URL(sim.endpointUrl).port) });
+    const proxy = await startFaultProxy({ host: '127.0.0.1', port: Number(new URL(sim.endpointUrl).port) });
     running.push(proxy);
     // The endpoint URL stays the simulator's; the client is pointed at the proxy.
     const client = collectingSource({
@@ -296,7 +296,8 @@ describe('OPC-UA source against the simulator', () => {
     await client.start();
     await waitFor(() => client.readings.length > 0, 'first readings');
     const stalledAt = Date.now();
-    expect(proxy.stallOpenConnections()).toBe(1);
+    // The open connection goes dead; new ones still pass, as after a firewall forgot one.
+    expect(proxy.freezeOpenConnections()).toBe(1);
     const resumed = await waitFor(
       () => readingsAfter(client.readings, stalledAt + 500)[0],
       'data again',

@@ -16,6 +16,8 @@ export interface FaultProxy {
   url: string;
   /** Applies to connections opened from now on; `stall` also freezes the open ones. */
   setFault(fault: LinkFault): void;
+  /** The open connections go silent for good (no FIN, no RST); returns how many. */
+  freezeOpenConnections(): number;
   fault(): LinkFault;
   stop(): Promise<void>;
 }
@@ -72,13 +74,22 @@ export async function startFaultProxy(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
+  const freezeOpenConnections = (): number => {
+    let frozen = 0;
+    for (const pair of open) {
+      if (!pair.frozen) frozen++;
+      pair.frozen = true;
+    }
+    return frozen;
+  };
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     setFault(fault) {
       current = fault;
-      if (fault === 'stall') for (const pair of open) pair.frozen = true;
+      if (fault === 'stall') freezeOpenConnections();
     },
+    freezeOpenConnections,
     fault: () => current,
     async stop() {
       for (const { client, upstream } of open) {

@@ -69,7 +69,7 @@ export async function benchBacklogDrain(dir: string): Promise<BenchResult[]> {
       gatewayId,
       cloudUrl,
       token,
-      batchMaxEvents: Number(process.env.DRAIN_BATCH ?? 500),
+      batchMaxEvents: 500,
       batchMaxBytes: 2 * 1024 * 1024,
       backoff: { initialMs: 50, maxMs: 1000 },
       requestTimeoutMs: 30_000,
