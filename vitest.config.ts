@@ -10,6 +10,7 @@ export default defineConfig({
       'simulators/**/*.test.ts',
     ],
     exclude: ['dist/**', 'node_modules/**'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests bind real ports and open SQLite files; two cores, so keep parallelism modest.

@@ -1,0 +1,167 @@
+import type { Migration } from './sql-database.js';
+
+/**
+ * Gateways, their events and the tickets built from them. core-1 is the schema of the first
+ * release (SQLite only then); later migrations add the engineers' side of a ticket.
+ */
+export const coreMigrations: readonly Migration[] = [
+  {
+    id: 'core-1',
+    sqlite: `
+      CREATE TABLE gateway_tokens (
+        token_hash TEXT PRIMARY KEY,
+        gateway_id TEXT NOT NULL,
+        token_prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      ) STRICT;
+      CREATE TABLE gateways (
+        gateway_id TEXT PRIMARY KEY,
+        acked_seq INTEGER NOT NULL DEFAULT 0,
+        events_received INTEGER NOT NULL DEFAULT 0,
+        duplicates_ignored INTEGER NOT NULL DEFAULT 0,
+        last_seen TEXT
+      ) STRICT;
+      CREATE TABLE events (
+        gateway_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, seq)
+      ) STRICT;
+      CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        gateway_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        body TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX tickets_by_status ON tickets (status, id);
+      CREATE INDEX tickets_by_site ON tickets (site, id);
+      CREATE INDEX tickets_by_asset ON tickets (asset_id, id);`,
+    postgres: `
+      CREATE TABLE gateway_tokens (
+        token_hash TEXT PRIMARY KEY,
+        gateway_id TEXT NOT NULL,
+        token_prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE TABLE gateways (
+        gateway_id TEXT PRIMARY KEY,
+        acked_seq BIGINT NOT NULL DEFAULT 0,
+        events_received BIGINT NOT NULL DEFAULT 0,
+        duplicates_ignored BIGINT NOT NULL DEFAULT 0,
+        last_seen TEXT
+      );
+      CREATE TABLE events (
+        gateway_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, seq)
+      );
+      CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        gateway_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX tickets_by_status ON tickets (status, id);
+      CREATE INDEX tickets_by_site ON tickets (site, id);
+      CREATE INDEX tickets_by_asset ON tickets (asset_id, id);`,
+  },
+  {
+    // The review side: engineer-owned columns the edge never writes, comments, the audit trail,
+    // and what a gateway reports about its own backlog.
+    id: 'core-2-review',
+    sqlite: `
+      ALTER TABLE tickets ADD COLUMN severity_rank INTEGER NOT NULL DEFAULT 3;
+      ALTER TABLE tickets ADD COLUMN due_at TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN opened_at TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN rule_version TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN predicted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tickets ADD COLUMN assignee TEXT;
+      ALTER TABLE tickets ADD COLUMN close_out TEXT;
+      ALTER TABLE tickets ADD COLUMN lead_time_ms INTEGER;
+      ALTER TABLE tickets ADD COLUMN review_updated_at TEXT;
+      UPDATE tickets SET
+        severity_rank = CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+        opened_at = json_extract(body, '$.firstSeen'),
+        due_at = coalesce(json_extract(body, '$.dueAt'), json_extract(body, '$.firstSeen')),
+        rule_id = json_extract(body, '$.rule.id'),
+        rule_version = json_extract(body, '$.rule.version'),
+        predicted = json_extract(body, '$.prediction') IS NOT NULL;
+      CREATE INDEX tickets_by_urgency ON tickets (severity_rank, due_at, id);
+      CREATE INDEX tickets_by_rule ON tickets (rule_id, rule_version);
+      CREATE TABLE ticket_comments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX ticket_comments_by_ticket ON ticket_comments (ticket_id, id);
+      CREATE TABLE ticket_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX ticket_audit_by_ticket ON ticket_audit (ticket_id, id);
+      ALTER TABLE gateways ADD COLUMN reported_pending INTEGER;
+      ALTER TABLE gateways ADD COLUMN reported_last_seq INTEGER;
+      ALTER TABLE gateways ADD COLUMN reported_oldest_pending_age_ms INTEGER;`,
+    postgres: `
+      ALTER TABLE tickets ADD COLUMN severity_rank INTEGER NOT NULL DEFAULT 3;
+      ALTER TABLE tickets ADD COLUMN due_at TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN opened_at TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN rule_version TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tickets ADD COLUMN predicted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tickets ADD COLUMN assignee TEXT;
+      ALTER TABLE tickets ADD COLUMN close_out TEXT;
+      ALTER TABLE tickets ADD COLUMN lead_time_ms BIGINT;
+      ALTER TABLE tickets ADD COLUMN review_updated_at TEXT;
+      CREATE INDEX tickets_by_urgency ON tickets (severity_rank, due_at, id);
+      CREATE INDEX tickets_by_rule ON tickets (rule_id, rule_version);
+      CREATE TABLE ticket_comments (
+        id BIGSERIAL PRIMARY KEY,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL
+      );
+      CREATE INDEX ticket_comments_by_ticket ON ticket_comments (ticket_id, id);
+      CREATE TABLE ticket_audit (
+        id BIGSERIAL PRIMARY KEY,
+        ticket_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX ticket_audit_by_ticket ON ticket_audit (ticket_id, id);
+      ALTER TABLE gateways ADD COLUMN reported_pending BIGINT;
+      ALTER TABLE gateways ADD COLUMN reported_last_seq BIGINT;
+      ALTER TABLE gateways ADD COLUMN reported_oldest_pending_age_ms BIGINT;`,
+  },
+];

@@ -1,0 +1,50 @@
+/**
+ * The little SQL the cloud stores need, over SQLite (one file, zero setup) or PostgreSQL (several
+ * stateless cloud instances behind a load balancer). Statements use `?` placeholders and the
+ * subset of SQL both dialects share (ON CONFLICT, RETURNING); what differs lives in the migrations.
+ */
+export type SqlValue = string | number | null;
+
+export interface SqlExecutor {
+  all<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  get<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** One schema change, written for each dialect. Ids are unique and never reused; append, never edit. */
+export interface Migration {
+  id: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly dialect: SqlDialect;
+  /**
+   * Runs fn in one transaction: all of its statements commit together or none does. On PostgreSQL,
+   * rows a transaction must serialise on are locked with `UPDATE ... RETURNING` (works in both).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Applies the migrations not applied yet, in order; safe when several instances start at once. */
+  migrate(migrations: readonly Migration[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
+
+/** `?, ?, ?` for n values, and `(?, ?), (?, ?)` for rows of a multi-row insert. */
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+export const rowPlaceholders = (rows: number, columns: number): string =>
+  Array.from({ length: rows }, () => `(${placeholders(columns)})`).join(', ');
+
+export async function openSqlDatabase(db: string): Promise<SqlDatabase> {
+  if (isPostgresUrl(db)) {
+    const { PostgresDatabase } = await import('./postgres-database.js');
+    return PostgresDatabase.connect(db);
+  }
+  const { SqliteDatabase } = await import('./sqlite-database.js');
+  return new SqliteDatabase(db);
+}
