@@ -2,9 +2,20 @@ import { Command } from 'commander';
 import { integerIn } from '../shared/cli-options.js';
 import { createLogger } from '../shared/log.js';
 import { stopOnSignals } from '../shared/shutdown.js';
-import { openStore, startCloud } from './server.js';
+import { gatewayTokensCommand, usersCommand } from './access/users-command.js';
+import { redactUrl } from './store/postgres-database.js';
+import { startCloud } from './server.js';
 
 const DEFAULT_DB = '.plantwatch/cloud.db';
+
+interface CloudFlags {
+  host: string;
+  port: number;
+  db: string;
+  ingestRate: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
 
 export function cloudCommand(): Command {
   const cloud = new Command('cloud')
@@ -13,14 +24,16 @@ export function cloudCommand(): Command {
     .enablePositionalOptions()
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on', integerIn(0, 65535), 8080)
-    .option('--db <path>', 'SQLite file for tickets and gateway tokens', DEFAULT_DB)
+    .option('--db <path|url>', 'SQLite file, or postgres://user:pass@host/db for several instances', DEFAULT_DB)
     .option(
       '--ingest-rate <n>',
       'ingest requests allowed per gateway per minute (a batch is up to 500 events)',
       integerIn(1, 10_000_000),
       600,
     )
-    .action(async (options: { host: string; port: number; db: string; ingestRate: number }) => {
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .action(async (options: CloudFlags) => {
       const logger = createLogger('cloud');
       const cloud = await startCloud({
         host: options.host,
@@ -28,53 +41,16 @@ export function cloudCommand(): Command {
         db: options.db,
         logger,
         ingestRateLimit: { max: options.ingestRate, timeWindowMs: 60_000 },
+        ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
+        ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
       });
-      logger.info({ url: cloud.url, db: options.db }, `cloud listening on ${cloud.url}`);
+      logger.info({ url: cloud.url, db: redactUrl(options.db) }, `cloud listening on ${cloud.url}`);
       stopOnSignals(
         () => cloud.stop(),
         (m) => logger.info(m),
       );
     });
-
-  const tokens = cloud.command('tokens').description('per-gateway ingest tokens');
-  tokens
-    .command('create')
-    .description('create a token for a gateway; printed once, stored hashed')
-    .argument('<gatewayId>')
-    .option('--db <path>', 'cloud database', DEFAULT_DB)
-    .action(async (gatewayId: string, options: { db: string }) => {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(gatewayId)) {
-        throw new Error(`gateway id '${gatewayId}' may contain only letters, digits, _ . - (at most 64)`);
-      }
-      const store = openStore(options.db);
-      const token = await store.createGatewayToken(gatewayId);
-      await store.close();
-      console.error(
-        `token for gateway '${gatewayId}' (shown once; put it in the edge config as cloud.token):`,
-      );
-      console.log(token);
-    });
-  tokens
-    .command('list')
-    .option('--db <path>', 'cloud database', DEFAULT_DB)
-    .action(async (options: { db: string }) => {
-      const store = openStore(options.db);
-      for (const t of await store.listGatewayTokens()) {
-        console.log(
-          `${t.gatewayId}\t${t.tokenPrefix}…\tcreated ${t.createdAt}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`,
-        );
-      }
-      await store.close();
-    });
-  tokens
-    .command('revoke')
-    .argument('<gatewayId>')
-    .option('--db <path>', 'cloud database', DEFAULT_DB)
-    .action(async (gatewayId: string, options: { db: string }) => {
-      const store = openStore(options.db);
-      const n = await store.revokeGatewayTokens(gatewayId);
-      await store.close();
-      console.log(`revoked ${n} token(s) of gateway '${gatewayId}'`);
-    });
+  cloud.addCommand(gatewayTokensCommand(DEFAULT_DB));
+  cloud.addCommand(usersCommand(DEFAULT_DB));
   return cloud;
 }

@@ -1,8 +1,9 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** One registry per app instance, so several apps in one process (tests) do not collide. */
 export function createCloudMetrics() {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'plantwatch_cloud_' });
   return {
     registry,
     ingestRequests: new Counter({
@@ -11,9 +12,21 @@ export function createCloudMetrics() {
       labelNames: ['code'],
       registers: [registry],
     }),
+    ingestSeconds: new Histogram({
+      name: 'plantwatch_cloud_ingest_duration_seconds',
+      help: 'Time to answer an ingest request, from arrival to reply',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    ingestRejects: new Counter({
+      name: 'plantwatch_cloud_ingest_rejects_total',
+      help: 'Ingest requests refused, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     eventsApplied: new Counter({
       name: 'plantwatch_cloud_events_applied_total',
-      help: 'Outbox events applied to tickets',
+      help: 'Outbox events applied to tickets (rate() of it is ingest events/s)',
       registers: [registry],
     }),
     duplicatesIgnored: new Counter({

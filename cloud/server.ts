@@ -1,18 +1,22 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLogger } from '../shared/log.js';
-import { buildCloudApp } from './app.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { CloudStore } from './store/store.js';
+import { buildCloudApp, type CloudAppOptions } from './app.js';
+import { type CloudStore, openCloudStore } from './store/cloud-store.js';
 
 export interface CloudOptions {
   host: string;
   port: number;
-  /** SQLite file path (PostgreSQL URLs arrive with the scale-out store). */
+  /** A SQLite file path, or a postgres:// URL for several instances over one database. */
   db: string;
   logger?: Logger;
   bodyLimitBytes?: number;
-  ingestRateLimit?: { max: number; timeWindowMs: number };
+  ingestRateLimit?: CloudAppOptions['ingestRateLimit'];
+  loginRateLimit?: CloudAppOptions['loginRateLimit'];
+  /** PEM files: with both, the cloud serves HTTPS. */
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
 }
 
 export interface RunningCloud {
@@ -22,25 +26,35 @@ export interface RunningCloud {
   stop(): Promise<void>;
 }
 
-export function openStore(db: string): CloudStore {
-  if (/^postgres(ql)?:\/\//.test(db)) {
-    throw new Error(
-      'PostgreSQL storage is not available yet in this version; use a SQLite file path for --db',
-    );
+function readTls(options: CloudOptions): CloudAppOptions['tls'] {
+  if (!options.tlsCertPath && !options.tlsKeyPath) return undefined;
+  if (!options.tlsCertPath || !options.tlsKeyPath) {
+    throw new Error('HTTPS needs both --tls-cert and --tls-key (PEM files)');
   }
-  return new SqliteStore(db);
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot read the TLS ${what} ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { cert: read(options.tlsCertPath, 'certificate'), key: read(options.tlsKeyPath, 'key') };
 }
 
 export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   const logger = options.logger ?? createLogger('cloud');
-  const store = openStore(options.db);
-  const app = await buildCloudApp({
-    store,
-    logger,
-    ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
-    ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),
-  });
+  const tls = readTls(options);
+  const store = await openCloudStore(options.db);
+  let app: FastifyInstance;
   try {
+    app = await buildCloudApp({
+      store,
+      logger,
+      ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
+      ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),
+      ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}),
+      ...(tls ? { tls } : {}),
+    });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await store.close();
@@ -54,7 +68,8 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   return {
     url,
     store,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { defaultRulesDir } from '../shared/paths.js';
-import { Asset, GatewayId, SEVERITIES, type Severity } from '../shared/schema/index.js';
+import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '../shared/schema/index.js';
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from './rules/rule-schema.js';
 import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
@@ -137,7 +137,6 @@ export interface EdgeConfig {
 }
 
 /** Defaults in the spirit of common CMMS practice: critical same shift, high within days. */
-const DEFAULT_SLA: Record<Severity, string> = { critical: '8h', high: '72h', medium: '336h', low: '720h' };
 
 export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -171,7 +170,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     tickets: {
       updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s'),
       slaMs: Object.fromEntries(
-        SEVERITIES.map((s) => [s, durationMs(file.tickets?.sla?.[s] ?? DEFAULT_SLA[s])]),
+        SEVERITIES.map((s) => [s, durationMs(file.tickets?.sla?.[s] ?? `${DEFAULT_SLA_HOURS[s]}h`)]),
       ) as Record<Severity, number>,
     },
     assets: file.assets ?? [],

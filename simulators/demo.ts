@@ -49,7 +49,10 @@ export async function runDemo(
     logger,
   });
   const gatewayId = 'demo-gateway';
-  const token = await cloud.store.createGatewayToken(gatewayId);
+  const token = await cloud.store.access.createGatewayToken(gatewayId);
+  // An engineer to review the demo's tickets with: the review API wants a user, as in production.
+  const { password } = await cloud.store.access.createUser({ username: 'engineer', role: 'engineer', sites: 'all' });
+  const apiToken = await cloud.store.access.createApiToken('engineer', 'demo');
   // node-opcua loads only when the demo runs, not with every plantwatch command.
   const { routeOpcuaLibraryLogs } = await import('../shared/opcua-library-logs.js');
   routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
@@ -110,6 +113,8 @@ export async function runDemo(
 
   print(`Plantwatch demo (data in ${dataDir})`);
   print(`  cloud      ${cloud.url}   tickets: ${cloud.url}/api/v1/tickets`);
+  print(`             log in as 'engineer' with password ${password}, or use the API token:`);
+  print(`             curl -H 'Authorization: Bearer ${apiToken}' ${cloud.url}/api/v1/tickets`);
   print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);
   print(
     `  simulator  pump-1 at ${DEMO_RPM} rpm, ${options.fault} developing over 30 simulated seconds (MQTT)`,
@@ -128,9 +133,7 @@ export async function runDemo(
     let first: Ticket | undefined;
     let lastProgress = 0;
     while (!stopping.signal.aborted) {
-      const page = (await (await fetch(`${cloud.url}/api/v1/tickets?limit=20`)).json()) as {
-        tickets: Ticket[];
-      };
+      const page = await cloud.store.review.list({ sort: 'newest', limit: 20 });
       for (const ticket of page.tickets.reverse()) {
         if (seen.has(ticket.id)) continue;
         seen.add(ticket.id);

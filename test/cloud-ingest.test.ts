@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import type { OutboxEvent } from '../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
+import { cloudFetch } from './helpers/cloud-client.js';
 import { capturingLogger, removeTempDirs, startTestCloud } from './helpers/stack.js';
 import { sampleEvents, sampleTicket } from './helpers/tickets.js';
 
+describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
 let cloud: RunningCloud;
 let token: string;
 let otherToken: string;
 const log = capturingLogger();
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ logger: log.logger });
-  token = await cloud.store.createGatewayToken('gw-1');
-  otherToken = await cloud.store.createGatewayToken('gw-2');
+  cloud = await startTestCloud({ logger: log.logger, db: await newCloudDatabase(kind) });
+  token = await cloud.store.access.createGatewayToken('gw-1');
+  otherToken = await cloud.store.access.createGatewayToken('gw-2');
 });
 afterAll(async () => {
   await cloud.stop();
@@ -28,10 +31,10 @@ const ingest = (body: unknown, bearer?: string, rawBody?: string) =>
 
 const gateway = async (id: string) =>
   (
-    (await (await fetch(`${cloud.url}/api/v1/gateways`)).json()) as { gateways: { gatewayId: string }[] }
+    (await (await cloudFetch(cloud, '/api/v1/gateways')).json()) as { gateways: { gatewayId: string }[] }
   ).gateways.find((g) => g.gatewayId === id) as Record<string, unknown> | undefined;
 
-describe('cloud ingest', () => {
+describe('ingest', () => {
   it('answers 401 without a token and with an unknown one', async () => {
     const body = { gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) };
     const none = await ingest(body);
@@ -63,7 +66,7 @@ describe('cloud ingest', () => {
     expect(second.status).toBe(400);
     expect(((await second.json()) as { message: string }).message).toContain('body/events/0/ticket/fault');
     expect((await ingest(undefined, token, '{"gatewayId": "gw-1", "events": [')).status).toBe(400);
-    const list = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: unknown[] };
+    const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
     expect(list.tickets).toEqual([]);
   });
 
@@ -82,11 +85,11 @@ describe('cloud ingest', () => {
     const replay = await ingest({ gatewayId: 'gw-1', events }, token);
     expect(await replay.json()).toEqual({ ackedSeq: 3, duplicates: 3 });
     expect(await gateway('gw-1')).toMatchObject({ ackedSeq: 3, eventsReceived: 3, duplicatesIgnored: 3 });
-    const stored = (await (await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).json()) as {
+    const stored = (await (await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).json()) as {
       occurrences: number;
     };
     expect(stored.occurrences).toBe(3);
-    const list = (await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: unknown[] };
+    const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
     expect(list.tickets).toHaveLength(1);
   });
 
@@ -99,27 +102,27 @@ describe('cloud ingest', () => {
     const ahead = await ingest({ gatewayId: 'gw-1', events: events.slice(1) }, token);
     expect(await ahead.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
     expect(await gateway('gw-1')).toMatchObject({ gap: { firstMissingSeq: 4, heldEvents: 2 } });
-    expect((await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).status).toBe(404);
+    expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(404);
     const filled = await ingest({ gatewayId: 'gw-1', events: events.slice(0, 1) }, token);
     expect(await filled.json()).toEqual({ ackedSeq: 6, duplicates: 0 });
     expect(await gateway('gw-1')).not.toHaveProperty('gap');
-    expect((await fetch(`${cloud.url}/api/v1/tickets/${ticket.id}`)).status).toBe(200);
+    expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(200);
   });
 
   it('pages the ticket list by cursor and validates filters', async () => {
-    const list = (await (await fetch(`${cloud.url}/api/v1/tickets?status=new&limit=1`)).json()) as {
+    const list = (await (await cloudFetch(cloud, '/api/v1/tickets?status=new&limit=1')).json()) as {
       tickets: { id: string }[];
       nextCursor?: string;
     };
     expect(list.tickets).toHaveLength(1);
     expect(list.nextCursor).toBe(list.tickets[0]?.id);
     const next = (await (
-      await fetch(`${cloud.url}/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)
+      await cloudFetch(cloud, `/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)
     ).json()) as {
       tickets: { id: string }[];
     };
     expect((next.tickets[0]?.id ?? '') < (list.tickets[0]?.id ?? '')).toBe(true);
-    const bad = await fetch(`${cloud.url}/api/v1/tickets?status=exploded`);
+    const bad = await cloudFetch(cloud, '/api/v1/tickets?status=exploded');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toContain('querystring/status');
   });
@@ -155,4 +158,5 @@ describe('cloud ingest', () => {
   it('reports health', async () => {
     expect(await (await fetch(`${cloud.url}/healthz`)).json()).toEqual({ status: 'ok' });
   });
+});
 });

@@ -13,6 +13,7 @@ import {
   testEdgeConfig,
   waitFor,
 } from './helpers/stack.js';
+import { cloudJson, cloudTickets } from './helpers/cloud-client.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -23,7 +24,7 @@ afterEach(async () => {
 async function cloudWithToken(port = 0): Promise<{ cloud: RunningCloud; token: string }> {
   const cloud = await startTestCloud({ port });
   running.push(cloud);
-  return { cloud, token: await cloud.store.createGatewayToken('gw-test') };
+  return { cloud, token: await cloud.store.access.createGatewayToken('gw-test') };
 }
 
 async function edge(cloudUrl: string, token: string): Promise<EdgeAgent> {
@@ -57,8 +58,6 @@ async function simulate(
   return simulator;
 }
 
-const cloudTickets = async (cloud: RunningCloud): Promise<Ticket[]> =>
-  ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
 
 const firstCloudTickets = (cloud: RunningCloud, what = 'a ticket in the cloud'): Promise<Ticket[]> =>
   waitFor(async () => {
@@ -139,7 +138,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     // Start the cloud once to learn a free port and create the token, then take it down.
     const db = join(tempDir(), 'cloud.db');
     const first = await startTestCloud({ db });
-    const token = await first.store.createGatewayToken('gw-test');
+    const token = await first.store.access.createGatewayToken('gw-test');
     const { port } = new URL(first.url);
     await first.stop();
 
@@ -157,7 +156,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     );
     const tickets = await cloudTickets(revived);
     expect(tickets).toHaveLength(1);
-    const gateways = (await (await fetch(`${revived.url}/api/v1/gateways`)).json()) as {
+    const gateways = (await cloudJson(revived, '/api/v1/gateways')) as {
       gateways: { ackedSeq: number; eventsReceived: number }[];
     };
     expect(gateways.gateways[0]?.eventsReceived).toBe(gateways.gateways[0]?.ackedSeq);

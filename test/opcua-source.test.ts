@@ -22,6 +22,7 @@ import {
   testEdgeConfig,
   waitFor,
 } from './helpers/stack.js';
+import { cloudTickets as ticketsInCloud } from './helpers/cloud-client.js';
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -84,14 +85,13 @@ function collectingSource(
 async function agentWithCloud(config: Omit<Partial<EdgeConfigFile>, 'cloud'>) {
   const cloud = await startTestCloud();
   running.push(cloud);
-  const token = await cloud.store.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test');
   const agent = await startEdgeAgent(
     testEdgeConfig({ ...config, cloud: { url: cloud.url, token } }),
     silentLogger(),
   );
   running.push(agent);
-  const cloudTickets = async (): Promise<Ticket[]> =>
-    ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
+  const cloudTickets = (): Promise<Ticket[]> => ticketsInCloud(cloud);
   return { agent, cloudTickets };
 }
 

@@ -169,9 +169,9 @@ describe('replicator', () => {
   it('renumbers and resends when its outbox was recreated under a gateway id the cloud knows', async () => {
     const cloud = await startTestCloud();
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.createGatewayToken('gw-1');
+    const token = await cloud.store.access.createGatewayToken('gw-1');
     // The gateway's previous outbox (before a disk replacement) delivered seq 1..5.
-    await cloud.store.applyEvents('gw-1', sampleEvents('gw-1', [1, 2, 3, 4, 5]));
+    await cloud.store.ingest.applyEvents('gw-1', sampleEvents('gw-1', [1, 2, 3, 4, 5]));
     const outbox = outboxWith(2);
     const fresh = outbox.pending(10, 1e9).bodies.map((body) => (JSON.parse(body) as OutboxEvent).ticket.id);
     const replicator = new Replicator({
@@ -190,7 +190,7 @@ describe('replicator', () => {
     replicator.start();
     await waitFor(() => outbox.stats().pending === 0, 'the new events delivered');
     expect(outbox.stats()).toMatchObject({ lastSeq: 7, ackedSeq: 7 });
-    for (const id of fresh) expect(await cloud.store.getTicket(id)).toBeDefined();
-    expect((await cloud.store.gateways())[0]).toMatchObject({ ackedSeq: 7, eventsReceived: 7 });
+    for (const id of fresh) expect(await cloud.store.review.get(id)).toBeDefined();
+    expect((await cloud.store.ingest.gateways())[0]).toMatchObject({ ackedSeq: 7, eventsReceived: 7 });
   });
 });

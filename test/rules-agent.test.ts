@@ -6,6 +6,7 @@ import { startEdgeAgent } from '../edge/agent.js';
 import { measurementTopic, type Ticket } from '../shared/schema/index.js';
 import { rulesDir } from './helpers/rules.js';
 import { capturingLogger, removeTempDirs, startTestCloud, testEdgeConfig, waitFor } from './helpers/stack.js';
+import { cloudTickets } from './helpers/cloud-client.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -34,7 +35,7 @@ const SILENT = `rules:
 async function stack(files: Record<string, string>) {
   const cloud = await startTestCloud();
   running.push(cloud);
-  const token = await cloud.store.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test');
   const dir = rulesDir(files);
   const { logger, lines } = capturingLogger();
   const agent = await startEdgeAgent(
@@ -50,8 +51,7 @@ async function stack(files: Record<string, string>) {
       JSON.stringify({ value, unit, ts: Date.now() }),
       { qos: 1 },
     );
-  const tickets = async (): Promise<Ticket[]> =>
-    ((await (await fetch(`${cloud.url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
+  const tickets = (): Promise<Ticket[]> => cloudTickets(cloud);
   return { agent, dir, lines, publish, tickets };
 }
 

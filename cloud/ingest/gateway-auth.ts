@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CloudStore } from '../store/store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,7 +8,7 @@ declare module 'fastify' {
 }
 
 /** onRequest hook: runs before the body is read, so an unauthenticated client cannot make us parse megabytes. */
-export function gatewayAuth(store: CloudStore) {
+export function gatewayAuth(tokens: { gatewayForToken(token: string): Promise<string | undefined> }) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -22,7 +21,7 @@ export function gatewayAuth(store: CloudStore) {
           'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
       });
     }
-    const gatewayId = await store.gatewayForToken(match[1]);
+    const gatewayId = await tokens.gatewayForToken(match[1]);
     if (!gatewayId) {
       return reply.code(401).send({
         statusCode: 401,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply, IngestReply, IngestRequest } from '../../shared/schema/index.js';
 import type { CloudMetrics } from '../metrics.js';
-import type { CloudStore } from '../store/store.js';
+import type { CloudStore } from '../store/cloud-store.js';
 import { gatewayAuth } from './gateway-auth.js';
 
 export interface IngestRouteOptions {
@@ -11,6 +11,18 @@ export interface IngestRouteOptions {
   rateLimit: { max: number; timeWindowMs: number };
 }
 
+/** Why an ingest request was refused, by status code: the rejects metric's label. */
+const REJECT_REASONS: Record<number, string> = {
+  400: 'invalid_body',
+  401: 'unauthenticated',
+  403: 'wrong_gateway',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  500: 'server_error',
+  503: 'unavailable',
+};
+
 /** POST /api/v1/ingest: a gateway's outbox events, applied idempotently by (gatewayId, seq). */
 export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
   app,
@@ -18,11 +30,14 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
 ) => {
   app.addHook('onResponse', async (_request, reply) => {
     metrics.ingestRequests.inc({ code: String(reply.statusCode) });
+    metrics.ingestSeconds.observe(reply.elapsedTime / 1000);
+    const reason = REJECT_REASONS[reply.statusCode];
+    if (reason) metrics.ingestRejects.inc({ reason });
   });
   app.post<{ Body: IngestRequest }>(
     '/api/v1/ingest',
     {
-      onRequest: gatewayAuth(store),
+      onRequest: gatewayAuth(store.access),
       config: {
         // Keyed by the authenticated gateway (so it runs after auth): one noisy gateway cannot starve the fleet.
         rateLimit: {
@@ -37,11 +52,18 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
         tags: ['ingest'],
         security: [{ gatewayToken: [] }],
         body: IngestRequest,
-        response: { 200: IngestReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply },
+        response: {
+          200: IngestReply,
+          400: ErrorReply,
+          401: ErrorReply,
+          403: ErrorReply,
+          413: ErrorReply,
+          429: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
-      const { gatewayId, events } = request.body;
+      const { gatewayId, events, backlog } = request.body;
       if (gatewayId !== request.gatewayId) {
         return reply.code(403).send({
           statusCode: 403,
@@ -59,7 +81,7 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
           message: `body/events/${foreign}/gatewayId must equal body/gatewayId ('${gatewayId}')`,
         });
       }
-      const result = await store.applyEvents(gatewayId, events);
+      const result = await store.ingest.applyEvents(gatewayId, events, backlog);
       metrics.eventsApplied.inc(result.applied);
       metrics.duplicatesIgnored.inc(result.duplicates);
       request.log.info({ gatewayId, received: events.length, ...result }, 'ingest batch');

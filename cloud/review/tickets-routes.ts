@@ -1,74 +1,236 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import { AssetId, ErrorReply, Fault, Ticket, TicketId, TicketStatus } from '../../shared/schema/index.js';
-import type { CloudStore } from '../store/store.js';
+import type { FastifyPluginAsync, FastifyReply, onRequestHookHandler } from 'fastify';
+import {
+  AssetId,
+  AssignRequest,
+  CommentRequest,
+  ErrorReply,
+  Fault,
+  GatewayView,
+  RuleTrackRecord,
+  TICKET_STATUSES,
+  TicketComment,
+  TicketDetail,
+  TicketPage,
+  type TicketStatus,
+  TicketView,
+  TransitionRequest,
+} from '../../shared/schema/index.js';
+import { canSeeSite, visibleSites } from '../access/access-store.js';
+import { currentUser, requireRole } from '../access/user-auth.js';
+import type { IngestStore } from '../store/ingest-store.js';
+import type { ReviewOutcome, ReviewStore } from '../store/review-store.js';
+import { OPEN_STATUSES } from './ticket-lifecycle.js';
+
+const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;
 
 const TicketQuery = Type.Object(
   {
-    status: Type.Optional(TicketStatus),
+    status: Type.Optional(
+      Type.String({ pattern: STATUS_LIST, description: 'a status, a comma list, or `open` (new, acknowledged, in_progress)' }),
+    ),
     site: Type.Optional(Type.String({ maxLength: 64 })),
     asset: Type.Optional(AssetId),
     fault: Type.Optional(Fault),
+    assignee: Type.Optional(Type.String({ maxLength: 64 })),
+    predicted: Type.Optional(Type.Boolean({ description: 'true: raised by a trend prediction; false: fired' })),
+    overdue: Type.Optional(Type.Boolean()),
+    sort: Type.Union([Type.Literal('newest'), Type.Literal('urgency')], {
+      default: 'newest',
+      description: 'newest first, or by severity then due date (the work queue)',
+    }),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    cursor: Type.Optional(TicketId),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );
 
-const TicketPage = Type.Object({ tickets: Type.Array(Ticket), nextCursor: Type.Optional(TicketId) });
+const TicketParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+type TicketParams = Static<typeof TicketParams>;
 
-/** The engineer-side read API: the ticket queue with filters and cursor paging, and one ticket. */
-export const ticketsRoutes: FastifyPluginAsync<{ store: CloudStore }> = async (app, { store }) => {
+const parseStatuses = (list: string): TicketStatus[] => [
+  ...new Set(list.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as TicketStatus]))),
+];
+
+const notFound = (reply: FastifyReply, id: string) =>
+  reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'PW_NO_TICKET', message: `no ticket with id '${id}'` });
+
+/** Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow, 400. */
+function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<T>, okCode = 200) {
+  if ('ok' in outcome) return reply.code(okCode).send(outcome.ok);
+  const { problem } = outcome;
+  if (problem.kind === 'not_found') return notFound(reply, id);
+  if (problem.kind === 'conflict') {
+    return reply.code(409).send({ statusCode: 409, error: 'Conflict', code: 'PW_BAD_TRANSITION', message: problem.message });
+  }
+  return reply.code(400).send({
+    statusCode: 400,
+    error: 'Bad Request',
+    code: 'PW_INVALID_TRANSITION',
+    message: `body/${problem.field}: ${problem.message}`,
+  });
+}
+
+export interface ReviewRoutesOptions {
+  review: ReviewStore;
+  ingest: IngestStore;
+  authenticateUser: onRequestHookHandler;
+}
+
+/** The engineers' API: the queue, a ticket with its history, lifecycle moves, rule track record, fleet. */
+export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, { review, ingest, authenticateUser }) => {
+  app.addHook('onRequest', authenticateUser);
+  const security = [{ userToken: [] }];
+
   app.get<{ Querystring: Static<typeof TicketQuery> }>(
     '/api/v1/tickets',
     {
       schema: {
-        summary: 'Tickets, newest first, filtered and paged by cursor',
+        summary: 'Tickets the user may see, filtered, sorted and paged by cursor',
         tags: ['review'],
+        security,
         querystring: TicketQuery,
-        response: { 200: TicketPage, 400: ErrorReply },
-      },
-    },
-    async (request) => {
-      const { status, site, asset, fault, limit, cursor } = request.query;
-      return store.listTickets({
-        limit,
-        ...(status ? { status } : {}),
-        ...(site ? { site } : {}),
-        ...(asset ? { assetId: asset } : {}),
-        ...(fault ? { fault } : {}),
-        ...(cursor ? { cursor } : {}),
-      });
-    },
-  );
-
-  app.get<{ Params: { id: string } }>(
-    '/api/v1/tickets/:id',
-    {
-      schema: {
-        summary: 'One ticket with its evidence',
-        tags: ['review'],
-        params: Type.Object({ id: Type.String() }),
-        response: { 200: Ticket, 404: ErrorReply },
+        response: { 200: TicketPage, 400: ErrorReply, 401: ErrorReply },
       },
     },
     async (request, reply) => {
-      const ticket = await store.getTicket(request.params.id);
-      if (!ticket) {
-        return reply.code(404).send({
-          statusCode: 404,
-          error: 'Not Found',
-          code: 'PW_NO_TICKET',
-          message: `no ticket with id '${request.params.id}'`,
+      const q = request.query;
+      const sites = visibleSites(currentUser(request));
+      try {
+        return await review.list({
+          sort: q.sort,
+          limit: q.limit,
+          ...(sites ? { sites } : {}),
+          ...(q.status ? { statuses: parseStatuses(q.status) } : {}),
+          ...(q.site !== undefined ? { site: q.site } : {}),
+          ...(q.asset !== undefined ? { assetId: q.asset } : {}),
+          ...(q.fault !== undefined ? { fault: q.fault } : {}),
+          ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
+          ...(q.predicted !== undefined ? { predicted: q.predicted } : {}),
+          ...(q.overdue !== undefined ? { overdue: q.overdue } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
         });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        return reply
+          .code(400)
+          .send({ statusCode: 400, error: 'Bad Request', code: 'PW_BAD_CURSOR', message: `querystring/cursor: ${error.message}` });
       }
+    },
+  );
+
+  app.get<{ Params: TicketParams }>(
+    '/api/v1/tickets/:id',
+    {
+      schema: {
+        summary: 'One ticket with its evidence, comments and audit trail',
+        tags: ['review'],
+        security,
+        params: TicketParams,
+        response: { 200: TicketDetail, 401: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await review.detail(request.params.id);
+      // A ticket of a site the user may not see does not exist for them.
+      if (!ticket || !canSeeSite(currentUser(request), ticket.site)) return notFound(reply, request.params.id);
       return ticket;
     },
   );
 
+  /** The ticket exists and the user may see it; otherwise the reply is sent and undefined returned. */
+  const visibleTicket = async (request: { params: TicketParams }, user: ReturnType<typeof currentUser>, reply: FastifyReply) => {
+    const ticket = await review.get(request.params.id);
+    if (ticket && canSeeSite(user, ticket.site)) return ticket;
+    await notFound(reply, request.params.id);
+    return undefined;
+  };
+
+  app.post<{ Params: TicketParams; Body: TransitionRequest }>(
+    '/api/v1/tickets/:id/transitions',
+    {
+      preHandler: requireRole('engineer'),
+      schema: {
+        summary: 'Move a ticket on its lifecycle (resolve needs the close-out)',
+        description:
+          'new → acknowledged → in_progress → resolved → closed, plus false_positive and duplicate. A move the current state does not allow is 409.',
+        tags: ['review'],
+        security,
+        params: TicketParams,
+        body: TransitionRequest,
+        response: { 200: TicketView, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      if (!(await visibleTicket(request, user, reply))) return reply;
+      return sendOutcome(reply, request.params.id, await review.transition(request.params.id, user.username, request.body));
+    },
+  );
+
+  app.put<{ Params: TicketParams; Body: AssignRequest }>(
+    '/api/v1/tickets/:id/assignee',
+    {
+      preHandler: requireRole('engineer'),
+      schema: {
+        summary: 'Assign the ticket to a person (null: unassign)',
+        tags: ['review'],
+        security,
+        params: TicketParams,
+        body: AssignRequest,
+        response: { 200: TicketView, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      if (!(await visibleTicket(request, user, reply))) return reply;
+      return sendOutcome(reply, request.params.id, await review.assign(request.params.id, user.username, request.body));
+    },
+  );
+
+  app.post<{ Params: TicketParams; Body: Static<typeof CommentRequest> }>(
+    '/api/v1/tickets/:id/comments',
+    {
+      preHandler: requireRole('engineer'),
+      schema: {
+        summary: 'Comment on a ticket',
+        tags: ['review'],
+        security,
+        params: TicketParams,
+        body: CommentRequest,
+        response: { 201: TicketComment, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      if (!(await visibleTicket(request, user, reply))) return reply;
+      return sendOutcome(reply, request.params.id, await review.comment(request.params.id, user.username, request.body.text), 201);
+    },
+  );
+
+  app.get(
+    '/api/v1/rules/track-record',
+    {
+      schema: {
+        summary: 'Per rule version: fired, confirmed, false positives, median lead time',
+        tags: ['review'],
+        security,
+        response: { 200: Type.Object({ rules: Type.Array(RuleTrackRecord) }), 401: ErrorReply },
+      },
+    },
+    async (request) => ({ rules: await review.trackRecord(visibleSites(currentUser(request))) }),
+  );
+
   app.get(
     '/api/v1/gateways',
-    { schema: { summary: 'Per gateway: last seen, ackedSeq, events received, gaps', tags: ['review'] } },
-    async () => ({ gateways: await store.gateways() }),
+    {
+      schema: {
+        summary: 'Per gateway: last seen, ackedSeq, events received, gaps, reported backlog',
+        tags: ['review'],
+        security,
+        response: { 200: Type.Object({ gateways: Type.Array(GatewayView) }), 401: ErrorReply },
+      },
+    },
+    async (request) => ({ gateways: await ingest.gateways(visibleSites(currentUser(request))) }),
   );
 };

@@ -99,6 +99,8 @@ export const coreMigrations: readonly Migration[] = [
       ALTER TABLE tickets ADD COLUMN predicted INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE tickets ADD COLUMN assignee TEXT;
       ALTER TABLE tickets ADD COLUMN close_out TEXT;
+      ALTER TABLE tickets ADD COLUMN outcome TEXT;
+      ALTER TABLE tickets ADD COLUMN duplicate_of TEXT;
       ALTER TABLE tickets ADD COLUMN lead_time_ms INTEGER;
       ALTER TABLE tickets ADD COLUMN review_updated_at TEXT;
       UPDATE tickets SET
@@ -139,6 +141,8 @@ export const coreMigrations: readonly Migration[] = [
       ALTER TABLE tickets ADD COLUMN predicted INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE tickets ADD COLUMN assignee TEXT;
       ALTER TABLE tickets ADD COLUMN close_out TEXT;
+      ALTER TABLE tickets ADD COLUMN outcome TEXT;
+      ALTER TABLE tickets ADD COLUMN duplicate_of TEXT;
       ALTER TABLE tickets ADD COLUMN lead_time_ms BIGINT;
       ALTER TABLE tickets ADD COLUMN review_updated_at TEXT;
       CREATE INDEX tickets_by_urgency ON tickets (severity_rank, due_at, id);

@@ -5,5 +5,6 @@ export * from './ingest.js';
 export * from './mqtt-payloads.js';
 export * from './outbox-event.js';
 export * from './reading.js';
+export * from './review.js';
 export * from './ticket.js';
 export * from './waveform.js';

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { GatewayId, OutboxEvent } from './outbox-event.js';
+import { GatewayBacklog } from './review.js';
 
 /** Upper bound on events per batch; the replicator also caps batch bytes below the cloud's body limit. */
 export const MAX_EVENTS_PER_BATCH = 500;
@@ -8,6 +9,8 @@ export const IngestRequest = Type.Object(
   {
     gatewayId: GatewayId,
     events: Type.Array(OutboxEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }),
+    /** The gateway's outbox as it sends this batch: the fleet view shows who is behind. */
+    backlog: Type.Optional(GatewayBacklog),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,9 @@ export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 export type Severity = Static<typeof Severity>;
 
+/** Time to deal with a ticket when the site sets no SLA: the edge's default and the cloud's fallback. */
+export const DEFAULT_SLA_HOURS: Record<Severity, number> = { critical: 8, high: 72, medium: 336, low: 720 };
+
 /** The engineer's lifecycle; the edge always raises tickets as `new`, the cloud moves them on. */
 export const TICKET_STATUSES = [
   'new',

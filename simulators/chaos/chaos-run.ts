@@ -72,7 +72,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
   let cloud: RunningCloud = await startCloud({ host: '127.0.0.1', port: 0, db: cloudDb, logger: silent });
   const cloudPort = Number(new URL(cloud.url).port);
-  const token = await cloud.store.createGatewayToken(GATEWAY_ID);
+  const token = await cloud.store.access.createGatewayToken(GATEWAY_ID);
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: cloudPort }, seededRandom(seed + 1));
   const brokerPort = await freeLoopbackPort();
   const config = writeAgentConfig(options.dataDir, { cloudUrl: proxy.url, token, brokerPort });
@@ -120,7 +120,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const drainStarted = Date.now();
     const deadline = drainStarted + (options.drainTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      const [gateway] = await cloud.store.gateways();
+      const [gateway] = await cloud.store.ingest.gateways();
       if ((gateway?.ackedSeq ?? 0) >= lastSeq) break;
       await sleep(200);
     }
@@ -310,11 +310,11 @@ async function compare(
     for (const event of edgeEvents) lastEdgeState.set(event.ticket.id, event);
     let outOfOrder = 0;
     for (const [id, event] of lastEdgeState) {
-      const ticket = await cloud.store.getTicket(id);
+      const ticket = await cloud.store.review.get(id);
       if (!ticket || ticket.condition !== event.ticket.condition || ticket.lastSeen !== event.ticket.lastSeen)
         outOfOrder++;
     }
-    const [gateway] = await cloud.store.gateways();
+    const [gateway] = await cloud.store.ingest.gateways();
     return {
       committed: edgeEvents.length,
       delivered,

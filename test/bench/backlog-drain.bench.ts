@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore } from '../../cloud/server.js';
+import { openCloudStore } from '../../cloud/store/cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator } from '../../edge/replicate/replicator.js';
 import { packageRoot } from '../../shared/paths.js';
@@ -34,8 +34,8 @@ export async function benchBacklogDrain(dir: string): Promise<BenchResult[]> {
   });
 
   const cloudDb = join(dir, 'drain-cloud.db');
-  const store = openStore(cloudDb);
-  const token = await store.createGatewayToken(gatewayId);
+  const store = await openCloudStore(cloudDb);
+  const token = await store.access.createGatewayToken(gatewayId);
   await store.close();
   const port = await freePort();
   const cloud = spawn(

@@ -19,7 +19,7 @@ export async function benchIngestSqlite(dir: string): Promise<BenchResult> {
     logger: silentLogger(),
     ingestRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
   });
-  const token = await cloud.store.createGatewayToken('gw-bench');
+  const token = await cloud.store.access.createGatewayToken('gw-bench');
   const ticket = sampleTicket({ gatewayId: 'gw-bench' });
   let seq = 0;
   const nextBatch = () =>

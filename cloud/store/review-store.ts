@@ -1,0 +1,301 @@
+import type {
+  AssignRequest,
+  AuditEntry,
+  CloseOut,
+  Fault,
+  RuleTrackRecord,
+  Ticket,
+  TicketComment,
+  TicketDetail,
+  TicketPage,
+  TicketStatus,
+  TicketView,
+  TransitionRequest,
+} from '../../shared/schema/index.js';
+import { median } from 'simple-statistics';
+import { isOverdue, OPEN_STATUSES, type TransitionProblem, transitionProblem } from '../review/ticket-lifecycle.js';
+import { audit } from './ingest-store.js';
+import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from './sql-database.js';
+
+export type TicketSort = 'newest' | 'urgency';
+
+export interface TicketFilter {
+  /** undefined: every site (an admin or an all-sites user). */
+  sites?: readonly string[];
+  statuses?: readonly TicketStatus[];
+  site?: string;
+  assetId?: string;
+  fault?: Fault;
+  assignee?: string;
+  predicted?: boolean;
+  overdue?: boolean;
+  sort: TicketSort;
+  limit: number;
+  cursor?: string;
+}
+
+export type ReviewOutcome<T> = { ok: T } | { problem: TransitionProblem | { kind: 'not_found'; message: string } };
+
+interface TicketRow {
+  id: string;
+  body: string;
+  status: TicketStatus;
+  due_at: string;
+  severity_rank: number;
+  assignee: string | null;
+  close_out: string | null;
+  duplicate_of: string | null;
+  review_updated_at: string | null;
+}
+
+const TICKET_COLUMNS =
+  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at';
+
+const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
+  ...(JSON.parse(row.body) as Ticket),
+  status: row.status,
+  dueAt: row.due_at,
+  overdue: isOverdue(row.status, row.due_at, nowMs),
+  ...(row.assignee ? { assignee: row.assignee } : {}),
+  ...(row.close_out ? { closeOut: JSON.parse(row.close_out) as CloseOut } : {}),
+  ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
+  ...(row.review_updated_at ? { reviewedAt: row.review_updated_at } : {}),
+});
+
+/** Keyset cursors: stable under inserts, and as fast on page 400 as on page 1. */
+const encodeCursor = (row: TicketRow, sort: TicketSort): string =>
+  sort === 'newest' ? row.id : Buffer.from(`${row.severity_rank}|${row.due_at}|${row.id}`).toString('base64url');
+
+function cursorCondition(sort: TicketSort, cursor: string): { sql: string; params: SqlValue[] } {
+  if (sort === 'newest') return { sql: 'id < ?', params: [cursor] };
+  const [rank, due, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (rank === undefined || due === undefined || id === undefined || !/^\d$/.test(rank)) {
+    throw new RangeError('cursor is not one this server gave out; start again without it');
+  }
+  return {
+    sql: '(severity_rank > ? OR (severity_rank = ? AND (due_at > ? OR (due_at = ? AND id > ?))))',
+    params: [Number(rank), Number(rank), due, due, id],
+  };
+}
+
+/** The engineers' side: the ticket queue, one ticket with its history, lifecycle, rule track record. */
+export class ReviewStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async list(filter: TicketFilter, nowMs = Date.now()): Promise<TicketPage> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (sql: string, ...values: SqlValue[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (filter.sites) add(`site IN (${placeholders(filter.sites.length) || 'NULL'})`, ...filter.sites);
+    if (filter.statuses) add(`status IN (${placeholders(filter.statuses.length)})`, ...filter.statuses);
+    if (filter.site !== undefined) add('site = ?', filter.site);
+    if (filter.assetId !== undefined) add('asset_id = ?', filter.assetId);
+    if (filter.fault !== undefined) add('fault = ?', filter.fault);
+    if (filter.assignee !== undefined) add('assignee = ?', filter.assignee);
+    if (filter.predicted !== undefined) add('predicted = ?', filter.predicted ? 1 : 0);
+    if (filter.overdue !== undefined) {
+      const open = `status IN (${placeholders(OPEN_STATUSES.length)}) AND due_at < ?`;
+      add(filter.overdue ? open : `NOT (${open})`, ...OPEN_STATUSES, new Date(nowMs).toISOString());
+    }
+    if (filter.cursor) {
+      const condition = cursorCondition(filter.sort, filter.cursor);
+      add(condition.sql, ...condition.params);
+    }
+    const order = filter.sort === 'newest' ? 'id DESC' : 'severity_rank, due_at, id';
+    const rows = await this.db.all<TicketRow>(
+      `SELECT ${TICKET_COLUMNS} FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${order} LIMIT ?`,
+      [...params, filter.limit + 1],
+    );
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    return {
+      tickets: page.map((row) => ticketView(row, nowMs)),
+      ...(rows.length > filter.limit && last ? { nextCursor: encodeCursor(last, filter.sort) } : {}),
+    };
+  }
+
+  async get(id: string, nowMs = Date.now()): Promise<TicketView | undefined> {
+    const row = await this.db.get<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = ?`, [id]);
+    return row ? ticketView(row, nowMs) : undefined;
+  }
+
+  async detail(id: string, nowMs = Date.now()): Promise<TicketDetail | undefined> {
+    const view = await this.get(id, nowMs);
+    if (!view) return undefined;
+    const comments = await this.db.all<TicketComment>(
+      'SELECT id, at, author, text FROM ticket_comments WHERE ticket_id = ? ORDER BY id',
+      [id],
+    );
+    const audit = await this.db.all<{ at: string; actor: string; action: AuditEntry['action']; detail: string }>(
+      'SELECT at, actor, action, detail FROM ticket_audit WHERE ticket_id = ? ORDER BY id',
+      [id],
+    );
+    return {
+      ...view,
+      comments: comments.map((c) => ({ ...c, id: Number(c.id) })),
+      audit: audit.map((a) => ({ ...a, detail: JSON.parse(a.detail) as Record<string, unknown> })),
+    };
+  }
+
+  /** Moves a ticket on its lifecycle, with the close-out when it is resolved; audited. */
+  transition(id: string, actor: string, request: TransitionRequest, nowMs = Date.now()): Promise<ReviewOutcome<TicketView>> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ status: TicketStatus; opened_at: string }>(
+        'SELECT status, opened_at FROM tickets WHERE id = ?',
+        [id],
+      );
+      if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
+      const problem = transitionProblem(row.status, request, id);
+      if (problem) return { problem };
+      if (request.duplicateOf && !(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [request.duplicateOf]))) {
+        return {
+          problem: { kind: 'invalid', field: 'duplicateOf', message: `no ticket with id '${request.duplicateOf}'` },
+        };
+      }
+      const now = new Date(nowMs).toISOString();
+      const closeOut = closeOutFor(request, now);
+      const leadTimeMs =
+        closeOut?.outcome === 'confirmed' ? Date.parse(closeOut.failureAt ?? now) - Date.parse(row.opened_at) : null;
+      // Reopening a resolved ticket withdraws its verdict; the audit trail keeps the old one.
+      const keepsVerdict = request.to === 'closed';
+      const changes = await tx.run(
+        `UPDATE tickets SET status = ?, review_updated_at = ?,
+           close_out = ${keepsVerdict ? 'close_out' : '?'}, outcome = ${keepsVerdict ? 'outcome' : '?'},
+           lead_time_ms = ${keepsVerdict ? 'lead_time_ms' : '?'}, duplicate_of = ?
+         WHERE id = ? AND status = ?`,
+        [
+          request.to,
+          now,
+          ...(keepsVerdict ? [] : [closeOut ? JSON.stringify(closeOut) : null, closeOut?.outcome ?? null, leadTimeMs]),
+          request.duplicateOf ?? null,
+          id,
+          row.status,
+        ],
+      );
+      if (changes === 0) {
+        return { problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' } };
+      }
+      await audit(tx, id, now, actor, 'transition', {
+        from: row.status,
+        to: request.to,
+        ...(request.comment ? { comment: request.comment } : {}),
+        ...(closeOut ? { closeOut } : {}),
+        ...(request.duplicateOf ? { duplicateOf: request.duplicateOf } : {}),
+      });
+      if (request.comment) await insertComment(tx, id, now, actor, request.comment);
+      return { ok: (await this.viewIn(tx, id, nowMs)) as TicketView };
+    });
+  }
+
+  assign(id: string, actor: string, request: AssignRequest, nowMs = Date.now()): Promise<ReviewOutcome<TicketView>> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ assignee: string | null }>('SELECT assignee FROM tickets WHERE id = ?', [id]);
+      if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
+      const now = new Date(nowMs).toISOString();
+      await tx.run('UPDATE tickets SET assignee = ?, review_updated_at = ? WHERE id = ?', [request.assignee, now, id]);
+      await audit(tx, id, now, actor, 'assign', { from: row.assignee, to: request.assignee });
+      return { ok: (await this.viewIn(tx, id, nowMs)) as TicketView };
+    });
+  }
+
+  comment(id: string, actor: string, text: string, nowMs = Date.now()): Promise<ReviewOutcome<TicketComment>> {
+    return this.db.transaction(async (tx) => {
+      if (!(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [id]))) {
+        return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
+      }
+      const now = new Date(nowMs).toISOString();
+      const comment = await insertComment(tx, id, now, actor, text);
+      await audit(tx, id, now, actor, 'comment', { commentId: comment.id });
+      return { ok: comment };
+    });
+  }
+
+  /** Per rule version: fired, judged, precision and median lead time, newest activity first. */
+  async trackRecord(sites?: readonly string[]): Promise<RuleTrackRecord[]> {
+    const rows = await this.db.all<{
+      rule_id: string;
+      rule_version: string;
+      status: TicketStatus;
+      outcome: string | null;
+      lead_time_ms: number | null;
+      predicted: number;
+      opened_at: string;
+    }>(
+      `SELECT rule_id, rule_version, status, outcome, lead_time_ms, predicted, opened_at FROM tickets
+         ${sites ? `WHERE site IN (${placeholders(sites.length) || 'NULL'})` : ''}`,
+      sites ?? [],
+    );
+    const records = new Map<string, RuleTrackRecord & { leadTimes: number[] }>();
+    for (const r of rows) {
+      const key = `${r.rule_id}@${r.rule_version}`;
+      let record = records.get(key);
+      if (!record) {
+        record = {
+          ruleId: r.rule_id,
+          ruleVersion: r.rule_version,
+          fired: 0,
+          open: 0,
+          confirmed: 0,
+          falsePositives: 0,
+          inconclusive: 0,
+          duplicates: 0,
+          predicted: 0,
+          leadTimes: [],
+        };
+        records.set(key, record);
+      }
+      record.fired++;
+      if (OPEN_STATUSES.includes(r.status)) record.open++;
+      if (r.status === 'duplicate') record.duplicates++;
+      if (r.outcome === 'confirmed') record.confirmed++;
+      if (r.outcome === 'false_positive') record.falsePositives++;
+      if (r.outcome === 'inconclusive') record.inconclusive++;
+      if (r.predicted) record.predicted++;
+      if (r.lead_time_ms !== null) record.leadTimes.push(Number(r.lead_time_ms));
+      if (!record.lastFiredAt || r.opened_at > record.lastFiredAt) record.lastFiredAt = r.opened_at;
+    }
+    return [...records.values()]
+      .map(({ leadTimes, ...record }) => ({
+        ...record,
+        ...(record.confirmed + record.falsePositives > 0
+          ? { precision: record.confirmed / (record.confirmed + record.falsePositives) }
+          : {}),
+        ...(leadTimes.length ? { medianLeadTimeMs: median(leadTimes) } : {}),
+      }))
+      .sort((a, b) => (b.lastFiredAt ?? '').localeCompare(a.lastFiredAt ?? ''));
+  }
+
+  private async viewIn(tx: SqlExecutor, id: string, nowMs: number): Promise<TicketView | undefined> {
+    const row = await tx.get<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = ?`, [id]);
+    return row ? ticketView(row, nowMs) : undefined;
+  }
+}
+
+/** The verdict a transition records: the engineer's close-out, or the implied one of a false positive. */
+function closeOutFor(request: TransitionRequest, now: string): CloseOut | undefined {
+  if (request.to === 'resolved' && request.feedback) {
+    return { ...request.feedback, ...(request.feedback.outcome === 'confirmed' ? { failureAt: request.feedback.failureAt ?? now } : {}) };
+  }
+  if (request.to === 'false_positive') {
+    return request.feedback ?? { outcome: 'false_positive', actionTaken: request.comment ?? 'none: no fault found' };
+  }
+  return undefined;
+}
+
+async function insertComment(
+  tx: SqlExecutor,
+  ticketId: string,
+  at: string,
+  author: string,
+  text: string,
+): Promise<TicketComment> {
+  const row = await tx.get<{ id: number }>(
+    'INSERT INTO ticket_comments (ticket_id, at, author, text) VALUES (?, ?, ?, ?) RETURNING id',
+    [ticketId, at, author, text],
+  );
+  return { id: Number(row?.id), at, author, text };
+}
