@@ -17,6 +17,12 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
             scheme: 'bearer',
             description: 'per-gateway token from `plantwatch cloud tokens create <gatewayId>`',
           },
+          userToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'a session token from POST /api/v1/login, or an API token from `plantwatch cloud users token <username>`',
+          },
         },
       },
     },

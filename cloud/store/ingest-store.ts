@@ -81,77 +81,122 @@ async function applyInTransaction(
   backlog: GatewayBacklog | undefined,
 ): Promise<ApplyResult> {
   const now = new Date().toISOString();
-  await tx.run('INSERT INTO gateways (gateway_id) VALUES (?) ON CONFLICT DO NOTHING', [gatewayId]);
-  // The update locks the gateway's row (PostgreSQL): two instances given the same gateway's
+  // The upsert locks the gateway's row (PostgreSQL): two instances given the same gateway's
   // batches apply them one after the other, so the watermark never goes backwards.
   const locked = await tx.get<{ acked_seq: number }>(
-    'UPDATE gateways SET last_seen = ? WHERE gateway_id = ? RETURNING acked_seq',
-    [now, gatewayId],
+    `INSERT INTO gateways (gateway_id, last_seen) VALUES (?, ?)
+       ON CONFLICT (gateway_id) DO UPDATE SET last_seen = excluded.last_seen RETURNING acked_seq`,
+    [gatewayId, now],
   );
-  let ackedSeq = locked?.acked_seq ?? 0;
-  const fresh = events.filter((e) => e.seq > ackedSeq);
-  const inserted = await insertEvents(tx, gatewayId, fresh, now);
-  const received = inserted.size;
-  const duplicates = events.length - received;
+  const watermark = Number(locked?.acked_seq ?? 0);
+  const fresh = new Map(events.filter((e) => e.seq > watermark).map((e) => [e.seq, e]));
+  // Events held behind a gap by earlier batches; usually none, and then no per-seq lookups.
+  const heldBefore = await tx.get<{ n: number }>(
+    'SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?',
+    [gatewayId, watermark],
+  );
 
   // Apply strictly in seq order, so a ticket's updates never overtake its opening. Events held
-  // behind an earlier gap come from the table; each ticket is written once, in its final state.
-  const inBatch = new Map(fresh.filter((e) => inserted.has(e.seq)).map((e) => [e.seq, e]));
-  const changed = new Map<string, { ticket: Ticket; opened: boolean; cleared: boolean }>();
-  let applied = 0;
-  for (;;) {
-    const seq = ackedSeq + 1;
-    const event = inBatch.get(seq) ?? (await storedEvent(tx, gatewayId, seq));
+  // behind an earlier gap come from the table.
+  const applying: OutboxEvent[] = [];
+  let fromTable = false;
+  for (let seq = watermark + 1; ; seq++) {
+    let event = fresh.get(seq);
+    if (!event && heldBefore?.n) {
+      event = await storedEvent(tx, gatewayId, seq);
+      fromTable ||= event !== undefined;
+    }
     if (!event) break;
+    applying.push(event);
+  }
+  const ackedSeq = watermark + applying.length;
+  // An applied event lives on in its ticket; only events held behind a gap need their body kept.
+  // Not writing a ticket snapshot per event is most of what a durable batch costs.
+  const inserted = await insertEvents(tx, gatewayId, [...fresh.values()], ackedSeq, now);
+  if (fromTable) {
+    await tx.run("UPDATE events SET body = '' WHERE gateway_id = ? AND seq > ? AND seq <= ? AND body <> ''", [
+      gatewayId,
+      watermark,
+      ackedSeq,
+    ]);
+  }
+  const received = inserted;
+  const duplicates = events.length - received;
+  const applied = applying.length;
+
+  // Each ticket is written once, in its final state.
+  const changed = new Map<string, { ticket: Ticket; opened: boolean; cleared: boolean }>();
+  for (const event of applying) {
     const before = changed.get(event.ticket.id);
     changed.set(event.ticket.id, {
       ticket: event.ticket,
       opened: (before?.opened ?? false) || event.type === 'ticket.opened',
       cleared: (before?.cleared ?? false) || event.type === 'ticket.cleared',
     });
-    ackedSeq = seq;
-    applied++;
   }
   for (const { ticket, opened, cleared } of changed.values()) {
     await saveEdgeTicket(tx, ticket, now);
     if (opened) await audit(tx, ticket.id, ticket.firstSeen, `gateway:${gatewayId}`, 'opened', { title: ticket.title, severity: ticket.severity });
     if (cleared) await audit(tx, ticket.id, ticket.clearedAt ?? now, `gateway:${gatewayId}`, 'cleared', {});
   }
-  const held = await tx.get<{ n: number }>('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?', [
+  // Held now: those held before and not applied, plus this batch's beyond the watermark.
+  const heldNow = await heldAfter(tx, gatewayId, ackedSeq, Number(heldBefore?.n ?? 0) > 0, fresh);
+  await tx.run(
+    `UPDATE gateways SET acked_seq = ?, events_received = events_received + ?,
+       duplicates_ignored = duplicates_ignored + ?${backlog ? REPORTED_BACKLOG_COLUMNS : ''} WHERE gateway_id = ?`,
+    [
+      ackedSeq,
+      received,
+      duplicates,
+      ...(backlog ? [backlog.pending, backlog.lastSeq, backlog.oldestPendingAgeMs ?? null] : []),
+      gatewayId,
+    ],
+  );
+  return { ackedSeq, applied, duplicates, heldBehindGap: heldNow };
+}
+
+const REPORTED_BACKLOG_COLUMNS =
+  ', reported_pending = ?, reported_last_seq = ?, reported_oldest_pending_age_ms = ?';
+
+async function heldAfter(
+  tx: SqlExecutor,
+  gatewayId: string,
+  ackedSeq: number,
+  heldBefore: boolean,
+  fresh: Map<number, OutboxEvent>,
+): Promise<number> {
+  if (!heldBefore) return [...fresh.keys()].filter((seq) => seq > ackedSeq).length;
+  const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?', [
     gatewayId,
     ackedSeq,
   ]);
-  await tx.run(
-    `UPDATE gateways SET acked_seq = ?, events_received = events_received + ?,
-       duplicates_ignored = duplicates_ignored + ? WHERE gateway_id = ?`,
-    [ackedSeq, received, duplicates, gatewayId],
-  );
-  if (backlog) {
-    await tx.run(
-      `UPDATE gateways SET reported_pending = ?, reported_last_seq = ?, reported_oldest_pending_age_ms = ?
-         WHERE gateway_id = ?`,
-      [backlog.pending, backlog.lastSeq, backlog.oldestPendingAgeMs ?? null, gatewayId],
-    );
-  }
-  return { ackedSeq, applied, duplicates, heldBehindGap: held?.n ?? 0 };
+  return Number(row?.n ?? 0);
 }
 
-/** Inserts the events not stored yet; returns the seqs that were new. */
+/** Inserts the events not stored yet (bodies only above the watermark); returns how many were new. */
 async function insertEvents(
   tx: SqlExecutor,
   gatewayId: string,
   events: OutboxEvent[],
+  ackedSeq: number,
   now: string,
-): Promise<Set<number>> {
-  const inserted = new Set<number>();
+): Promise<number> {
+  let inserted = 0;
   for (let i = 0; i < events.length; i += INSERT_CHUNK) {
     const chunk = events.slice(i, i + INSERT_CHUNK);
-    const rows = await tx.all<{ seq: number }>(
+    inserted += await tx.run(
       `INSERT INTO events (gateway_id, seq, type, ticket_id, at, received_at, body)
-         VALUES ${rowPlaceholders(chunk.length, 7)} ON CONFLICT DO NOTHING RETURNING seq`,
-      chunk.flatMap((e) => [gatewayId, e.seq, e.type, e.ticket.id, e.at, now, JSON.stringify(e)]),
+         VALUES ${rowPlaceholders(chunk.length, 7)} ON CONFLICT DO NOTHING`,
+      chunk.flatMap((e) => [
+        gatewayId,
+        e.seq,
+        e.type,
+        e.ticket.id,
+        e.at,
+        now,
+        e.seq > ackedSeq ? JSON.stringify(e) : '',
+      ]),
     );
-    for (const row of rows) inserted.add(Number(row.seq));
   }
   return inserted;
 }

@@ -1,21 +1,36 @@
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { startCloud } from '../../cloud/server.js';
+import { createPostgresDatabase, startPostgresServer } from '../helpers/postgres-server.js';
 import { silentLogger } from '../helpers/stack.js';
 import { sampleEvents, sampleTicket } from '../helpers/tickets.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
 
 const BATCH = 100;
 
+/** ingest-sqlite: the default store, one durable file. */
+export const benchIngestSqlite = (dir: string): Promise<BenchResult> =>
+  benchIngest('ingest-sqlite', join(dir, 'bench-cloud.db'));
+
+/** ingest-postgres: the scale-out store, on a throwaway PostgreSQL cluster started for the run. */
+export async function benchIngestPostgres(): Promise<BenchResult> {
+  const server = await startPostgresServer();
+  try {
+    return await benchIngest('ingest-postgres', await createPostgresDatabase(server.baseUrl, 'bench_ingest'));
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
- * Events/s through POST /api/v1/ingest (auth, schema validation, SQLite transaction) against a
- * parse-only endpoint on the same loopback: the cost of HTTP and JSON alone.
+ * Events/s through POST /api/v1/ingest (auth, schema validation, one durable transaction per
+ * batch) against a parse-only endpoint on the same loopback: the cost of HTTP and JSON alone.
  */
-export async function benchIngestSqlite(dir: string): Promise<BenchResult> {
+async function benchIngest(name: string, db: string): Promise<BenchResult> {
   const cloud = await startCloud({
     host: '127.0.0.1',
     port: 0,
-    db: join(dir, 'bench-cloud.db'),
+    db,
     logger: silentLogger(),
     ingestRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
   });
@@ -53,7 +68,7 @@ export async function benchIngestSqlite(dir: string): Promise<BenchResult> {
   const baselinePerS = await opsPerSecond(() => post(url, nextBatch()), 2, 2000);
   await parseOnly.close();
   return result(
-    'ingest-sqlite',
+    name,
     BATCH,
     'events/s',
     batchesPerS * BATCH,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.bench.js';
 import { benchBacklogDrain } from './backlog-drain.bench.js';
-import { benchIngestSqlite } from './ingest.bench.js';
+import { benchIngestPostgres, benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchOutboxCommit } from './outbox.bench.js';
 import { benchRules } from './rules.bench.js';
@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchRes
   'outbox-commit': benchOutboxCommit,
   'backlog-drain': benchBacklogDrain,
   'ingest-sqlite': benchIngestSqlite,
+  'ingest-postgres': benchIngestPostgres,
 };
 
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS);
