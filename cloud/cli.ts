@@ -24,7 +24,11 @@ export function cloudCommand(): Command {
     .enablePositionalOptions()
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on', integerIn(0, 65535), 8080)
-    .option('--db <path|url>', 'SQLite file, or postgres://user:pass@host/db for several instances', DEFAULT_DB)
+    .option(
+      '--db <path|url>',
+      'SQLite file, or postgres://user:pass@host/db for several instances',
+      DEFAULT_DB,
+    )
     .option(
       '--ingest-rate <n>',
       'ingest requests allowed per gateway per minute (a batch is up to 500 events)',

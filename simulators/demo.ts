@@ -51,7 +51,11 @@ export async function runDemo(
   const gatewayId = 'demo-gateway';
   const token = await cloud.store.access.createGatewayToken(gatewayId);
   // An engineer to review the demo's tickets with: the review API wants a user, as in production.
-  const { password } = await cloud.store.access.createUser({ username: 'engineer', role: 'engineer', sites: 'all' });
+  const { password } = await cloud.store.access.createUser({
+    username: 'engineer',
+    role: 'engineer',
+    sites: 'all',
+  });
   const apiToken = await cloud.store.access.createApiToken('engineer', 'demo');
   // node-opcua loads only when the demo runs, not with every plantwatch command.
   const { routeOpcuaLibraryLogs } = await import('../shared/opcua-library-logs.js');

@@ -10,9 +10,10 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-const tickets = async (url: string): Promise<Ticket[]> => {
+const tickets = async (url: string, token: string): Promise<Ticket[]> => {
   try {
-    return ((await (await fetch(`${url}/api/v1/tickets`)).json()) as { tickets: Ticket[] }).tickets;
+    const response = await fetch(`${url}/api/v1/tickets`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await response.json()) as { tickets: Ticket[] }).tickets;
   } catch {
     return [];
   }
@@ -33,6 +34,15 @@ describe('plantwatch CLI on real processes', () => {
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^pwgw_[A-Za-z0-9_-]{43}$/);
+
+    // The review API wants a user: a viewer with an API token, made the way an operator would.
+    expect((await runCli(['cloud', 'users', 'create', 'reader', '--role', 'viewer', '--db', db])).code).toBe(
+      0,
+    );
+    const reader = await runCli(['cloud', 'users', 'token', 'reader', '--db', db]);
+    expect(reader.code).toBe(0);
+    const readerToken = reader.stdout.trim();
+    expect(readerToken).toMatch(/^pwu_/);
 
     const cloud = startCli(['cloud', '--port', String(cloudPort), '--db', db]);
     const cloudUrl = `http://127.0.0.1:${cloudPort}`;
@@ -91,7 +101,7 @@ describe('plantwatch CLI on real processes', () => {
       '4096',
     ]);
     const [ticket] = await waitFor(async () => {
-      const list = await tickets(cloudUrl);
+      const list = await tickets(cloudUrl, readerToken);
       return list.length > 0 && list;
     }, 'a ticket in the cloud').catch((error) => {
       throw new Error(
@@ -127,7 +137,12 @@ describe('plantwatch CLI on real processes', () => {
         'the demo ticket and its URL',
         25_000,
       );
-      const ticket = (await (await fetch(url ?? '')).json()) as Ticket;
+      // The demo prints an engineer's API token to read it with.
+      const apiToken = /Bearer (pwu_[A-Za-z0-9_-]+)/.exec(demo.output())?.[1];
+      expect((await fetch(url ?? '')).status).toBe(401);
+      const ticket = (await (
+        await fetch(url ?? '', { headers: { authorization: `Bearer ${apiToken}` } })
+      ).json()) as Ticket;
       expect(ticket.assetId).toBe('pump-1');
       // The CNC read over OPC-UA: its coolant pump fails and the multi-signal rule fires.
       await waitFor(

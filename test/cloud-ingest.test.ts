@@ -7,156 +7,159 @@ import { capturingLogger, removeTempDirs, startTestCloud } from './helpers/stack
 import { sampleEvents, sampleTicket } from './helpers/tickets.js';
 
 describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
-let cloud: RunningCloud;
-let token: string;
-let otherToken: string;
-const log = capturingLogger();
+  let cloud: RunningCloud;
+  let token: string;
+  let otherToken: string;
+  const log = capturingLogger();
 
-beforeAll(async () => {
-  cloud = await startTestCloud({ logger: log.logger, db: await newCloudDatabase(kind) });
-  token = await cloud.store.access.createGatewayToken('gw-1');
-  otherToken = await cloud.store.access.createGatewayToken('gw-2');
-});
-afterAll(async () => {
-  await cloud.stop();
-  removeTempDirs();
-});
-
-const ingest = (body: unknown, bearer?: string, rawBody?: string) =>
-  fetch(`${cloud.url}/api/v1/ingest`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-    body: rawBody ?? JSON.stringify(body),
+  beforeAll(async () => {
+    cloud = await startTestCloud({ logger: log.logger, db: await newCloudDatabase(kind) });
+    token = await cloud.store.access.createGatewayToken('gw-1');
+    otherToken = await cloud.store.access.createGatewayToken('gw-2');
+  });
+  afterAll(async () => {
+    await cloud.stop();
+    removeTempDirs();
   });
 
-const gateway = async (id: string) =>
-  (
-    (await (await cloudFetch(cloud, '/api/v1/gateways')).json()) as { gateways: { gatewayId: string }[] }
-  ).gateways.find((g) => g.gatewayId === id) as Record<string, unknown> | undefined;
+  const ingest = (body: unknown, bearer?: string, rawBody?: string) =>
+    fetch(`${cloud.url}/api/v1/ingest`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+      body: rawBody ?? JSON.stringify(body),
+    });
 
-describe('ingest', () => {
-  it('answers 401 without a token and with an unknown one', async () => {
-    const body = { gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) };
-    const none = await ingest(body);
-    expect(none.status).toBe(401);
-    expect(((await none.json()) as { message: string }).message).toMatch(/Authorization: Bearer/);
-    expect((await ingest(body, 'pwgw_not-a-real-token')).status).toBe(401);
-    expect(await gateway('gw-1')).toBeUndefined();
-  });
+  const gateway = async (id: string) =>
+    (
+      (await (await cloudFetch(cloud, '/api/v1/gateways')).json()) as { gateways: { gatewayId: string }[] }
+    ).gateways.find((g) => g.gatewayId === id) as Record<string, unknown> | undefined;
 
-  it("answers 403 when the token's gateway differs from the body's", async () => {
-    const response = await ingest({ gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) }, otherToken);
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as { message: string }).message).toContain(
-      "belongs to gateway 'gw-2', not 'gw-1'",
-    );
-  });
+  describe('ingest', () => {
+    it('answers 401 without a token and with an unknown one', async () => {
+      const body = { gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) };
+      const none = await ingest(body);
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { message: string }).message).toMatch(/Authorization: Bearer/);
+      expect((await ingest(body, 'pwgw_not-a-real-token')).status).toBe(401);
+      expect(await gateway('gw-1')).toBeUndefined();
+    });
 
-  it('answers 400 naming the field, and applies none of a partly bad batch', async () => {
-    const events = sampleEvents('gw-1', [1, 2, 3]) as unknown as Record<string, unknown>[];
-    (events[2] as { seq: unknown }).seq = 'three';
-    const response = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toContain(
-      'body/events/2/seq must be integer',
-    );
-    const badFault = sampleEvents('gw-1', [1]);
-    (badFault[0] as { ticket: { fault: string } }).ticket.fault = 'gremlins';
-    const second = await ingest({ gatewayId: 'gw-1', events: badFault }, token);
-    expect(second.status).toBe(400);
-    expect(((await second.json()) as { message: string }).message).toContain('body/events/0/ticket/fault');
-    expect((await ingest(undefined, token, '{"gatewayId": "gw-1", "events": [')).status).toBe(400);
-    const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
-    expect(list.tickets).toEqual([]);
-  });
+    it("answers 403 when the token's gateway differs from the body's", async () => {
+      const response = await ingest({ gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) }, otherToken);
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { message: string }).message).toContain(
+        "belongs to gateway 'gw-2', not 'gw-1'",
+      );
+    });
 
-  it('rejects an event of another gateway inside a batch', async () => {
-    const events = [...sampleEvents('gw-1', [1]), ...sampleEvents('gw-2', [2])];
-    const response = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toContain('body/events/1/gatewayId');
-  });
+    it('answers 400 naming the field, and applies none of a partly bad batch', async () => {
+      const events = sampleEvents('gw-1', [1, 2, 3]) as unknown as Record<string, unknown>[];
+      (events[2] as { seq: unknown }).seq = 'three';
+      const response = await ingest({ gatewayId: 'gw-1', events }, token);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain(
+        'body/events/2/seq must be integer',
+      );
+      const badFault = sampleEvents('gw-1', [1]);
+      (badFault[0] as { ticket: { fault: string } }).ticket.fault = 'gremlins';
+      const second = await ingest({ gatewayId: 'gw-1', events: badFault }, token);
+      expect(second.status).toBe(400);
+      expect(((await second.json()) as { message: string }).message).toContain('body/events/0/ticket/fault');
+      expect((await ingest(undefined, token, '{"gatewayId": "gw-1", "events": [')).status).toBe(400);
+      const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
+      expect(list.tickets).toEqual([]);
+    });
 
-  it('stores each event once when the same batch is replayed', async () => {
-    const ticket = sampleTicket({ gatewayId: 'gw-1' });
-    const events = sampleEvents('gw-1', [1, 2, 3], ticket);
-    const first = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(await first.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
-    const replay = await ingest({ gatewayId: 'gw-1', events }, token);
-    expect(await replay.json()).toEqual({ ackedSeq: 3, duplicates: 3 });
-    expect(await gateway('gw-1')).toMatchObject({ ackedSeq: 3, eventsReceived: 3, duplicatesIgnored: 3 });
-    const stored = (await (await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).json()) as {
-      occurrences: number;
-    };
-    expect(stored.occurrences).toBe(3);
-    const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
-    expect(list.tickets).toHaveLength(1);
-  });
+    it('rejects an event of another gateway inside a batch', async () => {
+      const events = [...sampleEvents('gw-1', [1]), ...sampleEvents('gw-2', [2])];
+      const response = await ingest({ gatewayId: 'gw-1', events }, token);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain('body/events/1/gatewayId');
+    });
 
-  it('holds events behind a gap, reports it, and applies them once the gap is filled', async () => {
-    const ticket = sampleTicket({ gatewayId: 'gw-1' });
-    const events: OutboxEvent[] = sampleEvents('gw-1', [4, 5, 6], ticket).map((e) => ({
-      ...e,
-      type: 'ticket.opened',
-    }));
-    const ahead = await ingest({ gatewayId: 'gw-1', events: events.slice(1) }, token);
-    expect(await ahead.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
-    expect(await gateway('gw-1')).toMatchObject({ gap: { firstMissingSeq: 4, heldEvents: 2 } });
-    expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(404);
-    const filled = await ingest({ gatewayId: 'gw-1', events: events.slice(0, 1) }, token);
-    expect(await filled.json()).toEqual({ ackedSeq: 6, duplicates: 0 });
-    expect(await gateway('gw-1')).not.toHaveProperty('gap');
-    expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(200);
-  });
+    it('stores each event once when the same batch is replayed', async () => {
+      const ticket = sampleTicket({ gatewayId: 'gw-1' });
+      const events = sampleEvents('gw-1', [1, 2, 3], ticket);
+      const first = await ingest({ gatewayId: 'gw-1', events }, token);
+      expect(await first.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
+      const replay = await ingest({ gatewayId: 'gw-1', events }, token);
+      expect(await replay.json()).toEqual({ ackedSeq: 3, duplicates: 3 });
+      expect(await gateway('gw-1')).toMatchObject({ ackedSeq: 3, eventsReceived: 3, duplicatesIgnored: 3 });
+      const stored = (await (await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).json()) as {
+        occurrences: number;
+      };
+      expect(stored.occurrences).toBe(3);
+      const list = (await (await cloudFetch(cloud, '/api/v1/tickets')).json()) as { tickets: unknown[] };
+      expect(list.tickets).toHaveLength(1);
+    });
 
-  it('pages the ticket list by cursor and validates filters', async () => {
-    const list = (await (await cloudFetch(cloud, '/api/v1/tickets?status=new&limit=1')).json()) as {
-      tickets: { id: string }[];
-      nextCursor?: string;
-    };
-    expect(list.tickets).toHaveLength(1);
-    expect(list.nextCursor).toBe(list.tickets[0]?.id);
-    const next = (await (
-      await cloudFetch(cloud, `/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)
-    ).json()) as {
-      tickets: { id: string }[];
-    };
-    expect((next.tickets[0]?.id ?? '') < (list.tickets[0]?.id ?? '')).toBe(true);
-    const bad = await cloudFetch(cloud, '/api/v1/tickets?status=exploded');
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { message: string }).message).toContain('querystring/status');
-  });
+    it('holds events behind a gap, reports it, and applies them once the gap is filled', async () => {
+      const ticket = sampleTicket({ gatewayId: 'gw-1' });
+      const events: OutboxEvent[] = sampleEvents('gw-1', [4, 5, 6], ticket).map((e) => ({
+        ...e,
+        type: 'ticket.opened',
+      }));
+      const ahead = await ingest({ gatewayId: 'gw-1', events: events.slice(1) }, token);
+      expect(await ahead.json()).toEqual({ ackedSeq: 3, duplicates: 0 });
+      expect(await gateway('gw-1')).toMatchObject({ gap: { firstMissingSeq: 4, heldEvents: 2 } });
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(404);
+      const filled = await ingest({ gatewayId: 'gw-1', events: events.slice(0, 1) }, token);
+      expect(await filled.json()).toEqual({ ackedSeq: 6, duplicates: 0 });
+      expect(await gateway('gw-1')).not.toHaveProperty('gap');
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(200);
+    });
 
-  it('never writes a token into its logs', async () => {
-    await ingest({ gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) }, token);
-    const text = JSON.stringify(log.lines());
-    expect(text).not.toContain(token);
-    expect(text).not.toContain(otherToken);
-  });
+    it('pages the ticket list by cursor and validates filters', async () => {
+      const list = (await (await cloudFetch(cloud, '/api/v1/tickets?status=new&limit=1')).json()) as {
+        tickets: { id: string }[];
+        nextCursor?: string;
+      };
+      expect(list.tickets).toHaveLength(1);
+      expect(list.nextCursor).toBe(list.tickets[0]?.id);
+      const next = (await (
+        await cloudFetch(cloud, `/api/v1/tickets?limit=1&cursor=${list.nextCursor}`)
+      ).json()) as {
+        tickets: { id: string }[];
+      };
+      expect((next.tickets[0]?.id ?? '') < (list.tickets[0]?.id ?? '')).toBe(true);
+      const bad = await cloudFetch(cloud, '/api/v1/tickets?status=exploded');
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toContain('querystring/status');
+    });
 
-  it('documents the API as OpenAPI at /docs, served without any CDN', async () => {
-    const spec = (await (await fetch(`${cloud.url}/docs/json`)).json()) as {
-      paths: Record<string, unknown>;
-      components: { securitySchemes: Record<string, unknown> };
-    };
-    expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining([
-        '/api/v1/ingest',
-        '/api/v1/tickets',
-        '/api/v1/tickets/{id}',
-        '/api/v1/gateways',
-      ]),
-    );
-    expect(spec.components.securitySchemes.gatewayToken).toMatchObject({ type: 'http', scheme: 'bearer' });
-    const page = await fetch(`${cloud.url}/docs`);
-    expect(page.status).toBe(200);
-    const html = await page.text();
-    expect(html).toContain('swagger-ui');
-    expect(html).not.toMatch(/src="https?:\/\//);
-  });
+    it('never writes a token into its logs', async () => {
+      await ingest({ gatewayId: 'gw-1', events: sampleEvents('gw-1', [1]) }, token);
+      const text = JSON.stringify(log.lines());
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(otherToken);
+    });
 
-  it('reports health', async () => {
-    expect(await (await fetch(`${cloud.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    it('documents the API as OpenAPI at /docs, served without any CDN', async () => {
+      const spec = (await (await fetch(`${cloud.url}/docs/json`)).json()) as {
+        paths: Record<string, unknown>;
+        components: { securitySchemes: Record<string, unknown> };
+      };
+      expect(Object.keys(spec.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/ingest',
+          '/api/v1/tickets',
+          '/api/v1/tickets/{id}',
+          '/api/v1/gateways',
+        ]),
+      );
+      expect(spec.components.securitySchemes.gatewayToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+      const page = await fetch(`${cloud.url}/docs`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('swagger-ui');
+      expect(html).not.toMatch(/src="https?:\/\//);
+    });
+
+    it('reports health', async () => {
+      expect(await (await fetch(`${cloud.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    });
   });
-});
 });

@@ -83,7 +83,11 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
     tokens.viewerA = await access.createApiToken('vic', 'tests');
     tokens.revoked = await access.createApiToken('gone', 'tests');
     await access.revokeUserTokens('gone');
-    await ingest([siteA, siteB, lateOne], 'ticket.opened', { pending: 7, lastSeq: 10, oldestPendingAgeMs: 1500 });
+    await ingest([siteA, siteB, lateOne], 'ticket.opened', {
+      pending: 7,
+      lastSeq: 10,
+      oldestPendingAgeMs: 1500,
+    });
   });
   afterAll(async () => {
     await cloud.stop();
@@ -126,7 +130,9 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       const refused = await move('viewerA', siteA.id, { to: 'acknowledged' });
       expect(refused.status).toBe(403);
       expect(await message(refused)).toMatch(/engineer/);
-      expect((await api('viewerA', `/api/v1/tickets/${siteA.id}/comments`, 'POST', { text: 'hi' })).status).toBe(403);
+      expect(
+        (await api('viewerA', `/api/v1/tickets/${siteA.id}/comments`, 'POST', { text: 'hi' })).status,
+      ).toBe(403);
     });
   });
 
@@ -143,7 +149,9 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
 
     it('walks new → acknowledged → in_progress → resolved → closed with assignee, comments and audit', async () => {
       expect((await move('engineerA', siteA.id, { to: 'acknowledged', comment: 'on it' })).status).toBe(200);
-      const assigned = await api('engineerA', `/api/v1/tickets/${siteA.id}/assignee`, 'PUT', { assignee: 'ana' });
+      const assigned = await api('engineerA', `/api/v1/tickets/${siteA.id}/assignee`, 'PUT', {
+        assignee: 'ana',
+      });
       expect(((await assigned.json()) as TicketView).assignee).toBe('ana');
       expect((await move('engineerA', siteA.id, { to: 'in_progress' })).status).toBe(200);
 
@@ -198,7 +206,9 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       const other = sampleTicket({ site: 'site-a', assetId: 'pump-3' });
       const third = sampleTicket({ site: 'site-a', assetId: 'pump-3' });
       await ingest([other, third]);
-      expect((await move('engineerA', other.id, { to: 'false_positive', comment: 'sensor knocked' })).status).toBe(200);
+      expect(
+        (await move('engineerA', other.id, { to: 'false_positive', comment: 'sensor knocked' })).status,
+      ).toBe(200);
       const noTarget = await move('engineerA', third.id, { to: 'duplicate' });
       expect(noTarget.status).toBe(400);
       expect(await message(noTarget)).toMatch(/^body\/duplicateOf/);
@@ -219,7 +229,9 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       };
       expect(predicted.tickets.map((t) => t.id)).toEqual([lateOne.id]);
 
-      const first = (await (await api('admin', '/api/v1/tickets?status=open&sort=urgency&limit=1')).json()) as {
+      const first = (await (
+        await api('admin', '/api/v1/tickets?status=open&sort=urgency&limit=1')
+      ).json()) as {
         tickets: TicketView[];
         nextCursor: string;
       };
@@ -262,9 +274,15 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       });
       expect(velocity?.medianLeadTimeMs).toBeGreaterThanOrEqual(0);
       expect(velocity?.medianLeadTimeMs).toBeLessThan(60_000);
-      expect(rules.find((r) => r.ruleId === 'bearing-outer-race')).toMatchObject({ fired: 1, predicted: 1, open: 1 });
+      expect(rules.find((r) => r.ruleId === 'bearing-outer-race')).toMatchObject({
+        fired: 1,
+        predicted: 1,
+        open: 1,
+      });
       // The viewer sees site-a only; an admin also counts site-b's ticket.
-      const all = (await (await api('admin', '/api/v1/rules/track-record')).json()) as { rules: RuleTrackRecord[] };
+      const all = (await (await api('admin', '/api/v1/rules/track-record')).json()) as {
+        rules: RuleTrackRecord[];
+      };
       expect(all.rules.find((r) => r.ruleId === 'velocity-rms-zone-d')?.fired).toBe(4);
     });
   });

@@ -25,8 +25,7 @@ export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'acknowledged', 'i
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export type TransitionProblem =
-  | { kind: 'conflict'; message: string }
-  | { kind: 'invalid'; field: string; message: string };
+  { kind: 'conflict'; message: string } | { kind: 'invalid'; field: string; message: string };
 
 /** Why this transition may not happen, or undefined when it may. */
 export function transitionProblem(
@@ -83,7 +82,11 @@ export function transitionProblem(
       return { kind: 'invalid', field: 'duplicateOf', message: 'a ticket cannot duplicate itself' };
     }
   } else if (request.duplicateOf) {
-    return { kind: 'invalid', field: 'duplicateOf', message: 'duplicateOf belongs to a duplicate transition' };
+    return {
+      kind: 'invalid',
+      field: 'duplicateOf',
+      message: 'duplicateOf belongs to a duplicate transition',
+    };
   }
   return undefined;
 }

@@ -27,13 +27,18 @@ const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUS
 const TicketQuery = Type.Object(
   {
     status: Type.Optional(
-      Type.String({ pattern: STATUS_LIST, description: 'a status, a comma list, or `open` (new, acknowledged, in_progress)' }),
+      Type.String({
+        pattern: STATUS_LIST,
+        description: 'a status, a comma list, or `open` (new, acknowledged, in_progress)',
+      }),
     ),
     site: Type.Optional(Type.String({ maxLength: 64 })),
     asset: Type.Optional(AssetId),
     fault: Type.Optional(Fault),
     assignee: Type.Optional(Type.String({ maxLength: 64 })),
-    predicted: Type.Optional(Type.Boolean({ description: 'true: raised by a trend prediction; false: fired' })),
+    predicted: Type.Optional(
+      Type.Boolean({ description: 'true: raised by a trend prediction; false: fired' }),
+    ),
     overdue: Type.Optional(Type.Boolean()),
     sort: Type.Union([Type.Literal('newest'), Type.Literal('urgency')], {
       default: 'newest',
@@ -53,7 +58,14 @@ const parseStatuses = (list: string): TicketStatus[] => [
 ];
 
 const notFound = (reply: FastifyReply, id: string) =>
-  reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'PW_NO_TICKET', message: `no ticket with id '${id}'` });
+  reply
+    .code(404)
+    .send({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'PW_NO_TICKET',
+      message: `no ticket with id '${id}'`,
+    });
 
 /** Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow, 400. */
 function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<T>, okCode = 200) {
@@ -61,7 +73,9 @@ function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<
   const { problem } = outcome;
   if (problem.kind === 'not_found') return notFound(reply, id);
   if (problem.kind === 'conflict') {
-    return reply.code(409).send({ statusCode: 409, error: 'Conflict', code: 'PW_BAD_TRANSITION', message: problem.message });
+    return reply
+      .code(409)
+      .send({ statusCode: 409, error: 'Conflict', code: 'PW_BAD_TRANSITION', message: problem.message });
   }
   return reply.code(400).send({
     statusCode: 400,
@@ -78,7 +92,10 @@ export interface ReviewRoutesOptions {
 }
 
 /** The engineers' API: the queue, a ticket with its history, lifecycle moves, rule track record, fleet. */
-export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, { review, ingest, authenticateUser }) => {
+export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
+  app,
+  { review, ingest, authenticateUser },
+) => {
   app.addHook('onRequest', authenticateUser);
   const security = [{ userToken: [] }];
 
@@ -114,7 +131,12 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app
         if (!(error instanceof RangeError)) throw error;
         return reply
           .code(400)
-          .send({ statusCode: 400, error: 'Bad Request', code: 'PW_BAD_CURSOR', message: `querystring/cursor: ${error.message}` });
+          .send({
+            statusCode: 400,
+            error: 'Bad Request',
+            code: 'PW_BAD_CURSOR',
+            message: `querystring/cursor: ${error.message}`,
+          });
       }
     },
   );
@@ -133,13 +155,18 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app
     async (request, reply) => {
       const ticket = await review.detail(request.params.id);
       // A ticket of a site the user may not see does not exist for them.
-      if (!ticket || !canSeeSite(currentUser(request), ticket.site)) return notFound(reply, request.params.id);
+      if (!ticket || !canSeeSite(currentUser(request), ticket.site))
+        return notFound(reply, request.params.id);
       return ticket;
     },
   );
 
   /** The ticket exists and the user may see it; otherwise the reply is sent and undefined returned. */
-  const visibleTicket = async (request: { params: TicketParams }, user: ReturnType<typeof currentUser>, reply: FastifyReply) => {
+  const visibleTicket = async (
+    request: { params: TicketParams },
+    user: ReturnType<typeof currentUser>,
+    reply: FastifyReply,
+  ) => {
     const ticket = await review.get(request.params.id);
     if (ticket && canSeeSite(user, ticket.site)) return ticket;
     await notFound(reply, request.params.id);
@@ -158,13 +185,24 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app
         security,
         params: TicketParams,
         body: TransitionRequest,
-        response: { 200: TicketView, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+        response: {
+          200: TicketView,
+          400: ErrorReply,
+          401: ErrorReply,
+          403: ErrorReply,
+          404: ErrorReply,
+          409: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
       const user = currentUser(request);
       if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(reply, request.params.id, await review.transition(request.params.id, user.username, request.body));
+      return sendOutcome(
+        reply,
+        request.params.id,
+        await review.transition(request.params.id, user.username, request.body),
+      );
     },
   );
 
@@ -184,7 +222,11 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app
     async (request, reply) => {
       const user = currentUser(request);
       if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(reply, request.params.id, await review.assign(request.params.id, user.username, request.body));
+      return sendOutcome(
+        reply,
+        request.params.id,
+        await review.assign(request.params.id, user.username, request.body),
+      );
     },
   );
 
@@ -204,7 +246,12 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app
     async (request, reply) => {
       const user = currentUser(request);
       if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(reply, request.params.id, await review.comment(request.params.id, user.username, request.body.text), 201);
+      return sendOutcome(
+        reply,
+        request.params.id,
+        await review.comment(request.params.id, user.username, request.body.text),
+        201,
+      );
     },
   );
 

@@ -136,7 +136,11 @@ async function applyInTransaction(
   }
   for (const { ticket, opened, cleared } of changed.values()) {
     await saveEdgeTicket(tx, ticket, now);
-    if (opened) await audit(tx, ticket.id, ticket.firstSeen, `gateway:${gatewayId}`, 'opened', { title: ticket.title, severity: ticket.severity });
+    if (opened)
+      await audit(tx, ticket.id, ticket.firstSeen, `gateway:${gatewayId}`, 'opened', {
+        title: ticket.title,
+        severity: ticket.severity,
+      });
     if (cleared) await audit(tx, ticket.id, ticket.clearedAt ?? now, `gateway:${gatewayId}`, 'cleared', {});
   }
   // Held now: those held before and not applied, plus this batch's beyond the watermark.
@@ -166,10 +170,10 @@ async function heldAfter(
   fresh: Map<number, OutboxEvent>,
 ): Promise<number> {
   if (!heldBefore) return [...fresh.keys()].filter((seq) => seq > ackedSeq).length;
-  const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?', [
-    gatewayId,
-    ackedSeq,
-  ]);
+  const row = await tx.get<{ n: number }>(
+    'SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?',
+    [gatewayId, ackedSeq],
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -201,7 +205,11 @@ async function insertEvents(
   return inserted;
 }
 
-async function storedEvent(tx: SqlExecutor, gatewayId: string, seq: number): Promise<OutboxEvent | undefined> {
+async function storedEvent(
+  tx: SqlExecutor,
+  gatewayId: string,
+  seq: number,
+): Promise<OutboxEvent | undefined> {
   const row = await tx.get<{ body: string }>('SELECT body FROM events WHERE gateway_id = ? AND seq = ?', [
     gatewayId,
     seq,

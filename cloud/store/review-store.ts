@@ -13,7 +13,12 @@ import type {
   TransitionRequest,
 } from '../../shared/schema/index.js';
 import { median } from 'simple-statistics';
-import { isOverdue, OPEN_STATUSES, type TransitionProblem, transitionProblem } from '../review/ticket-lifecycle.js';
+import {
+  isOverdue,
+  OPEN_STATUSES,
+  type TransitionProblem,
+  transitionProblem,
+} from '../review/ticket-lifecycle.js';
 import { audit } from './ingest-store.js';
 import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from './sql-database.js';
 
@@ -34,7 +39,8 @@ export interface TicketFilter {
   cursor?: string;
 }
 
-export type ReviewOutcome<T> = { ok: T } | { problem: TransitionProblem | { kind: 'not_found'; message: string } };
+export type ReviewOutcome<T> =
+  { ok: T } | { problem: TransitionProblem | { kind: 'not_found'; message: string } };
 
 interface TicketRow {
   id: string;
@@ -64,7 +70,9 @@ const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
 
 /** Keyset cursors: stable under inserts, and as fast on page 400 as on page 1. */
 const encodeCursor = (row: TicketRow, sort: TicketSort): string =>
-  sort === 'newest' ? row.id : Buffer.from(`${row.severity_rank}|${row.due_at}|${row.id}`).toString('base64url');
+  sort === 'newest'
+    ? row.id
+    : Buffer.from(`${row.severity_rank}|${row.due_at}|${row.id}`).toString('base64url');
 
 function cursorCondition(sort: TicketSort, cursor: string): { sql: string; params: SqlValue[] } {
   if (sort === 'newest') return { sql: 'id < ?', params: [cursor] };
@@ -130,10 +138,12 @@ export class ReviewStore {
       'SELECT id, at, author, text FROM ticket_comments WHERE ticket_id = ? ORDER BY id',
       [id],
     );
-    const audit = await this.db.all<{ at: string; actor: string; action: AuditEntry['action']; detail: string }>(
-      'SELECT at, actor, action, detail FROM ticket_audit WHERE ticket_id = ? ORDER BY id',
-      [id],
-    );
+    const audit = await this.db.all<{
+      at: string;
+      actor: string;
+      action: AuditEntry['action'];
+      detail: string;
+    }>('SELECT at, actor, action, detail FROM ticket_audit WHERE ticket_id = ? ORDER BY id', [id]);
     return {
       ...view,
       comments: comments.map((c) => ({ ...c, id: Number(c.id) })),
@@ -142,7 +152,12 @@ export class ReviewStore {
   }
 
   /** Moves a ticket on its lifecycle, with the close-out when it is resolved; audited. */
-  transition(id: string, actor: string, request: TransitionRequest, nowMs = Date.now()): Promise<ReviewOutcome<TicketView>> {
+  transition(
+    id: string,
+    actor: string,
+    request: TransitionRequest,
+    nowMs = Date.now(),
+  ): Promise<ReviewOutcome<TicketView>> {
     return this.db.transaction(async (tx) => {
       const row = await tx.get<{ status: TicketStatus; opened_at: string }>(
         'SELECT status, opened_at FROM tickets WHERE id = ?',
@@ -151,15 +166,24 @@ export class ReviewStore {
       if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
       const problem = transitionProblem(row.status, request, id);
       if (problem) return { problem };
-      if (request.duplicateOf && !(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [request.duplicateOf]))) {
+      if (
+        request.duplicateOf &&
+        !(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [request.duplicateOf]))
+      ) {
         return {
-          problem: { kind: 'invalid', field: 'duplicateOf', message: `no ticket with id '${request.duplicateOf}'` },
+          problem: {
+            kind: 'invalid',
+            field: 'duplicateOf',
+            message: `no ticket with id '${request.duplicateOf}'`,
+          },
         };
       }
       const now = new Date(nowMs).toISOString();
       const closeOut = closeOutFor(request, now);
       const leadTimeMs =
-        closeOut?.outcome === 'confirmed' ? Date.parse(closeOut.failureAt ?? now) - Date.parse(row.opened_at) : null;
+        closeOut?.outcome === 'confirmed'
+          ? Date.parse(closeOut.failureAt ?? now) - Date.parse(row.opened_at)
+          : null;
       // Reopening a resolved ticket withdraws its verdict; the audit trail keeps the old one.
       const keepsVerdict = request.to === 'closed';
       const changes = await tx.run(
@@ -170,14 +194,18 @@ export class ReviewStore {
         [
           request.to,
           now,
-          ...(keepsVerdict ? [] : [closeOut ? JSON.stringify(closeOut) : null, closeOut?.outcome ?? null, leadTimeMs]),
+          ...(keepsVerdict
+            ? []
+            : [closeOut ? JSON.stringify(closeOut) : null, closeOut?.outcome ?? null, leadTimeMs]),
           request.duplicateOf ?? null,
           id,
           row.status,
         ],
       );
       if (changes === 0) {
-        return { problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' } };
+        return {
+          problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' },
+        };
       }
       await audit(tx, id, now, actor, 'transition', {
         from: row.status,
@@ -191,18 +219,34 @@ export class ReviewStore {
     });
   }
 
-  assign(id: string, actor: string, request: AssignRequest, nowMs = Date.now()): Promise<ReviewOutcome<TicketView>> {
+  assign(
+    id: string,
+    actor: string,
+    request: AssignRequest,
+    nowMs = Date.now(),
+  ): Promise<ReviewOutcome<TicketView>> {
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<{ assignee: string | null }>('SELECT assignee FROM tickets WHERE id = ?', [id]);
+      const row = await tx.get<{ assignee: string | null }>('SELECT assignee FROM tickets WHERE id = ?', [
+        id,
+      ]);
       if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
       const now = new Date(nowMs).toISOString();
-      await tx.run('UPDATE tickets SET assignee = ?, review_updated_at = ? WHERE id = ?', [request.assignee, now, id]);
+      await tx.run('UPDATE tickets SET assignee = ?, review_updated_at = ? WHERE id = ?', [
+        request.assignee,
+        now,
+        id,
+      ]);
       await audit(tx, id, now, actor, 'assign', { from: row.assignee, to: request.assignee });
       return { ok: (await this.viewIn(tx, id, nowMs)) as TicketView };
     });
   }
 
-  comment(id: string, actor: string, text: string, nowMs = Date.now()): Promise<ReviewOutcome<TicketComment>> {
+  comment(
+    id: string,
+    actor: string,
+    text: string,
+    nowMs = Date.now(),
+  ): Promise<ReviewOutcome<TicketComment>> {
     return this.db.transaction(async (tx) => {
       if (!(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [id]))) {
         return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
@@ -278,10 +322,18 @@ export class ReviewStore {
 /** The verdict a transition records: the engineer's close-out, or the implied one of a false positive. */
 function closeOutFor(request: TransitionRequest, now: string): CloseOut | undefined {
   if (request.to === 'resolved' && request.feedback) {
-    return { ...request.feedback, ...(request.feedback.outcome === 'confirmed' ? { failureAt: request.feedback.failureAt ?? now } : {}) };
+    return {
+      ...request.feedback,
+      ...(request.feedback.outcome === 'confirmed' ? { failureAt: request.feedback.failureAt ?? now } : {}),
+    };
   }
   if (request.to === 'false_positive') {
-    return request.feedback ?? { outcome: 'false_positive', actionTaken: request.comment ?? 'none: no fault found' };
+    return (
+      request.feedback ?? {
+        outcome: 'false_positive',
+        actionTaken: request.comment ?? 'none: no fault found',
+      }
+    );
   }
   return undefined;
 }

@@ -63,7 +63,9 @@ export class SqliteDatabase implements SqlDatabase {
 
   async migrate(migrations: readonly Migration[]): Promise<void> {
     await this.transaction(async (tx) => {
-      await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+      await tx.run(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
       // Databases created before schema_migrations recorded their one migration in user_version.
       if ((this.db.pragma('user_version', { simple: true }) as number) >= 1) {
         await tx.run("INSERT INTO schema_migrations VALUES ('core-1', ?) ON CONFLICT DO NOTHING", [

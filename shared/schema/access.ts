@@ -76,7 +76,10 @@ export const UserListEntry = Type.Object(
 );
 export type UserListEntry = Static<typeof UserListEntry>;
 
-export const UserListReply = Type.Object({ users: Type.Array(UserListEntry) }, { additionalProperties: false });
+export const UserListReply = Type.Object(
+  { users: Type.Array(UserListEntry) },
+  { additionalProperties: false },
+);
 export type UserListReply = Static<typeof UserListReply>;
 
 export const CreateUserRequest = Type.Object(
@@ -119,7 +122,9 @@ export const CreateApiTokenRequest = Type.Object({ label: TokenLabel }, { additi
 export type CreateApiTokenRequest = Static<typeof CreateApiTokenRequest>;
 
 export const CreateApiTokenReply = Type.Object(
-  { token: Type.String({ description: 'API token, shown once: send it as "Authorization: Bearer <token>"' }) },
+  {
+    token: Type.String({ description: 'API token, shown once: send it as "Authorization: Bearer <token>"' }),
+  },
   { additionalProperties: false },
 );
 export type CreateApiTokenReply = Static<typeof CreateApiTokenReply>;

@@ -1,3 +1,4 @@
+export * from './access.js';
 export * from './asset.js';
 export * from './diagnosis.js';
 export * from './features.js';

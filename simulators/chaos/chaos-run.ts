@@ -290,18 +290,16 @@ async function compare(
     const edgeEvents = (
       edgeDb.prepare('SELECT seq, body FROM events ORDER BY seq').all() as { seq: number; body: string }[]
     ).map((row) => JSON.parse(row.body) as OutboxEvent);
-    const cloudEvents = (
-      cloudDb.prepare('SELECT seq, body FROM events WHERE gateway_id = ? ORDER BY seq').all(GATEWAY_ID) as {
-        seq: number;
-        body: string;
-      }[]
-    ).map((row) => JSON.parse(row.body) as OutboxEvent);
+    // The cloud keeps what identifies each event; the ticket it carried lives on in the ticket.
+    const cloudEvents = cloudDb
+      .prepare('SELECT seq, type, ticket_id AS ticketId, at FROM events WHERE gateway_id = ? ORDER BY seq')
+      .all(GATEWAY_ID) as { seq: number; type: string; ticketId: string; at: string }[];
     const cloudBySeq = new Map(cloudEvents.map((event) => [event.seq, event]));
-    const identity = (e: OutboxEvent) =>
-      `${e.ticket.id}|${e.type}|${e.at}|${e.ticket.occurrences}|${e.ticket.condition}`;
+    const identity = (e: { ticketId: string; type: string; at: string }) => `${e.ticketId}|${e.type}|${e.at}`;
+    const edgeIdentity = (e: OutboxEvent) => identity({ ticketId: e.ticket.id, type: e.type, at: e.at });
     const delivered = edgeEvents.filter((e) => {
       const stored = cloudBySeq.get(e.seq);
-      return stored !== undefined && identity(stored) === identity(e);
+      return stored !== undefined && identity(stored) === edgeIdentity(e);
     }).length;
     // The same change stored twice (under two numbers, or twice under one) is a duplicate in effect.
     const duplicated = cloudEvents.length - new Set(cloudEvents.map(identity)).size;

@@ -67,12 +67,5 @@ async function benchIngest(name: string, db: string): Promise<BenchResult> {
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/parse`;
   const baselinePerS = await opsPerSecond(() => post(url, nextBatch()), 2, 2000);
   await parseOnly.close();
-  return result(
-    name,
-    BATCH,
-    'events/s',
-    batchesPerS * BATCH,
-    'parse-only-endpoint',
-    baselinePerS * BATCH,
-  );
+  return result(name, BATCH, 'events/s', batchesPerS * BATCH, 'parse-only-endpoint', baselinePerS * BATCH);
 }

@@ -18,7 +18,11 @@ export function adminToken(cloud: RunningCloud): Promise<string> {
 }
 
 /** GET on the review API as an admin. */
-export async function cloudFetch(cloud: RunningCloud, path: string, init: RequestInit = {}): Promise<Response> {
+export async function cloudFetch(
+  cloud: RunningCloud,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${await adminToken(cloud)}`);
   if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');

@@ -46,7 +46,9 @@ function asServerUser(command: string, args: string[]): void {
     ? spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' })
     : spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`,
+    );
   }
 }
 

@@ -1,0 +1,401 @@
+import {
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  SITE_ID_PATTERN,
+  TOKEN_LABEL_PATTERN,
+  USERNAME_PATTERN,
+} from '../../shared/schema/access.js';
+import type { SqlDatabase, SqlExecutor, SqlValue } from '../store/sql-database.js';
+import { type AuthenticatedUser, isRole, ROLES, type Role, type UserSites } from './roles.js';
+import {
+  generatePassword,
+  hashPassword,
+  hashToken,
+  isGatewayToken,
+  newToken,
+  tokenPrefix,
+  verifyAgainstDummy,
+  verifyPassword,
+} from './secrets.js';
+
+export { canSeeSite, hasRole, ROLES, visibleSites } from './roles.js';
+export { generatePassword } from './secrets.js';
+export type { AuthenticatedUser, Role, UserSites } from './roles.js';
+
+export interface UserInfo {
+  username: string;
+  role: Role;
+  sites: UserSites;
+  createdAt: string;
+  disabledAt?: string;
+}
+
+export interface GatewayTokenInfo {
+  gatewayId: string;
+  tokenPrefix: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface NewUser {
+  username: string;
+  role: Role;
+  sites: UserSites;
+  /** Omitted: a strong one is generated and returned once. */
+  password?: string;
+}
+
+export interface UserChanges {
+  role?: Role;
+  sites?: UserSites;
+  /** true also revokes every token of the user, so enabling again does not revive old sessions. */
+  disabled?: boolean;
+  /** Also ends the user's sessions: whoever knew the old password is logged out. */
+  password?: string;
+}
+
+export interface Session {
+  token: string;
+  expiresAt: string;
+  user: AuthenticatedUser;
+}
+
+/** A shift and a half: one login per working day, and a stolen session dies overnight. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** last_used_at is a hint for admins ("is this token still used?"), not an audit log: a minute is fine. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export class UserExistsError extends Error {
+  constructor(readonly username: string) {
+    super(`user '${username}' already exists; change it with \`plantwatch cloud users set ${username}\``);
+    this.name = 'UserExistsError';
+  }
+}
+
+export class UnknownUserError extends Error {
+  constructor(readonly username: string) {
+    super(`no user '${username}'; see \`plantwatch cloud users list\``);
+    this.name = 'UnknownUserError';
+  }
+}
+
+/** Input that breaks a rule of user accounts (a bad username, a short password, ...). */
+export class InvalidUserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidUserError';
+  }
+}
+
+/** The change would leave nobody able to manage users from the API. */
+export class LastAdminError extends Error {
+  constructor(readonly username: string) {
+    super(
+      `'${username}' is the last enabled admin; make another user admin first, so someone can still manage users`,
+    );
+    this.name = 'LastAdminError';
+  }
+}
+
+interface UserRow {
+  username: string;
+  role: string;
+  sites: string;
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+const ALL_SITES = '*';
+const encodeSites = (sites: UserSites): string => (sites === 'all' ? ALL_SITES : JSON.stringify(sites));
+const decodeSites = (stored: string): UserSites =>
+  stored === ALL_SITES ? 'all' : (JSON.parse(stored) as string[]);
+
+const toUser = (row: Pick<UserRow, 'username' | 'role' | 'sites'>): AuthenticatedUser => ({
+  username: row.username,
+  role: row.role as Role,
+  sites: decodeSites(row.sites),
+});
+
+const now = (): string => new Date().toISOString();
+
+const USERNAME = new RegExp(USERNAME_PATTERN);
+const SITE_ID = new RegExp(SITE_ID_PATTERN);
+const TOKEN_LABEL = new RegExp(TOKEN_LABEL_PATTERN);
+
+function checkUsername(username: string): void {
+  if (!USERNAME.test(username)) {
+    throw new InvalidUserError(
+      `username '${username}' may contain only letters, digits, _ . @ - (1 to 64 characters)`,
+    );
+  }
+}
+
+function checkRole(role: string): void {
+  if (!isRole(role)) throw new InvalidUserError(`role must be one of ${ROLES.join(', ')} (got '${role}')`);
+}
+
+function checkSites(sites: UserSites): void {
+  if (sites === 'all') return;
+  if (sites.length === 0) throw new InvalidUserError("sites must name at least one site id, or be 'all'");
+  const bad = sites.find((site) => !SITE_ID.test(site));
+  if (bad !== undefined) {
+    throw new InvalidUserError(
+      `site id '${bad}' may contain only letters, digits, _ . - (1 to 64 characters)`,
+    );
+  }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new InvalidUserError(
+      `a password needs ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters (got ${password.length}); ` +
+        'leave it out to have a strong one generated',
+    );
+  }
+}
+
+function checkLabel(label: string): void {
+  if (!TOKEN_LABEL.test(label)) {
+    throw new InvalidUserError(
+      `token label '${label}' may contain only letters, digits, spaces, _ . : @ / - (1 to 64 characters)`,
+    );
+  }
+}
+
+/**
+ * Who may use the cloud API and as what: gateway tokens (ingest), users with a role and the sites
+ * they see, their login sessions and long-lived API tokens. Only hashes of secrets are stored.
+ */
+export class AccessStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /** Returns the new token in clear: it is shown once and only its hash is stored. */
+  async createGatewayToken(gatewayId: string): Promise<string> {
+    const token = newToken('gateway');
+    await this.db.run(
+      'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
+      [hashToken(token), gatewayId, tokenPrefix(token), now()],
+    );
+    return token;
+  }
+
+  async gatewayForToken(token: string): Promise<string | undefined> {
+    const row = await this.db.get<{ gateway_id: string }>(
+      'SELECT gateway_id FROM gateway_tokens WHERE token_hash = ? AND revoked_at IS NULL',
+      [hashToken(token)],
+    );
+    return row?.gateway_id;
+  }
+
+  async revokeGatewayTokens(gatewayId: string): Promise<number> {
+    return this.db.run(
+      'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
+      [now(), gatewayId],
+    );
+  }
+
+  async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
+    const rows = await this.db.all<{
+      gateway_id: string;
+      token_prefix: string;
+      created_at: string;
+      revoked_at: string | null;
+    }>(
+      'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
+    );
+    return rows.map((r) => ({
+      gatewayId: r.gateway_id,
+      tokenPrefix: r.token_prefix,
+      createdAt: r.created_at,
+      ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
+    }));
+  }
+
+  /** Returns the password in clear (the given or the generated one): it is not stored anywhere. */
+  async createUser(input: NewUser): Promise<{ password: string }> {
+    checkUsername(input.username);
+    checkRole(input.role);
+    checkSites(input.sites);
+    const password = input.password ?? generatePassword();
+    checkPassword(password);
+    const inserted = await this.db.run(
+      `INSERT INTO users (username, role, sites, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO NOTHING`,
+      [input.username, input.role, encodeSites(input.sites), await hashPassword(password), now()],
+    );
+    if (inserted === 0) throw new UserExistsError(input.username);
+    return { password };
+  }
+
+  async updateUser(username: string, changes: UserChanges): Promise<void> {
+    if (changes.role !== undefined) checkRole(changes.role);
+    if (changes.sites !== undefined) checkSites(changes.sites);
+    if (changes.password !== undefined) checkPassword(changes.password);
+    const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+    const at = now();
+    await this.db.transaction(async (tx) => {
+      const before = await tx.get<Pick<UserRow, 'role' | 'disabled_at'>>(
+        'SELECT role, disabled_at FROM users WHERE username = ?',
+        [username],
+      );
+      if (!before) throw new UnknownUserError(username);
+      const sets: string[] = [];
+      const params: SqlValue[] = [];
+      const set = (assignment: string, ...values: SqlValue[]) => {
+        sets.push(assignment);
+        params.push(...values);
+      };
+      if (changes.role !== undefined) set('role = ?', changes.role);
+      if (changes.sites !== undefined) set('sites = ?', encodeSites(changes.sites));
+      if (changes.disabled === true) set('disabled_at = coalesce(disabled_at, ?)', at);
+      if (changes.disabled === false) set('disabled_at = NULL');
+      if (passwordHash !== undefined) set('password_hash = ?', passwordHash);
+      if (sets.length > 0)
+        await tx.run(`UPDATE users SET ${sets.join(', ')} WHERE username = ?`, [...params, username]);
+      if (changes.disabled === true) await revokeTokens(tx, username, at);
+      else if (passwordHash !== undefined) await revokeTokens(tx, username, at, 'session');
+      const wasActiveAdmin = before.role === 'admin' && before.disabled_at === null;
+      if (wasActiveAdmin && (await activeAdmins(tx)) === 0) throw new LastAdminError(username);
+    });
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    const rows = await this.db.all<UserRow>(
+      'SELECT username, role, sites, created_at, disabled_at FROM users ORDER BY username',
+    );
+    return rows.map((row) => ({
+      ...toUser(row),
+      createdAt: row.created_at,
+      ...(row.disabled_at ? { disabledAt: row.disabled_at } : {}),
+    }));
+  }
+
+  /** undefined for an unknown user, a wrong password or a disabled user alike. */
+  async login(username: string, password: string, ttlMs = SESSION_TTL_MS): Promise<Session | undefined> {
+    const row = await this.db.get<UserRow>(
+      'SELECT username, role, sites, password_hash, disabled_at FROM users WHERE username = ?',
+      [username],
+    );
+    const valid = row
+      ? await verifyPassword(password, row.password_hash)
+      : await verifyAgainstDummy(password);
+    if (!row || !valid || row.disabled_at !== null) return undefined;
+    const token = newToken('session');
+    const createdAt = now();
+    const expiresAt = new Date(Date.parse(createdAt) + ttlMs).toISOString();
+    await this.db.transaction(async (tx) => {
+      // Expired sessions are dead weight; dropping them at each login keeps the table at the size of
+      // the sessions in use.
+      await tx.run("DELETE FROM user_tokens WHERE username = ? AND kind = 'session' AND expires_at <= ?", [
+        username,
+        createdAt,
+      ]);
+      await insertToken(tx, { token, username, kind: 'session', label: 'login', createdAt, expiresAt });
+    });
+    return { token, expiresAt, user: toUser(row) };
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.db.run(
+      "UPDATE user_tokens SET revoked_at = ? WHERE token_hash = ? AND kind = 'session' AND revoked_at IS NULL",
+      [now(), hashToken(token)],
+    );
+  }
+
+  /** A token for scripts and integrations: no expiry, revoked with revokeUserTokens. Shown once. */
+  async createApiToken(username: string, label: string): Promise<string> {
+    checkLabel(label);
+    const token = newToken('api');
+    await this.db.transaction(async (tx) => {
+      const user = await tx.get<Pick<UserRow, 'disabled_at'>>(
+        'SELECT disabled_at FROM users WHERE username = ?',
+        [username],
+      );
+      if (!user) throw new UnknownUserError(username);
+      if (user.disabled_at !== null) {
+        throw new InvalidUserError(
+          `user '${username}' is disabled; enable it first (\`plantwatch cloud users set ${username} --enable\`)`,
+        );
+      }
+      await insertToken(tx, { token, username, kind: 'api', label, createdAt: now() });
+    });
+    return token;
+  }
+
+  /** Revokes every session and API token of the user; returns how many were still valid. */
+  async revokeUserTokens(username: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const user = await tx.get('SELECT 1 AS found FROM users WHERE username = ?', [username]);
+      if (!user) throw new UnknownUserError(username);
+      return revokeTokens(tx, username, now());
+    });
+  }
+
+  /**
+   * The user behind a session or API token, if the token is neither revoked nor expired and the
+   * user is enabled. Runs on every API request: one indexed lookup, and a write at most once a minute.
+   */
+  async userForToken(token: string): Promise<AuthenticatedUser | undefined> {
+    if (isGatewayToken(token)) return undefined;
+    const tokenHash = hashToken(token);
+    const at = now();
+    const row = await this.db.get<
+      Pick<UserRow, 'username' | 'role' | 'sites'> & { last_used_at: string | null }
+    >(
+      `SELECT u.username, u.role, u.sites, t.last_used_at
+       FROM user_tokens t JOIN users u ON u.username = t.username
+       WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
+         AND u.disabled_at IS NULL`,
+      [tokenHash, at],
+    );
+    if (!row) return undefined;
+    if (
+      row.last_used_at === null ||
+      Date.parse(at) - Date.parse(row.last_used_at) >= LAST_USED_RESOLUTION_MS
+    ) {
+      await this.db.run('UPDATE user_tokens SET last_used_at = ? WHERE token_hash = ?', [at, tokenHash]);
+    }
+    return toUser(row);
+  }
+}
+
+async function insertToken(
+  tx: SqlExecutor,
+  t: {
+    token: string;
+    username: string;
+    kind: 'session' | 'api';
+    label: string;
+    createdAt: string;
+    expiresAt?: string;
+  },
+): Promise<void> {
+  await tx.run(
+    `INSERT INTO user_tokens (token_hash, username, kind, label, token_prefix, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [hashToken(t.token), t.username, t.kind, t.label, tokenPrefix(t.token), t.createdAt, t.expiresAt ?? null],
+  );
+}
+
+async function revokeTokens(
+  tx: SqlExecutor,
+  username: string,
+  at: string,
+  kind?: 'session' | 'api',
+): Promise<number> {
+  // Expired sessions are left alone, so the count is of tokens that still worked.
+  return tx.run(
+    `UPDATE user_tokens SET revoked_at = ?
+     WHERE username = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)${kind ? ' AND kind = ?' : ''}`,
+    kind ? [at, username, at, kind] : [at, username, at],
+  );
+}
+
+async function activeAdmins(tx: SqlExecutor): Promise<number> {
+  const row = await tx.get<{ n: number }>(
+    "SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+  );
+  return row?.n ?? 0;
+}
