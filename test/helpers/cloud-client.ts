@@ -1,3 +1,4 @@
+import { UserExistsError } from '../../cloud/access/access-store.js';
 import type { RunningCloud } from '../../cloud/server.js';
 import type { CloudStore } from '../../cloud/store/cloud-store.js';
 import type { TicketView } from '../../shared/schema/index.js';
@@ -9,7 +10,12 @@ export function adminToken(cloud: RunningCloud): Promise<string> {
   let token = adminTokens.get(cloud.store);
   if (!token) {
     token = (async () => {
-      await cloud.store.access.createUser({ username: 'test-admin', role: 'admin', sites: 'all' });
+      // Several instances may share one database (scale-out tests): the user may exist already.
+      await cloud.store.access
+        .createUser({ username: 'test-admin', role: 'admin', sites: 'all' })
+        .catch((error: unknown) => {
+          if (!(error instanceof UserExistsError)) throw error;
+        });
       return cloud.store.access.createApiToken('test-admin', 'tests');
     })();
     adminTokens.set(cloud.store, token);
