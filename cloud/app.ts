@@ -9,10 +9,17 @@ import { registerApiDocs } from './api-docs.js';
 import { createCloudMetrics } from './metrics.js';
 import { ingestRoute } from './ingest/ingest-route.js';
 import { ticketsRoutes } from './review/tickets-routes.js';
+import { visibleSites } from './access/access-store.js';
+import { currentUser } from './access/user-auth.js';
+import { gatewayAuth } from './ingest/gateway-auth.js';
+import { telemetryRoutes } from './telemetry/telemetry-routes.js';
+import type { TelemetrySink } from './telemetry/telemetry-sink.js';
 import type { CloudStore } from './store/cloud-store.js';
 
 export interface CloudAppOptions {
   store: CloudStore;
+  /** Where edge feature summaries go: InfluxDB when configured, else the store. */
+  telemetry: TelemetrySink;
   logger: Logger;
   /** Largest accepted request body; the edge's batch byte cap stays below it. */
   bodyLimitBytes?: number;
@@ -49,18 +56,19 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   // limit applies to the decompressed body, so a small compressed bomb is refused all the same.
   await app.register(compress, { requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
   await registerApiDocs(app);
-  const { store } = options;
-  // Liveness and readiness: both need the database, which is all an instance depends on.
-  const health = async (_request: unknown, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+  const { store, telemetry } = options;
+  type Reply = { code(n: number): { send(b: unknown): unknown } };
+  const probe = (checks: (() => Promise<void>)[]) => async (_request: unknown, reply: Reply) => {
     try {
-      await store.ping();
+      for (const check of checks) await check();
       return { status: 'ok' };
     } catch (error) {
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
     }
   };
-  app.get('/healthz', health);
-  app.get('/readyz', health);
+  // Alive while the database answers; ready to take traffic once telemetry's store answers too.
+  app.get('/healthz', probe([() => store.ping()]));
+  app.get('/readyz', probe([() => store.ping(), () => telemetry.ping()]));
   const metrics = createCloudMetrics();
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -74,6 +82,13 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   await app.register(accessRoutes, {
     access: store.access,
     ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}),
+  });
+  await app.register(telemetryRoutes, {
+    sink: telemetry,
+    authenticateGateway: gatewayAuth(store.access),
+    authenticateUser: authenticateUser(store.access),
+    visibleSites: (request) => visibleSites(currentUser(request)),
+    metrics: { pointsWritten: metrics.telemetryPointsWritten },
   });
   await app.register(ticketsRoutes, {
     review: store.review,

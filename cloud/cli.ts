@@ -13,6 +13,7 @@ interface CloudFlags {
   port: number;
   db: string;
   ingestRate: number;
+  influx?: string;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -35,6 +36,10 @@ export function cloudCommand(): Command {
       integerIn(1, 10_000_000),
       600,
     )
+    .option(
+      '--influx <url>',
+      'InfluxDB 1.x for telemetry, e.g. http://127.0.0.1:8086/plantwatch (default: the --db store)',
+    )
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .action(async (options: CloudFlags) => {
@@ -45,10 +50,14 @@ export function cloudCommand(): Command {
         db: options.db,
         logger,
         ingestRateLimit: { max: options.ingestRate, timeWindowMs: 60_000 },
+        ...(options.influx ? { influxUrl: options.influx } : {}),
         ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
         ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
       });
-      logger.info({ url: cloud.url, db: redactUrl(options.db) }, `cloud listening on ${cloud.url}`);
+      logger.info(
+        { url: cloud.url, db: redactUrl(options.db), telemetry: cloud.telemetry.kind },
+        `cloud listening on ${cloud.url}`,
+      );
       stopOnSignals(
         () => cloud.stop(),
         (m) => logger.info(m),

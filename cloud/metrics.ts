@@ -24,6 +24,11 @@ export function createCloudMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    telemetryPointsWritten: new Counter({
+      name: 'plantwatch_cloud_telemetry_points_written_total',
+      help: 'Edge feature summaries written to InfluxDB or the store',
+      registers: [registry],
+    }),
     eventsApplied: new Counter({
       name: 'plantwatch_cloud_events_applied_total',
       help: 'Outbox events applied to tickets (rate() of it is ingest events/s)',

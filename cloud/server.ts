@@ -4,12 +4,15 @@ import type { Logger } from 'pino';
 import { createLogger } from '../shared/log.js';
 import { buildCloudApp, type CloudAppOptions } from './app.js';
 import { type CloudStore, openCloudStore } from './store/cloud-store.js';
+import { openTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink.js';
 
 export interface CloudOptions {
   host: string;
   port: number;
   /** A SQLite file path, or a postgres:// URL for several instances over one database. */
   db: string;
+  /** InfluxDB 1.x for telemetry, e.g. http://127.0.0.1:8086/plantwatch; the store keeps it otherwise. */
+  influxUrl?: string;
   logger?: Logger;
   bodyLimitBytes?: number;
   ingestRateLimit?: CloudAppOptions['ingestRateLimit'];
@@ -22,6 +25,7 @@ export interface CloudOptions {
 export interface RunningCloud {
   url: string;
   store: CloudStore;
+  telemetry: TelemetrySink;
   app: FastifyInstance;
   stop(): Promise<void>;
 }
@@ -45,10 +49,17 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   const logger = options.logger ?? createLogger('cloud');
   const tls = readTls(options);
   const store = await openCloudStore(options.db);
+  let telemetry: TelemetrySink | undefined;
   let app: FastifyInstance;
   try {
+    telemetry = await openTelemetrySink({
+      db: store.database,
+      logger,
+      ...(options.influxUrl ? { influxUrl: options.influxUrl } : {}),
+    });
     app = await buildCloudApp({
       store,
+      telemetry,
       logger,
       ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
       ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),
@@ -57,6 +68,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
     });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await telemetry?.close();
     await store.close();
     const e = error as NodeJS.ErrnoException;
     throw new Error(
@@ -73,9 +85,11 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   return {
     url,
     store,
+    telemetry,
     app,
     async stop() {
       await app.close();
+      await telemetry.close();
       await store.close();
     },
   };

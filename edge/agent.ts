@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Features, Reading } from '../shared/schema/index.js';
 import { createLogger } from '../shared/log.js';
 import { packageVersion } from '../shared/paths.js';
 import { type FileProblem, formatProblem } from '../shared/yaml-file.js';
@@ -20,7 +21,20 @@ import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import type { Source, SourceHealth } from './sources/source.js';
 import { createPipeline, type PipelineSnapshot } from './pipeline.js';
 import { startStatusServer } from './status/status-server.js';
+import { TelemetryBuffer, type TelemetryBufferStats } from './telemetry/telemetry-buffer.js';
+import { TelemetryShipper, type TelemetryShipperState } from './telemetry/telemetry-shipper.js';
+import { TelemetrySummary } from './telemetry/telemetry-summary.js';
 import { TicketManager } from './tickets/ticket-manager.js';
+
+export interface EdgeTelemetryStatus extends TelemetryBufferStats {
+  shipping: TelemetryShipperState;
+  /** Points the cloud accepted since start. */
+  shipped: number;
+  /** Points the cloud refused as invalid, since start. */
+  rejected: number;
+  /** The last problem sending (or else storing) telemetry. */
+  lastError?: string;
+}
 
 export interface EdgeStatus extends PipelineSnapshot {
   gatewayId: string;
@@ -33,6 +47,8 @@ export interface EdgeStatus extends PipelineSnapshot {
   ruleProblems: string[];
   baselines: BaselineView[];
   openTickets: number;
+  /** Absent when telemetry.enabled is false. */
+  telemetry?: EdgeTelemetryStatus;
 }
 
 /** How often the no-data rules look for silent channels, and learned baselines are written down. */
@@ -99,7 +115,14 @@ export async function startEdgeAgent(
       compress: config.cloud.compress,
       logger,
     });
-    const metrics = createEdgeMetrics({ outbox, replicator, sources: () => sources });
+    const telemetry = config.telemetry.enabled ? startTelemetry(config, outbox, logger) : undefined;
+    if (telemetry) cleanups.push(...telemetry.cleanups);
+    const metrics = createEdgeMetrics({
+      outbox,
+      replicator,
+      sources: () => sources,
+      telemetry: telemetry?.status,
+    });
     const baselines = new Baselines(stateDb);
     cleanups.push(() => baselines.flush());
     const engine = new RuleEngine({
@@ -137,10 +160,12 @@ export async function startEdgeAgent(
       metrics,
       logger,
       onEvent: () => replicator.notify(),
+      ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
     });
     const timers = [
       setInterval(() => pipeline.checkSilence(), SILENCE_CHECK_MS),
       setInterval(() => baselines.flush(), BASELINE_FLUSH_MS),
+      ...(telemetry ? [setInterval(telemetry.flush, config.telemetry.intervalMs)] : []),
     ];
     cleanups.push(() => timers.forEach(clearInterval));
 
@@ -207,6 +232,7 @@ export async function startEdgeAgent(
       ruleProblems: ruleProblems.map(formatProblem),
       baselines: baselines.list(),
       openTickets: tickets.openTickets().length,
+      ...(telemetry ? { telemetry: telemetry.status() } : {}),
       ...pipeline.snapshot(),
     });
     const statusServer = await startStatusServer({
@@ -237,4 +263,49 @@ export async function startEdgeAgent(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Features and readings → 10 s summaries → telemetry.db → the cloud, behind the tickets. The
+ * returned cleanups run in reverse: the partial interval is drained into the buffer, then the
+ * shipper stops, then the buffer closes.
+ */
+function startTelemetry(config: EdgeConfig, outbox: Outbox, logger: Logger) {
+  const buffer = new TelemetryBuffer(join(config.dataDir, 'telemetry.db'), {
+    maxBytes: config.telemetry.maxBytes,
+    logger,
+  });
+  const summary = new TelemetrySummary(config.site, config.telemetry.intervalMs);
+  const shipper = new TelemetryShipper({
+    buffer,
+    gatewayId: config.gatewayId,
+    cloudUrl: config.cloud.url,
+    token: config.cloud.token,
+    requestTimeoutMs: config.cloud.requestTimeoutMs,
+    compress: config.cloud.compress,
+    intervalMs: config.telemetry.intervalMs,
+    batchMaxPoints: config.telemetry.batchMaxPoints,
+    backoff: { initialMs: config.cloud.retryInitialMs, maxMs: config.cloud.retryMaxMs },
+    ticketBacklog: () => outbox.stats().pending,
+    logger,
+  });
+  shipper.start();
+  return {
+    onFeatures: (features: Features) => summary.addFeatures(features, Date.now()),
+    onReading: (reading: Reading) => summary.addReading(reading, Date.now()),
+    flush: () => buffer.add(summary.flush(Date.now())),
+    status: (): EdgeTelemetryStatus => {
+      const stats = buffer.stats();
+      const health = shipper.health();
+      const lastError = health.lastError ?? stats.lastError;
+      return {
+        ...stats,
+        shipping: health.state,
+        shipped: health.shipped,
+        rejected: health.rejected,
+        ...(lastError === undefined ? {} : { lastError }),
+      };
+    },
+    cleanups: [() => buffer.close(), () => shipper.stop(), () => buffer.add(summary.drain())],
+  };
 }

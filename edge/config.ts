@@ -72,6 +72,20 @@ export const EdgeConfigFile = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Feature summaries sent to the cloud for trends; see edge/telemetry/README.md. */
+    telemetry: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          /** Each asset channel's features are averaged over this interval: one point per interval. */
+          interval: Type.Optional(Duration),
+          /** Disk budget for summaries waiting for the cloud; old ones are thinned, then dropped. */
+          maxSizeMb: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+          batchMaxPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     tickets: Type.Optional(
       Type.Object(
         {
@@ -129,6 +143,7 @@ export interface EdgeConfig {
     compress: boolean;
   };
   outbox: { maxBytes: number };
+  telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
   assets: Asset[];
   rules: { staleAfterMs: number; baselineLearnMs: number };
@@ -167,6 +182,12 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       compress: (file.cloud.compress ?? 'gzip') === 'gzip',
     },
     outbox: { maxBytes: (file.outbox?.maxSizeMb ?? 1024) * 1024 * 1024 },
+    telemetry: {
+      enabled: file.telemetry?.enabled ?? true,
+      intervalMs: durationMs(file.telemetry?.interval ?? '10s'),
+      maxBytes: (file.telemetry?.maxSizeMb ?? 256) * 1024 * 1024,
+      batchMaxPoints: file.telemetry?.batchMaxPoints ?? 1000,
+    },
     tickets: {
       updateIntervalMs: durationMs(file.tickets?.updateInterval ?? '60s'),
       slaMs: Object.fromEntries(
@@ -217,10 +238,17 @@ function assetProblems(assets: Asset[]): { path: string; message: string }[] {
   return problems;
 }
 
+/** A summary interval shorter than a second sends more points than the raw features would save. */
+function telemetryProblems(telemetry: EdgeConfigFile['telemetry']): { path: string; message: string }[] {
+  if (telemetry?.interval === undefined || durationMs(telemetry.interval) >= 1000) return [];
+  return [{ path: 'telemetry/interval', message: `must be at least 1s (got ${telemetry.interval})` }];
+}
+
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
   const problems = [
     ...assetProblems(parsed.value.assets ?? []),
+    ...telemetryProblems(parsed.value.telemetry),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
   ].map(({ path, message }) => ({
     file,

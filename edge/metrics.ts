@@ -3,8 +3,23 @@ import type { Outbox } from './outbox/outbox.js';
 import type { Replicator } from './replicate/replicator.js';
 import type { Source, SourceHealth } from './sources/source.js';
 
+/** The telemetry counts the metrics mirror; undefined while telemetry is disabled. */
+export interface TelemetryCounts {
+  points: number;
+  shipped: number;
+  downsampled: number;
+  evicted: number;
+  dropped: number;
+  rejected: number;
+}
+
 /** One registry per agent, so several agents in one process (tests, fleet simulation) do not collide. */
-export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator; sources: () => Source[] }) {
+export function createEdgeMetrics(deps: {
+  outbox: Outbox;
+  replicator: Replicator;
+  sources: () => Source[];
+  telemetry?: () => TelemetryCounts | undefined;
+}) {
   const registry = new Registry();
   const rejectedMessages = new Counter({
     name: 'plantwatch_edge_rejected_messages_total',
@@ -159,6 +174,45 @@ export function createEdgeMetrics(deps: { outbox: Outbox; replicator: Replicator
       mirrorSourceCount(this, deps.sources(), (health) => health.subscriptionRecreations);
     },
   });
+  const telemetry = (): TelemetryCounts | undefined => deps.telemetry?.();
+  new Gauge({
+    name: 'plantwatch_edge_telemetry_buffered_points',
+    help: 'Telemetry summaries waiting for the cloud',
+    registers: [registry],
+    collect() {
+      this.set(telemetry()?.points ?? 0);
+    },
+  });
+  const telemetryCounters: [name: string, help: string, count: keyof TelemetryCounts][] = [
+    ['shipped_points_total', 'Telemetry summaries accepted by the cloud since start', 'shipped'],
+    [
+      'downsampled_points_total',
+      'Buffered telemetry summaries removed by thinning old ones to every 4th, to stay in the disk budget',
+      'downsampled',
+    ],
+    [
+      'evicted_points_total',
+      'Oldest buffered telemetry summaries removed when thinning was not enough for the disk budget',
+      'evicted',
+    ],
+    [
+      'dropped_points_total',
+      'Telemetry summaries not buffered because the disk was full or failed',
+      'dropped',
+    ],
+    ['rejected_points_total', 'Telemetry summaries the cloud refused as invalid (dropped)', 'rejected'],
+  ];
+  for (const [name, help, count] of telemetryCounters) {
+    new Counter({
+      name: `plantwatch_edge_telemetry_${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(telemetry()?.[count] ?? 0);
+      },
+    });
+  }
   return {
     registry,
     rejectedMessages,

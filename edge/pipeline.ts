@@ -14,6 +14,9 @@ export interface PipelineDeps {
   logger: Logger;
   /** Called after a ticket event is committed, so replication starts at once. */
   onEvent: () => void;
+  /** Every window's features and every reading, for telemetry summaries. */
+  onFeatures?: (features: Features) => void;
+  onReading?: (reading: Reading) => void;
 }
 
 export interface PipelineSnapshot {
@@ -95,12 +98,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
       diagnosisProblems.set(key, analysis.diagnosisProblem ?? '');
       latestFeatures.set(key, analysis.features);
+      deps.onFeatures?.(analysis.features);
       apply(engine.onFeatures(analysis.features, analysis.evidence));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
       counters.readings++;
       latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
+      deps.onReading?.(reading);
       apply(engine.onReading(reading));
     },
     rejected({ source, where, reason, detail }) {

@@ -91,6 +91,12 @@ describe('replicator', () => {
     expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([[1, 2], [3, 4], [5]]);
     expect(cloud.requests[0]?.auth).toBe('Bearer pwgw_test-token-0123456789');
     expect(cloud.requests[0]?.encoding).toBe('gzip');
+    // Each batch reports the backlog as the gateway saw it, for the cloud's fleet view.
+    expect(cloud.requests[0]?.body.backlog).toEqual({
+      pending: 5,
+      lastSeq: 5,
+      oldestPendingAgeMs: expect.any(Number),
+    });
   });
 
   it('probes a failing link with one event at a time, and sends full batches again once it answers', async () => {

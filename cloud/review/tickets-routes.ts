@@ -58,14 +58,12 @@ const parseStatuses = (list: string): TicketStatus[] => [
 ];
 
 const notFound = (reply: FastifyReply, id: string) =>
-  reply
-    .code(404)
-    .send({
-      statusCode: 404,
-      error: 'Not Found',
-      code: 'PW_NO_TICKET',
-      message: `no ticket with id '${id}'`,
-    });
+  reply.code(404).send({
+    statusCode: 404,
+    error: 'Not Found',
+    code: 'PW_NO_TICKET',
+    message: `no ticket with id '${id}'`,
+  });
 
 /** Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow, 400. */
 function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<T>, okCode = 200) {
@@ -129,14 +127,12 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         });
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
-        return reply
-          .code(400)
-          .send({
-            statusCode: 400,
-            error: 'Bad Request',
-            code: 'PW_BAD_CURSOR',
-            message: `querystring/cursor: ${error.message}`,
-          });
+        return reply.code(400).send({
+          statusCode: 400,
+          error: 'Bad Request',
+          code: 'PW_BAD_CURSOR',
+          message: `querystring/cursor: ${error.message}`,
+        });
       }
     },
   );

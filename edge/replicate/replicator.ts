@@ -1,26 +1,25 @@
-import { promisify } from 'node:util';
-import { constants as zlibConstants, gzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
 import type { IngestReply } from '../../shared/schema/index.js';
 import { sleep } from '../../shared/time.js';
 import type { Outbox } from '../outbox/outbox.js';
+import {
+  answerDetail,
+  type CloudLink,
+  cloudError,
+  encodeCloudBody,
+  postToCloud,
+  RateLimited,
+} from './cloud-post.js';
 
-export interface ReplicatorOptions {
+export interface ReplicatorOptions extends CloudLink {
   outbox: Outbox;
   gatewayId: string;
-  cloudUrl: string;
-  token: string;
   batchMaxEvents: number;
   batchMaxBytes: number;
   backoff: BackoffPolicy;
-  requestTimeoutMs: number;
-  /** gzip each batch: ticket JSON shrinks about tenfold, which matters on a metered or slow link. */
-  compress: boolean;
   logger: Logger;
 }
-
-const gzipAsync = promisify(gzip);
 
 interface PreparedBatch {
   count: number;
@@ -38,16 +37,6 @@ export interface ReplicatorHealth {
   consecutiveFailures: number;
   lastError?: string;
   lastSuccessAt?: string;
-}
-
-/** The cloud asked us to slow down; Retry-After says for how long. */
-class RateLimited extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -186,53 +175,32 @@ export class Replicator {
   /** The events after `afterSeq` as one ingest request body (an IngestRequest), ready to send. */
   private async prepare(afterSeq: number, maxEvents: number): Promise<PreparedBatch> {
     const { seqs, bodies } = this.options.outbox.pending(maxEvents, this.options.batchMaxBytes, afterSeq);
-    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"events":[${bodies.join(',')}]}`;
-    // The fastest level gets most of the size gain, and runs on the thread pool.
-    const body =
-      this.options.compress && bodies.length > 0
-        ? await gzipAsync(json, { level: zlibConstants.Z_BEST_SPEED })
-        : json;
+    // The gateway's own view of its backlog rides along, so the fleet view shows who is behind.
+    const { pending, lastSeq, oldestPendingAgeMs } = this.options.outbox.stats();
+    const backlog = JSON.stringify({
+      pending,
+      lastSeq,
+      oldestPendingAgeMs: Math.max(0, Math.round(oldestPendingAgeMs)),
+    });
+    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"backlog":${backlog},"events":[${bodies.join(',')}]}`;
+    const body = await encodeCloudBody(json, this.options.compress && bodies.length > 0);
     return { count: seqs.length, lastSeq: seqs.at(-1) ?? afterSeq, body };
   }
 
   private async send(batch: PreparedBatch): Promise<IngestReply> {
-    const { body } = batch;
-    const response = await fetch(new URL('/api/v1/ingest', this.options.cloudUrl), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.options.compress ? { 'content-encoding': 'gzip' } : {}),
-        authorization: `Bearer ${this.options.token}`,
-      },
-      body,
-      signal: AbortSignal.any([AbortSignal.timeout(this.options.requestTimeoutMs), this.stopping.signal]),
-    });
-    const text = await response.text();
-    if (response.ok) {
-      const reply = JSON.parse(text) as IngestReply;
+    const answer = await postToCloud(this.options, '/api/v1/ingest', batch.body, this.stopping.signal);
+    if (answer.ok) {
+      const reply = JSON.parse(answer.text) as IngestReply;
       if (!Number.isInteger(reply.ackedSeq))
-        throw new Error(`cloud reply has no integer ackedSeq: ${text.slice(0, 200)}`);
+        throw new Error(`cloud reply has no integer ackedSeq: ${answer.text.slice(0, 200)}`);
       return reply;
     }
-    const detail = `${response.status} ${text.slice(0, 300)}`;
-    if (response.status === 413 && batch.count > 1) {
+    if (answer.status === 413 && batch.count > 1) {
       this.batchMaxEvents = Math.max(1, Math.floor(batch.count / 2));
       throw new Error(
-        `cloud refused the batch size (${detail}); retrying with at most ${this.batchMaxEvents} events`,
+        `cloud refused the batch size (${answerDetail(answer)}); retrying with at most ${this.batchMaxEvents} events`,
       );
     }
-    if (response.status === 429) {
-      const retryAfterS = Number(response.headers.get('retry-after'));
-      throw new RateLimited(
-        `cloud is rate-limiting this gateway (${detail})`,
-        Number.isFinite(retryAfterS) ? retryAfterS * 1000 : 0,
-      );
-    }
-    if (response.status === 401 || response.status === 403) {
-      throw new Error(
-        `cloud refused this gateway's credentials (${detail}); check cloud.token in the edge config`,
-      );
-    }
-    throw new Error(`cloud ingest answered ${detail}`);
+    throw cloudError(answer, 'cloud ingest');
   }
 }

@@ -6,6 +6,7 @@ export * from './ingest.js';
 export * from './mqtt-payloads.js';
 export * from './outbox-event.js';
 export * from './reading.js';
+export * from './telemetry.js';
 export * from './review.js';
 export * from './ticket.js';
 export * from './waveform.js';

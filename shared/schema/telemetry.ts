@@ -46,7 +46,9 @@ export const TelemetryRequest = Type.Object(
 export type TelemetryRequest = Static<typeof TelemetryRequest>;
 
 export const TelemetryReply = Type.Object(
-  { accepted: Type.Integer({ minimum: 0, description: 'points stored (a replayed point overwrites itself)' }) },
+  {
+    accepted: Type.Integer({ minimum: 0, description: 'points stored (a replayed point overwrites itself)' }),
+  },
   { additionalProperties: false },
 );
 export type TelemetryReply = Static<typeof TelemetryReply>;

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { TelemetryPoint, TrendPoint } from '../../shared/schema/telemetry.js';
+import type { SqlDatabase } from '../store/sql-database.js';
+
+export interface TrendRequest {
+  /** Sites the caller may see; undefined = all sites. */
+  sites?: readonly string[];
+  assetId: string;
+  metric: string;
+  channel?: string;
+  fromMs: number;
+  /** Exclusive. */
+  toMs: number;
+  maxPoints: number;
+}
+
+/** Where telemetry lands: InfluxDB when the cloud has one, else the cloud's own SQL database. */
+export interface TelemetrySink {
+  readonly kind: 'influxdb' | 'store';
+  /** Stores the points; a point written again (same site, asset, channel, time) replaces itself. */
+  write(gatewayId: string, points: TelemetryPoint[]): Promise<void>;
+  /** The metric's means over equal time buckets from fromMs, at most maxPoints of them, oldest first. */
+  trend(request: TrendRequest): Promise<TrendPoint[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `[fromMs, toMs)` cut into at most maxPoints equal buckets, aligned on fromMs. Both sinks bucket the
+ * same way, so a trend reads the same whichever one stored it.
+ */
+export const trendBucketMs = (request: Pick<TrendRequest, 'fromMs' | 'toMs' | 'maxPoints'>): number =>
+  Math.max(1, Math.ceil((request.toMs - request.fromMs) / request.maxPoints));
+
+export async function openTelemetrySink(options: {
+  influxUrl?: string;
+  db: SqlDatabase;
+  logger: Logger;
+}): Promise<TelemetrySink> {
+  if (options.influxUrl) {
+    const { InfluxTelemetry } = await import('./influx-telemetry.js');
+    return InfluxTelemetry.open(options.influxUrl, options.logger);
+  }
+  const { StoreTelemetry } = await import('./store-telemetry.js');
+  return new StoreTelemetry(options.db);
+}

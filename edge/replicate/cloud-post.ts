@@ -1,0 +1,87 @@
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzip } from 'node:zlib';
+
+/** How the agent reaches the cloud: the same link, token and limits for tickets and telemetry. */
+export interface CloudLink {
+  cloudUrl: string;
+  token: string;
+  requestTimeoutMs: number;
+  /** gzip each batch: ticket JSON shrinks about tenfold, which matters on a metered or slow link. */
+  compress: boolean;
+}
+
+export interface CloudAnswer {
+  status: number;
+  ok: boolean;
+  text: string;
+  headers: Headers;
+}
+
+const gzipAsync = promisify(gzip);
+
+/** A request body as the link sends it. The fastest level gets most of the size gain, and runs on the thread pool. */
+export async function encodeCloudBody(json: string, compress: boolean): Promise<string | Buffer> {
+  return compress ? gzipAsync(json, { level: zlibConstants.Z_BEST_SPEED }) : json;
+}
+
+/** POSTs a JSON body (encoded by encodeCloudBody) with the gateway's token; aborts on timeout or on stop. */
+export async function postToCloud(
+  link: CloudLink,
+  path: string,
+  body: string | Buffer,
+  stop: AbortSignal,
+): Promise<CloudAnswer> {
+  const response = await fetch(new URL(path, link.cloudUrl), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(link.compress ? { 'content-encoding': 'gzip' } : {}),
+      authorization: `Bearer ${link.token}`,
+    },
+    body,
+    signal: AbortSignal.any([AbortSignal.timeout(link.requestTimeoutMs), stop]),
+  });
+  return { status: response.status, ok: response.ok, text: await response.text(), headers: response.headers };
+}
+
+/** The cloud asked us to slow down; Retry-After says for how long. */
+export class RateLimited extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Status and the start of the body, for a log line. */
+export const answerDetail = (answer: CloudAnswer): string => `${answer.status} ${answer.text.slice(0, 300)}`;
+
+/** The `message` of the cloud's error format, or the start of whatever it sent. */
+export function serverMessage(answer: CloudAnswer): string {
+  try {
+    const { message } = JSON.parse(answer.text) as { message?: unknown };
+    if (typeof message === 'string') return message;
+  } catch {
+    // not our error format: a proxy's page, say
+  }
+  return answer.text.slice(0, 300);
+}
+
+/** The failures every sender meets alike: a rate limit, refused credentials, or anything else. */
+export function cloudError(answer: CloudAnswer, what: string): Error {
+  const detail = answerDetail(answer);
+  if (answer.status === 429) {
+    const retryAfterS = Number(answer.headers.get('retry-after'));
+    return new RateLimited(
+      `cloud is rate-limiting this gateway (${detail})`,
+      Number.isFinite(retryAfterS) ? retryAfterS * 1000 : 0,
+    );
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    return new Error(
+      `cloud refused this gateway's credentials (${detail}); check cloud.token in the edge config`,
+    );
+  }
+  return new Error(`${what} answered ${detail}`);
+}
