@@ -58,7 +58,6 @@ async function simulate(
   return simulator;
 }
 
-
 const firstCloudTickets = (cloud: RunningCloud, what = 'a ticket in the cloud'): Promise<Ticket[]> =>
   waitFor(async () => {
     const tickets = await cloudTickets(cloud);
