@@ -148,9 +148,18 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
           '/api/v1/tickets',
           '/api/v1/tickets/{id}',
           '/api/v1/gateways',
+          '/api/v1/tickets/{id}/transitions',
+          '/api/v1/tickets/{id}/assignee',
+          '/api/v1/tickets/{id}/comments',
+          '/api/v1/rules/track-record',
+          '/api/v1/login',
+          '/api/v1/users',
+          '/api/v1/telemetry',
+          '/api/v1/assets/{assetId}/trend',
         ]),
       );
       expect(spec.components.securitySchemes.gatewayToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(spec.components.securitySchemes.userToken).toMatchObject({ type: 'http', scheme: 'bearer' });
       const page = await fetch(`${cloud.url}/docs`);
       expect(page.status).toBe(200);
       const html = await page.text();

@@ -45,7 +45,7 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 export async function startTestCloud(
   options: { db?: string; port?: number; logger?: Logger } & Pick<
     CloudOptions,
-    'bodyLimitBytes' | 'ingestRateLimit' | 'influxUrl'
+    'bodyLimitBytes' | 'ingestRateLimit' | 'influxUrl' | 'tlsCertPath' | 'tlsKeyPath'
   > = {},
 ): Promise<RunningCloud> {
   return startCloud({
