@@ -112,6 +112,22 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
       expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(200);
     });
 
+    it('applies batches of several gateways arriving at once, each with its own answer', async () => {
+      // On SQLite they share one transaction (group commit); each gateway's result stays its own.
+      const results = await Promise.all([
+        cloud.store.ingest.applyEvents('gw-c1', sampleEvents('gw-c1', [1, 2, 3])),
+        cloud.store.ingest.applyEvents('gw-c2', sampleEvents('gw-c2', [1, 2])),
+        cloud.store.ingest.applyEvents('gw-c3', sampleEvents('gw-c3', [2, 3])),
+        cloud.store.ingest.applyEvents('gw-c4', sampleEvents('gw-c4', [1])),
+      ]);
+      expect(results).toEqual([
+        { ackedSeq: 3, applied: 3, duplicates: 0, heldBehindGap: 0 },
+        { ackedSeq: 2, applied: 2, duplicates: 0, heldBehindGap: 0 },
+        { ackedSeq: 0, applied: 0, duplicates: 0, heldBehindGap: 2 },
+        { ackedSeq: 1, applied: 1, duplicates: 0, heldBehindGap: 0 },
+      ]);
+    });
+
     it('pages the ticket list by cursor and validates filters', async () => {
       const list = (await (await cloudFetch(cloud, '/api/v1/tickets?status=new&limit=1')).json()) as {
         tickets: { id: string }[];

@@ -11,6 +11,14 @@ export interface ApplyResult {
   heldBehindGap: number;
 }
 
+interface IngestJob {
+  gatewayId: string;
+  events: OutboxEvent[];
+  backlog: GatewayBacklog | undefined;
+  resolve: (result: ApplyResult) => void;
+  reject: (error: unknown) => void;
+}
+
 /** Events of one multi-row insert; 7 values each stays far below both databases' parameter limits. */
 const INSERT_CHUNK = 500;
 
@@ -20,10 +28,44 @@ const INSERT_CHUNK = 500;
  * close-out belong to engineers and are never touched by a replay.
  */
 export class IngestStore {
+  private readonly waiting: IngestJob[] = [];
+
   constructor(private readonly db: SqlDatabase) {}
 
   applyEvents(gatewayId: string, events: OutboxEvent[], backlog?: GatewayBacklog): Promise<ApplyResult> {
-    return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, backlog));
+    if (this.db.dialect === 'postgres') {
+      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, backlog));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ gatewayId, events, backlog, resolve, reject });
+      if (this.waiting.length === 1) setImmediate(() => void this.commitWaiting());
+    });
+  }
+
+  /**
+   * Group commit (SQLite): the batches that arrived in the same turn of the event loop share one
+   * transaction, so one durable commit (the fsync most of a batch's cost) serves several gateways.
+   * Each still gets its own result; if the shared transaction fails, each batch is retried alone,
+   * so one gateway's failure is never another's.
+   */
+  private async commitWaiting(): Promise<void> {
+    const jobs = this.waiting.splice(0);
+    try {
+      const results = await this.db.transaction(async (tx) => {
+        const out: ApplyResult[] = [];
+        for (const job of jobs)
+          out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.backlog));
+        return out;
+      });
+      jobs.forEach((job, i) => job.resolve(results[i] as ApplyResult));
+    } catch (error) {
+      if (jobs.length === 1) return jobs[0]?.reject(error);
+      for (const job of jobs) {
+        this.db
+          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.backlog))
+          .then(job.resolve, job.reject);
+      }
+    }
   }
 
   /** Per gateway: last seen, watermark, counts, a gap if events wait behind a missing seq. */
