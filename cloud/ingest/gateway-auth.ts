@@ -33,3 +33,19 @@ export function gatewayAuth(tokens: { gatewayForToken(token: string): Promise<st
     request.gatewayId = gatewayId;
   };
 }
+
+/**
+ * preHandler hook: the body's gatewayId must be the token's. A gateway writes only its own events
+ * and telemetry, whatever its body claims.
+ */
+export async function requireOwnGateway(request: FastifyRequest, reply: FastifyReply) {
+  const claimed = (request.body as { gatewayId?: unknown } | undefined)?.gatewayId;
+  if (claimed !== request.gatewayId) {
+    return reply.code(403).send({
+      statusCode: 403,
+      error: 'Forbidden',
+      code: 'PW_WRONG_GATEWAY',
+      message: `this token belongs to gateway '${request.gatewayId}', not '${String(claimed)}'`,
+    });
+  }
+}

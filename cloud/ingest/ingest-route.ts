@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply, IngestReply, IngestRequest } from '../../shared/schema/index.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { CloudStore } from '../store/cloud-store.js';
-import { gatewayAuth } from './gateway-auth.js';
+import { gatewayAuth, requireOwnGateway } from './gateway-auth.js';
 
 export interface IngestRouteOptions {
   store: CloudStore;
@@ -38,6 +38,7 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
     '/api/v1/ingest',
     {
       onRequest: gatewayAuth(store.access),
+      preHandler: requireOwnGateway,
       config: {
         // Keyed by the authenticated gateway (so it runs after auth): one noisy gateway cannot starve the fleet.
         rateLimit: {
@@ -64,14 +65,6 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
     },
     async (request, reply) => {
       const { gatewayId, events, backlog } = request.body;
-      if (gatewayId !== request.gatewayId) {
-        return reply.code(403).send({
-          statusCode: 403,
-          error: 'Forbidden',
-          code: 'PW_WRONG_GATEWAY',
-          message: `this token belongs to gateway '${request.gatewayId}', not '${gatewayId}'`,
-        });
-      }
       const foreign = events.findIndex((e) => e.gatewayId !== gatewayId);
       if (foreign >= 0) {
         return reply.code(400).send({

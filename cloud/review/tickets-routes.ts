@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, onRequestHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import {
   AssetId,
   AssignRequest,
@@ -157,6 +157,21 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
     },
   );
 
+  /**
+   * Runs an engineer's action on a ticket the user may see (404 otherwise, as if it did not exist)
+   * and sends its outcome.
+   */
+  const actOnTicket = async <T>(
+    request: FastifyRequest<{ Params: TicketParams }>,
+    reply: FastifyReply,
+    action: (id: string, username: string) => Promise<ReviewOutcome<T>>,
+    okCode = 200,
+  ) => {
+    const user = currentUser(request);
+    if (!(await visibleTicket(request, user, reply))) return reply;
+    return sendOutcome(reply, request.params.id, await action(request.params.id, user.username), okCode);
+  };
+
   /** The ticket exists and the user may see it; otherwise the reply is sent and undefined returned. */
   const visibleTicket = async (
     request: { params: TicketParams },
@@ -191,15 +206,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         },
       },
     },
-    async (request, reply) => {
-      const user = currentUser(request);
-      if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(
-        reply,
-        request.params.id,
-        await review.transition(request.params.id, user.username, request.body),
-      );
-    },
+    async (request, reply) =>
+      actOnTicket(request, reply, (id, username) => review.transition(id, username, request.body)),
   );
 
   app.put<{ Params: TicketParams; Body: AssignRequest }>(
@@ -215,15 +223,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         response: { 200: TicketView, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request, reply) => {
-      const user = currentUser(request);
-      if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(
-        reply,
-        request.params.id,
-        await review.assign(request.params.id, user.username, request.body),
-      );
-    },
+    async (request, reply) =>
+      actOnTicket(request, reply, (id, username) => review.assign(id, username, request.body)),
   );
 
   app.post<{ Params: TicketParams; Body: Static<typeof CommentRequest> }>(
@@ -239,16 +240,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         response: { 201: TicketComment, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request, reply) => {
-      const user = currentUser(request);
-      if (!(await visibleTicket(request, user, reply))) return reply;
-      return sendOutcome(
-        reply,
-        request.params.id,
-        await review.comment(request.params.id, user.username, request.body.text),
-        201,
-      );
-    },
+    async (request, reply) =>
+      actOnTicket(request, reply, (id, username) => review.comment(id, username, request.body.text), 201),
   );
 
   app.get(

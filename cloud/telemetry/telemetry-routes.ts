@@ -17,6 +17,7 @@ import {
   TrendQuery,
   TrendReply,
 } from '../../shared/schema/telemetry.js';
+import { requireOwnGateway } from '../ingest/gateway-auth.js';
 import { type TelemetrySink, trendBucketMs } from './telemetry-sink.js';
 
 export interface TelemetryRoutesOptions {
@@ -83,6 +84,7 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
     '/api/v1/telemetry',
     {
       onRequest: options.authenticateGateway,
+      preHandler: requireOwnGateway,
       schemaErrorFormatter: telemetrySchemaErrors,
       schema: {
         summary: "Store a gateway's feature summaries (idempotent: a replayed point replaces itself)",
@@ -94,14 +96,6 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
     },
     async (request, reply) => {
       const { gatewayId, points } = request.body;
-      if (gatewayId !== request.gatewayId) {
-        return reply.code(403).send({
-          statusCode: 403,
-          error: 'Forbidden',
-          code: 'PW_WRONG_GATEWAY',
-          message: `this token belongs to gateway '${request.gatewayId}', not '${gatewayId}'`,
-        });
-      }
       try {
         await sink.write(gatewayId, points);
       } catch (error) {
