@@ -113,6 +113,9 @@ export async function startEdgeAgent(
       backoff: { initialMs: config.cloud.retryInitialMs, maxMs: config.cloud.retryMaxMs },
       requestTimeoutMs: config.cloud.requestTimeoutMs,
       compress: config.cloud.compress,
+      ...(config.cloud.backlogEventsPerSecond
+        ? { backlogEventsPerSecond: config.cloud.backlogEventsPerSecond }
+        : {}),
       logger,
     });
     const telemetry = config.telemetry.enabled ? startTelemetry(config, outbox, logger) : undefined;

@@ -60,6 +60,8 @@ export const EdgeConfigFile = Type.Object(
         requestTimeout: Type.Optional(Duration),
         /** gzip batches (default) or send them as they are. */
         compress: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')])),
+        /** Backlog events per second at most after an outage (default: as fast as the cloud takes them). */
+        backlogRate: Type.Optional(Type.Integer({ minimum: 1 })),
       },
       { additionalProperties: false },
     ),
@@ -141,6 +143,7 @@ export interface EdgeConfig {
     retryMaxMs: number;
     requestTimeoutMs: number;
     compress: boolean;
+    backlogEventsPerSecond?: number;
   };
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -180,6 +183,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       retryMaxMs: durationMs(file.cloud.retryMax ?? '60s'),
       requestTimeoutMs: durationMs(file.cloud.requestTimeout ?? '15s'),
       compress: (file.cloud.compress ?? 'gzip') === 'gzip',
+      ...(file.cloud.backlogRate ? { backlogEventsPerSecond: file.cloud.backlogRate } : {}),
     },
     outbox: { maxBytes: (file.outbox?.maxSizeMb ?? 1024) * 1024 * 1024 },
     telemetry: {

@@ -128,6 +128,50 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
       ]);
     });
 
+    it('applies an event ahead of a backlog when its asset has nothing older missing, and keeps per-asset order', async () => {
+      const pumpTicket = sampleTicket({ gatewayId: 'gw-ooo', assetId: 'pump-7' });
+      const fanTicket = sampleTicket({ gatewayId: 'gw-ooo', assetId: 'fan-2' });
+      const event = (seq: number, prevSeqForAsset: number, ticket: typeof pumpTicket): OutboxEvent => ({
+        gatewayId: 'gw-ooo',
+        seq,
+        prevSeqForAsset,
+        type: prevSeqForAsset === 0 ? 'ticket.opened' : 'ticket.updated',
+        at: new Date().toISOString(),
+        ticket: { ...ticket, occurrences: seq },
+      });
+      // Seqs 1-3 and 5 are the pump's chain, 4 opens the fan: the newest (4, 5) arrive first.
+      const newest = [event(4, 0, fanTicket), event(5, 3, pumpTicket)];
+      const ahead = await cloud.store.ingest.applyEvents('gw-ooo', newest);
+      expect(ahead).toEqual({ ackedSeq: 0, applied: 1, duplicates: 0, heldBehindGap: 2 });
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${fanTicket.id}`)).status).toBe(200);
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${pumpTicket.id}`)).status).toBe(404);
+      expect(await gateway('gw-ooo')).toMatchObject({ gap: { firstMissingSeq: 1, heldEvents: 2 } });
+
+      const backlog = [event(1, 0, pumpTicket), event(2, 1, pumpTicket), event(3, 2, pumpTicket)];
+      const drained = await cloud.store.ingest.applyEvents('gw-ooo', backlog);
+      expect(drained).toEqual({ ackedSeq: 5, applied: 4, duplicates: 0, heldBehindGap: 0 });
+      const pump = (await (await cloudFetch(cloud, `/api/v1/tickets/${pumpTicket.id}`)).json()) as {
+        occurrences: number;
+      };
+      expect(pump.occurrences).toBe(5);
+      expect(await cloud.store.ingest.applyEvents('gw-ooo', newest)).toMatchObject({
+        ackedSeq: 5,
+        duplicates: 2,
+      });
+    });
+
+    it('marks a ticket the cloud first saw long after it opened as historical', async () => {
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      const late = sampleTicket({ gatewayId: 'gw-late', firstSeen: hourAgo, lastSeen: hourAgo });
+      const fresh = sampleTicket({ gatewayId: 'gw-late' });
+      await cloud.store.ingest.applyEvents('gw-late', [
+        ...sampleEvents('gw-late', [1], late),
+        ...sampleEvents('gw-late', [2], fresh),
+      ]);
+      expect(await cloud.store.review.get(late.id)).toMatchObject({ historical: true });
+      expect(await cloud.store.review.get(fresh.id)).not.toHaveProperty('historical');
+    });
+
     it('pages the ticket list by cursor and validates filters', async () => {
       const list = (await (await cloudFetch(cloud, '/api/v1/tickets?status=new&limit=1')).json()) as {
         tickets: { id: string }[];

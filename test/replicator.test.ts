@@ -55,6 +55,17 @@ async function scriptedCloud(script: Script): Promise<{
   return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, requests };
 }
 
+/** Answers as the real cloud does: the highest seq received with none missing below it. */
+function watermarkOf(): (body: IngestRequest) => number {
+  const received = new Set<number>();
+  let watermark = 0;
+  return (body) => {
+    for (const event of body.events) received.add(event.seq);
+    while (received.has(watermark + 1)) watermark++;
+    return watermark;
+  };
+}
+
 function replicatorFor(url: string, outbox: Outbox, batchMaxEvents = 100): Replicator {
   const replicator = new Replicator({
     outbox,
@@ -80,15 +91,18 @@ function outboxWith(events: number): Outbox {
 }
 
 describe('replicator', () => {
-  it('sends in seq order with the bearer token, in batches, and acknowledges from the reply', async () => {
-    const cloud = await scriptedCloud((body) => ({
-      status: 200,
-      body: { ackedSeq: body.events.at(-1)?.seq },
-    }));
+  it('sends the newest events ahead of a backlog, then the backlog in seq order, and acknowledges from the reply', async () => {
+    const watermark = watermarkOf();
+    const cloud = await scriptedCloud((body) => ({ status: 200, body: { ackedSeq: watermark(body) } }));
     const outbox = outboxWith(5);
     replicatorFor(cloud.url, outbox, 2).start();
     await waitFor(() => outbox.stats().pending === 0, 'drain');
-    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([[1, 2], [3, 4], [5]]);
+    // More than a batch waits: the newest go first, once; then the backlog from the watermark.
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([
+      [4, 5],
+      [1, 2],
+      [3, 4],
+    ]);
     expect(cloud.requests[0]?.auth).toBe('Bearer pwgw_test-token-0123456789');
     expect(cloud.requests[0]?.encoding).toBe('gzip');
     // Each batch reports the backlog as the gateway saw it, for the cloud's fleet view.
@@ -101,15 +115,25 @@ describe('replicator', () => {
 
   it('probes a failing link with one event at a time, and sends full batches again once it answers', async () => {
     let calls = 0;
+    const watermark = watermarkOf();
     const cloud = await scriptedCloud((body) =>
-      ++calls <= 4 ? { status: 503 } : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+      ++calls <= 4 ? { status: 503 } : { status: 200, body: { ackedSeq: watermark(body) } },
     );
     const outbox = outboxWith(10);
     const replicator = replicatorFor(cloud.url, outbox, 5);
     replicator.start();
     await waitFor(() => outbox.stats().pending === 0, 'delivery after the failures');
-    // Three full batches fail; then the circuit is open and single events probe it.
-    expect(cloud.requests.map((r) => r.body.events.length)).toEqual([5, 5, 5, 1, 1, 5, 4]);
+    // Three full batches (the newest, ahead of the backlog) fail; then the circuit is open and
+    // single events probe it; once it answers, the newest go ahead again, then the backlog.
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([
+      [6, 7, 8, 9, 10],
+      [6, 7, 8, 9, 10],
+      [6, 7, 8, 9, 10],
+      [1],
+      [1],
+      [7, 8, 9, 10],
+      [2, 3, 4, 5, 6],
+    ]);
   });
 
   it('backs off exponentially with jitter while the cloud fails, and keeps everything pending', async () => {
@@ -161,15 +185,23 @@ describe('replicator', () => {
   });
 
   it('halves the batch when the cloud refuses its size', async () => {
+    const watermark = watermarkOf();
     const cloud = await scriptedCloud((body) =>
       body.events.length > 2
         ? { status: 413, body: { message: 'too large' } }
-        : { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+        : { status: 200, body: { ackedSeq: watermark(body) } },
     );
     const outbox = outboxWith(4);
     replicatorFor(cloud.url, outbox, 8).start();
     await waitFor(() => outbox.stats().pending === 0, 'delivery in smaller batches');
-    expect(cloud.requests.map((r) => r.body.events.length)).toEqual([4, 2, 2]);
+    // 4 refused → halved to 2 (the newest two go ahead) → grown by one to 3, refused → 1 at a time.
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([
+      [1, 2, 3, 4],
+      [3, 4],
+      [1, 2, 3],
+      [1],
+      [2],
+    ]);
   });
 
   it('renumbers and resends when its outbox was recreated under a gateway id the cloud knows', async () => {

@@ -168,4 +168,22 @@ export const coreMigrations: readonly Migration[] = [
       ALTER TABLE gateways ADD COLUMN reported_last_seq BIGINT;
       ALTER TABLE gateways ADD COLUMN reported_oldest_pending_age_ms BIGINT;`,
   },
+  {
+    // Events may overtake a backlog (newest first after an outage) and apply once their asset's
+    // previous event has: the chain link and whether each stored event is applied. A ticket
+    // remembers when the cloud first saw it, to tell historical tickets from live ones.
+    id: 'core-3-asset-order',
+    sqlite: `
+      ALTER TABLE events ADD COLUMN prev_seq INTEGER;
+      ALTER TABLE events ADD COLUMN applied INTEGER NOT NULL DEFAULT 0;
+      UPDATE events SET applied = 1
+        WHERE seq <= (SELECT g.acked_seq FROM gateways g WHERE g.gateway_id = events.gateway_id);
+      ALTER TABLE tickets ADD COLUMN first_received_at TEXT;`,
+    postgres: `
+      ALTER TABLE events ADD COLUMN prev_seq BIGINT;
+      ALTER TABLE events ADD COLUMN applied INTEGER NOT NULL DEFAULT 0;
+      UPDATE events SET applied = 1
+        WHERE seq <= (SELECT g.acked_seq FROM gateways g WHERE g.gateway_id = events.gateway_id);
+      ALTER TABLE tickets ADD COLUMN first_received_at TEXT;`,
+  },
 ];

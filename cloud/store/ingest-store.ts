@@ -19,7 +19,7 @@ interface IngestJob {
   reject: (error: unknown) => void;
 }
 
-/** Events of one multi-row insert; 7 values each stays far below both databases' parameter limits. */
+/** Events of one multi-row insert; 9 values each stays far below both databases' parameter limits. */
 const INSERT_CHUNK = 500;
 
 /**
@@ -132,35 +132,51 @@ async function applyInTransaction(
   );
   const watermark = Number(locked?.acked_seq ?? 0);
   const fresh = new Map(events.filter((e) => e.seq > watermark).map((e) => [e.seq, e]));
-  // Events held behind a gap by earlier batches; usually none, and then no per-seq lookups.
-  const heldBefore = await tx.get<{ n: number }>(
-    'SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?',
-    [gatewayId, watermark],
-  );
+  // Events stored beyond the watermark by earlier batches: usually none.
+  const held = await heldEvents(tx, gatewayId, watermark);
+  // A held event's body is read only when it is applied: most wait through many batches.
+  const eventAt = async (seq: number): Promise<OutboxEvent | undefined> =>
+    fresh.get(seq) ?? (held.has(seq) ? storedEvent(tx, gatewayId, seq) : undefined);
+  const prevOf = (seq: number): number | null | undefined =>
+    fresh.has(seq) ? (fresh.get(seq)?.prevSeqForAsset ?? null) : held.get(seq)?.prevSeq;
 
-  // Apply strictly in seq order, so a ticket's updates never overtake its opening. Events held
-  // behind an earlier gap come from the table.
+  // First in seq order, from the watermark up to the first missing seq (events that went ahead
+  // of a backlog were applied already, and are passed over).
   const applying: OutboxEvent[] = [];
-  let fromTable = false;
-  for (let seq = watermark + 1; ; seq++) {
-    let event = fresh.get(seq);
-    if (!event && heldBefore?.n) {
-      event = await storedEvent(tx, gatewayId, seq);
-      fromTable ||= event !== undefined;
-    }
+  const appliedNow = new Set<number>();
+  let seq = watermark + 1;
+  for (; fresh.has(seq) || held.has(seq); seq++) {
+    if (held.get(seq)?.applied) continue;
+    const event = await eventAt(seq);
     if (!event) break;
     applying.push(event);
+    appliedNow.add(seq);
   }
-  const ackedSeq = watermark + applying.length;
-  // An applied event lives on in its ticket; only events held behind a gap need their body kept.
-  // Not writing a ticket snapshot per event is most of what a durable batch costs.
-  const inserted = await insertEvents(tx, gatewayId, [...fresh.values()], ackedSeq, now);
-  if (fromTable) {
-    await tx.run("UPDATE events SET body = '' WHERE gateway_id = ? AND seq > ? AND seq <= ? AND body <> ''", [
-      gatewayId,
-      watermark,
-      ackedSeq,
-    ]);
+  const ackedSeq = seq - 1;
+  // Then beyond the gap: an event whose asset's previous event is applied (or that has none)
+  // need not wait for other assets' backlog. Ascending order keeps each asset's chain in order.
+  const isApplied = (s: number) => s <= ackedSeq || appliedNow.has(s) || held.get(s)?.applied === true;
+  const beyond = [...new Set([...fresh.keys(), ...held.keys()])]
+    .filter((s) => s > ackedSeq)
+    .sort((a, b) => a - b);
+  for (const s of beyond) {
+    if (isApplied(s)) continue;
+    const prev = prevOf(s);
+    if (prev === null || prev === undefined || !(prev === 0 || isApplied(prev))) continue;
+    const event = await eventAt(s);
+    if (!event) continue;
+    applying.push(event);
+    appliedNow.add(s);
+  }
+
+  const inserted = await insertEvents(tx, gatewayId, [...fresh.values()], isApplied, now);
+  const appliedHeld = [...appliedNow].filter((s) => held.has(s));
+  for (let i = 0; i < appliedHeld.length; i += INSERT_CHUNK) {
+    const chunk = appliedHeld.slice(i, i + INSERT_CHUNK);
+    await tx.run(
+      `UPDATE events SET applied = 1, body = '' WHERE gateway_id = ? AND seq IN (${placeholders(chunk.length)})`,
+      [gatewayId, ...chunk],
+    );
   }
   const received = inserted;
   const duplicates = events.length - received;
@@ -185,8 +201,8 @@ async function applyInTransaction(
       });
     if (cleared) await audit(tx, ticket.id, ticket.clearedAt ?? now, `gateway:${gatewayId}`, 'cleared', {});
   }
-  // Held now: those held before and not applied, plus this batch's beyond the watermark.
-  const heldNow = await heldAfter(tx, gatewayId, ackedSeq, Number(heldBefore?.n ?? 0) > 0, fresh);
+  // Stored beyond the watermark now, applied ahead or waiting.
+  const heldNow = beyond.length;
   await tx.run(
     `UPDATE gateways SET acked_seq = ?, events_received = events_received + ?,
        duplicates_ignored = duplicates_ignored + ?${backlog ? REPORTED_BACKLOG_COLUMNS : ''} WHERE gateway_id = ?`,
@@ -204,47 +220,28 @@ async function applyInTransaction(
 const REPORTED_BACKLOG_COLUMNS =
   ', reported_pending = ?, reported_last_seq = ?, reported_oldest_pending_age_ms = ?';
 
-async function heldAfter(
-  tx: SqlExecutor,
-  gatewayId: string,
-  ackedSeq: number,
-  heldBefore: boolean,
-  fresh: Map<number, OutboxEvent>,
-): Promise<number> {
-  if (!heldBefore) return [...fresh.keys()].filter((seq) => seq > ackedSeq).length;
-  const row = await tx.get<{ n: number }>(
-    'SELECT count(*) AS n FROM events WHERE gateway_id = ? AND seq > ?',
-    [gatewayId, ackedSeq],
-  );
-  return Number(row?.n ?? 0);
+interface HeldEvent {
+  applied: boolean;
+  /** The asset's previous seq; null for events from agents that do not send it. */
+  prevSeq: number | null;
 }
 
-/** Inserts the events not stored yet (bodies only above the watermark); returns how many were new. */
-async function insertEvents(
+/** The gateway's events stored beyond its watermark: held behind a gap, or applied ahead of it. */
+async function heldEvents(
   tx: SqlExecutor,
   gatewayId: string,
-  events: OutboxEvent[],
-  ackedSeq: number,
-  now: string,
-): Promise<number> {
-  let inserted = 0;
-  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    const chunk = events.slice(i, i + INSERT_CHUNK);
-    inserted += await tx.run(
-      `INSERT INTO events (gateway_id, seq, type, ticket_id, at, received_at, body)
-         VALUES ${rowPlaceholders(chunk.length, 7)} ON CONFLICT DO NOTHING`,
-      chunk.flatMap((e) => [
-        gatewayId,
-        e.seq,
-        e.type,
-        e.ticket.id,
-        e.at,
-        now,
-        e.seq > ackedSeq ? JSON.stringify(e) : '',
-      ]),
-    );
-  }
-  return inserted;
+  watermark: number,
+): Promise<Map<number, HeldEvent>> {
+  const rows = await tx.all<{ seq: number; applied: number; prev_seq: number | null }>(
+    'SELECT seq, applied, prev_seq FROM events WHERE gateway_id = ? AND seq > ?',
+    [gatewayId, watermark],
+  );
+  return new Map(
+    rows.map((r) => [
+      Number(r.seq),
+      { applied: Number(r.applied) === 1, prevSeq: r.prev_seq === null ? null : Number(r.prev_seq) },
+    ]),
+  );
 }
 
 async function storedEvent(
@@ -256,14 +253,51 @@ async function storedEvent(
     gatewayId,
     seq,
   ]);
-  return row ? (JSON.parse(row.body) as OutboxEvent) : undefined;
+  return row?.body ? (JSON.parse(row.body) as OutboxEvent) : undefined;
+}
+
+/**
+ * Inserts the events not stored yet; returns how many were new. An applied event lives on in its
+ * ticket: only events still waiting keep their body. Not writing a ticket snapshot per event is
+ * most of what a durable batch costs.
+ */
+async function insertEvents(
+  tx: SqlExecutor,
+  gatewayId: string,
+  events: OutboxEvent[],
+  isApplied: (seq: number) => boolean,
+  now: string,
+): Promise<number> {
+  let inserted = 0;
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    const chunk = events.slice(i, i + INSERT_CHUNK);
+    inserted += await tx.run(
+      `INSERT INTO events (gateway_id, seq, type, ticket_id, at, received_at, body, prev_seq, applied)
+         VALUES ${rowPlaceholders(chunk.length, 9)} ON CONFLICT DO NOTHING`,
+      chunk.flatMap((e) => {
+        const applied = isApplied(e.seq);
+        return [
+          gatewayId,
+          e.seq,
+          e.type,
+          e.ticket.id,
+          e.at,
+          now,
+          applied ? '' : JSON.stringify(e),
+          e.prevSeqForAsset ?? null,
+          applied ? 1 : 0,
+        ];
+      }),
+    );
+  }
+  return inserted;
 }
 
 async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Promise<void> {
   await tx.run(
     `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, severity_rank, status, updated_at,
-         body, due_at, opened_at, rule_id, rule_version, predicted)
-       VALUES (${placeholders(15)})
+         body, due_at, opened_at, rule_id, rule_version, predicted, first_received_at)
+       VALUES (${placeholders(16)})
        ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, severity_rank = excluded.severity_rank,
          updated_at = excluded.updated_at, body = excluded.body, due_at = excluded.due_at,
          predicted = excluded.predicted`,
@@ -283,6 +317,7 @@ async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Pro
       ticket.rule.id,
       ticket.rule.version,
       ticket.prediction ? 1 : 0,
+      now,
     ],
   );
 }

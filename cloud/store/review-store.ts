@@ -52,10 +52,15 @@ interface TicketRow {
   close_out: string | null;
   duplicate_of: string | null;
   review_updated_at: string | null;
+  opened_at: string;
+  first_received_at: string | null;
 }
 
+/** A ticket the cloud first saw this long after it opened was raised during an outage. */
+const HISTORICAL_AFTER_MS = 10 * 60_000;
+
 const TICKET_COLUMNS =
-  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at';
+  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at';
 
 const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   ...(JSON.parse(row.body) as Ticket),
@@ -66,6 +71,10 @@ const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   ...(row.close_out ? { closeOut: JSON.parse(row.close_out) as CloseOut } : {}),
   ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
   ...(row.review_updated_at ? { reviewedAt: row.review_updated_at } : {}),
+  ...(row.first_received_at &&
+  Date.parse(row.first_received_at) - Date.parse(row.opened_at) > HISTORICAL_AFTER_MS
+    ? { historical: true }
+    : {}),
 });
 
 /** Keyset cursors: stable under inserts, and as fast on page 400 as on page 1. */

@@ -58,6 +58,10 @@ const SCHEMA = `
     created_ms INTEGER NOT NULL,
     body TEXT NOT NULL
   ) STRICT;
+  CREATE TABLE IF NOT EXISTS asset_last_seq (
+    asset_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+  ) STRICT;
   CREATE TABLE IF NOT EXISTS open_tickets (
     problem_key TEXT PRIMARY KEY,
     ticket TEXT NOT NULL
@@ -176,7 +180,21 @@ export class Outbox {
   /** Appends an event; call inside transaction() when ticket state changes with it. */
   append(type: OutboxEventType, ticket: Ticket, at: string): OutboxEvent {
     const seq = this.metaNumber('lastSeq') + 1;
-    const event: OutboxEvent = { gatewayId: this.gatewayId, seq, type, at, ticket };
+    // Each asset's events form a chain, so the cloud can keep per-asset order when newer events
+    // overtake a backlog.
+    const previous = this.sql('SELECT seq FROM asset_last_seq WHERE asset_id = ?').get(ticket.assetId) as
+      { seq: number } | undefined;
+    const event: OutboxEvent = {
+      gatewayId: this.gatewayId,
+      seq,
+      type,
+      at,
+      prevSeqForAsset: previous?.seq ?? 0,
+      ticket,
+    };
+    this.sql(
+      'INSERT INTO asset_last_seq (asset_id, seq) VALUES (?, ?) ON CONFLICT (asset_id) DO UPDATE SET seq = excluded.seq',
+    ).run(ticket.assetId, seq);
     this.sql('INSERT INTO events (seq, type, at, created_ms, body) VALUES (?, ?, ?, ?, ?)').run(
       seq,
       type,
@@ -201,6 +219,30 @@ export class Outbox {
     for (const row of rows) {
       // Always send at least one event, so a single large event cannot block the queue forever.
       if (batch.bodies.length > 0 && batch.bytes + row.body.length > maxBytes) break;
+      batch.seqs.push(row.seq);
+      batch.bodies.push(row.body);
+      batch.bytes += row.body.length;
+    }
+    return batch;
+  }
+
+  /**
+   * The newest unacknowledged events after `afterSeq`, in seq order: what goes first when a backlog
+   * waits, so the cloud sees the present before the past.
+   */
+  newest(maxEvents: number, maxBytes: number, afterSeq: number): PendingBatch {
+    const rows = (
+      this.sql('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq DESC LIMIT ?').all(
+        Math.max(afterSeq, this.metaNumber('ackedSeq')),
+        maxEvents,
+      ) as { seq: number; body: string }[]
+    ).reverse();
+    const batch: PendingBatch = { seqs: [], bodies: [], bytes: 0 };
+    // Keep the newest within the byte cap: drop from the old end.
+    let start = 0;
+    let bytes = rows.reduce((sum, row) => sum + row.body.length, 0);
+    while (start < rows.length - 1 && bytes > maxBytes) bytes -= rows[start++]!.body.length;
+    for (const row of rows.slice(start)) {
       batch.seqs.push(row.seq);
       batch.bodies.push(row.body);
       batch.bytes += row.body.length;
@@ -240,12 +282,18 @@ export class Outbox {
       // Highest first, so no renumbered row collides with one not yet moved.
       for (const row of rows) {
         const event = JSON.parse(row.body) as OutboxEvent;
+        // A predecessor among the renumbered events moves with them; one already acknowledged
+        // under the old numbers means nothing to the cloud any more.
+        const prev = event.prevSeqForAsset;
+        const prevSeqForAsset =
+          prev === undefined ? {} : { prevSeqForAsset: prev > ackedSeq ? prev + offset : 0 };
         this.sql('UPDATE events SET seq = ?, body = ? WHERE seq = ?').run(
           row.seq + offset,
-          JSON.stringify({ ...event, seq: row.seq + offset }),
+          JSON.stringify({ ...event, seq: row.seq + offset, ...prevSeqForAsset }),
           row.seq,
         );
       }
+      this.sql('UPDATE asset_last_seq SET seq = seq + ? WHERE seq > ?').run(offset, ackedSeq);
       this.setMeta('lastSeq', lastSeq + offset);
       this.setMeta('ackedSeq', cloudAckedSeq);
       return { renumbered: rows.length, offset };

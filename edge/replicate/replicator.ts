@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
 import type { IngestReply } from '../../shared/schema/index.js';
 import { sleep } from '../../shared/time.js';
-import type { Outbox } from '../outbox/outbox.js';
+import type { Outbox, PendingBatch } from '../outbox/outbox.js';
 import {
   answerDetail,
   type CloudLink,
@@ -19,6 +19,12 @@ export interface ReplicatorOptions extends CloudLink {
   batchMaxBytes: number;
   backoff: BackoffPolicy;
   logger: Logger;
+  /**
+   * At most this many backlog events a second (undefined: as fast as the cloud takes them), so a
+   * gateway back from a long outage does not saturate a thin link. The newest events are not held
+   * back by it.
+   */
+  backlogEventsPerSecond?: number;
 }
 
 interface PreparedBatch {
@@ -33,6 +39,8 @@ export type ReplicatorState = 'idle' | 'sending' | 'probing' | 'backing-off' | '
 export interface ReplicatorHealth {
   state: ReplicatorState;
   sentEvents: number;
+  /** Events sent ahead of a backlog, newest first, so the cloud sees the present before the past. */
+  sentAheadOfBacklog: number;
   failedAttempts: number;
   consecutiveFailures: number;
   lastError?: string;
@@ -48,6 +56,7 @@ export class Replicator {
   private readonly health_: ReplicatorHealth = {
     state: 'idle',
     sentEvents: 0,
+    sentAheadOfBacklog: 0,
     failedAttempts: 0,
     consecutiveFailures: 0,
   };
@@ -57,6 +66,10 @@ export class Replicator {
   private committedSinceRead = false;
   private loop?: Promise<void>;
   private batchMaxEvents: number;
+  /** The highest seq sent ahead of the backlog: each newest event goes ahead once. */
+  private sentAheadUpTo = 0;
+  /** When the backlog may send its next batch, under backlogEventsPerSecond. */
+  private backlogNextAt = 0;
 
   constructor(private readonly options: ReplicatorOptions) {
     this.batchMaxEvents = options.batchMaxEvents;
@@ -90,8 +103,33 @@ export class Replicator {
       // After a few failures in a row the link is presumed dead: probe it with one event rather than
       // pushing full batches (megabytes on a metered link) into it on every retry.
       const probing = this.health_.consecutiveFailures >= CIRCUIT_OPEN_AFTER_FAILURES;
-      const ackedSeq = this.options.outbox.stats().ackedSeq;
+      const { ackedSeq, pending } = this.options.outbox.stats();
       this.committedSinceRead = false;
+      // More than a batch waits: events beyond the next backlog batch that have not gone ahead yet
+      // are sent first, newest first. The cloud applies them at once unless their asset still has
+      // older events in the backlog, so a fresh fault is seen while last week drains.
+      const backlogged = pending > this.batchMaxEvents && !probing;
+      if (backlogged) {
+        const newest = this.options.outbox.newest(
+          this.batchMaxEvents,
+          this.options.batchMaxBytes,
+          Math.max(this.sentAheadUpTo, ackedSeq + this.batchMaxEvents),
+        );
+        if (newest.seqs.length > 0) {
+          this.health_.state = 'sending';
+          if (await this.sendAndAcknowledge(await this.encode(newest, ackedSeq), signal)) {
+            this.sentAheadUpTo = newest.seqs.at(-1) ?? this.sentAheadUpTo;
+            this.health_.sentAheadOfBacklog += newest.seqs.length;
+          }
+          continue;
+        }
+        const wait = this.backlogNextAt - Date.now();
+        if (wait > 0) {
+          // A new event ends the wait early: it goes ahead of the backlog.
+          if (!this.committedSinceRead) await this.waitForWork(wait);
+          continue;
+        }
+      }
       const ahead =
         readAhead?.afterSeq === ackedSeq && !probing
           ? await readAhead.batch.catch(() => undefined)
@@ -112,51 +150,65 @@ export class Replicator {
         next.catch(() => {}); // a read-ahead that fails is read again, never left unhandled
         readAhead = { afterSeq: batch.lastSeq, batch: next };
       }
-      try {
-        const reply = await this.send(batch);
-        const outbox = this.options.outbox;
-        const { lastSeq } = outbox.stats();
-        if (reply.ackedSeq > lastSeq && reply.duplicates === batch.count) {
-          const { renumbered, offset } = outbox.rebase(reply.ackedSeq);
-          this.options.logger.warn(
-            { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq, renumbered, offset },
-            'the cloud already holds events up to a higher seq for this gateway (outbox recreated?); ' +
-              'pending events renumbered after it and sent again',
-          );
-          continue;
-        }
-        const result = outbox.acknowledge(reply.ackedSeq);
-        if (result.ahead) {
-          this.options.logger.error(
-            { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq },
-            'cloud acknowledges more events than this outbox holds: two gateways may share this gateway id; give each its own',
-          );
-        }
-        this.health_.sentEvents += batch.count;
-        this.health_.consecutiveFailures = 0;
-        this.health_.lastSuccessAt = new Date().toISOString();
-        // Additive increase after a 413's halving (AIMD, as TCP does): a size the cloud refused is
-        // approached again slowly instead of being retried at once.
-        this.batchMaxEvents = Math.min(this.options.batchMaxEvents, this.batchMaxEvents + 1);
-      } catch (error) {
-        if (signal.aborted) break;
-        this.health_.failedAttempts++;
-        const attempt = this.health_.consecutiveFailures++;
-        this.health_.lastError = (error as Error).message;
-        const backoff = backoffDelayMs(this.options.backoff, attempt);
-        const delay = error instanceof RateLimited ? Math.max(backoff, error.retryAfterMs) : backoff;
-        this.options.logger.warn(
-          {
-            err: (error as Error).message,
-            attempt: attempt + 1,
-            retryInMs: Math.round(delay),
-            pending: batch.count,
-          },
-          'replication to the cloud failed; events stay in the outbox',
-        );
-        this.health_.state = 'backing-off';
-        await sleep(delay, signal);
+      if (await this.sendAndAcknowledge(batch, signal)) {
+        const rate = this.options.backlogEventsPerSecond;
+        if (backlogged && rate) this.backlogNextAt = Date.now() + (batch.count / rate) * 1000;
       }
+    }
+  }
+
+  /**
+   * Sends one batch and records the cloud's watermark; on failure, backs off. Returns whether the
+   * cloud took it.
+   */
+  private async sendAndAcknowledge(batch: PreparedBatch, signal: AbortSignal): Promise<boolean> {
+    try {
+      const reply = await this.send(batch);
+      const outbox = this.options.outbox;
+      const { lastSeq } = outbox.stats();
+      if (reply.ackedSeq > lastSeq && reply.duplicates === batch.count) {
+        const { renumbered, offset } = outbox.rebase(reply.ackedSeq);
+        this.sentAheadUpTo = 0;
+        this.options.logger.warn(
+          { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq, renumbered, offset },
+          'the cloud already holds events up to a higher seq for this gateway (outbox recreated?); ' +
+            'pending events renumbered after it and sent again',
+        );
+        return true;
+      }
+      const result = outbox.acknowledge(reply.ackedSeq);
+      if (result.ahead) {
+        this.options.logger.error(
+          { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq },
+          'cloud acknowledges more events than this outbox holds: two gateways may share this gateway id; give each its own',
+        );
+      }
+      this.health_.sentEvents += batch.count;
+      this.health_.consecutiveFailures = 0;
+      this.health_.lastSuccessAt = new Date().toISOString();
+      // Additive increase after a 413's halving (AIMD, as TCP does): a size the cloud refused is
+      // approached again slowly instead of being retried at once.
+      this.batchMaxEvents = Math.min(this.options.batchMaxEvents, this.batchMaxEvents + 1);
+      return true;
+    } catch (error) {
+      if (signal.aborted) return false;
+      this.health_.failedAttempts++;
+      const attempt = this.health_.consecutiveFailures++;
+      this.health_.lastError = (error as Error).message;
+      const backoff = backoffDelayMs(this.options.backoff, attempt);
+      const delay = error instanceof RateLimited ? Math.max(backoff, error.retryAfterMs) : backoff;
+      this.options.logger.warn(
+        {
+          err: (error as Error).message,
+          attempt: attempt + 1,
+          retryInMs: Math.round(delay),
+          pending: batch.count,
+        },
+        'replication to the cloud failed; events stay in the outbox',
+      );
+      this.health_.state = 'backing-off';
+      await sleep(delay, signal);
+      return false;
     }
   }
 
@@ -172,9 +224,16 @@ export class Replicator {
     });
   }
 
-  /** The events after `afterSeq` as one ingest request body (an IngestRequest), ready to send. */
-  private async prepare(afterSeq: number, maxEvents: number): Promise<PreparedBatch> {
-    const { seqs, bodies } = this.options.outbox.pending(maxEvents, this.options.batchMaxBytes, afterSeq);
+  /** The events after `afterSeq`, in seq order, ready to send. */
+  private prepare(afterSeq: number, maxEvents: number): Promise<PreparedBatch> {
+    return this.encode(
+      this.options.outbox.pending(maxEvents, this.options.batchMaxBytes, afterSeq),
+      afterSeq,
+    );
+  }
+
+  /** Events as one ingest request body (an IngestRequest), ready to send. */
+  private async encode({ seqs, bodies }: PendingBatch, afterSeq: number): Promise<PreparedBatch> {
     // The gateway's own view of its backlog rides along, so the fleet view shows who is behind.
     const { pending, lastSeq, oldestPendingAgeMs } = this.options.outbox.stats();
     const backlog = JSON.stringify({

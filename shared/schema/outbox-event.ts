@@ -14,6 +14,12 @@ export const OutboxEvent = Type.Object(
     seq: Type.Integer({ minimum: 1 }),
     type: OutboxEventType,
     at: Type.String({ format: 'date-time' }),
+    /**
+     * The seq of this gateway's previous event for the same asset (0: none). With it the cloud may
+     * apply an event before earlier events of other assets arrive (newest first after an outage),
+     * and still apply each asset's events in order. Without it, events apply in seq order only.
+     */
+    prevSeqForAsset: Type.Optional(Type.Integer({ minimum: 0 })),
     ticket: Ticket,
   },
   { additionalProperties: false },

@@ -78,6 +78,11 @@ export const TicketView = Type.Composite([
     duplicateOf: Type.Optional(TicketId),
     /** Last change by an engineer. */
     reviewedAt: Type.Optional(IsoTime),
+    /**
+     * Raised while its gateway was cut off: the cloud first saw it more than 10 minutes after it
+     * opened. History to review, not an alarm to act on now.
+     */
+    historical: Type.Optional(Type.Boolean()),
   }),
 ]);
 export type TicketView = Static<typeof TicketView>;
