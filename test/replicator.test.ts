@@ -231,4 +231,55 @@ describe('replicator', () => {
     for (const id of fresh) expect(await cloud.store.review.get(id)).toBeDefined();
     expect((await cloud.store.ingest.gateways())[0]).toMatchObject({ ackedSeq: 7, eventsReceived: 7 });
   });
+
+  it('shows a new fault on one asset in the cloud while another asset’s backlog still drains, in order', async () => {
+    const cloud = await startTestCloud();
+    cleanups.push(() => cloud.stop());
+    const token = await cloud.store.access.createGatewayToken('gw-1');
+    // A week offline: 600 events of the pump wait; the link is thin (backlogRate 200 events/s).
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    cleanups.push(() => outbox.close());
+    const pump = sampleTicket({ assetId: 'pump-1' });
+    const at = new Date().toISOString();
+    outbox.transaction(() => {
+      for (let i = 1; i <= 600; i++) {
+        outbox.append(i === 1 ? 'ticket.opened' : 'ticket.updated', { ...pump, occurrences: i }, at);
+      }
+    });
+    const replicator = new Replicator({
+      outbox,
+      gatewayId: 'gw-1',
+      cloudUrl: cloud.url,
+      token,
+      batchMaxEvents: 50,
+      batchMaxBytes: 1_000_000,
+      backoff: { initialMs: 40, maxMs: 400 },
+      requestTimeoutMs: 2000,
+      compress: true,
+      backlogEventsPerSecond: 200,
+      logger: silentLogger(),
+    });
+    cleanups.push(() => replicator.stop());
+    replicator.start();
+    await waitFor(
+      async () => ((await cloud.store.ingest.gateways())[0]?.ackedSeq ?? 0) >= 100,
+      'the drain under way',
+    );
+    // Now a fan develops a fault: its ticket overtakes the pump's remaining backlog.
+    const fan = sampleTicket({ assetId: 'fan-3' });
+    outbox.append('ticket.opened', fan, new Date().toISOString());
+    replicator.notify();
+    await waitFor(
+      async () => (await cloud.store.review.get(fan.id)) !== undefined,
+      'the fan ticket in the cloud',
+    );
+    const [duringDrain] = await cloud.store.ingest.gateways();
+    expect(duringDrain?.ackedSeq).toBeLessThan(500);
+    expect(replicator.health().sentAheadOfBacklog).toBeGreaterThan(0);
+    // The pump's newest events went ahead too, but wait for its older ones: never applied out of order.
+    expect((await cloud.store.review.get(pump.id))?.occurrences).toBeLessThan(600);
+    await waitFor(() => outbox.stats().pending === 0, 'the backlog drained');
+    expect((await cloud.store.review.get(pump.id))?.occurrences).toBe(600);
+    expect((await cloud.store.ingest.gateways())[0]).toMatchObject({ ackedSeq: 601, eventsReceived: 601 });
+  });
 });
