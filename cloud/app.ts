@@ -9,6 +9,7 @@ import { registerApiDocs } from './api-docs.js';
 import { createCloudMetrics } from './metrics.js';
 import { ingestRoute } from './ingest/ingest-route.js';
 import { ticketsRoutes } from './review/tickets-routes.js';
+import { consoleRoutes } from './review/console-routes.js';
 import { visibleSites } from './access/access-store.js';
 import { currentUser } from './access/user-auth.js';
 import { gatewayAuth } from './ingest/gateway-auth.js';
@@ -95,5 +96,6 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     ingest: store.ingest,
     authenticateUser: authenticateUser(store.access),
   });
+  await app.register(consoleRoutes);
   return app;
 }

@@ -116,7 +116,7 @@ export async function runDemo(
   });
 
   print(`Plantwatch demo (data in ${dataDir})`);
-  print(`  cloud      ${cloud.url}   tickets: ${cloud.url}/api/v1/tickets`);
+  print(`  cloud      ${cloud.url}/   the review console (API: ${cloud.url}/api/v1/tickets)`);
   print(`             log in as 'engineer' with password ${password}, or use the API token:`);
   print(`             curl -H 'Authorization: Bearer ${apiToken}' ${cloud.url}/api/v1/tickets`);
   print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);

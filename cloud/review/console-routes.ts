@@ -19,7 +19,10 @@ const VENDOR_FILES = new Set(['/uPlot.esm.js', '/uPlot.min.css']);
  */
 export function consolePolicy(indexHtml: string): string {
   const hashes = [...indexHtml.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
-    (match) => `'sha256-${createHash('sha256').update(match[1] ?? '').digest('base64')}'`,
+    (match) =>
+      `'sha256-${createHash('sha256')
+        .update(match[1] ?? '')
+        .digest('base64')}'`,
   );
   return [
     "default-src 'self'",

@@ -1,0 +1,182 @@
+/**
+ * The messages the console reads and sends, as the browser sees them. The schema module
+ * (shared/schema) cannot be part of this build: it lives outside `rootDir` and carries TypeBox
+ * values. test/console.test.ts assigns each schema type to its type here, so `npm run typecheck`
+ * fails the moment the two drift apart; only the fields the console uses are listed.
+ */
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
+export type Role = 'viewer' | 'engineer' | 'admin';
+export type Outcome = 'confirmed' | 'false_positive' | 'inconclusive';
+export type TicketStatus =
+  'new' | 'acknowledged' | 'in_progress' | 'resolved' | 'closed' | 'false_positive' | 'duplicate';
+
+export interface UserView {
+  username: string;
+  role: Role;
+  sites: 'all' | string[];
+}
+
+export interface LoginReply {
+  token: string;
+  expiresAt: string;
+  user: UserView;
+}
+
+export interface SpectrumMark {
+  label: string;
+  hz: number;
+}
+
+export interface SpectrumSnapshot {
+  binHz: number;
+  unit: string;
+  amplitudes: number[];
+  marks?: SpectrumMark[];
+}
+
+export interface TriggeringValue {
+  metric: string;
+  value: number | string;
+  threshold: number | string;
+  comparison: string;
+  unit?: string;
+}
+
+export interface Prediction {
+  metric: string;
+  threshold: number;
+  eta: string;
+  intervalStart: string;
+  intervalEnd?: string;
+  model?: 'linear' | 'exponential';
+  level?: number;
+  ratePerDay?: number;
+  points?: number;
+}
+
+export interface CloseOut {
+  outcome: Outcome;
+  failureMode?: string;
+  actionTaken: string;
+  failureAt?: string;
+}
+
+export interface TicketView {
+  id: string;
+  gatewayId: string;
+  site: string;
+  assetId: string;
+  fault: string;
+  severity: Severity;
+  status: TicketStatus;
+  condition: 'active' | 'cleared';
+  title: string;
+  summary: string;
+  suggestedAction: string;
+  rule: { id: string; version: string };
+  evidence: {
+    triggeringValues: TriggeringValue[];
+    windowStart: string;
+    windowEnd: string;
+    channel: string;
+    spectrum?: SpectrumSnapshot;
+    envelopeSpectrum?: SpectrumSnapshot;
+    confidence?: number;
+    reasoning: string[];
+  };
+  prediction?: Prediction;
+  priority?: Priority;
+  previousTicketId?: string;
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+  clearedAt?: string;
+  dueAt: string;
+  overdue: boolean;
+  assignee?: string;
+  closeOut?: CloseOut;
+  duplicateOf?: string;
+  reviewedAt?: string;
+}
+
+export interface TicketComment {
+  id: number;
+  at: string;
+  author: string;
+  text: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: 'opened' | 'cleared' | 'transition' | 'assign' | 'comment';
+  detail: Record<string, unknown>;
+}
+
+export interface TicketDetail extends TicketView {
+  comments: TicketComment[];
+  audit: AuditEntry[];
+}
+
+export interface TicketPage {
+  tickets: TicketView[];
+  nextCursor?: string;
+}
+
+export interface TransitionRequest {
+  to: TicketStatus;
+  comment?: string;
+  feedback?: CloseOut;
+  duplicateOf?: string;
+}
+
+export interface RuleTrackRecord {
+  ruleId: string;
+  ruleVersion: string;
+  fired: number;
+  open: number;
+  confirmed: number;
+  falsePositives: number;
+  inconclusive: number;
+  duplicates: number;
+  precision?: number;
+  medianLeadTimeMs?: number;
+  predicted: number;
+  lastFiredAt?: string;
+}
+
+export interface GatewayView {
+  gatewayId: string;
+  lastSeen?: string;
+  ackedSeq: number;
+  eventsReceived: number;
+  duplicatesIgnored: number;
+  gap?: { firstMissingSeq: number; heldEvents: number };
+  backlog?: { pending: number; lastSeq: number; oldestPendingAgeMs?: number };
+}
+
+export interface TrendPoint {
+  ts: number;
+  value: number;
+}
+
+export interface TrendReply {
+  assetId: string;
+  metric: string;
+  channel?: string;
+  from: string;
+  to: string;
+  bucketMs: number;
+  points: TrendPoint[];
+  source: 'influxdb' | 'store';
+}
+
+/** The server's error body: what the console shows next to the form that caused it. */
+export interface ErrorReply {
+  statusCode: number;
+  error: string;
+  code?: string;
+  message: string;
+}
