@@ -126,7 +126,9 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
     });
 
     it('lets a viewer read but not act', async () => {
-      expect((await api('viewerA', `/api/v1/tickets/${siteA.id}`)).status).toBe(200);
+      const seen = await api('viewerA', `/api/v1/tickets/${siteA.id}`);
+      expect(seen.status).toBe(200);
+      expect(((await seen.json()) as TicketDetail).allowedTransitions).toEqual([]);
       const refused = await move('viewerA', siteA.id, { to: 'acknowledged' });
       expect(refused.status).toBe(403);
       expect(await message(refused)).toMatch(/engineer/);
@@ -184,6 +186,7 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
 
       const detail = (await (await api('viewerA', `/api/v1/tickets/${siteA.id}`)).json()) as TicketDetail;
       expect(detail.status).toBe('closed');
+      expect(detail.allowedTransitions).toEqual([]);
       expect(detail.comments.map((c) => [c.author, c.text])).toEqual([['ana', 'on it']]);
       expect(detail.audit.map((a) => [a.actor, a.action, a.detail.to ?? null])).toEqual([
         ['gateway:gw-1', 'opened', null],

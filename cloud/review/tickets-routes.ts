@@ -16,11 +16,11 @@ import {
   TicketView,
   TransitionRequest,
 } from '../../shared/schema/index.js';
-import { canSeeSite, visibleSites } from '../access/access-store.js';
+import { canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
 import type { IngestStore } from '../store/ingest-store.js';
 import type { ReviewOutcome, ReviewStore } from '../store/review-store.js';
-import { OPEN_STATUSES } from './ticket-lifecycle.js';
+import { OPEN_STATUSES, TRANSITIONS } from './ticket-lifecycle.js';
 
 const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;
 
@@ -150,10 +150,10 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
     },
     async (request, reply) => {
       const ticket = await review.detail(request.params.id);
+      const user = currentUser(request);
       // A ticket of a site the user may not see does not exist for them.
-      if (!ticket || !canSeeSite(currentUser(request), ticket.site))
-        return notFound(reply, request.params.id);
-      return ticket;
+      if (!ticket || !canSeeSite(user, ticket.site)) return notFound(reply, request.params.id);
+      return { ...ticket, allowedTransitions: hasRole(user, 'engineer') ? TRANSITIONS[ticket.status] : [] };
     },
   );
 

@@ -140,7 +140,10 @@ export class ReviewStore {
     return row ? ticketView(row, nowMs) : undefined;
   }
 
-  async detail(id: string, nowMs = Date.now()): Promise<TicketDetail | undefined> {
+  async detail(
+    id: string,
+    nowMs = Date.now(),
+  ): Promise<Omit<TicketDetail, 'allowedTransitions'> | undefined> {
     const view = await this.get(id, nowMs);
     if (!view) return undefined;
     const comments = await this.db.all<TicketComment>(

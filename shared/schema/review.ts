@@ -89,7 +89,12 @@ export type TicketView = Static<typeof TicketView>;
 
 export const TicketDetail = Type.Composite([
   TicketView,
-  Type.Object({ comments: Type.Array(TicketComment), audit: Type.Array(AuditEntry) }),
+  Type.Object({
+    comments: Type.Array(TicketComment),
+    audit: Type.Array(AuditEntry),
+    /** The moves this user may make now (none for a viewer): what a console offers. */
+    allowedTransitions: Type.Array(TicketStatus),
+  }),
 ]);
 export type TicketDetail = Static<typeof TicketDetail>;
 

@@ -1,20 +1,15 @@
 import type { Role, TicketStatus } from './types.js';
 
-/**
- * The cloud's lifecycle (cloud/review/ticket-lifecycle.ts), mirrored so the console offers only the
- * moves the server will accept; test/console.test.ts checks that the two tables are equal.
- */
-export const TRANSITIONS: Record<TicketStatus, readonly TicketStatus[]> = {
-  new: ['acknowledged', 'in_progress', 'false_positive', 'duplicate'],
-  acknowledged: ['in_progress', 'resolved', 'false_positive', 'duplicate'],
-  in_progress: ['acknowledged', 'resolved', 'false_positive'],
-  resolved: ['closed', 'in_progress'],
-  closed: [],
-  false_positive: [],
-  duplicate: [],
-};
-
-export const TICKET_STATUSES = Object.keys(TRANSITIONS) as TicketStatus[];
+/** Every status, in lifecycle order (the queue's status filter). */
+export const TICKET_STATUSES: readonly TicketStatus[] = [
+  'new',
+  'acknowledged',
+  'in_progress',
+  'resolved',
+  'closed',
+  'false_positive',
+  'duplicate',
+];
 
 /** Someone still owes these tickets work: the SLA clock runs. */
 export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'acknowledged', 'in_progress'];

@@ -1,7 +1,7 @@
 import { api, errorMessage } from './api.js';
 import { alertBox, field, h, uniqueId } from './dom.js';
 import { FAULTS } from './faults.js';
-import { MOVE_LABELS, STATUS_LABELS, TRANSITIONS } from './lifecycle.js';
+import { MOVE_LABELS, STATUS_LABELS } from './lifecycle.js';
 import type { CloseOut, Outcome, TicketDetail, TicketStatus, TransitionRequest, UserView } from './types.js';
 
 const FAILURE_MODE = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -30,14 +30,14 @@ function clearInvalid(form: HTMLFormElement) {
 }
 
 /**
- * What an engineer can do with a ticket: the lifecycle moves its state allows (TRANSITIONS), the
+ * What an engineer can do with a ticket: the lifecycle moves the server allows now, the
  * structured close-out that resolving needs, assignment and comments. A viewer never gets here.
  * Every server refusal (409 for a move the state no longer allows, 400 naming the field) is shown
  * next to the form that caused it.
  */
 export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTMLElement {
   const id = encodeURIComponent(ticket.id);
-  const allowed = TRANSITIONS[ticket.status];
+  const allowed = ticket.allowedTransitions;
 
   /** Runs a request with the form's button disabled; a refusal lands in the form's alert. */
   const submitting = async (

@@ -118,6 +118,8 @@ export interface AuditEntry {
 export interface TicketDetail extends TicketView {
   comments: TicketComment[];
   audit: AuditEntry[];
+  /** The moves this user may make now, as the server decides (none for a viewer). */
+  allowedTransitions: TicketStatus[];
 }
 
 export interface TicketPage {
