@@ -8,6 +8,7 @@ import { benchCommand } from './simulators/bench-command.js';
 import { chaosCommand } from './simulators/chaos/chaos-command.js';
 import { simCommand } from './simulators/cli.js';
 import { demoCommand } from './simulators/demo.js';
+import { replayCommand } from './simulators/replay/replay-command.js';
 
 const program = new Command('plantwatch')
   .description('Plantwatch: predictive maintenance from vibration and process data')
@@ -17,6 +18,7 @@ const program = new Command('plantwatch')
   .addCommand(edgeCommand())
   .addCommand(cloudCommand())
   .addCommand(simCommand())
+  .addCommand(replayCommand())
   .addCommand(diagnoseCommand())
   .addCommand(rulesCommand())
   .addCommand(benchCommand())

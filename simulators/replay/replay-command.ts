@@ -1,0 +1,168 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  RECORDING_FORMATS,
+  RecordingError,
+  type RecordingFormat,
+} from '../../edge/diagnose/read-recording.js';
+import { integerIn, oneOf, positiveNumber, speedFactor } from '../../shared/cli-options.js';
+import type { AccelerationUnit } from '../../shared/schema/index.js';
+import { stopOnSignals } from '../../shared/shutdown.js';
+import { ProgressWriter } from './progress-bar.js';
+import { loadRecordings, type Recording, ReplayInputError } from './recording-sources.js';
+import { type ReplaySummary, startReplay } from './replay-publisher.js';
+
+interface ReplayFlags {
+  broker: string;
+  prefix: string;
+  asset?: string;
+  channel?: string;
+  format?: RecordingFormat;
+  column?: string;
+  fs?: number;
+  rpm?: number;
+  unit: AccelerationUnit;
+  frame: number;
+  speed: number;
+  loop: number;
+  startTime?: number;
+  json?: boolean;
+}
+
+const topicId = (value: string): string => {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
+    throw new InvalidArgumentError(`expected letters, digits, _ . - (at most 64), got '${value}'`);
+  }
+  return value;
+};
+
+const isoTime = (value: string): number => {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms) || ms < 0) {
+    throw new InvalidArgumentError(`expected an ISO-8601 time such as 2026-03-04T09:27:46Z, got '${value}'`);
+  }
+  return ms;
+};
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('publish recorded vibration (a file, or a data folder with index.json) as MQTT waveforms')
+    .argument('<file|dir>', 'raw f32le/f64le, CSV, or a folder with index.json (as in ../shared/data)')
+    .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
+    .option('--prefix <topic>', 'topic prefix', 'plantwatch')
+    .option(
+      '--asset <id>',
+      'asset id (default: the file name; with a folder, one asset for all files)',
+      topicId,
+    )
+    .option('--channel <id>', 'channel id (default: accel)', topicId)
+    .addOption(
+      new Option('--format <format>', 'sample format (default: from the extension)').choices(
+        RECORDING_FORMATS,
+      ),
+    )
+    .option('--column <name>', 'CSV with a header: the column holding the samples')
+    .option('--fs <Hz>', 'sample rate (default: from index.json or the CSV time column)', positiveNumber)
+    .option('--rpm <n>', 'shaft speed sent with each frame (default: from index.json)', positiveNumber)
+    .option(
+      '--unit <unit>',
+      'acceleration unit of the samples: g or m/s2',
+      oneOf(['g', 'm/s2'] as const),
+      'g',
+    )
+    .option('--frame <samples>', 'samples per waveform message', integerIn(64, 1_048_576), 4096)
+    .option('--speed <factor>', 'time-scale: 1 = real time, 10 or 10x = ten times faster', speedFactor, 1)
+    .option('--loop <n>', 'passes over the data (0 = until Ctrl-C)', integerIn(0, 1_000_000), 1)
+    .option('--start-time <iso>', 'time of the first sample (default: now)', isoTime)
+    .option('--json', 'print one JSON summary object on stdout at the end (progress goes to stderr)')
+    .action(async (input: string, flags: ReplayFlags) => {
+      const recordings = await load(input, flags);
+      const client = await connect(flags.broker);
+      const progress = new ProgressWriter(process.stderr);
+      const replay = startReplay(client, {
+        recordings,
+        topicPrefix: flags.prefix,
+        unit: flags.unit,
+        frame: flags.frame,
+        speed: flags.speed,
+        loops: flags.loop,
+        startTimeMs: flags.startTime ?? Date.now(),
+        onProgress: (p) => progress.update(p, p.frame === p.totalFrames),
+      });
+      // Ctrl-C and the natural end both finish; the one report is shared, so exit waits for it.
+      let reported: Promise<void> | undefined;
+      const report = async (summary: ReplaySummary) => {
+        progress.finish();
+        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+        await client.endAsync();
+      };
+      const finish = (summary: ReplaySummary) => (reported ??= report(summary));
+      stopOnSignals(async () => finish(await replay.stop()));
+      await finish(await replay.done);
+    });
+}
+
+async function load(input: string, flags: ReplayFlags): Promise<Recording[]> {
+  try {
+    return await loadRecordings(input, {
+      ...(flags.format ? { format: flags.format } : {}),
+      ...(flags.fs !== undefined ? { fs: flags.fs } : {}),
+      ...(flags.rpm !== undefined ? { rpm: flags.rpm } : {}),
+      ...(flags.asset ? { asset: flags.asset } : {}),
+      ...(flags.channel ? { channel: flags.channel } : {}),
+      ...(flags.column ? { column: flags.column } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ReplayInputError || error instanceof RecordingError) {
+      // read-recording speaks for `diagnose`, whose --start/--length replay does not have.
+      const message = error.message.replace(/ — cut the bad stretch with --start\/--length$/, '');
+      throw new Error(`replay: ${message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Connected or a clear error: mqtt.js would otherwise retry a wrong URL for ever, silently. */
+async function connect(brokerUrl: string): Promise<MqttClient> {
+  const client = mqtt.connect(brokerUrl, {
+    clientId: `plantwatch-replay-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  } catch (error) {
+    client.end(true);
+    throw new Error(
+      `replay: cannot connect to the MQTT broker ${brokerUrl} (${(error as Error).message}); is it running? see --broker`,
+      { cause: error },
+    );
+  }
+  return client;
+}
+
+export function formatSummary(s: ReplaySummary): string {
+  const lines = [
+    `${s.stopped ? 'stopped' : 'replayed'}: ${s.frames} frames, ${s.samples} samples, ` +
+      `${s.simulatedS.toFixed(2)} s of data in ${s.wallS.toFixed(2)} s (effective speed ${s.effectiveSpeed.toFixed(2)}x), ` +
+      `${s.loops} loop(s), ${s.refused} refused`,
+  ];
+  for (const f of s.files) {
+    lines.push(
+      `  ${f.file} → ${f.assetId}/${f.channel}: ${f.frames} frames, ${f.samples} samples, ` +
+        `${f.simulatedS.toFixed(2)} s at ${f.sampleRateHz} Hz` +
+        `${f.rpm !== null ? `, ${f.rpm} rpm` : ''}${f.bearing ? `, bearing ${f.bearing}` : ''}, ${f.refused} refused`,
+    );
+  }
+  return lines.join('\n');
+}
