@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { integerIn, nonNegativeNumber, oneOf, positiveNumber, speedFactor } from '../shared/cli-options.js';
 import { stopOnSignals } from '../shared/shutdown.js';
+import { fleetSimCommand } from './fleet/fleet-command.js';
 import { opcuaSimCommand } from './opcua/opcua-command.js';
+import { leadTimeSimCommand, scenarioSimCommand } from './scenario/scenario-command.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
 import { startVibrationSimulator } from './vibration/publisher.js';
 
@@ -64,5 +66,8 @@ export function simCommand(): Command {
       await simulator.stop();
     });
   sim.addCommand(opcuaSimCommand());
+  sim.addCommand(scenarioSimCommand());
+  sim.addCommand(leadTimeSimCommand());
+  sim.addCommand(fleetSimCommand());
   return sim;
 }

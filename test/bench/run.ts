@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.bench.js';
 import { benchBacklogDrain } from './backlog-drain.bench.js';
+import { benchFleet } from './fleet.bench.js';
 import { benchIngestPostgres, benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchOutboxCommit } from './outbox.bench.js';
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchRes
   'backlog-drain': benchBacklogDrain,
   'ingest-sqlite': benchIngestSqlite,
   'ingest-postgres': benchIngestPostgres,
+  fleet: benchFleet,
 };
 
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS);
