@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openCloudStore } from '../../cloud/store/cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator } from '../../edge/replicate/replicator.js';
-import { packageRoot } from '../../shared/paths.js';
 import { sleep } from '../../shared/time.js';
-import { freePort, silentLogger } from '../helpers/stack.js';
+import { silentLogger } from '../helpers/stack.js';
 import { sampleTicket } from '../helpers/tickets.js';
+import { startCloudProcess } from './cloud-process.js';
 import { type BenchResult, result } from './measure.js';
 
 const BACKLOG = 100_000;
@@ -37,33 +36,8 @@ export async function benchBacklogDrain(dir: string): Promise<BenchResult[]> {
   const store = await openCloudStore(cloudDb);
   const token = await store.access.createGatewayToken(gatewayId);
   await store.close();
-  const port = await freePort();
-  const cloud = spawn(
-    process.execPath,
-    [
-      join(packageRoot(), 'dist', 'plantwatch.js'),
-      'cloud',
-      '--port',
-      String(port),
-      '--db',
-      cloudDb,
-      '--ingest-rate',
-      '1000000',
-    ],
-    { stdio: 'ignore', env: { ...process.env, PLANTWATCH_LOG_LEVEL: 'warn' } },
-  );
-  const cloudUrl = `http://127.0.0.1:${port}`;
+  const { url: cloudUrl, process: cloud } = await startCloudProcess(cloudDb, 'backlog-drain');
   try {
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${cloudUrl}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await sleep(100);
-    }
     const replicator = new Replicator({
       outbox,
       gatewayId,

@@ -1,46 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCloudStore } from '../../cloud/store/cloud-store.js';
-import { packageRoot } from '../../shared/paths.js';
-import { sleep } from '../../shared/time.js';
 import { type FleetCloud, type FleetLoadResult, runFleetLoad } from '../../simulators/fleet/fleet-load.js';
-import { freePort } from '../helpers/stack.js';
+import { startCloudProcess } from './cloud-process.js';
 import { type BenchResult, result } from './measure.js';
 
 const GATEWAYS = 50;
 const EVENTS_PER_GATEWAY_S = 10;
 const SECONDS = 10;
 const ASSETS_PER_GATEWAY = 10;
-
-async function startCloudProcess(db: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(packageRoot(), 'dist', 'plantwatch.js'),
-      'cloud',
-      '--port',
-      String(port),
-      '--db',
-      db,
-      '--ingest-rate',
-      '1000000',
-    ],
-    { stdio: 'ignore', env: { ...process.env, PLANTWATCH_LOG_LEVEL: 'warn' } },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return { url, process: child };
-    await sleep(100);
-  }
-  child.kill('SIGTERM');
-  throw new Error(`fleet: the cloud did not answer /healthz on ${url} within 10 s`);
-}
 
 /**
  * A fleet's offered load: 50 gateways, each a real outbox and replicator (gzip, HTTP), raising 10
@@ -56,7 +25,7 @@ export async function benchFleet(dir: string): Promise<BenchResult[]> {
   const store = await openCloudStore(cloudDb);
   let cloud: ChildProcess | undefined;
   try {
-    const started = await startCloudProcess(cloudDb);
+    const started = await startCloudProcess(cloudDb, 'fleet');
     cloud = started.process;
     const target: FleetCloud = { url: started.url, store };
     const run = async (gateways: number, name: string): Promise<FleetLoadResult> => {
