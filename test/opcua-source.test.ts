@@ -329,8 +329,16 @@ describe('OPC-UA source against the simulator', () => {
     const sim = await simulator({ scenario: 'sensor-dropout', speed: 10 });
     const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '100ms' });
     await client.start();
+    // The sensor may already be failed when the client connects: look for a failure after a good value.
+    const firstGood = await waitFor(
+      () => client.readings.find((r) => r.channel === 'spindle_temperature' && r.quality === 'good'),
+      'a good spindle temperature',
+    );
     const bad = await waitFor(
-      () => client.readings.find((r) => r.channel === 'spindle_temperature' && r.quality === 'bad'),
+      () =>
+        client.readings.find(
+          (r) => r.channel === 'spindle_temperature' && r.quality === 'bad' && r.ts > firstGood.ts,
+        ),
       'a bad spindle temperature',
     );
     const goodBefore = client.readings.filter(

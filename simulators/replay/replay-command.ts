@@ -10,7 +10,7 @@ import type { AccelerationUnit } from '../../shared/schema/index.js';
 import { stopOnSignals } from '../../shared/shutdown.js';
 import { ProgressWriter } from './progress-bar.js';
 import { loadRecordings, type Recording, ReplayInputError } from './recording-sources.js';
-import { type ReplaySummary, startReplay } from './replay-publisher.js';
+import { type ReplaySummary, startReplay, type WaveformPublisher } from './replay-publisher.js';
 
 interface ReplayFlags {
   broker: string;
@@ -27,6 +27,14 @@ interface ReplayFlags {
   loop: number;
   startTime?: number;
   json?: boolean;
+  opcua?: number;
+  pkiDir?: string;
+}
+
+/** Where the frames go: an MQTT broker, or an OPC-UA server of our own. */
+interface ReplayTarget {
+  publisher: WaveformPublisher;
+  close(): Promise<void>;
 }
 
 const topicId = (value: string): string => {
@@ -46,7 +54,9 @@ const isoTime = (value: string): number => {
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('publish recorded vibration (a file, or a data folder with index.json) as MQTT waveforms')
+    .description(
+      'publish recorded vibration (a file, or a data folder with index.json) as MQTT waveforms, or serve it over OPC-UA',
+    )
     .argument('<file|dir>', 'raw f32le/f64le, CSV, or a folder with index.json (as in ../shared/data)')
     .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
     .option('--prefix <topic>', 'topic prefix', 'plantwatch')
@@ -75,11 +85,26 @@ export function replayCommand(): Command {
     .option('--loop <n>', 'passes over the data (0 = until Ctrl-C)', integerIn(0, 1_000_000), 1)
     .option('--start-time <iso>', 'time of the first sample (default: now)', isoTime)
     .option('--json', 'print one JSON summary object on stdout at the end (progress goes to stderr)')
+    .addOption(
+      new Option(
+        '--opcua <port>',
+        'serve the frames from an OPC-UA server on 127.0.0.1:<port> (0 = a free port) instead of MQTT',
+      )
+        .argParser(integerIn(0, 65_535))
+        .conflicts('broker'),
+    )
+    .option('--pki-dir <dir>', "with --opcua: the server's certificate folder (default: a temporary one)")
     .action(async (input: string, flags: ReplayFlags) => {
+      if (flags.pkiDir !== undefined && flags.opcua === undefined) {
+        throw new Error('replay: --pki-dir is for the OPC-UA server; add --opcua <port>, or drop --pki-dir');
+      }
       const recordings = await load(input, flags);
-      const client = await connect(flags.broker);
+      const target =
+        flags.opcua === undefined
+          ? await mqttTarget(flags.broker)
+          : await opcuaTarget(flags.opcua, recordings, flags);
       const progress = new ProgressWriter(process.stderr);
-      const replay = startReplay(client, {
+      const replay = startReplay(target.publisher, {
         recordings,
         topicPrefix: flags.prefix,
         unit: flags.unit,
@@ -94,7 +119,7 @@ export function replayCommand(): Command {
       const report = async (summary: ReplaySummary) => {
         progress.finish();
         process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
-        await client.endAsync();
+        await target.close();
       };
       const finish = (summary: ReplaySummary) => (reported ??= report(summary));
       stopOnSignals(async () => finish(await replay.stop()));
@@ -120,6 +145,53 @@ async function load(input: string, flags: ReplayFlags): Promise<Recording[]> {
     }
     throw error;
   }
+}
+
+async function mqttTarget(brokerUrl: string): Promise<ReplayTarget> {
+  const client = await connect(brokerUrl);
+  return { publisher: client, close: () => client.endAsync() };
+}
+
+/**
+ * The OPC-UA server, started before the first frame so its nodes exist when a client browses; what to
+ * point the edge at goes to stdout (stderr with --json, which keeps stdout to the summary).
+ */
+async function opcuaTarget(port: number, recordings: Recording[], flags: ReplayFlags): Promise<ReplayTarget> {
+  // node-opcua takes seconds to load: only a replay into OPC-UA pays for it.
+  const { edgeConfigFragment, replayChannels, startOpcuaReplayServer } =
+    await import('./opcua-replay-server.js');
+  const { channels, mixedRates } = replayChannels(recordings);
+  const out = flags.json ? process.stderr : process.stdout;
+  for (const key of mixedRates) {
+    process.stderr.write(
+      `replay: ${key} is recorded at more than one sample rate; the edge config below fixes the first, ` +
+        `so replay the files of each rate separately\n`,
+    );
+  }
+  let server;
+  try {
+    server = await startOpcuaReplayServer({
+      port,
+      channels,
+      topicPrefix: flags.prefix,
+      ...(flags.pkiDir !== undefined ? { pkiDir: flags.pkiDir } : {}),
+    });
+  } catch (error) {
+    throw new Error(
+      `replay: cannot start the OPC-UA server on 127.0.0.1:${port} (${(error as Error).message}); ` +
+        'is the port in use? try --opcua 0 for a free one',
+      { cause: error },
+    );
+  }
+  const lines = [`OPC-UA replay server: ${server.endpointUrl} (security mode None, anonymous)`];
+  for (const node of server.nodes) {
+    lines.push(
+      `  ${node.assetId}/${node.channel}: ${node.waveformNodeId} (Float array, ${node.waveformBrowsePath}), ` +
+        `${node.sampleRateNodeId}, ${node.rpmNodeId}`,
+    );
+  }
+  out.write(`${lines.join('\n')}\n\n${edgeConfigFragment(server.endpointUrl, server.nodes, flags.unit)}\n\n`);
+  return { publisher: server, close: () => server.stop() };
 }
 
 /** Connected or a clear error: mqtt.js would otherwise retry a wrong URL for ever, silently. */
