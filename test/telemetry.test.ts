@@ -789,7 +789,7 @@ describe('edge agent telemetry', () => {
     for (const point of velocity) expect(point.value).toBeLessThan(2.8);
     const temperature = await cloudJson<TrendReply>(
       cloud,
-      `/api/v1/assets/pump-1/trend?${new URLSearchParams({ metric: 'value', channel: 'bearing-temp', ...window })}`,
+      `/api/v1/assets/pump-1/trend?${new URLSearchParams({ metric: 'value', channel: 'bearing-temperature', ...window })}`,
     );
     expect(temperature.points.length).toBeGreaterThan(0);
     const status = agent.status();

@@ -45,7 +45,12 @@ export async function startVibrationSimulator(options: VibrationSimulatorOptions
   const frameS = options.samplesPerFrame / options.sampleRateHz;
   const startMs = options.startTimeMs ?? Date.now();
   const waveformTopic = measurementTopic(options.topicPrefix, options.assetId, options.channel, 'waveform');
-  const temperatureTopic = measurementTopic(options.topicPrefix, options.assetId, 'bearing-temp', 'reading');
+  const temperatureTopic = measurementTopic(
+    options.topicPrefix,
+    options.assetId,
+    'bearing-temperature',
+    'reading',
+  );
   let frame = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
