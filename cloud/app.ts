@@ -16,9 +16,18 @@ import { gatewayAuth } from './ingest/gateway-auth.js';
 import { telemetryRoutes } from './telemetry/telemetry-routes.js';
 import type { TelemetrySink } from './telemetry/telemetry-sink.js';
 import type { CloudStore } from './store/cloud-store.js';
+import { busRoutes } from './bus/bus-routes.js';
+import { cmmsRoutes } from './cmms/cmms-routes.js';
+import { importRoutes } from './import/import-routes.js';
+import type { CloudModules } from './modules.js';
+import { notificationRoutes } from './notify/notification-routes.js';
+import { routingRoutes } from './routing/routing-routes.js';
+import type { CloudServices } from './services.js';
 
 export interface CloudAppOptions {
   store: CloudStore;
+  services: CloudServices;
+  modules: CloudModules;
   /** Where edge feature summaries go: InfluxDB when configured, else the store. */
   telemetry: TelemetrySink;
   logger: Logger;
@@ -96,6 +105,17 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     ingest: store.ingest,
     authenticateUser: authenticateUser(store.access),
   });
+  const modules = options.modules;
+  const moduleOptions = <M>(module: M) => ({
+    services: options.services,
+    module,
+    authenticateUser: authenticateUser(store.access),
+  });
+  await app.register(routingRoutes, moduleOptions(modules.routing));
+  await app.register(notificationRoutes, moduleOptions(modules.notifications));
+  await app.register(busRoutes, moduleOptions(modules.bus));
+  await app.register(cmmsRoutes, moduleOptions(modules.cmms));
+  await app.register(importRoutes, moduleOptions(undefined));
   await app.register(consoleRoutes);
   return app;
 }

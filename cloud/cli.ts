@@ -4,6 +4,7 @@ import { createLogger } from '../shared/log.js';
 import { stopOnSignals } from '../shared/shutdown.js';
 import { gatewayTokensCommand, usersCommand } from './access/users-command.js';
 import { redactUrl } from './store/postgres-database.js';
+import { loadCloudConfig } from './config/cloud-config.js';
 import { startCloud } from './server.js';
 
 const DEFAULT_DB = '.plantwatch/cloud.db';
@@ -16,6 +17,7 @@ interface CloudFlags {
   influx?: string;
   tlsCert?: string;
   tlsKey?: string;
+  config?: string;
 }
 
 export function cloudCommand(): Command {
@@ -42,8 +44,13 @@ export function cloudCommand(): Command {
     )
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option(
+      '--config <file>',
+      'cloud.yaml: routing and on-call, notifications, ticket event bus, CMMS (see cloud/README.md)',
+    )
     .action(async (options: CloudFlags) => {
       const logger = createLogger('cloud');
+      const config = options.config ? loadCloudConfig(options.config) : undefined;
       const cloud = await startCloud({
         host: options.host,
         port: options.port,
@@ -53,6 +60,7 @@ export function cloudCommand(): Command {
         ...(options.influx ? { influxUrl: options.influx } : {}),
         ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
         ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
+        ...(config ? { config } : {}),
       });
       logger.info(
         { url: cloud.url, db: redactUrl(options.db), telemetry: cloud.telemetry.kind },

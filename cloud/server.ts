@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../shared/clock.js';
 import { createLogger } from '../shared/log.js';
+import type { CloudConfig } from './config/cloud-config.js';
+import { type CloudModules, startCloudModules } from './modules.js';
+import type { CloudServices } from './services.js';
 import { buildCloudApp, type CloudAppOptions } from './app.js';
 import { type CloudStore, openCloudStore } from './store/cloud-store.js';
 import { openTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink.js';
@@ -20,12 +24,18 @@ export interface CloudOptions {
   /** PEM files: with both, the cloud serves HTTPS. */
   tlsCertPath?: string;
   tlsKeyPath?: string;
+  /** Routing, notifications, event bus, CMMS (`--config cloud.yaml`). */
+  config?: CloudConfig;
+  /** Time for deadlines, quiet hours and digests; tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 export interface RunningCloud {
   url: string;
   store: CloudStore;
   telemetry: TelemetrySink;
+  services: CloudServices;
+  modules: CloudModules;
   app: FastifyInstance;
   stop(): Promise<void>;
 }
@@ -50,15 +60,27 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   const tls = readTls(options);
   const store = await openCloudStore(options.db);
   let telemetry: TelemetrySink | undefined;
+  let modules: CloudModules | undefined;
   let app: FastifyInstance;
+  let listeningUrl = '';
+  const services: CloudServices = {
+    store,
+    config: options.config ?? {},
+    clock: options.clock ?? systemClock,
+    logger,
+    publicUrl: () => options.config?.publicUrl ?? listeningUrl,
+  };
   try {
     telemetry = await openTelemetrySink({
       db: store.database,
       logger,
       ...(options.influxUrl ? { influxUrl: options.influxUrl } : {}),
     });
+    modules = await startCloudModules(services);
     app = await buildCloudApp({
       store,
+      services,
+      modules,
       telemetry,
       logger,
       ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
@@ -68,6 +90,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
     });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await modules?.stop();
     await telemetry?.close();
     await store.close();
     const e = error as NodeJS.ErrnoException;
@@ -82,13 +105,17 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  listeningUrl = url;
   return {
     url,
     store,
     telemetry,
+    services,
+    modules,
     app,
     async stop() {
       await app.close();
+      await modules.stop();
       await telemetry.close();
       await store.close();
     },

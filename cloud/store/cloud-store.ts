@@ -3,6 +3,7 @@ import { openCloudDatabase } from './cloud-database.js';
 import { IngestStore } from './ingest-store.js';
 import { ReviewStore } from './review-store.js';
 import type { SqlDatabase } from './sql-database.js';
+import { ChangeFeed, ChangeSignal } from './ticket-changes.js';
 
 /** The cloud's persistence, one part per job, over one database (SQLite file or PostgreSQL). */
 export interface CloudStore {
@@ -10,17 +11,21 @@ export interface CloudStore {
   ingest: IngestStore;
   review: ReviewStore;
   access: AccessStore;
+  /** Every ticket change in order: for the event bus, routing and notifications. */
+  changes: ChangeFeed;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openCloudStore(db: string): Promise<CloudStore> {
   const database = await openCloudDatabase(db);
+  const signal = new ChangeSignal();
   return {
     database,
-    ingest: new IngestStore(database),
-    review: new ReviewStore(database),
+    ingest: new IngestStore(database, signal),
+    review: new ReviewStore(database, signal),
     access: new AccessStore(database),
+    changes: new ChangeFeed(database, signal),
     ping: async () => {
       await database.get('SELECT 1 AS ok');
     },

@@ -186,4 +186,44 @@ export const coreMigrations: readonly Migration[] = [
         WHERE seq <= (SELECT g.acked_seq FROM gateways g WHERE g.gateway_id = events.gateway_id);
       ALTER TABLE tickets ADD COLUMN first_received_at TEXT;`,
   },
+  {
+    // The change log every integration reads (event bus, routing, notifications), the cursor each
+    // consumer has reached with a lease so one instance of several works it, and the CMMS work
+    // order stored back on a ticket.
+    id: 'core-4-ticket-changes',
+    sqlite: `
+      CREATE TABLE ticket_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        body TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX ticket_changes_by_site ON ticket_changes (site, id);
+      CREATE TABLE change_consumers (
+        name TEXT PRIMARY KEY,
+        cursor INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT
+      ) STRICT;
+      ALTER TABLE tickets ADD COLUMN work_order TEXT;`,
+    postgres: `
+      CREATE TABLE ticket_changes (
+        id BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX ticket_changes_by_site ON ticket_changes (site, id);
+      CREATE TABLE change_consumers (
+        name TEXT PRIMARY KEY,
+        cursor BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT
+      );
+      ALTER TABLE tickets ADD COLUMN work_order TEXT;`,
+  },
 ];

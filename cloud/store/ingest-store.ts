@@ -1,6 +1,16 @@
-import type { GatewayBacklog, GatewayView, OutboxEvent, Ticket } from '../../shared/schema/index.js';
+import type {
+  GatewayBacklog,
+  GatewayView,
+  OutboxEvent,
+  Ticket,
+  TicketChangeSubject,
+  TicketStatus,
+  WorkOrderLink,
+} from '../../shared/schema/index.js';
 import { dueAt, SEVERITY_RANK } from '../review/ticket-lifecycle.js';
+import { isHistorical } from './review-store.js';
 import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } from './sql-database.js';
+import { appendTicketChanges, type ChangeSignal, type NewTicketChange } from './ticket-changes.js';
 
 export interface ApplyResult {
   /** Highest seq stored with no gap below it: what the gateway may forget. */
@@ -30,9 +40,22 @@ const INSERT_CHUNK = 500;
 export class IngestStore {
   private readonly waiting: IngestJob[] = [];
 
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly changes: ChangeSignal,
+  ) {}
 
-  applyEvents(gatewayId: string, events: OutboxEvent[], backlog?: GatewayBacklog): Promise<ApplyResult> {
+  async applyEvents(gatewayId: string, events: OutboxEvent[], backlog?: GatewayBacklog): Promise<ApplyResult> {
+    const result = await this.applyCommitted(gatewayId, events, backlog);
+    if (result.applied > 0) this.changes.notify();
+    return result;
+  }
+
+  private applyCommitted(
+    gatewayId: string,
+    events: OutboxEvent[],
+    backlog: GatewayBacklog | undefined,
+  ): Promise<ApplyResult> {
     if (this.db.dialect === 'postgres') {
       return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, backlog));
     }
@@ -192,15 +215,30 @@ async function applyInTransaction(
       cleared: (before?.cleared ?? false) || event.type === 'ticket.cleared',
     });
   }
+  const log: NewTicketChange[] = [];
+  const actor = `gateway:${gatewayId}`;
   for (const { ticket, opened, cleared } of changed.values()) {
-    await saveEdgeTicket(tx, ticket, now);
-    if (opened)
-      await audit(tx, ticket.id, ticket.firstSeen, `gateway:${gatewayId}`, 'opened', {
-        title: ticket.title,
-        severity: ticket.severity,
+    const subject = await saveEdgeTicket(tx, ticket, now);
+    if (opened) {
+      const detail = { title: ticket.title, severity: ticket.severity };
+      await audit(tx, ticket.id, ticket.firstSeen, actor, 'opened', detail);
+      log.push({ type: 'ticket.opened', at: now, actor, ticket: subject, detail });
+    }
+    if (cleared) {
+      await audit(tx, ticket.id, ticket.clearedAt ?? now, actor, 'cleared', {});
+      log.push({ type: 'ticket.cleared', at: now, actor, ticket: subject, detail: {} });
+    }
+    if (!opened && !cleared) {
+      log.push({
+        type: 'ticket.updated',
+        at: now,
+        actor,
+        ticket: subject,
+        detail: { occurrences: ticket.occurrences, lastSeen: ticket.lastSeen },
       });
-    if (cleared) await audit(tx, ticket.id, ticket.clearedAt ?? now, `gateway:${gatewayId}`, 'cleared', {});
+    }
   }
+  await appendTicketChanges(tx, log);
   // Stored beyond the watermark now, applied ahead or waiting.
   const heldNow = beyond.length;
   await tx.run(
@@ -293,14 +331,22 @@ async function insertEvents(
   return inserted;
 }
 
-async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Promise<void> {
-  await tx.run(
+/** Upserts the edge-owned columns; returns the ticket as the change log describes it. */
+async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Promise<TicketChangeSubject> {
+  const row = await tx.get<{
+    status: TicketStatus;
+    assignee: string | null;
+    due_at: string;
+    first_received_at: string | null;
+    work_order: string | null;
+  }>(
     `INSERT INTO tickets (id, gateway_id, site, asset_id, fault, severity, severity_rank, status, updated_at,
          body, due_at, opened_at, rule_id, rule_version, predicted, first_received_at)
        VALUES (${placeholders(16)})
        ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, severity_rank = excluded.severity_rank,
          updated_at = excluded.updated_at, body = excluded.body, due_at = excluded.due_at,
-         predicted = excluded.predicted`,
+         predicted = excluded.predicted
+       RETURNING status, assignee, due_at, first_received_at, work_order`,
     [
       ticket.id,
       ticket.gatewayId,
@@ -320,6 +366,24 @@ async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Pro
       now,
     ],
   );
+  return {
+    id: ticket.id,
+    site: ticket.site,
+    assetId: ticket.assetId,
+    gatewayId: ticket.gatewayId,
+    fault: ticket.fault,
+    severity: ticket.severity,
+    status: row?.status ?? 'new',
+    title: ticket.title,
+    ruleId: ticket.rule.id,
+    ruleVersion: ticket.rule.version,
+    openedAt: ticket.firstSeen,
+    dueAt: row?.due_at ?? ticket.firstSeen,
+    predicted: ticket.prediction !== undefined,
+    ...(row?.assignee ? { assignee: row.assignee } : {}),
+    ...(isHistorical(row?.first_received_at ?? null, ticket.firstSeen) ? { historical: true } : {}),
+    ...(row?.work_order ? { workOrderId: (JSON.parse(row.work_order) as WorkOrderLink).externalId } : {}),
+  };
 }
 
 /** One line of a ticket's audit trail: who, when, what. */

@@ -10,7 +10,9 @@ import type {
   TicketPage,
   TicketStatus,
   TicketView,
+  TicketChangeType,
   TransitionRequest,
+  WorkOrderLink,
 } from '../../shared/schema/index.js';
 import { median } from 'simple-statistics';
 import {
@@ -20,6 +22,7 @@ import {
   transitionProblem,
 } from '../review/ticket-lifecycle.js';
 import { audit } from './ingest-store.js';
+import { appendTicketChanges, changeSubject, type ChangeSignal } from './ticket-changes.js';
 import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from './sql-database.js';
 
 export type TicketSort = 'newest' | 'urgency';
@@ -54,13 +57,26 @@ interface TicketRow {
   review_updated_at: string | null;
   opened_at: string;
   first_received_at: string | null;
+  work_order: string | null;
+}
+
+export interface AssignOptions {
+  /** Why: recorded in the audit trail and the change, e.g. "on call at site-a, fewest open tickets". */
+  reason?: string;
+  /** Set by escalation: the step reached (1: next engineer, 2: site lead…). */
+  escalationLevel?: number;
+  /** Assign only if the ticket is still like this (routing and escalation must not override people). */
+  onlyIf?: { statuses?: readonly TicketStatus[]; assignee?: string | null };
 }
 
 /** A ticket the cloud first saw this long after it opened was raised during an outage. */
 const HISTORICAL_AFTER_MS = 10 * 60_000;
 
+export const isHistorical = (firstReceivedAt: string | null, openedAt: string): boolean =>
+  firstReceivedAt !== null && Date.parse(firstReceivedAt) - Date.parse(openedAt) > HISTORICAL_AFTER_MS;
+
 const TICKET_COLUMNS =
-  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at';
+  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at, work_order';
 
 const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   ...(JSON.parse(row.body) as Ticket),
@@ -71,11 +87,31 @@ const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   ...(row.close_out ? { closeOut: JSON.parse(row.close_out) as CloseOut } : {}),
   ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
   ...(row.review_updated_at ? { reviewedAt: row.review_updated_at } : {}),
-  ...(row.first_received_at &&
-  Date.parse(row.first_received_at) - Date.parse(row.opened_at) > HISTORICAL_AFTER_MS
-    ? { historical: true }
-    : {}),
+  ...(isHistorical(row.first_received_at, row.opened_at) ? { historical: true } : {}),
+  ...(row.work_order ? { workOrder: JSON.parse(row.work_order) as WorkOrderLink } : {}),
 });
+
+/** One ticket as engineers see it, read inside a transaction. */
+export async function readTicketView(
+  tx: SqlExecutor,
+  id: string,
+  nowMs = Date.now(),
+): Promise<TicketView | undefined> {
+  const row = await tx.get<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = ?`, [id]);
+  return row ? ticketView(row, nowMs) : undefined;
+}
+
+/** Logs a change of a ticket with the ticket as it is now (inside the transaction that changed it). */
+export async function recordTicketChange(
+  tx: SqlExecutor,
+  id: string,
+  change: { type: TicketChangeType; at: string; actor: string; detail: Record<string, unknown> },
+  nowMs = Date.now(),
+): Promise<TicketView | undefined> {
+  const view = await readTicketView(tx, id, nowMs);
+  if (view) await appendTicketChanges(tx, [{ ...change, ticket: changeSubject(view) }]);
+  return view;
+}
 
 /** Keyset cursors: stable under inserts, and as fast on page 400 as on page 1. */
 const encodeCursor = (row: TicketRow, sort: TicketSort): string =>
@@ -97,7 +133,17 @@ function cursorCondition(sort: TicketSort, cursor: string): { sql: string; param
 
 /** The engineers' side: the ticket queue, one ticket with its history, lifecycle, rule track record. */
 export class ReviewStore {
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly changes: ChangeSignal,
+  ) {}
+
+  /** Runs a change in one transaction, and tells the change log's readers once it committed. */
+  private async changing<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(fn);
+    this.changes.notify();
+    return result;
+  }
 
   async list(filter: TicketFilter, nowMs = Date.now()): Promise<TicketPage> {
     const where: string[] = [];
@@ -170,7 +216,7 @@ export class ReviewStore {
     request: TransitionRequest,
     nowMs = Date.now(),
   ): Promise<ReviewOutcome<TicketView>> {
-    return this.db.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       const row = await tx.get<{ status: TicketStatus; opened_at: string }>(
         'SELECT status, opened_at FROM tickets WHERE id = ?',
         [id],
@@ -219,15 +265,22 @@ export class ReviewStore {
           problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' },
         };
       }
-      await audit(tx, id, now, actor, 'transition', {
+      const detail = {
         from: row.status,
         to: request.to,
         ...(request.comment ? { comment: request.comment } : {}),
         ...(closeOut ? { closeOut } : {}),
         ...(request.duplicateOf ? { duplicateOf: request.duplicateOf } : {}),
-      });
+      };
+      await audit(tx, id, now, actor, 'transition', detail);
       if (request.comment) await insertComment(tx, id, now, actor, request.comment);
-      return { ok: (await this.viewIn(tx, id, nowMs)) as TicketView };
+      const view = await recordTicketChange(
+        tx,
+        id,
+        { type: 'ticket.transitioned', at: now, actor, detail },
+        nowMs,
+      );
+      return { ok: view as TicketView };
     });
   }
 
@@ -236,20 +289,71 @@ export class ReviewStore {
     actor: string,
     request: AssignRequest,
     nowMs = Date.now(),
+    options: AssignOptions = {},
   ): Promise<ReviewOutcome<TicketView>> {
-    return this.db.transaction(async (tx) => {
-      const row = await tx.get<{ assignee: string | null }>('SELECT assignee FROM tickets WHERE id = ?', [
-        id,
-      ]);
+    return this.changing(async (tx) => {
+      const row = await tx.get<{ assignee: string | null; status: TicketStatus }>(
+        'SELECT assignee, status FROM tickets WHERE id = ?',
+        [id],
+      );
       if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
+      const { onlyIf } = options;
+      if (
+        (onlyIf?.statuses && !onlyIf.statuses.includes(row.status)) ||
+        (onlyIf?.assignee !== undefined && onlyIf.assignee !== row.assignee)
+      ) {
+        return {
+          problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' },
+        };
+      }
       const now = new Date(nowMs).toISOString();
-      await tx.run('UPDATE tickets SET assignee = ?, review_updated_at = ? WHERE id = ?', [
-        request.assignee,
-        now,
+      // Conditional on what was read, so a concurrent assignment on another instance is not overwritten.
+      const changed = await tx.run(
+        'UPDATE tickets SET assignee = ?, review_updated_at = ? WHERE id = ? AND status = ? AND assignee IS NOT DISTINCT FROM ?',
+        [request.assignee, now, id, row.status, row.assignee],
+      );
+      if (changed === 0) {
+        return {
+          problem: { kind: 'conflict', message: 'the ticket changed meanwhile; reload it and try again' },
+        };
+      }
+      const escalated = options.escalationLevel !== undefined;
+      const detail = {
+        from: row.assignee,
+        to: request.assignee,
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...(escalated ? { level: options.escalationLevel } : {}),
+      };
+      await audit(tx, id, now, actor, escalated ? 'escalate' : 'assign', detail);
+      const view = await recordTicketChange(
+        tx,
         id,
-      ]);
-      await audit(tx, id, now, actor, 'assign', { from: row.assignee, to: request.assignee });
-      return { ok: (await this.viewIn(tx, id, nowMs)) as TicketView };
+        { type: escalated ? 'ticket.escalated' : 'ticket.assigned', at: now, actor, detail },
+        nowMs,
+      );
+      return { ok: view as TicketView };
+    });
+  }
+
+  /** Stores the CMMS work order created for a ticket; audited, and published as a change. */
+  linkWorkOrder(
+    id: string,
+    actor: string,
+    link: WorkOrderLink,
+    nowMs = Date.now(),
+  ): Promise<ReviewOutcome<TicketView>> {
+    return this.changing(async (tx) => {
+      const changed = await tx.run('UPDATE tickets SET work_order = ? WHERE id = ?', [JSON.stringify(link), id]);
+      if (changed === 0) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
+      const at = new Date(nowMs).toISOString();
+      await audit(tx, id, at, actor, 'work_order', { ...link });
+      const view = await recordTicketChange(
+        tx,
+        id,
+        { type: 'ticket.work_order_linked', at, actor, detail: { ...link } },
+        nowMs,
+      );
+      return { ok: view as TicketView };
     });
   }
 
@@ -259,13 +363,19 @@ export class ReviewStore {
     text: string,
     nowMs = Date.now(),
   ): Promise<ReviewOutcome<TicketComment>> {
-    return this.db.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       if (!(await tx.get('SELECT 1 AS x FROM tickets WHERE id = ?', [id]))) {
         return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
       }
       const now = new Date(nowMs).toISOString();
       const comment = await insertComment(tx, id, now, actor, text);
       await audit(tx, id, now, actor, 'comment', { commentId: comment.id });
+      await recordTicketChange(
+        tx,
+        id,
+        { type: 'ticket.commented', at: now, actor, detail: { commentId: comment.id, text } },
+        nowMs,
+      );
       return { ok: comment };
     });
   }
@@ -323,11 +433,6 @@ export class ReviewStore {
         ...(leadTimes.length ? { medianLeadTimeMs: median(leadTimes) } : {}),
       }))
       .sort((a, b) => (b.lastFiredAt ?? '').localeCompare(a.lastFiredAt ?? ''));
-  }
-
-  private async viewIn(tx: SqlExecutor, id: string, nowMs: number): Promise<TicketView | undefined> {
-    const row = await tx.get<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = ?`, [id]);
-    return row ? ticketView(row, nowMs) : undefined;
   }
 }
 

@@ -10,3 +10,4 @@ export * from './telemetry.js';
 export * from './review.js';
 export * from './ticket.js';
 export * from './waveform.js';
+export * from './ticket-change.js';

@@ -57,7 +57,16 @@ export const TicketComment = Type.Object({
 });
 export type TicketComment = Static<typeof TicketComment>;
 
-export const AUDIT_ACTIONS = ['opened', 'cleared', 'transition', 'assign', 'comment'] as const;
+export const AUDIT_ACTIONS = [
+  'opened',
+  'cleared',
+  'transition',
+  'assign',
+  'escalate',
+  'comment',
+  'work_order',
+  'imported',
+] as const;
 export const AuditEntry = Type.Object({
   at: IsoTime,
   /** A username, or `gateway:<id>` for what the edge did. */
@@ -66,6 +75,15 @@ export const AuditEntry = Type.Object({
   detail: Type.Record(Type.String(), Type.Unknown()),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
+
+export const WorkOrderLink = Type.Object({
+  /** The connector that created it, e.g. `rest` or `csv`. */
+  system: Type.String(),
+  externalId: Type.String(),
+  url: Type.Optional(Type.String()),
+  linkedAt: IsoTime,
+});
+export type WorkOrderLink = Static<typeof WorkOrderLink>;
 
 /** A ticket as engineers see it: the edge's ticket with the cloud-owned review fields. */
 export const TicketView = Type.Composite([
@@ -83,6 +101,8 @@ export const TicketView = Type.Composite([
      * opened. History to review, not an alarm to act on now.
      */
     historical: Type.Optional(Type.Boolean()),
+    /** The work order a CMMS holds for this ticket, stored back when it was exported. */
+    workOrder: Type.Optional(WorkOrderLink),
   }),
 ]);
 export type TicketView = Static<typeof TicketView>;

@@ -45,7 +45,7 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 export async function startTestCloud(
   options: { db?: string; port?: number; logger?: Logger } & Pick<
     CloudOptions,
-    'bodyLimitBytes' | 'ingestRateLimit' | 'influxUrl' | 'tlsCertPath' | 'tlsKeyPath'
+    'bodyLimitBytes' | 'ingestRateLimit' | 'influxUrl' | 'tlsCertPath' | 'tlsKeyPath' | 'config' | 'clock'
   > = {},
 ): Promise<RunningCloud> {
   return startCloud({

@@ -71,6 +71,8 @@ function triggeringTable(values: TriggeringValue[]): HTMLElement {
   );
 }
 
+const reason = (why: string | undefined): string => (why ? `: ${why}` : '');
+
 /** One audit line in words: who did what, when. */
 function auditLine(entry: AuditEntry, now: number): HTMLLIElement {
   const d = entry.detail;
@@ -94,10 +96,19 @@ function auditLine(entry: AuditEntry, now: number): HTMLLIElement {
       break;
     }
     case 'assign':
-      what = d.to ? `assigned it to ${String(d.to)}` : 'unassigned it';
+      what = (d.to ? `assigned it to ${String(d.to)}` : 'unassigned it') + reason(text('reason'));
+      break;
+    case 'escalate':
+      what = `escalated it to ${String(d.to ?? '?')}` + reason(text('reason'));
       break;
     case 'comment':
       what = 'commented';
+      break;
+    case 'work_order':
+      what = `linked work order ${text('externalId') ?? '?'} in ${text('system') ?? 'the CMMS'}`;
+      break;
+    case 'imported':
+      what = 'imported it from an earlier system';
       break;
   }
   return h('li', {}, time(entry.at, now), ' ', h('strong', {}, entry.actor), ` ${what}`);
@@ -328,7 +339,15 @@ function headerBlock(ticket: TicketDetail): HTMLElement {
     ticket.condition === 'cleared' ? h('span', { class: 'tag' }, 'condition cleared') : null,
     slaBadge(sla, ticket.dueAt),
     h('span', { class: 'assignee' }, ticket.assignee ? `Assigned to ${ticket.assignee}` : 'Unassigned'),
+    ticket.workOrder ? workOrderTag(ticket.workOrder) : null,
   );
+}
+
+function workOrderTag(workOrder: NonNullable<TicketDetail['workOrder']>): HTMLElement {
+  const label = `Work order ${workOrder.externalId}`;
+  return workOrder.url
+    ? h('a', { class: 'tag work-order', href: workOrder.url, target: '_blank', rel: 'noopener' }, label)
+    : h('span', { class: 'tag work-order' }, label);
 }
 
 export const ticketView: View = async (root, route, ctx) => {

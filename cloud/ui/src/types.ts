@@ -99,6 +99,8 @@ export interface TicketView {
   closeOut?: CloseOut;
   duplicateOf?: string;
   reviewedAt?: string;
+  historical?: boolean;
+  workOrder?: { system: string; externalId: string; url?: string; linkedAt: string };
 }
 
 export interface TicketComment {
@@ -111,7 +113,7 @@ export interface TicketComment {
 export interface AuditEntry {
   at: string;
   actor: string;
-  action: 'opened' | 'cleared' | 'transition' | 'assign' | 'comment';
+  action: 'opened' | 'cleared' | 'transition' | 'assign' | 'escalate' | 'comment' | 'work_order' | 'imported';
   detail: Record<string, unknown>;
 }
 

@@ -1,0 +1,5 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ModuleRouteOptions } from '../services.js';
+import type { EventBus } from './event-bus.js';
+
+export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async () => {};

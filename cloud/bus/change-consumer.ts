@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
+import type { TicketChange, TicketChangeType } from '../../shared/schema/index.js';
+import { sleep } from '../../shared/time.js';
+import type { SqlDatabase } from '../store/sql-database.js';
+import type { ChangeFeed } from '../store/ticket-changes.js';
+
+export interface ChangeConsumerOptions {
+  /** Unique and stable: the cursor is kept under it, e.g. `routing` or `webhook:3`. */
+  name: string;
+  db: SqlDatabase;
+  feed: ChangeFeed;
+  logger: Logger;
+  /**
+   * Acts on one change. Throwing retries the same change after a backoff: a consumer sees each
+   * change at least once and in order, so handlers must be idempotent (dedupe keys, external ids).
+   */
+  handle(change: TicketChange): Promise<void>;
+  /** Only these types reach handle(); the cursor still moves past the others. */
+  types?: readonly TicketChangeType[];
+  /** A new consumer starts at the end of the log (no flood of history) unless told otherwise. */
+  startAt?: 'end' | 'beginning';
+  batchSize?: number;
+  /** How often to look for changes made by other instances. */
+  pollMs?: number;
+  retry?: BackoffPolicy;
+  /** One instance of several works a consumer at a time; it must renew its lease within this. */
+  leaseMs?: number;
+}
+
+export interface ConsumerHealth {
+  name: string;
+  cursor: string;
+  /** Whether this instance holds the lease (works the consumer). */
+  leader: boolean;
+  handled: number;
+  failures: number;
+  consecutiveFailures: number;
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
+export interface RunningConsumer {
+  health(): ConsumerHealth;
+  /** Resolves once every change logged so far is handled (tests, and a clean shutdown). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs a consumer of the change log until stopped: woken on new changes, polling for others'. */
+export function startChangeConsumer(options: ChangeConsumerOptions): RunningConsumer {
+  const owner = randomUUID();
+  const { db, feed, logger, name } = options;
+  const batchSize = options.batchSize ?? 100;
+  const pollMs = options.pollMs ?? 1000;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const retry = options.retry ?? { initialMs: 500, maxMs: 5 * 60_000 };
+  const abort = new AbortController();
+  const health: ConsumerHealth = {
+    name,
+    cursor: '0',
+    leader: false,
+    handled: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+  };
+  let wake: (() => void) | undefined;
+  let pending = true;
+  const onAppended = () => {
+    pending = true;
+    wake?.();
+  };
+  feed.signal.on('appended', onAppended);
+  const idleWaiters: (() => void)[] = [];
+
+  async function claim(): Promise<string | undefined> {
+    const nowIso = new Date().toISOString();
+    const until = new Date(Date.now() + leaseMs).toISOString();
+    const start = options.startAt === 'beginning' ? '0' : await feed.latestCursor();
+    await db.run('INSERT INTO change_consumers (name, cursor) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [
+      name,
+      Number(start),
+    ]);
+    const row = await db.get<{ cursor: number | string }>(
+      `UPDATE change_consumers SET lease_owner = ?, lease_until = ?
+         WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING cursor`,
+      [owner, until, name, owner, nowIso],
+    );
+    health.leader = row !== undefined;
+    return row ? String(row.cursor) : undefined;
+  }
+
+  async function save(cursor: string): Promise<void> {
+    await db.run('UPDATE change_consumers SET cursor = ? WHERE name = ? AND lease_owner = ?', [
+      Number(cursor),
+      name,
+      owner,
+    ]);
+    health.cursor = cursor;
+  }
+
+  /** Handles what is there; returns true when the log was read to its end. */
+  async function pass(): Promise<boolean> {
+    const cursor = await claim();
+    if (cursor === undefined) return true;
+    health.cursor = cursor;
+    const page = await feed.read({ after: cursor, limit: batchSize });
+    for (const change of page.changes) {
+      if (abort.signal.aborted) return false;
+      if (!options.types || options.types.includes(change.type)) await handleWithRetry(change);
+      await save(change.cursor);
+    }
+    return page.changes.length < batchSize;
+  }
+
+  async function handleWithRetry(change: TicketChange): Promise<void> {
+    for (;;) {
+      try {
+        await options.handle(change);
+        health.handled++;
+        health.consecutiveFailures = 0;
+        delete health.lastError;
+        delete health.nextAttemptAt;
+        return;
+      } catch (error) {
+        health.failures++;
+        const delay = backoffDelayMs(retry, health.consecutiveFailures++);
+        health.lastError = (error as Error).message;
+        health.nextAttemptAt = new Date(Date.now() + delay).toISOString();
+        logger.warn(
+          { consumer: name, cursor: change.cursor, err: health.lastError, retryInMs: Math.round(delay) },
+          'ticket change consumer failed; retrying the same change',
+        );
+        await sleep(delay, abort.signal);
+        if (abort.signal.aborted) throw new Error('stopped');
+        // Keep the lease while retrying a long outage of the receiver.
+        await claim();
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      let drained = false;
+      try {
+        pending = false;
+        drained = await pass();
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        logger.error({ consumer: name, err: (error as Error).message }, 'ticket change consumer pass failed');
+        await sleep(pollMs, abort.signal);
+      }
+      if (drained && !pending) {
+        for (const resolve of idleWaiters.splice(0)) resolve();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, pollMs);
+          function done() {
+            clearTimeout(timer);
+            wake = undefined;
+            abort.signal.removeEventListener('abort', done);
+            resolve();
+          }
+          wake = done;
+          abort.signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    }
+  })();
+
+  return {
+    health: () => ({ ...health }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        pending = true;
+        wake?.();
+      }),
+    async stop() {
+      abort.abort();
+      feed.signal.off('appended', onAppended);
+      await loop;
+      for (const resolve of idleWaiters.splice(0)) resolve();
+      await db
+        .run('UPDATE change_consumers SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?', [
+          name,
+          owner,
+        ])
+        .catch(() => undefined);
+    },
+  };
+}

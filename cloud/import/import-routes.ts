@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ModuleRouteOptions } from '../services.js';
+
+export const importRoutes: FastifyPluginAsync<ModuleRouteOptions<undefined>> = async () => {};
