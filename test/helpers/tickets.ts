@@ -47,3 +47,24 @@ export function sampleEvents(
     ticket: { ...ticket, gatewayId, occurrences: seq },
   }));
 }
+
+const nextSeq = new WeakMap<object, Map<string, number>>();
+
+/**
+ * Raises a ticket in a cloud through the real ingest path, as its gateway would: the next seq of
+ * that gateway, a `ticket.opened` event. Returns the ticket.
+ */
+export async function openTicket(
+  store: { ingest: { applyEvents(gatewayId: string, events: OutboxEvent[]): Promise<unknown> } },
+  overrides: Partial<Ticket> = {},
+): Promise<Ticket> {
+  const ticket = sampleTicket(overrides);
+  const seqs = nextSeq.get(store) ?? new Map<string, number>();
+  nextSeq.set(store, seqs);
+  const seq = (seqs.get(ticket.gatewayId) ?? 0) + 1;
+  seqs.set(ticket.gatewayId, seq);
+  await store.ingest.applyEvents(ticket.gatewayId, [
+    { gatewayId: ticket.gatewayId, seq, type: 'ticket.opened', at: ticket.firstSeen, ticket },
+  ]);
+  return ticket;
+}
