@@ -7,6 +7,7 @@ import { packageVersion } from '../shared/paths.js';
 import { type FileProblem, formatProblem } from '../shared/yaml-file.js';
 import type { EdgeConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
+import { LocalAlerts } from './alerts/local-alerts.js';
 import { Outbox, type OutboxStats } from './outbox/outbox.js';
 import { Replicator, type ReplicatorHealth } from './replicate/replicator.js';
 import { Baselines, type BaselineView } from './rules/baselines.js';
@@ -156,13 +157,17 @@ export async function startEdgeAgent(
     replicator.start();
     cleanups.push(() => replicator.stop());
 
+    let localAlerts: LocalAlerts | undefined;
     const pipeline = createPipeline({
       analyser: new WaveformAnalyser(config.assets),
       engine,
       tickets,
       metrics,
       logger,
-      onEvent: () => replicator.notify(),
+      onEvent: (event) => {
+        replicator.notify();
+        localAlerts?.onEvent(event);
+      },
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
     });
     const timers = [
@@ -203,6 +208,20 @@ export async function startEdgeAgent(
       cleanups.push(() => broker.close());
       brokerUrl = broker.url;
       logger.info({ url: broker.url }, 'embedded MQTT broker listening');
+    }
+    if (config.mqtt.alerts) {
+      localAlerts = new LocalAlerts({
+        brokerUrl,
+        topicPrefix: config.mqtt.topicPrefix,
+        site: config.site,
+        logger,
+        ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
+        ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+      });
+      const alerts = localAlerts;
+      // Before the broker closes, so the last alarms are flushed.
+      cleanups.push(() => alerts.stop());
+      alerts.start(tickets.openTickets());
     }
     const mqttSource = new MqttSource({
       id: 'mqtt',

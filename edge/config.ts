@@ -38,6 +38,8 @@ export const EdgeConfigFile = Type.Object(
             ),
           ),
           topicPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_./-]{1,64}$' })),
+          /** Publish each ticket's state on `<topicPrefix>/alerts/<site>/<asset>/<ticket>` (default true). */
+          alerts: Type.Optional(Type.Boolean()),
           username: Type.Optional(Type.String()),
           password: Type.Optional(Type.String()),
         },
@@ -130,6 +132,7 @@ export interface EdgeConfig {
     url?: string;
     embedded: { host: string; port: number };
     topicPrefix: string;
+    alerts: boolean;
     username?: string;
     password?: string;
   };
@@ -169,6 +172,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       ...(file.mqtt?.url ? { url: file.mqtt.url } : {}),
       embedded: { host: file.mqtt?.embedded?.host ?? '127.0.0.1', port: file.mqtt?.embedded?.port ?? 1883 },
       topicPrefix: file.mqtt?.topicPrefix ?? 'plantwatch',
+      alerts: file.mqtt?.alerts ?? true,
       ...(file.mqtt?.username ? { username: file.mqtt.username } : {}),
       ...(file.mqtt?.password ? { password: file.mqtt.password } : {}),
     },

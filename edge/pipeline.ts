@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Features, Reading, Waveform } from '../shared/schema/index.js';
+import type { Features, OutboxEvent, Reading, Waveform } from '../shared/schema/index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { RuleEngine, RuleOutcome } from './rules/rule-engine.js';
 import type { WaveformAnalyser } from './signal/waveform-analysis.js';
@@ -12,8 +12,8 @@ export interface PipelineDeps {
   tickets: TicketManager;
   metrics: EdgeMetrics;
   logger: Logger;
-  /** Called after a ticket event is committed, so replication starts at once. */
-  onEvent: () => void;
+  /** Called after a ticket event is committed: replication starts at once, local alerts go out. */
+  onEvent: (event: OutboxEvent) => void;
   /** Every window's features and every reading, for telemetry summaries. */
   onFeatures?: (features: Features) => void;
   onReading?: (reading: Reading) => void;
@@ -69,7 +69,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         },
         event.ticket.title,
       );
-      deps.onEvent();
+      deps.onEvent(event);
     }
   };
 

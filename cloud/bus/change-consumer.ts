@@ -182,10 +182,10 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
       await loop;
       for (const resolve of idleWaiters.splice(0)) resolve();
       await db
-        .run('UPDATE change_consumers SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?', [
-          name,
-          owner,
-        ])
+        .run(
+          'UPDATE change_consumers SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?',
+          [name, owner],
+        )
         .catch(() => undefined);
     },
   };

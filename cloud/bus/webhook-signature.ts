@@ -15,7 +15,10 @@ export function signatureOf(secret: string, timestampS: number, body: string): s
 /** The headers that sign a body sent now. */
 export function signedHeaders(secret: string, body: string, nowMs = Date.now()): Record<string, string> {
   const timestampS = Math.floor(nowMs / 1000);
-  return { [TIMESTAMP_HEADER]: String(timestampS), [SIGNATURE_HEADER]: signatureOf(secret, timestampS, body) };
+  return {
+    [TIMESTAMP_HEADER]: String(timestampS),
+    [SIGNATURE_HEADER]: signatureOf(secret, timestampS, body),
+  };
 }
 
 /** What a receiver does: true when the signature is the secret's and the timestamp recent. */

@@ -45,7 +45,11 @@ export class IngestStore {
     private readonly changes: ChangeSignal,
   ) {}
 
-  async applyEvents(gatewayId: string, events: OutboxEvent[], backlog?: GatewayBacklog): Promise<ApplyResult> {
+  async applyEvents(
+    gatewayId: string,
+    events: OutboxEvent[],
+    backlog?: GatewayBacklog,
+  ): Promise<ApplyResult> {
     const result = await this.applyCommitted(gatewayId, events, backlog);
     if (result.applied > 0) this.changes.notify();
     return result;

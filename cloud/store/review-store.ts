@@ -343,7 +343,10 @@ export class ReviewStore {
     nowMs = Date.now(),
   ): Promise<ReviewOutcome<TicketView>> {
     return this.changing(async (tx) => {
-      const changed = await tx.run('UPDATE tickets SET work_order = ? WHERE id = ?', [JSON.stringify(link), id]);
+      const changed = await tx.run('UPDATE tickets SET work_order = ? WHERE id = ?', [
+        JSON.stringify(link),
+        id,
+      ]);
       if (changed === 0) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
       const at = new Date(nowMs).toISOString();
       await audit(tx, id, at, actor, 'work_order', { ...link });

@@ -7,7 +7,13 @@ import {
   type TicketChangeType,
   type TicketView,
 } from '../../shared/schema/index.js';
-import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor, type SqlValue } from './sql-database.js';
+import {
+  placeholders,
+  rowPlaceholders,
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlValue,
+} from './sql-database.js';
 
 /** A change about to be logged, with the ticket as it is after it. */
 export interface NewTicketChange {
@@ -41,7 +47,10 @@ export const changeSubject = (view: TicketView): TicketChangeSubject => ({
  * Appends to the change log inside the caller's transaction, so a change is logged if and only if
  * it happened. Readers learn of it from the ChangeSignal after the commit, or by polling.
  */
-export async function appendTicketChanges(tx: SqlExecutor, changes: readonly NewTicketChange[]): Promise<void> {
+export async function appendTicketChanges(
+  tx: SqlExecutor,
+  changes: readonly NewTicketChange[],
+): Promise<void> {
   for (let i = 0; i < changes.length; i += 500) {
     const chunk = changes.slice(i, i + 500);
     await tx.run(
@@ -88,7 +97,9 @@ export class ChangeFeed {
   async read(query: ChangeQuery): Promise<TicketChangePage> {
     const after = query.after ?? '0';
     if (!/^[0-9]{1,19}$/.test(after)) {
-      throw new RangeError(`cursor '${after}' is not one this server gave out; use the nextCursor of a page, or 0`);
+      throw new RangeError(
+        `cursor '${after}' is not one this server gave out; use the nextCursor of a page, or 0`,
+      );
     }
     const where = ['id > ?'];
     const params: SqlValue[] = [Number(after)];

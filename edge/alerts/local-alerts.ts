@@ -1,0 +1,124 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { OutboxEvent, Severity, Ticket } from '../../shared/schema/index.js';
+
+/** Bumped on any incompatible change of the payload; local subscribers check it. */
+export const LOCAL_ALERT_SCHEMA = 'plantwatch.local-alert/v1';
+
+export interface LocalAlert {
+  schema: typeof LOCAL_ALERT_SCHEMA;
+  state: 'active' | 'cleared';
+  /** What made this alert news: a new ticket, a severity change, or the condition clearing. */
+  reason: 'opened' | 'severity_changed' | 'cleared' | 'restarted';
+  site: string;
+  gatewayId: string;
+  ticketId: string;
+  assetId: string;
+  fault: Ticket['fault'];
+  severity: Severity;
+  title: string;
+  suggestedAction: string;
+  firstSeen: string;
+  lastSeen: string;
+  clearedAt?: string;
+}
+
+export const localAlertTopic = (
+  topicPrefix: string,
+  site: string,
+  assetId: string,
+  ticketId: string,
+): string => `${topicPrefix}/alerts/${site}/${assetId}/${ticketId}`;
+
+export interface LocalAlertsOptions {
+  brokerUrl: string;
+  topicPrefix: string;
+  site: string;
+  username?: string;
+  password?: string;
+  logger: Logger;
+}
+
+/**
+ * A plant must hear of a fault when the link to the cloud is down, so the agent publishes its
+ * alarms on its own MQTT broker: an andon light, an HMI or the local SCADA subscribes to
+ * `<prefix>/alerts/#`. One message per state change (opened, severity changed, cleared), never per
+ * occurrence. Active alerts are retained, so a panel that connects later sees what is active now;
+ * a cleared one is announced, then its retained message removed (an empty payload, by MQTT's rule).
+ */
+export class LocalAlerts {
+  private client: MqttClient | undefined;
+  private readonly published = new Map<string, Severity>();
+  private failures = 0;
+
+  constructor(private readonly options: LocalAlertsOptions) {}
+
+  start(openTickets: readonly Ticket[]): void {
+    const { brokerUrl, username, password, logger } = this.options;
+    this.client = mqtt.connect(brokerUrl, {
+      clientId: `plantwatch-alerts-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 2000,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+    });
+    this.client.on('error', (error) =>
+      logger.warn(
+        { err: error.message },
+        'local alerts: MQTT error; alarms are queued until the broker answers',
+      ),
+    );
+    // Retained alerts outlive neither an external broker's restart nor ours: state them again.
+    for (const ticket of openTickets) this.send(ticket, 'active', 'restarted');
+  }
+
+  /** Publishes the event when it changes what the plant should see; occurrences alone do not. */
+  onEvent(event: OutboxEvent): void {
+    const { ticket } = event;
+    if (event.type === 'ticket.cleared') {
+      this.published.delete(ticket.id);
+      this.send(ticket, 'cleared', 'cleared');
+      return;
+    }
+    const before = this.published.get(ticket.id);
+    if (event.type === 'ticket.opened' || before === undefined) this.send(ticket, 'active', 'opened');
+    else if (before !== ticket.severity) this.send(ticket, 'active', 'severity_changed');
+  }
+
+  health(): { published: number; failures: number } {
+    return { published: this.published.size, failures: this.failures };
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync().catch(() => undefined);
+  }
+
+  private send(ticket: Ticket, state: LocalAlert['state'], reason: LocalAlert['reason']): void {
+    const client = this.client;
+    if (!client) return;
+    if (state === 'active') this.published.set(ticket.id, ticket.severity);
+    const topic = localAlertTopic(this.options.topicPrefix, this.options.site, ticket.assetId, ticket.id);
+    const alert: LocalAlert = {
+      schema: LOCAL_ALERT_SCHEMA,
+      state,
+      reason,
+      site: ticket.site,
+      gatewayId: ticket.gatewayId,
+      ticketId: ticket.id,
+      assetId: ticket.assetId,
+      fault: ticket.fault,
+      severity: ticket.severity,
+      title: ticket.title,
+      suggestedAction: ticket.suggestedAction,
+      firstSeen: ticket.firstSeen,
+      lastSeen: ticket.lastSeen,
+      ...(ticket.clearedAt ? { clearedAt: ticket.clearedAt } : {}),
+    };
+    const failed = (error?: Error) => {
+      if (!error) return;
+      this.failures++;
+      this.options.logger.warn({ err: error.message, topic }, 'local alerts: publish failed');
+    };
+    client.publish(topic, JSON.stringify(alert), { qos: 1, retain: state === 'active' }, failed);
+    if (state === 'cleared') client.publish(topic, '', { qos: 1, retain: true }, failed);
+  }
+}
