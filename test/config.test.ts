@@ -24,7 +24,11 @@ describe('edge config', () => {
     expect(config.dataDir).toBe(join(file, '..', '.plantwatch/edge'));
     expect(config.rulesDir).toBe(defaultRulesDir());
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8081 });
-    expect(config.mqtt).toEqual({ embedded: { host: '127.0.0.1', port: 1883 }, topicPrefix: 'plantwatch' });
+    expect(config.mqtt).toEqual({
+      embedded: { host: '127.0.0.1', port: 1883 },
+      topicPrefix: 'plantwatch',
+      alerts: true,
+    });
     expect(config.cloud).toMatchObject({ retryInitialMs: 500, retryMaxMs: 60_000, batchMaxEvents: 500 });
     expect(config.outbox).toEqual({ maxBytes: 1024 * 1024 * 1024 });
   });
