@@ -3,6 +3,7 @@ import { integerIn } from '../shared/cli-options.js';
 import { createLogger } from '../shared/log.js';
 import { stopOnSignals } from '../shared/shutdown.js';
 import { gatewayTokensCommand, usersCommand } from './access/users-command.js';
+import { importCommand } from './import/import-command.js';
 import { redactUrl } from './store/postgres-database.js';
 import { loadCloudConfig } from './config/cloud-config.js';
 import { startCloud } from './server.js';
@@ -73,5 +74,6 @@ export function cloudCommand(): Command {
     });
   cloud.addCommand(gatewayTokensCommand(DEFAULT_DB));
   cloud.addCommand(usersCommand(DEFAULT_DB));
+  cloud.addCommand(importCommand(DEFAULT_DB));
   return cloud;
 }
