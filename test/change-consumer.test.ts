@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningConsumer, startChangeConsumer } from '../cloud/bus/change-consumer.js';
 import { type CloudStore, openCloudStore } from '../cloud/store/cloud-store.js';
+import { appendTicketChanges, type NewTicketChange } from '../cloud/store/ticket-changes.js';
 import type { TicketChange } from '../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
 import { removeTempDirs, silentLogger, waitFor } from './helpers/stack.js';
@@ -90,5 +91,47 @@ describe.each(CLOUD_STORES)('change consumers on %s', (kind) => {
     await waitFor(() => handled.length === 2, 'the second change, on the other instance');
     expect(handled).toEqual(['one pump-1', 'two pump-2']);
     expect(second.health().leader).toBe(true);
+  });
+
+  it('never lets a reader see a later change before an earlier one commits', async () => {
+    const s = await store();
+    const ticket = await openTicket(s, { assetId: 'pump-1' });
+    const after = await s.changes.latestCursor();
+    const change = (note: string): NewTicketChange => ({
+      type: 'ticket.commented',
+      at: new Date().toISOString(),
+      actor: 'test',
+      ticket: {
+        id: ticket.id,
+        site: ticket.site,
+        assetId: ticket.assetId,
+        gatewayId: ticket.gatewayId,
+        fault: ticket.fault,
+        severity: ticket.severity,
+        status: 'new',
+        title: ticket.title,
+        ruleId: ticket.rule.id,
+        ruleVersion: ticket.rule.version,
+        openedAt: ticket.firstSeen,
+        dueAt: ticket.firstSeen,
+        predicted: false,
+      },
+      detail: { note },
+    });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The first writer takes its id, then is slow to commit; the second must not overtake it.
+    const slow = s.database.transaction(async (tx) => {
+      await appendTicketChanges(tx, [change('first')]);
+      await sleep(400);
+    });
+    await sleep(50);
+    const fast = s.database.transaction((tx) => appendTicketChanges(tx, [change('second')]));
+    await sleep(150);
+    // A reader may see nothing yet, or the first (SQLite readers wait for the running writer), never the second alone.
+    const seenMeanwhile = (await s.changes.read({ after, limit: 10 })).changes.map((c) => c.detail.note);
+    expect([[], ['first'], ['first', 'second']]).toContainEqual(seenMeanwhile);
+    await Promise.all([slow, fast]);
+    const notes = (await s.changes.read({ after, limit: 10 })).changes.map((c) => c.detail.note);
+    expect(notes).toEqual(['first', 'second']);
   });
 });

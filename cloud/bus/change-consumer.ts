@@ -74,14 +74,18 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
   feed.signal.on('appended', onAppended);
   const idleWaiters: (() => void)[] = [];
 
+  let registered = false;
   async function claim(): Promise<string | undefined> {
     const nowIso = new Date().toISOString();
     const until = new Date(Date.now() + leaseMs).toISOString();
-    const start = options.startAt === 'beginning' ? '0' : await feed.latestCursor();
-    await db.run('INSERT INTO change_consumers (name, cursor) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [
-      name,
-      Number(start),
-    ]);
+    if (!registered) {
+      const start = options.startAt === 'beginning' ? '0' : await feed.latestCursor();
+      await db.run(
+        'INSERT INTO change_consumers (name, cursor) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+        [name, Number(start)],
+      );
+      registered = true;
+    }
     const row = await db.get<{ cursor: number | string }>(
       `UPDATE change_consumers SET lease_owner = ?, lease_until = ?
          WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING cursor`,
@@ -91,13 +95,23 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
     return row ? String(row.cursor) : undefined;
   }
 
-  async function save(cursor: string): Promise<void> {
-    await db.run('UPDATE change_consumers SET cursor = ? WHERE name = ? AND lease_owner = ?', [
+  /** False when another instance took the lease meanwhile (this one was paused too long). */
+  async function save(cursor: string): Promise<boolean> {
+    const saved = await db.run('UPDATE change_consumers SET cursor = ? WHERE name = ? AND lease_owner = ?', [
       Number(cursor),
       name,
       owner,
     ]);
+    if (saved === 0) {
+      health.leader = false;
+      logger.warn(
+        { consumer: name, cursor },
+        'ticket change consumer lost its lease to another instance; that one goes on from its saved cursor',
+      );
+      return false;
+    }
     health.cursor = cursor;
+    return true;
   }
 
   /** Handles what is there; returns true when the log was read to its end. */
@@ -109,7 +123,7 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
     for (const change of page.changes) {
       if (abort.signal.aborted) return false;
       if (!options.types || options.types.includes(change.type)) await handleWithRetry(change);
-      await save(change.cursor);
+      if (!(await save(change.cursor))) return true;
     }
     return page.changes.length < batchSize;
   }
@@ -133,7 +147,7 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
           'ticket change consumer failed; retrying the same change',
         );
         await sleep(delay, abort.signal);
-        if (abort.signal.aborted) throw new Error('stopped');
+        if (abort.signal.aborted) throw new Error('stopped', { cause: error });
         // Keep the lease while retrying a long outage of the receiver.
         await claim();
       }

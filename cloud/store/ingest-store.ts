@@ -242,7 +242,6 @@ async function applyInTransaction(
       });
     }
   }
-  await appendTicketChanges(tx, log);
   // Stored beyond the watermark now, applied ahead or waiting.
   const heldNow = beyond.length;
   await tx.run(
@@ -256,6 +255,8 @@ async function applyInTransaction(
       gatewayId,
     ],
   );
+  // Last: on PostgreSQL the change log is appended under a lock held until the commit.
+  await appendTicketChanges(tx, log);
   return { ackedSeq, applied, duplicates, heldBehindGap: heldNow };
 }
 

@@ -11,6 +11,7 @@ const numbered = (sql: string): string => {
 };
 
 const executor = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
+  dialect: 'postgres',
   all: async <Row>(sql: string, params: readonly SqlValue[] = []) =>
     (await client.query(numbered(sql), params as SqlValue[])).rows as Row[],
   get: async <Row>(sql: string, params: readonly SqlValue[] = []) =>

@@ -6,6 +6,7 @@
 export type SqlValue = string | number | null;
 
 export interface SqlExecutor {
+  readonly dialect: SqlDialect;
   all<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
   get<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
   /** Returns the number of rows changed. */

@@ -22,6 +22,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.db = openDurableSqlite(path, 5000);
     this.sql = statementCache(this.db);
     this.inside = {
+      dialect: 'sqlite',
       all: async <Row>(text: string, params: readonly SqlValue[] = []) =>
         this.sql(text).all(...params) as Row[],
       get: async <Row>(text: string, params: readonly SqlValue[] = []) =>

@@ -43,6 +43,9 @@ export const changeSubject = (view: TicketView): TicketChangeSubject => ({
   ...(view.workOrder ? { workOrderId: view.workOrder.externalId } : {}),
 });
 
+/** Held by each transaction that appends, on PostgreSQL, until it commits. */
+const CHANGE_LOG_LOCK = 7_402_914;
+
 /**
  * Appends to the change log inside the caller's transaction, so a change is logged if and only if
  * it happened. Readers learn of it from the ChangeSignal after the commit, or by polling.
@@ -51,6 +54,11 @@ export async function appendTicketChanges(
   tx: SqlExecutor,
   changes: readonly NewTicketChange[],
 ): Promise<void> {
+  if (changes.length === 0) return;
+  // PostgreSQL hands out BIGSERIAL ids at insert but transactions commit in any order: a reader
+  // could see id 11 before 10 commits, save 11 as its cursor and never see 10. Appenders take
+  // turns from here to their commit, so ids become visible in order. (SQLite writers already do.)
+  if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [CHANGE_LOG_LOCK]);
   for (let i = 0; i < changes.length; i += 500) {
     const chunk = changes.slice(i, i + 500);
     await tx.run(

@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CloudStore, openCloudStore } from '../cloud/store/cloud-store.js';
+import type { OutboxEvent, Ticket, TicketChange } from '../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
+import { removeTempDirs } from './helpers/stack.js';
+import { openTicket } from './helpers/tickets.js';
+
+/** The change log itself: every kind of change logged once, in order, with the ticket after it. */
+describe.each(CLOUD_STORES)('ticket change log on %s', (kind) => {
+  let store: CloudStore;
+
+  beforeEach(async () => {
+    store = await openCloudStore(await newCloudDatabase(kind));
+  });
+
+  afterEach(async () => {
+    await store.close();
+    removeTempDirs();
+  });
+
+  const all = async (): Promise<TicketChange[]> => (await store.changes.read({ limit: 1000 })).changes;
+  const edgeEvent = (ticket: Ticket, seq: number, type: OutboxEvent['type']): OutboxEvent => ({
+    gatewayId: ticket.gatewayId,
+    seq,
+    type,
+    at: new Date().toISOString(),
+    ticket,
+  });
+
+  it('logs every kind of change once, in order, with the ticket as it is after the change', async () => {
+    const appended: number[] = [];
+    store.changes.signal.on('appended', () => appended.push(Date.now()));
+
+    const ticket = await openTicket(store, { gatewayId: 'gw-log', site: 'site-a', severity: 'high' });
+    const updated = { ...ticket, occurrences: 2, lastSeen: new Date().toISOString() };
+    await store.ingest.applyEvents('gw-log', [edgeEvent(updated, 2, 'ticket.updated')]);
+    // A gateway re-sending an event it already delivered changes nothing.
+    await store.ingest.applyEvents('gw-log', [edgeEvent(updated, 2, 'ticket.updated')]);
+    expect('ok' in (await store.review.assign(ticket.id, 'boss', { assignee: 'ana' }))).toBe(true);
+    expect('ok' in (await store.review.transition(ticket.id, 'ana', { to: 'acknowledged' }))).toBe(true);
+    expect('ok' in (await store.review.comment(ticket.id, 'ana', 'bearing noise confirmed'))).toBe(true);
+    const link = { system: 'rest', externalId: 'WO-42', linkedAt: new Date().toISOString() };
+    expect('ok' in (await store.review.linkWorkOrder(ticket.id, 'cmms', link))).toBe(true);
+    expect(
+      'ok' in
+        (await store.review.assign(ticket.id, 'routing', { assignee: 'lead' }, Date.now(), {
+          escalationLevel: 1,
+        })),
+    ).toBe(true);
+    const cleared = { ...updated, condition: 'cleared' as const, clearedAt: new Date().toISOString() };
+    await store.ingest.applyEvents('gw-log', [edgeEvent(cleared, 3, 'ticket.cleared')]);
+
+    // Refused actions log nothing.
+    expect('problem' in (await store.review.transition(ticket.id, 'ana', { to: 'closed' }))).toBe(true);
+    expect(
+      'problem' in
+        (await store.review.assign(ticket.id, 'routing', { assignee: 'bob' }, Date.now(), {
+          onlyIf: { assignee: null },
+        })),
+    ).toBe(true);
+    expect('problem' in (await store.review.comment('no-such-ticket', 'ana', 'hello'))).toBe(true);
+
+    const changes = await all();
+    expect(changes.map((c) => c.type)).toEqual([
+      'ticket.opened',
+      'ticket.updated',
+      'ticket.assigned',
+      'ticket.transitioned',
+      'ticket.commented',
+      'ticket.work_order_linked',
+      'ticket.escalated',
+      'ticket.cleared',
+    ]);
+    const cursors = changes.map((c) => Number(c.cursor));
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(cursors).size).toBe(cursors.length);
+    for (const change of changes) {
+      expect(change.schema).toBe('plantwatch.ticket-change/v1');
+      expect(change.ticket.id).toBe(ticket.id);
+      expect(change.ticket.site).toBe('site-a');
+    }
+    const [opened, update, assigned, transitioned, commented, linked, escalated, clearedChange] = changes as [
+      TicketChange,
+      TicketChange,
+      TicketChange,
+      TicketChange,
+      TicketChange,
+      TicketChange,
+      TicketChange,
+      TicketChange,
+    ];
+    expect(opened).toMatchObject({ actor: 'gateway:gw-log', ticket: { status: 'new', severity: 'high' } });
+    expect(opened.ticket.assignee).toBeUndefined();
+    expect(update.detail).toMatchObject({ occurrences: 2 });
+    expect(assigned).toMatchObject({
+      actor: 'boss',
+      detail: { from: null, to: 'ana' },
+      ticket: { assignee: 'ana' },
+    });
+    expect(assigned.ticket.status).toBe('new');
+    expect(transitioned).toMatchObject({
+      actor: 'ana',
+      detail: { from: 'new', to: 'acknowledged' },
+      ticket: { status: 'acknowledged', assignee: 'ana' },
+    });
+    expect(commented.detail).toMatchObject({ text: 'bearing noise confirmed' });
+    expect(commented.ticket.workOrderId).toBeUndefined();
+    expect(linked).toMatchObject({
+      actor: 'cmms',
+      detail: { externalId: 'WO-42' },
+      ticket: { workOrderId: 'WO-42' },
+    });
+    expect(escalated).toMatchObject({
+      detail: { from: 'ana', to: 'lead', level: 1 },
+      ticket: { assignee: 'lead' },
+    });
+    // The edge's clear keeps what the cloud owns: the review status, the assignee, the work order.
+    expect(clearedChange).toMatchObject({
+      actor: 'gateway:gw-log',
+      ticket: { status: 'acknowledged', assignee: 'lead', workOrderId: 'WO-42' },
+    });
+    // Readers are told after each commit that changed something.
+    expect(appended.length).toBeGreaterThanOrEqual(changes.length);
+  });
+
+  it('reads by cursor, site and type, and refuses a cursor it did not give out', async () => {
+    const a = await openTicket(store, { gatewayId: 'gw-a', site: 'site-a' });
+    await openTicket(store, { gatewayId: 'gw-b', site: 'site-b' });
+    await store.review.transition(a.id, 'ana', { to: 'acknowledged' });
+
+    expect(await store.changes.latestCursor()).toBe((await all()).at(-1)?.cursor);
+    const first = await store.changes.read({ after: '0', limit: 2 });
+    expect(first.changes).toHaveLength(2);
+    expect(first.nextCursor).toBe(first.changes[1]?.cursor);
+    const rest = await store.changes.read({ after: first.nextCursor, limit: 2 });
+    expect(rest.changes.map((c) => c.type)).toEqual(['ticket.transitioned']);
+    const end = await store.changes.read({ after: rest.nextCursor, limit: 2 });
+    expect(end).toEqual({ changes: [], nextCursor: rest.nextCursor });
+
+    const siteB = await store.changes.read({ limit: 10, sites: ['site-b'] });
+    expect(siteB.changes.map((c) => c.ticket.site)).toEqual(['site-b']);
+    expect((await store.changes.read({ limit: 10, sites: [] })).changes).toEqual([]);
+    const moves = await store.changes.read({ limit: 10, types: ['ticket.transitioned'] });
+    expect(moves.changes.map((c) => c.ticket.id)).toEqual([a.id]);
+
+    await expect(store.changes.read({ after: 'abc', limit: 1 })).rejects.toThrow(RangeError);
+    await expect(store.changes.read({ after: '-1', limit: 1 })).rejects.toThrow(/nextCursor/);
+  });
+});
