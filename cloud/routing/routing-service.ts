@@ -1,12 +1,222 @@
+import type { TicketChange } from '../../shared/schema/index.js';
+import { type ConsumerHealth, startChangeConsumer } from '../bus/change-consumer.js';
 import type { CloudServices, CloudWorker } from '../services.js';
+import { escalateDue } from './escalation.js';
+import { type OnCall, onCallAt, siteLocalTime } from './on-call.js';
+import { acknowledgeWithin, type RoutingConfig, routingProblems } from './routing-config.js';
+import { chooseAssignee, matchRule, type RoutingFacts } from './router.js';
+import { type RoutingCount, RoutingStore } from './routing-store.js';
+
+/** Where the routing in force comes from: the API's (stored, wins once set), the file's, or none. */
+export interface EffectiveRouting {
+  source: 'file' | 'api' | 'none';
+  config: RoutingConfig;
+  updatedAt?: string;
+  updatedBy?: string;
+}
+
+export interface OnCallView {
+  site: string;
+  at: string;
+  timezone: string;
+  /** e.g. `Mon 06:12` at the site. */
+  localTime: string;
+  onCall: OnCall[];
+  lead?: string;
+}
+
+export interface RoutingStatus {
+  source: EffectiveRouting['source'];
+  counts: Record<RoutingCount, number>;
+  /** New routed tickets whose acknowledge deadline is watched. */
+  watching: number;
+  consumer: ConsumerHealth;
+}
 
 /** Assigns new tickets to the engineer on call, and escalates the ones nobody acknowledged in time. */
 export interface RoutingService extends CloudWorker {
   /** Escalates every ticket whose acknowledge time has passed (also run on a timer); returns how many. */
   escalateDue(): Promise<number>;
+  config(): Promise<EffectiveRouting>;
+  /** Stores the API's routing config (validated by the caller with routingProblems). */
+  setConfig(config: RoutingConfig, updatedBy: string): Promise<EffectiveRouting>;
+  /** Who is on call at a site at an instant; undefined for a site without a schedule. */
+  onCall(site: string, atMs: number): Promise<OnCallView | undefined>;
+  status(): Promise<RoutingStatus>;
 }
 
+const CONSUMER = 'routing';
+const ESCALATION_INTERVAL_MS = 30_000;
+/** Other instances see a config put through the API within this. */
+const CONFIG_CACHE_MS = 5_000;
+
 export async function startRouting(services: CloudServices): Promise<RoutingService> {
-  void services;
-  return { idle: async () => {}, stop: async () => {}, escalateDue: async () => 0 };
+  const { store, clock, logger: parent } = services;
+  const logger = parent.child({ module: 'routing' });
+  const fileConfig = services.config.routing;
+  if (fileConfig) {
+    const problems = routingProblems(fileConfig);
+    if (problems.length) throw new Error(`invalid routing config:\n  ${problems.join('\n  ')}`);
+  }
+  const routing = new RoutingStore(store.database);
+
+  let cache: { readAtMs: number; value: EffectiveRouting } | undefined;
+  async function effective(): Promise<EffectiveRouting> {
+    if (cache && Date.now() - cache.readAtMs < CONFIG_CACHE_MS) return cache.value;
+    const stored = await routing.readConfig();
+    const value: EffectiveRouting = stored
+      ? { source: 'api', ...stored }
+      : fileConfig
+        ? { source: 'file', config: fileConfig }
+        : { source: 'none', config: {} };
+    cache = { readAtMs: Date.now(), value };
+    return value;
+  }
+  const currentConfig = async () => (await effective()).config;
+
+  async function facts(nowMs: number): Promise<RoutingFacts> {
+    const config = await currentConfig();
+    const names = [
+      ...new Set([
+        ...Object.keys(config.engineers ?? {}),
+        ...Object.values(config.sites ?? {}).flatMap((s) => s.lead ?? []),
+      ]),
+    ];
+    return {
+      nowMs,
+      users: await store.access.listUsers(),
+      openTickets: await routing.openTickets(names),
+      lastAssignedAt: await routing.lastAssigned(names),
+    };
+  }
+
+  async function route(change: TicketChange): Promise<void> {
+    const { ticket: subject } = change;
+    if (change.type === 'ticket.transitioned') {
+      if (subject.status !== 'new') await routing.drop(subject.id);
+      return;
+    }
+    const nowMs = clock.now();
+    const ticket = await store.review.get(subject.id, nowMs);
+    // Idempotent: a redelivered change, or a ticket someone already took, is left alone.
+    if (!ticket || ticket.status !== 'new' || ticket.assignee) return;
+    const { source, config } = await effective();
+    if (source === 'none') return;
+    const ticketFacts = {
+      site: ticket.site,
+      assetId: ticket.assetId,
+      fault: ticket.fault,
+      severity: ticket.severity,
+      registryGroup: await routing.registryGroup(ticket.assetId),
+    };
+    const rule = matchRule(config, ticketFacts);
+    if (!rule) {
+      await routing.count('unrouted');
+      logger.warn(
+        { ticketId: ticket.id, site: ticket.site, fault: ticket.fault },
+        'no routing rule matches the ticket; left unassigned',
+      );
+      return;
+    }
+    const decision = chooseAssignee(config, rule, ticketFacts, await facts(nowMs));
+    // The ingest path stamps changes with the system time; a clock behind it (a test's) wins.
+    const learnedMs = Math.min(Date.parse(change.at), nowMs);
+    await routing.startEscalation({
+      ticketId: ticket.id,
+      site: ticket.site,
+      rule: rule.name,
+      ...(rule.skill ? { skill: rule.skill } : {}),
+      severity: ticket.severity,
+      deadlineAt: new Date(learnedMs + acknowledgeWithin(config, ticket.severity).ms).toISOString(),
+    });
+    if (!decision.assignee) {
+      await routing.count('unrouted');
+      logger.warn(
+        { ticketId: ticket.id, site: ticket.site, reason: decision.reason },
+        'ticket left unassigned',
+      );
+      return;
+    }
+    const outcome = await store.review.assign(ticket.id, CONSUMER, { assignee: decision.assignee }, nowMs, {
+      reason: decision.reason,
+      onlyIf: { statuses: ['new'], assignee: null },
+    });
+    // A conflict means someone took or moved the ticket meanwhile: theirs wins, not an error.
+    if ('problem' in outcome) return;
+    await routing.markAssigned(decision.assignee, new Date(nowMs).toISOString());
+    await routing.count('routed');
+    logger.info(
+      { ticketId: ticket.id, assignee: decision.assignee, reason: decision.reason },
+      'ticket routed',
+    );
+  }
+
+  // A new consumer starts at the end of the log; fix that point now, so a ticket raised right
+  // after startup is not skipped while the consumer's first pass is still on its way.
+  await store.database.run(
+    'INSERT INTO change_consumers (name, cursor) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+    [CONSUMER, Number(await store.changes.latestCursor())],
+  );
+  const consumer = startChangeConsumer({
+    name: CONSUMER,
+    db: store.database,
+    feed: store.changes,
+    logger,
+    types: ['ticket.opened', 'ticket.transitioned'],
+    handle: route,
+  });
+
+  // One escalation pass at a time per instance; instances among themselves are kept apart by the
+  // conditional update of the escalation row.
+  let escalating: Promise<number> = Promise.resolve(0);
+  const runEscalation = () => {
+    escalating = escalating
+      .catch(() => 0)
+      .then(() =>
+        escalateDue({ review: store.review, routing, clock, logger, config: currentConfig, facts }),
+      );
+    return escalating;
+  };
+  const timer = setInterval(() => {
+    runEscalation().catch((error: unknown) =>
+      logger.error({ err: (error as Error).message }, 'escalation pass failed; trying again next time'),
+    );
+  }, ESCALATION_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    idle: () => consumer.idle(),
+    async stop() {
+      clearInterval(timer);
+      await escalating.catch(() => undefined);
+      await consumer.stop();
+    },
+    escalateDue: runEscalation,
+    config: effective,
+    async setConfig(config, updatedBy) {
+      await routing.writeConfig(config, updatedBy, new Date(clock.now()).toISOString());
+      cache = undefined;
+      return effective();
+    },
+    async onCall(site, atMs) {
+      const schedule = (await currentConfig()).sites?.[site];
+      if (!schedule) return undefined;
+      return {
+        site,
+        at: new Date(atMs).toISOString(),
+        timezone: schedule.timezone,
+        localTime: siteLocalTime(atMs, schedule.timezone).text,
+        onCall: onCallAt(schedule, atMs),
+        ...(schedule.lead !== undefined ? { lead: schedule.lead } : {}),
+      };
+    },
+    async status() {
+      return {
+        source: (await effective()).source,
+        counts: await routing.counts(),
+        watching: await routing.watching(),
+        consumer: consumer.health(),
+      };
+    },
+  };
 }
