@@ -41,6 +41,13 @@ export interface ConsumerHealth {
   nextAttemptAt?: string;
 }
 
+/** Another instance holds the lease now; this one stops working the consumer until it gets it back. */
+class LeaseLost extends Error {
+  constructor() {
+    super('the lease passed to another instance');
+  }
+}
+
 export interface RunningConsumer {
   health(): ConsumerHealth;
   /** Resolves once every change logged so far is handled (tests, and a clean shutdown). */
@@ -55,6 +62,7 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
   const batchSize = options.batchSize ?? 100;
   const pollMs = options.pollMs ?? 1000;
   const leaseMs = options.leaseMs ?? 30_000;
+  const coalesceMs = 20;
   const retry = options.retry ?? { initialMs: 500, maxMs: 5 * 60_000 };
   const abort = new AbortController();
   const health: ConsumerHealth = {
@@ -75,6 +83,17 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
   const idleWaiters: (() => void)[] = [];
 
   let registered = false;
+  /** The cursor as last read from or written to the table, and how far this instance has got. */
+  let savedCursor: string | undefined;
+  let position = '0';
+  let lastSaveMs = 0;
+
+  /** Where to go on from: our own progress, unless someone moved the stored cursor (a replay). */
+  function resumeFrom(stored: string): string {
+    if (stored !== savedCursor) position = savedCursor = stored;
+    return position;
+  }
+
   async function claim(): Promise<string | undefined> {
     const nowIso = new Date().toISOString();
     const until = new Date(Date.now() + leaseMs).toISOString();
@@ -86,13 +105,24 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
       );
       registered = true;
     }
+    // A lease with more than half its time left is not renewed: under ingest load a write per pass
+    // and consumer would compete with the gateways' commits for the disk.
+    const held = await db.get<{
+      cursor: number | string;
+      lease_owner: string | null;
+      lease_until: string | null;
+    }>('SELECT cursor, lease_owner, lease_until FROM change_consumers WHERE name = ?', [name]);
+    if (held?.lease_owner === owner && Date.parse(held.lease_until ?? '') - Date.now() > leaseMs / 2) {
+      health.leader = true;
+      return resumeFrom(String(held.cursor));
+    }
     const row = await db.get<{ cursor: number | string }>(
       `UPDATE change_consumers SET lease_owner = ?, lease_until = ?
          WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING cursor`,
       [owner, until, name, owner, nowIso],
     );
     health.leader = row !== undefined;
-    return row ? String(row.cursor) : undefined;
+    return row ? resumeFrom(String(row.cursor)) : undefined;
   }
 
   /** False when another instance took the lease meanwhile (this one was paused too long). */
@@ -110,7 +140,8 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
       );
       return false;
     }
-    health.cursor = cursor;
+    health.cursor = savedCursor = cursor;
+    lastSaveMs = Date.now();
     return true;
   }
 
@@ -120,16 +151,30 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
     if (cursor === undefined) return true;
     health.cursor = cursor;
     const page = await feed.read({ after: cursor, limit: batchSize });
+    // The cursor is saved once a page when something was handled (and before waiting out a
+    // failure), else at most once a second: a crash re-hands at most that much, which handlers
+    // take as the redeliveries they must tolerate anyway. A write per ingest batch and consumer
+    // would compete with the gateways' commits for the disk.
+    let handled = 0;
     for (const change of page.changes) {
-      if (abort.signal.aborted) return false;
-      if (!options.types || options.types.includes(change.type)) await handleWithRetry(change);
-      if (!(await save(change.cursor))) return true;
+      if (abort.signal.aborted) break;
+      if (!options.types || options.types.includes(change.type)) {
+        await handleWithRetry(change, saveProgress);
+        handled++;
+      }
+      position = change.cursor;
     }
-    return page.changes.length < batchSize;
+    if (handled > 0 || Date.now() - lastSaveMs >= 1000) await saveProgress();
+    return page.changes.length < batchSize && !abort.signal.aborted;
   }
 
-  async function handleWithRetry(change: TicketChange): Promise<void> {
-    for (;;) {
+  async function saveProgress(): Promise<void> {
+    if (position !== savedCursor && !(await save(position))) throw new LeaseLost();
+  }
+
+  async function handleWithRetry(change: TicketChange, saveProgress: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 1) await saveProgress();
       try {
         await options.handle(change);
         health.handled++;
@@ -162,22 +207,32 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
         drained = await pass();
       } catch (error) {
         if (abort.signal.aborted) break;
-        logger.error({ consumer: name, err: (error as Error).message }, 'ticket change consumer pass failed');
-        await sleep(pollMs, abort.signal);
+        if (error instanceof LeaseLost) {
+          drained = true;
+        } else {
+          logger.error(
+            { consumer: name, err: (error as Error).message },
+            'ticket change consumer pass failed',
+          );
+          await sleep(pollMs, abort.signal);
+        }
       }
       if (drained && !pending) {
         for (const resolve of idleWaiters.splice(0)) resolve();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, pollMs);
-          function done() {
+        const woken = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => done(false), pollMs);
+          function done(signalled: boolean) {
             clearTimeout(timer);
             wake = undefined;
-            abort.signal.removeEventListener('abort', done);
-            resolve();
+            abort.signal.removeEventListener('abort', aborted);
+            resolve(signalled);
           }
-          wake = done;
-          abort.signal.addEventListener('abort', done, { once: true });
+          const aborted = () => done(false);
+          wake = () => done(true);
+          abort.signal.addEventListener('abort', aborted, { once: true });
         });
+        // A burst of ingest batches is one pass, not one per batch.
+        if (woken) await sleep(coalesceMs, abort.signal);
       }
     }
   })();
@@ -195,6 +250,7 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
       feed.signal.off('appended', onAppended);
       await loop;
       for (const resolve of idleWaiters.splice(0)) resolve();
+      if (health.leader) await saveProgress().catch(() => undefined);
       await db
         .run(
           'UPDATE change_consumers SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?',
