@@ -120,7 +120,7 @@ describe('a ticket from the edge to the people and systems that act on it', () =
     }, 'the ticket in the cloud');
     const routed = await waitFor(async () => {
       const detail = (await (await api(`/api/v1/tickets/${ticketId}`)).json()) as TicketDetail;
-      return detail.assignee && detail;
+      return detail.assignee ? detail : undefined;
     }, 'routing to assign it');
     // Not a bearing fault: the catch-all rule; alice and bob are on shift with no open tickets.
     expect(routed.assignee).toBe('alice');
@@ -148,7 +148,7 @@ describe('a ticket from the edge to the people and systems that act on it', () =
     // Acknowledged: the CMMS gets its work order and the ticket remembers its id.
     const linked = await waitFor(async () => {
       const detail = (await (await api(`/api/v1/tickets/${ticketId}`)).json()) as TicketDetail;
-      return detail.workOrder && detail;
+      return detail.workOrder ? detail : undefined;
     }, 'the work order id on the ticket');
     expect(linked.workOrder).toMatchObject({
       system: 'rest',
