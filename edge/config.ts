@@ -4,7 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { defaultRulesDir } from '../shared/paths.js';
 import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '../shared/schema/index.js';
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
-import { Duration, durationMs } from './rules/rule-schema.js';
+import { Duration, durationMs } from '../shared/duration.js';
 import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
 import {
   OpcuaEndpoint,

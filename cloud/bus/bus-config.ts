@@ -1,19 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { Duration, durationMs } from '../../shared/duration.js';
 import { TicketChangeType } from '../../shared/schema/index.js';
-
-const Duration = Type.String({
-  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',
-  description: 'duration like 500ms, 30s, 5m, 1h',
-});
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** `30s` → 30000; the schema has already checked the shape. */
-export function durationMs(text: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(text);
-  if (!match) throw new RangeError(`'${text}' is not a duration like 500ms, 30s, 5m or 1h`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
 
 export const WebhookUrl = Type.String({
   pattern: '^https?://',

@@ -1,12 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { BackoffPolicy } from '../../shared/backoff.js';
+import { Duration, durationMs as parseDuration } from '../../shared/duration.js';
 import type { Fault, Severity } from '../../shared/schema/index.js';
 import { WORK_ORDER_FIELDS, type WorkOrderMapping } from './work-order.js';
-
-const Duration = Type.String({
-  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',
-  description: 'duration like 500ms, 10s, 5m',
-});
 
 const CodeMap = Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }));
 
@@ -104,12 +100,12 @@ export interface CmmsSettings {
   retry: BackoffPolicy;
 }
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
 function durationMs(field: string, value: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(value);
-  if (!match) throw new Error(`${field}: '${value}' is not a duration; write e.g. 500ms, 10s or 5m`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new Error(`${field}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The config with its defaults filled in; throws `cmms.<field>: what to do` for what the schema cannot check. */

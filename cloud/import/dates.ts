@@ -1,60 +1,9 @@
 /** A date as written in an import file: read into an ISO 8601 UTC timestamp, or why not. */
 export type DateResult = { iso: string } | { problem: string; suggestion?: string };
 
+import { fromZone } from '../../shared/zoned-time.js';
+
 export const NOT_A_DATE = 'not a date: expected ISO 8601 like 2024-03-05T14:00:00Z';
-
-/** True when the IANA zone name is one this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Building a formatter costs far more than using one: one per zone, for files of many rows. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-const formatterFor = (zone: string): Intl.DateTimeFormat => {
-  let formatter = formatters.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-};
-
-/** The zone's offset from UTC at that instant, in ms (positive east of Greenwich). */
-function zoneOffsetMs(zone: string, utcMs: number): number {
-  if (zone === 'UTC') return 0;
-  const parts = formatterFor(zone).formatToParts(new Date(utcMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** Wall-clock time in a zone to UTC ms; the second pass settles the offset across DST changes. */
-function fromZone(wallMs: number, zone: string): number {
-  const first = wallMs - zoneOffsetMs(zone, wallMs);
-  return wallMs - zoneOffsetMs(zone, first);
-}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const iso = (y: number, m: number, d: number) => `${y}-${pad(m)}-${pad(d)}`;

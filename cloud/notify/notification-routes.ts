@@ -7,7 +7,7 @@ import { currentUser } from '../access/user-auth.js';
 import type { ModuleRouteOptions } from '../services.js';
 import type { NotificationService } from './notification-service.js';
 import { type NotificationChannel, UserNotificationPreferences } from './notify-config.js';
-import { isTimezone } from './quiet-hours.js';
+import { isTimeZone } from '../../shared/zoned-time.js';
 
 /** Stands for a webhook secret in replies; sent back unchanged in a PUT, it keeps the stored secret. */
 export const SECRET_MASK = '********';
@@ -135,7 +135,7 @@ export const notificationRoutes: FastifyPluginAsync<ModuleRouteOptions<Notificat
       if (!(await knownUser(reply, username))) return reply;
       const body = request.body;
       const timezone = body.quietHours?.timezone;
-      if (timezone !== undefined && !isTimezone(timezone)) {
+      if (timezone !== undefined && !isTimeZone(timezone)) {
         return reply.code(400).send({
           statusCode: 400,
           error: 'Bad Request',

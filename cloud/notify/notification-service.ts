@@ -13,7 +13,8 @@ import {
   type UserNotificationPreferences,
 } from './notify-config.js';
 import { type NewNotification, NotificationStore, type StoredNotification } from './notification-store.js';
-import { isTimezone, outsideQuietHours } from './quiet-hours.js';
+import { isTimeZone } from '../../shared/zoned-time.js';
+import { outsideQuietHours } from './quiet-hours.js';
 import { channelKey, passesMinSeverity, recipientsOf } from './recipients.js';
 
 /** Tells people about ticket changes on their channels: email, webhook, MQTT. */
@@ -59,7 +60,7 @@ export async function startNotifications(services: CloudServices): Promise<Notif
 
   for (const [username, preferences] of Object.entries(config.users ?? {})) {
     const timezone = preferences.quietHours?.timezone;
-    if (timezone !== undefined && !isTimezone(timezone)) {
+    if (timezone !== undefined && !isTimeZone(timezone)) {
       throw new Error(
         `notifications.users.${username}.quietHours.timezone: '${timezone}' is not a time zone; use an IANA name like Europe/Berlin`,
       );

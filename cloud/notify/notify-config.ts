@@ -1,19 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { Duration, durationMs } from '../../shared/duration.js';
 import { Severity } from '../../shared/schema/ticket.js';
 
-/** "30s", "5m", "1h", "1d". */
-export const NotifyDuration = Type.String({
-  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$',
-  description: 'duration like 30m, 1h, 1d',
-});
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function notifyDurationMs(text: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(text);
-  if (!match) throw new Error(`'${text}' is not a duration like 30m, 1h or 1d`);
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] as string]!);
-}
+export const notifyDurationMs = (text: string): number => durationMs(text);
 
 const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, 24 h' });
 const MinSeverity = Type.Optional(Severity);
@@ -101,7 +90,7 @@ export const NotificationsConfig = Type.Object(
       ),
     ),
     /** How often a digest goes out per user and channel; default 1h. */
-    digestEvery: Type.Optional(NotifyDuration),
+    digestEvery: Type.Optional(Duration),
     /** Preferences per username; the API's PUT wins over the file for that user. */
     users: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), UserNotificationPreferences)),
   },

@@ -1,34 +1,13 @@
+import { localTime, minutesOfDay } from '../../shared/zoned-time.js';
 import type { QuietHours } from './notify-config.js';
 
 const DAY_S = 86_400;
 
-const minutesOf = (hhmm: string): number => {
-  const [h, m] = hhmm.split(':').map(Number);
-  return (h ?? 0) * 60 + (m ?? 0);
-};
+const minutesOf = minutesOfDay;
 
-/** Seconds since local midnight in the zone (Intl, so DST and offsets come from the tz database). */
-export function localSecondOfDay(nowMs: number, timezone = 'UTC'): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: timezone,
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(nowMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return get('hour') * 3600 + get('minute') * 60 + get('second');
-}
-
-/** Whether the zone's name is one Intl knows, for validating preferences. */
-export function isTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Seconds since local midnight in the zone. */
+export const localSecondOfDay = (nowMs: number, timezone = 'UTC'): number =>
+  localTime(nowMs, timezone).secondOfDay;
 
 /**
  * When the quiet hours around `nowMs` end, or undefined when it is not quiet now. `from` 22:00

@@ -1,3 +1,4 @@
+import { localTime, minutesOfDay } from '../../shared/zoned-time.js';
 import { type RoutingSite, type Shift, WEEKDAYS, type Weekday } from './routing-config.js';
 
 /** Who is on shift at a site at an instant; pure, the site's time zone applied through Intl. */
@@ -16,36 +17,15 @@ export interface OnCall {
   shift: string;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 const capitalised = (day: Weekday) => day[0]?.toUpperCase() + day.slice(1);
 
 export function siteLocalTime(atMs: number, timeZone: string): SiteLocalTime {
-  const parts = formatter(timeZone).formatToParts(new Date(atMs));
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  const weekday = part('weekday').toLowerCase() as Weekday;
-  const hour = Number(part('hour')) % 24;
-  const minute = Number(part('minute'));
+  const { weekday, hour, minute } = localTime(atMs, timeZone);
   const hhmm = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
   return { weekday, minutes: hour * 60 + minute, text: `${capitalised(weekday)} ${hhmm}` };
 }
 
-const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const minutesOf = minutesOfDay;
 
 const previousDay = (day: Weekday): Weekday => WEEKDAYS[(WEEKDAYS.indexOf(day) + 6) % 7] as Weekday;
 

@@ -1,8 +1,10 @@
+import { Duration, durationMs } from '../../shared/duration.js';
+import { isTimeZone, WEEKDAY_NAMES, type WeekdayName } from '../../shared/zoned-time.js';
 import { type Static, Type } from '@sinclair/typebox';
 import { Fault, SEVERITIES, type Severity } from '../../shared/schema/ticket.js';
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+export const WEEKDAYS = WEEKDAY_NAMES;
+export type Weekday = WeekdayName;
 
 const username = (description = 'a cloud username') =>
   Type.String({ minLength: 1, maxLength: 64, description });
@@ -11,10 +13,6 @@ const skill = (description = 'skill name of letters, digits, _ . - (e.g. bearing
 const clockTime = (description: string) =>
   Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description });
 const TIME_OF_DAY = 'time of day HH:MM on a 24 h clock (e.g. 06:00; 24:00 ends a shift at midnight)';
-const AckDuration = Type.String({
-  pattern: '^[0-9]+(s|m|h|d)$',
-  description: 'duration like 15m, 1h, 2d',
-});
 
 export const Engineer = Type.Object(
   { skills: Type.Array(skill(), { maxItems: 100, description: 'what this engineer is routed for' }) },
@@ -109,10 +107,10 @@ export const RoutingConfig = Type.Object(
     acknowledgeWithin: Type.Optional(
       Type.Object(
         {
-          critical: Type.Optional(AckDuration),
-          high: Type.Optional(AckDuration),
-          medium: Type.Optional(AckDuration),
-          low: Type.Optional(AckDuration),
+          critical: Type.Optional(Duration),
+          high: Type.Optional(Duration),
+          medium: Type.Optional(Duration),
+          low: Type.Optional(Duration),
         },
         {
           additionalProperties: false,
@@ -135,28 +133,11 @@ export const DEFAULT_ACKNOWLEDGE_WITHIN: Record<Severity, string> = {
   low: '24h',
 };
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function durationMs(duration: string): number {
-  const match = /^([0-9]+)(s|m|h|d)$/.exec(duration);
-  if (!match) throw new RangeError(`not a duration: ${duration}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
-
 /** How long a ticket of this severity may stay new, as written (for reasons) and in ms. */
 export function acknowledgeWithin(config: RoutingConfig, severity: Severity): { text: string; ms: number } {
   const text = config.acknowledgeWithin?.[severity] ?? DEFAULT_ACKNOWLEDGE_WITHIN[severity];
   return { text, ms: durationMs(text) };
 }
-
-export const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * What the schema cannot see: names that must refer to each other, time zones, empty shifts.

@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError, type FileProblem, readYamlFile } from '../../shared/yaml-file.js';
 import { type CompiledCondition, compileCondition, ConditionError } from './condition.js';
-import { durationMs, RuleFile, type RuleSpec } from './rule-schema.js';
+import { durationMs } from '../../shared/duration.js';
+import { RuleFile, type RuleSpec } from './rule-schema.js';
 import { type NamedSignal, parseSignalName, readsFeature, signalProblem, TEXT_SIGNALS } from './signals.js';
 
 /** A condition over the asset's signals, with its clear condition (hysteresis). */

@@ -1,11 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { Duration } from '../../shared/duration.js';
 import { Fault, Severity } from '../../shared/schema/ticket.js';
-
-/** "10s", "5m", "1h", "7d": durations measured on the data's own clock, so replays at N× behave the same. */
-export const Duration = Type.String({
-  pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$',
-  description: 'duration like 30s, 5m, 2h, 7d',
-});
 
 const Glob = Type.String({ pattern: '^[A-Za-z0-9_.*-]{1,64}$' });
 /** A signal as conditions name it: `temperature`, `velocityRmsMmS`, or `de.velocityRmsMmS`. */
@@ -90,12 +85,3 @@ export const RuleFile = Type.Object(
   { additionalProperties: false },
 );
 export type RuleFile = Static<typeof RuleFile>;
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function durationMs(duration: string | undefined): number {
-  if (!duration) return 0;
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(duration);
-  if (!match) throw new RangeError(`not a duration: ${duration}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { Duration, durationMs } from '../../edge/rules/rule-schema.js';
+import { Duration, durationMs } from '../../shared/duration.js';
 import {
   BEARING_CATALOG,
   catalogBearing,

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { AccelerationUnit, AssetId, ChannelId } from '../../../shared/schema/index.js';
-import { Duration, durationMs } from '../../rules/rule-schema.js';
+import { Duration, durationMs } from '../../../shared/duration.js';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type SecurityModeName = (typeof SECURITY_MODES)[number];
