@@ -146,4 +146,27 @@ describe.each(CLOUD_STORES)('ticket change log on %s', (kind) => {
     await expect(store.changes.read({ after: 'abc', limit: 1 })).rejects.toThrow(RangeError);
     await expect(store.changes.read({ after: '-1', limit: 1 })).rejects.toThrow(/nextCursor/);
   });
+
+  it('prunes old changes only once every consumer has passed them, and keeps where the log ends', async () => {
+    for (const assetId of ['pump-1', 'pump-2', 'pump-3']) await openTicket(store, { assetId });
+    const [first, second, third] = await all();
+    const later = new Date(Date.now() + 60_000).toISOString();
+    // A consumer still at the beginning (a webhook whose receiver is down) holds everything.
+    await store.database.run('INSERT INTO change_consumers (name, cursor) VALUES (?, ?)', ['slow', 0]);
+    expect(await store.changes.prune(later)).toBe(0);
+    await store.database.run('UPDATE change_consumers SET cursor = ? WHERE name = ?', [
+      Number(second?.cursor),
+      'slow',
+    ]);
+    expect(await store.changes.prune(new Date(Date.now() - 60_000).toISOString())).toBe(0); // too young
+    expect(await store.changes.prune(later)).toBe(2);
+    expect((await all()).map((c) => c.cursor)).toEqual([third?.cursor]);
+    expect(first).toBeDefined();
+    await store.database.run('UPDATE change_consumers SET cursor = ? WHERE name = ?', [
+      Number(third?.cursor),
+      'slow',
+    ]);
+    expect(await store.changes.prune(later)).toBe(0);
+    expect(await store.changes.latestCursor()).toBe(third?.cursor);
+  });
 });

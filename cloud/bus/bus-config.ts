@@ -39,6 +39,11 @@ export const BusConfig = Type.Object(
     timeout: Type.Optional(Duration),
     /** How often to look for changes and subscriptions made by other cloud instances (default 5s). */
     pollInterval: Type.Optional(Duration),
+    /**
+     * How long the change log keeps a change for replay (default 90d). A change no consumer has
+     * passed yet (a webhook whose receiver is down) is kept however old it is.
+     */
+    retainChanges: Type.Optional(Duration),
     mqtt: Type.Optional(
       Type.Object(
         {
@@ -66,6 +71,7 @@ export interface BusSettings {
   retry: { initialMs: number; maxMs: number };
   timeoutMs: number;
   pollMs: number;
+  retainChangesMs: number;
   mqtt?: { url: string; topicPrefix: string; username?: string; password?: string; clientId?: string };
 }
 
@@ -87,6 +93,7 @@ export function resolveBusConfig(config: BusConfig = {}): BusSettings {
     },
     timeoutMs: durationMs(config.timeout ?? '10s'),
     pollMs: durationMs(config.pollInterval ?? '5s'),
+    retainChangesMs: durationMs(config.retainChanges ?? '90d'),
     ...(config.mqtt ? { mqtt: { topicPrefix: 'plantwatch', ...config.mqtt } } : {}),
   };
 }

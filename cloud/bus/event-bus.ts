@@ -141,6 +141,18 @@ export async function startEventBus(services: CloudServices): Promise<EventBus> 
     );
   }, settings.pollMs);
   refreshTimer.unref();
+  const prune = () =>
+    services.store.changes
+      .prune(new Date(services.clock.now() - settings.retainChangesMs).toISOString())
+      .then((removed) => {
+        if (removed > 0) logger.info({ removed }, 'change log: changes past their retention removed');
+      })
+      .catch((error: unknown) =>
+        logger.error({ err: (error as Error).message }, 'change log: pruning failed; it retries in an hour'),
+      );
+  const pruneTimer = setInterval(() => void prune(), 3_600_000);
+  pruneTimer.unref();
+  void prune();
 
   const bus: EventBus = {
     settings,
@@ -194,6 +206,7 @@ export async function startEventBus(services: CloudServices): Promise<EventBus> 
     },
     async stop() {
       clearInterval(refreshTimer);
+      clearInterval(pruneTimer);
       await serially(async () => {
         await Promise.all([...running.keys()].map((id) => stopWebhook(id)));
       });

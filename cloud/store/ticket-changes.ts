@@ -127,6 +127,19 @@ export class ChangeFeed {
     return { changes, nextCursor: changes.at(-1)?.cursor ?? after };
   }
 
+  /**
+   * Removes changes older than `beforeIso` that every consumer has passed; returns how many. The
+   * newest change always stays, so a new consumer still finds where the log ends.
+   */
+  async prune(beforeIso: string): Promise<number> {
+    return this.db.run(
+      `DELETE FROM ticket_changes WHERE at < ?
+         AND id <= (SELECT coalesce(min(cursor), 0) FROM change_consumers)
+         AND id < (SELECT max(id) FROM ticket_changes)`,
+      [beforeIso],
+    );
+  }
+
   /** The newest cursor: where a consumer that should not see history starts. */
   async latestCursor(): Promise<string> {
     const row = await this.db.get<{ id: number | string | null }>('SELECT max(id) AS id FROM ticket_changes');
