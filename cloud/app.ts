@@ -6,6 +6,7 @@ import { createAjv } from '../shared/validation.js';
 import { accessRoutes } from './access/access-routes.js';
 import { authenticateUser } from './access/user-auth.js';
 import { registerApiDocs } from './api-docs.js';
+import { registerIntegrationMetrics } from './integration-metrics.js';
 import { createCloudMetrics } from './metrics.js';
 import { ingestRoute } from './ingest/ingest-route.js';
 import { ticketsRoutes } from './review/tickets-routes.js';
@@ -80,6 +81,7 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   app.get('/healthz', probe([() => store.ping()]));
   app.get('/readyz', probe([() => store.ping(), () => telemetry.ping()]));
   const metrics = createCloudMetrics();
+  registerIntegrationMetrics(metrics.registry, store.database);
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

@@ -186,5 +186,14 @@ describe('a ticket from the edge to the people and systems that act on it', () =
       expect.arrayContaining(['ticket.opened', 'ticket.assigned', 'ticket.transitioned']),
     );
     expect(smtp.messages.filter((m) => m.to.includes('alice@plant.example'))).toHaveLength(1);
+
+    // Operations see the same from /metrics: nothing behind, what was sent and delivered.
+    await cloud.modules.idle();
+    const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
+    expect(metrics).toContain('plantwatch_cloud_change_consumer_lag{consumer="routing"} 0');
+    expect(metrics).toContain('plantwatch_cloud_change_consumer_lag{consumer="notifications"} 0');
+    expect(metrics).toContain('plantwatch_cloud_routing_tickets{outcome="routed"} 1');
+    expect(metrics).toMatch(/plantwatch_cloud_notifications\{status="sent"\} [2-9]/);
+    expect(metrics).toMatch(/plantwatch_cloud_webhook_deliveries\{webhook="erp",result="delivered"\} [3-9]/);
   });
 });

@@ -218,6 +218,8 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
         }
       }
       if (drained && !pending) {
+        // Whoever waits for idle (a test, a shutdown) may read the stored cursor next.
+        if (idleWaiters.length > 0 && health.leader) await saveProgress().catch(() => undefined);
         for (const resolve of idleWaiters.splice(0)) resolve();
         const woken = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => done(false), pollMs);
