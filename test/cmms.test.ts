@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCmmsSettings } from '../cloud/cmms/cmms-config.js';
+import type { CmmsStatus } from '../cloud/cmms/cmms-service.js';
 import { CSV_COLUMNS } from '../cloud/cmms/csv-export.js';
 import { toWorkOrder } from '../cloud/cmms/work-order.js';
 import type { RunningCloud } from '../cloud/server.js';
@@ -42,6 +43,49 @@ const restConfig = (
     ...extra,
   },
 });
+
+/** restConfig with `rest.update`: the Maximo-like PATCH of the work order's status. */
+const syncConfig = (
+  receiver: HttpReceiver,
+  extra: Partial<NonNullable<CloudConfig['cmms']>> = {},
+): CloudConfig => {
+  const base = restConfig(receiver, extra);
+  return {
+    ...base,
+    cmms: {
+      ...base.cmms,
+      mapping: { failureCodes: { outer_race: 'BRG-OR-FAIL' } },
+      rest: {
+        ...base.cmms!.rest!,
+        update: {
+          urlTemplate: `${receiver.url}/api/workorders/{id}`,
+          fields: {
+            status: 'cmmsStatus',
+            failurecode: 'failureCode',
+            remarks: 'note',
+            actfinish: 'completedAt',
+            wonum: 'externalId',
+            source: '=plantwatch',
+          },
+        },
+      },
+    },
+  };
+};
+
+/** Creates work orders WO-1001… on POST, takes every update. */
+const acceptWorkOrdersAndUpdates = (receiver: HttpReceiver) => {
+  let created = 0;
+  receiver.respond = (request) =>
+    request.method === 'POST'
+      ? { status: 201, body: { data: { workOrderId: `WO-${1001 + created++}` } } }
+      : { status: 200, body: {} };
+};
+
+const RESOLVE = {
+  to: 'resolved',
+  feedback: { outcome: 'confirmed', failureMode: 'outer_race', actionTaken: 'replaced DE bearing' },
+};
 
 /** The sample config of cloud/cmms/README.md: the documentation must stay true. */
 const SAMPLE_CONFIG = /```yaml\n([\s\S]*?)```/.exec(readFileSync('cloud/cmms/README.md', 'utf8'))![1]!;
@@ -123,6 +167,18 @@ describe('work-order mapping', () => {
       expect(settings.mapping.problemCodes.outer_race).toBe('BRG-OR');
       expect(settings.mapping.failureCodes.outer_race).toBe('BRG-FAIL');
       expect(settings.mapping.priority.critical).toBe(1);
+      expect(settings.rest?.update).toEqual({
+        method: 'PATCH',
+        urlTemplate: 'https://cmms.example/api/workorders/{id}',
+        fields: {
+          status: 'cmmsStatus',
+          failurecode: 'failureCode',
+          remarks: 'note',
+          actfinish: 'completedAt',
+        },
+      });
+      expect(settings.sync.on).toEqual(['resolved', 'closed', 'false_positive', 'duplicate']);
+      expect(settings.sync.statusMap).toMatchObject({ resolved: 'COMP', closed: 'CLOSE', duplicate: 'CAN' });
     } finally {
       delete process.env.CMMS_TOKEN;
     }
@@ -133,6 +189,36 @@ describe('work-order mapping', () => {
       resolveCmmsSettings({ rest: { url: 'https://cmms.example', fields: { assetnum: 'asset' } } }),
     ).toThrow("cmms.rest.fields.assetnum: 'asset' is not a work-order field");
     expect(() => resolveCmmsSettings({ exportOn: 'acknowledged' })).toThrow('cmms.exportOn');
+    expect(() =>
+      resolveCmmsSettings({
+        rest: { url: 'https://cmms.example', update: { fields: { status: 'ticketStatus' } } },
+      }),
+    ).toThrow("cmms.rest.update.fields.status: 'ticketStatus' is not an update field");
+  });
+
+  it('defaults sync to the final statuses with Maximo’s status words, and the update to PATCH <url>/{id}', () => {
+    const defaults = resolveCmmsSettings({ rest: { url: 'https://cmms.example/api/wo/', update: {} } });
+    expect(defaults.sync).toEqual({
+      on: ['resolved', 'closed', 'false_positive', 'duplicate'],
+      statusMap: {
+        acknowledged: 'APPR',
+        in_progress: 'INPRG',
+        resolved: 'COMP',
+        closed: 'CLOSE',
+        false_positive: 'CAN',
+        duplicate: 'CAN',
+      },
+    });
+    expect(defaults.rest?.update).toEqual({
+      method: 'PATCH',
+      urlTemplate: 'https://cmms.example/api/wo/{id}',
+    });
+    expect(resolveCmmsSettings({ rest: { url: 'https://cmms.example' } }).rest?.update).toBeUndefined();
+    const custom = resolveCmmsSettings({
+      sync: { on: ['in_progress', 'closed'], statusMap: { closed: 'DONE' } },
+    });
+    expect(custom.sync.on).toEqual(['in_progress', 'closed']);
+    expect(custom.sync.statusMap).toMatchObject({ closed: 'DONE', resolved: 'COMP' });
   });
 });
 
@@ -437,6 +523,194 @@ describe.each(CLOUD_STORES)('CMMS export on %s', (kind) => {
         headers: { authorization: `Bearer ${token}` },
       });
     expect((await post(other.id)).status).toBe(403);
+  });
+
+  describe('work-order sync', () => {
+    const transition = async (cloud: RunningCloud, id: string, body: unknown) => {
+      const reply = await cloudFetch(cloud, `/api/v1/tickets/${id}/transitions`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      expect(reply.status).toBe(200);
+    };
+    const status = async (cloud: RunningCloud) => {
+      const reply = await cloudFetch(cloud, '/api/v1/cmms/status');
+      expect(reply.status).toBe(200);
+      return (await reply.json()) as CmmsStatus;
+    };
+    const updates = (receiver: HttpReceiver) => receiver.requests.filter((r) => r.method !== 'POST');
+    const body = (request: { body: string }) => JSON.parse(request.body) as Record<string, unknown>;
+
+    it('PATCHes the work order with COMP, the failure code and the action on resolve, then CLOSE on close', async () => {
+      const receiver = await cmms();
+      acceptWorkOrdersAndUpdates(receiver);
+      const cloud = await start(syncConfig(receiver));
+      const ticket = await openTicket(cloud.store, { fault: 'outer_race' });
+      expect((await exportTicket(cloud, ticket.id)).status).toBe(201);
+
+      await transition(cloud, ticket.id, { to: 'acknowledged' });
+      await transition(cloud, ticket.id, RESOLVE);
+      await cloud.modules.idle();
+      // acknowledged is not in sync.on (default): only the resolve is sent.
+      expect(updates(receiver)).toHaveLength(1);
+      const resolved = updates(receiver)[0]!;
+      expect(resolved.method).toBe('PATCH');
+      expect(resolved.path).toBe('/api/workorders/WO-1001');
+      expect(resolved.headers['idempotency-key']).toBe(`${ticket.id}:resolved`);
+      expect(resolved.headers.authorization).toBe(`Bearer ${SECRET}`);
+      expect(body(resolved)).toMatchObject({
+        status: 'COMP',
+        failurecode: 'BRG-OR-FAIL',
+        wonum: 'WO-1001',
+        source: 'plantwatch',
+      });
+      expect(body(resolved).remarks).toContain('replaced DE bearing');
+      expect(body(resolved).remarks).toContain(`Plantwatch ticket ${ticket.id} resolved by`);
+      expect(String(body(resolved).remarks)).not.toContain('\n');
+      expect(typeof body(resolved).actfinish).toBe('string');
+
+      await transition(cloud, ticket.id, { to: 'closed' });
+      await cloud.modules.idle();
+      expect(updates(receiver).map((r) => [body(r).status, r.headers['idempotency-key']])).toEqual([
+        ['COMP', `${ticket.id}:resolved`],
+        ['CLOSE', `${ticket.id}:closed`],
+      ]);
+      // Closing keeps the resolved close-out: the failure code goes along again.
+      expect(body(updates(receiver)[1]!).failurecode).toBe('BRG-OR-FAIL');
+
+      expect(await status(cloud)).toMatchObject({
+        system: 'rest',
+        exportOn: 'manual',
+        sync: { enabled: true, on: ['resolved', 'closed', 'false_positive', 'duplicate'] },
+        exported: 1,
+        synced: 2,
+        skipped: 0,
+        failures: 0,
+        consumer: { name: 'cmms', consecutiveFailures: 0 },
+      });
+    });
+
+    it('retries a failed update with backoff, in order: the later close arrives after the resolve', async () => {
+      const receiver = await cmms();
+      const cloud = await start(syncConfig(receiver, { retry: { initial: '20ms', max: '50ms' } }));
+      let patches = 0;
+      receiver.respond = (request) => {
+        if (request.method === 'POST') return { status: 201, body: { data: { workOrderId: 'WO-1001' } } };
+        return patches++ < 2 ? { status: 500, body: { error: 'database locked' } } : { status: 200 };
+      };
+      const ticket = await openTicket(cloud.store);
+      expect((await exportTicket(cloud, ticket.id)).status).toBe(201);
+      await transition(cloud, ticket.id, { to: 'acknowledged' });
+      await transition(cloud, ticket.id, RESOLVE);
+      await transition(cloud, ticket.id, { to: 'closed' });
+      await cloud.modules.idle();
+
+      expect(updates(receiver).map((r) => [r.status, body(r).status])).toEqual([
+        [500, 'COMP'],
+        [500, 'COMP'],
+        [200, 'COMP'],
+        [200, 'CLOSE'],
+      ]);
+      const delivered = updates(receiver).filter((r) => r.status === 200);
+      expect(delivered.map((r) => r.headers['idempotency-key'])).toEqual([
+        `${ticket.id}:resolved`,
+        `${ticket.id}:closed`,
+      ]);
+      const now = await status(cloud);
+      expect(now).toMatchObject({
+        exported: 1,
+        synced: 2,
+        failures: 2,
+        consumer: { consecutiveFailures: 0 },
+      });
+      expect(now.lastError?.message).toContain('500');
+      expect(now.lastError?.message).toContain('database locked');
+      expect(now.consumer?.failures).toBe(2);
+    });
+
+    it('leaves tickets without a work order, and orders of another system, alone', async () => {
+      const receiver = await cmms();
+      acceptWorkOrdersAndUpdates(receiver);
+      const logs = capturingLogger();
+      const cloud = await start(syncConfig(receiver), logs.logger);
+      const bare = await openTicket(cloud.store);
+      const fromCsv = await openTicket(cloud.store);
+      const put = await cloudFetch(cloud, `/api/v1/tickets/${fromCsv.id}/work-order`, {
+        method: 'PUT',
+        body: JSON.stringify({ system: 'csv', externalId: 'MX-77' }),
+      });
+      expect(put.status).toBe(200);
+      await transition(cloud, bare.id, { to: 'false_positive' });
+      await transition(cloud, fromCsv.id, { to: 'duplicate', duplicateOf: bare.id });
+      await cloud.modules.idle();
+
+      expect(receiver.requests).toHaveLength(0);
+      expect(await status(cloud)).toMatchObject({ synced: 0, skipped: 1, failures: 0 });
+      expect(
+        logs.lines().some((l) => l.msg === 'cmms sync skipped: the work order belongs to another system'),
+      ).toBe(true);
+    });
+
+    it('syncs an order stored by hand under the connector’s system, with false_positive as CAN', async () => {
+      const receiver = await cmms();
+      acceptWorkOrdersAndUpdates(receiver);
+      const cloud = await start(syncConfig(receiver));
+      const ticket = await openTicket(cloud.store);
+      await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}/work-order`, {
+        method: 'PUT',
+        body: JSON.stringify({ system: 'rest', externalId: 'MX 9/1' }),
+      });
+      await transition(cloud, ticket.id, { to: 'false_positive', comment: 'sensor knocked loose' });
+      await cloud.modules.idle();
+      expect(updates(receiver)).toHaveLength(1);
+      const sent = updates(receiver)[0]!;
+      expect(sent.path).toBe('/api/workorders/MX%209%2F1');
+      expect(sent.headers['idempotency-key']).toBe(`${ticket.id}:false_positive`);
+      expect(body(sent)).toMatchObject({ status: 'CAN', wonum: 'MX 9/1' });
+      expect(body(sent).remarks).toContain('sensor knocked loose');
+      expect(body(sent)).not.toHaveProperty('failurecode');
+    });
+
+    it('sends nothing without rest.update, says so once in the log, and the status says sync is off', async () => {
+      const receiver = await cmms();
+      acceptWorkOrdersAndUpdates(receiver);
+      const logs = capturingLogger();
+      const cloud = await start(restConfig(receiver), logs.logger);
+      const ticket = await openTicket(cloud.store);
+      expect((await exportTicket(cloud, ticket.id)).status).toBe(201);
+      await transition(cloud, ticket.id, { to: 'acknowledged' });
+      await transition(cloud, ticket.id, RESOLVE);
+      await transition(cloud, ticket.id, { to: 'closed' });
+      await cloud.modules.idle();
+
+      expect(receiver.requests.map((r) => r.method)).toEqual(['POST']);
+      const now = await status(cloud);
+      expect(now).toMatchObject({ system: 'rest', exported: 1, synced: 0, consumer: null });
+      expect(now.sync.enabled).toBe(false);
+      expect(now.sync.reason).toContain('cmms.rest.update');
+      expect(
+        logs.lines().filter((l) => l.msg === 'cmms sync is off: work orders are not updated'),
+      ).toHaveLength(1);
+    });
+
+    it('shows the status to engineers only, and says when there is no connector at all', async () => {
+      const cloud = await start({});
+      expect(await status(cloud)).toMatchObject({
+        system: null,
+        exportOn: 'manual',
+        sync: { enabled: false },
+        exported: 0,
+        synced: 0,
+        failures: 0,
+        consumer: null,
+      });
+      await cloud.store.access.createUser({ username: 'viewer-s', role: 'viewer', sites: ['site-a'] });
+      const token = await cloud.store.access.createApiToken('viewer-s', 'tests');
+      const reply = await fetch(`${cloud.url}/api/v1/cmms/status`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(reply.status).toBe(403);
+    });
   });
 
   it('hides a ticket of another site from an engineer', async () => {

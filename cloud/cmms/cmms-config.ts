@@ -1,10 +1,25 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { BackoffPolicy } from '../../shared/backoff.js';
 import { Duration, durationMs as parseDuration } from '../../shared/duration.js';
-import type { Fault, Severity } from '../../shared/schema/index.js';
+import type { Fault, Severity, TicketStatus } from '../../shared/schema/index.js';
+import { WORK_ORDER_UPDATE_FIELDS } from './connector.js';
 import { WORK_ORDER_FIELDS, type WorkOrderMapping } from './work-order.js';
 
 const CodeMap = Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }));
+
+/** Statuses a ticket can move to (never back to `new`): what `cmms.sync` can act on. */
+export const SYNC_STATUSES = [
+  'acknowledged',
+  'in_progress',
+  'resolved',
+  'closed',
+  'false_positive',
+  'duplicate',
+] as const satisfies readonly TicketStatus[];
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+const SyncStatus = Type.Union(SYNC_STATUSES.map((s) => Type.Literal(s)));
+
+const FieldMap = Type.Record(Type.String(), Type.String({ minLength: 1 }));
 
 const PriorityValue = Type.Union([Type.Integer(), Type.String({ minLength: 1, maxLength: 32 })]);
 
@@ -18,12 +33,30 @@ export const RestConnectorConfig = Type.Object(
      * CMMS field → work-order field, or a literal with a `=` prefix (`worktype: '=PdM'`). Default:
      * the work order as it is, every field under its own name.
      */
-    fields: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+    fields: Type.Optional(FieldMap),
     /** Dotted path of the created work order's id in the JSON reply (default `id`). */
     idPath: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*$' })),
     /** The work order's page in the CMMS, `{id}` replaced by its id. */
     linkTemplate: Type.Optional(Type.String({ pattern: '^https?://' })),
     timeout: Type.Optional(Duration),
+    /**
+     * How a work order is updated as its ticket moves on (`cmms.sync`). Without it the connector
+     * cannot update and nothing is synced.
+     */
+    update: Type.Optional(
+      Type.Object(
+        {
+          method: Type.Optional(
+            Type.Union([Type.Literal('PATCH'), Type.Literal('PUT'), Type.Literal('POST')]),
+          ),
+          /** The work order's URL, `{id}` replaced by its id (default `<url>/{id}`). */
+          urlTemplate: Type.Optional(Type.String({ pattern: '^https?://' })),
+          /** CMMS field → update field, or a `=literal`. Default: the update as it is. */
+          fields: Type.Optional(FieldMap),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -60,6 +93,27 @@ export const CmmsConfig = Type.Object(
       ),
     ),
     rest: Type.Optional(RestConnectorConfig),
+    /** Which status changes update the ticket's work order, and the CMMS's word for each status. */
+    sync: Type.Optional(
+      Type.Object(
+        {
+          /** Default resolved, closed, false_positive, duplicate. */
+          on: Type.Optional(Type.Array(SyncStatus, { uniqueItems: true })),
+          /** Merged over the defaults (Maximo's: COMP, CLOSE, CAN, INPRG, APPR). */
+          statusMap: Type.Optional(
+            Type.Partial(
+              Type.Object(
+                Object.fromEntries(
+                  SYNC_STATUSES.map((s) => [s, Type.String({ minLength: 1, maxLength: 64 })]),
+                ),
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Backoff of automatic exports while the CMMS fails (default 5s doubling to 10m). */
     retry: Type.Optional(Type.Object({ initial: Duration, max: Duration }, { additionalProperties: false })),
   },
@@ -83,6 +137,26 @@ export const DEFAULT_PROBLEM_CODES: Record<Fault, string> = {
   sensor_fault: 'INS',
 };
 
+export const DEFAULT_SYNC_ON: readonly SyncStatus[] = ['resolved', 'closed', 'false_positive', 'duplicate'];
+
+/** Maximo's work-order statuses. */
+export const DEFAULT_STATUS_MAP: Record<SyncStatus, string> = {
+  acknowledged: 'APPR',
+  in_progress: 'INPRG',
+  resolved: 'COMP',
+  closed: 'CLOSE',
+  false_positive: 'CAN',
+  duplicate: 'CAN',
+};
+
+export interface RestUpdateSettings {
+  method: 'PATCH' | 'PUT' | 'POST';
+  /** `{id}` is replaced by the work order's id. */
+  urlTemplate: string;
+  /** undefined: send the update as it is. */
+  fields?: Record<string, string>;
+}
+
 export interface RestConnectorSettings {
   url: string;
   headers: Record<string, string>;
@@ -91,12 +165,20 @@ export interface RestConnectorSettings {
   idPath: string;
   linkTemplate?: string;
   timeoutMs: number;
+  /** undefined: the connector cannot update work orders. */
+  update?: RestUpdateSettings;
+}
+
+export interface SyncSettings {
+  on: readonly SyncStatus[];
+  statusMap: Record<SyncStatus, string>;
 }
 
 export interface CmmsSettings {
   exportOn: 'manual' | 'opened' | 'acknowledged';
   mapping: WorkOrderMapping;
   rest?: RestConnectorSettings;
+  sync: SyncSettings;
   retry: BackoffPolicy;
 }
 
@@ -105,6 +187,22 @@ function durationMs(field: string, value: string): number {
     return parseDuration(value);
   } catch (error) {
     throw new Error(`${field}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Each mapped field names one of `known`, or is a `=literal`. */
+function checkFields(
+  path: string,
+  fields: Record<string, string> | undefined,
+  known: readonly string[],
+  what: string,
+): void {
+  for (const [cmmsField, source] of Object.entries(fields ?? {})) {
+    if (!source.startsWith('=') && !known.includes(source)) {
+      throw new Error(
+        `${path}.${cmmsField}: '${source}' is not ${what} (one of ${known.join(', ')}); write a literal as '=${source}'`,
+      );
+    }
   }
 }
 
@@ -117,15 +215,9 @@ export function resolveCmmsSettings(config: CmmsConfig | undefined = {}): CmmsSe
     );
   }
   const rest = config.rest;
-  if (rest?.fields) {
-    for (const [cmmsField, source] of Object.entries(rest.fields)) {
-      if (!source.startsWith('=') && !(WORK_ORDER_FIELDS as readonly string[]).includes(source)) {
-        throw new Error(
-          `cmms.rest.fields.${cmmsField}: '${source}' is not a work-order field (one of ${WORK_ORDER_FIELDS.join(', ')}); write a literal as '=${source}'`,
-        );
-      }
-    }
-  }
+  checkFields('cmms.rest.fields', rest?.fields, WORK_ORDER_FIELDS, 'a work-order field');
+  checkFields('cmms.rest.update.fields', rest?.update?.fields, WORK_ORDER_UPDATE_FIELDS, 'an update field');
+  const update = rest?.update;
   return {
     exportOn,
     mapping: {
@@ -142,9 +234,22 @@ export function resolveCmmsSettings(config: CmmsConfig | undefined = {}): CmmsSe
             idPath: rest.idPath ?? 'id',
             ...(rest.linkTemplate ? { linkTemplate: rest.linkTemplate } : {}),
             timeoutMs: durationMs('cmms.rest.timeout', rest.timeout ?? '10s'),
+            ...(update
+              ? {
+                  update: {
+                    method: update.method ?? 'PATCH',
+                    urlTemplate: update.urlTemplate ?? `${rest.url.replace(/\/+$/, '')}/{id}`,
+                    ...(update.fields ? { fields: update.fields } : {}),
+                  },
+                }
+              : {}),
           },
         }
       : {}),
+    sync: {
+      on: config.sync?.on ?? DEFAULT_SYNC_ON,
+      statusMap: { ...DEFAULT_STATUS_MAP, ...config.sync?.statusMap },
+    },
     retry: {
       initialMs: durationMs('cmms.retry.initial', config.retry?.initial ?? '5s'),
       maxMs: durationMs('cmms.retry.max', config.retry?.max ?? '10m'),

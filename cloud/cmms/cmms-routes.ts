@@ -20,6 +20,34 @@ const StoredWorkOrder = Type.Object(
 );
 type StoredWorkOrder = Static<typeof StoredWorkOrder>;
 
+const CmmsStatusReply = Type.Object({
+  system: Type.Union([Type.String(), Type.Null()], { description: 'the connector; null: CSV export only' }),
+  exportOn: Type.String(),
+  sync: Type.Object({
+    enabled: Type.Boolean(),
+    on: Type.Array(Type.String()),
+    reason: Type.Optional(Type.String({ description: 'why sync is off' })),
+  }),
+  exported: Type.Integer({ description: 'work orders created by this instance since it started' }),
+  synced: Type.Integer({ description: 'work-order updates the CMMS took' }),
+  skipped: Type.Integer({ description: "changes of tickets whose work order is another system's" }),
+  failures: Type.Integer({ description: 'failed CMMS requests (automatic ones are retried)' }),
+  lastError: Type.Optional(Type.Object({ at: Type.String(), message: Type.String() })),
+  consumer: Type.Union([
+    Type.Object({
+      name: Type.String(),
+      cursor: Type.String(),
+      leader: Type.Boolean(),
+      handled: Type.Integer(),
+      failures: Type.Integer(),
+      consecutiveFailures: Type.Integer(),
+      lastError: Type.Optional(Type.String()),
+      nextAttemptAt: Type.Optional(Type.String()),
+    }),
+    Type.Null(),
+  ]),
+});
+
 const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;
 const DATE_OR_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 
@@ -162,6 +190,22 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
       );
       return link;
     },
+  );
+
+  app.get(
+    '/api/v1/cmms/status',
+    {
+      preHandler: requireRole('engineer'),
+      schema: {
+        summary: 'The CMMS connector, what is exported and synced automatically, and how it is doing',
+        description:
+          'Counters are of this instance since it started; `consumer.leader` says whether this instance works the automatic export and sync.',
+        tags: ['cmms'],
+        security,
+        response: { 200: CmmsStatusReply, 401: ErrorReply, 403: ErrorReply },
+      },
+    },
+    async () => cmms.status(),
   );
 
   app.get<{ Querystring: CsvQuery }>(

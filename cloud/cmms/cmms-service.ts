@@ -1,9 +1,16 @@
-import type { TicketChange, TicketStatus, TicketView, WorkOrderLink } from '../../shared/schema/index.js';
-import { startChangeConsumer, type RunningConsumer } from '../bus/change-consumer.js';
+import type {
+  CloseOut,
+  TicketChange,
+  TicketChangeType,
+  TicketStatus,
+  TicketView,
+  WorkOrderLink,
+} from '../../shared/schema/index.js';
+import { type ConsumerHealth, startChangeConsumer, type RunningConsumer } from '../bus/change-consumer.js';
 import { type CloudServices, type CloudWorker, ticketLink } from '../services.js';
 import { placeholders } from '../store/sql-database.js';
-import { type CmmsSettings, resolveCmmsSettings } from './cmms-config.js';
-import type { WorkOrderConnector } from './connector.js';
+import { type CmmsSettings, resolveCmmsSettings, type SyncStatus } from './cmms-config.js';
+import type { WorkOrderConnector, WorkOrderUpdate } from './connector.js';
 import { type CsvWorkOrder, workOrdersCsv } from './csv-export.js';
 import { createRestConnector } from './rest-connector.js';
 import { toWorkOrder, type WorkOrder } from './work-order.js';
@@ -35,6 +42,31 @@ export interface WorkOrderFilter {
   toMs?: number;
 }
 
+/** How the export and the sync are doing, counted since this instance started. */
+export interface CmmsStatus {
+  /** The connector's system, or null when only CSV export is possible. */
+  system: string | null;
+  exportOn: CmmsSettings['exportOn'];
+  sync: {
+    /** Whether status changes update work orders (a connector that can update, and `sync.on` not empty). */
+    enabled: boolean;
+    on: readonly SyncStatus[];
+    /** Why sync is off, when it is. */
+    reason?: string;
+  };
+  /** Work orders created by this instance. */
+  exported: number;
+  /** Work-order updates the CMMS took. */
+  synced: number;
+  /** Changes of tickets whose order belongs to another system (e.g. `csv`): not synced. */
+  skipped: number;
+  /** CMMS requests that failed (create or update); automatic ones are retried. */
+  failures: number;
+  lastError?: { at: string; message: string };
+  /** The `cmms` change consumer; null when nothing is automatic. */
+  consumer: ConsumerHealth | null;
+}
+
 /** Turns tickets into CMMS work orders and stores the work order's id back on the ticket. */
 export interface CmmsService extends CloudWorker {
   /** Creates the ticket's work order (once: a second call returns the stored link). */
@@ -45,12 +77,45 @@ export interface CmmsService extends CloudWorker {
   workOrder(ticket: TicketView): Promise<WorkOrder>;
   /** Every matching ticket as a CSV row, newest first. */
   workOrdersCsv(filter: WorkOrderFilter): Promise<string>;
+  status(): CmmsStatus;
 }
 
 /** Statuses that mean someone took the work on: `acknowledged` export fires on them. */
 const TAKEN_ON: readonly TicketStatus[] = ['acknowledged', 'in_progress'];
 
 const PAGE_SIZE = 500;
+
+/** One line: a CMMS remarks field is often a single line, and a log line must stay one. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** The update of a ticket's work order for one transition: pure, so it is tested without a CMMS. */
+export function workOrderUpdate(
+  change: TicketChange,
+  ticket: TicketView,
+  settings: Pick<CmmsSettings, 'sync' | 'mapping'>,
+): WorkOrderUpdate {
+  const status = change.ticket.status;
+  const detail = change.detail as { closeOut?: CloseOut; comment?: string; duplicateOf?: string };
+  // Closing keeps the resolved ticket's close-out; the transition itself carries none.
+  const closeOut = detail.closeOut ?? (status === 'closed' ? ticket.closeOut : undefined);
+  const failureMode = closeOut?.failureMode;
+  const done = status !== 'acknowledged' && status !== 'in_progress';
+  const what = [
+    `Plantwatch ticket ${ticket.id} ${status.replace('_', ' ')} by ${change.actor}`,
+    closeOut ? `${closeOut.outcome}${failureMode ? ` (${failureMode})` : ''}: ${closeOut.actionTaken}` : '',
+    detail.duplicateOf ? `duplicate of ${detail.duplicateOf}` : '',
+    detail.comment && detail.comment !== closeOut?.actionTaken ? detail.comment : '',
+  ].filter((part) => part !== '');
+  return {
+    ticketId: ticket.id,
+    status,
+    cmmsStatus: settings.sync.statusMap[status as SyncStatus] ?? status.toUpperCase(),
+    ...(failureMode ? { failureCode: settings.mapping.failureCodes[failureMode] ?? failureMode } : {}),
+    ...(closeOut ? { actionTaken: closeOut.actionTaken, outcome: closeOut.outcome } : {}),
+    ...(done ? { completedAt: change.at } : {}),
+    note: oneLine(what.join('; ')),
+  };
+}
 
 export async function startCmms(services: CloudServices): Promise<CmmsService> {
   const { store, clock, logger } = services;
@@ -59,6 +124,19 @@ export async function startCmms(services: CloudServices): Promise<CmmsService> {
     ? createRestConnector(settings.rest, logger)
     : undefined;
   const exporting = new Map<string, Promise<WorkOrderLink>>();
+  const counters = { exported: 0, synced: 0, skipped: 0, failures: 0 };
+  let lastError: CmmsStatus['lastError'];
+  const failed = (error: unknown) => {
+    counters.failures++;
+    lastError = { at: new Date(clock.now()).toISOString(), message: (error as Error).message };
+  };
+  const syncOff: string | undefined = !connector
+    ? 'no connector (cmms.rest)'
+    : !connector.update
+      ? 'the connector cannot update work orders: set cmms.rest.update'
+      : settings.sync.on.length === 0
+        ? 'cmms.sync.on is empty'
+        : undefined;
 
   async function assetNames(assetIds: readonly string[]): Promise<Map<string, string>> {
     const ids = [...new Set(assetIds)];
@@ -90,8 +168,10 @@ export async function startCmms(services: CloudServices): Promise<CmmsService> {
     try {
       created = await connector.create(await workOrder(ticket), ticket.id);
     } catch (error) {
+      failed(error);
       throw new CmmsFailedError((error as Error).message, { cause: error });
     }
+    counters.exported++;
     const link: WorkOrderLink = {
       system: connector.system,
       externalId: created.externalId,
@@ -125,24 +205,80 @@ export async function startCmms(services: CloudServices): Promise<CmmsService> {
     return false;
   }
 
+  const wantsSync = (change: TicketChange): boolean =>
+    syncOff === undefined &&
+    change.type === 'ticket.transitioned' &&
+    (settings.sync.on as readonly TicketStatus[]).includes(change.ticket.status);
+
+  /**
+   * Updates the ticket's work order for one transition. Throws when the CMMS fails, so the consumer
+   * retries this change (and holds back the later ones: a 'resolved' is never overtaken by 'closed').
+   */
+  async function syncWorkOrder(change: TicketChange): Promise<void> {
+    if (!connector?.update) return;
+    // The stored link as it is now: an order created or linked after this change is updated too.
+    const ticket = await store.review.get(change.ticket.id, clock.now());
+    const link = ticket?.workOrder;
+    if (!ticket || !link) return;
+    if (link.system !== connector.system) {
+      counters.skipped++;
+      logger.info(
+        {
+          ticketId: ticket.id,
+          system: link.system,
+          externalId: link.externalId,
+          connector: connector.system,
+        },
+        'cmms sync skipped: the work order belongs to another system',
+      );
+      return;
+    }
+    const update = workOrderUpdate(change, ticket, settings);
+    const key = `${ticket.id}:${update.status}`;
+    try {
+      await connector.update(link.externalId, update, key);
+    } catch (error) {
+      failed(error);
+      throw new CmmsFailedError((error as Error).message, { cause: error });
+    }
+    counters.synced++;
+    logger.info(
+      {
+        ticketId: ticket.id,
+        externalId: link.externalId,
+        status: update.status,
+        cmmsStatus: update.cmmsStatus,
+        cursor: change.cursor,
+      },
+      'ticket.work_order_synced',
+    );
+  }
+
+  const automaticExport = connector !== undefined && settings.exportOn !== 'manual';
+  const types = new Set<TicketChangeType>();
+  if (automaticExport) types.add(settings.exportOn === 'opened' ? 'ticket.opened' : 'ticket.transitioned');
+  if (syncOff === undefined) types.add('ticket.transitioned');
+
   let consumer: RunningConsumer | undefined;
-  if (connector && settings.exportOn !== 'manual') {
+  if (types.size > 0) {
     consumer = startChangeConsumer({
       name: 'cmms',
       db: store.database,
       feed: store.changes,
       logger,
-      types: settings.exportOn === 'opened' ? ['ticket.opened'] : ['ticket.transitioned'],
+      types: [...types],
       retry: settings.retry,
       // Throwing on a CMMS failure retries the same change with backoff until the CMMS takes it.
       handle: async (change) => {
-        if (!wantsExport(change)) return;
-        try {
-          await exportTicket(change.ticket.id, 'cmms');
-        } catch (error) {
-          // A ticket deleted since has nothing left to export.
-          if (!(error instanceof NoTicketError)) throw error;
+        if (automaticExport && wantsExport(change)) {
+          try {
+            await exportTicket(change.ticket.id, 'cmms');
+          } catch (error) {
+            // A ticket deleted since has nothing left to export.
+            if (!(error instanceof NoTicketError)) throw error;
+          }
         }
+        if (wantsSync(change)) await syncWorkOrder(change);
       },
     });
   }
@@ -182,15 +318,34 @@ export async function startCmms(services: CloudServices): Promise<CmmsService> {
   }
 
   logger.info(
-    { cmms: connector?.system ?? 'csv only', exportOn: connector ? settings.exportOn : 'manual' },
+    {
+      cmms: connector?.system ?? 'csv only',
+      exportOn: connector ? settings.exportOn : 'manual',
+      syncOn: syncOff === undefined ? settings.sync.on : [],
+    },
     'cmms export ready',
   );
+  if (connector && syncOff !== undefined) {
+    logger.info({ cmms: connector.system, reason: syncOff }, 'cmms sync is off: work orders are not updated');
+  }
 
   return {
     system: connector?.system,
     exportTicket,
     workOrder,
     workOrdersCsv: workOrdersCsvOf,
+    status: () => ({
+      system: connector?.system ?? null,
+      exportOn: connector ? settings.exportOn : 'manual',
+      sync: {
+        enabled: syncOff === undefined,
+        on: settings.sync.on,
+        ...(syncOff !== undefined ? { reason: syncOff } : {}),
+      },
+      ...counters,
+      ...(lastError ? { lastError: { ...lastError } } : {}),
+      consumer: consumer?.health() ?? null,
+    }),
     async idle() {
       await consumer?.idle();
       await Promise.allSettled([...exporting.values()]);
