@@ -234,7 +234,9 @@ export async function startCmms(services: CloudServices): Promise<CmmsService> {
       return;
     }
     const update = workOrderUpdate(change, ticket, settings);
-    const key = `${ticket.id}:${update.status}`;
+    // The change's cursor makes each move its own request (resolved, reopened, resolved again),
+    // while a redelivery of the same change repeats the key and is dropped by the CMMS.
+    const key = `${ticket.id}:${update.status}:${change.cursor}`;
     try {
       await connector.update(link.externalId, update, key);
     } catch (error) {
