@@ -11,6 +11,8 @@ import { assetView } from './asset-view.js';
 import { h, replaceChildren } from './dom.js';
 import { fleetView } from './fleet-view.js';
 import { loginView } from './login-view.js';
+import { notificationsView } from './notifications-view.js';
+import { onCallView } from './on-call-view.js';
 import { queueView } from './queue-view.js';
 import { currentRoute, hrefs, navigate, onRouteChange, type Route, type RouteName } from './router.js';
 import { rulesView } from './rules-view.js';
@@ -25,6 +27,8 @@ const VIEWS: Record<RouteName, View> = {
   asset: assetView,
   rules: rulesView,
   fleet: fleetView,
+  onCall: onCallView,
+  notifications: notificationsView,
 };
 
 /** Which navigation entry is current on each screen (a ticket belongs to the queue). */
@@ -34,6 +38,8 @@ const NAV_SECTION: Partial<Record<RouteName, string>> = {
   asset: 'queue',
   rules: 'rules',
   fleet: 'fleet',
+  onCall: 'on-call',
+  notifications: 'notifications',
 };
 
 const byId = <T extends HTMLElement>(id: string): T => {
@@ -48,6 +54,13 @@ const sessionBox = byId<HTMLElement>('session');
 const sessionUser = byId<HTMLElement>('session-user');
 const nav = byId<HTMLElement>('main-nav');
 
+// The integration screens' links: On-call is for engineers and admins (the API refuses viewers).
+const onCallLink = h('a', { href: hrefs.onCall(), 'data-section': 'on-call', hidden: true }, 'On-call');
+nav.append(
+  onCallLink,
+  h('a', { href: hrefs.notifications(), 'data-section': 'notifications' }, 'Notifications'),
+);
+
 let screen: AbortController | undefined;
 let firstRender = true;
 
@@ -61,6 +74,7 @@ function showSession(user: UserView | undefined): void {
   sessionBox.hidden = !user;
   nav.hidden = !user;
   sessionUser.textContent = user ? `${user.username} · ${user.role}` : '';
+  onCallLink.hidden = !user || user.role === 'viewer';
 }
 
 function markNav(route: Route): void {

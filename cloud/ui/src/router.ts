@@ -3,7 +3,8 @@
  * shift report (`#/tickets/01J…`, `#/queue?site=plant7&overdue=true`).
  */
 
-export type RouteName = 'login' | 'queue' | 'ticket' | 'asset' | 'rules' | 'fleet';
+export type RouteName =
+  'login' | 'queue' | 'ticket' | 'asset' | 'rules' | 'fleet' | 'onCall' | 'notifications';
 
 export interface Route {
   name: RouteName;
@@ -19,6 +20,8 @@ const PATTERNS: { name: RouteName; pattern: RegExp; keys: string[] }[] = [
   { name: 'asset', pattern: /^\/assets\/([^/]+)$/, keys: ['assetId'] },
   { name: 'rules', pattern: /^\/rules$/, keys: [] },
   { name: 'fleet', pattern: /^\/fleet$/, keys: [] },
+  { name: 'onCall', pattern: /^\/on-call$/, keys: [] },
+  { name: 'notifications', pattern: /^\/notifications$/, keys: [] },
 ];
 
 /** The route of a hash such as `#/tickets/01J…?x=1`; unknown paths are undefined. */
@@ -50,6 +53,8 @@ export const hrefs = {
   rules: (ruleId?: string, version?: string) =>
     `#/rules${ruleId ? `?${new URLSearchParams({ rule: ruleId, ...(version ? { version } : {}) })}` : ''}`,
   fleet: () => '#/fleet',
+  onCall: () => '#/on-call',
+  notifications: (user?: string) => `#/notifications${user ? `?${new URLSearchParams({ user })}` : ''}`,
 };
 
 export function navigate(hash: string): void {

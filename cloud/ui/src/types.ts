@@ -184,3 +184,91 @@ export interface ErrorReply {
   code?: string;
   message: string;
 }
+
+// Routing (cloud/routing/routing-config.ts, routing-routes.ts): read by the on-call screen.
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export interface RoutingShift {
+  days: Weekday[];
+  from: string;
+  to: string;
+  engineers: string[];
+}
+
+export interface RoutingSite {
+  timezone: string;
+  lead?: string;
+  onCall?: RoutingShift[];
+}
+
+export interface RoutingRule {
+  name: string;
+  site?: string;
+  assetGroup?: string;
+  faults?: string[];
+  minSeverity?: Severity;
+  skill?: string;
+}
+
+export interface RoutingConfig {
+  engineers?: Record<string, { skills: string[] }>;
+  assetGroups?: Record<string, string[]>;
+  sites?: Record<string, RoutingSite>;
+  rules?: RoutingRule[];
+}
+
+export interface EffectiveRouting {
+  source: 'file' | 'api' | 'none';
+  config: RoutingConfig;
+  updatedAt?: string;
+  updatedBy?: string;
+}
+
+export interface OnCallReply {
+  site: string;
+  at: string;
+  timezone: string;
+  /** Weekday and time at the site, e.g. `Tue 09:00`. */
+  localTime: string;
+  onCall: { engineer: string; shift: string }[];
+  lead?: string;
+}
+
+// Notifications (cloud/notify/notify-config.ts, notification-routes.ts).
+
+export type NotificationChannel =
+  | { kind: 'email'; to: string; minSeverity?: Severity }
+  | { kind: 'webhook'; url: string; secret?: string; minSeverity?: Severity }
+  | { kind: 'mqtt'; topic: string; minSeverity?: Severity };
+
+export interface NotificationPreferences {
+  channels: NotificationChannel[];
+  watch?: 'mine' | 'sites';
+  quietHours?: { from: string; to: string; timezone?: string };
+  digest?: Severity[];
+}
+
+export interface PreferencesReply {
+  username: string;
+  source: 'file' | 'api' | 'none';
+  preferences: NotificationPreferences;
+}
+
+export interface NotificationView {
+  id: number;
+  username: string;
+  /** Kind and address, e.g. `email:alice@plant.example`. */
+  channel: string;
+  ticket: { id: string; title: string; severity: Severity; site: string; assetId: string };
+  change: string;
+  state: string;
+  reason: string;
+  mode: 'single' | 'digest';
+  status: 'pending' | 'sent' | 'failed';
+  createdAt: string;
+  deliverAfter: string;
+  attempts: number;
+  lastError?: string;
+  sentAt?: string;
+}
