@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Static, Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
 import type { TicketChange, TicketChangeType } from '../../shared/schema/index.js';
@@ -29,17 +30,18 @@ export interface ChangeConsumerOptions {
   leaseMs?: number;
 }
 
-export interface ConsumerHealth {
-  name: string;
-  cursor: string;
-  /** Whether this instance holds the lease (works the consumer). */
-  leader: boolean;
-  handled: number;
-  failures: number;
-  consecutiveFailures: number;
-  lastError?: string;
-  nextAttemptAt?: string;
-}
+/** A consumer's health as this instance sees it; status routes serve it with this schema. */
+export const ConsumerHealth = Type.Object({
+  name: Type.String(),
+  cursor: Type.String({ description: 'the last change handled (as saved)' }),
+  leader: Type.Boolean({ description: 'whether this instance holds the lease (works the consumer)' }),
+  handled: Type.Integer(),
+  failures: Type.Integer(),
+  consecutiveFailures: Type.Integer(),
+  lastError: Type.Optional(Type.String()),
+  nextAttemptAt: Type.Optional(Type.String()),
+});
+export type ConsumerHealth = Static<typeof ConsumerHealth>;
 
 /** Another instance holds the lease now; this one stops working the consumer until it gets it back. */
 class LeaseLost extends Error {

@@ -6,6 +6,7 @@ import { currentUser, requireRole } from '../access/user-auth.js';
 import { OPEN_STATUSES } from '../review/ticket-lifecycle.js';
 import type { ModuleRouteOptions } from '../services.js';
 import { CmmsFailedError, type CmmsService, NoCmmsConnectorError, NoTicketError } from './cmms-service.js';
+import { ConsumerHealth } from '../bus/change-consumer.js';
 
 const TicketParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 type TicketParams = Static<typeof TicketParams>;
@@ -33,19 +34,7 @@ const CmmsStatusReply = Type.Object({
   skipped: Type.Integer({ description: "changes of tickets whose work order is another system's" }),
   failures: Type.Integer({ description: 'failed CMMS requests (automatic ones are retried)' }),
   lastError: Type.Optional(Type.Object({ at: Type.String(), message: Type.String() })),
-  consumer: Type.Union([
-    Type.Object({
-      name: Type.String(),
-      cursor: Type.String(),
-      leader: Type.Boolean(),
-      handled: Type.Integer(),
-      failures: Type.Integer(),
-      consecutiveFailures: Type.Integer(),
-      lastError: Type.Optional(Type.String()),
-      nextAttemptAt: Type.Optional(Type.String()),
-    }),
-    Type.Null(),
-  ]),
+  consumer: Type.Union([ConsumerHealth, Type.Null()]),
 });
 
 const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;

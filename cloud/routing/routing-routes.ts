@@ -5,6 +5,7 @@ import { currentUser, requireRole } from '../access/user-auth.js';
 import type { ModuleRouteOptions } from '../services.js';
 import { RoutingConfig, routingProblems } from './routing-config.js';
 import type { RoutingService } from './routing-service.js';
+import { ConsumerHealth } from '../bus/change-consumer.js';
 
 const EffectiveRouting = Type.Object({
   source: Type.Union([Type.Literal('file'), Type.Literal('api'), Type.Literal('none')], {
@@ -38,16 +39,7 @@ const StatusReply = Type.Object({
   source: Type.String(),
   counts: Type.Object({ routed: Type.Integer(), escalated: Type.Integer(), unrouted: Type.Integer() }),
   watching: Type.Integer({ description: 'new tickets whose acknowledge deadline is watched' }),
-  consumer: Type.Object({
-    name: Type.String(),
-    cursor: Type.String(),
-    leader: Type.Boolean(),
-    handled: Type.Integer(),
-    failures: Type.Integer(),
-    consecutiveFailures: Type.Integer(),
-    lastError: Type.Optional(Type.String()),
-    nextAttemptAt: Type.Optional(Type.String()),
-  }),
+  consumer: ConsumerHealth,
 });
 
 /** The routing config (read, replace), who is on call, and how routing is doing. */
