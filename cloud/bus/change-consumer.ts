@@ -237,6 +237,10 @@ export function startChangeConsumer(options: ChangeConsumerOptions): RunningCons
         });
         // A burst of ingest batches is one pass, not one per batch.
         if (woken) await sleep(coalesceMs, abort.signal);
+      } else if (!drained) {
+        // Catching up on a long backlog (a fleet draining after an outage) must not starve ingest
+        // of the CPU: ingest keeps the edge's data safe, consumers only follow it.
+        await sleep(coalesceMs, abort.signal);
       }
     }
   })();

@@ -72,10 +72,10 @@ export async function startNotifications(services: CloudServices): Promise<Notif
   }
 
   async function handle(change: TicketChange): Promise<void> {
-    const [users, preferences] = await Promise.all([
-      services.store.access.listUsers(),
-      store.allPreferences(),
-    ]);
+    const preferences = await store.allPreferences();
+    // Nobody asked to be told anything: no need to read who can see what.
+    if (preferences.size === 0) return;
+    const users = await services.store.access.listUsers();
     const recipients = recipientsOf(
       change,
       users.map((u) => ({ username: u.username, sites: u.sites, disabled: u.disabledAt !== undefined })),
