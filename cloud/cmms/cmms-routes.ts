@@ -1,15 +1,18 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { ErrorReply, TICKET_STATUSES, type TicketStatus, WorkOrderLink } from '../../shared/schema/index.js';
-import { canSeeSite, visibleSites } from '../access/access-store.js';
+import { ErrorReply, WorkOrderLink } from '../../shared/schema/index.js';
+import { visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import { OPEN_STATUSES } from '../review/ticket-lifecycle.js';
+import {
+  parseStatuses,
+  STATUS_LIST,
+  TicketParams,
+  ticketNotFound,
+  visibleTicket,
+} from '../review/ticket-route-parts.js';
 import type { ModuleRouteOptions } from '../services.js';
 import { CmmsFailedError, type CmmsService, NoCmmsConnectorError, NoTicketError } from './cmms-service.js';
 import { ConsumerHealth } from '../bus/change-consumer.js';
-
-const TicketParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-type TicketParams = Static<typeof TicketParams>;
 
 const StoredWorkOrder = Type.Object(
   {
@@ -37,7 +40,6 @@ const CmmsStatusReply = Type.Object({
   consumer: Type.Union([ConsumerHealth, Type.Null()]),
 });
 
-const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;
 const DATE_OR_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 
 const CsvQuery = Type.Object(
@@ -68,18 +70,6 @@ function boundMs(value: string): number {
   return Date.parse(isDate(value) ? `${value}T00:00:00Z` : value);
 }
 
-const parseStatuses = (list: string): TicketStatus[] => [
-  ...new Set(list.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as TicketStatus]))),
-];
-
-const notFound = (reply: FastifyReply, id: string) =>
-  reply.code(404).send({
-    statusCode: 404,
-    error: 'Not Found',
-    code: 'PW_NO_TICKET',
-    message: `no ticket with id '${id}'`,
-  });
-
 /** Work orders: create one in the CMMS, store one a CMMS import gave back, export them as CSV. */
 export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = async (
   app,
@@ -89,16 +79,10 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
   const security = [{ userToken: [] }];
   const { review } = services.store;
 
-  /** The ticket if the user may see it; otherwise a 404 is sent (a hidden ticket does not exist). */
-  const visibleTicket = async (
+  const ticketOf = (
     request: Parameters<typeof currentUser>[0] & { params: TicketParams },
     reply: FastifyReply,
-  ) => {
-    const ticket = await review.get(request.params.id, services.clock.now());
-    if (ticket && canSeeSite(currentUser(request), ticket.site)) return ticket;
-    await notFound(reply, request.params.id);
-    return undefined;
-  };
+  ) => visibleTicket(review, currentUser(request), request.params.id, reply, services.clock.now());
 
   app.post<{ Params: TicketParams }>(
     '/api/v1/tickets/:id/work-order',
@@ -123,13 +107,13 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
       },
     },
     async (request, reply) => {
-      const ticket = await visibleTicket(request, reply);
+      const ticket = await ticketOf(request, reply);
       if (!ticket) return reply;
       if (ticket.workOrder) return reply.code(200).send(ticket.workOrder);
       try {
         return reply.code(201).send(await cmms.exportTicket(ticket.id, currentUser(request).username));
       } catch (error) {
-        if (error instanceof NoTicketError) return notFound(reply, ticket.id);
+        if (error instanceof NoTicketError) return ticketNotFound(reply, ticket.id);
         if (error instanceof NoCmmsConnectorError) {
           return reply
             .code(409)
@@ -162,7 +146,7 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
       },
     },
     async (request, reply) => {
-      const ticket = await visibleTicket(request, reply);
+      const ticket = await ticketOf(request, reply);
       if (!ticket) return reply;
       const link: WorkOrderLink = {
         system: request.body.system,
@@ -172,7 +156,7 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
       };
       const username = currentUser(request).username;
       const outcome = await review.linkWorkOrder(ticket.id, username, link, services.clock.now());
-      if ('problem' in outcome) return notFound(reply, ticket.id);
+      if ('problem' in outcome) return ticketNotFound(reply, ticket.id);
       services.logger.info(
         { ticketId: ticket.id, system: link.system, externalId: link.externalId, actor: username },
         'ticket.work_order_linked',

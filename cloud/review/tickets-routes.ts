@@ -8,11 +8,9 @@ import {
   Fault,
   GatewayView,
   RuleTrackRecord,
-  TICKET_STATUSES,
   TicketComment,
   TicketDetail,
   TicketPage,
-  type TicketStatus,
   TicketView,
   TransitionRequest,
 } from '../../shared/schema/index.js';
@@ -20,9 +18,14 @@ import { canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
 import type { IngestStore } from '../store/ingest-store.js';
 import type { ReviewOutcome, ReviewStore } from '../store/review-store.js';
-import { OPEN_STATUSES, TRANSITIONS } from './ticket-lifecycle.js';
-
-const STATUS_LIST = `^(open|${TICKET_STATUSES.join('|')})(,(open|${TICKET_STATUSES.join('|')}))*$`;
+import { TRANSITIONS } from './ticket-lifecycle.js';
+import {
+  parseStatuses,
+  STATUS_LIST,
+  TicketParams,
+  ticketNotFound,
+  visibleTicket,
+} from './ticket-route-parts.js';
 
 const TicketQuery = Type.Object(
   {
@@ -50,26 +53,11 @@ const TicketQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const TicketParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-type TicketParams = Static<typeof TicketParams>;
-
-const parseStatuses = (list: string): TicketStatus[] => [
-  ...new Set(list.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as TicketStatus]))),
-];
-
-const notFound = (reply: FastifyReply, id: string) =>
-  reply.code(404).send({
-    statusCode: 404,
-    error: 'Not Found',
-    code: 'PW_NO_TICKET',
-    message: `no ticket with id '${id}'`,
-  });
-
 /** Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow, 400. */
 function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<T>, okCode = 200) {
   if ('ok' in outcome) return reply.code(okCode).send(outcome.ok);
   const { problem } = outcome;
-  if (problem.kind === 'not_found') return notFound(reply, id);
+  if (problem.kind === 'not_found') return ticketNotFound(reply, id);
   if (problem.kind === 'conflict') {
     return reply
       .code(409)
@@ -152,7 +140,7 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
       const ticket = await review.detail(request.params.id);
       const user = currentUser(request);
       // A ticket of a site the user may not see does not exist for them.
-      if (!ticket || !canSeeSite(user, ticket.site)) return notFound(reply, request.params.id);
+      if (!ticket || !canSeeSite(user, ticket.site)) return ticketNotFound(reply, request.params.id);
       return { ...ticket, allowedTransitions: hasRole(user, 'engineer') ? TRANSITIONS[ticket.status] : [] };
     },
   );
@@ -168,20 +156,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
     okCode = 200,
   ) => {
     const user = currentUser(request);
-    if (!(await visibleTicket(request, user, reply))) return reply;
+    if (!(await visibleTicket(review, user, request.params.id, reply))) return reply;
     return sendOutcome(reply, request.params.id, await action(request.params.id, user.username), okCode);
-  };
-
-  /** The ticket exists and the user may see it; otherwise the reply is sent and undefined returned. */
-  const visibleTicket = async (
-    request: { params: TicketParams },
-    user: ReturnType<typeof currentUser>,
-    reply: FastifyReply,
-  ) => {
-    const ticket = await review.get(request.params.id);
-    if (ticket && canSeeSite(user, ticket.site)) return ticket;
-    await notFound(reply, request.params.id);
-    return undefined;
   };
 
   app.post<{ Params: TicketParams; Body: TransitionRequest }>(
