@@ -2,12 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnosisStatus, Finding } from '../shared/schema/index.js';
-import { packageRoot } from '../shared/paths.js';
+import { BEARING_DATA } from './helpers/bearing-data.js';
 import { runCli } from './helpers/processes.js';
 import { removeTempDirs, tempDir } from './helpers/stack.js';
 
-// The real recordings live beside the repository (and in CI); without them these tests must fail, not skip.
-const DATA = join(packageRoot(), '..', 'shared', 'data');
+// The real recordings ship in the repository; without them these tests must fail, not skip.
+const DATA = BEARING_DATA;
 const cwru = (name: string): string => join(DATA, 'cwru-dev', `${name}.f32`);
 const IMS = join(DATA, 'ims-dev', 'test3_b3.f32');
 const OUTER = cwru('outer_007_1hp_131');

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { AttributeIds, MessageSecurityMode, OPCUAClient, SecurityPolicy, StatusCodes } from 'node-opcua';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
-import { packageRoot } from '../shared/paths.js';
 import {
   startOpcuaReplayServer,
   replayChannels,
@@ -11,6 +10,7 @@ import {
 } from '../simulators/replay/opcua-replay-server.js';
 import { loadRecordings } from '../simulators/replay/recording-sources.js';
 import { startReplay } from '../simulators/replay/replay-publisher.js';
+import { BEARING_DATA } from './helpers/bearing-data.js';
 import { runCli } from './helpers/processes.js';
 import {
   removeTempDirs,
@@ -21,7 +21,7 @@ import {
   waitFor,
 } from './helpers/stack.js';
 
-const OUTER = join(packageRoot(), '..', 'shared', 'data', 'cwru-dev', 'outer_007_1hp_131.f32');
+const OUTER = join(BEARING_DATA, 'cwru-dev', 'outer_007_1hp_131.f32');
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {

@@ -4,7 +4,6 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EdgeAgent, startEdgeAgent } from '../edge/agent.js';
 import { startEmbeddedBroker } from '../edge/sources/mqtt/embedded-broker.js';
-import { packageRoot } from '../shared/paths.js';
 import { formatProgress, ProgressWriter, type ReplayProgress } from '../simulators/replay/progress-bar.js';
 import {
   loadRecordings,
@@ -14,6 +13,7 @@ import {
 } from '../simulators/replay/recording-sources.js';
 import { frameBounds, planFrames } from '../simulators/replay/replay-plan.js';
 import { type ReplaySummary, startReplay } from '../simulators/replay/replay-publisher.js';
+import { BEARING_DATA } from './helpers/bearing-data.js';
 import { runCli, startCli } from './helpers/processes.js';
 import {
   removeTempDirs,
@@ -24,7 +24,7 @@ import {
   waitFor,
 } from './helpers/stack.js';
 
-const DATA = join(packageRoot(), '..', 'shared', 'data');
+const DATA = BEARING_DATA;
 const CWRU = join(DATA, 'cwru-dev');
 const OUTER = join(CWRU, 'outer_007_1hp_131.f32');
 

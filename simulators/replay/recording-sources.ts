@@ -209,7 +209,7 @@ export function bearingId(description: string): string {
 }
 
 /**
- * Both shapes in ../shared/data: CWRU (`files[]` with `rpm` and `sample_rate_hz` each) and IMS
+ * Both shapes in test/fixtures/recordings: CWRU (`files[]` with `rpm` and `sample_rate_hz` each) and IMS
  * (`series[]`, with the rig's `shaft_rpm`, `sample_rate_hz` and `bearing` at the top).
  */
 export function parseIndex(indexPath: string, text: string): IndexEntry[] {

@@ -57,7 +57,7 @@ export function replayCommand(): Command {
     .description(
       'publish recorded vibration (a file, or a data folder with index.json) as MQTT waveforms, or serve it over OPC-UA',
     )
-    .argument('<file|dir>', 'raw f32le/f64le, CSV, or a folder with index.json (as in ../shared/data)')
+    .argument('<file|dir>', 'raw f32le/f64le, CSV, or a folder with index.json (as in test/fixtures/recordings)')
     .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
     .option('--prefix <topic>', 'topic prefix', 'plantwatch')
     .option(

@@ -2,12 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../shared/paths.js';
 
-/** The real recordings beside the checkout (../shared/data); CI has them too, so their absence fails. */
-export const BEARING_DATA = join(packageRoot(), '..', 'shared', 'data');
+/**
+ * The real bearing recordings shipped in the repository (test/fixtures/recordings, provenance in its
+ * README): a clone has them, so their absence is a broken checkout and fails.
+ */
+export const BEARING_DATA = join(packageRoot(), 'test', 'fixtures', 'recordings');
 
 export function readF32(relativePath: string): Float32Array {
   const path = join(BEARING_DATA, relativePath);
-  if (!existsSync(path)) throw new Error(`bearing recording ${path} is missing: tests need ../shared/data`);
+  if (!existsSync(path)) throw new Error(`bearing recording ${path} is missing: the checkout is incomplete (git checkout -- test/fixtures/recordings)`);
   const bytes = readFileSync(path);
   const samples = new Float32Array(bytes.length / 4);
   for (let i = 0; i < samples.length; i++) samples[i] = bytes.readFloatLE(i * 4);
