@@ -1,9 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EdgeAgent, startEdgeAgent } from '../edge/agent.js';
+import type { EdgeConfigFile } from '../edge/config.js';
 import { startEmbeddedBroker } from '../edge/sources/mqtt/embedded-broker.js';
+import { packageRoot } from '../shared/paths.js';
 import { formatProgress, ProgressWriter, type ReplayProgress } from '../simulators/replay/progress-bar.js';
 import {
   loadRecordings,
@@ -13,6 +16,7 @@ import {
 } from '../simulators/replay/recording-sources.js';
 import { frameBounds, planFrames } from '../simulators/replay/replay-plan.js';
 import { type ReplaySummary, startReplay } from '../simulators/replay/replay-publisher.js';
+import type { SeenTicket } from '../simulators/replay/ticket-watch.js';
 import { BEARING_DATA } from './helpers/bearing-data.js';
 import { runCli, startCli } from './helpers/processes.js';
 import {
@@ -333,6 +337,46 @@ describe('plantwatch replay (built CLI)', () => {
     // Recordings follow each other on one clock: the second file starts 2 s after the first.
     const second = messages.find((m) => m.topic === 'plantwatch/inner_021_1hp_210/accel/waveform');
     expect(second?.ts).toBe(Date.parse('2026-03-04T09:00:02Z'));
+  });
+
+  it("runs the README's sample: a real outer-race recording into the sample config's pump raises its ticket", async () => {
+    // The asset exactly as edge/sample-config.yaml describes it (SKF 6205, 1780 rpm nominal).
+    const sample = parseYaml(readFileSync(join(packageRoot(), 'edge', 'sample-config.yaml'), 'utf8')) as {
+      assets: EdgeConfigFile['assets'];
+    };
+    const cloud = await startTestCloud();
+    running.push(cloud);
+    const token = await cloud.store.access.createGatewayToken('gw-test');
+    const agent = await startEdgeAgent(
+      testEdgeConfig({ cloud: { url: cloud.url, token }, assets: sample.assets }),
+      silentLogger(),
+    );
+    running.push(agent);
+    // The README's command, only faster, with this agent's broker.
+    const { code, stdout, output } = await runCli([
+      'replay',
+      OUTER,
+      ...['--fs', '12000', '--rpm', '1773', '--asset', 'pump-1', '--channel', 'de-accel', '--frame', '12000'],
+      ...['--loop', '30', '--speed', '30x', '--broker', agent.brokerUrl, '--json'],
+    ]);
+    expect(code, output).toBe(0);
+    const summary = JSON.parse(stdout) as ReplaySummary & { tickets: SeenTicket[] };
+    expect(summary).toMatchObject({ frames: 60, refused: 0 });
+    expect(summary.tickets).toContainEqual(
+      expect.objectContaining({ assetId: 'pump-1', fault: 'outer_race', state: 'active', reason: 'opened' }),
+    );
+    const human = await runCli([
+      'replay',
+      OUTER,
+      '--fs',
+      '12000',
+      '--broker',
+      agent.brokerUrl,
+      '--settle',
+      '0',
+    ]);
+    expect(human.code, human.output).toBe(0);
+    expect(human.stdout).toMatch(/^tickets: none announced on the broker/m);
   });
 
   it('refuses bad input with a precise message and exit code 1, no stack trace', async () => {

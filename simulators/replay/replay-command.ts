@@ -8,9 +8,11 @@ import {
 import { integerIn, oneOf, positiveNumber, speedFactor } from '../../shared/cli-options.js';
 import type { AccelerationUnit } from '../../shared/schema/index.js';
 import { stopOnSignals } from '../../shared/shutdown.js';
+import { sleep } from '../../shared/time.js';
 import { ProgressWriter } from './progress-bar.js';
 import { loadRecordings, type Recording, ReplayInputError } from './recording-sources.js';
 import { type ReplaySummary, startReplay, type WaveformPublisher } from './replay-publisher.js';
+import { formatSeenTicket, type SeenTicket, type TicketWatch, watchTickets } from './ticket-watch.js';
 
 interface ReplayFlags {
   broker: string;
@@ -29,13 +31,19 @@ interface ReplayFlags {
   json?: boolean;
   opcua?: number;
   pkiDir?: string;
+  settle: number;
 }
 
 /** Where the frames go: an MQTT broker, or an OPC-UA server of our own. */
 interface ReplayTarget {
   publisher: WaveformPublisher;
+  /** Over MQTT: the tickets the agent announces on the same broker while the replay runs. */
+  tickets?: TicketWatch;
   close(): Promise<void>;
 }
+
+/** What `--json` prints: the replay's figures and the tickets the agent raised meanwhile. */
+type ReplayReport = ReplaySummary & { tickets?: SeenTicket[] };
 
 const topicId = (value: string): string => {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
@@ -57,7 +65,10 @@ export function replayCommand(): Command {
     .description(
       'publish recorded vibration (a file, or a data folder with index.json) as MQTT waveforms, or serve it over OPC-UA',
     )
-    .argument('<file|dir>', 'raw f32le/f64le, CSV, or a folder with index.json (as in test/fixtures/recordings)')
+    .argument(
+      '<file|dir>',
+      'raw f32le/f64le, CSV, or a folder with index.json (as in test/fixtures/recordings)',
+    )
     .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
     .option('--prefix <topic>', 'topic prefix', 'plantwatch')
     .option(
@@ -85,6 +96,12 @@ export function replayCommand(): Command {
     .option('--loop <n>', 'passes over the data (0 = until Ctrl-C)', integerIn(0, 1_000_000), 1)
     .option('--start-time <iso>', 'time of the first sample (default: now)', isoTime)
     .option('--json', 'print one JSON summary object on stdout at the end (progress goes to stderr)')
+    .option(
+      '--settle <seconds>',
+      "after the last frame, wait this long for the agent's tickets on <prefix>/alerts/# (MQTT only)",
+      nonNegativeSeconds,
+      2,
+    )
     .addOption(
       new Option(
         '--opcua <port>',
@@ -101,7 +118,7 @@ export function replayCommand(): Command {
       const recordings = await load(input, flags);
       const target =
         flags.opcua === undefined
-          ? await mqttTarget(flags.broker)
+          ? await mqttTarget(flags.broker, flags.prefix)
           : await opcuaTarget(flags.opcua, recordings, flags);
       const progress = new ProgressWriter(process.stderr);
       const replay = startReplay(target.publisher, {
@@ -118,7 +135,12 @@ export function replayCommand(): Command {
       let reported: Promise<void> | undefined;
       const report = async (summary: ReplaySummary) => {
         progress.finish();
-        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+        // The last frames are still being analysed when they are sent: give their tickets a moment.
+        if (target.tickets && !summary.stopped && flags.settle > 0) await sleep(flags.settle * 1000);
+        const result: ReplayReport = target.tickets
+          ? { ...summary, tickets: target.tickets.seen() }
+          : summary;
+        process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatSummary(result)}\n`);
         await target.close();
       };
       const finish = (summary: ReplaySummary) => (reported ??= report(summary));
@@ -147,10 +169,19 @@ async function load(input: string, flags: ReplayFlags): Promise<Recording[]> {
   }
 }
 
-async function mqttTarget(brokerUrl: string): Promise<ReplayTarget> {
+async function mqttTarget(brokerUrl: string, topicPrefix: string): Promise<ReplayTarget> {
   const client = await connect(brokerUrl);
-  return { publisher: client, close: () => client.endAsync() };
+  const tickets = await watchTickets(client, topicPrefix);
+  return { publisher: client, tickets, close: () => client.endAsync() };
 }
+
+const nonNegativeSeconds = (value: string): number => {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+    throw new InvalidArgumentError(`expected seconds from 0 to 3600, got '${value}'`);
+  }
+  return seconds;
+};
 
 /**
  * The OPC-UA server, started before the first frame so its nodes exist when a client browses; what to
@@ -223,7 +254,7 @@ async function connect(brokerUrl: string): Promise<MqttClient> {
   return client;
 }
 
-export function formatSummary(s: ReplaySummary): string {
+export function formatSummary(s: ReplayReport): string {
   const lines = [
     `${s.stopped ? 'stopped' : 'replayed'}: ${s.frames} frames, ${s.samples} samples, ` +
       `${s.simulatedS.toFixed(2)} s of data in ${s.wallS.toFixed(2)} s (effective speed ${s.effectiveSpeed.toFixed(2)}x), ` +
@@ -235,6 +266,14 @@ export function formatSummary(s: ReplaySummary): string {
         `${f.simulatedS.toFixed(2)} s at ${f.sampleRateHz} Hz` +
         `${f.rpm !== null ? `, ${f.rpm} rpm` : ''}${f.bearing ? `, bearing ${f.bearing}` : ''}, ${f.refused} refused`,
     );
+  }
+  if (s.tickets) {
+    lines.push(
+      s.tickets.length === 0
+        ? 'tickets: none announced on the broker (the agent announces each on <prefix>/alerts/# unless mqtt.alerts is false)'
+        : `tickets announced by the agent during the replay (${s.tickets.length}):`,
+    );
+    for (const ticket of s.tickets) lines.push(`  ${formatSeenTicket(ticket)}`);
   }
   return lines.join('\n');
 }
