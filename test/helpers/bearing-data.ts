@@ -10,7 +10,10 @@ export const BEARING_DATA = join(packageRoot(), 'test', 'fixtures', 'recordings'
 
 export function readF32(relativePath: string): Float32Array {
   const path = join(BEARING_DATA, relativePath);
-  if (!existsSync(path)) throw new Error(`bearing recording ${path} is missing: the checkout is incomplete (git checkout -- test/fixtures/recordings)`);
+  if (!existsSync(path))
+    throw new Error(
+      `bearing recording ${path} is missing: the checkout is incomplete (git checkout -- test/fixtures/recordings)`,
+    );
   const bytes = readFileSync(path);
   const samples = new Float32Array(bytes.length / 4);
   for (let i = 0; i < samples.length; i++) samples[i] = bytes.readFloatLE(i * 4);
