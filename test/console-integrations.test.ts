@@ -7,7 +7,7 @@ import type { UserNotificationPreferences } from '../cloud/notify/notify-config.
 import type { RoutingConfig } from '../cloud/routing/routing-config.js';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import { ManualClock } from '../shared/clock.js';
+import { ManualClock } from '../cloud/clock.js';
 import { packageRoot } from '../shared/paths.js';
 import { type SmtpSink, startSmtpSink } from './helpers/smtp-sink.js';
 import { removeTempDirs, startTestCloud } from './helpers/stack.js';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../shared/paths.js';
 import { sleep } from '../../shared/time.js';
-import { freeLoopbackPort } from '../../shared/free-port.js';
+import { freeLoopbackPort } from '../free-port.js';
 
 /**
  * The built cloud in its own process on loopback, with the per-gateway rate limit lifted: a
