@@ -4,7 +4,7 @@ import { cloudCommand } from './cloud/cli.js';
 import { diagnoseCommand } from './edge/diagnose/diagnose-command.js';
 import { edgeCommand } from './edge/cli.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
-import { benchCommand } from './simulators/bench-command.js';
+import { benchCommand } from './simulators/bench/bench-command.js';
 import { chaosCommand } from './simulators/chaos/chaos-command.js';
 import { simCommand } from './simulators/cli.js';
 import { demoCommand } from './simulators/demo.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../shared/clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { createLogger } from '../shared/log.js';
 import type { CloudConfig } from './config/cloud-config.js';
 import { type CloudModules, startCloudModules } from './modules.js';

@@ -1,6 +1,6 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from './clock.js';
 import type { CloudConfig } from './config/cloud-config.js';
 import type { CloudStore } from './store/cloud-store.js';
 

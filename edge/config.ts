@@ -5,7 +5,7 @@ import { defaultRulesDir } from '../shared/paths.js';
 import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '../shared/schema/index.js';
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from '../shared/duration.js';
-import { BEARING_CATALOG, catalogBearing } from './signal/bearings.js';
+import { BEARING_CATALOG, catalogBearing } from '../shared/bearings.js';
 import {
   OpcuaEndpoint,
   type OpcuaEndpointConfig,

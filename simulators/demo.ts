@@ -12,7 +12,7 @@ import { stopOnSignals } from '../shared/shutdown.js';
 import { sleep } from '../shared/time.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
 import { startVibrationSimulator } from './vibration/publisher.js';
-import { sketchSpectrum } from '../shared/spectrum-sketch.js';
+import { sketchSpectrum } from '../edge/diagnose/spectrum-sketch.js';
 
 const DEMO_RPM = 1780;
 /** Simulated seconds for the CNC's coolant pump to fail: the spindle rule fires about a minute in. */
@@ -58,7 +58,7 @@ export async function runDemo(
   });
   const apiToken = await cloud.store.access.createApiToken('engineer', 'demo');
   // node-opcua loads only when the demo runs, not with every plantwatch command.
-  const { routeOpcuaLibraryLogs } = await import('../shared/opcua-library-logs.js');
+  const { routeOpcuaLibraryLogs } = await import('../edge/sources/opcua/opcua-library-logs.js');
   routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
   const { startOpcuaSimulator } = await import('./opcua/opcua-simulator.js');
   const cnc = await startOpcuaSimulator({

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +7,8 @@ import type { UserNotificationPreferences } from '../cloud/notify/notify-config.
 import type { RoutingConfig } from '../cloud/routing/routing-config.js';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import { ManualClock } from '../shared/clock.js';
-import { packageRoot } from '../shared/paths.js';
+import { ManualClock } from '../cloud/clock.js';
+import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { type SmtpSink, startSmtpSink } from './helpers/smtp-sink.js';
 import { removeTempDirs, startTestCloud } from './helpers/stack.js';
 import { openTicket } from './helpers/tickets.js';
@@ -22,8 +22,7 @@ export type _IntegrationMessagesFitTheSchema = [
 ];
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(packageRoot(), 'test', 'artifacts');
-const SCREENSHOTS = join(packageRoot(), 'cloud', 'ui', 'screenshots');
+const ARTIFACTS = SCREENSHOT_ARTIFACTS;
 const PASSWORD = 'console-integrations-password-1';
 // Tuesday 09:00 in Berlin (CET): the 06:00–14:00 shift of alice and bob is on.
 const TUESDAY_MORNING_BERLIN = Date.parse('2026-11-24T08:00:00Z');
@@ -77,7 +76,6 @@ describe('web console: on-call and notifications in a real browser', () => {
       );
     }
     mkdirSync(ARTIFACTS, { recursive: true });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     sink = await startSmtpSink();
     const config: CloudConfig = {
       publicUrl: 'https://plantwatch.plant.example',
@@ -203,7 +201,7 @@ describe('web console: on-call and notifications in a real browser', () => {
     expect(await rules.nth(1).locator('th').textContent()).toBe('everything else');
 
     await page.screenshot({ path: join(ARTIFACTS, 'console-on-call.png'), fullPage: true });
-    copyFileSync(join(ARTIFACTS, 'console-on-call.png'), join(SCREENSHOTS, 'on-call.png'));
+    keepScreenshot('console-on-call.png', 'on-call.png');
   }, 30_000);
 
   it('gives a viewer no On-call link, but their notifications', async () => {
@@ -315,7 +313,7 @@ describe('web console: on-call and notifications in a real browser', () => {
     expect(await row.locator('.notification-error').textContent()).toBe('');
 
     await page.screenshot({ path: join(ARTIFACTS, 'console-notifications.png'), fullPage: true });
-    copyFileSync(join(ARTIFACTS, 'console-notifications.png'), join(SCREENSHOTS, 'notifications.png'));
+    keepScreenshot('console-notifications.png', 'notifications.png');
 
     await link.click();
     await expect.poll(() => page.locator('#ticket-title').textContent()).toBe(ticket.title);

@@ -7,7 +7,6 @@ import type { RunningCloud } from '../cloud/server.js';
 import { FAULTS as UI_FAULTS } from '../cloud/ui/src/faults.js';
 import { TICKET_STATUSES as UI_STATUSES } from '../cloud/ui/src/lifecycle.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import { packageRoot } from '../shared/paths.js';
 import {
   FAULTS,
   TICKET_STATUSES,
@@ -25,6 +24,7 @@ import {
   type UserView,
 } from '../shared/schema/index.js';
 import { adminToken } from './helpers/cloud-client.js';
+import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { removeTempDirs, startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
@@ -47,7 +47,7 @@ export type _ConsoleMessagesFitTheSchema = [
 ];
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(packageRoot(), 'test', 'artifacts');
+const ARTIFACTS = SCREENSHOT_ARTIFACTS;
 const PASSWORD = 'console-test-password-1';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -309,6 +309,7 @@ describe('web console in a real browser', () => {
     expect(await rows.nth(2).locator('.tag.predicted').count()).toBe(1);
     expect(await rows.nth(2).locator('.sla').textContent()).toMatch(/^due in 13 d/);
     await page.screenshot({ path: join(ARTIFACTS, 'console-queue.png'), fullPage: true });
+    keepScreenshot('console-queue.png', 'console-queue.png');
   }, 30_000);
 
   it('reflects filters in the URL and focuses the first filter with /', async () => {
@@ -404,6 +405,7 @@ describe('web console in a real browser', () => {
     expect(await trend.locator('.trend-mark.mark-eta').isVisible()).toBe(true);
     expect(await trend.locator('.chart-notes').textContent()).toContain('predicted to cross it');
     await page.screenshot({ path: join(ARTIFACTS, 'console-ticket.png'), fullPage: true });
+    keepScreenshot('console-ticket.png', 'console-ticket.png');
   }, 30_000);
 
   it('offers only the allowed moves and resolves with a validated close-out', async () => {
@@ -511,6 +513,7 @@ describe('web console in a real browser', () => {
         0,
       );
       await viewer.screenshot({ path: join(ARTIFACTS, 'console-ticket-tablet.png'), fullPage: true });
+      keepScreenshot('console-ticket-tablet.png', 'console-ticket-tablet.png');
       await viewer.getByRole('button', { name: 'Log out' }).click();
       await viewer.locator('#login-username').waitFor();
       expect(await viewer.evaluate('sessionStorage.length')).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogBearing, defectMultiples } from '../edge/signal/bearings.js';
+import { catalogBearing, defectMultiples } from '../shared/bearings.js';
 import {
   DiagnosisError,
   diagnoseRecord,

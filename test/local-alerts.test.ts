@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalAlert, LOCAL_ALERT_SCHEMA } from '../edge/alerts/local-alerts.js';
 import { startEdgeAgent } from '../edge/agent.js';
-import { freeLoopbackPort } from '../shared/free-port.js';
+import { freeLoopbackPort } from '../simulators/free-port.js';
 import { measurementTopic } from '../shared/schema/index.js';
 import { rulesDir } from './helpers/rules.js';
 import { removeTempDirs, silentLogger, testEdgeConfig, waitFor } from './helpers/stack.js';

@@ -8,7 +8,7 @@ import { quietUntil } from '../cloud/notify/quiet-hours.js';
 import { recipientsOf, stateKeyOf } from '../cloud/notify/recipients.js';
 import type { RunningCloud } from '../cloud/server.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../edge/sources/mqtt/embedded-broker.js';
-import { ManualClock } from '../shared/clock.js';
+import { ManualClock } from '../cloud/clock.js';
 import type { TicketChange } from '../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
 import { cloudFetch } from './helpers/cloud-client.js';

@@ -24,7 +24,7 @@ import {
   SCENARIOS,
 } from '../simulators/opcua/machine-scenarios.js';
 import { startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
-import { seededRandom } from '../shared/seeded-random.js';
+import { seededRandom } from '../simulators/seeded-random.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {

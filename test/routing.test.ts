@@ -4,7 +4,7 @@ import { loadCloudConfig } from '../cloud/config/cloud-config.js';
 import { onCallAt } from '../cloud/routing/on-call.js';
 import { type RoutingConfig, routingProblems } from '../cloud/routing/routing-config.js';
 import type { RunningCloud } from '../cloud/server.js';
-import { ManualClock } from '../shared/clock.js';
+import { ManualClock } from '../cloud/clock.js';
 import type { Ticket, TicketDetail } from '../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
 import { cloudFetch, cloudJson } from './helpers/cloud-client.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalogBearing, defectMultiples } from '../edge/signal/bearings.js';
+import { catalogBearing, defectMultiples } from '../shared/bearings.js';
 import { diagnoseRecord } from '../edge/signal/diagnosis.js';
 import { measureLeadTime } from '../simulators/scenario/lead-time.js';
 import { loadScenario, severityAt, shippedScenarioNames } from '../simulators/scenario/scenario-file.js';

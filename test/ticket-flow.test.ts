@@ -4,7 +4,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../cloud/bu
 import { loadCloudConfig } from '../cloud/config/cloud-config.js';
 import { startEdgeAgent } from '../edge/agent.js';
 import { startEmbeddedBroker } from '../edge/sources/mqtt/embedded-broker.js';
-import { ManualClock } from '../shared/clock.js';
+import { ManualClock } from '../cloud/clock.js';
 import { measurementTopic, type TicketChange, type TicketDetail } from '../shared/schema/index.js';
 import { startHttpReceiver } from './helpers/http-receiver.js';
 import { rulesDir } from './helpers/rules.js';

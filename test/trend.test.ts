@@ -6,7 +6,7 @@ import {
   type TrendHistoryState,
   type TrendPoint,
 } from '../edge/rules/trend.js';
-import { seededRandom } from '../shared/seeded-random.js';
+import { seededRandom } from '../simulators/seeded-random.js';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;

@@ -1,4 +1,4 @@
-import { BEARING_CATALOG } from '../../edge/signal/bearings.js';
+import { BEARING_CATALOG } from '../../shared/bearings.js';
 import { SITE_ID_PATTERN } from '../../shared/schema/access.js';
 import { MACHINE_CLASS_NAMES, type MachineClass } from '../../shared/schema/asset.js';
 import type { RawRow } from './import-types.js';

@@ -1,7 +1,7 @@
 /** A date as written in an import file: read into an ISO 8601 UTC timestamp, or why not. */
 export type DateResult = { iso: string } | { problem: string; suggestion?: string };
 
-import { fromZone } from '../../shared/zoned-time.js';
+import { fromZone } from '../zoned-time.js';
 
 export const NOT_A_DATE = 'not a date: expected ISO 8601 like 2024-03-05T14:00:00Z';
 

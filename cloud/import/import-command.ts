@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { integerIn, oneOf } from '../../shared/cli-options.js';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock } from '../clock.js';
 import { openCloudStore } from '../store/cloud-store.js';
 import { ENCODINGS, type EncodingChoice } from './decode.js';
 import { DEFAULT_BATCH_SIZE, type ImportRequest, runImport } from './importer.js';

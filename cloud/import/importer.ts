@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../clock.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { ASSET_ALIASES, ASSET_FIELDS, type AssetRecord, assetRow } from './asset-rows.js';
 import { decodeBytes, type EncodingChoice } from './decode.js';
-import { isTimeZone } from '../../shared/zoned-time.js';
+import { isTimeZone } from '../zoned-time.js';
 import { importedTicketId } from './imported-ticket.js';
 import {
   existingAssetIds,

@@ -7,7 +7,7 @@ import { currentUser } from '../access/user-auth.js';
 import type { ModuleRouteOptions } from '../services.js';
 import type { NotificationService } from './notification-service.js';
 import { type NotificationChannel, UserNotificationPreferences } from './notify-config.js';
-import { isTimeZone } from '../../shared/zoned-time.js';
+import { isTimeZone } from '../zoned-time.js';
 
 /** Stands for a webhook secret in replies; sent back unchanged in a PUT, it keeps the stored secret. */
 export const SECRET_MASK = '********';

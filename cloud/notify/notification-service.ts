@@ -13,7 +13,7 @@ import {
   type UserNotificationPreferences,
 } from './notify-config.js';
 import { type NewNotification, NotificationStore, type StoredNotification } from './notification-store.js';
-import { isTimeZone } from '../../shared/zoned-time.js';
+import { isTimeZone } from '../zoned-time.js';
 import { outsideQuietHours } from './quiet-hours.js';
 import { channelKey, passesMinSeverity, recipientsOf } from './recipients.js';
 

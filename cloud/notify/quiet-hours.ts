@@ -1,4 +1,4 @@
-import { localTime, minutesOfDay } from '../../shared/zoned-time.js';
+import { localTime, minutesOfDay } from '../zoned-time.js';
 import type { QuietHours } from './notify-config.js';
 
 const DAY_S = 86_400;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../clock.js';
 import type { ReviewStore } from '../store/review-store.js';
 import { acknowledgeWithin, type RoutingConfig } from './routing-config.js';
 import { candidateReason, eligibleOnCall, leadOf, type RoutingFacts } from './router.js';

@@ -1,4 +1,4 @@
-import { localTime, minutesOfDay } from '../../shared/zoned-time.js';
+import { localTime, minutesOfDay } from '../zoned-time.js';
 import { type RoutingSite, type Shift, WEEKDAYS, type Weekday } from './routing-config.js';
 
 /** Who is on shift at a site at an instant; pure, the site's time zone applied through Intl. */

@@ -1,5 +1,5 @@
 import { Duration, durationMs } from '../../shared/duration.js';
-import { isTimeZone, WEEKDAY_NAMES, type WeekdayName } from '../../shared/zoned-time.js';
+import { isTimeZone, WEEKDAY_NAMES, type WeekdayName } from '../zoned-time.js';
 import { type Static, Type } from '@sinclair/typebox';
 import { Fault, SEVERITIES, type Severity } from '../../shared/schema/ticket.js';
 

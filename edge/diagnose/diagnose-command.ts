@@ -6,7 +6,7 @@ import {
   BEARING_CATALOG,
   type DefectMultiples,
   defectMultiples,
-} from '../signal/bearings.js';
+} from '../../shared/bearings.js';
 import { DiagnosisError, type RecordDiagnosis, diagnoseRecord } from '../signal/diagnosis.js';
 import { isPowerOfTwo } from '../signal/fft.js';
 import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_NAMES, type MachineClass } from '../signal/iso-20816.js';

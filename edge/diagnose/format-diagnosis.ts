@@ -1,4 +1,4 @@
-import { sketchSpectrum } from '../../shared/spectrum-sketch.js';
+import { sketchSpectrum } from './spectrum-sketch.js';
 import type { RecordDiagnosis } from '../signal/diagnosis.js';
 
 const STATUS_WORDS = {

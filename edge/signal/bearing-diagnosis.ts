@@ -1,5 +1,5 @@
 import type { Fault, Finding, LineEvidence } from '../../shared/schema/index.js';
-import type { DefectMultiples } from './bearings.js';
+import type { DefectMultiples } from '../../shared/bearings.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
 import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js';
 

@@ -12,7 +12,7 @@ import {
   HARMONICS_SEARCHED,
   SLIP_ABOVE,
 } from './bearing-diagnosis.js';
-import type { DefectMultiples } from './bearings.js';
+import type { DefectMultiples } from '../../shared/bearings.js';
 import { decimateSpectrum, SNAPSHOT_POINTS, VELOCITY_BAND_HZ } from './features.js';
 import { largestPowerOfTwoAtMost, smallestPowerOfTwoAtLeast } from './fft.js';
 import {

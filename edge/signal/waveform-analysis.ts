@@ -1,5 +1,5 @@
 import type { Asset, Features, Finding, SpectrumSnapshot, Waveform } from '../../shared/schema/index.js';
-import { catalogBearing, type DefectMultiples, defectMultiples } from './bearings.js';
+import { catalogBearing, type DefectMultiples, defectMultiples } from '../../shared/bearings.js';
 import { type Diagnosis, DiagnosisError, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
 import { analyseWaveform, windowOf } from './features.js';
 import { DEFAULT_MACHINE_CLASS, isoZone } from './iso-20816.js';

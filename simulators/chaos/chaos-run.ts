@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { startCloud, type RunningCloud } from '../../cloud/server.js';
-import { freeLoopbackPort } from '../../shared/free-port.js';
+import { freeLoopbackPort } from '../free-port.js';
 import { packageRoot } from '../../shared/paths.js';
 import type { OutboxEvent } from '../../shared/schema/index.js';
-import { seededRandom } from '../../shared/seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 import { sleep } from '../../shared/time.js';
 import { type FaultProxy, LINK_FAULTS, startFaultProxy } from './fault-proxy.js';
 

@@ -4,7 +4,7 @@ import { type Logger, pino } from 'pino';
 import type { CloudStore } from '../../cloud/store/cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator, type ReplicatorOptions } from '../../edge/replicate/replicator.js';
-import { seededRandom } from '../../shared/seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 import { sleep } from '../../shared/time.js';
 import { AssetTicketCycle } from './fleet-tickets.js';
 

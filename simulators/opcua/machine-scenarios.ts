@@ -2,7 +2,7 @@
  * The process values of a CNC machine under a scenario, as functions of simulated time. Pure: a scenario,
  * a time and a random source in, the machine's state out; the OPC-UA server only publishes it.
  */
-import { seededRandom } from '../../shared/seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 
 export const SCENARIOS = ['normal', 'coolant-degradation', 'bearing-defect', 'sensor-dropout'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

@@ -124,7 +124,7 @@ export function opcuaSimCommand(): Command {
     .option('--seed <n>', 'random seed, for reproducible values', integerIn(0, 2 ** 31), 1)
     .action(async (flags: OpcuaFlags) => {
       // Loaded here, not at the top: node-opcua takes a second to load, and only this command needs it.
-      const { routeOpcuaLibraryLogs } = await import('../../shared/opcua-library-logs.js');
+      const { routeOpcuaLibraryLogs } = await import('../../edge/sources/opcua/opcua-library-logs.js');
       routeOpcuaLibraryLogs((level, text) => console.error(`node-opcua ${level}: ${text}`));
       const { startOpcuaSimulator } = await import('./opcua-simulator.js');
       const securityModes: SecurityModeName[] = flags.secureOnly

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { BEARING_CATALOG } from '../../edge/signal/bearings.js';
+import { BEARING_CATALOG } from '../../shared/bearings.js';
 import {
   formatFromName,
   readRecording,
@@ -19,7 +19,7 @@ export interface Recording {
   channel: string;
   sampleRateHz: number;
   rpm?: number;
-  /** Catalog id (`edge/signal/bearings.ts`) when the index names a known bearing, else its text. */
+  /** Catalog id (`shared/bearings.ts`) when the index names a known bearing, else its text. */
   bearing?: string;
   samples: Float32Array | Float64Array;
 }

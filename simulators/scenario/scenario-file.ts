@@ -11,7 +11,7 @@ import {
   catalogBearing,
   type DefectMultiples,
   defectMultiples,
-} from '../../edge/signal/bearings.js';
+} from '../../shared/bearings.js';
 import { packageRoot } from '../../shared/paths.js';
 import { FileError, type FileProblem, readYamlFile } from '../../shared/yaml-file.js';
 import { FAULT_KINDS, type FaultKind } from '../vibration/machine-model.js';
@@ -36,7 +36,7 @@ export const ScenarioFile = Type.Object(
     asset: Id,
     channel: Type.Optional(Id),
     rpm: Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }),
-    /** Bearing catalog id (edge/signal/bearings.ts). */
+    /** Bearing catalog id (shared/bearings.ts). */
     bearing: Type.Optional(Type.String({ minLength: 1 })),
     fault: Type.Union(FAULT_KINDS.map((k) => Type.Literal(k))),
     /** Simulated time from the start at which the defect appears. */

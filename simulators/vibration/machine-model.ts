@@ -8,8 +8,8 @@
  * of their timing and the amplitude modulation of their fault (inner race: load zone at shaft rate;
  * rolling element: cage rate), each impact ringing the structure's resonances; broadband noise.
  */
-import { catalogBearing, type DefectMultiples, defectMultiples } from '../../edge/signal/bearings.js';
-import { seededRandom } from '../../shared/seeded-random.js';
+import { catalogBearing, type DefectMultiples, defectMultiples } from '../../shared/bearings.js';
+import { seededRandom } from '../seeded-random.js';
 
 export const FAULT_KINDS = [
   'healthy',

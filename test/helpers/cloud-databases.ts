@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createPostgresDatabase } from './postgres-server.js';
+import { createPostgresDatabase } from '../../simulators/bench/postgres-server.js';
 import { tempDir } from './stack.js';
 
 /** The cloud's two stores: every store suite runs against both (`describe.each(CLOUD_STORES)`). */

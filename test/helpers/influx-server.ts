@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLoopbackPort } from '../../shared/free-port.js';
+import { freeLoopbackPort } from '../../simulators/free-port.js';
 
 const INFLUXD = '/usr/bin/influxd';
 const START_TIMEOUT_MS = 20_000;

@@ -91,4 +91,4 @@ export async function waitFor<T>(
   }
 }
 
-export { freeLoopbackPort as freePort } from '../../shared/free-port.js';
+export { freeLoopbackPort as freePort } from '../../simulators/free-port.js';

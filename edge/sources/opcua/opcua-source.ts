@@ -3,7 +3,7 @@ import { backoffDelayMs } from '../../../shared/backoff.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
 import { describeOpcuaError } from './opcua-errors.js';
-import { routeOpcuaLibraryLogs } from '../../../shared/opcua-library-logs.js';
+import { routeOpcuaLibraryLogs } from './opcua-library-logs.js';
 import { OpcuaSession } from './opcua-session.js';
 import { convertDataValue } from './opcua-values.js';
 

@@ -1,4 +1,4 @@
-import type { SpectrumSnapshot } from './schema/index.js';
+import type { SpectrumSnapshot } from '../../shared/schema/index.js';
 
 export interface SketchOptions {
   maxHz: number;

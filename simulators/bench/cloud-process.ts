@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../shared/paths.js';
 import { sleep } from '../../shared/time.js';
-import { freePort } from '../helpers/stack.js';
+import { freeLoopbackPort } from '../free-port.js';
 
 /**
  * The built cloud in its own process on loopback, with the per-gateway rate limit lifted: a
@@ -12,7 +12,7 @@ export async function startCloudProcess(
   db: string,
   what: string,
 ): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(
     process.execPath,
     [

@@ -9,8 +9,7 @@ export function benchCommand(): Command {
       'comma-separated: analysis (fft, analysis, channels), outbox-commit, ingest-sqlite',
     )
     .action(async (flags: { json?: boolean; only?: string }) => {
-      // Loaded on demand: the benchmarks use fft-js, a development dependency.
-      const { runBenchmarks } = await import('../test/bench/run.js');
+      const { runBenchmarks } = await loadBenchmarks();
       const only = flags.only
         ? flags.only
             .split(',')
@@ -25,4 +24,23 @@ export function benchCommand(): Command {
           );
       });
     });
+}
+
+/**
+ * Loaded on demand: the benchmarks measure against fft-js, a development dependency, which an
+ * install without dev dependencies lacks; every other command must work there all the same.
+ */
+async function loadBenchmarks(): Promise<typeof import('./run.js')> {
+  try {
+    return await import('./run.js');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+    if (missing && /fft-js/.test((error as Error).message)) {
+      throw new Error(
+        'bench measures against fft-js, a development dependency that is not installed: run `npm install` (without --omit=dev) in the plantwatch folder first',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freeLoopbackPort } from '../../shared/free-port.js';
+import { freeLoopbackPort } from '../free-port.js';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:<port>, without a database name. */

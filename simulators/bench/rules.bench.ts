@@ -5,7 +5,7 @@ import { loadRules } from '../../edge/rules/load-rules.js';
 import { RuleEngine } from '../../edge/rules/rule-engine.js';
 import { openRuleStateDb } from '../../edge/rules/state-db.js';
 import { TrendHistories } from '../../edge/rules/trend-histories.js';
-import { catalogBearing, defectMultiples } from '../../edge/signal/bearings.js';
+import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { planDiagnosis, WindowDiagnoser } from '../../edge/signal/diagnosis.js';
 import type { Features } from '../../shared/schema/index.js';
 import { formatProblem } from '../../shared/yaml-file.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { startCloud } from '../../cloud/server.js';
-import { createPostgresDatabase, startPostgresServer } from '../helpers/postgres-server.js';
-import { silentLogger } from '../helpers/stack.js';
-import { sampleEvents, sampleTicket } from '../helpers/tickets.js';
+import { createPostgresDatabase, startPostgresServer } from './postgres-server.js';
+import { createLogger } from '../../shared/log.js';
+import { sampleEvents, sampleTicket } from './sample-tickets.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
 
 const BATCH = 100;
@@ -34,7 +34,7 @@ async function benchIngest(name: string, db: string): Promise<BenchResult> {
     host: '127.0.0.1',
     port: 0,
     db,
-    logger: silentLogger(),
+    logger: createLogger('bench', 'silent'),
     ingestRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
   });
   const gateways = await Promise.all(

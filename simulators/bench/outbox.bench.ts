@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Outbox } from '../../edge/outbox/outbox.js';
-import { sampleTicket } from '../helpers/tickets.js';
+import { sampleTicket } from './sample-tickets.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
 
 /**

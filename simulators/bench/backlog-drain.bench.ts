@@ -4,8 +4,8 @@ import { openCloudStore } from '../../cloud/store/cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator } from '../../edge/replicate/replicator.js';
 import { sleep } from '../../shared/time.js';
-import { silentLogger } from '../helpers/stack.js';
-import { sampleTicket } from '../helpers/tickets.js';
+import { createLogger } from '../../shared/log.js';
+import { sampleTicket } from './sample-tickets.js';
 import { startCloudProcess } from './cloud-process.js';
 import { type BenchResult, result } from './measure.js';
 
@@ -48,7 +48,7 @@ export async function benchBacklogDrain(dir: string): Promise<BenchResult[]> {
       backoff: { initialMs: 50, maxMs: 1000 },
       requestTimeoutMs: 30_000,
       compress: true,
-      logger: silentLogger(),
+      logger: createLogger('bench', 'silent'),
     });
     const started = process.hrtime.bigint();
     replicator.start();

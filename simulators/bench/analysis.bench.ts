@@ -1,5 +1,5 @@
 import fftJs from 'fft-js';
-import { catalogBearing, defectMultiples } from '../../edge/signal/bearings.js';
+import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { planDiagnosis, WindowDiagnoser } from '../../edge/signal/diagnosis.js';
 import { RealFft } from '../../edge/signal/fft.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
