@@ -8,7 +8,7 @@ import {
 } from '../../shared/schema/index.js';
 import { visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import type { EventBus } from './event-bus.js';
 
 const TYPE_LIST = `^(${TICKET_CHANGE_TYPES.join('|')})(,(${TICKET_CHANGE_TYPES.join('|')}))*$`.replaceAll(

@@ -9,10 +9,10 @@ import {
   TicketParams,
   ticketNotFound,
   visibleTicket,
-} from '../review/ticket-route-parts.js';
-import type { ModuleRouteOptions } from '../services.js';
+} from '../tickets/ticket-route-parts.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { CmmsFailedError, type CmmsService, NoCmmsConnectorError, NoTicketError } from './cmms-service.js';
-import { ConsumerHealth } from '../bus/change-consumer.js';
+import { ConsumerHealth } from '../tickets/change-consumer.js';
 
 const StoredWorkOrder = Type.Object(
   {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply } from '../../shared/schema/index.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
 import { assetRoutes } from '../assets/asset-routes.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { ENCODINGS } from './decode.js';
 import { runImport } from './importer.js';
 import { IMPORT_KINDS, ImportReport } from './import-types.js';

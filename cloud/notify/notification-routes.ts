@@ -4,7 +4,7 @@ import { ErrorReply, TicketChangeSubject } from '../../shared/schema/index.js';
 import { hasRole } from '../access/access-store.js';
 import type { AuthenticatedUser } from '../access/roles.js';
 import { currentUser } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import type { NotificationService } from './notification-service.js';
 import { type NotificationChannel, UserNotificationPreferences } from './notify-config.js';
 import { isTimeZone } from '../../shared/zoned-time.js';

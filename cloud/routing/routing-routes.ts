@@ -2,10 +2,10 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply } from '../../shared/schema/index.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { RoutingConfig, routingProblems } from './routing-config.js';
 import type { RoutingService } from './routing-service.js';
-import { ConsumerHealth } from '../bus/change-consumer.js';
+import { ConsumerHealth } from '../tickets/change-consumer.js';
 
 const EffectiveRouting = Type.Object({
   source: Type.Union([Type.Literal('file'), Type.Literal('api'), Type.Literal('none')], {

@@ -17,7 +17,7 @@ import {
   TrendQuery,
   TrendReply,
 } from '../../shared/schema/telemetry.js';
-import { requireOwnGateway } from '../ingest/gateway-auth.js';
+import { requireOwnGateway } from '../access/gateway-auth.js';
 import { type TelemetrySink, trendBucketMs } from './telemetry-sink.js';
 
 export interface TelemetryRoutesOptions {

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { TICKET_STATUSES, type TicketStatus, type TicketView } from '../../shared/schema/index.js';
 import { canSeeSite } from '../access/access-store.js';
 import type { AuthenticatedUser } from '../access/roles.js';
-import type { ReviewStore } from '../store/review-store.js';
+import type { ReviewStore } from './review-store.js';
 import { OPEN_STATUSES } from './ticket-lifecycle.js';
 
 /** What routes about one ticket share: its path parameter, the status filter, the 404. */

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply, IngestReply, IngestRequest } from '../../shared/schema/index.js';
 import type { CloudMetrics } from '../metrics.js';
-import type { CloudStore } from '../store/cloud-store.js';
-import { gatewayAuth, requireOwnGateway } from './gateway-auth.js';
+import type { CloudStore } from '../cloud-store.js';
+import { gatewayAuth, requireOwnGateway } from '../access/gateway-auth.js';
 
 export interface IngestRouteOptions {
   store: CloudStore;

@@ -16,8 +16,8 @@ import {
 } from '../../shared/schema/index.js';
 import { canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { IngestStore } from '../store/ingest-store.js';
-import type { ReviewOutcome, ReviewStore } from '../store/review-store.js';
+import type { IngestStore } from './ingest-store.js';
+import type { ReviewOutcome, ReviewStore } from './review-store.js';
 import { TRANSITIONS } from './ticket-lifecycle.js';
 import {
   parseStatuses,
