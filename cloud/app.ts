@@ -3,34 +3,19 @@ import type { Logger } from 'pino';
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
 import { createAjv } from '../shared/validation.js';
-import { accessRoutes } from './access/access-routes.js';
 import { authenticateUser } from './access/user-auth.js';
 import { registerApiDocs } from './api-docs.js';
+import type { ModuleRouteOptions } from './cloud-module.js';
+import { CLOUD_MODULES } from './cloud-modules.js';
 import { registerIntegrationMetrics } from './integration-metrics.js';
 import { createCloudMetrics } from './metrics.js';
-import { ingestRoute } from './ingest/ingest-route.js';
-import { ticketsRoutes } from './review/tickets-routes.js';
-import { consoleRoutes } from './review/console-routes.js';
-import { visibleSites } from './access/access-store.js';
-import { currentUser } from './access/user-auth.js';
-import { gatewayAuth } from './ingest/gateway-auth.js';
-import { telemetryRoutes } from './telemetry/telemetry-routes.js';
-import type { TelemetrySink } from './telemetry/telemetry-sink.js';
-import type { CloudStore } from './store/cloud-store.js';
-import { busRoutes } from './bus/bus-routes.js';
-import { cmmsRoutes } from './cmms/cmms-routes.js';
-import { importRoutes } from './import/import-routes.js';
-import type { CloudModules } from './modules.js';
-import { notificationRoutes } from './notify/notification-routes.js';
-import { routingRoutes } from './routing/routing-routes.js';
+import { type CloudModules, runningModule } from './modules.js';
 import type { CloudServices } from './services.js';
+import { consoleRoutes } from './ui/console-routes.js';
 
 export interface CloudAppOptions {
-  store: CloudStore;
   services: CloudServices;
   modules: CloudModules;
-  /** Where edge feature summaries go: InfluxDB when configured, else the store. */
-  telemetry: TelemetrySink;
   logger: Logger;
   /** Largest accepted request body; the edge's batch byte cap stays below it. */
   bodyLimitBytes?: number;
@@ -67,7 +52,7 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   // limit applies to the decompressed body, so a small compressed bomb is refused all the same.
   await app.register(compress, { requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
   await registerApiDocs(app);
-  const { store, telemetry } = options;
+  const { store, telemetry } = options.services;
   type Reply = { code(n: number): { send(b: unknown): unknown } };
   const probe = (checks: (() => Promise<void>)[]) => async (_request: unknown, reply: Reply) => {
     try {
@@ -86,38 +71,22 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   await app.register(rateLimit, { global: false });
-  await app.register(ingestRoute, {
-    store,
-    metrics,
-    rateLimit: options.ingestRateLimit ?? { max: 600, timeWindowMs: 60_000 },
-  });
-  await app.register(accessRoutes, {
-    access: store.access,
-    ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}),
-  });
-  await app.register(telemetryRoutes, {
-    sink: telemetry,
-    authenticateGateway: gatewayAuth(store.access),
-    authenticateUser: authenticateUser(store.access),
-    visibleSites: (request) => visibleSites(currentUser(request)),
-    metrics: { pointsWritten: metrics.telemetryPointsWritten },
-  });
-  await app.register(ticketsRoutes, {
-    review: store.review,
-    ingest: store.ingest,
-    authenticateUser: authenticateUser(store.access),
-  });
-  const modules = options.modules;
-  const moduleOptions = <M>(module: M) => ({
+  const routeOptions: Omit<ModuleRouteOptions<unknown>, 'module'> = {
     services: options.services,
-    module,
     authenticateUser: authenticateUser(store.access),
-  });
-  await app.register(routingRoutes, moduleOptions(modules.routing));
-  await app.register(notificationRoutes, moduleOptions(modules.notifications));
-  await app.register(busRoutes, moduleOptions(modules.bus));
-  await app.register(cmmsRoutes, moduleOptions(modules.cmms));
-  await app.register(importRoutes, moduleOptions(undefined));
+    metrics,
+    limits: {
+      ingest: options.ingestRateLimit ?? { max: 600, timeWindowMs: 60_000 },
+      ...(options.loginRateLimit ? { login: options.loginRateLimit } : {}),
+    },
+  };
+  for (const module of CLOUD_MODULES) {
+    if (!module.routes) continue;
+    await app.register(module.routes, {
+      ...routeOptions,
+      module: runningModule(options.modules, module.name),
+    });
+  }
   await app.register(consoleRoutes);
   return app;
 }

@@ -7,8 +7,10 @@ import type { CloudConfig } from './config/cloud-config.js';
 import { type CloudModules, startCloudModules } from './modules.js';
 import type { CloudServices } from './services.js';
 import { buildCloudApp, type CloudAppOptions } from './app.js';
-import { type CloudStore, openCloudStore } from './store/cloud-store.js';
-import { openTelemetrySink, type TelemetrySink } from './telemetry/telemetry-sink.js';
+import type { CloudStore } from './cloud-store.js';
+import { openCloudStore } from './open-cloud-store.js';
+import { openTelemetrySink } from './telemetry/open-telemetry-sink.js';
+import type { TelemetrySink } from './telemetry/telemetry-sink.js';
 
 export interface CloudOptions {
   host: string;
@@ -63,25 +65,24 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
   let modules: CloudModules | undefined;
   let app: FastifyInstance;
   let listeningUrl = '';
-  const services: CloudServices = {
-    store,
-    config: options.config ?? {},
-    clock: options.clock ?? systemClock,
-    logger,
-    publicUrl: () => options.config?.publicUrl ?? listeningUrl,
-  };
+  let services: CloudServices;
   try {
     telemetry = await openTelemetrySink({
       db: store.database,
       logger,
       ...(options.influxUrl ? { influxUrl: options.influxUrl } : {}),
     });
-    modules = await startCloudModules(services);
-    app = await buildCloudApp({
+    services = {
       store,
+      telemetry,
+      clock: options.clock ?? systemClock,
+      logger,
+      publicUrl: () => options.config?.publicUrl ?? listeningUrl,
+    };
+    modules = await startCloudModules(services, options.config ?? {});
+    app = await buildCloudApp({
       services,
       modules,
-      telemetry,
       logger,
       ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
       ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),

@@ -1,13 +1,13 @@
-import type { onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { CloudConfig } from './config/cloud-config.js';
-import type { CloudStore } from './store/cloud-store.js';
+import type { CloudStore } from './cloud-store.js';
+import type { TelemetrySink } from './telemetry/telemetry-sink.js';
 
-/** What the cloud's integration modules (routing, notifications, bus, CMMS, import) are built from. */
+/** What the cloud's modules (tickets, routing, notifications, bus, CMMS, import…) are built from. */
 export interface CloudServices {
   store: CloudStore;
-  config: CloudConfig;
+  /** Where edge feature summaries go: InfluxDB when configured, else the store. */
+  telemetry: TelemetrySink;
   clock: Clock;
   logger: Logger;
   /**
@@ -15,19 +15,6 @@ export interface CloudServices {
    * `publicUrl`, else the address the server listens on (known once it listens).
    */
   publicUrl(): string;
-}
-
-/** A module's routes get the services, its own running part, and the people's authentication. */
-export interface ModuleRouteOptions<Module> {
-  services: CloudServices;
-  module: Module;
-  authenticateUser: onRequestHookHandler;
-}
-
-/** A running module: stops cleanly, and can be waited on until it caught up with the change log. */
-export interface CloudWorker {
-  idle(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** The link to a ticket in the console. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningConsumer, startChangeConsumer } from '../cloud/bus/change-consumer.js';
-import { type CloudStore, openCloudStore } from '../cloud/store/cloud-store.js';
-import { appendTicketChanges, type NewTicketChange } from '../cloud/store/ticket-changes.js';
+import { type RunningConsumer, startChangeConsumer } from '../cloud/tickets/change-consumer.js';
+import type { CloudStore } from '../cloud/cloud-store.js';
+import { openCloudStore } from '../cloud/open-cloud-store.js';
+import { appendTicketChanges, type NewTicketChange } from '../cloud/tickets/ticket-changes.js';
 import type { TicketChange } from '../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
 import { removeTempDirs, silentLogger, waitFor } from './helpers/stack.js';

@@ -13,7 +13,7 @@ import {
   visibleSites,
 } from '../cloud/access/access-store.js';
 import { hashToken } from '../cloud/access/secrets.js';
-import { openCloudDatabase } from '../cloud/store/cloud-database.js';
+import { openCloudDatabase } from '../cloud/open-cloud-store.js';
 import type { SqlDatabase } from '../cloud/store/sql-database.js';
 import { createAjv } from '../shared/validation.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';

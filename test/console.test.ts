@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSITIONS } from '../cloud/review/ticket-lifecycle.js';
+import { TRANSITIONS } from '../cloud/tickets/ticket-lifecycle.js';
 import type { RunningCloud } from '../cloud/server.js';
 import { FAULTS as UI_FAULTS } from '../cloud/ui/src/faults.js';
 import { TICKET_STATUSES as UI_STATUSES } from '../cloud/ui/src/lifecycle.js';

@@ -4,10 +4,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import compress from '@fastify/compress';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openCloudDatabase } from '../cloud/store/cloud-database.js';
+import { openCloudDatabase } from '../cloud/open-cloud-store.js';
 import type { SqlDatabase } from '../cloud/store/sql-database.js';
 import { telemetryRoutes } from '../cloud/telemetry/telemetry-routes.js';
-import { openTelemetrySink, type TelemetrySink } from '../cloud/telemetry/telemetry-sink.js';
+import { openTelemetrySink } from '../cloud/telemetry/open-telemetry-sink.js';
+import type { TelemetrySink } from '../cloud/telemetry/telemetry-sink.js';
 import { startEdgeAgent } from '../edge/agent.js';
 import { TelemetryBuffer } from '../edge/telemetry/telemetry-buffer.js';
 import { TelemetryShipper } from '../edge/telemetry/telemetry-shipper.js';

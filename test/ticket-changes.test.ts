@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CloudStore, openCloudStore } from '../cloud/store/cloud-store.js';
+import type { CloudStore } from '../cloud/cloud-store.js';
+import { openCloudStore } from '../cloud/open-cloud-store.js';
 import type { OutboxEvent, Ticket, TicketChange } from '../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
 import { removeTempDirs } from './helpers/stack.js';

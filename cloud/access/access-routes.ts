@@ -22,6 +22,7 @@ import {
   UserExistsError,
 } from './access-store.js';
 import { authenticateUser, bearerToken, currentUser, requireRole } from './user-auth.js';
+import { type HttpErrorCode, sendHttpError } from '../http-errors.js';
 
 export interface AccessRoutesOptions {
   access: AccessStore;
@@ -37,29 +38,26 @@ export const USER_TOKEN_SECURITY = [{ userToken: [] }];
 const Done = Type.Null({ description: 'done; no body' });
 
 const loginFailed = (reply: FastifyReply) =>
-  reply.code(401).send({
-    statusCode: 401,
-    error: 'Unauthorized',
-    code: 'PW_LOGIN_FAILED',
-    // The same words whether the user exists, the password is wrong or the account is disabled.
-    message:
-      'wrong username or password, or the account is disabled; an admin can check `plantwatch cloud users list`',
-  });
+  // The same words whether the user exists, the password is wrong or the account is disabled.
+  sendHttpError(
+    reply,
+    'PW_LOGIN_FAILED',
+    'wrong username or password, or the account is disabled; an admin can check `plantwatch cloud users list`',
+  );
 
 /** The store's refusals as HTTP replies. */
 const REFUSALS = [
-  { type: UnknownUserError, statusCode: 404, error: 'Not Found', code: 'PW_NO_USER' },
-  { type: UserExistsError, statusCode: 409, error: 'Conflict', code: 'PW_USER_EXISTS' },
-  { type: LastAdminError, statusCode: 409, error: 'Conflict', code: 'PW_LAST_ADMIN' },
-  { type: InvalidUserError, statusCode: 400, error: 'Bad Request', code: 'PW_INVALID_USER' },
+  { type: UnknownUserError, code: 'PW_NO_USER' },
+  { type: UserExistsError, code: 'PW_USER_EXISTS' },
+  { type: LastAdminError, code: 'PW_LAST_ADMIN' },
+  { type: InvalidUserError, code: 'PW_INVALID_USER' },
 ] as const;
 
 /** Replies to a refusal of the store; anything else is rethrown, a server error. */
 function sendRefusal(reply: FastifyReply, error: unknown) {
   const refusal = REFUSALS.find((r) => error instanceof r.type);
   if (!refusal) throw error;
-  const { statusCode, error: reason, code } = refusal;
-  return reply.code(statusCode).send({ statusCode, error: reason, code, message: (error as Error).message });
+  return sendHttpError(reply, refusal.code, (error as Error).message);
 }
 
 /**
@@ -74,7 +72,7 @@ const loginRateLimit = (limit: { max: number; timeWindowMs: number }): RateLimit
   errorResponseBuilder: (_request, context) =>
     Object.assign(
       new Error(`too many login attempts for this username from your address; try again in ${context.after}`),
-      { statusCode: context.statusCode, code: 'PW_TOO_MANY_LOGINS' },
+      { statusCode: context.statusCode, code: 'PW_TOO_MANY_LOGINS' satisfies HttpErrorCode },
     ),
 });
 

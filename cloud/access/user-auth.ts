@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessStore } from './access-store.js';
 import { type AuthenticatedUser, hasRole, type Role } from './roles.js';
 import { isGatewayToken } from './secrets.js';
+import { type HttpErrorCode, sendHttpError } from '../http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,11 +11,8 @@ declare module 'fastify' {
   }
 }
 
-const unauthorized = (reply: FastifyReply, code: string, message: string) =>
-  reply
-    .code(401)
-    .header('www-authenticate', 'Bearer realm="plantwatch"')
-    .send({ statusCode: 401, error: 'Unauthorized', code, message });
+const unauthorized = (reply: FastifyReply, code: HttpErrorCode, message: string) =>
+  sendHttpError(reply.header('www-authenticate', 'Bearer realm="plantwatch"'), code, message);
 
 /** The token of an `Authorization: Bearer <token>` header. */
 export const bearerToken = (request: FastifyRequest): string | undefined => {
@@ -66,12 +64,11 @@ export function requireRole(minimum: Role) {
       return unauthorized(reply, 'PW_MISSING_TOKEN', 'this route needs a user token, and none was checked');
     }
     if (!hasRole(user, minimum)) {
-      return reply.code(403).send({
-        statusCode: 403,
-        error: 'Forbidden',
-        code: 'PW_ROLE',
-        message: `this needs the ${minimum} role or higher; '${user.username}' is ${user.role} (ask an admin to change it)`,
-      });
+      return sendHttpError(
+        reply,
+        'PW_ROLE',
+        `this needs the ${minimum} role or higher; '${user.username}' is ${user.role} (ask an admin to change it)`,
+      );
     }
   };
 }

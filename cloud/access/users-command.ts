@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { oneOf } from '../../shared/cli-options.js';
 import { SITE_ID_PATTERN } from '../../shared/schema/access.js';
-import { openCloudDatabase } from '../store/cloud-database.js';
+import { openCloudDatabase } from '../open-cloud-store.js';
 import { AccessStore, type UserChanges } from './access-store.js';
 import { ROLES, type Role, type UserSites } from './roles.js';
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import {
   ErrorReply,
   TICKET_CHANGE_TYPES,
@@ -8,8 +8,9 @@ import {
 } from '../../shared/schema/index.js';
 import { visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import type { EventBus } from './event-bus.js';
+import { sendHttpError } from '../http-errors.js';
 
 const TYPE_LIST = `^(${TICKET_CHANGE_TYPES.join('|')})(,(${TICKET_CHANGE_TYPES.join('|')}))*$`.replaceAll(
   '.',
@@ -80,9 +81,6 @@ const WebhookStatusView = Type.Object({
 
 const WebhookParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
-const badRequest = (reply: FastifyReply, code: string, message: string) =>
-  reply.code(400).send({ statusCode: 400, error: 'Bad Request', code, message });
-
 /** Why a webhook URL cannot be used, or undefined when it can. */
 function urlProblem(text: string): string | undefined {
   let url: URL;
@@ -135,7 +133,7 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
         });
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
-        return badRequest(reply, 'PW_BAD_CURSOR', `querystring/after: ${error.message}`);
+        return sendHttpError(reply, 'PW_BAD_CURSOR', `querystring/after: ${error.message}`);
       }
     },
   );
@@ -173,7 +171,7 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
     async (request, reply) => {
       const body = request.body;
       const problem = urlProblem(body.url);
-      if (problem) return badRequest(reply, 'PW_BAD_WEBHOOK_URL', problem);
+      if (problem) return sendHttpError(reply, 'PW_BAD_WEBHOOK_URL', problem);
       const subscription = await bus.createWebhook(
         {
           url: body.url,
@@ -202,12 +200,11 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
     },
     async (request, reply) => {
       if (!(await bus.deleteWebhook(request.params.id))) {
-        return reply.code(404).send({
-          statusCode: 404,
-          error: 'Not Found',
-          code: 'PW_NO_WEBHOOK',
-          message: `no webhook subscription with id ${request.params.id}; GET /api/v1/webhooks lists them`,
-        });
+        return sendHttpError(
+          reply,
+          'PW_NO_WEBHOOK',
+          `no webhook subscription with id ${request.params.id}; GET /api/v1/webhooks lists them`,
+        );
       }
       return reply.code(204).send();
     },

@@ -1,8 +1,13 @@
 import type { TicketChange, TicketChangePage } from '../../shared/schema/index.js';
-import type { ChangeQuery } from '../store/ticket-changes.js';
-import type { CloudServices, CloudWorker } from '../services.js';
-import { type BusSettings, resolveBusConfig } from './bus-config.js';
-import { type ConsumerHealth, type RunningConsumer, startChangeConsumer } from './change-consumer.js';
+import type { ChangeQuery } from '../tickets/ticket-changes.js';
+import type { CloudWorker } from '../cloud-module.js';
+import type { CloudServices } from '../services.js';
+import { type BusConfig, type BusSettings, resolveBusConfig } from './bus-config.js';
+import {
+  type ConsumerHealth,
+  type RunningConsumer,
+  startChangeConsumer,
+} from '../tickets/change-consumer.js';
 import { MqttPublisher } from './mqtt-publisher.js';
 import { deliverWebhook } from './webhook-delivery.js';
 import {
@@ -44,8 +49,12 @@ interface RunningWebhook {
   consumer: RunningConsumer;
 }
 
-export async function startEventBus(services: CloudServices): Promise<EventBus> {
-  const settings = resolveBusConfig(services.config.bus);
+/** Starts the bus with the `bus:` section of cloud.yaml. */
+export async function startEventBus(
+  services: CloudServices,
+  config: BusConfig | undefined,
+): Promise<EventBus> {
+  const settings = resolveBusConfig(config);
   const { store, logger } = services;
   const subscriptions = new WebhookSubscriptions(store.database);
   const running = new Map<number, RunningWebhook>();

@@ -9,10 +9,11 @@ import {
   TicketParams,
   ticketNotFound,
   visibleTicket,
-} from '../review/ticket-route-parts.js';
-import type { ModuleRouteOptions } from '../services.js';
+} from '../tickets/ticket-route-parts.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { CmmsFailedError, type CmmsService, NoCmmsConnectorError, NoTicketError } from './cmms-service.js';
-import { ConsumerHealth } from '../bus/change-consumer.js';
+import { ConsumerHealth } from '../tickets/change-consumer.js';
+import { sendHttpError } from '../http-errors.js';
 
 const StoredWorkOrder = Type.Object(
   {
@@ -115,17 +116,14 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
       } catch (error) {
         if (error instanceof NoTicketError) return ticketNotFound(reply, ticket.id);
         if (error instanceof NoCmmsConnectorError) {
-          return reply
-            .code(409)
-            .send({ statusCode: 409, error: 'Conflict', code: 'PW_NO_CMMS', message: error.message });
+          return sendHttpError(reply, 'PW_NO_CMMS', error.message);
         }
         if (error instanceof CmmsFailedError) {
-          return reply.code(502).send({
-            statusCode: 502,
-            error: 'Bad Gateway',
-            code: 'PW_CMMS_FAILED',
-            message: `${error.message}; nothing was stored, try again once the CMMS accepts it`,
-          });
+          return sendHttpError(
+            reply,
+            'PW_CMMS_FAILED',
+            `${error.message}; nothing was stored, try again once the CMMS accepts it`,
+          );
         }
         throw error;
       }
@@ -209,12 +207,11 @@ export const cmmsRoutes: FastifyPluginAsync<ModuleRouteOptions<CmmsService>> = a
         ['to', toMs],
       ] as const) {
         if (Number.isNaN(ms)) {
-          return reply.code(400).send({
-            statusCode: 400,
-            error: 'Bad Request',
-            code: 'PW_BAD_DATE',
-            message: `querystring/${field}: not a date; write 2026-01-31 or 2026-01-31T08:00:00Z`,
-          });
+          return sendHttpError(
+            reply,
+            'PW_BAD_DATE',
+            `querystring/${field}: not a date; write 2026-01-31 or 2026-01-31T08:00:00Z`,
+          );
         }
       }
       const sites = visibleSites(currentUser(request));

@@ -6,10 +6,15 @@ import type {
   TicketView,
   WorkOrderLink,
 } from '../../shared/schema/index.js';
-import { type ConsumerHealth, startChangeConsumer, type RunningConsumer } from '../bus/change-consumer.js';
-import { type CloudServices, type CloudWorker, ticketLink } from '../services.js';
+import {
+  type ConsumerHealth,
+  startChangeConsumer,
+  type RunningConsumer,
+} from '../tickets/change-consumer.js';
+import type { CloudWorker } from '../cloud-module.js';
+import { type CloudServices, ticketLink } from '../services.js';
 import { placeholders } from '../store/sql-database.js';
-import { type CmmsSettings, resolveCmmsSettings, type SyncStatus } from './cmms-config.js';
+import { type CmmsConfig, type CmmsSettings, resolveCmmsSettings, type SyncStatus } from './cmms-config.js';
 import type { WorkOrderConnector, WorkOrderUpdate } from './connector.js';
 import { type CsvWorkOrder, workOrdersCsv } from './csv-export.js';
 import { createRestConnector } from './rest-connector.js';
@@ -117,9 +122,13 @@ export function workOrderUpdate(
   };
 }
 
-export async function startCmms(services: CloudServices): Promise<CmmsService> {
+/** Starts the CMMS export and sync with the `cmms:` section of cloud.yaml. */
+export async function startCmms(
+  services: CloudServices,
+  config: CmmsConfig | undefined,
+): Promise<CmmsService> {
   const { store, clock, logger } = services;
-  const settings: CmmsSettings = resolveCmmsSettings(services.config.cmms);
+  const settings: CmmsSettings = resolveCmmsSettings(config);
   const connector: WorkOrderConnector | undefined = settings.rest
     ? createRestConnector(settings.rest, logger)
     : undefined;

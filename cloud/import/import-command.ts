@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { Command } from 'commander';
 import { integerIn, oneOf } from '../../shared/cli-options.js';
 import { systemClock } from '../clock.js';
-import { openCloudStore } from '../store/cloud-store.js';
+import { openCloudStore } from '../open-cloud-store.js';
 import { ENCODINGS, type EncodingChoice } from './decode.js';
 import { DEFAULT_BATCH_SIZE, type ImportRequest, runImport } from './importer.js';
 import { IMPORT_KINDS, type ImportKind, type ImportProblem, type ImportReport } from './import-types.js';

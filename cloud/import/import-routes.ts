@@ -3,10 +3,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply } from '../../shared/schema/index.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
 import { assetRoutes } from '../assets/asset-routes.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { ENCODINGS } from './decode.js';
 import { runImport } from './importer.js';
 import { IMPORT_KINDS, ImportReport } from './import-types.js';
+import { sendHttpError } from '../http-errors.js';
 
 const ImportParams = Type.Object({ kind: Type.Union(IMPORT_KINDS.map((k) => Type.Literal(k))) });
 const ImportQuery = Type.Object(
@@ -68,12 +69,11 @@ export const importRoutes: FastifyPluginAsync<ModuleRouteOptions<undefined>> = a
       async (request, reply) => {
         const bytes = request.body;
         if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
-          return reply.code(400).send({
-            statusCode: 400,
-            error: 'Bad Request',
-            code: 'PW_IMPORT_EMPTY',
-            message: 'body: send the file as the raw body (Content-Type text/csv or application/json)',
-          });
+          return sendHttpError(
+            reply,
+            'PW_IMPORT_EMPTY',
+            'body: send the file as the raw body (Content-Type text/csv or application/json)',
+          );
         }
         const q = request.query;
         const report = await runImport(services.store, services.clock, {

@@ -1,7 +1,7 @@
 import { ulid } from 'ulidx';
-import { dueAt, SEVERITY_RANK } from '../review/ticket-lifecycle.js';
-import { audit } from '../store/ingest-store.js';
-import { recordTicketChange } from '../store/review-store.js';
+import { dueAt, SEVERITY_RANK } from '../tickets/ticket-lifecycle.js';
+import { audit } from '../tickets/ticket-audit.js';
+import { recordTicketChange } from '../tickets/review-store.js';
 import { placeholders, type SqlExecutor, type SqlValue } from '../store/sql-database.js';
 import type { AssetRecord } from './asset-rows.js';
 import { importedCloseOut, importedTicket, importedWorkOrder } from './imported-ticket.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { CloudStore } from '../store/cloud-store.js';
+import type { CloudStore } from '../cloud-store.js';
 import { ASSET_ALIASES, ASSET_FIELDS, type AssetRecord, assetRow } from './asset-rows.js';
 import { decodeBytes, type EncodingChoice } from './decode.js';
 import { isTimeZone } from '../zoned-time.js';

@@ -4,10 +4,11 @@ import { ErrorReply, TicketChangeSubject } from '../../shared/schema/index.js';
 import { hasRole } from '../access/access-store.js';
 import type { AuthenticatedUser } from '../access/roles.js';
 import { currentUser } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import type { NotificationService } from './notification-service.js';
 import { type NotificationChannel, UserNotificationPreferences } from './notify-config.js';
 import { isTimeZone } from '../zoned-time.js';
+import { sendHttpError } from '../http-errors.js';
 
 /** Stands for a webhook secret in replies; sent back unchanged in a PUT, it keeps the stored secret. */
 export const SECRET_MASK = '********';
@@ -59,12 +60,11 @@ const maskSecrets = (channels: NotificationChannel[]): NotificationChannel[] =>
   channels.map((c) => (c.kind === 'webhook' && c.secret ? { ...c, secret: SECRET_MASK } : c));
 
 const forbidden = (reply: FastifyReply, user: AuthenticatedUser, whose: string) =>
-  reply.code(403).send({
-    statusCode: 403,
-    error: 'Forbidden',
-    code: 'PW_NOT_YOURS',
-    message: `'${user.username}' may only see or change their own notifications, not '${whose}' (ask an admin)`,
-  });
+  sendHttpError(
+    reply,
+    'PW_NOT_YOURS',
+    `'${user.username}' may only see or change their own notifications, not '${whose}' (ask an admin)`,
+  );
 
 const mayManage = (user: AuthenticatedUser, username: string) =>
   user.username === username || hasRole(user, 'admin');
@@ -81,12 +81,7 @@ export const notificationRoutes: FastifyPluginAsync<ModuleRouteOptions<Notificat
   const knownUser = async (reply: FastifyReply, username: string) => {
     const users = await services.store.access.listUsers();
     if (users.some((u) => u.username === username)) return true;
-    await reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      code: 'PW_NO_USER',
-      message: `no user '${username}'; create it first (plantwatch users add)`,
-    });
+    await sendHttpError(reply, 'PW_NO_USER', `no user '${username}'; create it first (plantwatch users add)`);
     return false;
   };
 
@@ -136,12 +131,11 @@ export const notificationRoutes: FastifyPluginAsync<ModuleRouteOptions<Notificat
       const body = request.body;
       const timezone = body.quietHours?.timezone;
       if (timezone !== undefined && !isTimeZone(timezone)) {
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          code: 'PW_BAD_PREFERENCES',
-          message: `body/quietHours/timezone: '${timezone}' is not a time zone; use an IANA name like Europe/Berlin`,
-        });
+        return sendHttpError(
+          reply,
+          'PW_BAD_PREFERENCES',
+          `body/quietHours/timezone: '${timezone}' is not a time zone; use an IANA name like Europe/Berlin`,
+        );
       }
       const previous = (await store.preferences(username))?.preferences.channels ?? [];
       const channels = body.channels.map((c): NotificationChannel => {

@@ -1,14 +1,16 @@
 import type { Severity } from '../../shared/schema/ticket.js';
 import type { TicketChange } from '../../shared/schema/index.js';
 import { backoffDelayMs } from '../../shared/backoff.js';
-import { startChangeConsumer } from '../bus/change-consumer.js';
-import { type CloudServices, type CloudWorker, ticketLink } from '../services.js';
+import { startChangeConsumer } from '../tickets/change-consumer.js';
+import type { CloudWorker } from '../cloud-module.js';
+import { type CloudServices, ticketLink } from '../services.js';
 import { emailSender } from './channels/email.js';
 import { mqttPublisher } from './channels/mqtt.js';
 import { postWebhook } from './channels/webhook.js';
 import { digestMessage, type NotificationItem, notificationMessage } from './message.js';
 import {
   type NotificationChannel,
+  type NotificationsConfig,
   notifyDurationMs,
   type UserNotificationPreferences,
 } from './notify-config.js';
@@ -49,10 +51,14 @@ export function deliverAfter(
   return severity === 'critical' ? nowMs : outsideQuietHours(nowMs, preferences.quietHours);
 }
 
-export async function startNotifications(services: CloudServices): Promise<NotificationService> {
+/** Starts notifications with the `notifications:` section of cloud.yaml. */
+export async function startNotifications(
+  services: CloudServices,
+  fileConfig: NotificationsConfig | undefined,
+): Promise<NotificationService> {
   const { logger: rootLogger, clock } = services;
   const logger = rootLogger.child({ module: 'notifications' });
-  const config = services.config.notifications ?? {};
+  const config = fileConfig ?? {};
   const digestEveryMs = notifyDurationMs(config.digestEvery ?? '1h');
   const store = new NotificationStore(services.store.database);
   const email = emailSender(config.smtp);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ReviewStore } from '../store/review-store.js';
+import type { ReviewStore } from '../tickets/review-store.js';
 import { acknowledgeWithin, type RoutingConfig } from './routing-config.js';
 import { candidateReason, eligibleOnCall, leadOf, type RoutingFacts } from './router.js';
 import type { Escalation, RoutingStore } from './routing-store.js';

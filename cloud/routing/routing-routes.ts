@@ -2,10 +2,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply } from '../../shared/schema/index.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { ModuleRouteOptions } from '../services.js';
+import type { ModuleRouteOptions } from '../cloud-module.js';
 import { RoutingConfig, routingProblems } from './routing-config.js';
 import type { RoutingService } from './routing-service.js';
-import { ConsumerHealth } from '../bus/change-consumer.js';
+import { ConsumerHealth } from '../tickets/change-consumer.js';
+import { sendHttpError } from '../http-errors.js';
 
 const EffectiveRouting = Type.Object({
   source: Type.Union([Type.Literal('file'), Type.Literal('api'), Type.Literal('none')], {
@@ -82,12 +83,7 @@ export const routingRoutes: FastifyPluginAsync<ModuleRouteOptions<RoutingService
     async (request, reply) => {
       const problems = routingProblems(request.body, 'body');
       if (problems.length) {
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          code: 'PW_BAD_ROUTING',
-          message: problems.join('; '),
-        });
+        return sendHttpError(reply, 'PW_BAD_ROUTING', problems.join('; '));
       }
       const user = currentUser(request);
       request.log.info({ by: user.username }, 'routing config replaced through the API');
@@ -112,12 +108,11 @@ export const routingRoutes: FastifyPluginAsync<ModuleRouteOptions<RoutingService
       const atMs = at === undefined ? services.clock.now() : Date.parse(at);
       const view = await routing.onCall(site, atMs);
       if (!view) {
-        return reply.code(404).send({
-          statusCode: 404,
-          error: 'Not Found',
-          code: 'PW_NO_SCHEDULE',
-          message: `querystring/site: site '${site}' has no on-call schedule; add it under routing.sites`,
-        });
+        return sendHttpError(
+          reply,
+          'PW_NO_SCHEDULE',
+          `querystring/site: site '${site}' has no on-call schedule; add it under routing.sites`,
+        );
       }
       return view;
     },

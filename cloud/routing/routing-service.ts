@@ -1,6 +1,7 @@
 import type { TicketChange } from '../../shared/schema/index.js';
-import { type ConsumerHealth, startChangeConsumer } from '../bus/change-consumer.js';
-import type { CloudServices, CloudWorker } from '../services.js';
+import { type ConsumerHealth, startChangeConsumer } from '../tickets/change-consumer.js';
+import type { CloudWorker } from '../cloud-module.js';
+import type { CloudServices } from '../services.js';
 import { escalateDue } from './escalation.js';
 import { type OnCall, onCallAt, siteLocalTime } from './on-call.js';
 import { acknowledgeWithin, type RoutingConfig, routingProblems } from './routing-config.js';
@@ -50,10 +51,13 @@ const ESCALATION_INTERVAL_MS = 30_000;
 /** Other instances see a config put through the API within this. */
 const CONFIG_CACHE_MS = 5_000;
 
-export async function startRouting(services: CloudServices): Promise<RoutingService> {
+/** Starts routing with the `routing:` section of cloud.yaml (the API's stored config wins over it). */
+export async function startRouting(
+  services: CloudServices,
+  fileConfig: RoutingConfig | undefined,
+): Promise<RoutingService> {
   const { store, clock, logger: parent } = services;
   const logger = parent.child({ module: 'routing' });
-  const fileConfig = services.config.routing;
   if (fileConfig) {
     const problems = routingProblems(fileConfig);
     if (problems.length) throw new Error(`invalid routing config:\n  ${problems.join('\n  ')}`);

@@ -1,5 +1,5 @@
 import type { Severity } from '../../shared/schema/index.js';
-import { OPEN_STATUSES } from '../review/ticket-lifecycle.js';
+import { OPEN_STATUSES } from '../tickets/ticket-lifecycle.js';
 import { placeholders, type SqlDatabase } from '../store/sql-database.js';
 import type { RoutingConfig } from './routing-config.js';
 

@@ -34,8 +34,6 @@ export interface SqlDatabase extends SqlExecutor {
   close(): Promise<void>;
 }
 
-export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
-
 /** `?, ?, ?` for n values, and `(?, ?), (?, ?)` for rows of a multi-row insert. */
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
@@ -49,13 +47,4 @@ export function rowPlaceholders(rows: number, columns: number): string {
     if (rowPlaceholderCache.size < 1000) rowPlaceholderCache.set(key, text);
   }
   return text;
-}
-
-export async function openSqlDatabase(db: string): Promise<SqlDatabase> {
-  if (isPostgresUrl(db)) {
-    const { PostgresDatabase } = await import('./postgres-database.js');
-    return PostgresDatabase.connect(db);
-  }
-  const { SqliteDatabase } = await import('./sqlite-database.js');
-  return new SqliteDatabase(db);
 }

@@ -17,8 +17,9 @@ import {
   TrendQuery,
   TrendReply,
 } from '../../shared/schema/telemetry.js';
-import { requireOwnGateway } from '../ingest/gateway-auth.js';
+import { requireOwnGateway } from '../access/gateway-auth.js';
 import { type TelemetrySink, trendBucketMs } from './telemetry-sink.js';
+import { sendHttpError } from '../http-errors.js';
 
 export interface TelemetryRoutesOptions {
   sink: TelemetrySink;
@@ -36,16 +37,8 @@ const DEFAULT_TREND_RANGE_MS = 7 * DAY_MS;
 /** Ten years: the life of a machine's bearings, and well within what the bucket arithmetic handles. */
 const MAX_TREND_RANGE_MS = 3653 * DAY_MS;
 
-const badRequest = (reply: FastifyReply, code: string, message: string) =>
-  reply.code(400).send({ statusCode: 400, error: 'Bad Request', code, message });
-
 const unavailable = (reply: FastifyReply, error: unknown) =>
-  reply.code(503).send({
-    statusCode: 503,
-    error: 'Service Unavailable',
-    code: 'PW_TELEMETRY_UNAVAILABLE',
-    message: `the telemetry store failed: ${(error as Error).message}`,
-  });
+  sendHttpError(reply, 'PW_TELEMETRY_UNAVAILABLE', `the telemetry store failed: ${(error as Error).message}`);
 
 /**
  * Schema errors that name the offending field *name* (a bad key in `fields`) and say what a
@@ -130,14 +123,14 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
       const toMs = to === undefined ? Date.now() : Date.parse(to);
       const fromMs = from === undefined ? toMs - DEFAULT_TREND_RANGE_MS : Date.parse(from);
       if (Number.isNaN(toMs) || Number.isNaN(fromMs)) {
-        return badRequest(
+        return sendHttpError(
           reply,
           'PW_BAD_RANGE',
           `querystring/from and /to must be ISO date-times (got from=${from}, to=${to})`,
         );
       }
       if (fromMs >= toMs) {
-        return badRequest(
+        return sendHttpError(
           reply,
           'PW_BAD_RANGE',
           `querystring/from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})` +
@@ -145,10 +138,14 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
         );
       }
       if (fromMs < 0) {
-        return badRequest(reply, 'PW_BAD_RANGE', 'querystring/from must not be before 1970-01-01T00:00:00Z');
+        return sendHttpError(
+          reply,
+          'PW_BAD_RANGE',
+          'querystring/from must not be before 1970-01-01T00:00:00Z',
+        );
       }
       if (toMs - fromMs > MAX_TREND_RANGE_MS) {
-        return badRequest(
+        return sendHttpError(
           reply,
           'PW_BAD_RANGE',
           `the range from ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} spans more than ` +

@@ -1,6 +1,4 @@
-import type { Logger } from 'pino';
 import type { TelemetryPoint, TrendPoint } from '../../shared/schema/telemetry.js';
-import type { SqlDatabase } from '../store/sql-database.js';
 
 export interface TrendRequest {
   /** Sites the caller may see; undefined = all sites. */
@@ -31,16 +29,3 @@ export interface TelemetrySink {
  */
 export const trendBucketMs = (request: Pick<TrendRequest, 'fromMs' | 'toMs' | 'maxPoints'>): number =>
   Math.max(1, Math.ceil((request.toMs - request.fromMs) / request.maxPoints));
-
-export async function openTelemetrySink(options: {
-  influxUrl?: string;
-  db: SqlDatabase;
-  logger: Logger;
-}): Promise<TelemetrySink> {
-  if (options.influxUrl) {
-    const { InfluxTelemetry } = await import('./influx-telemetry.js');
-    return InfluxTelemetry.open(options.influxUrl, options.logger);
-  }
-  const { StoreTelemetry } = await import('./store-telemetry.js');
-  return new StoreTelemetry(options.db);
-}

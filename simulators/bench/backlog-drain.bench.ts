@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openCloudStore } from '../../cloud/store/cloud-store.js';
+import { openCloudStore } from '../../cloud/open-cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator } from '../../edge/replicate/replicator.js';
 import { sleep } from '../../shared/time.js';

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCloudStore } from '../../cloud/store/cloud-store.js';
+import { openCloudStore } from '../../cloud/open-cloud-store.js';
 import { type FleetCloud, type FleetLoadResult, runFleetLoad } from '../../simulators/fleet/fleet-load.js';
 import { startCloudProcess } from './cloud-process.js';
 import { type BenchResult, result } from './measure.js';

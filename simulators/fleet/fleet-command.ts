@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startCloud } from '../../cloud/server.js';
-import { openCloudStore } from '../../cloud/store/cloud-store.js';
+import { openCloudStore } from '../../cloud/open-cloud-store.js';
 import { integerIn, positiveNumber } from '../../shared/cli-options.js';
 import { type Logger, pino } from 'pino';
 import { REDACTED_PATHS } from '../../shared/log.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
-import type { CloudStore } from '../../cloud/store/cloud-store.js';
+import type { CloudStore } from '../../cloud/cloud-store.js';
 import { Outbox } from '../../edge/outbox/outbox.js';
 import { Replicator, type ReplicatorOptions } from '../../edge/replicate/replicator.js';
 import { seededRandom } from '../seeded-random.js';

@@ -1,6 +1,6 @@
 import { UserExistsError } from '../../cloud/access/access-store.js';
 import type { RunningCloud } from '../../cloud/server.js';
-import type { CloudStore } from '../../cloud/store/cloud-store.js';
+import type { CloudStore } from '../../cloud/cloud-store.js';
 import type { TicketView } from '../../shared/schema/index.js';
 
 const adminTokens = new WeakMap<CloudStore, Promise<string>>();

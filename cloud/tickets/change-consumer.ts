@@ -5,7 +5,7 @@ import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
 import type { TicketChange, TicketChangeType } from '../../shared/schema/index.js';
 import { sleep } from '../../shared/time.js';
 import type { SqlDatabase } from '../store/sql-database.js';
-import type { ChangeFeed } from '../store/ticket-changes.js';
+import type { ChangeFeed } from './ticket-changes.js';
 
 export interface ChangeConsumerOptions {
   /** Unique and stable: the cursor is kept under it, e.g. `routing` or `webhook:3`. */

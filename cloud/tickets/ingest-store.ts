@@ -7,9 +7,9 @@ import type {
   TicketStatus,
   WorkOrderLink,
 } from '../../shared/schema/index.js';
-import { dueAt, SEVERITY_RANK } from '../review/ticket-lifecycle.js';
-import { isHistorical } from './review-store.js';
-import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } from './sql-database.js';
+import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } from '../store/sql-database.js';
+import { audit } from './ticket-audit.js';
+import { dueAt, isHistorical, SEVERITY_RANK } from './ticket-lifecycle.js';
 import { appendTicketChanges, type ChangeSignal, type NewTicketChange } from './ticket-changes.js';
 
 export interface ApplyResult {
@@ -389,22 +389,4 @@ async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Pro
     ...(isHistorical(row?.first_received_at ?? null, ticket.firstSeen) ? { historical: true } : {}),
     ...(row?.work_order ? { workOrderId: (JSON.parse(row.work_order) as WorkOrderLink).externalId } : {}),
   };
-}
-
-/** One line of a ticket's audit trail: who, when, what. */
-export async function audit(
-  tx: SqlExecutor,
-  ticketId: string,
-  at: string,
-  actor: string,
-  action: string,
-  detail: Record<string, unknown>,
-): Promise<void> {
-  await tx.run('INSERT INTO ticket_audit (ticket_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)', [
-    ticketId,
-    at,
-    actor,
-    action,
-    JSON.stringify(detail),
-  ]);
 }

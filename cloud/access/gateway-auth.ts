@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendHttpError } from '../http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,22 +14,15 @@ export function gatewayAuth(tokens: { gatewayForToken(token: string): Promise<st
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) {
-      return reply.code(401).send({
-        statusCode: 401,
-        error: 'Unauthorized',
-        code: 'PW_MISSING_TOKEN',
-        message:
-          'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
-      });
+      return sendHttpError(
+        reply,
+        'PW_MISSING_TOKEN',
+        'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
+      );
     }
     const gatewayId = await tokens.gatewayForToken(match[1]);
     if (!gatewayId) {
-      return reply.code(401).send({
-        statusCode: 401,
-        error: 'Unauthorized',
-        code: 'PW_BAD_TOKEN',
-        message: 'unknown or revoked gateway token',
-      });
+      return sendHttpError(reply, 'PW_BAD_TOKEN', 'unknown or revoked gateway token');
     }
     request.gatewayId = gatewayId;
   };
@@ -41,11 +35,10 @@ export function gatewayAuth(tokens: { gatewayForToken(token: string): Promise<st
 export async function requireOwnGateway(request: FastifyRequest, reply: FastifyReply) {
   const claimed = (request.body as { gatewayId?: unknown } | undefined)?.gatewayId;
   if (claimed !== request.gatewayId) {
-    return reply.code(403).send({
-      statusCode: 403,
-      error: 'Forbidden',
-      code: 'PW_WRONG_GATEWAY',
-      message: `this token belongs to gateway '${request.gatewayId}', not '${String(claimed)}'`,
-    });
+    return sendHttpError(
+      reply,
+      'PW_WRONG_GATEWAY',
+      `this token belongs to gateway '${request.gatewayId}', not '${String(claimed)}'`,
+    );
   }
 }

@@ -16,8 +16,8 @@ import {
 } from '../../shared/schema/index.js';
 import { canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
-import type { IngestStore } from '../store/ingest-store.js';
-import type { ReviewOutcome, ReviewStore } from '../store/review-store.js';
+import type { IngestStore } from './ingest-store.js';
+import type { ReviewOutcome, ReviewStore } from './review-store.js';
 import { TRANSITIONS } from './ticket-lifecycle.js';
 import {
   parseStatuses,
@@ -26,6 +26,7 @@ import {
   ticketNotFound,
   visibleTicket,
 } from './ticket-route-parts.js';
+import { sendHttpError } from '../http-errors.js';
 
 const TicketQuery = Type.Object(
   {
@@ -59,16 +60,9 @@ function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<
   const { problem } = outcome;
   if (problem.kind === 'not_found') return ticketNotFound(reply, id);
   if (problem.kind === 'conflict') {
-    return reply
-      .code(409)
-      .send({ statusCode: 409, error: 'Conflict', code: 'PW_BAD_TRANSITION', message: problem.message });
+    return sendHttpError(reply, 'PW_BAD_TRANSITION', problem.message);
   }
-  return reply.code(400).send({
-    statusCode: 400,
-    error: 'Bad Request',
-    code: 'PW_INVALID_TRANSITION',
-    message: `body/${problem.field}: ${problem.message}`,
-  });
+  return sendHttpError(reply, 'PW_INVALID_TRANSITION', `body/${problem.field}: ${problem.message}`);
 }
 
 export interface ReviewRoutesOptions {
@@ -115,12 +109,7 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         });
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          code: 'PW_BAD_CURSOR',
-          message: `querystring/cursor: ${error.message}`,
-        });
+        return sendHttpError(reply, 'PW_BAD_CURSOR', `querystring/cursor: ${error.message}`);
       }
     },
   );

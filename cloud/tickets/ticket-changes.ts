@@ -13,7 +13,7 @@ import {
   type SqlDatabase,
   type SqlExecutor,
   type SqlValue,
-} from './sql-database.js';
+} from '../store/sql-database.js';
 
 /** A change about to be logged, with the ticket as it is after it. */
 export interface NewTicketChange {

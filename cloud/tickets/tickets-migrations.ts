@@ -1,10 +1,12 @@
-import type { Migration } from './sql-database.js';
+import type { Migration } from '../store/sql-database.js';
 
 /**
  * Gateways, their events and the tickets built from them. core-1 is the schema of the first
- * release (SQLite only then); later migrations add the engineers' side of a ticket.
+ * release (SQLite only then); later migrations add the engineers' side of a ticket. The ids keep
+ * their `core-` prefix (databases record them), and core-1 also holds the access module's
+ * gateway_tokens table, from before modules had migrations of their own.
  */
-export const coreMigrations: readonly Migration[] = [
+export const ticketsMigrations: readonly Migration[] = [
   {
     id: 'core-1',
     sqlite: `

@@ -1,9 +1,8 @@
-import { AccessStore } from '../access/access-store.js';
-import { openCloudDatabase } from './cloud-database.js';
-import { IngestStore } from './ingest-store.js';
-import { ReviewStore } from './review-store.js';
-import type { SqlDatabase } from './sql-database.js';
-import { ChangeFeed, ChangeSignal } from './ticket-changes.js';
+import { AccessStore } from './access/access-store.js';
+import type { SqlDatabase } from './store/sql-database.js';
+import { IngestStore } from './tickets/ingest-store.js';
+import { ReviewStore } from './tickets/review-store.js';
+import { ChangeFeed, ChangeSignal } from './tickets/ticket-changes.js';
 
 /** The cloud's persistence, one part per job, over one database (SQLite file or PostgreSQL). */
 export interface CloudStore {
@@ -17,8 +16,8 @@ export interface CloudStore {
   close(): Promise<void>;
 }
 
-export async function openCloudStore(db: string): Promise<CloudStore> {
-  const database = await openCloudDatabase(db);
+/** The stores over a database already migrated (see open-cloud-store.ts). */
+export function cloudStoreOver(database: SqlDatabase): CloudStore {
   const signal = new ChangeSignal();
   return {
     database,

@@ -15,15 +15,16 @@ import type {
   WorkOrderLink,
 } from '../../shared/schema/index.js';
 import { median } from 'simple-statistics';
+import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from '../store/sql-database.js';
+import { audit } from './ticket-audit.js';
+import { appendTicketChanges, changeSubject, type ChangeSignal } from './ticket-changes.js';
 import {
+  isHistorical,
   isOverdue,
   OPEN_STATUSES,
   type TransitionProblem,
   transitionProblem,
-} from '../review/ticket-lifecycle.js';
-import { audit } from './ingest-store.js';
-import { appendTicketChanges, changeSubject, type ChangeSignal } from './ticket-changes.js';
-import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from './sql-database.js';
+} from './ticket-lifecycle.js';
 
 export type TicketSort = 'newest' | 'urgency';
 
@@ -68,12 +69,6 @@ export interface AssignOptions {
   /** Assign only if the ticket is still like this (routing and escalation must not override people). */
   onlyIf?: { statuses?: readonly TicketStatus[]; assignee?: string | null };
 }
-
-/** A ticket the cloud first saw this long after it opened was raised during an outage. */
-const HISTORICAL_AFTER_MS = 10 * 60_000;
-
-export const isHistorical = (firstReceivedAt: string | null, openedAt: string): boolean =>
-  firstReceivedAt !== null && Date.parse(firstReceivedAt) - Date.parse(openedAt) > HISTORICAL_AFTER_MS;
 
 const TICKET_COLUMNS =
   'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at, work_order';

@@ -3,8 +3,9 @@ import type { FastifyReply } from 'fastify';
 import { TICKET_STATUSES, type TicketStatus, type TicketView } from '../../shared/schema/index.js';
 import { canSeeSite } from '../access/access-store.js';
 import type { AuthenticatedUser } from '../access/roles.js';
-import type { ReviewStore } from '../store/review-store.js';
+import type { ReviewStore } from './review-store.js';
 import { OPEN_STATUSES } from './ticket-lifecycle.js';
+import { sendHttpError } from '../http-errors.js';
 
 /** What routes about one ticket share: its path parameter, the status filter, the 404. */
 export const TicketParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -18,12 +19,7 @@ export const parseStatuses = (list: string): TicketStatus[] => [
 ];
 
 export const ticketNotFound = (reply: FastifyReply, id: string) =>
-  reply.code(404).send({
-    statusCode: 404,
-    error: 'Not Found',
-    code: 'PW_NO_TICKET',
-    message: `no ticket with id '${id}'`,
-  });
+  sendHttpError(reply, 'PW_NO_TICKET', `no ticket with id '${id}'`);
 
 /** The ticket if the user may see it; otherwise a 404 is sent (a hidden ticket does not exist). */
 export async function visibleTicket(

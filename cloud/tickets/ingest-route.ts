@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorReply, IngestReply, IngestRequest } from '../../shared/schema/index.js';
 import type { CloudMetrics } from '../metrics.js';
-import type { CloudStore } from '../store/cloud-store.js';
-import { gatewayAuth, requireOwnGateway } from './gateway-auth.js';
+import type { CloudStore } from '../cloud-store.js';
+import { gatewayAuth, requireOwnGateway } from '../access/gateway-auth.js';
+import { sendHttpError } from '../http-errors.js';
 
 export interface IngestRouteOptions {
   store: CloudStore;
@@ -67,12 +68,11 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
       const { gatewayId, events, backlog } = request.body;
       const foreign = events.findIndex((e) => e.gatewayId !== gatewayId);
       if (foreign >= 0) {
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          code: 'PW_MIXED_GATEWAYS',
-          message: `body/events/${foreign}/gatewayId must equal body/gatewayId ('${gatewayId}')`,
-        });
+        return sendHttpError(
+          reply,
+          'PW_MIXED_GATEWAYS',
+          `body/events/${foreign}/gatewayId must equal body/gatewayId ('${gatewayId}')`,
+        );
       }
       const result = await store.ingest.applyEvents(gatewayId, events, backlog);
       metrics.eventsApplied.inc(result.applied);

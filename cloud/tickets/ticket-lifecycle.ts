@@ -97,3 +97,9 @@ export const dueAt = (severity: Severity, firstSeen: string, edgeDueAt: string |
 
 export const isOverdue = (status: TicketStatus, due: string, nowMs: number): boolean =>
   OPEN_STATUSES.includes(status) && Date.parse(due) < nowMs;
+
+/** A ticket the cloud first saw this long after it opened was raised during an outage. */
+const HISTORICAL_AFTER_MS = 10 * 60_000;
+
+export const isHistorical = (firstReceivedAt: string | null, openedAt: string): boolean =>
+  firstReceivedAt !== null && Date.parse(firstReceivedAt) - Date.parse(openedAt) > HISTORICAL_AFTER_MS;
