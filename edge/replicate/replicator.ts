@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { BackoffPolicy } from '../../shared/backoff.js';
 import type { IngestReply } from '../../shared/schema/index.js';
+import type { EdgeConfig } from '../config.js';
 import type { Outbox, PendingBatch } from '../outbox/outbox.js';
 import {
   answerDetail,
   type CloudAnswer,
   type CloudLink,
   cloudError,
+  cloudLinkOf,
   encodeCloudBody,
 } from '../uplink/cloud-post.js';
 import {
@@ -92,6 +94,24 @@ export class Replicator {
   async stop(): Promise<void> {
     await this.loop.stop();
   }
+}
+
+/** The replicator of an agent, as the edge config's `cloud` section sets it up. */
+export function replicatorFor(
+  config: Pick<EdgeConfig, 'gatewayId' | 'cloud'>,
+  outbox: Outbox,
+  logger: Logger,
+): Replicator {
+  const { cloud } = config;
+  return new Replicator({
+    ...cloudLinkOf(cloud),
+    outbox,
+    gatewayId: config.gatewayId,
+    batchMaxEvents: cloud.batchMaxEvents,
+    batchMaxBytes: cloud.batchMaxBytes,
+    ...(cloud.backlogEventsPerSecond ? { backlogEventsPerSecond: cloud.backlogEventsPerSecond } : {}),
+    logger,
+  });
 }
 
 /** The outbox side of replication: which events go next, and what the cloud's watermark acknowledges. */
