@@ -64,35 +64,22 @@ export interface ReplicatorHealth extends UplinkHealth<'probing'> {
 /**
  * Sends outbox events to cloud ingest in seq order. Events are marked acknowledged only from the
  * cloud's reply (its watermark), never on send, so a crash or a lost reply causes a resend, which
- * the cloud ignores; it never causes a loss. The waiting, backoff and batch sizing are the shared
- * uplink loop's; what is read and what an answer acknowledges is OutboxUplink's, below.
+ * the cloud ignores; it never causes a loss. The waiting, backoff and batch sizing are the uplink
+ * loop's (edge/uplink/); what is read and what an answer acknowledges is OutboxUplink's, below.
  */
-export class Replicator {
-  private readonly policy: OutboxUplink;
-  private readonly loop: UplinkLoop<OutboxBatch, 'probing'>;
+export class Replicator extends UplinkLoop<OutboxBatch, 'probing'> {
+  private readonly outboxSide: OutboxUplink;
 
   constructor(options: ReplicatorOptions) {
-    this.policy = new OutboxUplink(options);
-    this.loop = new UplinkLoop({ ...options, batchMaxItems: options.batchMaxEvents }, this.policy);
+    const outboxSide = new OutboxUplink(options);
+    super({ ...options, batchMaxItems: options.batchMaxEvents }, outboxSide);
+    this.outboxSide = outboxSide;
   }
 
-  health(): ReplicatorHealth {
-    const { state, ...link } = this.loop.health();
-    const { sentEvents, sentAheadOfBacklog } = this.policy;
+  override health(): ReplicatorHealth {
+    const { state, ...link } = super.health();
+    const { sentEvents, sentAheadOfBacklog } = this.outboxSide;
     return { state, sentEvents, sentAheadOfBacklog, ...link };
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Called after an event is committed, so it leaves without waiting for a poll. */
-  notify(): void {
-    this.loop.notify();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
   }
 }
 

@@ -54,38 +54,22 @@ const STOP_TIMEOUT_MS = 5000;
  * Sends buffered telemetry to `POST /api/v1/telemetry`, oldest first, and deletes points only once
  * the cloud has taken them. Tickets go first: nothing is sent while the outbox holds ticket
  * events, so on a thin link a backlog of summaries never delays an alarm. The waiting, backoff and
- * batch sizing are the shared uplink loop's; what is read, kept and dropped is BufferUplink's, below.
+ * batch sizing are the uplink loop's (edge/uplink/); what is read, kept and dropped is BufferUplink's.
  */
-export class TelemetryShipper {
-  private readonly policy: BufferUplink;
-  private readonly loop: UplinkLoop<PointBatch, 'waiting-for-tickets'>;
+export class TelemetryShipper extends UplinkLoop<PointBatch, 'waiting-for-tickets'> {
+  private readonly bufferSide: BufferUplink;
 
   constructor(options: TelemetryShipperOptions) {
-    this.policy = new BufferUplink(options);
-    this.loop = new UplinkLoop(
-      { ...options, batchMaxItems: options.batchMaxPoints, stopTimeoutMs: STOP_TIMEOUT_MS },
-      this.policy,
-    );
+    const bufferSide = new BufferUplink(options);
+    // stop() aborts a request in flight and returns within a few seconds, whatever the link does.
+    super({ ...options, batchMaxItems: options.batchMaxPoints, stopTimeoutMs: STOP_TIMEOUT_MS }, bufferSide);
+    this.bufferSide = bufferSide;
   }
 
-  health(): TelemetryShipperHealth {
-    const { state, ...link } = this.loop.health();
-    const { shipped, rejected } = this.policy;
+  override health(): TelemetryShipperHealth {
+    const { state, ...link } = super.health();
+    const { shipped, rejected } = this.bufferSide;
     return { state, shipped, rejected, ...link };
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Look for points now rather than at the next interval. */
-  notify(): void {
-    this.loop.notify();
-  }
-
-  /** Aborts a request in flight; returns within a few seconds whatever the link does. */
-  async stop(): Promise<void> {
-    await this.loop.stop();
   }
 }
 

@@ -54,6 +54,7 @@ export interface UplinkFailure<Batch> {
 export interface UplinkPolicy<Batch extends UplinkBatch, Extra extends string> {
   /** The cloud route the batches go to. */
   path: string;
+  /** What to do next: a batch to send, a wait, or a read that failed. */
   next(view: UplinkView): UplinkStep<Batch, Extra> | Promise<UplinkStep<Batch, Extra>>;
   /** The batch as a request body (encodeCloudBody), encoded once the loop is in the sending state. */
   body(batch: Batch): Promise<string | Buffer>;
@@ -76,7 +77,10 @@ export interface UplinkPolicy<Batch extends UplinkBatch, Extra extends string> {
 export interface UplinkOptions extends CloudLink {
   backoff: BackoffPolicy;
   batchMaxItems: number;
-  /** Give up waiting for the loop on stop after this long (undefined: wait until it ends). */
+  /**
+   * Give up waiting for the loop on stop after this long. Undefined: wait until it ends, for a loop
+   * whose store closes after it (the outbox).
+   */
   stopTimeoutMs?: number;
 }
 
@@ -87,7 +91,8 @@ export class BatchRefused extends Error {}
  * The loop every uplink to the cloud runs, written once: wait for work (notify() wakes it), post a
  * batch, back off with jitter after a failure (at least as long as a 429's Retry-After asks), halve
  * the batch on a 413 and grow it back one item per success (AIMD, as TCP does), and keep the health.
- * The policy says what is sent and what an answer means.
+ * The policy says what is sent and what an answer means; Replicator and TelemetryShipper are this
+ * loop with theirs.
  */
 export class UplinkLoop<Batch extends UplinkBatch, Extra extends string = never> {
   private readonly health_: UplinkHealth<Extra> = {
@@ -117,6 +122,7 @@ export class UplinkLoop<Batch extends UplinkBatch, Extra extends string = never>
     this.loop ??= this.run();
   }
 
+  /** New work (an event committed, points buffered): look now rather than at the next poll. */
   notify(): void {
     this.notified = true;
     this.wake?.();
