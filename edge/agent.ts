@@ -105,6 +105,7 @@ export async function startEdgeAgent(
 
     const broker = await brokerFor(config.mqtt, logger);
     shutdown.add(() => broker.close());
+    // The pipeline was built before the broker existed: its events reach the alerts from here on.
     const alerts = (localAlerts = localAlertsFor(config, broker.url, logger));
     if (alerts) {
       // Before the broker closes, so the last alarms are flushed.
@@ -115,9 +116,8 @@ export async function startEdgeAgent(
     sources = started.list;
     shutdown.add(() => started.stop());
 
-    const { gatewayId, site } = config;
-    const parts = { gatewayId, site, outbox, replicator, sources: () => sources, rules, baselines, tickets };
-    const status = () => edgeStatus({ ...parts, telemetry, pipeline });
+    const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline };
+    const status = () => edgeStatus(config, parts);
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,
@@ -125,7 +125,13 @@ export async function startEdgeAgent(
     });
     shutdown.add(() => http.server.close());
     logger.info(
-      { gatewayId, status: http.url, broker: broker.url, rules: rules.count, cloud: config.cloud.url },
+      {
+        gatewayId: config.gatewayId,
+        status: http.url,
+        broker: broker.url,
+        rules: rules.count,
+        cloud: config.cloud.url,
+      },
       'edge agent running',
     );
     return { config, brokerUrl: broker.url, statusUrl: http.url, outbox, status, stop };

@@ -1,3 +1,4 @@
+import type { EdgeConfig } from '../config.js';
 import type { Baselines, BaselineView } from '../rules/baselines.js';
 import type { LiveRules } from '../rules/live-rules.js';
 import type { Outbox, OutboxStats } from '../outbox/outbox.js';
@@ -25,11 +26,9 @@ export interface EdgeStatus extends PipelineSnapshot {
 
 /** The running parts the status is read from. */
 export interface EdgeStatusParts {
-  gatewayId: string;
-  site: string;
   outbox: Outbox;
   replicator: Replicator;
-  sources: () => readonly Source[];
+  sources: readonly Source[];
   rules: LiveRules;
   baselines: Baselines;
   tickets: TicketManager;
@@ -37,14 +36,17 @@ export interface EdgeStatusParts {
   pipeline: Pipeline;
 }
 
-export function edgeStatus(parts: EdgeStatusParts): EdgeStatus {
-  const { outbox, replicator, rules, baselines, tickets, telemetry, pipeline } = parts;
+export function edgeStatus(
+  config: Pick<EdgeConfig, 'gatewayId' | 'site'>,
+  parts: EdgeStatusParts,
+): EdgeStatus {
+  const { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline } = parts;
   return {
-    gatewayId: parts.gatewayId,
-    site: parts.site,
+    gatewayId: config.gatewayId,
+    site: config.site,
     outbox: outbox.stats(),
     replication: replicator.health(),
-    sources: parts.sources().map((s) => s.health()),
+    sources: sources.map((s) => s.health()),
     ...rules.status(),
     baselines: baselines.list(),
     openTickets: tickets.openTickets().length,
