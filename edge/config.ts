@@ -6,6 +6,7 @@ import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from '../shared/duration.js';
 import { BEARING_CATALOG, catalogBearing } from '../shared/bearings.js';
+import { type MqttConfig, MqttSection, resolveMqttConfig } from './sources/mqtt/mqtt-config.js';
 import {
   OpcuaEndpoint,
   type OpcuaEndpointConfig,
@@ -26,26 +27,8 @@ export const EdgeConfigFile = Type.Object(
     http: Type.Optional(
       Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false }),
     ),
-    mqtt: Type.Optional(
-      Type.Object(
-        {
-          /** An external broker (mqtt://, mqtts://); without it the embedded broker runs. */
-          url: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?|tcp)://' })),
-          embedded: Type.Optional(
-            Type.Object(
-              { host: Type.Optional(Host), port: Type.Optional(Port) },
-              { additionalProperties: false },
-            ),
-          ),
-          topicPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_./-]{1,64}$' })),
-          /** Publish each ticket's state on `<topicPrefix>/alerts/<site>/<asset>/<ticket>` (default true). */
-          alerts: Type.Optional(Type.Boolean()),
-          username: Type.Optional(Type.String()),
-          password: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    /** The broker the sensors publish to; see edge/sources/mqtt/README.md. */
+    mqtt: Type.Optional(MqttSection),
     /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
     cloud: Type.Object(
@@ -121,6 +104,19 @@ export const EdgeConfigFile = Type.Object(
 );
 export type EdgeConfigFile = Static<typeof EdgeConfigFile>;
 
+/** The link to the cloud, shared by ticket replication and telemetry. */
+export interface CloudConfig {
+  url: string;
+  token: string;
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  requestTimeoutMs: number;
+  compress: boolean;
+  backlogEventsPerSecond?: number;
+}
+
 /** The config with every default applied and every path absolute. */
 export interface EdgeConfig {
   gatewayId: string;
@@ -128,26 +124,9 @@ export interface EdgeConfig {
   dataDir: string;
   rulesDir: string;
   http: { host: string; port: number };
-  mqtt: {
-    url?: string;
-    embedded: { host: string; port: number };
-    topicPrefix: string;
-    alerts: boolean;
-    username?: string;
-    password?: string;
-  };
+  mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
-  cloud: {
-    url: string;
-    token: string;
-    batchMaxEvents: number;
-    batchMaxBytes: number;
-    retryInitialMs: number;
-    retryMaxMs: number;
-    requestTimeoutMs: number;
-    compress: boolean;
-    backlogEventsPerSecond?: number;
-  };
+  cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
@@ -168,14 +147,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     dataDir,
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
-    mqtt: {
-      ...(file.mqtt?.url ? { url: file.mqtt.url } : {}),
-      embedded: { host: file.mqtt?.embedded?.host ?? '127.0.0.1', port: file.mqtt?.embedded?.port ?? 1883 },
-      topicPrefix: file.mqtt?.topicPrefix ?? 'plantwatch',
-      alerts: file.mqtt?.alerts ?? true,
-      ...(file.mqtt?.username ? { username: file.mqtt.username } : {}),
-      ...(file.mqtt?.password ? { password: file.mqtt.password } : {}),
-    },
+    mqtt: resolveMqttConfig(file.mqtt),
     opcua: (file.opcua ?? []).map((endpoint) => resolveOpcuaEndpoint(endpoint, { baseDir, dataDir })),
     cloud: {
       url: file.cloud.url,

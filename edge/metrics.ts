@@ -17,7 +17,7 @@ export interface TelemetryCounts {
 export function createEdgeMetrics(deps: {
   outbox: Outbox;
   replicator: Replicator;
-  sources: () => Source[];
+  sources: () => readonly Source[];
   telemetry?: () => TelemetryCounts | undefined;
 }) {
   const registry = new Registry();
@@ -230,7 +230,7 @@ export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
 
 function mirrorSourceCount(
   counter: Counter<'source'>,
-  sources: Source[],
+  sources: readonly Source[],
   count: (health: SourceHealth) => number | undefined,
 ): void {
   counter.reset();

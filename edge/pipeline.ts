@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Features, OutboxEvent, Reading, Waveform } from '../shared/schema/index.js';
+import type { LatestSignals } from './latest-signals.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { RuleEngine, RuleOutcome } from './rules/rule-engine.js';
 import type { WaveformAnalyser } from './signal/waveform-analysis.js';
@@ -7,6 +8,11 @@ import type { MeasurementSink } from './sources/source.js';
 import type { TicketManager } from './tickets/ticket-manager.js';
 
 export interface PipelineDeps {
+  /**
+   * The latest value of every signal, fed here alone: the analyser reads an asset's speed from it,
+   * and the rule engine is given the same store for its conditions.
+   */
+  signals: LatestSignals;
   analyser: WaveformAnalyser;
   engine: RuleEngine;
   tickets: TicketManager;
@@ -36,7 +42,7 @@ export interface Pipeline {
 
 /** The per-measurement data path: waveform → features → rules → ticket events in the outbox. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { analyser, engine, tickets, metrics, logger } = deps;
+  const { signals, analyser, engine, tickets, metrics, logger } = deps;
   const counters = { waveforms: 0, readings: 0, rejected: 0 };
   const latestFeatures = new Map<string, Features>();
   const latestReadings = new Map<string, Reading>();
@@ -76,7 +82,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   /** A speed reading of the asset, when its config names one and it is good. */
   const measuredRpm = (assetId: string): number | undefined => {
     const channel = analyser.asset(assetId)?.rpmChannel;
-    const reading = channel ? engine.signals.reading(assetId, channel) : undefined;
+    const reading = channel ? signals.reading(assetId, channel) : undefined;
     return reading?.good ? reading.value : undefined;
   };
 
@@ -99,14 +105,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       diagnosisProblems.set(key, analysis.diagnosisProblem ?? '');
       latestFeatures.set(key, analysis.features);
       deps.onFeatures?.(analysis.features);
-      apply(engine.onFeatures(analysis.features, analysis.evidence));
+      signals.recordFeatures(analysis.features, Date.now());
+      apply(engine.evaluateFeatures(analysis.features, analysis.evidence));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
       counters.readings++;
       latestReadings.set(`${reading.assetId}/${reading.channel}`, reading);
       deps.onReading?.(reading);
-      apply(engine.onReading(reading));
+      signals.recordReading(reading, Date.now());
+      apply(engine.evaluateReading(reading));
     },
     rejected({ source, where, reason, detail }) {
       metrics.rejectedMessages.inc({ source, reason });

@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { OutboxEvent, Severity, Ticket } from '../../shared/schema/index.js';
+import type { MqttConfig } from '../sources/mqtt/mqtt-config.js';
 
 /** Bumped on any incompatible change of the payload; local subscribers check it. */
 export const LOCAL_ALERT_SCHEMA = 'plantwatch.local-alert/v1';
@@ -37,6 +38,24 @@ export interface LocalAlertsOptions {
   username?: string;
   password?: string;
   logger: Logger;
+}
+
+/** The local alerts the config asks for (`mqtt.alerts`, on by default) on the agent's broker; undefined when off. */
+export function localAlertsFor(
+  config: { site: string; mqtt: MqttConfig },
+  brokerUrl: string,
+  logger: Logger,
+): LocalAlerts | undefined {
+  const { alerts, topicPrefix, username, password } = config.mqtt;
+  if (!alerts) return undefined;
+  return new LocalAlerts({
+    brokerUrl,
+    topicPrefix,
+    site: config.site,
+    logger,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { openDurableSqlite, statementCache } from '../../shared/sqlite.js';
 import type { OutboxEvent, OutboxEventType, Ticket } from '../../shared/schema/index.js';
 
@@ -352,5 +353,16 @@ export class Outbox {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Events missing below the last seq mean a damaged or edited file: said once at start, as the cloud will see a gap. */
+export function reportMissingEvents(outbox: Outbox, logger: Logger): void {
+  const { missing, ackedSeq, lastSeq } = outbox.stats();
+  if (missing > 0) {
+    logger.error(
+      { missing, ackedSeq, lastSeq },
+      `the outbox lacks ${missing} of its unacknowledged events (between seq ${ackedSeq + 1} and ${lastSeq}): the file was damaged or edited; the cloud will report the gap`,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import type { Features, Prediction, Reading, Severity, TriggeringValue } from '../../shared/schema/index.js';
 import { SEVERITIES } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
+import { LatestSignals } from '../latest-signals.js';
 import type { WaveformEvidence } from '../signal/waveform-analysis.js';
-import { AssetSignals } from './asset-signals.js';
 import type { Baselines } from './baselines.js';
 import { conditionEvidence, noDataEvidence, trendEvidence } from './rule-evidence.js';
 import type { ConditionWatch, LoadedRule, TrendWatch } from './load-rules.js';
@@ -36,6 +36,12 @@ export interface RuleOutcome {
 }
 
 export interface RuleEngineOptions {
+  /**
+   * The latest values the rules read, fed by their owner (the pipeline), which then calls
+   * evaluateFeatures and evaluateReading. Without it the engine keeps its own, fed by onFeatures and
+   * onReading.
+   */
+  signals?: LatestSignals;
   baselines: Baselines;
   trendHistories: TrendHistories;
   /** Default for rules without `staleAfter`. */
@@ -81,7 +87,7 @@ const globToRegExp = (glob: string): RegExp =>
  * check the no-data rules. One RuleState per rule × asset × channel.
  */
 export class RuleEngine {
-  readonly signals = new AssetSignals();
+  private readonly signals: LatestSignals;
   private readonly scope: RuleScope;
   private readonly states = new Map<string, RuleState>();
   /** Per asset channel, the rules that apply and their states: one lookup per window, not one per rule. */
@@ -91,6 +97,7 @@ export class RuleEngine {
   private readonly wallClock: () => number;
 
   constructor(private readonly options: RuleEngineOptions) {
+    this.signals = options.signals ?? new LatestSignals();
     this.scope = new RuleScope(this.signals, options.baselines);
     this.wallClock = options.wallClock ?? Date.now;
   }
@@ -128,8 +135,14 @@ export class RuleEngine {
     if (outcome.kind === 'clear') state.firing = true;
   }
 
+  /** Records a window's features in the engine's own signals, then evaluates them. */
   onFeatures(features: Features, waveform?: () => WaveformEvidence): RuleOutcome[] {
     this.signals.recordFeatures(features, this.wallClock());
+    return this.evaluateFeatures(features, waveform);
+  }
+
+  /** Re-evaluates the rules that read features on the window's channel; its signals are recorded already. */
+  evaluateFeatures(features: Features, waveform?: () => WaveformEvidence): RuleOutcome[] {
     const outcomes: RuleOutcome[] = [];
     for (const { rule, state, key } of this.slot(features.assetId, features.channel)) {
       const outcome = this.evaluate(
@@ -148,8 +161,14 @@ export class RuleEngine {
     return outcomes;
   }
 
+  /** Records a reading in the engine's own signals, then evaluates it. */
   onReading(reading: Reading): RuleOutcome[] {
     this.signals.recordReading(reading, this.wallClock());
+    return this.evaluateReading(reading);
+  }
+
+  /** Evaluates the rules that read only readings on the reading's channel; it is recorded already. */
+  evaluateReading(reading: Reading): RuleOutcome[] {
     const outcomes: RuleOutcome[] = [];
     for (const rule of this.rules) {
       if (rule.readsFeatures || !rule.readingChannels.has(reading.channel.replaceAll('-', '_'))) continue;

@@ -1,5 +1,5 @@
 import type { Features } from '../../shared/schema/index.js';
-import type { AssetSignals } from './asset-signals.js';
+import type { LatestSignals } from '../latest-signals.js';
 import type { Baseline, Baselines } from './baselines.js';
 import type { ConditionScope, SignalRef, SignalValue } from './condition.js';
 import type { RuleState } from './rule-state.js';
@@ -19,7 +19,7 @@ export class RuleScope implements ConditionScope {
   private state: RuleState | undefined;
 
   constructor(
-    private readonly signals: AssetSignals,
+    private readonly signals: LatestSignals,
     private readonly baselines: Baselines,
   ) {}
 

@@ -1,16 +1,24 @@
 import type { Logger } from 'pino';
-import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
-import { sleep } from '../../shared/time.js';
+import type { BackoffPolicy } from '../../shared/backoff.js';
 import {
   type CloudAnswer,
   type CloudLink,
   cloudError,
   encodeCloudBody,
-  postToCloud,
-  RateLimited,
   serverMessage,
-} from '../replicate/cloud-post.js';
-import type { BufferedBatch, TelemetryBuffer } from './telemetry-buffer.js';
+} from '../uplink/cloud-post.js';
+import {
+  BatchRefused,
+  type UplinkBatch,
+  type UplinkFailure,
+  type UplinkHealth,
+  UplinkLoop,
+  type UplinkPolicy,
+  type UplinkState,
+  type UplinkStep,
+  type UplinkView,
+} from '../uplink/uplink-loop.js';
+import type { TelemetryBuffer } from './telemetry-buffer.js';
 
 export interface TelemetryShipperOptions extends CloudLink {
   buffer: TelemetryBuffer;
@@ -24,158 +32,93 @@ export interface TelemetryShipperOptions extends CloudLink {
   logger: Logger;
 }
 
-export type TelemetryShipperState = 'idle' | 'sending' | 'waiting-for-tickets' | 'backing-off' | 'stopped';
+export type TelemetryShipperState = UplinkState<'waiting-for-tickets'>;
 
-export interface TelemetryShipperHealth {
-  state: TelemetryShipperState;
+export interface TelemetryShipperHealth extends UplinkHealth<'waiting-for-tickets'> {
   /** Points the cloud accepted since start. */
   shipped: number;
   /** Points the cloud refused as invalid (a 4xx that no retry can change): dropped, since start. */
   rejected: number;
-  failedAttempts: number;
-  consecutiveFailures: number;
-  lastError?: string;
-  lastSuccessAt?: string;
+}
+
+interface PointBatch extends UplinkBatch {
+  ids: number[];
+  bodies: string[];
 }
 
 /** A ticket event waiting is checked for this often, so telemetry resumes soon after the backlog clears. */
 const TICKET_POLL_MS = 1000;
 const STOP_TIMEOUT_MS = 5000;
 
-/** The cloud refused this batch for what it contains: sending it again cannot succeed. */
-class BatchRefused extends Error {}
-
 /**
  * Sends buffered telemetry to `POST /api/v1/telemetry`, oldest first, and deletes points only once
  * the cloud has taken them. Tickets go first: nothing is sent while the outbox holds ticket
- * events, so on a thin link a backlog of summaries never delays an alarm.
+ * events, so on a thin link a backlog of summaries never delays an alarm. The waiting, backoff and
+ * batch sizing are the uplink loop's (edge/uplink/); what is read, kept and dropped is BufferUplink's.
  */
-export class TelemetryShipper {
-  private readonly health_: TelemetryShipperHealth = {
-    state: 'idle',
-    shipped: 0,
-    rejected: 0,
-    failedAttempts: 0,
-    consecutiveFailures: 0,
-  };
-  private readonly stopping = new AbortController();
-  private wake?: () => void;
-  private loop?: Promise<void>;
-  private batchMaxPoints: number;
+export class TelemetryShipper extends UplinkLoop<PointBatch, 'waiting-for-tickets'> {
+  private readonly bufferSide: BufferUplink;
+
+  constructor(options: TelemetryShipperOptions) {
+    const bufferSide = new BufferUplink(options);
+    // stop() aborts a request in flight and returns within a few seconds, whatever the link does.
+    super({ ...options, batchMaxItems: options.batchMaxPoints, stopTimeoutMs: STOP_TIMEOUT_MS }, bufferSide);
+    this.bufferSide = bufferSide;
+  }
+
+  override health(): TelemetryShipperHealth {
+    const { state, ...link } = super.health();
+    const { shipped, rejected } = this.bufferSide;
+    return { state, shipped, rejected, ...link };
+  }
+}
+
+/** The buffer side of telemetry: the oldest points go, and only what the cloud took is deleted. */
+class BufferUplink implements UplinkPolicy<PointBatch, 'waiting-for-tickets'> {
+  readonly path = '/api/v1/telemetry';
+  shipped = 0;
+  rejected = 0;
   private lastRefusal?: string;
 
-  constructor(private readonly options: TelemetryShipperOptions) {
-    this.batchMaxPoints = options.batchMaxPoints;
-  }
+  constructor(private readonly options: TelemetryShipperOptions) {}
 
-  health(): TelemetryShipperHealth {
-    return { ...this.health_ };
-  }
-
-  start(): void {
-    this.loop ??= this.run();
-  }
-
-  /** Look for points now rather than at the next interval. */
-  notify(): void {
-    this.wake?.();
-  }
-
-  /** Aborts a request in flight; returns within a few seconds whatever the link does. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    this.wake?.();
-    if (this.loop) await Promise.race([this.loop, sleep(STOP_TIMEOUT_MS)]);
-    this.health_.state = 'stopped';
-  }
-
-  private async run(): Promise<void> {
-    const { buffer, logger } = this.options;
-    const signal = this.stopping.signal;
-    while (!signal.aborted) {
-      if (this.ticketsWaiting()) {
-        this.health_.state = 'waiting-for-tickets';
-        await this.waitForWork(Math.min(this.options.intervalMs, TICKET_POLL_MS));
-        continue;
-      }
-      let batch: BufferedBatch | undefined;
-      try {
-        batch = buffer.oldest(this.batchMaxPoints);
-        if (batch.ids.length === 0) {
-          this.health_.state = 'idle';
-          await this.waitForWork(this.options.intervalMs);
-          continue;
-        }
-        this.health_.state = 'sending';
-        await this.send(batch);
-        buffer.remove(batch.ids);
-        this.health_.shipped += batch.ids.length;
-        if (this.health_.consecutiveFailures > 0) {
-          logger.info(
-            { failedAttempts: this.health_.consecutiveFailures },
-            'telemetry reaches the cloud again',
-          );
-        }
-        this.health_.consecutiveFailures = 0;
-        this.health_.lastSuccessAt = new Date().toISOString();
-        this.batchMaxPoints = Math.min(this.options.batchMaxPoints, this.batchMaxPoints + 1);
-        // No pause: a backlog drains batch after batch, and an empty buffer waits above.
-      } catch (error) {
-        if (signal.aborted) break;
-        if (error instanceof BatchRefused && batch) {
-          this.drop(batch, error.message);
-          continue;
-        }
-        this.health_.failedAttempts++;
-        const attempt = this.health_.consecutiveFailures++;
-        const message = (error as Error).message;
-        const backoff = backoffDelayMs(this.options.backoff, attempt);
-        const delay = error instanceof RateLimited ? Math.max(backoff, error.retryAfterMs) : backoff;
-        // One warning per outage (or per new reason), not one per retry: the replicator is already
-        // reporting the same link.
-        const log = attempt === 0 || message !== this.health_.lastError ? logger.warn : logger.debug;
-        log.call(
-          logger,
-          {
-            err: message,
-            attempt: attempt + 1,
-            retryInMs: Math.round(delay),
-            buffered: buffer.stats().points,
-          },
-          'sending telemetry to the cloud failed; it stays buffered',
-        );
-        this.health_.lastError = message;
-        this.health_.state = 'backing-off';
-        await sleep(delay, signal);
-      }
-    }
-  }
-
-  private ticketsWaiting(): boolean {
+  next({ batchLimit }: UplinkView): UplinkStep<PointBatch, 'waiting-for-tickets'> {
+    const { buffer, intervalMs } = this.options;
+    if (this.ticketsWaiting())
+      return { waitMs: Math.min(intervalMs, TICKET_POLL_MS), state: 'waiting-for-tickets' };
     try {
-      return this.options.ticketBacklog() > 0;
-    } catch {
-      return false;
+      const { ids, bodies } = buffer.oldest(batchLimit);
+      // No pause after a success: a backlog drains batch after batch, and an empty buffer waits here.
+      if (ids.length === 0) return { waitMs: intervalMs, state: 'idle' };
+      return { send: { count: ids.length, ids, bodies }, state: 'sending' };
+    } catch (error) {
+      // A buffer that cannot be read is retried like a link that is down.
+      return { failed: error };
     }
   }
 
-  private async send(batch: BufferedBatch): Promise<void> {
-    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"points":[${batch.bodies.join(',')}]}`;
-    const body = await encodeCloudBody(json, this.options.compress);
-    const answer = await postToCloud(this.options, '/api/v1/telemetry', body, this.stopping.signal);
-    if (answer.ok) return;
-    throw this.failure(answer, batch.ids.length);
+  body({ bodies }: PointBatch): Promise<string | Buffer> {
+    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"points":[${bodies.join(',')}]}`;
+    return encodeCloudBody(json, this.options.compress);
   }
 
-  private failure(answer: CloudAnswer, points: number): Error {
+  delivered(_answer: CloudAnswer, batch: PointBatch): boolean {
+    this.options.buffer.remove(batch.ids);
+    this.shipped += batch.ids.length;
+    return true;
+  }
+
+  recovered(failures: number): void {
+    this.options.logger.info({ failedAttempts: failures }, 'telemetry reaches the cloud again');
+  }
+
+  tooLarge(_answer: CloudAnswer, batch: PointBatch, limit: number): string {
+    // Halved, then grown back one point per success (AIMD), as the replicator does for tickets.
+    return `cloud refused a batch of ${batch.count} points as too large; retrying with ${limit}`;
+  }
+
+  refusal(answer: CloudAnswer): Error {
     const { status } = answer;
-    if (status === 413 && points > 1) {
-      // Halve, then grow back one point per success (AIMD), as the replicator does for tickets.
-      this.batchMaxPoints = Math.max(1, Math.floor(points / 2));
-      return new Error(
-        `cloud refused a batch of ${points} points as too large; retrying with ${this.batchMaxPoints}`,
-      );
-    }
     if (status === 404) {
       return new Error(
         `the cloud at ${this.options.cloudUrl} has no telemetry endpoint (404): it is older than this agent. ` +
@@ -189,31 +132,38 @@ export class TelemetryShipper {
     return cloudError(answer, 'cloud telemetry');
   }
 
-  private drop(batch: BufferedBatch, reason: string): void {
+  drop(batch: PointBatch, reason: string): string {
     const { buffer, logger } = this.options;
     buffer.remove(batch.ids);
-    this.health_.rejected += batch.ids.length;
-    this.health_.lastError = `cloud refused ${batch.ids.length} telemetry points: ${reason}`;
+    this.rejected += batch.ids.length;
     // Once per reason: a systematic refusal would otherwise log every batch.
     const log = reason === this.lastRefusal ? logger.debug : logger.error;
     log.call(
       logger,
-      { points: batch.ids.length, reason, rejectedSoFar: this.health_.rejected },
+      { points: batch.ids.length, reason, rejectedSoFar: this.rejected },
       `the cloud refused a telemetry batch (${reason}); it cannot succeed on retry, so its points are dropped`,
     );
     this.lastRefusal = reason;
+    return `cloud refused ${batch.ids.length} telemetry points: ${reason}`;
   }
 
-  private waitForWork(maxMs: number): Promise<void> {
-    if (this.stopping.signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, maxMs);
-      this.wake = done;
-    });
+  failed({ message, attempt, retryInMs, repeated }: UplinkFailure<PointBatch>): void {
+    const { buffer, logger } = this.options;
+    // One warning per outage (or per new reason), not one per retry: the replicator is already
+    // reporting the same link.
+    const log = repeated ? logger.debug : logger.warn;
+    log.call(
+      logger,
+      { err: message, attempt, retryInMs, buffered: buffer.stats().points },
+      'sending telemetry to the cloud failed; it stays buffered',
+    );
+  }
+
+  private ticketsWaiting(): boolean {
+    try {
+      return this.options.ticketBacklog() > 0;
+    } catch {
+      return false;
+    }
   }
 }

@@ -8,7 +8,9 @@ import type {
   Ticket,
 } from '../../shared/schema/index.js';
 import { SEVERITIES } from '../../shared/schema/index.js';
+import { packageVersion } from '../../shared/paths.js';
 import { isoTime } from '../../shared/time.js';
+import type { EdgeConfig } from '../config.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { RuleOutcome } from '../rules/rule-engine.js';
 
@@ -23,6 +25,22 @@ export interface TicketManagerOptions {
   agentVersion: string;
   configHash: string;
   now?: () => number;
+}
+
+/** The ticket manager of an agent: its gateway, site, service levels and the version that raises tickets. */
+export function ticketManagerFor(
+  config: Pick<EdgeConfig, 'gatewayId' | 'site' | 'tickets' | 'configHash'>,
+  outbox: Outbox,
+): TicketManager {
+  return new TicketManager({
+    gatewayId: config.gatewayId,
+    site: config.site,
+    outbox,
+    updateIntervalMs: config.tickets.updateIntervalMs,
+    slaMs: config.tickets.slaMs,
+    agentVersion: packageVersion(),
+    configHash: config.configHash,
+  });
 }
 
 /**

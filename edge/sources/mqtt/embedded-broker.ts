@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
+import type { Logger } from 'pino';
+import type { MqttConfig } from './mqtt-config.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -45,4 +47,15 @@ export async function startEmbeddedBroker(options: { host: string; port: number 
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
   };
+}
+
+/** The broker the agent's MQTT clients use: `mqtt.url` when set, otherwise an embedded one started here. */
+export async function brokerFor(
+  mqtt: MqttConfig,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  if (mqtt.url) return { url: mqtt.url, close: () => Promise.resolve() };
+  const broker = await startEmbeddedBroker(mqtt.embedded);
+  logger.info({ url: broker.url }, 'embedded MQTT broker listening');
+  return broker;
 }

@@ -1,5 +1,7 @@
 import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip } from 'node:zlib';
+import type { BackoffPolicy } from '../../shared/backoff.js';
+import type { CloudConfig } from '../config.js';
 
 /** How the agent reaches the cloud: the same link, token and limits for tickets and telemetry. */
 export interface CloudLink {
@@ -8,6 +10,17 @@ export interface CloudLink {
   requestTimeoutMs: number;
   /** gzip each batch: ticket JSON shrinks about tenfold, which matters on a metered or slow link. */
   compress: boolean;
+}
+
+/** The link and its retry policy as the edge config's `cloud` section sets them. */
+export function cloudLinkOf(cloud: CloudConfig): CloudLink & { backoff: BackoffPolicy } {
+  return {
+    cloudUrl: cloud.url,
+    token: cloud.token,
+    requestTimeoutMs: cloud.requestTimeoutMs,
+    compress: cloud.compress,
+    backoff: { initialMs: cloud.retryInitialMs, maxMs: cloud.retryMaxMs },
+  };
 }
 
 export interface CloudAnswer {

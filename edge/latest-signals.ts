@@ -1,4 +1,4 @@
-import type { Features, Reading } from '../../shared/schema/index.js';
+import type { Features, Reading } from '../shared/schema/index.js';
 
 interface LatestReading {
   value: number;
@@ -14,8 +14,11 @@ interface AssetState {
   lastGoodAt: Map<string, number>;
 }
 
-/** The latest value of every signal of every asset: what conditions read. */
-export class AssetSignals {
+/**
+ * The latest value of every signal of every asset: what the signal step reads (an asset's speed
+ * channel) and what rule conditions read. The pipeline feeds it; the rule engine is given it.
+ */
+export class LatestSignals {
   private readonly assets = new Map<string, AssetState>();
 
   private asset(assetId: string): AssetState {

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import { Shutdown } from '../shutdown.js';
+import type { MqttConfig } from './mqtt/mqtt-config.js';
+import { MqttSource } from './mqtt/mqtt-source.js';
+import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
+import type { MeasurementSink, Source } from './source.js';
+
+/** The parts of the edge config that name sources. */
+export interface SourcesConfig {
+  gatewayId: string;
+  mqtt: MqttConfig;
+  opcua: OpcuaEndpointConfig[];
+}
+
+export interface StartedSources {
+  readonly list: readonly Source[];
+  /** Stops every source, the last started first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The channels the config says exist (OPC-UA node mappings): watched for silence from the start,
+ * so a node that never delivers raises the no-data ticket like a sensor that stopped.
+ */
+export function configuredChannels(config: SourcesConfig): { assetId: string; channel: string }[] {
+  return config.opcua.flatMap((endpoint) => endpoint.nodes);
+}
+
+/**
+ * Builds every source the config names, the MQTT source on `brokerUrl` and one per OPC-UA endpoint,
+ * and starts each against the sink. When one cannot start, those built so far are stopped and the
+ * error is thrown.
+ */
+export async function startSources(
+  config: SourcesConfig,
+  brokerUrl: string,
+  sink: MeasurementSink,
+  logger: Logger,
+): Promise<StartedSources> {
+  const list: Source[] = [];
+  const shutdown = new Shutdown(logger);
+  const start = async (source: Source) => {
+    list.push(source);
+    shutdown.add(() => source.stop());
+    await source.start(sink);
+  };
+  try {
+    const { mqtt } = config;
+    await start(
+      new MqttSource({
+        id: 'mqtt',
+        brokerUrl,
+        topicPrefix: mqtt.topicPrefix,
+        clientId: `plantwatch-edge-${config.gatewayId}`,
+        ...(mqtt.username ? { username: mqtt.username } : {}),
+        ...(mqtt.password ? { password: mqtt.password } : {}),
+      }),
+    );
+    // node-opcua is large and slow to load; only agents that read OPC-UA pay for it.
+    const { OpcuaSource } = config.opcua.length ? await import('./opcua/opcua-source.js') : {};
+    for (const endpoint of config.opcua) {
+      if (!OpcuaSource) break;
+      await start(new OpcuaSource(endpoint, logger));
+    }
+  } catch (error) {
+    await shutdown.run();
+    throw error;
+  }
+  return { list, stop: () => shutdown.run() };
+}

@@ -1,0 +1,64 @@
+import type { EdgeConfig } from '../config.js';
+import type { Baselines, BaselineView } from '../rules/baselines.js';
+import type { LiveRules } from '../rules/live-rules.js';
+import type { Outbox, OutboxStats } from '../outbox/outbox.js';
+import type { Pipeline, PipelineSnapshot } from '../pipeline.js';
+import type { Replicator, ReplicatorHealth } from '../replicate/replicator.js';
+import type { Source, SourceHealth } from '../sources/source.js';
+import type { EdgeTelemetry, EdgeTelemetryStatus } from '../telemetry/start-telemetry.js';
+import type { TicketManager } from '../tickets/ticket-manager.js';
+
+/** What `GET /api/v1/status` shows. */
+export interface EdgeStatus extends PipelineSnapshot {
+  gatewayId: string;
+  site: string;
+  outbox: OutboxStats;
+  replication: ReplicatorHealth;
+  sources: SourceHealth[];
+  rules: { id: string; version: string; file: string }[];
+  /** Problems of the last rule reload that was rejected (the rules above kept running), if any. */
+  ruleProblems: string[];
+  baselines: BaselineView[];
+  openTickets: number;
+  /** Absent when telemetry.enabled is false. */
+  telemetry?: EdgeTelemetryStatus;
+}
+
+/** The running parts the status is read from. */
+export interface EdgeStatusParts {
+  outbox: Outbox;
+  replicator: Replicator;
+  sources: readonly Source[];
+  rules: LiveRules;
+  baselines: Baselines;
+  tickets: TicketManager;
+  telemetry: EdgeTelemetry | undefined;
+  pipeline: Pipeline;
+}
+
+export function edgeStatus(
+  config: Pick<EdgeConfig, 'gatewayId' | 'site'>,
+  parts: EdgeStatusParts,
+): EdgeStatus {
+  const { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline } = parts;
+  return {
+    gatewayId: config.gatewayId,
+    site: config.site,
+    outbox: outbox.stats(),
+    replication: replicator.health(),
+    sources: sources.map((s) => s.health()),
+    ...rules.status(),
+    baselines: baselines.list(),
+    openTickets: tickets.openTickets().length,
+    ...(telemetry ? { telemetry: telemetry.status() } : {}),
+    ...pipeline.snapshot(),
+  };
+}
+
+/** Healthy (`/healthz` 200) while the outbox has room and every source is connected. */
+export function withHealth(status: EdgeStatus) {
+  return {
+    ...status,
+    healthy: !status.outbox.full && status.sources.every((source) => source.state === 'connected'),
+  };
+}
