@@ -1,12 +1,7 @@
 import { linearRegression } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
-import {
-  forecastCrossing,
-  TrendHistory,
-  type TrendHistoryState,
-  type TrendPoint,
-} from '../edge/rules/trend.js';
-import { seededRandom } from '../simulators/seeded-random.js';
+import { forecastCrossing, TrendHistory, type TrendHistoryState, type TrendPoint } from './trend.js';
+import { seededRandom } from '../../simulators/seeded-random.js';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;

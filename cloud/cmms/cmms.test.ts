@@ -2,18 +2,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { resolveCmmsSettings } from '../cloud/cmms/cmms-config.js';
-import type { CmmsStatus } from '../cloud/cmms/cmms-service.js';
-import { CSV_COLUMNS } from '../cloud/cmms/csv-export.js';
-import { toWorkOrder } from '../cloud/cmms/work-order.js';
-import type { RunningCloud } from '../cloud/server.js';
-import { type CloudConfig, loadCloudConfig } from '../cloud/config/cloud-config.js';
-import type { TicketDetail, TicketView, WorkOrderLink } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { cloudFetch } from './helpers/cloud-client.js';
-import { type HttpReceiver, startHttpReceiver } from './helpers/http-receiver.js';
-import { capturingLogger, removeTempDirs, startTestCloud, tempDir, waitFor } from './helpers/stack.js';
-import { openTicket, sampleTicket } from './helpers/tickets.js';
+import { resolveCmmsSettings } from './cmms-config.js';
+import type { CmmsStatus } from './cmms-service.js';
+import { CSV_COLUMNS } from './csv-export.js';
+import { toWorkOrder } from './work-order.js';
+import type { RunningCloud } from '../server.js';
+import { type CloudConfig, loadCloudConfig } from '../config/cloud-config.js';
+import type { TicketDetail, TicketView, WorkOrderLink } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { cloudFetch } from '../../test/helpers/cloud-client.js';
+import { type HttpReceiver, startHttpReceiver } from '../../test/helpers/http-receiver.js';
+import {
+  capturingLogger,
+  removeTempDirs,
+  startTestCloud,
+  tempDir,
+  waitFor,
+} from '../../test/helpers/stack.js';
+import { openTicket, sampleTicket } from '../../test/helpers/tickets.js';
 
 const SECRET = 'cmms-secret-token-4711';
 

@@ -2,18 +2,29 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveBusConfig } from '../cloud/bus/bus-config.js';
-import { siteTopic } from '../cloud/bus/mqtt-publisher.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../cloud/bus/webhook-signature.js';
-import { type CloudConfig, loadCloudConfig } from '../cloud/config/cloud-config.js';
-import type { RunningCloud } from '../cloud/server.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../edge/sources/mqtt/embedded-broker.js';
-import type { TicketChange, TicketChangePage } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { cloudFetch } from './helpers/cloud-client.js';
-import { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './helpers/http-receiver.js';
-import { freePort, removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from './helpers/stack.js';
-import { openTicket } from './helpers/tickets.js';
+import { resolveBusConfig } from './bus-config.js';
+import { siteTopic } from './mqtt-publisher.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
+import { type CloudConfig, loadCloudConfig } from '../config/cloud-config.js';
+import type { RunningCloud } from '../server.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../edge/sources/mqtt/embedded-broker.js';
+import type { TicketChange, TicketChangePage } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { cloudFetch } from '../../test/helpers/cloud-client.js';
+import {
+  type HttpReceiver,
+  type ReceivedRequest,
+  startHttpReceiver,
+} from '../../test/helpers/http-receiver.js';
+import {
+  freePort,
+  removeTempDirs,
+  silentLogger,
+  startTestCloud,
+  tempDir,
+  waitFor,
+} from '../../test/helpers/stack.js';
+import { openTicket } from '../../test/helpers/tickets.js';
 
 const RETRY = { initial: '50ms', max: '400ms' };
 const busConfig = (extra: NonNullable<CloudConfig['bus']> = {}): CloudConfig => ({

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudStore } from '../cloud/cloud-store.js';
-import { openCloudStore } from '../cloud/open-cloud-store.js';
-import type { OutboxEvent, Ticket, TicketChange } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { removeTempDirs } from './helpers/stack.js';
-import { openTicket } from './helpers/tickets.js';
+import type { CloudStore } from '../cloud-store.js';
+import { openCloudStore } from '../open-cloud-store.js';
+import type { OutboxEvent, Ticket, TicketChange } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { removeTempDirs } from '../../test/helpers/stack.js';
+import { openTicket } from '../../test/helpers/tickets.js';
 
 /** The change log itself: every kind of change logged once, in order, with the ticket after it. */
 describe.each(CLOUD_STORES)('ticket change log on %s', (kind) => {

@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Outbox } from '../edge/outbox/outbox.js';
-import { Replicator } from '../edge/replicate/replicator.js';
-import type { IngestRequest, OutboxEvent } from '../shared/schema/index.js';
-import { removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from './helpers/stack.js';
-import { sampleEvents, sampleTicket } from './helpers/tickets.js';
+import { Outbox } from '../outbox/outbox.js';
+import { Replicator } from './replicator.js';
+import type { IngestRequest, OutboxEvent } from '../../shared/schema/index.js';
+import { removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from '../../test/helpers/stack.js';
+import { sampleEvents, sampleTicket } from '../../test/helpers/tickets.js';
 
 type Script = (
   request: IngestRequest,

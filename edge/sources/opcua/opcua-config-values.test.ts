@@ -2,12 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEdgeConfig } from '../edge/config.js';
-import type { OpcuaNodeConfig } from '../edge/sources/opcua/opcua-config.js';
-import { describeOpcuaError } from '../edge/sources/opcua/opcua-errors.js';
-import { convertDataValue, qualityOf } from '../edge/sources/opcua/opcua-values.js';
-import { packageRoot } from '../shared/paths.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { loadEdgeConfig } from '../../config.js';
+import type { OpcuaNodeConfig } from './opcua-config.js';
+import { describeOpcuaError } from './opcua-errors.js';
+import { convertDataValue, qualityOf } from './opcua-values.js';
+import { packageRoot } from '../../../shared/paths.js';
+import { removeTempDirs, tempDir } from '../../../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 

@@ -5,7 +5,7 @@ import {
   type CompileOptions,
   type ConditionScope,
   type SignalRef,
-} from '../edge/rules/condition.js';
+} from './condition.js';
 
 const ZONES: CompileOptions = { stringSignals: new Set(['isoZone']) };
 
@@ -465,7 +465,7 @@ describe('jsep registration', () => {
   // wrong column for a number nested inside another token.
   it('registers operators and position hooks once even when the module is evaluated again', async () => {
     vi.resetModules();
-    const again = await import('../edge/rules/condition.js');
+    const again = await import('./condition.js');
     expect(again.compileCondition).not.toBe(compileCondition);
     for (const compile of [compileCondition, again.compileCondition]) {
       expect(compile('not (x > 1) or y.z < 2').signals.map((ref) => ref.key)).toEqual(['x', 'y.z']);

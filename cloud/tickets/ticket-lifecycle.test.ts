@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCloud } from '../cloud/server.js';
+import type { RunningCloud } from '../server.js';
 import type {
   OutboxEvent,
   RuleTrackRecord,
   Ticket,
   TicketDetail,
   TicketView,
-} from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { removeTempDirs, silentLogger, startTestCloud } from './helpers/stack.js';
-import { sampleTicket } from './helpers/tickets.js';
+} from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { removeTempDirs, silentLogger, startTestCloud } from '../../test/helpers/stack.js';
+import { sampleTicket } from '../../test/helpers/tickets.js';
 
 const HOUR = 3_600_000;
 

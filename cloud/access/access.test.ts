@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessRoutes } from '../cloud/access/access-routes.js';
+import { accessRoutes } from './access-routes.js';
 import {
   AccessStore,
   canSeeSite,
@@ -11,13 +11,13 @@ import {
   UnknownUserError,
   UserExistsError,
   visibleSites,
-} from '../cloud/access/access-store.js';
-import { hashToken } from '../cloud/access/secrets.js';
-import { openCloudDatabase } from '../cloud/open-cloud-store.js';
-import type { SqlDatabase } from '../cloud/store/sql-database.js';
-import { createAjv } from '../shared/validation.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { capturingLogger, removeTempDirs } from './helpers/stack.js';
+} from './access-store.js';
+import { hashToken } from './secrets.js';
+import { openCloudDatabase } from '../open-cloud-store.js';
+import type { SqlDatabase } from '../store/sql-database.js';
+import { createAjv } from '../../shared/validation.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { capturingLogger, removeTempDirs } from '../../test/helpers/stack.js';
 
 afterAll(() => removeTempDirs());
 

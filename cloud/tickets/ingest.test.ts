@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCloud } from '../cloud/server.js';
-import type { OutboxEvent } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { cloudFetch } from './helpers/cloud-client.js';
-import { capturingLogger, removeTempDirs, startTestCloud } from './helpers/stack.js';
-import { sampleEvents, sampleTicket } from './helpers/tickets.js';
+import type { RunningCloud } from '../server.js';
+import type { OutboxEvent } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { cloudFetch } from '../../test/helpers/cloud-client.js';
+import { capturingLogger, removeTempDirs, startTestCloud } from '../../test/helpers/stack.js';
+import { sampleEvents, sampleTicket } from '../../test/helpers/tickets.js';
 
 describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
   let cloud: RunningCloud;

@@ -6,10 +6,10 @@ import {
   STANDARD_GRAVITY,
   timeDomainStats,
   velocityRmsMmS,
-} from '../edge/signal/features.js';
-import { powerOfRealSignal } from '../edge/signal/fft.js';
-import { welchSpectrum } from '../edge/signal/welch.js';
-import { sketchSpectrum } from '../edge/diagnose/spectrum-sketch.js';
+} from './features.js';
+import { powerOfRealSignal } from './fft.js';
+import { welchSpectrum } from './welch.js';
+import { sketchSpectrum } from '../diagnose/spectrum-sketch.js';
 
 const sine = (n: number, fs: number, hz: number, amplitude: number, phase = 0) =>
   Array.from({ length: n }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / fs + phase));

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalogBearing, defectMultiples } from '../shared/bearings.js';
-import { diagnoseRecord } from '../edge/signal/diagnosis.js';
-import { measureLeadTime } from '../simulators/scenario/lead-time.js';
-import { loadScenario, severityAt, shippedScenarioNames } from '../simulators/scenario/scenario-file.js';
-import { scenarioMeasurements } from '../simulators/scenario/scenario-waveforms.js';
-import { type FaultKind, MachineModel } from '../simulators/vibration/machine-model.js';
-import { FileError } from '../shared/yaml-file.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
+import { diagnoseRecord } from '../../edge/signal/diagnosis.js';
+import { measureLeadTime } from './lead-time.js';
+import { loadScenario, severityAt, shippedScenarioNames } from './scenario-file.js';
+import { scenarioMeasurements } from './scenario-waveforms.js';
+import { type FaultKind, MachineModel } from '../vibration/machine-model.js';
+import { FileError } from '../../shared/yaml-file.js';
+import { removeTempDirs, tempDir } from '../../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 

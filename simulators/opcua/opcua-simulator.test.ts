@@ -22,9 +22,9 @@ import {
   type MachineState,
   machineStateAt,
   SCENARIOS,
-} from '../simulators/opcua/machine-scenarios.js';
-import { startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
-import { seededRandom } from '../simulators/seeded-random.js';
+} from './machine-scenarios.js';
+import { startOpcuaSimulator } from './opcua-simulator.js';
+import { seededRandom } from '../seeded-random.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {

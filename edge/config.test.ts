@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEdgeConfig } from '../edge/config.js';
+import { loadEdgeConfig } from './config.js';
 import { defaultRulesDir, packageRoot } from '../shared/paths.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { removeTempDirs, tempDir } from '../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { catalogBearing, defectMultiples } from '../shared/bearings.js';
+import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import {
   DiagnosisError,
   diagnoseRecord,
   type DiagnosisOptions,
   planDiagnosis,
   WindowDiagnoser,
-} from '../edge/signal/diagnosis.js';
-import { ComplexFft } from '../edge/signal/fft.js';
-import { isoZone } from '../edge/signal/iso-20816.js';
-import { CWRU_RECORDS, IMS_SNAPSHOT, readF32 } from './helpers/bearing-data.js';
+} from './diagnosis.js';
+import { ComplexFft } from './fft.js';
+import { isoZone } from './iso-20816.js';
+import { CWRU_RECORDS, IMS_SNAPSHOT, readF32 } from '../../test/helpers/bearing-data.js';
 
 const SKF_6205 = defectMultiples(catalogBearing('skf-6205').geometry);
 const ZA_2115 = defectMultiples(catalogBearing('rexnord-za-2115').geometry);

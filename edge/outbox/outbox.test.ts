@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Outbox, OutboxOpenError } from '../edge/outbox/outbox.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
-import { sampleTicket } from './helpers/tickets.js';
+import { Outbox, OutboxOpenError } from './outbox.js';
+import { removeTempDirs, tempDir } from '../../test/helpers/stack.js';
+import { sampleTicket } from '../../test/helpers/tickets.js';
 
 afterAll(removeTempDirs);
 

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Outbox } from '../edge/outbox/outbox.js';
-import type { LoadedRule } from '../edge/rules/load-rules.js';
-import { TicketManager } from '../edge/tickets/ticket-manager.js';
-import type { WaveformEvidence } from '../edge/signal/waveform-analysis.js';
-import type { Features, SpectrumSnapshot } from '../shared/schema/index.js';
-import { Ticket } from '../shared/schema/index.js';
-import { validator } from '../shared/validation.js';
-import { engineHarness, T0, validRules, window } from './helpers/rules.js';
-import { removeTempDirs, tempDir } from './helpers/stack.js';
+import { Outbox } from '../outbox/outbox.js';
+import type { LoadedRule } from '../rules/load-rules.js';
+import { TicketManager } from './ticket-manager.js';
+import type { WaveformEvidence } from '../signal/waveform-analysis.js';
+import type { Features, SpectrumSnapshot } from '../../shared/schema/index.js';
+import { Ticket } from '../../shared/schema/index.js';
+import { validator } from '../../shared/validation.js';
+import { engineHarness, T0, validRules, window } from '../../test/helpers/rules.js';
+import { removeTempDirs, tempDir } from '../../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 

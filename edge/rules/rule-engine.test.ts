@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Baselines } from '../edge/rules/baselines.js';
-import { openRuleStateDb } from '../edge/rules/state-db.js';
-import type { RuleOutcome } from '../edge/rules/rule-engine.js';
+import { Baselines } from './baselines.js';
+import { openRuleStateDb } from './state-db.js';
+import type { RuleOutcome } from './rule-engine.js';
 import {
   engineHarness,
   reading,
@@ -9,8 +9,8 @@ import {
   THRESHOLD_RULE as THRESHOLD,
   validRules,
   window,
-} from './helpers/rules.js';
-import { removeTempDirs } from './helpers/stack.js';
+} from '../../test/helpers/rules.js';
+import { removeTempDirs } from '../../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 

@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadCloudConfig } from '../cloud/config/cloud-config.js';
-import { onCallAt } from '../cloud/routing/on-call.js';
-import { type RoutingConfig, routingProblems } from '../cloud/routing/routing-config.js';
-import type { RunningCloud } from '../cloud/server.js';
-import { ManualClock } from '../cloud/clock.js';
-import type { Ticket, TicketDetail } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { cloudFetch, cloudJson } from './helpers/cloud-client.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
-import { openTicket } from './helpers/tickets.js';
+import { loadCloudConfig } from '../config/cloud-config.js';
+import { onCallAt } from './on-call.js';
+import { type RoutingConfig, routingProblems } from './routing-config.js';
+import type { RunningCloud } from '../server.js';
+import { ManualClock } from '../clock.js';
+import type { Ticket, TicketDetail } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { cloudFetch, cloudJson } from '../../test/helpers/cloud-client.js';
+import { removeTempDirs, startTestCloud } from '../../test/helpers/stack.js';
+import { openTicket } from '../../test/helpers/tickets.js';
 
 const MINUTE = 60_000;
 // Europe/Berlin is UTC+1 in early March 2026; 2026-03-02 is a Monday.
@@ -118,9 +118,7 @@ describe('on-call schedule (pure)', () => {
   });
 
   it('ships a sample that loads as cloud.yaml and passes the checks', () => {
-    const config = loadCloudConfig(
-      fileURLToPath(new URL('../cloud/routing/sample-routing.yaml', import.meta.url)),
-    );
+    const config = loadCloudConfig(fileURLToPath(new URL('./sample-routing.yaml', import.meta.url)));
     expect(config.routing?.rules?.[0]?.name).toBe('bearing faults on pumps');
     expect(routingProblems(config.routing ?? {})).toEqual([]);
   });

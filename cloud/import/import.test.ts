@@ -2,18 +2,23 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryAsset } from '../cloud/assets/asset-store.js';
-import { importFile } from '../cloud/import/import-command.js';
-import { parseImportDate } from '../cloud/import/dates.js';
-import { decodeBytes } from '../cloud/import/decode.js';
-import { type ImportRequest, runImport } from '../cloud/import/importer.js';
-import type { ImportProblem, ImportReport } from '../cloud/import/import-types.js';
-import type { RunningCloud } from '../cloud/server.js';
-import { type RuleTrackRecord, Ticket, type TicketDetail, type TicketView } from '../shared/schema/index.js';
-import { createAjv } from '../shared/validation.js';
-import { cloudFetch, cloudJson } from './helpers/cloud-client.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { removeTempDirs, startTestCloud, tempDir } from './helpers/stack.js';
+import type { RegistryAsset } from '../assets/asset-store.js';
+import { importFile } from './import-command.js';
+import { parseImportDate } from './dates.js';
+import { decodeBytes } from './decode.js';
+import { type ImportRequest, runImport } from './importer.js';
+import type { ImportProblem, ImportReport } from './import-types.js';
+import type { RunningCloud } from '../server.js';
+import {
+  type RuleTrackRecord,
+  Ticket,
+  type TicketDetail,
+  type TicketView,
+} from '../../shared/schema/index.js';
+import { createAjv } from '../../shared/validation.js';
+import { cloudFetch, cloudJson } from '../../test/helpers/cloud-client.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { removeTempDirs, startTestCloud, tempDir } from '../../test/helpers/stack.js';
 
 const ASSET_HEADER = 'asset_id,Site,name,group,machine class,rpm,bearing,channels';
 

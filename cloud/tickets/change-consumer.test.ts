@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningConsumer, startChangeConsumer } from '../cloud/tickets/change-consumer.js';
-import type { CloudStore } from '../cloud/cloud-store.js';
-import { openCloudStore } from '../cloud/open-cloud-store.js';
-import { appendTicketChanges, type NewTicketChange } from '../cloud/tickets/ticket-changes.js';
-import type { TicketChange } from '../shared/schema/index.js';
-import { CLOUD_STORES, newCloudDatabase } from './helpers/cloud-databases.js';
-import { removeTempDirs, silentLogger, waitFor } from './helpers/stack.js';
-import { openTicket } from './helpers/tickets.js';
+import { type RunningConsumer, startChangeConsumer } from './change-consumer.js';
+import type { CloudStore } from '../cloud-store.js';
+import { openCloudStore } from '../open-cloud-store.js';
+import { appendTicketChanges, type NewTicketChange } from './ticket-changes.js';
+import type { TicketChange } from '../../shared/schema/index.js';
+import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
+import { removeTempDirs, silentLogger, waitFor } from '../../test/helpers/stack.js';
+import { openTicket } from '../../test/helpers/tickets.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Outbox } from '../edge/outbox/outbox.js';
-import { fleetSimCommand } from '../simulators/fleet/fleet-command.js';
-import { runFleetLoad } from '../simulators/fleet/fleet-load.js';
-import { freePort, removeTempDirs, startTestCloud, tempDir } from './helpers/stack.js';
+import { Outbox } from '../../edge/outbox/outbox.js';
+import { fleetSimCommand } from './fleet-command.js';
+import { runFleetLoad } from './fleet-load.js';
+import { freePort, removeTempDirs, startTestCloud, tempDir } from '../../test/helpers/stack.js';
 
 afterAll(() => removeTempDirs());
 

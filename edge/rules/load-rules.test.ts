@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRules } from '../edge/rules/load-rules.js';
-import { defaultRulesDir } from '../shared/paths.js';
-import { FAULTS } from '../shared/schema/index.js';
-import { formatProblem } from '../shared/yaml-file.js';
-import { rulesDir, THRESHOLD_RULE as RULE } from './helpers/rules.js';
-import { removeTempDirs } from './helpers/stack.js';
+import { loadRules } from './load-rules.js';
+import { defaultRulesDir } from '../../shared/paths.js';
+import { FAULTS } from '../../shared/schema/index.js';
+import { formatProblem } from '../../shared/yaml-file.js';
+import { rulesDir, THRESHOLD_RULE as RULE } from '../../test/helpers/rules.js';
+import { removeTempDirs } from '../../test/helpers/stack.js';
 
 afterAll(removeTempDirs);
 
