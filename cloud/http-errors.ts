@@ -28,6 +28,10 @@ export const HTTP_ERRORS = {
     statusCode: 409,
     meaning: "the ticket's state does not allow the move, or it changed meanwhile",
   },
+  PW_CONDITION_ACTIVE: {
+    statusCode: 409,
+    meaning: 'resolving a ticket whose condition is still active at the edge needs confirmActive: true',
+  },
   PW_BAD_CURSOR: { statusCode: 400, meaning: 'a cursor this server did not give out' },
   // Users
   PW_NO_USER: { statusCode: 404, meaning: 'no such user' },

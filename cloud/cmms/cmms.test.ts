@@ -90,6 +90,7 @@ const acceptWorkOrdersAndUpdates = (receiver: HttpReceiver) => {
 
 const RESOLVE = {
   to: 'resolved',
+  confirmActive: true,
   feedback: { outcome: 'confirmed', failureMode: 'outer_race', actionTaken: 'replaced DE bearing' },
 };
 

@@ -2,6 +2,7 @@ import type {
   GatewayBacklog,
   GatewayView,
   OutboxEvent,
+  Severity,
   Ticket,
   TicketChangeSubject,
   TicketStatus,
@@ -11,6 +12,7 @@ import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } fro
 import { audit } from './ticket-audit.js';
 import { dueAt, isHistorical, SEVERITY_RANK } from './ticket-lifecycle.js';
 import { appendTicketChanges, type ChangeSignal, type NewTicketChange } from './ticket-changes.js';
+import { type BeforeRaise, edgeRaise } from './ticket-raise.js';
 
 export interface ApplyResult {
   /** Highest seq stored with no gap below it: what the gateway may forget. */
@@ -221,7 +223,9 @@ async function applyInTransaction(
   }
   const log: NewTicketChange[] = [];
   const actor = `gateway:${gatewayId}`;
+  const before = await ticketsBefore(tx, [...changed.keys()]);
   for (const { ticket, opened, cleared } of changed.values()) {
+    const previous = before.get(ticket.id);
     const subject = await saveEdgeTicket(tx, ticket, now);
     if (opened) {
       const detail = { title: ticket.title, severity: ticket.severity };
@@ -233,13 +237,24 @@ async function applyInTransaction(
       log.push({ type: 'ticket.cleared', at: now, actor, ticket: subject, detail: {} });
     }
     if (!opened && !cleared) {
+      // A cleared condition seen active again: routing resumes the paging it paused.
+      const reactivated = previous?.condition === 'cleared' && ticket.condition === 'active';
       log.push({
         type: 'ticket.updated',
         at: now,
         actor,
         ticket: subject,
-        detail: { occurrences: ticket.occurrences, lastSeen: ticket.lastSeen },
+        detail: {
+          occurrences: ticket.occurrences,
+          lastSeen: ticket.lastSeen,
+          ...(reactivated ? { reactivated: true } : {}),
+        },
       });
+    }
+    const raise = previous && !cleared ? edgeRaise(previous, ticket, Date.parse(now)) : undefined;
+    if (raise) {
+      await audit(tx, ticket.id, now, actor, 'severity_raised', raise);
+      log.push({ type: 'ticket.severity_raised', at: now, actor, ticket: subject, detail: raise });
     }
   }
   // Stored beyond the watermark now, applied ahead or waiting.
@@ -258,6 +273,36 @@ async function applyInTransaction(
   // Last: on PostgreSQL the change log is appended under a lock held until the commit.
   await appendTicketChanges(tx, log);
   return { ackedSeq, applied, duplicates, heldBehindGap: heldNow };
+}
+
+/**
+ * What a raise is measured against: each ticket's severity, prediction ETA and condition as stored
+ * before this batch (none for a ticket the cloud has not seen). One query per batch, by primary key.
+ */
+async function ticketsBefore(
+  tx: SqlExecutor,
+  ids: readonly string[],
+): Promise<Map<string, BeforeRaise & { condition: string | null }>> {
+  const found = new Map<string, BeforeRaise & { condition: string | null }>();
+  const json = (path: string[]) =>
+    tx.dialect === 'postgres'
+      ? `(body::json #>> '{${path.join(',')}}')`
+      : `json_extract(body, '$.${path.join('.')}')`;
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const chunk = ids.slice(i, i + INSERT_CHUNK);
+    const rows = await tx.all<{
+      id: string;
+      severity: Severity;
+      eta: string | null;
+      condition: string | null;
+    }>(
+      `SELECT id, severity, ${json(['prediction', 'eta'])} AS eta, ${json(['condition'])} AS condition
+         FROM tickets WHERE id IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
+    for (const r of rows) found.set(r.id, { severity: r.severity, eta: r.eta, condition: r.condition });
+  }
+  return found;
 }
 
 const REPORTED_BACKLOG_COLUMNS =

@@ -1,9 +1,9 @@
 import type {
   AssignRequest,
   AuditEntry,
-  CloseOut,
   Fault,
   RuleTrackRecord,
+  StoredCloseOut,
   Ticket,
   TicketComment,
   TicketDetail,
@@ -79,7 +79,7 @@ const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   dueAt: row.due_at,
   overdue: isOverdue(row.status, row.due_at, nowMs),
   ...(row.assignee ? { assignee: row.assignee } : {}),
-  ...(row.close_out ? { closeOut: JSON.parse(row.close_out) as CloseOut } : {}),
+  ...(row.close_out ? { closeOut: JSON.parse(row.close_out) as StoredCloseOut } : {}),
   ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
   ...(row.review_updated_at ? { reviewedAt: row.review_updated_at } : {}),
   ...(isHistorical(row.first_received_at, row.opened_at) ? { historical: true } : {}),
@@ -212,12 +212,14 @@ export class ReviewStore {
     nowMs = Date.now(),
   ): Promise<ReviewOutcome<TicketView>> {
     return this.changing(async (tx) => {
-      const row = await tx.get<{ status: TicketStatus; opened_at: string }>(
-        'SELECT status, opened_at FROM tickets WHERE id = ?',
+      const row = await tx.get<{ status: TicketStatus; opened_at: string; body: string }>(
+        'SELECT status, opened_at, body FROM tickets WHERE id = ?',
         [id],
       );
       if (!row) return { problem: { kind: 'not_found', message: `no ticket with id '${id}'` } };
-      const problem = transitionProblem(row.status, request, id);
+      const edge = JSON.parse(row.body) as Ticket;
+      const problem =
+        transitionProblem(row.status, request, id, nowMs) ?? activeConditionProblem(edge, request);
       if (problem) return { problem };
       if (
         request.duplicateOf &&
@@ -232,11 +234,8 @@ export class ReviewStore {
         };
       }
       const now = new Date(nowMs).toISOString();
-      const closeOut = closeOutFor(request, now);
-      const leadTimeMs =
-        closeOut?.outcome === 'confirmed'
-          ? Date.parse(closeOut.failureAt ?? now) - Date.parse(row.opened_at)
-          : null;
+      const closeOut = closeOutFor(request, edge.condition === 'active');
+      const leadTimeMs = leadTime(closeOut, row.opened_at);
       // Reopening a resolved ticket withdraws its verdict; the audit trail keeps the old one.
       const keepsVerdict = request.to === 'closed';
       const changes = await tx.run(
@@ -419,7 +418,7 @@ export class ReviewStore {
       if (r.outcome === 'false_positive') record.falsePositives++;
       if (r.outcome === 'inconclusive') record.inconclusive++;
       if (r.predicted) record.predicted++;
-      if (r.lead_time_ms !== null) record.leadTimes.push(Number(r.lead_time_ms));
+      if (r.outcome === 'confirmed' && r.lead_time_ms !== null) record.leadTimes.push(Number(r.lead_time_ms));
       if (!record.lastFiredAt || r.opened_at > record.lastFiredAt) record.lastFiredAt = r.opened_at;
     }
     return [...records.values()]
@@ -428,19 +427,39 @@ export class ReviewStore {
         ...(record.confirmed + record.falsePositives > 0
           ? { precision: record.confirmed / (record.confirmed + record.falsePositives) }
           : {}),
-        ...(leadTimes.length ? { medianLeadTimeMs: median(leadTimes) } : {}),
+        ...(leadTimes.length
+          ? { medianLeadTimeMs: median(leadTimes), leadTimeSamples: leadTimes.length }
+          : {}),
       }))
       .sort((a, b) => (b.lastFiredAt ?? '').localeCompare(a.lastFiredAt ?? ''));
   }
 }
 
+/**
+ * From the ticket's opening to the failure, for a confirmed failure whose time was given; null
+ * otherwise. The resolution time is not the failure time: defaulting to it would make the track
+ * record's "lead time" the time to repair.
+ */
+function leadTime(closeOut: StoredCloseOut | undefined, openedAt: string): number | null {
+  if (closeOut?.outcome !== 'confirmed' || closeOut.failureAt === undefined) return null;
+  return Date.parse(closeOut.failureAt) - Date.parse(openedAt);
+}
+
+/** Resolving while the edge still sees the condition must be asked for explicitly. */
+function activeConditionProblem(edge: Ticket, request: TransitionRequest): TransitionProblem | undefined {
+  if (request.to !== 'resolved' || edge.condition !== 'active' || request.confirmActive === true) {
+    return undefined;
+  }
+  return {
+    kind: 'condition_active',
+    message: `the condition is still active at the edge (last seen ${edge.lastSeen}); to resolve it anyway, send confirmActive: true with the transition`,
+  };
+}
+
 /** The verdict a transition records: the engineer's close-out, or the implied one of a false positive. */
-function closeOutFor(request: TransitionRequest, now: string): CloseOut | undefined {
+function closeOutFor(request: TransitionRequest, conditionActive: boolean): StoredCloseOut | undefined {
   if (request.to === 'resolved' && request.feedback) {
-    return {
-      ...request.feedback,
-      ...(request.feedback.outcome === 'confirmed' ? { failureAt: request.feedback.failureAt ?? now } : {}),
-    };
+    return { ...request.feedback, ...(conditionActive ? { resolvedWhileActive: true } : {}) };
   }
   if (request.to === 'false_positive') {
     return (

@@ -173,14 +173,36 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       expect(badOutcome.status).toBe(400);
       expect(await message(badOutcome)).toContain('body/feedback/outcome');
 
+      const closeOut = {
+        outcome: 'confirmed',
+        failureMode: 'unbalance',
+        actionTaken: 'balanced the impeller',
+        failureAt: new Date(Date.parse(siteA.firstSeen) + 1000).toISOString(),
+      };
+      // The edge still sees the condition: resolving needs the engineer to say so.
+      const stillActive = await move('engineerA', siteA.id, { to: 'resolved', feedback: closeOut });
+      expect(stillActive.status).toBe(409);
+      const refusal = (await stillActive.json()) as { code: string; message: string };
+      expect(refusal.code).toBe('PW_CONDITION_ACTIVE');
+      expect(refusal.message).toMatch(
+        /^body\/confirmActive: the condition is still active at the edge \(last seen .*\); to resolve it anyway, send confirmActive: true/,
+      );
+      const future = await move('engineerA', siteA.id, {
+        to: 'resolved',
+        confirmActive: true,
+        feedback: { ...closeOut, failureAt: new Date(Date.now() + 2 * HOUR).toISOString() },
+      });
+      expect(future.status).toBe(400);
+      expect(await message(future)).toMatch(/^body\/feedback\/failureAt: .* is in the future/);
       const resolved = await move('engineerA', siteA.id, {
         to: 'resolved',
-        feedback: { outcome: 'confirmed', failureMode: 'unbalance', actionTaken: 'balanced the impeller' },
+        confirmActive: true,
+        feedback: closeOut,
       });
       expect(resolved.status).toBe(200);
       const view = (await resolved.json()) as TicketView;
       expect(view.status).toBe('resolved');
-      expect(view.closeOut).toMatchObject({ outcome: 'confirmed', failureMode: 'unbalance' });
+      expect(view.closeOut).toEqual({ ...closeOut, resolvedWhileActive: true });
       expect((await move('engineerA', siteA.id, { to: 'closed' })).status).toBe(200);
       expect((await move('engineerA', siteA.id, { to: 'in_progress' })).status).toBe(409);
 
@@ -275,8 +297,8 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
         duplicates: 1,
         precision: 0.5,
       });
-      expect(velocity?.medianLeadTimeMs).toBeGreaterThanOrEqual(0);
-      expect(velocity?.medianLeadTimeMs).toBeLessThan(60_000);
+      // From the opening to the failure time the engineer gave, not to when they resolved it.
+      expect(velocity).toMatchObject({ medianLeadTimeMs: 1000, leadTimeSamples: 1 });
       expect(rules.find((r) => r.ruleId === 'bearing-outer-race')).toMatchObject({
         fired: 1,
         predicted: 1,
@@ -287,6 +309,50 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
         rules: RuleTrackRecord[];
       };
       expect(all.rules.find((r) => r.ruleId === 'velocity-rms-zone-d')?.fired).toBe(4);
+    });
+
+    it('counts only confirmed failures with a given failure time in the lead time; unknown stays unknown', async () => {
+      const rule = { id: 'lead-time-rule', version: 'bbbbbbbbbbbb' };
+      const openedAt = new Date(Date.now() - 48 * HOUR).toISOString();
+      const known = sampleTicket({ site: 'site-a', assetId: 'pump-7', rule, firstSeen: openedAt });
+      const unknown = sampleTicket({
+        site: 'site-a',
+        assetId: 'pump-8',
+        rule,
+        firstSeen: openedAt,
+        condition: 'cleared',
+        clearedAt: new Date(Date.now() - HOUR).toISOString(),
+      });
+      await ingest([known, unknown]);
+      for (const t of [known, unknown]) {
+        expect((await move('engineerA', t.id, { to: 'acknowledged' })).status).toBe(200);
+      }
+      const failureAt = new Date(Date.parse(openedAt) + 6 * HOUR).toISOString();
+      const feedback = {
+        outcome: 'confirmed',
+        failureMode: 'outer_race',
+        actionTaken: 'replaced DE bearing',
+      };
+      const withTime = await move('engineerA', known.id, {
+        to: 'resolved',
+        confirmActive: true,
+        feedback: { ...feedback, failureAt },
+      });
+      expect(withTime.status).toBe(200);
+      // Cleared at the edge: no confirmation needed, and no failure time given.
+      const withoutTime = await move('engineerA', unknown.id, { to: 'resolved', feedback });
+      expect(withoutTime.status).toBe(200);
+      const view = (await withoutTime.json()) as TicketView;
+      expect(view.closeOut).toEqual(feedback);
+
+      const { rules } = (await (await api('admin', '/api/v1/rules/track-record')).json()) as {
+        rules: RuleTrackRecord[];
+      };
+      expect(rules.find((r) => r.ruleId === rule.id)).toMatchObject({
+        confirmed: 2,
+        leadTimeSamples: 1,
+        medianLeadTimeMs: 6 * HOUR,
+      });
     });
   });
 });

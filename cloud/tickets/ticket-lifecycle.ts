@@ -25,13 +25,16 @@ export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'acknowledged', 'i
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export type TransitionProblem =
-  { kind: 'conflict'; message: string } | { kind: 'invalid'; field: string; message: string };
+  | { kind: 'conflict'; message: string }
+  | { kind: 'condition_active'; message: string }
+  | { kind: 'invalid'; field: string; message: string };
 
 /** Why this transition may not happen, or undefined when it may. */
 export function transitionProblem(
   from: TicketStatus,
   request: TransitionRequest,
   ticketId: string,
+  nowMs = Date.now(),
 ): TransitionProblem | undefined {
   const allowed = TRANSITIONS[from];
   if (!allowed.includes(request.to)) {
@@ -57,6 +60,14 @@ export function transitionProblem(
         kind: 'invalid',
         field: 'feedback/failureMode',
         message: 'a confirmed failure needs its failure mode code (e.g. outer_race, VIB, OHE)',
+      };
+    }
+    // A minute of grace for the clocks of the engineer's device and the cloud.
+    if (feedback.failureAt !== undefined && Date.parse(feedback.failureAt) > nowMs + 60_000) {
+      return {
+        kind: 'invalid',
+        field: 'feedback/failureAt',
+        message: `${feedback.failureAt} is in the future; give when the failure happened, or leave it out if unknown`,
       };
     }
   } else if (request.to === 'false_positive') {

@@ -62,6 +62,9 @@ function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<
   if (problem.kind === 'conflict') {
     return sendHttpError(reply, 'PW_BAD_TRANSITION', problem.message);
   }
+  if (problem.kind === 'condition_active') {
+    return sendHttpError(reply, 'PW_CONDITION_ACTIVE', `body/confirmActive: ${problem.message}`);
+  }
   return sendHttpError(reply, 'PW_INVALID_TRANSITION', `body/${problem.field}: ${problem.message}`);
 }
 
@@ -156,7 +159,7 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
       schema: {
         summary: 'Move a ticket on its lifecycle (resolve needs the close-out)',
         description:
-          'new → acknowledged → in_progress → resolved → closed, plus false_positive and duplicate. A move the current state does not allow is 409.',
+          'new → acknowledged → in_progress → resolved → closed, plus false_positive and duplicate. A move the current state does not allow is 409; so is resolving a ticket whose condition is still active at the edge without confirmActive: true (PW_CONDITION_ACTIVE).',
         tags: ['review'],
         security,
         params: TicketParams,

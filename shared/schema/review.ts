@@ -18,7 +18,10 @@ export const CloseOut = Type.Object(
     /** Required when the outcome is confirmed. */
     failureMode: Type.Optional(FailureMode),
     actionTaken: Type.String({ minLength: 3, maxLength: 4000 }),
-    /** When the failure was confirmed (default: the time of the close-out); the end of the lead time. */
+    /**
+     * When the machine failed (or the failure was found): the end of a rule's lead time. Not
+     * defaulted: without it the failure time is unknown and the ticket counts in no lead-time figure.
+     */
     failureAt: Type.Optional(IsoTime),
   },
   { additionalProperties: false },
@@ -33,6 +36,11 @@ export const TransitionRequest = Type.Object(
     feedback: Type.Optional(CloseOut),
     /** The ticket this one repeats; required for `duplicate`. */
     duplicateOf: Type.Optional(TicketId),
+    /**
+     * Resolving a ticket whose condition is still active at the edge must say so (else 409
+     * PW_CONDITION_ACTIVE); the close-out then records `resolvedWhileActive`.
+     */
+    confirmActive: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -66,6 +74,11 @@ export const AUDIT_ACTIONS = [
   'comment',
   'work_order',
   'imported',
+  /** The edge raised the severity, or brought the predicted failure closer. */
+  'severity_raised',
+  /** Escalation stopped (the condition cleared while the ticket was new) or resumed. */
+  'escalation_paused',
+  'escalation_resumed',
 ] as const;
 export const AuditEntry = Type.Object({
   at: IsoTime,
@@ -85,6 +98,16 @@ export const WorkOrderLink = Type.Object({
 });
 export type WorkOrderLink = Static<typeof WorkOrderLink>;
 
+/** The close-out as stored: the engineer's, with what the cloud noted when it was given. */
+export const StoredCloseOut = Type.Composite([
+  CloseOut,
+  Type.Object({
+    /** Resolved while the condition was still active at the edge (the engineer confirmed it). */
+    resolvedWhileActive: Type.Optional(Type.Boolean()),
+  }),
+]);
+export type StoredCloseOut = Static<typeof StoredCloseOut>;
+
 /** A ticket as engineers see it: the edge's ticket with the cloud-owned review fields. */
 export const TicketView = Type.Composite([
   Ticket,
@@ -92,7 +115,7 @@ export const TicketView = Type.Composite([
     dueAt: IsoTime,
     overdue: Type.Boolean(),
     assignee: Type.Optional(Type.String()),
-    closeOut: Type.Optional(CloseOut),
+    closeOut: Type.Optional(StoredCloseOut),
     duplicateOf: Type.Optional(TicketId),
     /** Last change by an engineer. */
     reviewedAt: Type.Optional(IsoTime),
@@ -136,8 +159,12 @@ export const RuleTrackRecord = Type.Object({
   duplicates: Type.Integer(),
   /** confirmed / (confirmed + false positives); absent before any judgement. */
   precision: Type.Optional(Type.Number()),
-  /** Median time from the ticket's opening to the confirmed failure. */
+  /**
+   * Median time from the ticket's opening to the failure, over the confirmed tickets whose failure
+   * time was given (`leadTimeSamples` of them); absent when none was.
+   */
   medianLeadTimeMs: Type.Optional(Type.Number()),
+  leadTimeSamples: Type.Optional(Type.Integer({ description: 'confirmed tickets with a failure time' })),
   predicted: Type.Integer({ description: 'tickets raised by a trend prediction' }),
   lastFiredAt: Type.Optional(IsoTime),
 });

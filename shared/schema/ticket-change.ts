@@ -18,6 +18,12 @@ export const TICKET_CHANGE_TYPES = [
   'ticket.commented',
   'ticket.work_order_linked',
   'ticket.imported',
+  /**
+   * The edge made an open ticket more urgent: a higher severity (zone C → D), or a prediction whose
+   * failure time moved closer by more than the margin (`ticket-raise.ts`). Logged after the
+   * `ticket.updated` of the same batch; detail {from, to, etaBefore?, etaAfter?, reason}.
+   */
+  'ticket.severity_raised',
 ] as const;
 export const TicketChangeType = Type.Union(TICKET_CHANGE_TYPES.map((t) => Type.Literal(t)));
 export type TicketChangeType = Static<typeof TicketChangeType>;

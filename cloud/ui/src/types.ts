@@ -61,6 +61,8 @@ export interface CloseOut {
   failureMode?: string;
   actionTaken: string;
   failureAt?: string;
+  /** Set by the server: resolved while the condition was still active at the edge. */
+  resolvedWhileActive?: boolean;
 }
 
 export interface TicketView {
@@ -113,7 +115,18 @@ export interface TicketComment {
 export interface AuditEntry {
   at: string;
   actor: string;
-  action: 'opened' | 'cleared' | 'transition' | 'assign' | 'escalate' | 'comment' | 'work_order' | 'imported';
+  action:
+    | 'opened'
+    | 'cleared'
+    | 'transition'
+    | 'assign'
+    | 'escalate'
+    | 'comment'
+    | 'work_order'
+    | 'imported'
+    | 'severity_raised'
+    | 'escalation_paused'
+    | 'escalation_resumed';
   detail: Record<string, unknown>;
 }
 
@@ -134,6 +147,8 @@ export interface TransitionRequest {
   comment?: string;
   feedback?: CloseOut;
   duplicateOf?: string;
+  /** Needed to resolve a ticket whose condition is still active at the edge. */
+  confirmActive?: boolean;
 }
 
 export interface RuleTrackRecord {
@@ -147,6 +162,7 @@ export interface RuleTrackRecord {
   duplicates: number;
   precision?: number;
   medianLeadTimeMs?: number;
+  leadTimeSamples?: number;
   predicted: number;
   lastFiredAt?: string;
 }
