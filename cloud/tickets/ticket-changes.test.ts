@@ -124,6 +124,58 @@ describe.each(CLOUD_STORES)('ticket change log on %s', (kind) => {
     expect(appended.length).toBeGreaterThanOrEqual(changes.length);
   });
 
+  it('logs an edge raise as ticket.severity_raised with from/to and ETAs, audited; a lower severity or a small ETA shift is not one', async () => {
+    const HOUR = 3_600_000;
+    const nowMs = Date.now();
+    const etaIn = (h: number) => new Date(nowMs + h * HOUR).toISOString();
+    const prediction = {
+      metric: 'velocityRmsMmS',
+      threshold: 7.1,
+      eta: etaIn(100),
+      intervalStart: etaIn(50),
+    };
+    const ticket = await openTicket(store, { gatewayId: 'gw-up', severity: 'medium', prediction });
+    let seq = 1;
+    const update = async (changes: Partial<Ticket>) => {
+      const next = { ...ticket, occurrences: ++seq, ...changes };
+      await store.ingest.applyEvents('gw-up', [edgeEvent(next, seq, 'ticket.updated')]);
+    };
+    await update({ severity: 'high', priority: 'P2' }); // zone C → D
+    await update({ severity: 'high', prediction: { ...prediction, eta: etaIn(95) } }); // 5 h of 100: noise
+    await update({ severity: 'high', prediction: { ...prediction, eta: etaIn(40) } }); // 60 h closer
+    await update({ severity: 'medium', prediction: { ...prediction, eta: etaIn(40) } }); // lower: not news
+
+    const changes = await all();
+    expect(changes.map((c) => c.type)).toEqual([
+      'ticket.opened',
+      'ticket.updated',
+      'ticket.severity_raised',
+      'ticket.updated',
+      'ticket.updated',
+      'ticket.severity_raised',
+      'ticket.updated',
+    ]);
+    const [severity, eta] = changes.filter((c) => c.type === 'ticket.severity_raised');
+    expect(severity).toMatchObject({
+      actor: 'gateway:gw-up',
+      ticket: { severity: 'high' },
+      detail: { from: 'medium', to: 'high', reason: 'severity raised from medium to high at the edge' },
+    });
+    expect(severity?.detail.etaBefore).toBeUndefined();
+    expect(eta?.detail).toMatchObject({ from: 'high', to: 'high' });
+    expect(eta?.detail.reason).toMatch(/^predicted failure moved 2 d closer \(.* → .*\) at the edge$/);
+    expect(Date.parse(String(eta?.detail.etaBefore)) - Date.parse(String(eta?.detail.etaAfter))).toBe(
+      55 * HOUR,
+    );
+
+    const audit = await store.database.all<{ actor: string; action: string; detail: string }>(
+      'SELECT actor, action, detail FROM ticket_audit WHERE ticket_id = ? ORDER BY id',
+      [ticket.id],
+    );
+    expect(audit.map((a) => a.action)).toEqual(['opened', 'severity_raised', 'severity_raised']);
+    expect(JSON.parse(audit[1]?.detail ?? '{}')).toMatchObject({ from: 'medium', to: 'high' });
+  });
+
   it('reads by cursor, site and type, and refuses a cursor it did not give out', async () => {
     const a = await openTicket(store, { gatewayId: 'gw-a', site: 'site-a' });
     await openTicket(store, { gatewayId: 'gw-b', site: 'site-b' });
