@@ -7,7 +7,9 @@ import type { Escalation, RoutingStore } from './routing-store.js';
 
 /**
  * Escalation of new tickets nobody acknowledged in time: to the next engineer on call not tried
- * yet (fewest open tickets), and when none is left to the site lead, after whom it stops.
+ * yet (fewest open tickets), and when none is left to the site lead, after whom it stops. A ticket
+ * whose condition cleared while it is still new pages nobody more: its escalation pauses, and
+ * resumes with a fresh deadline if the condition comes back.
  */
 
 export interface EscalationDeps {
@@ -17,6 +19,8 @@ export interface EscalationDeps {
   logger: Logger;
   config(): Promise<RoutingConfig>;
   facts(nowMs: number): Promise<RoutingFacts>;
+  /** Stops paging for a ticket whose condition cleared while it is new (audited). */
+  pause(ticketId: string, nowMs: number): Promise<void>;
 }
 
 /** Escalates every escalation due now; returns how many tickets were reassigned. */
@@ -34,6 +38,11 @@ async function escalateOne(deps: EscalationDeps, e: Escalation, nowMs: number): 
   const ticket = await review.get(e.ticketId, nowMs);
   if (!ticket || ticket.status !== 'new') {
     await routing.drop(e.ticketId);
+    return false;
+  }
+  // The cleared change may not have reached the routing consumer yet; the ticket says it already.
+  if (ticket.condition === 'cleared') {
+    await deps.pause(e.ticketId, nowMs);
     return false;
   }
   const config = await deps.config();

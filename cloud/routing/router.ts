@@ -53,10 +53,18 @@ export function inAssetGroup(config: RoutingConfig, group: string, ticket: Ticke
   return (config.assetGroups?.[group] ?? []).some((glob) => globPattern(glob).test(ticket.assetId));
 }
 
-/** The first rule every criterion of which the ticket meets. */
-export function matchRule(config: RoutingConfig, ticket: TicketFacts): RoutingRule | undefined {
+/**
+ * The first rule every criterion of which the ticket meets. A new ticket passes `raised` rules by;
+ * a raise from the edge is matched by them only, with its new severity.
+ */
+export function matchRule(
+  config: RoutingConfig,
+  ticket: TicketFacts,
+  change: 'opened' | 'raised' = 'opened',
+): RoutingRule | undefined {
   return (config.rules ?? []).find(
     (rule) =>
+      (rule.raised === true) === (change === 'raised') &&
       (rule.site === undefined || rule.site === ticket.site) &&
       (rule.assetGroup === undefined || inAssetGroup(config, rule.assetGroup, ticket)) &&
       (rule.faults === undefined || rule.faults.includes(ticket.fault)) &&

@@ -75,6 +75,12 @@ export const RoutingRule = Type.Object(
       ),
     ),
     skill: Type.Optional(skill('the skill the engineer must have')),
+    raised: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: the rule routes severity raises from the edge (ticket.severity_raised) only, by the new severity; new tickets pass it by',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -118,6 +124,26 @@ export const RoutingConfig = Type.Object(
         },
       ),
     ),
+    escalateOverdue: Type.Optional(
+      Type.Object(
+        {
+          /** How long past its due date first (default 0m). */
+          after: Type.Optional(Duration),
+          to: Type.Optional(
+            Type.Union([Type.Literal('lead'), Type.Literal('next')], {
+              description:
+                'lead (default): to the site lead; next: to the next engineer on call not tried yet, then the lead',
+            }),
+          ),
+          /** Between the steps of `next` (default: acknowledgeWithin of the severity). */
+          every: Type.Optional(Duration),
+        },
+        {
+          additionalProperties: false,
+          description: 'escalate open tickets past their due date; absent: overdue tickets are not escalated',
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,
@@ -137,6 +163,18 @@ export const DEFAULT_ACKNOWLEDGE_WITHIN: Record<Severity, string> = {
 export function acknowledgeWithin(config: RoutingConfig, severity: Severity): { text: string; ms: number } {
   const text = config.acknowledgeWithin?.[severity] ?? DEFAULT_ACKNOWLEDGE_WITHIN[severity];
   return { text, ms: durationMs(text) };
+}
+
+export type OverduePolicy = NonNullable<RoutingConfig['escalateOverdue']>;
+
+/** How long past its due date a ticket waits before its first overdue step. */
+export const overdueAfterMs = (policy: OverduePolicy): number => durationMs(policy.after ?? '0m');
+
+/** Between two overdue steps: the policy's `every`, else the severity's acknowledge time. */
+export function overdueEvery(config: RoutingConfig, policy: OverduePolicy, severity: Severity) {
+  return policy.every
+    ? { text: policy.every, ms: durationMs(policy.every) }
+    : acknowledgeWithin(config, severity);
 }
 
 /**

@@ -28,11 +28,31 @@ const tables = (bigint: string) => `
     count ${bigint} NOT NULL
   )%STRICT%;`;
 
+/**
+ * An escalation paused while the ticket's condition is cleared and it is still new; and the
+ * overdue escalation of open tickets past their due date, one row per ticket once it started.
+ */
+const pausedAndOverdue = `
+  ALTER TABLE routing_escalations ADD COLUMN paused_at TEXT;
+  CREATE TABLE routing_overdue (
+    ticket_id TEXT PRIMARY KEY,
+    level INTEGER NOT NULL,
+    next_at TEXT NOT NULL,
+    tried TEXT NOT NULL DEFAULT '[]',
+    done INTEGER NOT NULL DEFAULT 0
+  )%STRICT%;
+  CREATE INDEX tickets_by_due ON tickets (due_at);`;
+
 /** The routing module's tables. Ids are never reused; append, never edit. */
 export const routingMigrations: readonly Migration[] = [
   {
     id: 'routing-1',
     sqlite: tables('INTEGER').replaceAll('%STRICT%', ' STRICT'),
     postgres: tables('BIGINT').replaceAll('%STRICT%', ''),
+  },
+  {
+    id: 'routing-2-paused-overdue',
+    sqlite: pausedAndOverdue.replaceAll('%STRICT%', ' STRICT'),
+    postgres: pausedAndOverdue.replaceAll('%STRICT%', ''),
   },
 ];

@@ -40,6 +40,9 @@ const StatusReply = Type.Object({
   source: Type.String(),
   counts: Type.Object({ routed: Type.Integer(), escalated: Type.Integer(), unrouted: Type.Integer() }),
   watching: Type.Integer({ description: 'new tickets whose acknowledge deadline is watched' }),
+  paused: Type.Integer({
+    description: 'new tickets whose condition cleared: no more paging until it comes back',
+  }),
   consumer: ConsumerHealth,
 });
 

@@ -1,11 +1,14 @@
-import type { TicketChange } from '../../shared/schema/index.js';
+import type { TicketChange, TicketView } from '../../shared/schema/index.js';
+import { audit } from '../tickets/ticket-audit.js';
+import { OPEN_STATUSES } from '../tickets/ticket-lifecycle.js';
 import { type ConsumerHealth, startChangeConsumer } from '../tickets/change-consumer.js';
 import type { CloudWorker } from '../cloud-module.js';
 import type { CloudServices } from '../services.js';
 import { escalateDue } from './escalation.js';
+import { escalateOverdue } from './overdue.js';
 import { type OnCall, onCallAt, siteLocalTime } from './on-call.js';
 import { acknowledgeWithin, type RoutingConfig, routingProblems } from './routing-config.js';
-import { chooseAssignee, matchRule, type RoutingFacts } from './router.js';
+import { chooseAssignee, eligibleOnCall, matchRule, type RoutingFacts, type TicketFacts } from './router.js';
 import { type RoutingCount, RoutingStore } from './routing-store.js';
 
 /** Where the routing in force comes from: the API's (stored, wins once set), the file's, or none. */
@@ -31,12 +34,17 @@ export interface RoutingStatus {
   counts: Record<RoutingCount, number>;
   /** New routed tickets whose acknowledge deadline is watched. */
   watching: number;
+  /** New tickets whose condition cleared: their escalation waits for it to come back. */
+  paused: number;
   consumer: ConsumerHealth;
 }
 
 /** Assigns new tickets to the engineer on call, and escalates the ones nobody acknowledged in time. */
 export interface RoutingService extends CloudWorker {
-  /** Escalates every ticket whose acknowledge time has passed (also run on a timer); returns how many. */
+  /**
+   * Escalates every ticket whose acknowledge time has passed, and every overdue step due
+   * (`escalateOverdue`); also run on a timer. Returns how many tickets were reassigned.
+   */
   escalateDue(): Promise<number>;
   config(): Promise<EffectiveRouting>;
   /** Stores the API's routing config (validated by the caller with routingProblems). */
@@ -94,25 +102,117 @@ export async function startRouting(
     };
   }
 
-  async function route(change: TicketChange): Promise<void> {
-    const { ticket: subject } = change;
-    if (change.type === 'ticket.transitioned') {
-      if (subject.status !== 'new') await routing.drop(subject.id);
+  /** Audits a change of the paging only routing sees (no ticket change to log). */
+  const auditPaging = (
+    ticketId: string,
+    nowMs: number,
+    action: 'escalation_paused' | 'escalation_resumed',
+    reason: string,
+  ) => audit(store.database, ticketId, new Date(nowMs).toISOString(), CONSUMER, action, { reason });
+
+  async function pause(ticketId: string, nowMs: number): Promise<void> {
+    if (!(await routing.pause(ticketId, new Date(nowMs).toISOString()))) return;
+    const reason = 'the condition cleared at the edge while the ticket was new: nobody more is paged';
+    await auditPaging(ticketId, nowMs, 'escalation_paused', reason);
+    logger.info({ ticketId }, 'escalation paused: condition cleared while new');
+  }
+
+  async function resume(change: TicketChange): Promise<void> {
+    const nowMs = clock.now();
+    const config = await currentConfig();
+    const ack = acknowledgeWithin(config, change.ticket.severity);
+    if (!(await routing.resume(change.ticket.id, new Date(nowMs + ack.ms).toISOString()))) return;
+    const reason = `the condition is active again at the edge: escalation resumes if nobody acknowledges within ${ack.text}`;
+    await auditPaging(change.ticket.id, nowMs, 'escalation_resumed', reason);
+    logger.info({ ticketId: change.ticket.id }, 'escalation resumed: condition active again');
+  }
+
+  const factsOf = async (ticket: TicketView): Promise<TicketFacts> => ({
+    site: ticket.site,
+    assetId: ticket.assetId,
+    fault: ticket.fault,
+    severity: ticket.severity,
+    registryGroup: await routing.registryGroup(ticket.assetId),
+  });
+
+  /**
+   * A raise from the edge: a `raised` rule that matches the new severity gives the ticket to whom
+   * it chooses (unless the assignee is one it would choose); a new ticket's acknowledge deadline
+   * comes forward to the new severity's.
+   */
+  async function onRaise(change: TicketChange): Promise<void> {
+    const nowMs = clock.now();
+    const ticket = await store.review.get(change.ticket.id, nowMs);
+    if (!ticket || !OPEN_STATUSES.includes(ticket.status)) return;
+    const { source, config } = await effective();
+    if (source === 'none') return;
+    const ticketFacts = await factsOf(ticket);
+    const rule = matchRule(config, ticketFacts, 'raised');
+    const why = typeof change.detail.reason === 'string' ? change.detail.reason : 'raised at the edge';
+    const learnedMs = Math.min(Date.parse(change.at), nowMs);
+    if (ticket.status === 'new') {
+      await routing.rewatch({
+        ticketId: ticket.id,
+        site: ticket.site,
+        ...(rule ? { rule: rule.name, ...(rule.skill ? { skill: rule.skill } : {}) } : {}),
+        severity: ticket.severity,
+        deadlineAt: new Date(learnedMs + acknowledgeWithin(config, ticket.severity).ms).toISOString(),
+      });
+    }
+    if (!rule) return;
+    const current = ticket.assignee ?? null;
+    const routingFacts = await facts(nowMs);
+    // The assignee stays when the rule would choose them too: the raise re-pages them (notify).
+    if (
+      current &&
+      eligibleOnCall(config, ticket.site, rule.skill, routingFacts).some((c) => c.engineer === current)
+    ) {
       return;
     }
+    const decision = chooseAssignee(config, rule, ticketFacts, routingFacts);
+    if (!decision.assignee || decision.assignee === current) return;
+    const reason = `${why}; ${decision.reason}`;
+    const outcome = await store.review.assign(ticket.id, CONSUMER, { assignee: decision.assignee }, nowMs, {
+      reason,
+      onlyIf: { statuses: OPEN_STATUSES, assignee: current },
+    });
+    if ('problem' in outcome) return;
+    await routing.markAssigned(decision.assignee, new Date(nowMs).toISOString());
+    await routing.count('routed');
+    logger.info(
+      { ticketId: ticket.id, from: current, assignee: decision.assignee, reason },
+      'raised ticket rerouted',
+    );
+  }
+
+  async function route(change: TicketChange): Promise<void> {
+    const { ticket: subject } = change;
+    switch (change.type) {
+      case 'ticket.transitioned':
+        if (subject.status !== 'new') await routing.drop(subject.id);
+        return;
+      case 'ticket.cleared':
+        if (subject.status === 'new') await pause(subject.id, clock.now());
+        return;
+      case 'ticket.updated':
+        if (change.detail.reactivated === true && subject.status === 'new') await resume(change);
+        return;
+      case 'ticket.severity_raised':
+        return onRaise(change);
+      default:
+        return routeNew(change);
+    }
+  }
+
+  async function routeNew(change: TicketChange): Promise<void> {
+    const { ticket: subject } = change;
     const nowMs = clock.now();
     const ticket = await store.review.get(subject.id, nowMs);
     // Idempotent: a redelivered change, or a ticket someone already took, is left alone.
     if (!ticket || ticket.status !== 'new' || ticket.assignee) return;
     const { source, config } = await effective();
     if (source === 'none') return;
-    const ticketFacts = {
-      site: ticket.site,
-      assetId: ticket.assetId,
-      fault: ticket.fault,
-      severity: ticket.severity,
-      registryGroup: await routing.registryGroup(ticket.assetId),
-    };
+    const ticketFacts = await factsOf(ticket);
     const rule = matchRule(config, ticketFacts);
     if (!rule) {
       await routing.count('unrouted');
@@ -166,7 +266,13 @@ export async function startRouting(
     db: store.database,
     feed: store.changes,
     logger,
-    types: ['ticket.opened', 'ticket.transitioned'],
+    types: [
+      'ticket.opened',
+      'ticket.transitioned',
+      'ticket.cleared',
+      'ticket.updated',
+      'ticket.severity_raised',
+    ],
     handle: route,
   });
 
@@ -176,9 +282,10 @@ export async function startRouting(
   const runEscalation = () => {
     escalating = escalating
       .catch(() => 0)
-      .then(() =>
-        escalateDue({ review: store.review, routing, clock, logger, config: currentConfig, facts }),
-      );
+      .then(async () => {
+        const deps = { review: store.review, routing, clock, logger, config: currentConfig, facts, pause };
+        return (await escalateDue(deps)) + (await escalateOverdue(deps));
+      });
     return escalating;
   };
   const timer = setInterval(() => {
@@ -219,6 +326,7 @@ export async function startRouting(
         source: (await effective()).source,
         counts: await routing.counts(),
         watching: await routing.watching(),
+        paused: await routing.paused(),
         consumer: consumer.health(),
       };
     },

@@ -147,12 +147,58 @@ export class RoutingStore {
     return row ? escalation(row) : undefined;
   }
 
+  /** Escalations whose deadline passed, except the finished and the paused. */
   async due(nowIso: string, limit = 200): Promise<Escalation[]> {
     const rows = await this.db.all<EscalationRow>(
-      'SELECT * FROM routing_escalations WHERE done = 0 AND deadline_at <= ? ORDER BY deadline_at LIMIT ?',
+      `SELECT * FROM routing_escalations WHERE done = 0 AND paused_at IS NULL AND deadline_at <= ?
+         ORDER BY deadline_at LIMIT ?`,
       [nowIso, limit],
     );
     return rows.map(escalation);
+  }
+
+  /** Stops the clock of a running escalation; false when there was none to pause. */
+  async pause(ticketId: string, at: string): Promise<boolean> {
+    const changed = await this.db.run(
+      'UPDATE routing_escalations SET paused_at = ? WHERE ticket_id = ? AND done = 0 AND paused_at IS NULL',
+      [at, ticketId],
+    );
+    return changed > 0;
+  }
+
+  /** Starts a paused escalation again with a fresh deadline; false when it was not paused. */
+  async resume(ticketId: string, deadlineAt: string): Promise<boolean> {
+    const changed = await this.db.run(
+      'UPDATE routing_escalations SET paused_at = NULL, deadline_at = ? WHERE ticket_id = ? AND paused_at IS NOT NULL',
+      [deadlineAt, ticketId],
+    );
+    return changed > 0;
+  }
+
+  /**
+   * A raised ticket is watched by its new severity: the deadline comes forward (never back), the
+   * chain runs again if it had ended, under the raise rule when one matched. Without a watch yet,
+   * one starts only under a raise rule.
+   */
+  async rewatch(e: Omit<Escalation, 'level' | 'tried' | 'done' | 'rule'> & { rule?: string }): Promise<void> {
+    const sets = [
+      'severity = ?',
+      'done = 0',
+      'paused_at = NULL',
+      'deadline_at = CASE WHEN deadline_at < ? THEN deadline_at ELSE ? END',
+      ...(e.rule !== undefined ? ['rule = ?', 'skill = ?'] : []),
+    ];
+    const changed = await this.db.run(
+      `UPDATE routing_escalations SET ${sets.join(', ')} WHERE ticket_id = ?`,
+      [
+        e.severity,
+        e.deadlineAt,
+        e.deadlineAt,
+        ...(e.rule !== undefined ? [e.rule, e.skill ?? null] : []),
+        e.ticketId,
+      ],
+    );
+    if (changed === 0 && e.rule !== undefined) await this.startEscalation({ ...e, rule: e.rule });
   }
 
   /**
@@ -178,8 +224,73 @@ export class RoutingStore {
 
   async watching(): Promise<number> {
     const row = await this.db.get<{ n: number | string }>(
-      'SELECT COUNT(*) AS n FROM routing_escalations WHERE done = 0',
+      'SELECT COUNT(*) AS n FROM routing_escalations WHERE done = 0 AND paused_at IS NULL',
     );
     return Number(row?.n ?? 0);
   }
+
+  async paused(): Promise<number> {
+    const row = await this.db.get<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM routing_escalations WHERE done = 0 AND paused_at IS NOT NULL',
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Open tickets past `dueBefore` whose overdue escalation has not started or whose next step is
+   * due, most overdue first.
+   */
+  async overdueDue(dueBefore: string, nowIso: string, limit = 200): Promise<OverdueEscalation[]> {
+    const rows = await this.db.all<{
+      ticket_id: string;
+      level: number | string | null;
+      tried: string | null;
+    }>(
+      `SELECT t.id AS ticket_id, o.level, o.tried FROM tickets t
+         LEFT JOIN routing_overdue o ON o.ticket_id = t.id
+       WHERE t.due_at <= ? AND t.status IN (${placeholders(OPEN_STATUSES.length)})
+         AND (o.ticket_id IS NULL OR (o.done = 0 AND o.next_at <= ?))
+       ORDER BY t.due_at LIMIT ?`,
+      [dueBefore, ...OPEN_STATUSES, nowIso, limit],
+    );
+    return rows.map((r) => ({
+      ticketId: r.ticket_id,
+      started: r.level !== null,
+      level: Number(r.level ?? 0),
+      tried: r.tried ? (JSON.parse(r.tried) as string[]) : [],
+    }));
+  }
+
+  /**
+   * Moves a ticket's overdue escalation on from what this instance read; false when another
+   * instance did first.
+   */
+  async advanceOverdue(
+    from: OverdueEscalation,
+    next: { level: number; nextAt: string; tried: string[]; done: boolean },
+  ): Promise<boolean> {
+    const { ticketId } = from;
+    const values = [next.level, next.nextAt, JSON.stringify(next.tried), next.done ? 1 : 0];
+    const changed = !from.started
+      ? await this.db.run(
+          `INSERT INTO routing_overdue (level, next_at, tried, done, ticket_id) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (ticket_id) DO NOTHING`,
+          [...values, ticketId],
+        )
+      : await this.db.run(
+          `UPDATE routing_overdue SET level = ?, next_at = ?, tried = ?, done = ?
+               WHERE ticket_id = ? AND level = ? AND done = 0`,
+          [...values, ticketId, from.level],
+        );
+    return changed > 0;
+  }
+}
+
+export interface OverdueEscalation {
+  ticketId: string;
+  /** Whether its row exists (a first step was taken, or it waits). */
+  started: boolean;
+  /** 0 before the first step. */
+  level: number;
+  tried: string[];
 }

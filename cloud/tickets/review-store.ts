@@ -66,6 +66,8 @@ export interface AssignOptions {
   reason?: string;
   /** Set by escalation: the step reached (1: next engineer, 2: site lead…). */
   escalationLevel?: number;
+  /** Why escalation moved it, when not for want of an acknowledgement: `overdue` (past its due date). */
+  escalationCause?: 'overdue';
   /** Assign only if the ticket is still like this (routing and escalation must not override people). */
   onlyIf?: { statuses?: readonly TicketStatus[]; assignee?: string | null };
 }
@@ -317,6 +319,7 @@ export class ReviewStore {
         to: request.assignee,
         ...(options.reason ? { reason: options.reason } : {}),
         ...(escalated ? { level: options.escalationLevel } : {}),
+        ...(options.escalationCause ? { cause: options.escalationCause } : {}),
       };
       await audit(tx, id, now, actor, escalated ? 'escalate' : 'assign', detail);
       const view = await recordTicketChange(
