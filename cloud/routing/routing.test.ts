@@ -9,7 +9,7 @@ import type { Ticket, TicketDetail } from '../../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
 import { cloudFetch, cloudJson } from '../../test/helpers/cloud-client.js';
 import { removeTempDirs, startTestCloud } from '../../test/helpers/stack.js';
-import { openTicket } from '../../test/helpers/tickets.js';
+import { openTicket, sendTicketEvent } from '../../test/helpers/tickets.js';
 
 const MINUTE = 60_000;
 // Europe/Berlin is UTC+1 in early March 2026; 2026-03-02 is a Monday.
@@ -412,6 +412,152 @@ describe.each(CLOUD_STORES)('routing and escalation on %s', (kind) => {
     expect(status.counts).toEqual({ routed: 0, escalated: 0, unrouted: 1 });
     expect(status.consumer).toMatchObject({ name: 'routing' });
     expect(status.consumer.handled).toBeGreaterThanOrEqual(1);
+  });
+
+  it('routes a severity raise: a raised rule gives the ticket to its choice, and the new severity sets the deadline', async () => {
+    const raisedRule = {
+      name: 'critical raises to the critical team',
+      raised: true,
+      minSeverity: 'critical' as const,
+      skill: 'critical',
+    };
+    await start({
+      ...ROUTING,
+      engineers: { ...ROUTING.engineers, erin: { skills: ['bearings', 'critical'] } },
+      // First in the list: a new ticket passes it by, even a critical one.
+      rules: [raisedRule, ...(ROUTING.rules ?? [])],
+    });
+    const critical = await raise({ assetId: 'fan-2', fault: 'unbalance', severity: 'critical' });
+    expect(routed(critical)?.detail.reason).toMatch(/^rule "everything else"/);
+
+    const opened = await openTicket(cloud.store, {
+      site: 'site-a',
+      assetId: 'fan-1',
+      fault: 'unbalance',
+      severity: 'medium',
+    });
+    await cloud.modules.idle();
+    expect((await detail(opened.id)).assignee).toBe('alice');
+    await sendTicketEvent(cloud.store, { ...opened, severity: 'critical', occurrences: 2 });
+    await cloud.modules.idle();
+    const rerouted = await detail(opened.id);
+    expect(rerouted.assignee).toBe('erin');
+    expect(rerouted.audit.map((a) => [a.actor, a.action])).toEqual([
+      ['gateway:gw-1', 'opened'],
+      ['routing', 'assign'],
+      ['gateway:gw-1', 'severity_raised'],
+      ['routing', 'assign'],
+    ]);
+    expect(rerouted.audit[2]?.detail).toMatchObject({ from: 'medium', to: 'critical' });
+    expect(rerouted.audit[3]?.detail.reason).toBe(
+      'severity raised from medium to critical at the edge; rule "critical raises to the critical team": ' +
+        'on call at site-a (Mon 06:00–14:00 Europe/Berlin), skill critical, 0 open tickets (the only one eligible)',
+    );
+    // Critical now: not acknowledged within 15 minutes (not medium's 4 hours), it escalates.
+    clock.advance(16 * MINUTE);
+    expect(await cloud.modules.routing.escalateDue()).toBe(2);
+    const escalated = await detail(opened.id);
+    expect(escalated.assignee).toBe('dave');
+    expect(escalations(escalated)[0]?.detail.reason).toMatch(/^not acknowledged within 15m by erin;/);
+  });
+
+  it('stops paging a ticket whose condition cleared while new, and resumes when it is active again', async () => {
+    await start();
+    const opened = await openTicket(cloud.store, {
+      site: 'site-a',
+      assetId: 'pump-1',
+      fault: 'outer_race',
+      severity: 'critical',
+    });
+    await cloud.modules.idle();
+    expect((await detail(opened.id)).assignee).toBe('alice');
+    const clearedAt = new Date().toISOString();
+    await sendTicketEvent(cloud.store, { ...opened, condition: 'cleared', clearedAt }, 'ticket.cleared');
+    await cloud.modules.idle();
+    const status = () => cloudJson<{ watching: number; paused: number }>(cloud, '/api/v1/routing/status');
+    expect(await status()).toMatchObject({ watching: 0, paused: 1 });
+
+    clock.advance(60 * MINUTE);
+    expect(await cloud.modules.routing.escalateDue()).toBe(0);
+    const quiet = await detail(opened.id);
+    expect(quiet.assignee).toBe('alice');
+    expect(escalations(quiet)).toEqual([]);
+    expect(quiet.audit.at(-1)).toMatchObject({
+      actor: 'routing',
+      action: 'escalation_paused',
+      detail: { reason: 'the condition cleared at the edge while the ticket was new: nobody more is paged' },
+    });
+
+    // The edge sees it again: the chain goes on, with a fresh deadline.
+    await sendTicketEvent(cloud.store, { ...opened, condition: 'active', occurrences: 3 });
+    await cloud.modules.idle();
+    expect(await status()).toMatchObject({ watching: 1, paused: 0 });
+    expect((await detail(opened.id)).audit.at(-1)).toMatchObject({ action: 'escalation_resumed' });
+    clock.advance(14 * MINUTE);
+    expect(await cloud.modules.routing.escalateDue()).toBe(0);
+    clock.advance(2 * MINUTE);
+    expect(await cloud.modules.routing.escalateDue()).toBe(1);
+    expect((await detail(opened.id)).assignee).toBe('erin');
+  });
+
+  it('escalates an overdue ticket step by step (routing.escalateOverdue), and not without the policy', async () => {
+    const dueIn2h = (atMs: number) => ({
+      firstSeen: new Date(atMs).toISOString(),
+      dueAt: new Date(atMs + 120 * MINUTE).toISOString(),
+    });
+    await start({ ...ROUTING, escalateOverdue: { to: 'next', every: '1h' } });
+    const opened = await openTicket(cloud.store, {
+      site: 'site-a',
+      assetId: 'pump-1',
+      fault: 'outer_race',
+      ...dueIn2h(clock.now()),
+    });
+    await cloud.modules.idle();
+    expect(
+      'ok' in (await cloud.store.review.transition(opened.id, 'alice', { to: 'acknowledged' }, clock.now())),
+    ).toBe(true);
+    await cloud.modules.idle();
+    const routing = cloud.modules.routing;
+
+    clock.advance(119 * MINUTE);
+    expect(await routing.escalateDue()).toBe(0);
+    clock.advance(2 * MINUTE);
+    expect(await routing.escalateDue()).toBe(1);
+    const once = await detail(opened.id);
+    expect(once.assignee).toBe('erin');
+    expect(once.status).toBe('acknowledged');
+    expect(escalations(once)[0]).toMatchObject({
+      actor: 'routing',
+      detail: { from: 'alice', to: 'erin', level: 1, cause: 'overdue' },
+    });
+    expect(escalations(once)[0]?.detail.reason).toBe(
+      `overdue: due ${opened.dueAt}, 1m ago, with alice; next on call at site-a (Mon 06:00–14:00 Europe/Berlin), ` +
+        'skill bearings, 0 open tickets (the only one eligible)',
+    );
+    expect(await routing.escalateDue()).toBe(0);
+    clock.advance(61 * MINUTE);
+    expect(await routing.escalateDue()).toBe(1);
+    const twice = await detail(opened.id);
+    expect(twice.assignee).toBe('dave');
+    expect(escalations(twice)[1]?.detail.reason).toMatch(/^overdue: due .*, 62m ago, with erin; site lead$/);
+    clock.advance(300 * MINUTE);
+    expect(await routing.escalateDue()).toBe(0);
+    expect(escalations(await detail(opened.id))).toHaveLength(2);
+
+    // The same ticket under a config without the policy: overdue, and left alone.
+    await cloud.stop();
+    running.splice(0);
+    await start();
+    const other = await openTicket(cloud.store, {
+      site: 'site-a',
+      assetId: 'pump-2',
+      fault: 'outer_race',
+      ...dueIn2h(clock.now()),
+    });
+    await cloud.modules.idle();
+    await cloud.store.review.transition(other.id, 'alice', { to: 'acknowledged' }, clock.now());
+    clock.advance(300 * MINUTE);
+    expect(await cloud.modules.routing.escalateDue()).toBe(0);
   });
 
   // Several instances share one database only on PostgreSQL (SQLite is one instance's file).

@@ -23,3 +23,22 @@ export async function openTicket(
   ]);
   return ticket;
 }
+
+/**
+ * What its gateway sends next about a ticket it raised with openTicket: the ticket as it is now
+ * (`ticket.updated` by default, `ticket.cleared` for a clear), under the gateway's next seq.
+ */
+export async function sendTicketEvent(
+  store: { ingest: { applyEvents(gatewayId: string, events: OutboxEvent[]): Promise<unknown> } },
+  ticket: Ticket,
+  type: OutboxEvent['type'] = 'ticket.updated',
+): Promise<Ticket> {
+  const seqs = nextSeq.get(store) ?? new Map<string, number>();
+  nextSeq.set(store, seqs);
+  const seq = (seqs.get(ticket.gatewayId) ?? 0) + 1;
+  seqs.set(ticket.gatewayId, seq);
+  await store.ingest.applyEvents(ticket.gatewayId, [
+    { gatewayId: ticket.gatewayId, seq, type, at: new Date().toISOString(), ticket },
+  ]);
+  return ticket;
+}
