@@ -18,6 +18,10 @@ const headline = (item: NotificationItem): string => {
   const { stateKey } = item;
   if (stateKey.startsWith('assigned:')) return 'assigned to you';
   if (stateKey.startsWith('escalated:')) return 'escalated to you';
+  if (stateKey.startsWith('overdue:')) return 'overdue, escalated to you';
+  if (stateKey.startsWith('raised:')) {
+    return stateKey.includes('@') ? 'failure predicted sooner' : `raised to ${item.ticket.severity}`;
+  }
   if (stateKey.startsWith('status:')) return stateKey.slice('status:'.length).replace('_', ' ');
   if (stateKey.startsWith('comment:')) return 'new comment';
   return stateKey === 'opened' ? 'new ticket' : stateKey;

@@ -243,6 +243,7 @@ export async function startNotifications(
       'ticket.transitioned',
       'ticket.cleared',
       'ticket.commented',
+      'ticket.severity_raised',
     ],
   });
   const timer = setInterval(() => void deliverDue().catch(() => undefined), TICK_MS);

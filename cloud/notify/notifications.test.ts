@@ -15,7 +15,7 @@ import { cloudFetch } from '../../test/helpers/cloud-client.js';
 import { type HttpReceiver, startHttpReceiver } from '../../test/helpers/http-receiver.js';
 import { type SmtpSink, startSmtpSink } from '../../test/helpers/smtp-sink.js';
 import { capturingLogger, removeTempDirs, startTestCloud, waitFor } from '../../test/helpers/stack.js';
-import { openTicket, sampleTicket } from '../../test/helpers/tickets.js';
+import { openTicket, sampleTicket, sendTicketEvent } from '../../test/helpers/tickets.js';
 
 const HOUR = 3_600_000;
 const SMTP_PASSWORD = 'smtp-pass-4f9a1c';
@@ -326,6 +326,52 @@ describe.each(CLOUD_STORES)('notifications on %s', (kind) => {
     expect((await notificationsOf('carol')).map((n) => n.ticket.id)).not.toContain(unseen.id);
   });
 
+  it('tells the assignee and the site watchers of a severity raised at the edge, once per severity', async () => {
+    const title = 'mill-3: velocity zone C';
+    const ticket = await openTicket(cloud.store, {
+      gatewayId: 'gw-raise',
+      site: 'site-b',
+      assetId: 'mill-3',
+      severity: 'medium',
+      title,
+    });
+    await assign(ticket.id, 'alice');
+    await settle();
+    const about = (address: string) => mailTo(address).filter((m) => m.subject.includes(title));
+    await waitFor(() => about('alice@plant.example').length === 1, 'assignment email');
+    await waitFor(() => about('carol@plant.example').length === 1, 'new ticket email');
+
+    const raised = { ...ticket, severity: 'critical' as const, occurrences: 2 };
+    await sendTicketEvent(cloud.store, raised);
+    await settle();
+    const [, mail] = await waitFor(
+      () => about('alice@plant.example').length === 2 && about('alice@plant.example'),
+      'raise email to the assignee',
+    );
+    expect(mail!.subject).toBe(`[CRITICAL] ${title} — raised to critical`);
+    expect(mail!.text).toContain('Why you hear of it: severity raised from medium to critical at the edge');
+    const [, watcher] = await waitFor(
+      () => about('carol@plant.example').length === 2 && about('carol@plant.example'),
+      'raise email to the site watcher',
+    );
+    expect(watcher!.subject).toBe(`[CRITICAL] ${title} — raised to critical`);
+    const [hook] = await waitFor(() => {
+      const hooks = hooksAt('/alice').filter((h) => h.body.includes(ticket.id));
+      return hooks.length === 1 && hooks;
+    }, 'raise webhook (the channel wants high or worse)');
+    expect(JSON.parse(hook!.body)).toMatchObject({
+      change: 'ticket.severity_raised',
+      state: 'raised:critical',
+    });
+
+    // More occurrences at the same severity are no news.
+    await sendTicketEvent(cloud.store, { ...raised, occurrences: 3 });
+    await settle();
+    await cloud.modules.notifications.deliverDue();
+    expect(about('alice@plant.example')).toHaveLength(2);
+    expect(about('carol@plant.example')).toHaveLength(2);
+  });
+
   it('holds non-critical notifications during quiet hours and sends critical ones at once', async () => {
     const bobBefore = mailTo('bob@plant.example').length;
     clock.set(Date.parse('2026-06-15T21:00:00Z')); // 23:00 in Berlin
@@ -607,6 +653,20 @@ describe('notification rules (pure)', () => {
     ).toBe('status:acknowledged');
     expect(stateKeyOf(change({ type: 'ticket.commented', detail: { commentId: 12 } }))).toBe('comment:12');
     expect(stateKeyOf(change({ type: 'ticket.cleared' }))).toBe('cleared');
+    expect(
+      stateKeyOf(change({ type: 'ticket.escalated', detail: { to: 'dave', level: 1, cause: 'overdue' } })),
+    ).toBe('overdue:1');
+    expect(
+      stateKeyOf(change({ type: 'ticket.severity_raised', detail: { from: 'medium', to: 'critical' } })),
+    ).toBe('raised:critical');
+    expect(
+      stateKeyOf(
+        change({
+          type: 'ticket.severity_raised',
+          detail: { from: 'high', to: 'high', etaAfter: '2026-07-01T00:00:00.000Z' },
+        }),
+      ),
+    ).toBe('raised:high@2026-07-01T00:00:00.000Z');
     expect(stateKeyOf(change({ type: 'ticket.work_order_linked' }))).toBeUndefined();
   });
 

@@ -6,7 +6,10 @@ import type { NotificationChannel, UserNotificationPreferences } from './notify-
 /** Who is told of one change, and the state the change put the ticket in (the de-duplication key). */
 export interface Recipient {
   username: string;
-  /** `opened`, `assigned:alice`, `escalated:2`, `status:acknowledged`, `cleared`, `comment:<id>`. */
+  /**
+   * `opened`, `assigned:alice`, `escalated:2`, `overdue:1`, `raised:critical`, `status:acknowledged`,
+   * `cleared`, `comment:<id>`.
+   */
   stateKey: string;
   /** Why this user hears of it, for the message. */
   reason: string;
@@ -29,7 +32,13 @@ export function stateKeyOf(change: TicketChange): string | undefined {
     case 'ticket.assigned':
       return `assigned:${text(detail.to) ?? change.ticket.assignee ?? ''}`;
     case 'ticket.escalated':
-      return `escalated:${String(detail.level ?? '?')}`;
+      // An overdue chain counts its own levels: its level 1 is not the unacknowledged chain's.
+      return `${detail.cause === 'overdue' ? 'overdue' : 'escalated'}:${String(detail.level ?? '?')}`;
+    case 'ticket.severity_raised':
+      // Once per severity reached, and once per predicted failure time brought closer.
+      return `raised:${text(detail.to) ?? change.ticket.severity}${
+        text(detail.etaAfter) ? `@${text(detail.etaAfter)}` : ''
+      }`;
     case 'ticket.transitioned':
       return `status:${text(detail.to) ?? change.ticket.status}`;
     case 'ticket.cleared':
@@ -50,6 +59,8 @@ function reasonOf(change: TicketChange): string {
       return `assigned to you by ${change.actor}${why ? `: ${why}` : ''}`;
     case 'ticket.escalated':
       return `escalated to you (level ${String(detail.level ?? '?')})${why ? `: ${why}` : ''}`;
+    case 'ticket.severity_raised':
+      return why ?? `the edge raised it to ${change.ticket.severity}`;
     case 'ticket.transitioned':
       return `${change.actor} moved it from ${String(detail.from)} to ${String(detail.to)}`;
     case 'ticket.cleared':
@@ -74,11 +85,17 @@ export function recipientsOf(
   if (stateKey === undefined) return [];
   const active = new Map(users.filter((u) => !u.disabled).map((u) => [u.username, u]));
   const reason = reasonOf(change);
-  if (change.type === 'ticket.opened') {
-    return [...active.values()]
+  const watchers = () =>
+    [...active.values()]
       .filter((u) => preferences.get(u.username)?.watch === 'sites' && canSeeSite(u, change.ticket.site))
       .filter((u) => u.username !== change.actor)
       .map((u) => ({ username: u.username, stateKey, reason }));
+  if (change.type === 'ticket.opened') return watchers();
+  if (change.type === 'ticket.severity_raised') {
+    // Who hears of a new ticket hears of it getting worse, and so does whoever has it.
+    const assignee = change.ticket.assignee;
+    const others = watchers().filter((r) => r.username !== assignee);
+    return assignee && active.has(assignee) ? [{ username: assignee, stateKey, reason }, ...others] : others;
   }
   const assignee =
     change.type === 'ticket.assigned' || change.type === 'ticket.escalated'
