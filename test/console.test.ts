@@ -432,11 +432,23 @@ describe('web console in a real browser', () => {
     expect(await page.evaluate('document.activeElement?.id')).toBe('closeout-failure-mode');
 
     await form.locator('#closeout-failure-mode').fill('outer_race');
+    // The edge still sees the condition: the console asks before resolving, and says so if not.
+    const questions: string[] = [];
+    page.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await form.getByRole('button', { name: 'Resolve ticket' }).click();
+    await expect.poll(() => alert.textContent()).toContain('Not resolved: the condition is still active');
+    expect(questions).toEqual(['The condition is still active at the edge — resolve anyway?']);
+    page.once('dialog', (dialog) => void dialog.accept());
     await form.getByRole('button', { name: 'Resolve ticket' }).click();
     await expect.poll(() => page.locator('.ticket-badges .status').textContent()).toBe('Resolved');
     expect(await moves()).toEqual(TRANSITIONS.resolved);
     const closeOut = page.locator('section[aria-labelledby="closeout-result-heading"]');
     expect(await closeOut.textContent()).toContain('outer_race');
+    expect(await closeOut.textContent()).toContain('still active at the edge when resolved');
+    expect(await closeOut.textContent()).toContain('unknown (not in the lead time)');
     expect(await page.locator('ol.audit').textContent()).toContain('moved it from acknowledged to resolved');
   }, 30_000);
 

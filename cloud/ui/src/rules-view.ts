@@ -112,7 +112,7 @@ export const rulesView: View = async (root, route, ctx) => {
       h(
         'p',
         { class: 'muted' },
-        'Per rule version. Precision = confirmed / (confirmed + false positives); lead time runs from a ticket’s opening to its confirmed failure. Select a column heading to sort.',
+        'Per rule version. Precision = confirmed / (confirmed + false positives); lead time runs from a ticket’s opening to its confirmed failure, over the failures whose time was given. Select a column heading to sort.',
       ),
       error,
       h('div', { class: 'table-scroll' }, table),

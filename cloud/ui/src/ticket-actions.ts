@@ -1,10 +1,12 @@
-import { api, errorMessage } from './api.js';
+import { api, ApiError, errorMessage } from './api.js';
 import { alertBox, field, h, uniqueId } from './dom.js';
 import { FAULTS } from './faults.js';
 import { MOVE_LABELS, STATUS_LABELS } from './lifecycle.js';
 import type { CloseOut, Outcome, TicketDetail, TicketStatus, TransitionRequest, UserView } from './types.js';
 
 const FAILURE_MODE = /^[A-Za-z0-9_.-]{1,32}$/;
+const ACTIVE_QUESTION = 'The condition is still active at the edge — resolve anyway?';
+const NOT_RESOLVED = 'Not resolved: the condition is still active at the edge.';
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 export interface ActionsOptions {
@@ -161,7 +163,7 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
       field(
         'Failure time (optional)',
         failureAt,
-        'When the failure was confirmed; default: now. Ends the lead time.',
+        'When the machine failed. Leave it empty if unknown: the ticket then counts in no lead time.',
       ),
       alert,
       h(
@@ -208,10 +210,32 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
         ...(failureIso ? { failureAt: failureIso } : {}),
       };
       const comment = moveComment.value.trim();
+      const resolve = (confirmActive: boolean) =>
+        transition({
+          to: 'resolved',
+          feedback,
+          ...(comment ? { comment } : {}),
+          ...(confirmActive ? { confirmActive } : {}),
+        });
       void submitting(
         form,
         alert,
-        () => transition({ to: 'resolved', feedback, ...(comment ? { comment } : {}) }),
+        async () => {
+          // The server refuses to resolve a condition the edge still sees unless asked to; the
+          // page may also be older than the edge's last word, so its refusal asks too.
+          let confirmed = ticket.condition === 'active';
+          if (confirmed && !window.confirm(ACTIVE_QUESTION)) throw new Error(NOT_RESOLVED);
+          try {
+            await resolve(confirmed);
+          } catch (failure) {
+            if (confirmed || !(failure instanceof ApiError) || failure.code !== 'PW_CONDITION_ACTIVE') {
+              throw failure;
+            }
+            confirmed = window.confirm(ACTIVE_QUESTION);
+            if (!confirmed) throw new Error(NOT_RESOLVED);
+            await resolve(true);
+          }
+        },
         'Ticket resolved; the close-out counts in the rule’s track record.',
       );
     });

@@ -101,6 +101,17 @@ function auditLine(entry: AuditEntry, now: number): HTMLLIElement {
     case 'escalate':
       what = `escalated it to ${String(d.to ?? '?')}` + reason(text('reason'));
       break;
+    case 'severity_raised':
+      what =
+        `raised it${text('to') && text('to') !== text('from') ? ` to ${text('to')}` : ''}` +
+        reason(text('reason'));
+      break;
+    case 'escalation_paused':
+      what = 'stopped paging' + reason(text('reason'));
+      break;
+    case 'escalation_resumed':
+      what = 'resumed paging' + reason(text('reason'));
+      break;
     case 'comment':
       what = 'commented';
       break;
@@ -288,7 +299,18 @@ function reviewColumn(ticket: TicketDetail, ctx: ViewContext, reload: (message: 
             ['Outcome', closeOut.outcome.replaceAll('_', ' ')],
             ['Failure mode', closeOut.failureMode],
             ['Action taken', closeOut.actionTaken],
-            ['Failure time', closeOut.failureAt ? time(closeOut.failureAt, now) : undefined],
+            [
+              'Failure time',
+              closeOut.failureAt
+                ? time(closeOut.failureAt, now)
+                : closeOut.outcome === 'confirmed'
+                  ? 'unknown (not in the lead time)'
+                  : undefined,
+            ],
+            [
+              'Condition',
+              closeOut.resolvedWhileActive ? 'still active at the edge when resolved (confirmed)' : undefined,
+            ],
             [
               'Lead time',
               closeOut.failureAt
