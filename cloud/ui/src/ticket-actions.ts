@@ -223,7 +223,7 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
         async () => {
           // The server refuses to resolve a condition the edge still sees unless asked to; the
           // page may also be older than the edge's last word, so its refusal asks too.
-          let confirmed = ticket.condition === 'active';
+          const confirmed = ticket.condition === 'active';
           if (confirmed && !window.confirm(ACTIVE_QUESTION)) throw new Error(NOT_RESOLVED);
           try {
             await resolve(confirmed);
@@ -231,8 +231,7 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
             if (confirmed || !(failure instanceof ApiError) || failure.code !== 'PW_CONDITION_ACTIVE') {
               throw failure;
             }
-            confirmed = window.confirm(ACTIVE_QUESTION);
-            if (!confirmed) throw new Error(NOT_RESOLVED);
+            if (!window.confirm(ACTIVE_QUESTION)) throw new Error(NOT_RESOLVED, { cause: failure });
             await resolve(true);
           }
         },

@@ -225,6 +225,8 @@ export interface RoutingRule {
   faults?: string[];
   minSeverity?: Severity;
   skill?: string;
+  /** Only for severity raises from the edge. */
+  raised?: boolean;
 }
 
 export interface RoutingConfig {
