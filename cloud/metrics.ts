@@ -24,6 +24,12 @@ export function createCloudMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    ticketActionRefusals: new Counter({
+      name: 'plantwatch_cloud_ticket_action_refusals_total',
+      help: 'Engineers’ ticket actions refused, by error code (PW_BAD_TRANSITION, PW_CONDITION_ACTIVE…)',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     telemetryPointsWritten: new Counter({
       name: 'plantwatch_cloud_telemetry_points_written_total',
       help: 'Edge feature summaries written to InfluxDB or the store',

@@ -184,6 +184,10 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
       expect(stillActive.status).toBe(409);
       const refusal = (await stillActive.json()) as { code: string; message: string };
       expect(refusal.code).toBe('PW_CONDITION_ACTIVE');
+      const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
+      expect(metrics).toContain(
+        'plantwatch_cloud_ticket_action_refusals_total{code="PW_CONDITION_ACTIVE"} 1',
+      );
       expect(refusal.message).toMatch(
         /^body\/confirmActive: the condition is still active at the edge \(last seen .*\); to resolve it anyway, send confirmActive: true/,
       );

@@ -13,6 +13,11 @@ export const ticketsModule: CloudModule<'tickets', undefined, undefined> = {
   async routes(app, { services, metrics, limits, authenticateUser }) {
     const { store } = services;
     await app.register(ingestRoute, { store, metrics, rateLimit: limits.ingest });
-    await app.register(ticketsRoutes, { review: store.review, ingest: store.ingest, authenticateUser });
+    await app.register(ticketsRoutes, {
+      review: store.review,
+      ingest: store.ingest,
+      authenticateUser,
+      metrics,
+    });
   },
 };

@@ -26,7 +26,8 @@ import {
   ticketNotFound,
   visibleTicket,
 } from './ticket-route-parts.js';
-import { sendHttpError } from '../http-errors.js';
+import { type HttpErrorCode, sendHttpError } from '../http-errors.js';
+import type { CloudMetrics } from '../metrics.js';
 
 const TicketQuery = Type.Object(
   {
@@ -54,30 +55,41 @@ const TicketQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow, 400. */
-function sendOutcome<T>(reply: FastifyReply, id: string, outcome: ReviewOutcome<T>, okCode = 200) {
+/**
+ * Maps a lifecycle outcome to the HTTP reply: 404, 409 for a move the state does not allow (or an
+ * active condition resolved without confirmActive), 400; refusals are counted by code.
+ */
+function sendOutcome<T>(
+  reply: FastifyReply,
+  id: string,
+  outcome: ReviewOutcome<T>,
+  refusals: CloudMetrics['ticketActionRefusals'],
+  okCode = 200,
+) {
   if ('ok' in outcome) return reply.code(okCode).send(outcome.ok);
   const { problem } = outcome;
   if (problem.kind === 'not_found') return ticketNotFound(reply, id);
-  if (problem.kind === 'conflict') {
-    return sendHttpError(reply, 'PW_BAD_TRANSITION', problem.message);
-  }
-  if (problem.kind === 'condition_active') {
-    return sendHttpError(reply, 'PW_CONDITION_ACTIVE', `body/confirmActive: ${problem.message}`);
-  }
-  return sendHttpError(reply, 'PW_INVALID_TRANSITION', `body/${problem.field}: ${problem.message}`);
+  const [code, message]: [HttpErrorCode, string] =
+    problem.kind === 'conflict'
+      ? ['PW_BAD_TRANSITION', problem.message]
+      : problem.kind === 'condition_active'
+        ? ['PW_CONDITION_ACTIVE', `body/confirmActive: ${problem.message}`]
+        : ['PW_INVALID_TRANSITION', `body/${problem.field}: ${problem.message}`];
+  refusals.inc({ code });
+  return sendHttpError(reply, code, message);
 }
 
 export interface ReviewRoutesOptions {
   review: ReviewStore;
   ingest: IngestStore;
   authenticateUser: onRequestHookHandler;
+  metrics: CloudMetrics;
 }
 
 /** The engineers' API: the queue, a ticket with its history, lifecycle moves, rule track record, fleet. */
 export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
   app,
-  { review, ingest, authenticateUser },
+  { review, ingest, authenticateUser, metrics },
 ) => {
   app.addHook('onRequest', authenticateUser);
   const security = [{ userToken: [] }];
@@ -149,7 +161,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
   ) => {
     const user = currentUser(request);
     if (!(await visibleTicket(review, user, request.params.id, reply))) return reply;
-    return sendOutcome(reply, request.params.id, await action(request.params.id, user.username), okCode);
+    const outcome = await action(request.params.id, user.username);
+    return sendOutcome(reply, request.params.id, outcome, metrics.ticketActionRefusals, okCode);
   };
 
   app.post<{ Params: TicketParams; Body: TransitionRequest }>(
