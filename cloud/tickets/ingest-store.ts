@@ -2,6 +2,7 @@ import type {
   GatewayBacklog,
   GatewayView,
   OutboxEvent,
+  SetAsideEvent,
   Ticket,
   TicketChangeSubject,
   TicketStatus,
@@ -19,12 +20,23 @@ export interface ApplyResult {
   duplicates: number;
   /** Events stored but not yet applied because an earlier seq is missing. */
   heldBehindGap: number;
+  /**
+   * Highest seq with every seq up to it stored here or set aside by the gateway (IngestReply);
+   * absent when it is ackedSeq, as it is unless a set-aside event leaves a gap.
+   */
+  settledSeq?: number;
+}
+
+/** What a gateway sent besides its events: its backlog and its set-aside events. */
+export interface IngestReport {
+  backlog?: GatewayBacklog | undefined;
+  setAside?: readonly SetAsideEvent[] | undefined;
 }
 
 interface IngestJob {
   gatewayId: string;
   events: OutboxEvent[];
-  backlog: GatewayBacklog | undefined;
+  report: IngestReport;
   resolve: (result: ApplyResult) => void;
   reject: (error: unknown) => void;
 }
@@ -48,9 +60,9 @@ export class IngestStore {
   async applyEvents(
     gatewayId: string,
     events: OutboxEvent[],
-    backlog?: GatewayBacklog,
+    report: IngestReport = {},
   ): Promise<ApplyResult> {
-    const result = await this.applyCommitted(gatewayId, events, backlog);
+    const result = await this.applyCommitted(gatewayId, events, report);
     if (result.applied > 0) this.changes.notify();
     return result;
   }
@@ -58,13 +70,13 @@ export class IngestStore {
   private applyCommitted(
     gatewayId: string,
     events: OutboxEvent[],
-    backlog: GatewayBacklog | undefined,
+    report: IngestReport,
   ): Promise<ApplyResult> {
     if (this.db.dialect === 'postgres') {
-      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, backlog));
+      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, report));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ gatewayId, events, backlog, resolve, reject });
+      this.waiting.push({ gatewayId, events, report, resolve, reject });
       if (this.waiting.length === 1) setImmediate(() => void this.commitWaiting());
     });
   }
@@ -80,8 +92,7 @@ export class IngestStore {
     try {
       const results = await this.db.transaction(async (tx) => {
         const out: ApplyResult[] = [];
-        for (const job of jobs)
-          out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.backlog));
+        for (const job of jobs) out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.report));
         return out;
       });
       jobs.forEach((job, i) => job.resolve(results[i] as ApplyResult));
@@ -89,7 +100,7 @@ export class IngestStore {
       if (jobs.length === 1) return jobs[0]?.reject(error);
       for (const job of jobs) {
         this.db
-          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.backlog))
+          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.report))
           .then(job.resolve, job.reject);
       }
     }
@@ -107,8 +118,42 @@ export class IngestStore {
          FROM gateways g ${scoped} ORDER BY g.gateway_id`,
       sites ?? [],
     );
-    return rows.map(gatewayView);
+    const setAside = await this.setAsideEvents(rows.map((r) => r.gateway_id));
+    return rows.map((r) => gatewayView(r, setAside.get(r.gateway_id) ?? []));
   }
+
+  /** The set-aside events the gateways reported and have not resent, by gateway, in seq order. */
+  private async setAsideEvents(gatewayIds: string[]): Promise<Map<string, SetAsideEvent[]>> {
+    const byGateway = new Map<string, SetAsideEvent[]>();
+    if (gatewayIds.length === 0) return byGateway;
+    const rows = await this.db.all<SetAsideRow & { gateway_id: string }>(
+      `SELECT gateway_id, seq, type, ticket_id, reason, attempts, set_aside_at FROM set_aside_events
+         WHERE gateway_id IN (${placeholders(gatewayIds.length)}) ORDER BY gateway_id, seq`,
+      gatewayIds,
+    );
+    for (const r of rows) {
+      const list = byGateway.get(r.gateway_id) ?? [];
+      list.push({
+        seq: Number(r.seq),
+        type: r.type,
+        ticketId: r.ticket_id,
+        reason: r.reason,
+        attempts: Number(r.attempts),
+        at: r.set_aside_at,
+      });
+      byGateway.set(r.gateway_id, list);
+    }
+    return byGateway;
+  }
+}
+
+interface SetAsideRow {
+  seq: number;
+  type: string;
+  ticket_id: string;
+  reason: string;
+  attempts: number;
+  set_aside_at: string;
 }
 
 interface GatewayRow {
@@ -123,13 +168,14 @@ interface GatewayRow {
   held: number;
 }
 
-const gatewayView = (r: GatewayRow): GatewayView => ({
+const gatewayView = (r: GatewayRow, setAside: SetAsideEvent[]): GatewayView => ({
   gatewayId: r.gateway_id,
   ackedSeq: r.acked_seq,
   eventsReceived: r.events_received,
   duplicatesIgnored: r.duplicates_ignored,
   ...(r.last_seen ? { lastSeen: r.last_seen } : {}),
   ...(r.held > 0 ? { gap: { firstMissingSeq: r.acked_seq + 1, heldEvents: r.held } } : {}),
+  ...(setAside.length > 0 ? { setAside } : {}),
   ...(r.reported_pending !== null
     ? {
         backlog: {
@@ -147,7 +193,7 @@ async function applyInTransaction(
   tx: SqlExecutor,
   gatewayId: string,
   events: OutboxEvent[],
-  backlog: GatewayBacklog | undefined,
+  { backlog, setAside: reportedSetAside = [] }: IngestReport,
 ): Promise<ApplyResult> {
   const now = new Date().toISOString();
   // The upsert locks the gateway's row (PostgreSQL): two instances given the same gateway's
@@ -166,6 +212,8 @@ async function applyInTransaction(
     fresh.get(seq) ?? (held.has(seq) ? storedEvent(tx, gatewayId, seq) : undefined);
   const prevOf = (seq: number): number | null | undefined =>
     fresh.has(seq) ? (fresh.get(seq)?.prevSeqForAsset ?? null) : held.get(seq)?.prevSeq;
+  // Seqs the gateway set aside (none of this batch's, which it has just resent).
+  const setAside = await recordSetAside(tx, gatewayId, watermark, reportedSetAside, fresh, now);
 
   // First in seq order, from the watermark up to the first missing seq (events that went ahead
   // of a backlog were applied already, and are passed over).
@@ -189,7 +237,9 @@ async function applyInTransaction(
   for (const s of beyond) {
     if (isApplied(s)) continue;
     const prev = prevOf(s);
-    if (prev === null || prev === undefined || !(prev === 0 || isApplied(prev))) continue;
+    // A set-aside predecessor is not waited for: the gateway sends the events after it.
+    if (prev === null || prev === undefined || !(prev === 0 || isApplied(prev) || setAside.has(prev)))
+      continue;
     const event = await eventAt(s);
     if (!event) continue;
     applying.push(event);
@@ -257,7 +307,56 @@ async function applyInTransaction(
   );
   // Last: on PostgreSQL the change log is appended under a lock held until the commit.
   await appendTicketChanges(tx, log);
-  return { ackedSeq, applied, duplicates, heldBehindGap: heldNow };
+  // Past the watermark over what is stored here or set aside there: what the gateway need not resend.
+  let settledSeq = ackedSeq;
+  while (fresh.has(settledSeq + 1) || held.has(settledSeq + 1) || setAside.has(settledSeq + 1)) settledSeq++;
+  return {
+    ackedSeq,
+    applied,
+    duplicates,
+    heldBehindGap: heldNow,
+    ...(settledSeq > ackedSeq ? { settledSeq } : {}),
+  };
+}
+
+/**
+ * Stores the set-aside events the gateway reports (beyond the watermark, not stored here) and
+ * forgets those now stored (resent); returns the set-aside seqs beyond the watermark.
+ */
+async function recordSetAside(
+  tx: SqlExecutor,
+  gatewayId: string,
+  watermark: number,
+  reported: readonly SetAsideEvent[],
+  fresh: ReadonlyMap<number, OutboxEvent>,
+  now: string,
+): Promise<Set<number>> {
+  for (const e of reported) {
+    if (e.seq <= watermark || fresh.has(e.seq)) continue;
+    await tx.run(
+      `INSERT INTO set_aside_events (gateway_id, seq, type, ticket_id, reason, attempts, set_aside_at, reported_at)
+         VALUES (${placeholders(8)})
+         ON CONFLICT (gateway_id, seq) DO UPDATE SET type = excluded.type, ticket_id = excluded.ticket_id,
+           reason = excluded.reason, attempts = excluded.attempts, set_aside_at = excluded.set_aside_at,
+           reported_at = excluded.reported_at`,
+      [gatewayId, e.seq, e.type, e.ticketId, e.reason, e.attempts, e.at, now],
+    );
+  }
+  const rows = await tx.all<{ seq: number }>(
+    'SELECT seq FROM set_aside_events WHERE gateway_id = ? AND seq > ?',
+    [gatewayId, watermark],
+  );
+  const seqs = rows.map((r) => Number(r.seq));
+  const stored = seqs.filter((seq) => fresh.has(seq));
+  if (stored.length > 0) {
+    await tx.run(
+      `DELETE FROM set_aside_events WHERE gateway_id = ? AND seq IN (${placeholders(stored.length)})`,
+      [gatewayId, ...stored],
+    );
+  }
+  // Rows at or below the watermark: their events arrived; the row is history.
+  await tx.run('DELETE FROM set_aside_events WHERE gateway_id = ? AND seq <= ?', [gatewayId, watermark]);
+  return new Set(seqs.filter((seq) => !fresh.has(seq)));
 }
 
 const REPORTED_BACKLOG_COLUMNS =

@@ -119,7 +119,6 @@ const UNSENT = `
   NOT EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq AND r.set_aside_ms IS NOT NULL)
   AND (e.seq > ? OR EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq))`;
 
-
 /**
  * The durable queue between ticket decisions and the cloud. An event is committed (WAL,
  * synchronous=FULL) before anything treats its ticket as raised; seq is gap-free because it is
@@ -259,11 +258,9 @@ export class Outbox {
    * of the watermark, for the batch after one still in flight. Set-aside events are passed over.
    */
   pending(maxEvents: number, maxBytes: number, afterSeq = this.metaNumber('ackedSeq')): PendingBatch {
-    const rows = this.sql(`SELECT seq, body FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq LIMIT ?`).all(
-      afterSeq,
-      this.settledSeq(),
-      maxEvents,
-    ) as { seq: number; body: string }[];
+    const rows = this.sql(
+      `SELECT seq, body FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq LIMIT ?`,
+    ).all(afterSeq, this.settledSeq(), maxEvents) as { seq: number; body: string }[];
     const batch: PendingBatch = { seqs: [], bodies: [], bytes: 0 };
     for (const row of rows) {
       // Always send at least one event, so a single large event cannot block the queue forever.
@@ -408,9 +405,11 @@ export class Outbox {
           ? (this.sql('SELECT seq FROM refused_events WHERE set_aside_ms IS NOT NULL ORDER BY seq').all() as {
               seq: number;
             }[])
-          : seqs.filter((seq) =>
-              this.sql('SELECT 1 FROM refused_events WHERE seq = ? AND set_aside_ms IS NOT NULL').get(seq),
-            ).map((seq) => ({ seq }));
+          : seqs
+              .filter((seq) =>
+                this.sql('SELECT 1 FROM refused_events WHERE seq = ? AND set_aside_ms IS NOT NULL').get(seq),
+              )
+              .map((seq) => ({ seq }));
       const requeue = this.sql('UPDATE refused_events SET set_aside_ms = NULL, attempts = 0 WHERE seq = ?');
       for (const { seq } of requeued) requeue.run(seq);
       return requeued.map(({ seq }) => seq);

@@ -240,7 +240,13 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
       this.setAsideEvents += setAside.length;
       for (const letter of outbox.deadLetters().filter((d) => setAside.includes(d.seq))) {
         logger.error(
-          { seq: letter.seq, type: letter.type, ticketId: letter.ticketId, attempts: letter.attempts, reason },
+          {
+            seq: letter.seq,
+            type: letter.type,
+            ticketId: letter.ticketId,
+            attempts: letter.attempts,
+            reason,
+          },
           `outbox event seq ${letter.seq} set aside after the cloud refused it ${letter.attempts} times: ${reason}. ` +
             'The events behind it go on; it stays in the outbox. Once the cause is fixed, ' +
             `requeue it with \`plantwatch outbox resend ${letter.seq} --config <agent config>\``,

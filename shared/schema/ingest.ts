@@ -31,8 +31,8 @@ export const IngestReply = Type.Object(
     duplicates: Type.Optional(Type.Integer({ minimum: 0 })),
     /**
      * Highest seq with every seq up to it either stored here or reported set aside by the gateway:
-     * what the gateway need not send again (its set-aside events it keeps). Equals ackedSeq unless
-     * set-aside events leave a gap. Absent from clouds before set-aside events existed.
+     * what the gateway need not send again (its set-aside events it keeps). Absent when it equals
+     * ackedSeq, as it does unless set-aside events leave a gap (and from clouds before them).
      */
     settledSeq: Type.Optional(Type.Integer({ minimum: 0 })),
   },
