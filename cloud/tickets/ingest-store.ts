@@ -8,6 +8,7 @@ import type {
   TicketStatus,
   WorkOrderLink,
 } from '../../shared/schema/index.js';
+import { MAX_SET_ASIDE_PER_BATCH } from '../../shared/schema/index.js';
 import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } from '../store/sql-database.js';
 import { audit } from './ticket-audit.js';
 import { dueAt, isHistorical, SEVERITY_RANK } from './ticket-lifecycle.js';
@@ -320,8 +321,9 @@ async function applyInTransaction(
 }
 
 /**
- * Stores the set-aside events the gateway reports (beyond the watermark, not stored here) and
- * forgets those now stored (resent); returns the set-aside seqs beyond the watermark.
+ * Keeps the gateway's set-aside events as its batch reports them: the report is its whole list
+ * (absent: none), or the newest MAX_SET_ASIDE_PER_BATCH of it. A seq no longer reported was
+ * resent; one stored now arrived. Returns the set-aside seqs beyond the watermark.
  */
 async function recordSetAside(
   tx: SqlExecutor,
@@ -331,8 +333,8 @@ async function recordSetAside(
   fresh: ReadonlyMap<number, OutboxEvent>,
   now: string,
 ): Promise<Set<number>> {
-  for (const e of reported) {
-    if (e.seq <= watermark || fresh.has(e.seq)) continue;
+  const current = reported.filter((e) => e.seq > watermark && !fresh.has(e.seq));
+  for (const e of current) {
     await tx.run(
       `INSERT INTO set_aside_events (gateway_id, seq, type, ticket_id, reason, attempts, set_aside_at, reported_at)
          VALUES (${placeholders(8)})
@@ -342,21 +344,21 @@ async function recordSetAside(
       [gatewayId, e.seq, e.type, e.ticketId, e.reason, e.attempts, e.at, now],
     );
   }
-  const rows = await tx.all<{ seq: number }>(
-    'SELECT seq FROM set_aside_events WHERE gateway_id = ? AND seq > ?',
-    [gatewayId, watermark],
+  // A full report may leave older ones out: those stay as they were.
+  const floor =
+    reported.length >= MAX_SET_ASIDE_PER_BATCH
+      ? Math.min(...reported.map((e) => e.seq))
+      : Number.MIN_SAFE_INTEGER;
+  const keep = current.map((e) => e.seq);
+  await tx.run(
+    `DELETE FROM set_aside_events WHERE gateway_id = ? AND seq >= ?${keep.length > 0 ? ` AND seq NOT IN (${placeholders(keep.length)})` : ''}`,
+    [gatewayId, floor, ...keep],
   );
-  const seqs = rows.map((r) => Number(r.seq));
-  const stored = seqs.filter((seq) => fresh.has(seq));
-  if (stored.length > 0) {
-    await tx.run(
-      `DELETE FROM set_aside_events WHERE gateway_id = ? AND seq IN (${placeholders(stored.length)})`,
-      [gatewayId, ...stored],
-    );
-  }
-  // Rows at or below the watermark: their events arrived; the row is history.
   await tx.run('DELETE FROM set_aside_events WHERE gateway_id = ? AND seq <= ?', [gatewayId, watermark]);
-  return new Set(seqs.filter((seq) => !fresh.has(seq)));
+  const rows = await tx.all<{ seq: number }>('SELECT seq FROM set_aside_events WHERE gateway_id = ?', [
+    gatewayId,
+  ]);
+  return new Set(rows.map((r) => Number(r.seq)));
 }
 
 const REPORTED_BACKLOG_COLUMNS =
