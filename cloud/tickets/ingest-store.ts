@@ -261,18 +261,23 @@ async function applyInTransaction(
   const applied = applying.length;
 
   // Each ticket is written once, in its final state.
-  const changed = new Map<string, { ticket: Ticket; opened: boolean; cleared: boolean }>();
+  const changed = new Map<string, { ticket: Ticket; seq: number; opened: boolean; cleared: boolean }>();
   for (const event of applying) {
     const before = changed.get(event.ticket.id);
     changed.set(event.ticket.id, {
       ticket: event.ticket,
+      seq: event.seq,
       opened: (before?.opened ?? false) || event.type === 'ticket.opened',
       cleared: (before?.cleared ?? false) || event.type === 'ticket.cleared',
     });
   }
   const log: NewTicketChange[] = [];
   const actor = `gateway:${gatewayId}`;
-  for (const { ticket, opened, cleared } of changed.values()) {
+  // A newer event of the same ticket may have been applied ahead already, past an event the gateway
+  // had set aside and resends only now: the older snapshot must not overwrite it (nor re-announce it).
+  const appliedAheadUpTo = Math.max(0, ...[...held].filter(([, e]) => e.applied).map(([s]) => s));
+  for (const { ticket, seq: lastSeq, opened, cleared } of changed.values()) {
+    if (lastSeq < appliedAheadUpTo && (await appliedAfter(tx, gatewayId, ticket.id, lastSeq))) continue;
     const subject = await saveEdgeTicket(tx, ticket, now);
     if (opened) {
       const detail = { title: ticket.title, severity: ticket.severity };
@@ -363,6 +368,20 @@ async function recordSetAside(
 
 const REPORTED_BACKLOG_COLUMNS =
   ', reported_pending = ?, reported_last_seq = ?, reported_oldest_pending_age_ms = ?';
+
+/** Whether an event of the ticket after `seq` is applied already. */
+async function appliedAfter(
+  tx: SqlExecutor,
+  gatewayId: string,
+  ticketId: string,
+  seq: number,
+): Promise<boolean> {
+  const row = await tx.get<{ seq: number }>(
+    'SELECT seq FROM events WHERE gateway_id = ? AND ticket_id = ? AND applied = 1 AND seq > ? LIMIT 1',
+    [gatewayId, ticketId, seq],
+  );
+  return row !== undefined;
+}
 
 interface HeldEvent {
   applied: boolean;

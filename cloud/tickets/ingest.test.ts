@@ -169,6 +169,39 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
       expect((await cloudFetch(cloud, `/api/v1/tickets/${b.id}`)).status).toBe(200);
     });
 
+    it('keeps the newer state of a ticket when its older event, set aside at the gateway, is resent', async () => {
+      const lateToken = await cloud.store.access.createGatewayToken('gw-sa-late');
+      const at = new Date().toISOString();
+      const ticket = sampleTicket({ gatewayId: 'gw-sa-late', assetId: 'pump-5' });
+      const opened: OutboxEvent = {
+        gatewayId: 'gw-sa-late',
+        seq: 1,
+        type: 'ticket.opened',
+        at,
+        prevSeqForAsset: 0,
+        ticket,
+      };
+      const updated: OutboxEvent = {
+        ...opened,
+        seq: 2,
+        type: 'ticket.updated',
+        prevSeqForAsset: 1,
+        ticket: { ...ticket, occurrences: 2 },
+      };
+      const setAside = [
+        { seq: 1, type: 'ticket.opened', ticketId: ticket.id, reason: '413 too large', attempts: 5, at },
+      ];
+      const ahead = await ingest({ gatewayId: 'gw-sa-late', events: [updated], setAside }, lateToken);
+      expect(await ahead.json()).toEqual({ ackedSeq: 0, duplicates: 0, settledSeq: 2 });
+      const current = async () =>
+        ((await (await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).json()) as { occurrences: number })
+          .occurrences;
+      expect(await current()).toBe(2);
+      const resent = await ingest({ gatewayId: 'gw-sa-late', events: [opened] }, lateToken);
+      expect(await resent.json()).toEqual({ ackedSeq: 2, duplicates: 0 });
+      expect(await current()).toBe(2);
+    });
+
     it('applies batches of several gateways arriving at once, each with its own answer', async () => {
       // On SQLite they share one transaction (group commit); each gateway's result stays its own.
       const results = await Promise.all([

@@ -93,7 +93,8 @@ async function withOutbox<T>(
     throw new Error(`no outbox at ${path}: has an agent run with this config (its dataDir)?`);
   let outbox: Outbox;
   try {
-    outbox = new Outbox(path, config.gatewayId);
+    // A running agent holds the file for as long as it runs: no use waiting long for the lock.
+    outbox = new Outbox(path, config.gatewayId, undefined, 200);
   } catch (error) {
     if (!(error instanceof OutboxOpenError && /locked|busy/i.test(error.message))) throw error;
     // A wildcard listen address is reached on loopback.

@@ -131,14 +131,18 @@ export class Outbox {
   private full = false;
   private prunedEvents = 0;
 
-  /** `maxBytes` caps the file (a disk budget beside other services on the gateway); the disk itself always does. */
+  /**
+   * `maxBytes` caps the file (a disk budget beside other services on the gateway); the disk itself
+   * always does. `busyTimeoutMs`: how long to wait for a lock another process holds.
+   */
   constructor(
     readonly path: string,
     readonly gatewayId: string,
     maxBytes?: number,
+    busyTimeoutMs = 2000,
   ) {
     try {
-      this.db = openDurableSqlite(path, 2000);
+      this.db = openDurableSqlite(path, busyTimeoutMs);
       // One agent per outbox: the first access takes an exclusive lock, held until close (or until
       // the process dies: the OS drops it), so a second agent on the same dataDir stops at start.
       this.db.pragma('locking_mode = EXCLUSIVE');
