@@ -180,4 +180,28 @@ describe('outbox', () => {
     expect(outbox.stats()).toMatchObject({ ackedSeq: 10, settledSeq: 10, pending: 2, lastSeq: 13 });
     outbox.close();
   });
+
+  it('makes room from the events delivered past a set-aside one, and keeps the set-aside one', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1', 128 * 1024);
+    const big = sampleTicket({ summary: 'x'.repeat(2000) });
+    const commit = () =>
+      outbox.transaction(() => outbox.append('ticket.opened', big, new Date().toISOString()));
+    commit();
+    commit();
+    outbox.recordRefusal(2, '413 too large', 1);
+    let committed = 2;
+    expect(() => {
+      for (; committed < 1000; committed++) commit();
+    }).toThrow(/is full/);
+    // The cloud's watermark stays at 1, below the set-aside seq 2; it has everything after it.
+    outbox.acknowledge(1);
+    outbox.settle(committed, []);
+    for (let i = 0; i < 20; i++) commit();
+    expect(outbox.stats()).toMatchObject({ full: false, ackedSeq: 1, deadLetters: 1, pending: 20 });
+    expect(outbox.stats().prunedEvents).toBeGreaterThan(0);
+    expect(outbox.deadLetters()).toEqual([expect.objectContaining({ seq: 2, reason: '413 too large' })]);
+    expect(outbox.resend([2])).toEqual([2]);
+    expect(outbox.pending(2, 1e12, outbox.sendFrom()).seqs).toEqual([2, committed + 1]);
+    outbox.close();
+  });
 });

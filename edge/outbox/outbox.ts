@@ -161,11 +161,13 @@ export class Outbox {
     this.missing = this.countMissing();
   }
 
-  /** seq is gap-free by construction; rows missing below lastSeq mean the file was damaged or edited. */
+  /** seq is gap-free by construction; rows missing above the settled seq mean the file was damaged or edited. */
   private countMissing(): number {
-    const ackedSeq = this.metaNumber('ackedSeq');
-    const present = this.sql('SELECT count(*) AS n FROM events WHERE seq > ?').get(ackedSeq) as { n: number };
-    return this.metaNumber('lastSeq') - ackedSeq - present.n;
+    const settledSeq = this.settledSeq();
+    const present = this.sql('SELECT count(*) AS n FROM events WHERE seq > ?').get(settledSeq) as {
+      n: number;
+    };
+    return this.metaNumber('lastSeq') - settledSeq - present.n;
   }
 
   /** One outbox belongs to one gateway: reusing it under another id would corrupt both sequences. */
@@ -211,19 +213,27 @@ export class Outbox {
       if (!isDiskFull(error)) throw error;
       if (this.pruneAcknowledged() === 0) {
         this.full = true;
-        throw new OutboxFullError(this.path, this.stats().pending);
+        const { pending, deadLetters } = this.stats();
+        throw new OutboxFullError(this.path, pending + deadLetters);
       }
       return this.transaction(fn);
     }
   }
 
-  /** Deletes the older half of the acknowledged events; returns how many went. */
+  /**
+   * Deletes the older half of the events safe in the cloud (up to the settled seq: past a set-aside
+   * event, whose row stays, as do refused ones); returns how many went.
+   */
   private pruneAcknowledged(): number {
-    const ackedSeq = this.metaNumber('ackedSeq');
-    const oldest = this.sql('SELECT min(seq) AS seq FROM events').get() as { seq: number | null };
-    if (oldest.seq === null || oldest.seq > ackedSeq) return 0;
-    const cutoff = oldest.seq + Math.floor((ackedSeq - oldest.seq) / 2);
-    const { changes } = this.sql('DELETE FROM events WHERE seq <= ?').run(cutoff);
+    const settledSeq = this.settledSeq();
+    const oldest = this.sql(
+      'SELECT min(seq) AS seq FROM events e WHERE NOT EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq)',
+    ).get() as { seq: number | null };
+    if (oldest.seq === null || oldest.seq > settledSeq) return 0;
+    const cutoff = oldest.seq + Math.floor((settledSeq - oldest.seq) / 2);
+    const { changes } = this.sql(
+      'DELETE FROM events WHERE seq <= ? AND seq NOT IN (SELECT seq FROM refused_events)',
+    ).run(cutoff);
     this.prunedEvents += changes;
     return changes;
   }
@@ -466,7 +476,7 @@ export class Outbox {
     const settledSeq = this.settledSeq();
     const oldest = this.sql(
       `SELECT created_ms FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq LIMIT 1`,
-    ).get(ackedSeq, settledSeq) as { created_ms: number } | undefined;
+    ).get(this.sendFrom(), settledSeq) as { created_ms: number } | undefined;
     const refused = this.sql(
       `SELECT count(*) FILTER (WHERE set_aside_ms IS NOT NULL) AS dead,
          count(*) FILTER (WHERE set_aside_ms IS NOT NULL AND seq > ?) AS dead_unsettled,
