@@ -38,10 +38,11 @@ export function outboxCommand(): Command {
   outbox
     .command('resend')
     .description('put set-aside events back in the queue once the cause is fixed (the agent may be running)')
-    .argument('[seqs...]', 'the seqs to resend (see `outbox dead-letters`)', collectSeq, [] as number[])
+    .argument('[seqs...]', 'the seqs to resend (see `outbox dead-letters`)', collectSeq)
     .option('--all', 'resend every set-aside event')
     .requiredOption('-c, --config <file>', 'the agent config (YAML): its dataDir and http port')
-    .action(async (seqs: number[], options: { config: string; all?: boolean }) => {
+    .action(async (given: number[] | undefined, options: { config: string; all?: boolean }) => {
+      const seqs = given ?? [];
       if (options.all === true && seqs.length > 0) throw new Error('give either seqs or --all, not both');
       if (options.all !== true && seqs.length === 0) throw new Error('give the seqs to resend, or --all');
       const request: ResendRequest = options.all === true ? { all: true } : { seqs };
@@ -62,13 +63,13 @@ export function outboxCommand(): Command {
   return outbox;
 }
 
-function collectSeq(value: string, previous: number[]): number[] {
+function collectSeq(value: string, previous: number[] | undefined): number[] {
   const seq = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(seq) || seq < 1)
     throw new InvalidArgumentError(
       `'${value}' is not a seq (a positive integer, as \`outbox dead-letters\` lists them)`,
     );
-  return [...previous, seq];
+  return [...(previous ?? []), seq];
 }
 
 function agentConfig(file: string): EdgeConfig {
