@@ -261,3 +261,42 @@ describe('plantwatch outbox dead-letters|resend with a running agent', () => {
     expect(empty.stdout).toContain('no set-aside events in');
   });
 });
+
+describe('an outage', () => {
+  it('sets nothing aside however long the cloud is down: every event is delivered once it is back', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'cloud.db');
+    const port = await freePort();
+    let cloud = await startTestCloud({ db, port });
+    const token = await cloud.store.access.createGatewayToken('gw-down');
+    await cloud.stop(); // the link is down: connection refused on every attempt
+    const outbox = new Outbox(join(dir, 'outbox.db'), 'gw-down');
+    cleanups.push(() => outbox.close());
+    const tickets = ['pump-1', 'fan-2'].map((assetId) => sampleTicket({ gatewayId: 'gw-down', assetId }));
+    for (const ticket of tickets) outbox.append('ticket.opened', ticket, new Date().toISOString());
+    const replicator = new Replicator({
+      outbox,
+      gatewayId: 'gw-down',
+      cloudUrl: `http://127.0.0.1:${port}`,
+      token,
+      batchMaxEvents: 100,
+      batchMaxBytes: 1_000_000,
+      backoff: { initialMs: 20, maxMs: 50 },
+      requestTimeoutMs: 2000,
+      compress: true,
+      maxAttempts: 2,
+      logger: capturingLogger().logger,
+    });
+    cleanups.push(() => replicator.stop());
+    replicator.start();
+    await waitFor(() => replicator.health().consecutiveFailures >= 6, 'six failed attempts');
+    expect(outbox.stats()).toMatchObject({ deadLetters: 0, pending: 2 });
+
+    cloud = await startTestCloud({ db, port });
+    cleanups.push(() => cloud.stop());
+    await waitFor(() => outbox.stats().pending === 0, 'delivery once the cloud is back');
+    expect(outbox.stats()).toMatchObject({ deadLetters: 0, ackedSeq: 2 });
+    expect(replicator.health().setAsideEvents).toBe(0);
+    for (const ticket of tickets) expect(await cloud.store.review.get(ticket.id)).toBeDefined();
+  });
+});
