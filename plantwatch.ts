@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { cloudCommand } from './cloud/cli.js';
 import { diagnoseCommand } from './edge/diagnose/diagnose-command.js';
 import { edgeCommand } from './edge/cli.js';
+import { outboxCommand } from './edge/outbox/outbox-command.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
 import { benchCommand } from './simulators/bench/bench-command.js';
 import { chaosCommand } from './simulators/chaos/chaos-command.js';
@@ -16,6 +17,7 @@ const program = new Command('plantwatch')
   .enablePositionalOptions()
   .addCommand(demoCommand())
   .addCommand(edgeCommand())
+  .addCommand(outboxCommand())
   .addCommand(cloudCommand())
   .addCommand(simCommand())
   .addCommand(replayCommand())

@@ -6,6 +6,7 @@ import { type LocalAlerts, localAlertsFor } from './alerts/local-alerts.js';
 import type { EdgeConfig } from './config.js';
 import { LatestSignals } from './latest-signals.js';
 import { createEdgeMetrics } from './metrics.js';
+import { deadLetterRoutes } from './outbox/dead-letter-routes.js';
 import { Outbox, reportMissingEvents } from './outbox/outbox.js';
 import { createPipeline } from './pipeline.js';
 import { replicatorFor } from './replicate/replicator.js';
@@ -122,6 +123,9 @@ export async function startEdgeAgent(
       ...config.http,
       registry: metrics.registry,
       status: () => withHealth(status()),
+      plugins: [
+        async (app) => app.register(deadLetterRoutes, { outbox, onResent: () => replicator.notify() }),
+      ],
     });
     shutdown.add(() => http.server.close());
     logger.info(

@@ -29,7 +29,12 @@ describe('edge config', () => {
       topicPrefix: 'plantwatch',
       alerts: true,
     });
-    expect(config.cloud).toMatchObject({ retryInitialMs: 500, retryMaxMs: 60_000, batchMaxEvents: 500 });
+    expect(config.cloud).toMatchObject({
+      retryInitialMs: 500,
+      retryMaxMs: 60_000,
+      batchMaxEvents: 500,
+      maxAttempts: 5,
+    });
     expect(config.outbox).toEqual({ maxBytes: 1024 * 1024 * 1024 });
   });
 
@@ -57,6 +62,13 @@ describe('edge config', () => {
       `${file}:6: cloud/retryMax: must be a duration like 30s, 5m, 2h, 7d (got "soon")`,
     );
     expect(() => loadEdgeConfig(file)).toThrow(`${file}:8: mqtt: unknown field 'brokr'`);
+  });
+
+  it('reads cloud.maxAttempts, and names a bad one with its line', () => {
+    const base = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    expect(loadEdgeConfig(configFile(`${base}  maxAttempts: 2\n`)).cloud.maxAttempts).toBe(2);
+    const file = configFile(`${base}  maxAttempts: 0\n`);
+    expect(() => loadEdgeConfig(file)).toThrow(`${file}:6: cloud/maxAttempts: must be >= 1`);
   });
 
   it('reads assets, SLAs and rule defaults, and names a bad asset by its line', () => {

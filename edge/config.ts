@@ -47,6 +47,11 @@ export const EdgeConfigFile = Type.Object(
         compress: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')])),
         /** Backlog events per second at most after an outage (default: as fast as the cloud takes them). */
         backlogRate: Type.Optional(Type.Integer({ minimum: 1 })),
+        /**
+         * Attempts before an event the cloud refuses for its content is set aside (a dead letter,
+         * kept in the outbox; `plantwatch outbox resend` requeues it), so the events behind it go on.
+         */
+        maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
       },
       { additionalProperties: false },
     ),
@@ -115,6 +120,8 @@ export interface CloudConfig {
   requestTimeoutMs: number;
   compress: boolean;
   backlogEventsPerSecond?: number;
+  /** Refusals of an event for its content before it is set aside. */
+  maxAttempts: number;
 }
 
 /** The config with every default applied and every path absolute. */
@@ -160,6 +167,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       requestTimeoutMs: durationMs(file.cloud.requestTimeout ?? '15s'),
       compress: (file.cloud.compress ?? 'gzip') === 'gzip',
       ...(file.cloud.backlogRate ? { backlogEventsPerSecond: file.cloud.backlogRate } : {}),
+      maxAttempts: file.cloud.maxAttempts ?? 5,
     },
     outbox: { maxBytes: (file.outbox?.maxSizeMb ?? 1024) * 1024 * 1024 },
     telemetry: {

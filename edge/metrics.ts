@@ -128,6 +128,23 @@ export function createEdgeMetrics(deps: {
       this.inc(deps.outbox.stats().prunedEvents);
     },
   });
+  new Gauge({
+    name: 'plantwatch_edge_outbox_dead_letters',
+    help: 'Events set aside after the cloud refused them for their content (kept until `plantwatch outbox resend`)',
+    registers: [registry],
+    collect() {
+      this.set(deps.outbox.stats().deadLetters);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_outbox_set_aside_events_total',
+    help: 'Events set aside since start, after the cloud refused them for their content cloud.maxAttempts times',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.replicator.health().setAsideEvents);
+    },
+  });
   new Counter({
     name: 'plantwatch_edge_replication_sent_events_total',
     help: 'Events acknowledged by the cloud in replies to this agent since start',

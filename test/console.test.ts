@@ -509,6 +509,30 @@ describe('web console in a real browser', () => {
     expect(await page.locator('.fleet-view .count').textContent()).toContain('1 gateway, no gaps');
   }, 30_000);
 
+  it('shows a seq a gateway set aside with the reason, instead of a bare gap', async () => {
+    const reason = '400 body/events/0/ticket/evidence/windowStart must match format "date-time"';
+    const ticket = sampleTicket({ gatewayId: 'gw-plant9', site: 'plant7', assetId: 'fan-9' });
+    const at = new Date().toISOString();
+    await cloud.store.ingest.applyEvents(
+      'gw-plant9',
+      [{ gatewayId: 'gw-plant9', seq: 2, type: 'ticket.opened', at, prevSeqForAsset: 0, ticket }],
+      {
+        setAside: [
+          { seq: 1, type: 'ticket.opened', ticketId: '01J0000000000000000000000X', reason, attempts: 5, at },
+        ],
+      },
+    );
+    await page.goto(`${cloud.url}/#/fleet`);
+    await page.reload(); // the same route as the test before: load it afresh
+    const row = page.locator('table.fleet tr[data-gateway="gw-plant9"]');
+    await row.waitFor();
+    expect(await row.getAttribute('class')).toContain('has-gap');
+    const gap = row.locator('td').last();
+    expect(await gap.textContent()).toBe(`seq 1 set aside at the edge: ${reason}`);
+    expect(await gap.locator('.set-aside li[data-seq="1"]').count()).toBe(1);
+    expect(await page.locator('.fleet-view .count').textContent()).toContain('1 set aside at the edge');
+  }, 30_000);
+
   it('offers a viewer nothing to act with', async () => {
     const context = await browser.newContext({ viewport: { width: 820, height: 1180 } }); // a portrait tablet
     try {

@@ -65,7 +65,7 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
       },
     },
     async (request, reply) => {
-      const { gatewayId, events, backlog } = request.body;
+      const { gatewayId, events, backlog, setAside } = request.body;
       const foreign = events.findIndex((e) => e.gatewayId !== gatewayId);
       if (foreign >= 0) {
         return sendHttpError(
@@ -74,11 +74,12 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
           `body/events/${foreign}/gatewayId must equal body/gatewayId ('${gatewayId}')`,
         );
       }
-      const result = await store.ingest.applyEvents(gatewayId, events, backlog);
+      const result = await store.ingest.applyEvents(gatewayId, events, { backlog, setAside });
       metrics.eventsApplied.inc(result.applied);
       metrics.duplicatesIgnored.inc(result.duplicates);
       request.log.info({ gatewayId, received: events.length, ...result }, 'ingest batch');
-      return { ackedSeq: result.ackedSeq, duplicates: result.duplicates };
+      const { ackedSeq, duplicates, settledSeq } = result;
+      return { ackedSeq, duplicates, ...(settledSeq === undefined ? {} : { settledSeq }) };
     },
   );
 };

@@ -2,12 +2,14 @@ import type {
   GatewayBacklog,
   GatewayView,
   OutboxEvent,
+  SetAsideEvent,
   Severity,
   Ticket,
   TicketChangeSubject,
   TicketStatus,
   WorkOrderLink,
 } from '../../shared/schema/index.js';
+import { MAX_SET_ASIDE_PER_BATCH } from '../../shared/schema/index.js';
 import { placeholders, rowPlaceholders, type SqlDatabase, type SqlExecutor } from '../store/sql-database.js';
 import { audit } from './ticket-audit.js';
 import { dueAt, isHistorical, SEVERITY_RANK } from './ticket-lifecycle.js';
@@ -21,12 +23,23 @@ export interface ApplyResult {
   duplicates: number;
   /** Events stored but not yet applied because an earlier seq is missing. */
   heldBehindGap: number;
+  /**
+   * Highest seq with every seq up to it stored here or set aside by the gateway (IngestReply);
+   * absent when it is ackedSeq, as it is unless a set-aside event leaves a gap.
+   */
+  settledSeq?: number;
+}
+
+/** What a gateway sent besides its events: its backlog and its set-aside events. */
+export interface IngestReport {
+  backlog?: GatewayBacklog | undefined;
+  setAside?: readonly SetAsideEvent[] | undefined;
 }
 
 interface IngestJob {
   gatewayId: string;
   events: OutboxEvent[];
-  backlog: GatewayBacklog | undefined;
+  report: IngestReport;
   resolve: (result: ApplyResult) => void;
   reject: (error: unknown) => void;
 }
@@ -50,9 +63,9 @@ export class IngestStore {
   async applyEvents(
     gatewayId: string,
     events: OutboxEvent[],
-    backlog?: GatewayBacklog,
+    report: IngestReport = {},
   ): Promise<ApplyResult> {
-    const result = await this.applyCommitted(gatewayId, events, backlog);
+    const result = await this.applyCommitted(gatewayId, events, report);
     if (result.applied > 0) this.changes.notify();
     return result;
   }
@@ -60,13 +73,13 @@ export class IngestStore {
   private applyCommitted(
     gatewayId: string,
     events: OutboxEvent[],
-    backlog: GatewayBacklog | undefined,
+    report: IngestReport,
   ): Promise<ApplyResult> {
     if (this.db.dialect === 'postgres') {
-      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, backlog));
+      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, report));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ gatewayId, events, backlog, resolve, reject });
+      this.waiting.push({ gatewayId, events, report, resolve, reject });
       if (this.waiting.length === 1) setImmediate(() => void this.commitWaiting());
     });
   }
@@ -82,8 +95,7 @@ export class IngestStore {
     try {
       const results = await this.db.transaction(async (tx) => {
         const out: ApplyResult[] = [];
-        for (const job of jobs)
-          out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.backlog));
+        for (const job of jobs) out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.report));
         return out;
       });
       jobs.forEach((job, i) => job.resolve(results[i] as ApplyResult));
@@ -91,7 +103,7 @@ export class IngestStore {
       if (jobs.length === 1) return jobs[0]?.reject(error);
       for (const job of jobs) {
         this.db
-          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.backlog))
+          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.report))
           .then(job.resolve, job.reject);
       }
     }
@@ -109,8 +121,42 @@ export class IngestStore {
          FROM gateways g ${scoped} ORDER BY g.gateway_id`,
       sites ?? [],
     );
-    return rows.map(gatewayView);
+    const setAside = await this.setAsideEvents(rows.map((r) => r.gateway_id));
+    return rows.map((r) => gatewayView(r, setAside.get(r.gateway_id) ?? []));
   }
+
+  /** The set-aside events the gateways reported and have not resent, by gateway, in seq order. */
+  private async setAsideEvents(gatewayIds: string[]): Promise<Map<string, SetAsideEvent[]>> {
+    const byGateway = new Map<string, SetAsideEvent[]>();
+    if (gatewayIds.length === 0) return byGateway;
+    const rows = await this.db.all<SetAsideRow & { gateway_id: string }>(
+      `SELECT gateway_id, seq, type, ticket_id, reason, attempts, set_aside_at FROM set_aside_events
+         WHERE gateway_id IN (${placeholders(gatewayIds.length)}) ORDER BY gateway_id, seq`,
+      gatewayIds,
+    );
+    for (const r of rows) {
+      const list = byGateway.get(r.gateway_id) ?? [];
+      list.push({
+        seq: Number(r.seq),
+        type: r.type,
+        ticketId: r.ticket_id,
+        reason: r.reason,
+        attempts: Number(r.attempts),
+        at: r.set_aside_at,
+      });
+      byGateway.set(r.gateway_id, list);
+    }
+    return byGateway;
+  }
+}
+
+interface SetAsideRow {
+  seq: number;
+  type: string;
+  ticket_id: string;
+  reason: string;
+  attempts: number;
+  set_aside_at: string;
 }
 
 interface GatewayRow {
@@ -125,13 +171,14 @@ interface GatewayRow {
   held: number;
 }
 
-const gatewayView = (r: GatewayRow): GatewayView => ({
+const gatewayView = (r: GatewayRow, setAside: SetAsideEvent[]): GatewayView => ({
   gatewayId: r.gateway_id,
   ackedSeq: r.acked_seq,
   eventsReceived: r.events_received,
   duplicatesIgnored: r.duplicates_ignored,
   ...(r.last_seen ? { lastSeen: r.last_seen } : {}),
   ...(r.held > 0 ? { gap: { firstMissingSeq: r.acked_seq + 1, heldEvents: r.held } } : {}),
+  ...(setAside.length > 0 ? { setAside } : {}),
   ...(r.reported_pending !== null
     ? {
         backlog: {
@@ -149,7 +196,7 @@ async function applyInTransaction(
   tx: SqlExecutor,
   gatewayId: string,
   events: OutboxEvent[],
-  backlog: GatewayBacklog | undefined,
+  { backlog, setAside: reportedSetAside = [] }: IngestReport,
 ): Promise<ApplyResult> {
   const now = new Date().toISOString();
   // The upsert locks the gateway's row (PostgreSQL): two instances given the same gateway's
@@ -168,6 +215,8 @@ async function applyInTransaction(
     fresh.get(seq) ?? (held.has(seq) ? storedEvent(tx, gatewayId, seq) : undefined);
   const prevOf = (seq: number): number | null | undefined =>
     fresh.has(seq) ? (fresh.get(seq)?.prevSeqForAsset ?? null) : held.get(seq)?.prevSeq;
+  // Seqs the gateway set aside (none of this batch's, which it has just resent).
+  const setAside = await recordSetAside(tx, gatewayId, watermark, reportedSetAside, fresh, now);
 
   // First in seq order, from the watermark up to the first missing seq (events that went ahead
   // of a backlog were applied already, and are passed over).
@@ -191,7 +240,9 @@ async function applyInTransaction(
   for (const s of beyond) {
     if (isApplied(s)) continue;
     const prev = prevOf(s);
-    if (prev === null || prev === undefined || !(prev === 0 || isApplied(prev))) continue;
+    // A set-aside predecessor is not waited for: the gateway sends the events after it.
+    if (prev === null || prev === undefined || !(prev === 0 || isApplied(prev) || setAside.has(prev)))
+      continue;
     const event = await eventAt(s);
     if (!event) continue;
     applying.push(event);
@@ -212,11 +263,12 @@ async function applyInTransaction(
   const applied = applying.length;
 
   // Each ticket is written once, in its final state.
-  const changed = new Map<string, { ticket: Ticket; opened: boolean; cleared: boolean }>();
+  const changed = new Map<string, { ticket: Ticket; seq: number; opened: boolean; cleared: boolean }>();
   for (const event of applying) {
     const before = changed.get(event.ticket.id);
     changed.set(event.ticket.id, {
       ticket: event.ticket,
+      seq: event.seq,
       opened: (before?.opened ?? false) || event.type === 'ticket.opened',
       cleared: (before?.cleared ?? false) || event.type === 'ticket.cleared',
     });
@@ -224,7 +276,11 @@ async function applyInTransaction(
   const log: NewTicketChange[] = [];
   const actor = `gateway:${gatewayId}`;
   const before = await ticketsBefore(tx, [...changed.keys()]);
-  for (const { ticket, opened, cleared } of changed.values()) {
+  // A newer event of the same ticket may have been applied ahead already, past an event the gateway
+  // had set aside and resends only now: the older snapshot must not overwrite it (nor re-announce it).
+  const appliedAheadUpTo = Math.max(0, ...[...held].filter(([, e]) => e.applied).map(([s]) => s));
+  for (const { ticket, seq: lastSeq, opened, cleared } of changed.values()) {
+    if (lastSeq < appliedAheadUpTo && (await appliedAfter(tx, gatewayId, ticket.id, lastSeq))) continue;
     const previous = before.get(ticket.id);
     const subject = await saveEdgeTicket(tx, ticket, now);
     if (opened) {
@@ -272,7 +328,57 @@ async function applyInTransaction(
   );
   // Last: on PostgreSQL the change log is appended under a lock held until the commit.
   await appendTicketChanges(tx, log);
-  return { ackedSeq, applied, duplicates, heldBehindGap: heldNow };
+  // Past the watermark over what is stored here or set aside there: what the gateway need not resend.
+  let settledSeq = ackedSeq;
+  while (fresh.has(settledSeq + 1) || held.has(settledSeq + 1) || setAside.has(settledSeq + 1)) settledSeq++;
+  return {
+    ackedSeq,
+    applied,
+    duplicates,
+    heldBehindGap: heldNow,
+    ...(settledSeq > ackedSeq ? { settledSeq } : {}),
+  };
+}
+
+/**
+ * Keeps the gateway's set-aside events as its batch reports them: the report is its whole list
+ * (absent: none), or the newest MAX_SET_ASIDE_PER_BATCH of it. A seq no longer reported was
+ * resent; one stored now arrived. Returns the set-aside seqs beyond the watermark.
+ */
+async function recordSetAside(
+  tx: SqlExecutor,
+  gatewayId: string,
+  watermark: number,
+  reported: readonly SetAsideEvent[],
+  fresh: ReadonlyMap<number, OutboxEvent>,
+  now: string,
+): Promise<Set<number>> {
+  const current = reported.filter((e) => e.seq > watermark && !fresh.has(e.seq));
+  for (const e of current) {
+    await tx.run(
+      `INSERT INTO set_aside_events (gateway_id, seq, type, ticket_id, reason, attempts, set_aside_at, reported_at)
+         VALUES (${placeholders(8)})
+         ON CONFLICT (gateway_id, seq) DO UPDATE SET type = excluded.type, ticket_id = excluded.ticket_id,
+           reason = excluded.reason, attempts = excluded.attempts, set_aside_at = excluded.set_aside_at,
+           reported_at = excluded.reported_at`,
+      [gatewayId, e.seq, e.type, e.ticketId, e.reason, e.attempts, e.at, now],
+    );
+  }
+  // A full report may leave older ones out: those stay as they were.
+  const floor =
+    reported.length >= MAX_SET_ASIDE_PER_BATCH
+      ? Math.min(...reported.map((e) => e.seq))
+      : Number.MIN_SAFE_INTEGER;
+  const keep = current.map((e) => e.seq);
+  await tx.run(
+    `DELETE FROM set_aside_events WHERE gateway_id = ? AND seq >= ?${keep.length > 0 ? ` AND seq NOT IN (${placeholders(keep.length)})` : ''}`,
+    [gatewayId, floor, ...keep],
+  );
+  await tx.run('DELETE FROM set_aside_events WHERE gateway_id = ? AND seq <= ?', [gatewayId, watermark]);
+  const rows = await tx.all<{ seq: number }>('SELECT seq FROM set_aside_events WHERE gateway_id = ?', [
+    gatewayId,
+  ]);
+  return new Set(rows.map((r) => Number(r.seq)));
 }
 
 /**
@@ -307,6 +413,20 @@ async function ticketsBefore(
 
 const REPORTED_BACKLOG_COLUMNS =
   ', reported_pending = ?, reported_last_seq = ?, reported_oldest_pending_age_ms = ?';
+
+/** Whether an event of the ticket after `seq` is applied already. */
+async function appliedAfter(
+  tx: SqlExecutor,
+  gatewayId: string,
+  ticketId: string,
+  seq: number,
+): Promise<boolean> {
+  const row = await tx.get<{ seq: number }>(
+    'SELECT seq FROM events WHERE gateway_id = ? AND ticket_id = ? AND applied = 1 AND seq > ? LIMIT 1',
+    [gatewayId, ticketId, seq],
+  );
+  return row !== undefined;
+}
 
 interface HeldEvent {
   applied: boolean;

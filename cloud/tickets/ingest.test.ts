@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../server.js';
-import type { OutboxEvent } from '../../shared/schema/index.js';
+import type { OutboxEvent, Ticket } from '../../shared/schema/index.js';
 import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
 import { cloudFetch } from '../../test/helpers/cloud-client.js';
 import { capturingLogger, removeTempDirs, startTestCloud } from '../../test/helpers/stack.js';
@@ -110,6 +110,96 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
       expect(await filled.json()).toEqual({ ackedSeq: 6, duplicates: 0 });
       expect(await gateway('gw-1')).not.toHaveProperty('gap');
       expect((await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).status).toBe(200);
+    });
+
+    it('applies the events behind one the gateway set aside, shows why its seq is missing, and heals when it comes', async () => {
+      const saToken = await cloud.store.access.createGatewayToken('gw-sa');
+      const at = new Date().toISOString();
+      const [a, b, c, d] = ['pump-1', 'pump-2', 'pump-2', 'pump-3'].map((assetId) =>
+        sampleTicket({ gatewayId: 'gw-sa', assetId }),
+      ) as [Ticket, Ticket, Ticket, Ticket];
+      const event = (seq: number, ticket: Ticket, prevSeqForAsset: number): OutboxEvent => ({
+        gatewayId: 'gw-sa',
+        seq,
+        type: 'ticket.opened',
+        at,
+        prevSeqForAsset,
+        ticket,
+      });
+      // seq 2 (pump-2) is refused at the gateway; seq 3 is pump-2's next event, chained behind it.
+      const behind = [event(1, a, 0), event(3, c, 2), event(4, d, 0)];
+      const without = await ingest({ gatewayId: 'gw-sa', events: behind }, saToken);
+      expect(await without.json()).toEqual({ ackedSeq: 1, duplicates: 0 });
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${c.id}`)).status).toBe(404);
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${d.id}`)).status).toBe(200);
+
+      const setAside = {
+        seq: 2,
+        type: 'ticket.opened',
+        ticketId: b.id,
+        reason: '400 body/events/1/ticket/evidence/windowStart must match format "date-time"',
+        attempts: 5,
+        at,
+      };
+      const told = await ingest(
+        { gatewayId: 'gw-sa', events: behind.slice(1), setAside: [setAside] },
+        saToken,
+      );
+      // The watermark stays below the missing seq; settledSeq tells the gateway not to resend 3 and 4.
+      expect(await told.json()).toEqual({ ackedSeq: 1, duplicates: 2, settledSeq: 4 });
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${c.id}`)).status).toBe(200);
+      expect(await gateway('gw-sa')).toMatchObject({
+        ackedSeq: 1,
+        gap: { firstMissingSeq: 2, heldEvents: 2 },
+        setAside: [setAside],
+      });
+      // A report never refuses a batch for what the refused event held.
+      const odd = { ...setAside, seq: 9, type: 'not-a-type', ticketId: 'not a ULID' };
+      expect(
+        (await ingest({ gatewayId: 'gw-sa', events: [event(1, a, 0)], setAside: [odd] }, saToken)).status,
+      ).toBe(200);
+
+      const resent = await ingest({ gatewayId: 'gw-sa', events: [event(2, b, 0)] }, saToken);
+      expect(await resent.json()).toEqual({ ackedSeq: 4, duplicates: 0 });
+      const healed = await gateway('gw-sa');
+      expect(healed).toMatchObject({ ackedSeq: 4 });
+      expect(healed).not.toHaveProperty('gap');
+      // A batch without a report: the gateway has no set-aside events left.
+      expect(healed).not.toHaveProperty('setAside');
+      expect((await cloudFetch(cloud, `/api/v1/tickets/${b.id}`)).status).toBe(200);
+    });
+
+    it('keeps the newer state of a ticket when its older event, set aside at the gateway, is resent', async () => {
+      const lateToken = await cloud.store.access.createGatewayToken('gw-sa-late');
+      const at = new Date().toISOString();
+      const ticket = sampleTicket({ gatewayId: 'gw-sa-late', assetId: 'pump-5' });
+      const opened: OutboxEvent = {
+        gatewayId: 'gw-sa-late',
+        seq: 1,
+        type: 'ticket.opened',
+        at,
+        prevSeqForAsset: 0,
+        ticket,
+      };
+      const updated: OutboxEvent = {
+        ...opened,
+        seq: 2,
+        type: 'ticket.updated',
+        prevSeqForAsset: 1,
+        ticket: { ...ticket, occurrences: 2 },
+      };
+      const setAside = [
+        { seq: 1, type: 'ticket.opened', ticketId: ticket.id, reason: '413 too large', attempts: 5, at },
+      ];
+      const ahead = await ingest({ gatewayId: 'gw-sa-late', events: [updated], setAside }, lateToken);
+      expect(await ahead.json()).toEqual({ ackedSeq: 0, duplicates: 0, settledSeq: 2 });
+      const current = async () =>
+        ((await (await cloudFetch(cloud, `/api/v1/tickets/${ticket.id}`)).json()) as { occurrences: number })
+          .occurrences;
+      expect(await current()).toBe(2);
+      const resent = await ingest({ gatewayId: 'gw-sa-late', events: [opened] }, lateToken);
+      expect(await resent.json()).toEqual({ ackedSeq: 2, duplicates: 0 });
+      expect(await current()).toBe(2);
     });
 
     it('applies batches of several gateways arriving at once, each with its own answer', async () => {

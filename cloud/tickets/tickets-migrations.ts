@@ -228,4 +228,34 @@ export const ticketsMigrations: readonly Migration[] = [
       );
       ALTER TABLE tickets ADD COLUMN work_order TEXT;`,
   },
+  {
+    // Events a gateway set aside after refusals of their content, as it reports them: the gateway
+    // view says why a seq is missing, and later events need not wait for it. A row goes when its
+    // event is stored (resent after a fix).
+    id: 'core-5-set-aside-events',
+    sqlite: `
+      CREATE TABLE set_aside_events (
+        gateway_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        set_aside_at TEXT NOT NULL,
+        reported_at TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, seq)
+      ) STRICT;`,
+    postgres: `
+      CREATE TABLE set_aside_events (
+        gateway_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        set_aside_at TEXT NOT NULL,
+        reported_at TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, seq)
+      );`,
+  },
 ];

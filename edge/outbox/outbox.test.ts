@@ -108,4 +108,100 @@ describe('outbox', () => {
     first.close();
     expect(new Outbox(path, 'gw-1').stats().lastSeq).toBe(1);
   });
+
+  it('sets an event aside after maxAttempts refusals, keeps it on disk, and passes over it', () => {
+    const path = join(tempDir(), 'outbox.db');
+    let outbox = new Outbox(path, 'gw-1');
+    for (let i = 0; i < 4; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    expect(outbox.recordRefusal(2, '400 body/events/1/at: bad', 3)).toEqual({ attempts: 1, setAside: false });
+    expect(outbox.recordRefusal(2, '400 body/events/1/at: bad', 3)).toEqual({ attempts: 2, setAside: false });
+    // Counting attempts does not hold the event back yet.
+    expect(outbox.pending(10, 1e9).seqs).toEqual([1, 2, 3, 4]);
+    expect(outbox.recordRefusal(2, '400 body/events/0/at: still bad', 3)).toEqual({
+      attempts: 3,
+      setAside: true,
+    });
+    expect(outbox.recordRefusal(9, 'no such event', 3)).toBeUndefined();
+    outbox.close();
+    // On disk: a restart keeps it set aside.
+    outbox = new Outbox(path, 'gw-1');
+    expect(outbox.pending(10, 1e9).seqs).toEqual([1, 3, 4]);
+    expect(outbox.newest(2, 1e9, 0).seqs).toEqual([3, 4]);
+    expect(outbox.newest(10, 1e9, 0).seqs).toEqual([1, 3, 4]);
+    expect(outbox.deadLetters()).toEqual([
+      expect.objectContaining({
+        seq: 2,
+        type: 'ticket.opened',
+        attempts: 3,
+        reason: '400 body/events/0/at: still bad',
+      }),
+    ]);
+    expect(outbox.stats()).toMatchObject({ pending: 3, deadLetters: 1, lastDeadLetter: { seq: 2 } });
+    // The cloud's watermark stays below it, while it vouches for the events after it.
+    outbox.acknowledge(1);
+    outbox.settle(4, [3, 4]);
+    expect(outbox.stats()).toMatchObject({ ackedSeq: 1, settledSeq: 4, pending: 0, deadLetters: 1 });
+    expect(outbox.pending(10, 1e9).seqs).toEqual([]);
+    expect(outbox.sendFrom()).toBe(4);
+    outbox.close();
+  });
+
+  it('requeues set-aside events below the settled watermark, and forgets them once the cloud has them', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    for (let i = 0; i < 5; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    outbox.recordRefusal(2, 'refused', 1);
+    outbox.recordRefusal(4, 'refused', 1);
+    outbox.acknowledge(1);
+    outbox.settle(5, [3, 5]);
+    expect(outbox.resend([4, 9])).toEqual([4]);
+    expect(outbox.stats()).toMatchObject({ pending: 1, deadLetters: 1 });
+    expect(outbox.sendFrom()).toBe(3);
+    expect(outbox.pending(10, 1e9, outbox.sendFrom()).seqs).toEqual([4]);
+    // Refused again: a fresh count of attempts.
+    expect(outbox.recordRefusal(4, 'refused', 2)).toEqual({ attempts: 1, setAside: false });
+    // Stored by the cloud (a 2xx batch holding it): no longer pending.
+    outbox.settle(5, [4]);
+    expect(outbox.stats()).toMatchObject({ pending: 0, deadLetters: 1 });
+    expect(outbox.resend('all')).toEqual([2]);
+    expect(outbox.pending(10, 1e9).seqs).toEqual([2]);
+    outbox.acknowledge(5);
+    outbox.settle(5, []);
+    expect(outbox.stats()).toMatchObject({ pending: 0, deadLetters: 0, ackedSeq: 5, settledSeq: 5 });
+    outbox.close();
+  });
+
+  it('renumbers a set-aside event with the other pending events on a rebase', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    for (let i = 0; i < 3; i++) outbox.append('ticket.opened', sampleTicket(), new Date().toISOString());
+    outbox.recordRefusal(2, 'refused', 1);
+    outbox.rebase(10);
+    expect(outbox.deadLetters().map((d) => d.seq)).toEqual([12]);
+    expect(outbox.pending(10, 1e9).seqs).toEqual([11, 13]);
+    expect(outbox.stats()).toMatchObject({ ackedSeq: 10, settledSeq: 10, pending: 2, lastSeq: 13 });
+    outbox.close();
+  });
+
+  it('makes room from the events delivered past a set-aside one, and keeps the set-aside one', () => {
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1', 128 * 1024);
+    const big = sampleTicket({ summary: 'x'.repeat(2000) });
+    const commit = () =>
+      outbox.transaction(() => outbox.append('ticket.opened', big, new Date().toISOString()));
+    commit();
+    commit();
+    outbox.recordRefusal(2, '413 too large', 1);
+    let committed = 2;
+    expect(() => {
+      for (; committed < 1000; committed++) commit();
+    }).toThrow(/is full/);
+    // The cloud's watermark stays at 1, below the set-aside seq 2; it has everything after it.
+    outbox.acknowledge(1);
+    outbox.settle(committed, []);
+    for (let i = 0; i < 20; i++) commit();
+    expect(outbox.stats()).toMatchObject({ full: false, ackedSeq: 1, deadLetters: 1, pending: 20 });
+    expect(outbox.stats().prunedEvents).toBeGreaterThan(0);
+    expect(outbox.deadLetters()).toEqual([expect.objectContaining({ seq: 2, reason: '413 too large' })]);
+    expect(outbox.resend([2])).toEqual([2]);
+    expect(outbox.pending(2, 1e12, outbox.sendFrom()).seqs).toEqual([2, committed + 1]);
+    outbox.close();
+  });
 });

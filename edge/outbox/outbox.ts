@@ -15,6 +15,35 @@ export interface OutboxStats {
   full: boolean;
   /** Acknowledged events removed to make room since start (they are safe in the cloud). */
   prunedEvents: number;
+  /**
+   * Every seq up to it is at the cloud or set aside: ackedSeq, unless set-aside events leave the
+   * cloud's watermark behind while the events after them were delivered.
+   */
+  settledSeq: number;
+  /** Events set aside after the cloud refused them for their content: kept here until resent. */
+  deadLetters: number;
+  /** The most recent of them, with the cloud's reason. */
+  lastDeadLetter?: { seq: number; reason: string; at: string };
+}
+
+/** An event set aside after the cloud refused it for its content `attempts` times. */
+export interface DeadLetter {
+  seq: number;
+  type: string;
+  /** Empty when the stored event cannot be read (a damaged or hand-edited row). */
+  ticketId: string;
+  assetId: string;
+  reason: string;
+  attempts: number;
+  /** When it was set aside (ISO time). */
+  at: string;
+}
+
+/** What the outbox made of one more refusal of an event. */
+export interface Refusal {
+  attempts: number;
+  /** This refusal used up the attempts: the event is set aside now. */
+  setAside: boolean;
 }
 
 /** The disk budget (or the disk) is full of events the cloud has not acknowledged yet. */
@@ -71,7 +100,24 @@ const SCHEMA = `
     problem_key TEXT PRIMARY KEY,
     ticket_id TEXT NOT NULL
   ) STRICT;
+  -- Events the cloud refused for their content, with the attempts so far. set_aside_ms set: a dead
+  -- letter, not sent until resent. Without it the event is sent as any other, even below the
+  -- settled watermark (a resent dead letter); the row goes once the cloud has the event.
+  CREATE TABLE IF NOT EXISTS refused_events (
+    seq INTEGER PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    set_aside_ms INTEGER
+  ) STRICT;
 `;
+
+/**
+ * The events still to send after a seq: neither set aside nor settled (at the cloud) — unless a
+ * resent dead letter, which the cloud has not stored though later seqs are settled.
+ */
+const UNSENT = `
+  NOT EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq AND r.set_aside_ms IS NOT NULL)
+  AND (e.seq > ? OR EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq))`;
 
 /**
  * The durable queue between ticket decisions and the cloud. An event is committed (WAL,
@@ -85,14 +131,18 @@ export class Outbox {
   private full = false;
   private prunedEvents = 0;
 
-  /** `maxBytes` caps the file (a disk budget beside other services on the gateway); the disk itself always does. */
+  /**
+   * `maxBytes` caps the file (a disk budget beside other services on the gateway); the disk itself
+   * always does. `busyTimeoutMs`: how long to wait for a lock another process holds.
+   */
   constructor(
     readonly path: string,
     readonly gatewayId: string,
     maxBytes?: number,
+    busyTimeoutMs = 2000,
   ) {
     try {
-      this.db = openDurableSqlite(path, 2000);
+      this.db = openDurableSqlite(path, busyTimeoutMs);
       // One agent per outbox: the first access takes an exclusive lock, held until close (or until
       // the process dies: the OS drops it), so a second agent on the same dataDir stops at start.
       this.db.pragma('locking_mode = EXCLUSIVE');
@@ -111,11 +161,13 @@ export class Outbox {
     this.missing = this.countMissing();
   }
 
-  /** seq is gap-free by construction; rows missing below lastSeq mean the file was damaged or edited. */
+  /** seq is gap-free by construction; rows missing above the settled seq mean the file was damaged or edited. */
   private countMissing(): number {
-    const ackedSeq = this.metaNumber('ackedSeq');
-    const present = this.sql('SELECT count(*) AS n FROM events WHERE seq > ?').get(ackedSeq) as { n: number };
-    return this.metaNumber('lastSeq') - ackedSeq - present.n;
+    const settledSeq = this.settledSeq();
+    const present = this.sql('SELECT count(*) AS n FROM events WHERE seq > ?').get(settledSeq) as {
+      n: number;
+    };
+    return this.metaNumber('lastSeq') - settledSeq - present.n;
   }
 
   /** One outbox belongs to one gateway: reusing it under another id would corrupt both sequences. */
@@ -161,19 +213,27 @@ export class Outbox {
       if (!isDiskFull(error)) throw error;
       if (this.pruneAcknowledged() === 0) {
         this.full = true;
-        throw new OutboxFullError(this.path, this.stats().pending);
+        const { pending, deadLetters } = this.stats();
+        throw new OutboxFullError(this.path, pending + deadLetters);
       }
       return this.transaction(fn);
     }
   }
 
-  /** Deletes the older half of the acknowledged events; returns how many went. */
+  /**
+   * Deletes the older half of the events safe in the cloud (up to the settled seq: past a set-aside
+   * event, whose row stays, as do refused ones); returns how many went.
+   */
   private pruneAcknowledged(): number {
-    const ackedSeq = this.metaNumber('ackedSeq');
-    const oldest = this.sql('SELECT min(seq) AS seq FROM events').get() as { seq: number | null };
-    if (oldest.seq === null || oldest.seq > ackedSeq) return 0;
-    const cutoff = oldest.seq + Math.floor((ackedSeq - oldest.seq) / 2);
-    const { changes } = this.sql('DELETE FROM events WHERE seq <= ?').run(cutoff);
+    const settledSeq = this.settledSeq();
+    const oldest = this.sql(
+      'SELECT min(seq) AS seq FROM events e WHERE NOT EXISTS (SELECT 1 FROM refused_events r WHERE r.seq = e.seq)',
+    ).get() as { seq: number | null };
+    if (oldest.seq === null || oldest.seq > settledSeq) return 0;
+    const cutoff = oldest.seq + Math.floor((settledSeq - oldest.seq) / 2);
+    const { changes } = this.sql(
+      'DELETE FROM events WHERE seq <= ? AND seq NOT IN (SELECT seq FROM refused_events)',
+    ).run(cutoff);
     this.prunedEvents += changes;
     return changes;
   }
@@ -208,14 +268,13 @@ export class Outbox {
   }
 
   /**
-   * Unacknowledged events in seq order, bounded by count and by serialized size; `afterSeq` reads
-   * ahead of the watermark, for the batch after one still in flight.
+   * Events to send in seq order, bounded by count and by serialized size; `afterSeq` reads ahead
+   * of the watermark, for the batch after one still in flight. Set-aside events are passed over.
    */
   pending(maxEvents: number, maxBytes: number, afterSeq = this.metaNumber('ackedSeq')): PendingBatch {
-    const rows = this.sql('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
-      afterSeq,
-      maxEvents,
-    ) as { seq: number; body: string }[];
+    const rows = this.sql(
+      `SELECT seq, body FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq LIMIT ?`,
+    ).all(afterSeq, this.settledSeq(), maxEvents) as { seq: number; body: string }[];
     const batch: PendingBatch = { seqs: [], bodies: [], bytes: 0 };
     for (const row of rows) {
       // Always send at least one event, so a single large event cannot block the queue forever.
@@ -233,8 +292,9 @@ export class Outbox {
    */
   newest(maxEvents: number, maxBytes: number, afterSeq: number): PendingBatch {
     const rows = (
-      this.sql('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq DESC LIMIT ?').all(
+      this.sql(`SELECT seq, body FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq DESC LIMIT ?`).all(
         Math.max(afterSeq, this.metaNumber('ackedSeq')),
+        this.settledSeq(),
         maxEvents,
       ) as { seq: number; body: string }[]
     ).reverse();
@@ -262,6 +322,111 @@ export class Outbox {
       const next = Math.max(current, Math.min(ackedSeq, lastSeq));
       if (next !== current) this.setMeta('ackedSeq', next);
       return { ackedSeq: next, ahead: ackedSeq > lastSeq };
+    });
+  }
+
+  /**
+   * Records what the cloud holds beyond its watermark: every seq up to `settledSeq` is stored there
+   * or set aside here (the cloud's IngestReply.settledSeq), and `storedSeqs` (a batch it took) are
+   * stored there. Refusals of stored events are forgotten; set-aside events stay until resent.
+   */
+  settle(settledSeq: number, storedSeqs: readonly number[]): void {
+    this.transaction(() => {
+      const lastSeq = this.metaNumber('lastSeq');
+      const next = Math.min(settledSeq, lastSeq);
+      if (next > this.settledSeq()) this.setMeta('settledSeq', next);
+      const forget = this.sql('DELETE FROM refused_events WHERE seq = ? AND set_aside_ms IS NULL');
+      for (const seq of storedSeqs) forget.run(seq);
+      this.sql('DELETE FROM refused_events WHERE seq <= ?').run(this.metaNumber('ackedSeq'));
+    });
+  }
+
+  /** Every seq up to it is at the cloud or set aside; never below the cloud's watermark. */
+  private settledSeq(): number {
+    return Math.max(this.metaNumber('settledSeq'), this.metaNumber('ackedSeq'));
+  }
+
+  /**
+   * Where a seq-order read starts: after the settled watermark, or before the first resent (or
+   * refused) event below it.
+   */
+  sendFrom(): number {
+    const settled = this.settledSeq();
+    const refused = this.sql(
+      'SELECT min(seq) AS seq FROM refused_events WHERE set_aside_ms IS NULL AND seq <= ?',
+    ).get(settled) as { seq: number | null };
+    return refused.seq === null ? settled : Math.max(this.metaNumber('ackedSeq'), refused.seq - 1);
+  }
+
+  /**
+   * Counts one more refusal of an event for its content; the one that reaches `maxAttempts` sets
+   * it aside. Undefined when no such event is waiting (acknowledged meanwhile, or never written).
+   */
+  recordRefusal(seq: number, reason: string, maxAttempts: number): Refusal | undefined {
+    return this.transaction(() => {
+      if (seq <= this.metaNumber('ackedSeq') || !this.sql('SELECT 1 FROM events WHERE seq = ?').get(seq)) {
+        return undefined;
+      }
+      const row = this.sql(
+        `INSERT INTO refused_events (seq, attempts, reason) VALUES (?, 1, ?)
+           ON CONFLICT (seq) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason
+           RETURNING attempts, set_aside_ms`,
+      ).get(seq, reason) as { attempts: number; set_aside_ms: number | null };
+      const setAside = row.set_aside_ms === null && row.attempts >= maxAttempts;
+      if (setAside) this.sql('UPDATE refused_events SET set_aside_ms = ? WHERE seq = ?').run(Date.now(), seq);
+      return { attempts: row.attempts, setAside };
+    });
+  }
+
+  /** The set-aside events, oldest seq first (at most `limit`, the newest when more). */
+  deadLetters(limit = Number.MAX_SAFE_INTEGER): DeadLetter[] {
+    const rows = this.sql(
+      `SELECT * FROM (
+         SELECT r.seq, r.attempts, r.reason, r.set_aside_ms, e.type, e.body FROM refused_events r
+           LEFT JOIN events e ON e.seq = r.seq
+           WHERE r.set_aside_ms IS NOT NULL ORDER BY r.seq DESC LIMIT ?
+       ) ORDER BY seq`,
+    ).all(limit) as {
+      seq: number;
+      attempts: number;
+      reason: string;
+      set_aside_ms: number;
+      type: string | null;
+      body: string | null;
+    }[];
+    return rows.map((row) => {
+      const { ticketId, assetId } = ticketOf(row.body);
+      return {
+        seq: row.seq,
+        type: row.type ?? '',
+        ticketId,
+        assetId,
+        reason: row.reason,
+        attempts: row.attempts,
+        at: new Date(row.set_aside_ms).toISOString(),
+      };
+    });
+  }
+
+  /**
+   * Puts set-aside events back in the queue (after the cause is fixed), with a fresh count of
+   * attempts; `'all'` for every one. Returns the seqs requeued; a seq not set aside is left out.
+   */
+  resend(seqs: readonly number[] | 'all'): number[] {
+    return this.transaction(() => {
+      const requeued =
+        seqs === 'all'
+          ? (this.sql('SELECT seq FROM refused_events WHERE set_aside_ms IS NOT NULL ORDER BY seq').all() as {
+              seq: number;
+            }[])
+          : seqs
+              .filter((seq) =>
+                this.sql('SELECT 1 FROM refused_events WHERE seq = ? AND set_aside_ms IS NOT NULL').get(seq),
+              )
+              .map((seq) => ({ seq }));
+      const requeue = this.sql('UPDATE refused_events SET set_aside_ms = NULL, attempts = 0 WHERE seq = ?');
+      for (const { seq } of requeued) requeue.run(seq);
+      return requeued.map(({ seq }) => seq);
     });
   }
 
@@ -295,8 +460,12 @@ export class Outbox {
         );
       }
       this.sql('UPDATE asset_last_seq SET seq = seq + ? WHERE seq > ?').run(offset, ackedSeq);
+      // Through negative numbers, so no moved row collides with one not yet moved.
+      this.sql('UPDATE refused_events SET seq = -(seq + ?) WHERE seq > ?').run(offset, ackedSeq);
+      this.sql('UPDATE refused_events SET seq = -seq WHERE seq < 0').run();
       this.setMeta('lastSeq', lastSeq + offset);
       this.setMeta('ackedSeq', cloudAckedSeq);
+      this.setMeta('settledSeq', cloudAckedSeq);
       return { renumbered: rows.length, offset };
     });
   }
@@ -304,16 +473,38 @@ export class Outbox {
   stats(now = Date.now()): OutboxStats {
     const ackedSeq = this.metaNumber('ackedSeq');
     const lastSeq = this.metaNumber('lastSeq');
-    const oldest = this.sql('SELECT created_ms FROM events WHERE seq = ?').get(ackedSeq + 1) as
-      { created_ms: number } | undefined;
+    const settledSeq = this.settledSeq();
+    const oldest = this.sql(
+      `SELECT created_ms FROM events e WHERE seq > ? AND ${UNSENT} ORDER BY seq LIMIT 1`,
+    ).get(this.sendFrom(), settledSeq) as { created_ms: number } | undefined;
+    const refused = this.sql(
+      `SELECT count(*) FILTER (WHERE set_aside_ms IS NOT NULL) AS dead,
+         count(*) FILTER (WHERE set_aside_ms IS NOT NULL AND seq > ?) AS dead_unsettled,
+         count(*) FILTER (WHERE set_aside_ms IS NULL AND seq > ? AND seq <= ?) AS resent
+       FROM refused_events`,
+    ).get(settledSeq, ackedSeq, settledSeq) as { dead: number; dead_unsettled: number; resent: number };
+    const latest = this.sql(
+      'SELECT seq, reason, set_aside_ms FROM refused_events WHERE set_aside_ms IS NOT NULL ORDER BY set_aside_ms DESC, seq DESC LIMIT 1',
+    ).get() as { seq: number; reason: string; set_aside_ms: number } | undefined;
     return {
-      pending: lastSeq - ackedSeq,
+      pending: lastSeq - settledSeq - refused.dead_unsettled + refused.resent,
       lastSeq,
       ackedSeq,
       oldestPendingAgeMs: oldest ? now - oldest.created_ms : 0,
       missing: this.missing,
       full: this.full,
       prunedEvents: this.prunedEvents,
+      settledSeq,
+      deadLetters: refused.dead,
+      ...(latest
+        ? {
+            lastDeadLetter: {
+              seq: latest.seq,
+              reason: latest.reason,
+              at: new Date(latest.set_aside_ms).toISOString(),
+            },
+          }
+        : {}),
     };
   }
 
@@ -353,6 +544,19 @@ export class Outbox {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** The ticket an event's stored body names; empty strings when the body cannot be read. */
+function ticketOf(body: string | null): { ticketId: string; assetId: string } {
+  try {
+    const { ticket } = JSON.parse(body ?? '') as { ticket?: { id?: unknown; assetId?: unknown } };
+    return {
+      ticketId: typeof ticket?.id === 'string' ? ticket.id : '',
+      assetId: typeof ticket?.assetId === 'string' ? ticket.assetId : '',
+    };
+  } catch {
+    return { ticketId: '', assetId: '' };
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../outbox/outbox.js';
-import { Replicator } from './replicator.js';
+import { blamedSeqs, Replicator } from './replicator.js';
 import type { IngestRequest, OutboxEvent } from '../../shared/schema/index.js';
 import { removeTempDirs, silentLogger, startTestCloud, tempDir, waitFor } from '../../test/helpers/stack.js';
 import { sampleEvents, sampleTicket } from '../../test/helpers/tickets.js';
@@ -66,8 +66,9 @@ function watermarkOf(): (body: IngestRequest) => number {
   };
 }
 
-function replicatorFor(url: string, outbox: Outbox, batchMaxEvents = 100): Replicator {
+function replicatorFor(url: string, outbox: Outbox, batchMaxEvents = 100, maxAttempts?: number): Replicator {
   const replicator = new Replicator({
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
     outbox,
     gatewayId: 'gw-1',
     cloudUrl: url,
@@ -281,5 +282,91 @@ describe('replicator', () => {
     await waitFor(() => outbox.stats().pending === 0, 'the backlog drained');
     expect((await cloud.store.review.get(pump.id))?.occurrences).toBe(600);
     expect((await cloud.store.ingest.gateways())[0]).toMatchObject({ ackedSeq: 601, eventsReceived: 601 });
+  });
+
+  it('waits out outages, refused credentials, rate limits and refusals that blame no event: none sets an event aside', async () => {
+    const answers: ReturnType<Script>[] = [
+      { status: 503 },
+      { status: 500 },
+      'drop',
+      { status: 401, body: { message: 'bad token' } },
+      { status: 403, body: { message: 'another gateway' } },
+      { status: 429, headers: { 'retry-after': '0' } },
+      { status: 400, body: { message: "body: unknown field 'setAside'" } },
+    ];
+    const cloud = await scriptedCloud(
+      (body) => answers.shift() ?? { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } },
+    );
+    const outbox = outboxWith(1);
+    const replicator = replicatorFor(cloud.url, outbox, 100, 2);
+    replicator.start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after seven failures');
+    // Seven failures, each more than maxAttempts (2) allows for a refused event: all were waited out.
+    expect(cloud.requests).toHaveLength(8);
+    expect(outbox.stats()).toMatchObject({ deadLetters: 0, ackedSeq: 1 });
+    expect(replicator.health()).toMatchObject({ setAsideEvents: 0, failedAttempts: 7 });
+  });
+
+  it('sets aside the event a 400 names after maxAttempts, and sends the ones behind it once', async () => {
+    // As the real cloud: the watermark stops below the missing seq; settledSeq passes it once reported.
+    const received = new Set<number>();
+    const cloud = await scriptedCloud((body) => {
+      const bad = body.events.findIndex((e) => e.seq === 2);
+      if (bad >= 0) {
+        return {
+          status: 400,
+          body: { message: `body/events/${bad}/ticket/title must NOT have more than 200 characters` },
+        };
+      }
+      for (const event of body.events) received.add(event.seq);
+      const setAside = new Set(body.setAside?.map((e) => e.seq));
+      let ackedSeq = 0;
+      while (received.has(ackedSeq + 1)) ackedSeq++;
+      let settledSeq = ackedSeq;
+      while (received.has(settledSeq + 1) || setAside.has(settledSeq + 1)) settledSeq++;
+      return { status: 200, body: { ackedSeq, settledSeq } };
+    });
+    const outbox = outboxWith(3);
+    const replicator = replicatorFor(cloud.url, outbox, 100, 2);
+    replicator.start();
+    await waitFor(() => outbox.stats().pending === 0, 'the others delivered');
+    await waitFor(() => replicator.health().state === 'idle', 'idle');
+    expect(cloud.requests.map((r) => r.body.events.map((e) => e.seq))).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 3],
+    ]);
+    // The batch after the set-aside reports it, with the cloud's reason.
+    expect(cloud.requests[0]?.body.setAside).toBeUndefined();
+    expect(cloud.requests[2]?.body.setAside).toEqual([
+      expect.objectContaining({
+        seq: 2,
+        type: 'ticket.opened',
+        attempts: 2,
+        reason: expect.stringMatching(/^400 body\/events\/1\/ticket\/title/),
+      }),
+    ]);
+    expect(outbox.stats()).toMatchObject({ ackedSeq: 1, settledSeq: 3, deadLetters: 1, pending: 0 });
+    expect(replicator.health().setAsideEvents).toBe(1);
+  });
+
+  it('blames only what a refusal names: the events a 400 points at, the only event of a 413', () => {
+    const answer = (status: number, message: string) => ({
+      status,
+      ok: false,
+      text: JSON.stringify({ message }),
+      headers: new Headers(),
+    });
+    const batch = { seqs: [7, 8, 9] };
+    expect(
+      blamedSeqs(answer(400, 'body/events/2/ticket/id must match, body/events/0/at must match'), batch),
+    ).toEqual([9, 7]);
+    expect(blamedSeqs(answer(400, 'body/events/12/at must match'), batch)).toEqual([]);
+    expect(blamedSeqs(answer(400, 'body/backlog/pending must be integer'), batch)).toEqual([]);
+    expect(blamedSeqs(answer(413, 'too large'), batch)).toEqual([]);
+    expect(blamedSeqs(answer(413, 'too large'), { seqs: [5] })).toEqual([5]);
+    for (const status of [401, 403, 429, 500, 502, 503]) {
+      expect(blamedSeqs(answer(status, 'body/events/0/at must match'), batch)).toEqual([]);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackoffPolicy } from '../../shared/backoff.js';
-import type { IngestReply } from '../../shared/schema/index.js';
+import { type IngestReply, MAX_SET_ASIDE_PER_BATCH, type SetAsideEvent } from '../../shared/schema/index.js';
 import type { EdgeConfig } from '../config.js';
 import type { Outbox, PendingBatch } from '../outbox/outbox.js';
 import {
@@ -10,8 +10,10 @@ import {
   cloudError,
   cloudLinkOf,
   encodeCloudBody,
+  serverMessage,
 } from '../uplink/cloud-post.js';
 import {
+  BatchRefused,
   type UplinkBatch,
   type UplinkFailure,
   type UplinkHealth,
@@ -35,9 +37,17 @@ export interface ReplicatorOptions extends CloudLink {
    * back by it.
    */
   backlogEventsPerSecond?: number;
+  /**
+   * Attempts before an event the cloud refuses for its content (a 400 naming it, a 413 for it
+   * alone) is set aside, so the events behind it flow on. Default DEFAULT_MAX_ATTEMPTS.
+   */
+  maxAttempts?: number;
 }
 
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
 interface PreparedBatch extends UplinkBatch {
+  seqs: number[];
   lastSeq: number;
   body: string | Buffer;
 }
@@ -59,6 +69,8 @@ export interface ReplicatorHealth extends UplinkHealth<'probing'> {
   sentEvents: number;
   /** Events sent ahead of a backlog, newest first, so the cloud sees the present before the past. */
   sentAheadOfBacklog: number;
+  /** Events set aside since start, after the cloud refused them for their content maxAttempts times. */
+  setAsideEvents: number;
 }
 
 /**
@@ -78,8 +90,8 @@ export class Replicator extends UplinkLoop<OutboxBatch, 'probing'> {
 
   override health(): ReplicatorHealth {
     const { state, ...link } = super.health();
-    const { sentEvents, sentAheadOfBacklog } = this.outboxSide;
-    return { state, sentEvents, sentAheadOfBacklog, ...link };
+    const { sentEvents, sentAheadOfBacklog, setAsideEvents } = this.outboxSide;
+    return { state, sentEvents, sentAheadOfBacklog, setAsideEvents, ...link };
   }
 }
 
@@ -97,6 +109,7 @@ export function replicatorFor(
     batchMaxEvents: cloud.batchMaxEvents,
     batchMaxBytes: cloud.batchMaxBytes,
     ...(cloud.backlogEventsPerSecond ? { backlogEventsPerSecond: cloud.backlogEventsPerSecond } : {}),
+    maxAttempts: cloud.maxAttempts,
     logger,
   });
 }
@@ -106,6 +119,7 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
   readonly path = '/api/v1/ingest';
   sentEvents = 0;
   sentAheadOfBacklog = 0;
+  setAsideEvents = 0;
   /** The next batch in seq order, read and compressed while the previous one is on the wire. */
   private readAhead?: { afterSeq: number; batch: Promise<PreparedBatch> };
   /** The highest seq sent ahead of the backlog: each newest event goes ahead once. */
@@ -120,7 +134,10 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
     // After a few failures in a row the link is presumed dead: probe it with one event rather than
     // pushing full batches (megabytes on a metered link) into it on every retry.
     const probing = consecutiveFailures >= CIRCUIT_OPEN_AFTER_FAILURES;
-    const { ackedSeq, pending } = outbox.stats();
+    const { pending } = outbox.stats();
+    // Where the seq-order pass starts: the cloud's watermark, or past events it holds beyond a
+    // set-aside one (never sent again).
+    const from = outbox.sendFrom();
     // More than a batch waits: events beyond the next backlog batch that have not gone ahead yet
     // are sent first, newest first. The cloud applies them at once unless their asset still has
     // older events in the backlog, so a fresh fault is seen while last week drains.
@@ -129,10 +146,10 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
       const newest = outbox.newest(
         batchLimit,
         this.options.batchMaxBytes,
-        Math.max(this.sentAheadUpTo, ackedSeq + batchLimit),
+        Math.max(this.sentAheadUpTo, from + batchLimit),
       );
       if (newest.seqs.length > 0) {
-        const batch = await this.encode(newest, ackedSeq);
+        const batch = await this.encode(newest, from);
         return { send: { ...batch, ahead: true, paced: false }, state: 'sending' };
       }
       // A new event ends the wait early: it goes ahead of the backlog.
@@ -140,11 +157,11 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
       if (wait > 0) return { waitMs: wait };
     }
     const ahead =
-      this.readAhead?.afterSeq === ackedSeq && !probing
+      this.readAhead?.afterSeq === from && !probing
         ? await this.readAhead.batch.catch(() => undefined)
         : undefined;
     this.readAhead = undefined;
-    const batch = ahead && ahead.count > 0 ? ahead : await this.prepare(ackedSeq, probing ? 1 : batchLimit);
+    const batch = ahead && ahead.count > 0 ? ahead : await this.prepare(from, probing ? 1 : batchLimit);
     if (batch.count === 0) return { waitMs: IDLE_POLL_MS, state: 'idle' };
     // While this batch is on the wire, the next one is read and compressed: a backlog drains at
     // the cloud's pace rather than at the sum of both sides'.
@@ -193,6 +210,9 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
       return false;
     }
     const result = outbox.acknowledge(reply.ackedSeq);
+    // A 2xx means the cloud stored every event of the batch; settledSeq (newer clouds) also covers
+    // the events it holds beyond a set-aside one, so they are not sent again.
+    outbox.settle(reply.settledSeq ?? reply.ackedSeq, batch.seqs);
     if (result.ahead) {
       logger.error(
         { cloudAckedSeq: reply.ackedSeq, localLastSeq: lastSeq },
@@ -203,8 +223,44 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
     return true;
   }
 
-  refusal(answer: CloudAnswer): Error {
-    return cloudError(answer, 'cloud ingest');
+  /**
+   * A refusal that blames events for their content counts an attempt against each; the one that
+   * uses up the attempts sets its event aside (BatchRefused: the next batch goes at once, without
+   * it). Any other refusal (credentials, rate, the cloud's own trouble) means wait, never poison.
+   */
+  refusal(answer: CloudAnswer, batch: OutboxBatch): Error {
+    const blamed = blamedSeqs(answer, batch);
+    if (blamed.length === 0) return cloudError(answer, 'cloud ingest');
+    const { outbox, logger } = this.options;
+    const maxAttempts = this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const reason = `${answer.status} ${serverMessage(answer)}`.slice(0, 1000);
+    const outcomes = blamed.map((seq) => ({ seq, refusal: outbox.recordRefusal(seq, reason, maxAttempts) }));
+    const setAside = outcomes.filter((o) => o.refusal?.setAside).map((o) => o.seq);
+    if (setAside.length > 0) {
+      this.setAsideEvents += setAside.length;
+      for (const letter of outbox.deadLetters().filter((d) => setAside.includes(d.seq))) {
+        logger.error(
+          {
+            seq: letter.seq,
+            type: letter.type,
+            ticketId: letter.ticketId,
+            attempts: letter.attempts,
+            reason,
+          },
+          `outbox event seq ${letter.seq} set aside after the cloud refused it ${letter.attempts} times: ${reason}. ` +
+            'The events behind it go on; it stays in the outbox. Once the cause is fixed, ' +
+            `requeue it with \`plantwatch outbox resend ${letter.seq} --config <agent config>\``,
+        );
+      }
+      return new BatchRefused(`events set aside (seq ${setAside.join(', ')}): ${reason}`);
+    }
+    const attempts = outcomes.map((o) => `seq ${o.seq} attempt ${o.refusal?.attempts ?? '?'}/${maxAttempts}`);
+    return new Error(`cloud refused events for their content (${attempts.join(', ')}): ${reason}`);
+  }
+
+  /** The events are set aside already (refusal()): report what happened, and go on. */
+  drop(_batch: OutboxBatch, reason: string): string {
+    return reason;
   }
 
   tooLarge(answer: CloudAnswer, _batch: OutboxBatch, limit: number): string {
@@ -229,14 +285,41 @@ class OutboxUplink implements UplinkPolicy<OutboxBatch, 'probing'> {
   /** Events as one ingest request body (an IngestRequest), ready to send. */
   private async encode({ seqs, bodies }: PendingBatch, afterSeq: number): Promise<PreparedBatch> {
     // The gateway's own view of its backlog rides along, so the fleet view shows who is behind.
-    const { pending, lastSeq, oldestPendingAgeMs } = this.options.outbox.stats();
+    const { pending, lastSeq, oldestPendingAgeMs, deadLetters } = this.options.outbox.stats();
     const backlog = JSON.stringify({
       pending,
       lastSeq,
       oldestPendingAgeMs: Math.max(0, Math.round(oldestPendingAgeMs)),
     });
-    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"backlog":${backlog},"events":[${bodies.join(',')}]}`;
+    // So do the set-aside events (only when there are some: a cloud before them refuses the field).
+    const setAside = deadLetters > 0 ? `,"setAside":${JSON.stringify(this.setAsideReport())}` : '';
+    const json = `{"gatewayId":${JSON.stringify(this.options.gatewayId)},"backlog":${backlog}${setAside},"events":[${bodies.join(',')}]}`;
     const body = await encodeCloudBody(json, this.options.compress && bodies.length > 0);
-    return { count: seqs.length, lastSeq: seqs.at(-1) ?? afterSeq, body };
+    return { count: seqs.length, seqs, lastSeq: seqs.at(-1) ?? afterSeq, body };
   }
+
+  /** The set-aside events as the cloud is told of them: within the contract's limits, whatever they hold. */
+  private setAsideReport(): SetAsideEvent[] {
+    return this.options.outbox.deadLetters(MAX_SET_ASIDE_PER_BATCH).map((letter) => ({
+      seq: letter.seq,
+      type: letter.type.slice(0, 64),
+      ticketId: letter.ticketId.slice(0, 200),
+      reason: letter.reason.slice(0, 1000),
+      attempts: Math.max(1, letter.attempts),
+      at: letter.at,
+    }));
+  }
+}
+
+/**
+ * The events a refusal blames for their content: those a 400 names (`body/events/<i>/…`, as the
+ * cloud's validation reports them), or the only event of a batch refused as too large.
+ */
+export function blamedSeqs(answer: CloudAnswer, batch: { seqs: readonly number[] }): number[] {
+  if (answer.status === 413) return batch.seqs.length === 1 ? [...batch.seqs] : [];
+  if (answer.status !== 400) return [];
+  const indexes = new Set(
+    [...serverMessage(answer).matchAll(/body\/events\/(\d+)(?![\d])/g)].map((m) => Number(m[1])),
+  );
+  return [...indexes].flatMap((i) => (batch.seqs[i] === undefined ? [] : [batch.seqs[i]]));
 }

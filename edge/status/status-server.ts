@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 
 /** Serves the agent's local status for operators and monitoring: /healthz, /metrics, /api/v1/status. */
@@ -7,8 +7,11 @@ export async function startStatusServer(options: {
   port: number;
   status: () => Record<string, unknown> & { healthy: boolean };
   registry: Registry;
+  /** More routes on the same port (the outbox's set-aside events). */
+  plugins?: FastifyPluginAsync[];
 }): Promise<{ server: FastifyInstance; url: string }> {
   const server = Fastify({ logger: false });
+  for (const plugin of options.plugins ?? []) await server.register(plugin);
   server.get('/healthz', async (_request, reply) => {
     const { healthy } = options.status();
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded' });

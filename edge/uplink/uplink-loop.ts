@@ -63,11 +63,17 @@ export interface UplinkPolicy<Batch extends UplinkBatch, Extra extends string> {
    * counts as delivered (a success of the link); may throw to treat the answer as a failure.
    */
   delivered(answer: CloudAnswer, batch: Batch): boolean;
-  /** A non-2xx answer as an error; a BatchRefused one is dropped rather than retried. */
+  /**
+   * A non-2xx answer as an error; a BatchRefused one is dropped (or set aside) rather than retried,
+   * and the next batch goes without a backoff.
+   */
   refusal(answer: CloudAnswer, batch: Batch): Error;
   /** The message of a 413 that halves the batch size to `limit`. */
   tooLarge(answer: CloudAnswer, batch: Batch, limit: number): string;
-  /** Drops a batch the cloud refused for what it holds; returns the problem to report as lastError. */
+  /**
+   * Drops a batch the cloud refused for what it holds (telemetry), or reports the events refusal()
+   * set aside (the outbox); returns the problem to report as lastError.
+   */
   drop?(batch: Batch, reason: string): string;
   failed(failure: UplinkFailure<Batch>): void;
   /** The first success after `failures` failed attempts in a row. */

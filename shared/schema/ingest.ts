@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { GatewayId, OutboxEvent } from './outbox-event.js';
+import { GatewayId, MAX_SET_ASIDE_PER_BATCH, OutboxEvent, SetAsideEvent } from './outbox-event.js';
 import { GatewayBacklog } from './review.js';
 
 /** Upper bound on events per batch; the replicator also caps batch bytes below the cloud's body limit. */
@@ -11,6 +11,11 @@ export const IngestRequest = Type.Object(
     events: Type.Array(OutboxEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }),
     /** The gateway's outbox as it sends this batch: the fleet view shows who is behind. */
     backlog: Type.Optional(GatewayBacklog),
+    /**
+     * Events the gateway set aside after the cloud refused them for their content (absent when
+     * none). The cloud shows them in its gap and applies later events without waiting for them.
+     */
+    setAside: Type.Optional(Type.Array(SetAsideEvent, { maxItems: MAX_SET_ASIDE_PER_BATCH })),
   },
   { additionalProperties: false },
 );
@@ -24,6 +29,12 @@ export const IngestReply = Type.Object(
      * gateway's last seq, means the gateway's outbox restarted its sequence (a new disk or reinstall).
      */
     duplicates: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Highest seq with every seq up to it either stored here or reported set aside by the gateway:
+     * what the gateway need not send again (its set-aside events it keeps). Absent when it equals
+     * ackedSeq, as it does unless set-aside events leave a gap (and from clouds before them).
+     */
+    settledSeq: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

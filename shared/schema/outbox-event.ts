@@ -25,3 +25,28 @@ export const OutboxEvent = Type.Object(
   { additionalProperties: false },
 );
 export type OutboxEvent = Static<typeof OutboxEvent>;
+
+/** The most set-aside events a gateway reports in one batch: the newest ones, when more wait. */
+export const MAX_SET_ASIDE_PER_BATCH = 50;
+
+/**
+ * An event the gateway set aside (dead-lettered) after the cloud refused it for its content, as
+ * often as the gateway allows. It stays in the gateway's outbox until an operator resends it; the
+ * cloud is told so its gap shows why the seq is missing, and so it need not wait for it.
+ */
+export const SetAsideEvent = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    // Free text, not the event schema's types: a refused event's own fields may be what is wrong,
+    // and its report must never be refused in turn.
+    type: Type.String({ maxLength: 64 }),
+    ticketId: Type.String({ maxLength: 200 }),
+    /** The cloud's refusal, as the gateway last heard it. */
+    reason: Type.String({ maxLength: 1000 }),
+    attempts: Type.Integer({ minimum: 1 }),
+    /** When the gateway set it aside. */
+    at: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type SetAsideEvent = Static<typeof SetAsideEvent>;

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { GatewayId } from './outbox-event.js';
+import { GatewayId, SetAsideEvent } from './outbox-event.js';
 import { Ticket, TicketId, TicketStatus } from './ticket.js';
 
 const IsoTime = Type.String({ format: 'date-time' });
@@ -189,6 +189,8 @@ export const GatewayView = Type.Object({
   duplicatesIgnored: Type.Integer(),
   /** Events held because of a missing seq, and the first missing seq. */
   gap: Type.Optional(Type.Object({ firstMissingSeq: Type.Integer(), heldEvents: Type.Integer() })),
+  /** Events the gateway set aside (refused here for their content) and has not resent yet, by seq. */
+  setAside: Type.Optional(Type.Array(SetAsideEvent)),
   /** The gateway's own count of events not yet acknowledged, as of its last batch. */
   backlog: Type.Optional(GatewayBacklog),
 });

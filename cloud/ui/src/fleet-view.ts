@@ -10,7 +10,7 @@ const STALE_MS = 10 * 60_000;
 
 function gatewayRow(g: GatewayView, now: number): HTMLTableRowElement {
   const stale = !g.lastSeen || now - Date.parse(g.lastSeen) > STALE_MS;
-  const classes = [g.gap ? 'has-gap' : '', stale ? 'stale' : ''].filter(Boolean).join(' ');
+  const classes = [g.gap || g.setAside ? 'has-gap' : '', stale ? 'stale' : ''].filter(Boolean).join(' ');
   return h(
     'tr',
     { 'data-gateway': g.gatewayId, class: classes || undefined },
@@ -32,24 +32,50 @@ function gatewayRow(g: GatewayView, now: number): HTMLTableRowElement {
       { class: 'num' },
       g.backlog?.oldestPendingAgeMs !== undefined ? formatDuration(g.backlog.oldestPendingAgeMs) : '–',
     ),
-    h(
-      'td',
-      {},
-      g.gap
-        ? h(
-            'span',
-            { class: 'badge gap-badge' },
-            `gap at seq ${g.gap.firstMissingSeq}, ${g.gap.heldEvents} held`,
-          )
-        : 'none',
-    ),
+    h('td', {}, ...gapCell(g)),
   );
+}
+
+/**
+ * A gap the gateway explained (it set the missing seq aside) reads as what happened, with the
+ * cloud's reason; a bare gap means events lost or still on their way.
+ */
+function gapCell(g: GatewayView): (HTMLElement | string)[] {
+  const setAside = g.setAside ?? [];
+  const explained = g.gap !== undefined && setAside.some((e) => e.seq === g.gap?.firstMissingSeq);
+  const parts: (HTMLElement | string)[] = [];
+  if (g.gap && !explained) {
+    parts.push(
+      h(
+        'span',
+        { class: 'badge gap-badge' },
+        `gap at seq ${g.gap.firstMissingSeq}, ${g.gap.heldEvents} held`,
+      ),
+    );
+  }
+  if (setAside.length > 0) {
+    parts.push(
+      h(
+        'ul',
+        { class: 'set-aside' },
+        ...setAside.map((e) =>
+          h(
+            'li',
+            { 'data-seq': String(e.seq), title: `${e.type} of ticket ${e.ticketId}, ${e.attempts} attempts` },
+            h('span', { class: 'badge gap-badge' }, `seq ${e.seq} set aside at the edge`),
+            `: ${e.reason}`,
+          ),
+        ),
+      ),
+    );
+  }
+  return parts.length > 0 ? parts : ['none'];
 }
 
 /**
  * The gateways: when each last delivered, how far the cloud has acknowledged, the backlog it
  * reported, and gaps (events held because an earlier seq is missing), which want a look at that
- * gateway's outbox.
+ * gateway's outbox; a seq the gateway set aside shows with the reason this cloud refused it.
  */
 export const fleetView: View = async (root, _route, ctx) => {
   ctx.setTitle('Fleet');
@@ -99,9 +125,11 @@ export const fleetView: View = async (root, _route, ctx) => {
       replaceChildren(tbody, ...gateways.map((g) => gatewayRow(g, now)));
       const gaps = gateways.filter((g) => g.gap).length;
       const backlog = gateways.reduce((sum, g) => sum + (g.backlog?.pending ?? 0), 0);
+      const setAside = gateways.reduce((sum, g) => sum + (g.setAside?.length ?? 0), 0);
       summary.textContent =
         `${gateways.length} gateway${gateways.length === 1 ? '' : 's'}, ` +
-        `${gaps ? `${gaps} with a gap` : 'no gaps'}, ${backlog} event${backlog === 1 ? '' : 's'} reported waiting`;
+        `${gaps ? `${gaps} with a gap` : 'no gaps'}, ${backlog} event${backlog === 1 ? '' : 's'} reported waiting` +
+        (setAside ? `, ${setAside} set aside at the edge` : '');
       table.removeAttribute('aria-busy');
       error.show('');
     } catch (failure) {

@@ -174,6 +174,8 @@ export interface GatewayView {
   eventsReceived: number;
   duplicatesIgnored: number;
   gap?: { firstMissingSeq: number; heldEvents: number };
+  /** Events the gateway set aside after this cloud refused them for their content. */
+  setAside?: { seq: number; type: string; ticketId: string; reason: string; attempts: number; at: string }[];
   backlog?: { pending: number; lastSeq: number; oldestPendingAgeMs?: number };
 }
 
