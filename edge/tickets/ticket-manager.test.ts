@@ -53,8 +53,7 @@ function harness(rules: LoadedRule[], updateIntervalMs = 60_000) {
     now += 1000;
     return engine
       .onFeatures(window(now, features), waveform)
-      .map((outcome) => manager.apply(outcome))
-      .filter((event) => event !== undefined);
+      .flatMap((outcome) => manager.apply(outcome));
   };
   return { outbox, manager, step };
 }
@@ -101,7 +100,7 @@ describe('tickets at the edge', () => {
       priority: 'P3',
       occurrences: 1,
       rule: { id: 'vel-zone', version: rules[0]?.version },
-      title: 'pump-1: Velocity in zone C or D (zone C)',
+      title: 'pump-1: Velocity in zone C or D, zone C (3.2 mm/s)',
     });
     expect(opened?.ticket.evidence).toMatchObject({
       triggeringValues: [{ metric: 'isoZone', value: 'C', threshold: 'C', comparison: '>=' }],
