@@ -64,7 +64,8 @@ export interface OpenProblemRow {
  */
 function migrate(db: Database.Database): void {
   const columns = db.pragma('table_info(open_tickets)') as { name: string }[];
-  if (!columns.some((c) => c.name === 'explained_by')) db.exec('ALTER TABLE open_tickets ADD COLUMN explained_by TEXT');
+  if (!columns.some((c) => c.name === 'explained_by'))
+    db.exec('ALTER TABLE open_tickets ADD COLUMN explained_by TEXT');
 }
 
 const SCHEMA = `
@@ -351,7 +352,9 @@ export class Outbox {
 
   /** Every open ticket with its problem key and what explains it: the ticket manager's state at start. */
   openProblems(): OpenProblemRow[] {
-    const rows = this.sql('SELECT problem_key, ticket, explained_by FROM open_tickets ORDER BY problem_key').all() as {
+    const rows = this.sql(
+      'SELECT problem_key, ticket, explained_by FROM open_tickets ORDER BY problem_key',
+    ).all() as {
       problem_key: string;
       ticket: string;
       explained_by: string | null;

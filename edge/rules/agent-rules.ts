@@ -53,7 +53,8 @@ export function createAgentRules(
   const rules = new LiveRules({ dir: config.rulesDir, rules: deps.startupRules, engine, metrics, logger });
   // Every rule × channel a ticket counts as firing, folded conditions too: each must clear on its own.
   for (const ticket of deps.openTickets) {
-    for (const { ruleId, channel } of firingContributors(ticket)) engine.markFiring(ruleId, ticket.assetId, channel);
+    for (const { ruleId, channel } of firingContributors(ticket))
+      engine.markFiring(ruleId, ticket.assetId, channel);
   }
   return { engine, baselines, rules };
 }

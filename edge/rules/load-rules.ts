@@ -146,7 +146,9 @@ function trendWatch(spec: RuleSpec, report: Report): TrendWatch | undefined {
 const WATCH_FIELDS = ['when', 'metric', 'trend', 'noData'] as const;
 
 /** Faults a diagnosis names: everything but the generic threshold and a sensor's own fault. */
-export const DIAGNOSED_FAULTS: readonly Fault[] = FAULTS.filter((f) => f !== 'threshold' && f !== 'sensor_fault');
+export const DIAGNOSED_FAULTS: readonly Fault[] = FAULTS.filter(
+  (f) => f !== 'threshold' && f !== 'sensor_fault',
+);
 /** `explainedBy: [any-diagnosed-fault]` stands for every diagnosed fault. */
 export const ANY_DIAGNOSED_FAULT = 'any-diagnosed-fault';
 

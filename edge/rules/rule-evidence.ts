@@ -73,10 +73,15 @@ function plainName(metric: string): string {
  * One held comparison as an operator would say it: `confidence 99 %`, `zone D (7.9 mm/s)`,
  * `spindle temperature 92 °C, above 65 °C`. The expression itself stays in the reasoning.
  */
-function plainComparison(c: ComparisonOutcome, unit: string | undefined, scope: RuleScope): string | undefined {
+function plainComparison(
+  c: ComparisonOutcome,
+  unit: string | undefined,
+  scope: RuleScope,
+): string | undefined {
   const { channel, name } = parseSignalName(c.metric);
   if (c.value === undefined) return undefined;
-  if (channel === FINDING_PREFIX && typeof c.value === 'number') return `confidence ${Math.floor(c.value * 100)} %`;
+  if (channel === FINDING_PREFIX && typeof c.value === 'number')
+    return `confidence ${Math.floor(c.value * 100)} %`;
   if (name === 'isoZone') {
     const velocity = zoneContext(c.metric, scope).replace(' (velocity RMS ', ' (');
     return `${channel ? `${channel} ` : ''}zone ${c.value}${velocity}`;

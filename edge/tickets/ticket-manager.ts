@@ -2,7 +2,6 @@ import { monotonicFactory } from 'ulidx';
 import type {
   Contributor,
   Evidence,
-  Fault,
   OutboxEvent,
   OutboxEventType,
   Priority,
@@ -160,9 +159,13 @@ export class TicketManager {
     const explainedBy = outcome.rule.explainedBy;
     const wanted = contributorKey(outcome.rule.spec.id, outcome.channel);
     const candidates = [...this.open.values()]
-      .filter((p) => p.ticket.assetId === outcome.assetId && explainedBy.has(p.ticket.fault) && !p.explainedBy)
+      .filter(
+        (p) => p.ticket.assetId === outcome.assetId && explainedBy.has(p.ticket.fault) && !p.explainedBy,
+      )
       .sort((a, b) => a.ticket.id.localeCompare(b.ticket.id));
-    const hosting = candidates.find((p) => p.ticket.contributors!.some((c) => c.active && keyOf(c) === wanted));
+    const hosting = candidates.find((p) =>
+      p.ticket.contributors!.some((c) => c.active && keyOf(c) === wanted),
+    );
     if (hosting || outcome.kind === 'clear') return hosting;
     return candidates[0];
   }
@@ -184,7 +187,9 @@ export class TicketManager {
   private seen(open: OpenProblem, outcome: RuleOutcome): Change[] {
     const ticket = open.ticket;
     const contributors = ticket.contributors!;
-    const previous = contributors.find((c) => keyOf(c) === contributorKey(outcome.rule.spec.id, outcome.channel));
+    const previous = contributors.find(
+      (c) => keyOf(c) === contributorKey(outcome.rule.spec.id, outcome.channel),
+    );
     const joined = !previous?.active;
     const severity = this.severityOf(contributors, previous, outcome);
     const escalated = higher(severity, ticket.severity);
@@ -200,9 +205,17 @@ export class TicketManager {
     // An escalation or a contributor joining is news, though, and goes out at once.
     if (!joined && !escalated && this.throttled(open.key)) {
       const quiet = contributors.map((c) =>
-        c === previous ? { ...c, lastSeen: isoTime(outcome.windowEnd), severity: atLeast(c.severity, outcome.severity) } : c,
+        c === previous
+          ? { ...c, lastSeen: isoTime(outcome.windowEnd), severity: atLeast(c.severity, outcome.severity) }
+          : c,
       );
-      return [{ problem: { ...open, ticket: { ...seenTicket, contributors: quiet } }, type: 'ticket.updated', throttled: true }];
+      return [
+        {
+          problem: { ...open, ticket: { ...seenTicket, contributors: quiet } },
+          type: 'ticket.updated',
+          throttled: true,
+        },
+      ];
     }
     const found = outcome.evidence();
     const updated: Ticket = {
@@ -230,7 +243,9 @@ export class TicketManager {
     );
     const stillFiring = contributors.filter((c) => c.active && !c.folded);
     if (stillFiring.length > 0) {
-      return [{ problem: { ...open, ticket: this.resettle({ ...ticket, contributors }) }, type: 'ticket.updated' }];
+      return [
+        { problem: { ...open, ticket: this.resettle({ ...ticket, contributors }) }, type: 'ticket.updated' },
+      ];
     }
     const released = contributors.filter((c) => c.active && c.folded);
     const evidence = this.evidence(outcome, found, ticket.evidence);
@@ -245,7 +260,8 @@ export class TicketManager {
         reasoning: [
           ...evidence.reasoning,
           ...released.map(
-            (c) => `${FOLDED_LINE}${c.rule.id} on ${c.channel} still holds (${c.summary}): it raises a ticket of its own again`,
+            (c) =>
+              `${FOLDED_LINE}${c.rule.id} on ${c.channel} still holds (${c.summary}): it raises a ticket of its own again`,
           ),
         ],
       },
@@ -268,20 +284,37 @@ export class TicketManager {
       changes.push(folded.change);
     }
     if (outcome.kind === 'clear') {
-      if (!previous?.active) return changes.length ? [{ problem: { ...host, ticket: hostTicket }, type: 'ticket.updated' }, ...changes] : [];
+      if (!previous?.active)
+        return changes.length
+          ? [{ problem: { ...host, ticket: hostTicket }, type: 'ticket.updated' }, ...changes]
+          : [];
       const contributors = hostTicket.contributors!.map((c) =>
         c === previous ? this.clearedContributor(c, outcome, outcome.evidence()) : c,
       );
-      return [{ problem: { ...host, ticket: this.resettle({ ...hostTicket, contributors }) }, type: 'ticket.updated' }, ...changes];
+      return [
+        {
+          problem: { ...host, ticket: this.resettle({ ...hostTicket, contributors }) },
+          type: 'ticket.updated',
+        },
+        ...changes,
+      ];
     }
     const joined = !previous?.active;
     const severity = this.severityOf(hostTicket.contributors!, previous, outcome);
     const escalated = higher(severity, hostTicket.severity);
     if (!joined && !escalated && changes.length === 0 && this.throttled(host.key)) {
       const quiet = hostTicket.contributors!.map((c) =>
-        c === previous ? { ...c, lastSeen: isoTime(outcome.windowEnd), severity: atLeast(c.severity, outcome.severity) } : c,
+        c === previous
+          ? { ...c, lastSeen: isoTime(outcome.windowEnd), severity: atLeast(c.severity, outcome.severity) }
+          : c,
       );
-      return [{ problem: { ...host, ticket: { ...hostTicket, contributors: quiet } }, type: 'ticket.updated', throttled: true }];
+      return [
+        {
+          problem: { ...host, ticket: { ...hostTicket, contributors: quiet } },
+          type: 'ticket.updated',
+          throttled: true,
+        },
+      ];
     }
     const found = outcome.evidence();
     const reason = previous?.folded?.reason ?? foldReason(hostTicket, rule.spec.id);
@@ -294,7 +327,10 @@ export class TicketManager {
       ...(escalated ? this.urgency(severity, outcome.windowEnd, hostTicket.dueAt) : {}),
       contributors: upsert(hostTicket.contributors!, contributor),
     };
-    return [{ problem: { ...host, ticket: withFoldedReasoning(updated) }, type: 'ticket.updated' }, ...changes];
+    return [
+      { problem: { ...host, ticket: withFoldedReasoning(updated) }, type: 'ticket.updated' },
+      ...changes,
+    ];
   }
 
   /** Folds every open ticket of a generic condition on this asset that the host's fault explains. */
@@ -360,7 +396,11 @@ export class TicketManager {
   }
 
   /** The ticket's severity once this outcome is counted: a contributor's severity only rises while it fires. */
-  private severityOf(contributors: Contributor[], previous: Contributor | undefined, outcome: RuleOutcome): Severity {
+  private severityOf(
+    contributors: Contributor[],
+    previous: Contributor | undefined,
+    outcome: RuleOutcome,
+  ): Severity {
     const own = previous?.active ? atLeast(previous.severity, outcome.severity) : outcome.severity;
     const others = contributors.filter((c) => c.active && c !== previous).map((c) => c.severity);
     return maxSeverity([own, ...others], own);
@@ -408,7 +448,8 @@ export class TicketManager {
   /** The changes and the open-ticket state they imply, in one transaction; memory follows only once committed. */
   private commit(changes: Change[]): OutboxEvent[] {
     const sent = changes.filter((c) => !c.throttled);
-    for (const change of changes.filter((c) => c.throttled)) this.open.set(change.problem.key, change.problem);
+    for (const change of changes.filter((c) => c.throttled))
+      this.open.set(change.problem.key, change.problem);
     if (sent.length === 0) return [];
     const outbox = this.options.outbox;
     const at = isoTime(this.now());
@@ -512,7 +553,10 @@ function foldReason(host: Ticket, ruleId: string): string {
 function withFoldedReasoning(ticket: Ticket): Ticket {
   const lines = ticket
     .contributors!.filter((c) => c.active && c.folded)
-    .map((c) => `${FOLDED_LINE}${c.rule.id} on ${c.channel}: ${c.summary.slice(c.channel.length + 2)}; ${c.folded!.reason}`);
+    .map(
+      (c) =>
+        `${FOLDED_LINE}${c.rule.id} on ${c.channel}: ${c.summary.slice(c.channel.length + 2)}; ${c.folded!.reason}`,
+    );
   const reasoning = [...ticket.evidence.reasoning.filter((l) => !l.startsWith(FOLDED_LINE)), ...lines];
   return { ...ticket, evidence: { ...ticket.evidence, reasoning } };
 }
@@ -524,7 +568,8 @@ function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial
 }
 
 const TITLE_MAX = 200;
-const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const clip = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
 /**
  * `pump-1: Unbalance (1× dominant), confidence 99 %`: the asset, the rule's title and what it saw
