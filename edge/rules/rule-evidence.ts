@@ -62,6 +62,13 @@ const COMPARISON_WORDS: Record<TriggeringValue['comparison'], string> = {
   '!=': 'not',
 };
 
+/** As a person reads a gauge: 92 °C, 7.9 mm/s, 0.35 g; the exact value is in the triggering values. */
+function plainNumber(v: number, unit: string | undefined): string {
+  const a = Math.abs(v);
+  const n = a >= 10 ? Math.round(v) : a >= 1 ? Number(v.toFixed(1)) : Number(v.toPrecision(2));
+  return `${n}${unit ? ` ${unit}` : ''}`;
+}
+
 /** `de.velocityRmsMmS` → `de velocity RMS`, `spindle_temperature` → `spindle temperature`. */
 function plainName(metric: string): string {
   const { channel, name } = parseSignalName(metric);
@@ -83,11 +90,13 @@ function plainComparison(
   if (channel === FINDING_PREFIX && typeof c.value === 'number')
     return `confidence ${Math.floor(c.value * 100)} %`;
   if (name === 'isoZone') {
-    const velocity = zoneContext(c.metric, scope).replace(' (velocity RMS ', ' (');
-    return `${channel ? `${channel} ` : ''}zone ${c.value}${velocity}`;
+    const velocity = scope.signal(
+      channel ? { ...VELOCITY_RMS, key: `${channel}.velocityRmsMmS`, channel } : VELOCITY_RMS,
+    );
+    return `${channel ? `${channel} ` : ''}zone ${c.value}${typeof velocity === 'number' ? ` (${plainNumber(velocity, 'mm/s')})` : ''}`;
   }
-  const value = typeof c.value === 'number' ? show(c.value, unit) : c.value;
-  const threshold = typeof c.threshold === 'number' ? show(c.threshold, unit) : (c.threshold ?? '');
+  const value = typeof c.value === 'number' ? plainNumber(c.value, unit) : c.value;
+  const threshold = typeof c.threshold === 'number' ? plainNumber(c.threshold, unit) : (c.threshold ?? '');
   return `${plainName(c.metric)} ${value}, ${COMPARISON_WORDS[c.comparison]} ${threshold}`;
 }
 

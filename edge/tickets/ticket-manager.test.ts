@@ -8,7 +8,7 @@ import type { WaveformEvidence } from '../signal/waveform-analysis.js';
 import type { Features, SpectrumSnapshot } from '../../shared/schema/index.js';
 import { Ticket } from '../../shared/schema/index.js';
 import { validator } from '../../shared/validation.js';
-import { engineHarness, T0, validRules, window } from '../../test/helpers/rules.js';
+import { engineHarness, reading, T0, validRules, window } from '../../test/helpers/rules.js';
 import { removeTempDirs, tempDir } from '../../test/helpers/stack.js';
 import { sampleTicket } from '../../test/helpers/tickets.js';
 
@@ -423,6 +423,43 @@ describe('a symptom folded into its diagnosed cause', () => {
     expect(later[1]?.ticket.previousTicketId).toBe(zoneTicket?.id);
     expect(later[0]?.ticket.evidence.reasoning.at(-1)).toMatch(/^folded in: zone on de still holds/);
     for (const e of [...events, ...later]) expect(validTicket(e.ticket)).toBeTruthy();
+    outbox.close();
+  });
+});
+
+describe('titles people read', () => {
+  it('says what a process rule saw in plant language; the expression stays in the reasoning', () => {
+    const rules = validRules(`rules:
+  - id: spindle-coolant-starved
+    title: Spindle overheating with low coolant flow
+    when: spindle_temperature > 65 and coolant_flow < 12
+    severity: high
+    fault: overheating
+    action: SOP-CNC-05
+`);
+    const { engine } = engineHarness(rules);
+    const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
+    const manager = new TicketManager({
+      gatewayId: 'gw-1',
+      site: 's1',
+      outbox,
+      updateIntervalMs: 60_000,
+      slaMs: SLA,
+      agentVersion: '0.1.0',
+      configHash: '0123456789abcdef',
+      now: () => T0,
+    });
+    engine.onReading(reading(T0, 'coolant_flow', 6.094));
+    const [opened] = engine
+      .onReading(reading(T0 + 1000, 'spindle_temperature', 92.36))
+      .flatMap((o) => manager.apply(o));
+    expect(opened?.ticket.title).toBe(
+      'cnc-1: Spindle overheating with low coolant flow, spindle temperature 92 °C, above 65 °C; coolant flow 6.1 L/min, below 12 L/min',
+    );
+    expect(opened?.ticket.evidence.reasoning[0]).toBe(
+      'condition: spindle_temperature > 65 and coolant_flow < 12 (channel spindle_temperature)',
+    );
+    expect(opened?.ticket.evidence.triggeringValues.map((t) => t.value)).toEqual([92.36, 6.094]);
     outbox.close();
   });
 });
