@@ -224,7 +224,12 @@ export class TicketManager {
       contributors: upsert(contributors, this.contributor(outcome, found, previous)),
       evidence: this.evidence(outcome, found, ticket.evidence),
     };
-    const folds = this.foldSymptoms({ ...open, ticket: updated }, outcome.windowEnd);
+    // What explains a generic condition follows its rule (a reload, a ticket from an older agent).
+    const explainedBy = outcome.rule.explainedBy.size > 0 ? [...outcome.rule.explainedBy] : undefined;
+    const folds = this.foldSymptoms(
+      { key: open.key, ticket: updated, ...(explainedBy ? { explainedBy } : {}) },
+      outcome.windowEnd,
+    );
     return [{ problem: folds.host, type: 'ticket.updated' }, ...folds.changes];
   }
 
@@ -236,6 +241,8 @@ export class TicketManager {
   private contributorCleared(open: OpenProblem, outcome: RuleOutcome): Change[] {
     const ticket = open.ticket;
     const wanted = contributorKey(outcome.rule.spec.id, outcome.channel);
+    // Only a firing contributor's clear means anything: another pair's is no news for this ticket.
+    if (!ticket.contributors!.some((c) => keyOf(c) === wanted && c.active && !c.folded)) return [];
     const found = outcome.evidence();
     const at = isoTime(outcome.windowEnd);
     const contributors = ticket.contributors!.map((c) =>
