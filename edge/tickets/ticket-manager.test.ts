@@ -349,6 +349,11 @@ describe('one physical problem, one ticket', () => {
     const events = [];
     for (let i = 0; i < 8; i++) events.push(...step(unbalanced(0.9, 'nde')));
     expect(events.map((e) => [e.type, e.ticket.id])).toEqual([['ticket.updated', legacy.id]]);
+    // The stored ticket's rule on its channel is its first contributor; the other channel joins it.
+    expect(summaryOf(events[0]!.ticket)).toEqual([
+      ['unbalance', 'de', true, 'own'],
+      ['unbalance', 'nde', true, 'own'],
+    ]);
     expect(validTicket(events[0]!.ticket)).toBeTruthy();
     outbox.close();
   });
