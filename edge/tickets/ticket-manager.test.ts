@@ -432,6 +432,31 @@ describe('a symptom folded into its diagnosed cause', () => {
   });
 });
 
+describe('a generic condition’s ticket from an older agent', () => {
+  it('is folded too once a diagnosis explains it, after a restart', () => {
+    const rules = validRules(UNBALANCE_RULES);
+    const first = harness(rules);
+    for (let i = 0; i < 12; i++) first.step({ ...zone(3.2), findings: { unbalance: 0 } });
+    const [zoneTicket] = first.manager.openTickets();
+    // As an agent without explainedBy stored it.
+    first.outbox.saveOpenTicket('pump-1|threshold|zone', { ...zoneTicket!, contributors: undefined });
+    first.outbox.close();
+
+    const second = harness(rules, 60_000, { outboxPath: first.outboxPath, from: first.now() });
+    const events = [];
+    for (let i = 0; i < 10; i++) events.push(...second.step({ ...zone(3.2), findings: { unbalance: 0.9 } }));
+    const cleared = events.find((e) => e.type === 'ticket.cleared');
+    expect(cleared?.ticket).toMatchObject({ id: zoneTicket?.id, foldedInto: expect.any(String) });
+    const host = second.manager.openTickets();
+    expect(host.map((t) => [t.id, t.fault])).toEqual([[cleared?.ticket.foldedInto, 'unbalance']]);
+    expect(host[0]?.contributors?.find((c) => c.rule.id === 'zone')).toMatchObject({
+      active: true,
+      folded: { fromTicketId: zoneTicket?.id },
+    });
+    second.outbox.close();
+  });
+});
+
 describe('titles people read', () => {
   it('says what a process rule saw in plant language; the expression stays in the reasoning', () => {
     const rules = validRules(`rules:

@@ -279,10 +279,8 @@ export class TicketManager {
   /** A generic condition explained by the host's diagnosis joins, updates or leaves it as a folded contributor. */
   private joinAsFolded(host: OpenProblem, outcome: RuleOutcome): Change[] {
     const { rule, assetId, channel } = outcome;
-    const ticket = host.ticket;
-    const previous = ticket.contributors!.find((c) => keyOf(c) === contributorKey(rule.spec.id, channel));
     const changes: Change[] = [];
-    let hostTicket = ticket;
+    let hostTicket = host.ticket;
     // A ticket this condition raised before (from an older agent, or before a rule reload) goes too.
     const own = this.open.get(problemKey(assetId, rule.spec.fault, rule.spec.id, channel));
     if (own && own !== host) {
@@ -290,6 +288,8 @@ export class TicketManager {
       hostTicket = folded.host;
       changes.push(folded.change);
     }
+    const wanted = contributorKey(rule.spec.id, channel);
+    const previous = hostTicket.contributors!.find((c) => keyOf(c) === wanted);
     if (outcome.kind === 'clear') {
       if (!previous?.active)
         return changes.length
