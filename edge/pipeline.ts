@@ -51,9 +51,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const apply = (outcomes: RuleOutcome[]) => {
     for (const outcome of outcomes) {
       metrics.ruleOutcomes.inc({ rule: outcome.rule.spec.id, kind: outcome.kind });
-      let event;
+      let events;
       try {
-        event = tickets.apply(outcome);
+        events = tickets.apply(outcome);
       } catch (error) {
         engine.revert(outcome);
         metrics.ticketWriteFailures.inc();
@@ -63,19 +63,20 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         );
         continue;
       }
-      if (!event) continue;
-      metrics.ticketEvents.inc({ type: event.type });
-      logger.info(
-        {
-          seq: event.seq,
-          type: event.type,
-          ticketId: event.ticket.id,
-          asset: event.ticket.assetId,
-          rule: outcome.rule.spec.id,
-        },
-        event.ticket.title,
-      );
-      deps.onEvent(event);
+      for (const event of events) {
+        metrics.ticketEvents.inc({ type: event.type });
+        logger.info(
+          {
+            seq: event.seq,
+            type: event.type,
+            ticketId: event.ticket.id,
+            asset: event.ticket.assetId,
+            rule: outcome.rule.spec.id,
+          },
+          event.ticket.title,
+        );
+        deps.onEvent(event);
+      }
     }
   };
 

@@ -135,11 +135,18 @@ export async function runDemo(
   });
   const watchTickets = async (): Promise<void> => {
     const seen = new Set<string>();
+    const folded = new Set<string>();
     let first: Ticket | undefined;
     let lastProgress = 0;
     while (!stopping.signal.aborted) {
       const page = await cloud.store.review.list({ sort: 'newest', limit: 20 });
       for (const ticket of page.tickets.reverse()) {
+        if (ticket.foldedInto && !folded.has(ticket.id)) {
+          folded.add(ticket.id);
+          print(
+            `[${elapsed()}] folded into ${ticket.foldedInto} (the diagnosis explains it): ${ticket.title} — one problem, one ticket`,
+          );
+        }
         if (seen.has(ticket.id)) continue;
         seen.add(ticket.id);
         print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}]`);

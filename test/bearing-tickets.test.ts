@@ -52,8 +52,7 @@ function replay(record: (typeof CWRU_RECORDS)[number]): OutboxEvent[] {
     };
     const analysis = analyser.analyse(waveform);
     for (const outcome of engine.onFeatures(analysis.features, analysis.evidence)) {
-      const event = tickets.apply(outcome);
-      if (event) events.push(event);
+      events.push(...tickets.apply(outcome));
     }
     now += 1000;
   }

@@ -8,6 +8,7 @@ import { FAULTS as UI_FAULTS } from '../cloud/ui/src/faults.js';
 import { TICKET_STATUSES as UI_STATUSES } from '../cloud/ui/src/lifecycle.js';
 import type * as Ui from '../cloud/ui/src/types.js';
 import {
+  type Contributor,
   FAULTS,
   TICKET_STATUSES,
   type GatewayView,
@@ -72,6 +73,30 @@ function spectrum(
     amplitudes: amplitudes.map((a) => Math.round(a * 1e4) / 1e4),
     marks: lines.map(([label, hz]) => ({ label, hz })),
   } satisfies SpectrumSnapshot;
+}
+
+/** One rule on one channel behind a ticket, as the edge reports it. */
+function contributorOf(
+  ruleId: string,
+  version: string,
+  channel: string,
+  fault: Contributor['fault'],
+  overrides: Partial<Contributor>,
+): Contributor {
+  const at = new Date(Date.now() - 20 * 60_000).toISOString();
+  return {
+    rule: { id: ruleId, version },
+    channel,
+    fault,
+    severity: 'critical',
+    active: true,
+    summary: `${channel}: seen`,
+    triggeringValues: [],
+    reasoning: [],
+    since: at,
+    lastSeen: at,
+    ...overrides,
+  };
 }
 
 const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
@@ -152,6 +177,20 @@ describe('web console in a real browser', () => {
     severity: 'critical',
     title: 'fan-2: velocity in ISO zone D',
     firstSeen: new Date(now - 30 * 60_000).toISOString(),
+    // Both accelerometers saw it (the non-drive end has recovered) and the zone is folded in.
+    contributors: [
+      contributorOf('unbalance', 'aaaaaaaaaaaa', 'de', 'unbalance', { summary: 'de: confidence 97 %' }),
+      contributorOf('unbalance', 'aaaaaaaaaaaa', 'nde', 'unbalance', {
+        summary: 'nde: back to normal',
+        active: false,
+        clearedAt: new Date(now - 10 * 60_000).toISOString(),
+      }),
+      contributorOf('velocity-iso-zone', 'cccccccccccc', 'de', 'threshold', {
+        summary: 'de: zone D (7.9 mm/s)',
+        severity: 'critical',
+        folded: { reason: 'explained by unbalance diagnosed on fan-2' },
+      }),
+    ],
   });
   const high = sampleTicket({
     gatewayId: 'gw-plant7',
@@ -466,6 +505,26 @@ describe('web console in a real browser', () => {
     expect(await page.locator('th[aria-sort]').getAttribute('aria-sort')).toBe('descending');
     expect(await page.locator('table.rules tbody tr').first().getAttribute('data-rule-id')).toBe(
       'bearing-outer-race',
+    );
+  }, 30_000);
+
+  it('lists who sees the problem and the conditions folded into it, with why', async () => {
+    await page.goto(`${cloud.url}/#/tickets/${critical.id}`);
+    const view = page.locator('.ticket-view');
+    await view.locator('#contributors-heading').waitFor();
+    const own = view.locator('ul.contributors:not(.folded) li');
+    expect(await own.count()).toBe(2);
+    expect(await own.nth(0).textContent()).toMatch(
+      /^unbalance @ aaaaaaaaaaaa on de: confidence 97 % — critical firing since /,
+    );
+    expect(await own.nth(1).textContent()).toMatch(
+      /^unbalance @ aaaaaaaaaaaa on nde: back to normal — .*cleared /,
+    );
+    expect(await view.locator('h3', { hasText: 'Folded conditions' }).count()).toBe(1);
+    const folded = view.locator('ul.contributors.folded li');
+    expect(await folded.textContent()).toContain('velocity-iso-zone @ cccccccccccc on de: zone D (7.9 mm/s)');
+    expect(await folded.locator('p').textContent()).toBe(
+      'Folded in: explained by unbalance diagnosed on fan-2',
     );
   }, 30_000);
 

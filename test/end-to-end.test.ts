@@ -14,6 +14,7 @@ import {
   waitFor,
 } from './helpers/stack.js';
 import { cloudJson, cloudTickets } from './helpers/cloud-client.js';
+import { rulesDir } from './helpers/rules.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -39,24 +40,38 @@ async function simulate(
   fault: FaultKind,
   frames: number,
   rampS = 5,
+  options: { channel?: string; speed?: number; seed?: number } = {},
 ): Promise<RunningSimulator> {
   const simulator = await startVibrationSimulator({
     brokerUrl: agent.brokerUrl,
     topicPrefix: 'plantwatch',
     assetId: 'pump-1',
-    channel: 'de-accel',
+    channel: options.channel ?? 'de-accel',
     fault,
     rpm: 1780,
     sampleRateHz: 12_800,
     samplesPerFrame: 4096,
     rampS,
-    speed: 20,
+    speed: options.speed ?? 20,
     frames,
-    seed: 7,
+    seed: options.seed ?? 7,
   });
   running.push(simulator);
   return simulator;
 }
+
+/** The shipped unbalance rule with short pending and keep-firing periods, for a test in real time. */
+const QUICK_UNBALANCE = `rules:
+  - id: unbalance
+    title: Unbalance (1× dominant)
+    when: finding.unbalance >= 0.5
+    clearWhen: finding.unbalance < 0.2
+    for: 2s
+    keepFiring: 2s
+    severity: medium
+    fault: unbalance
+    action: SOP-VIB-02
+`;
 
 const firstCloudTickets = (cloud: RunningCloud, what = 'a ticket in the cloud'): Promise<Ticket[]> =>
   waitFor(async () => {
@@ -65,50 +80,101 @@ const firstCloudTickets = (cloud: RunningCloud, what = 'a ticket in the cloud'):
   }, what);
 
 describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
-  it('raises a ticket in the cloud for an unbalanced machine, with its evidence', async () => {
+  it('raises one ticket for an unbalanced machine: the diagnosis, carrying the ISO zone as folded evidence', async () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);
     await simulate(agent, 'unbalance', 0);
-    // The zone rule raises the ticket in zone C and escalates it once the level reaches zone D.
-    const ticket = await waitFor(
+    // The zone rule fires first (zone C, then D); once the diagnosis names the cause, the zone is
+    // folded into the unbalance ticket as severity evidence (zone D: high).
+    const unbalance = await waitFor(
       async () =>
-        (await cloudTickets(cloud)).find((t) => t.rule.id === 'velocity-iso-zone' && t.severity === 'high'),
-      'the zone ticket escalated to high',
+        (await cloudTickets(cloud)).find(
+          (t) =>
+            t.fault === 'unbalance' &&
+            t.severity === 'high' &&
+            t.contributors?.some((c) => c.rule.id === 'velocity-iso-zone' && c.folded && c.active),
+        ),
+      'the unbalance ticket with the zone folded in',
     );
-    expect(ticket).toMatchObject({
+    expect(unbalance).toMatchObject({
       gatewayId: 'gw-test',
       site: 'test-site',
       assetId: 'pump-1',
       status: 'new',
       condition: 'active',
       priority: 'P2',
-      fault: 'threshold',
+      rule: { id: 'unbalance' },
     });
-    expect(ticket.evidence.triggeringValues[0]).toMatchObject({
-      metric: 'isoZone',
-      value: 'D',
-      comparison: '>=',
-    });
-    expect(ticket.evidence.agentVersion).toMatch(/^\d+\.\d+\.\d+/);
-    expect(ticket.evidence.configHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(unbalance.title).toMatch(/^pump-1: Unbalance \(1× dominant\), confidence \d+ %$/);
+    expect(unbalance.evidence.finding?.fault).toBe('unbalance');
+    expect(unbalance.evidence.confidence).toBeGreaterThanOrEqual(0.5);
+    expect(unbalance.evidence.agentVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(unbalance.evidence.configHash).toMatch(/^[0-9a-f]{16}$/);
     // The velocity spectrum snapshot's highest line is the 1× running speed (29.7 Hz), marked as such.
-    const snapshot = ticket.evidence.spectrum!;
+    const snapshot = unbalance.evidence.spectrum!;
     expect(snapshot.unit).toBe('mm/s');
     expect(snapshot.marks?.[0]?.label).toBe('1×');
     expect(snapshot.marks?.[0]?.hz).toBeCloseTo(1780 / 60, 3);
     const peakHz = snapshot.amplitudes.indexOf(Math.max(...snapshot.amplitudes)) * snapshot.binHz;
     expect(Math.abs(peakHz - 1780 / 60)).toBeLessThan(snapshot.binHz);
-    // The diagnosis engine names the cause: a separate unbalance ticket with the finding's evidence.
-    const unbalance = await waitFor(
-      async () => (await cloudTickets(cloud)).find((t) => t.fault === 'unbalance'),
-      'the unbalance ticket',
-    );
-    expect(unbalance.rule.id).toBe('unbalance');
-    expect(unbalance.evidence.finding?.fault).toBe('unbalance');
-    expect(unbalance.evidence.confidence).toBeGreaterThanOrEqual(0.5);
-    // The edge has it acknowledged: nothing left to send.
+    const zone = unbalance.contributors!.find((c) => c.rule.id === 'velocity-iso-zone')!;
+    expect(zone.summary).toMatch(/^de-accel: zone D \(\d+(\.\d+)? mm\/s\)$/);
+    expect(zone.folded?.reason).toContain('explained by unbalance diagnosed on pump-1');
+    expect(unbalance.evidence.reasoning.at(-1)).toMatch(/^folded in: velocity-iso-zone on de-accel: zone D/);
+    // The zone's own ticket, raised before the diagnosis came, went into it: closed as its duplicate.
     await waitFor(() => agent.status().outbox.pending === 0, 'the outbox to drain');
+    const others = (await cloudTickets(cloud)).filter((t) => t.id !== unbalance.id);
+    for (const t of others) {
+      expect(t).toMatchObject({
+        rule: { id: 'velocity-iso-zone' },
+        foldedInto: unbalance.id,
+        status: 'duplicate',
+      });
+    }
+    expect(agent.status().openTickets).toBe(1);
     expect(agent.status().outbox.ackedSeq).toBe(agent.status().outbox.lastSeq);
+  });
+
+  it('keeps one ticket while one of two accelerometers still sees the fault', async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await startEdgeAgent(
+      testEdgeConfig({
+        cloud: { url: cloud.url, token },
+        rulesDir: rulesDir({ 'unbalance.yaml': QUICK_UNBALANCE }),
+      }),
+      silentLogger(),
+    );
+    running.push(agent);
+    // Real time (speed 1): the data clock of the replacement simulator continues where the first stopped.
+    const sensor = (channel: string, fault: FaultKind) =>
+      simulate(agent, fault, 0, 0, { channel, speed: 1, seed: channel === 'de-accel' ? 7 : 8 });
+    await sensor('de-accel', 'unbalance');
+    const nde = await sensor('nde-accel', 'unbalance');
+    const both = await waitFor(async () => {
+      const [ticket] = await cloudTickets(cloud);
+      const active = ticket?.contributors?.filter((c) => c.active).map((c) => c.channel) ?? [];
+      return active.length === 2 && ticket;
+    }, 'one ticket with both channels firing');
+    // The non-drive end is repaired (healthy now); the drive end stays unbalanced.
+    await nde.stop();
+    await sensor('nde-accel', 'healthy');
+    const after = await waitFor(async () => {
+      const ticket = (await cloudTickets(cloud)).find((t) => t.id === both.id);
+      return ticket?.contributors?.some((c) => c.channel === 'nde-accel' && !c.active) && ticket;
+    }, 'the non-drive end cleared on the ticket');
+    await waitFor(() => agent.status().outbox.pending === 0, 'the outbox to drain');
+    const tickets = await cloudTickets(cloud);
+    expect(tickets.map((t) => [t.id, t.condition])).toEqual([[both.id, 'active']]);
+    expect(after.previousTicketId).toBeUndefined();
+    expect(
+      after.contributors
+        ?.map((c) => [c.rule.id, c.channel, c.active])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+    ).toEqual([
+      ['unbalance', 'de-accel', true],
+      ['unbalance', 'nde-accel', false],
+    ]);
+    expect(after.contributors?.find((c) => c.channel === 'nde-accel')?.clearedAt).toBeDefined();
   });
 
   it('raises a ticket for an outer-race defect (impacts at BPFO)', async () => {

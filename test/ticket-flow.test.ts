@@ -135,7 +135,9 @@ describe('a ticket from the edge to the people and systems that act on it', () =
       () => smtp.messages.find((m) => m.to.includes('alice@plant.example')),
       'the email',
     );
-    expect(mail.subject).toMatch(/^\[HIGH\] cnc-1: Spindle hot .* — assigned to you$/);
+    expect(mail.subject).toBe(
+      '[HIGH] cnc-1: Spindle hot, spindle temperature 71 °C, above 65 °C — assigned to you',
+    );
     expect(mail.text).toContain(`https://plantwatch.plant.example/#/tickets/${ticketId}`);
     await waitFor(() => alicePager.length > 0, 'the MQTT notification');
 

@@ -282,7 +282,8 @@ async function applyInTransaction(
   for (const { ticket, seq: lastSeq, opened, cleared } of changed.values()) {
     if (lastSeq < appliedAheadUpTo && (await appliedAfter(tx, gatewayId, ticket.id, lastSeq))) continue;
     const previous = before.get(ticket.id);
-    const subject = await saveEdgeTicket(tx, ticket, now);
+    let subject = await saveEdgeTicket(tx, ticket, now);
+    await creditRules(tx, ticket);
     if (opened) {
       const detail = { title: ticket.title, severity: ticket.severity };
       await audit(tx, ticket.id, ticket.firstSeen, actor, 'opened', detail);
@@ -291,6 +292,13 @@ async function applyInTransaction(
     if (cleared) {
       await audit(tx, ticket.id, ticket.clearedAt ?? now, actor, 'cleared', {});
       log.push({ type: 'ticket.cleared', at: now, actor, ticket: subject, detail: {} });
+      const folded = ticket.foldedInto
+        ? await closeFolded(tx, subject, ticket.foldedInto, now, actor)
+        : undefined;
+      if (folded) {
+        subject = folded.subject;
+        log.push(folded.change);
+      }
     }
     if (!opened && !cleared) {
       // A cleared condition seen active again: routing resumes the paging it paused.
@@ -499,6 +507,50 @@ async function insertEvents(
     );
   }
   return inserted;
+}
+
+/**
+ * The rules a ticket counts for in the track record: the one that raised it and every contributor
+ * but a folded one that had raised its own ticket before (that ticket counts for it already).
+ */
+async function creditRules(tx: SqlExecutor, ticket: Ticket): Promise<void> {
+  const rules = new Map([[`${ticket.rule.id}@${ticket.rule.version}`, ticket.rule]]);
+  for (const c of ticket.contributors ?? []) {
+    if (!c.folded?.fromTicketId) rules.set(`${c.rule.id}@${c.rule.version}`, c.rule);
+  }
+  const list = [...rules.values()];
+  await tx.run(
+    `INSERT INTO ticket_rules (ticket_id, rule_id, rule_version) VALUES ${rowPlaceholders(list.length, 3)}
+       ON CONFLICT DO NOTHING`,
+    list.flatMap((r) => [ticket.id, r.id, r.version]),
+  );
+}
+
+/**
+ * A generic condition's ticket the edge folded into a diagnosed one is closed as its duplicate,
+ * unless an engineer has taken it up already: the queue shows the problem once.
+ */
+async function closeFolded(
+  tx: SqlExecutor,
+  subject: TicketChangeSubject,
+  into: string,
+  now: string,
+  actor: string,
+): Promise<{ subject: TicketChangeSubject; change: NewTicketChange } | undefined> {
+  const changes = await tx.run(
+    `UPDATE tickets SET status = 'duplicate', duplicate_of = ?, review_updated_at = ? WHERE id = ? AND status = 'new'`,
+    [into, now, subject.id],
+  );
+  if (changes === 0) return undefined;
+  const detail = {
+    from: 'new',
+    to: 'duplicate',
+    duplicateOf: into,
+    reason: 'folded into the diagnosed ticket by the edge',
+  };
+  await audit(tx, subject.id, now, actor, 'transition', detail);
+  const closed: TicketChangeSubject = { ...subject, status: 'duplicate' };
+  return { subject: closed, change: { type: 'ticket.transitioned', at: now, actor, ticket: closed, detail } };
 }
 
 /** Upserts the edge-owned columns; returns the ticket as the change log describes it. */

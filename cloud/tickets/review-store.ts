@@ -380,7 +380,10 @@ export class ReviewStore {
     });
   }
 
-  /** Per rule version: fired, judged, precision and median lead time, newest activity first. */
+  /**
+   * Per rule version: fired, judged, precision and median lead time, newest activity first. A
+   * ticket counts for every rule that contributed to it (ticket_rules), not only the first.
+   */
   async trackRecord(sites?: readonly string[]): Promise<RuleTrackRecord[]> {
     const rows = await this.db.all<{
       rule_id: string;
@@ -391,9 +394,14 @@ export class ReviewStore {
       predicted: number;
       opened_at: string;
     }>(
-      `SELECT rule_id, rule_version, status, outcome, lead_time_ms, predicted, opened_at FROM tickets
-         ${sites ? `WHERE site IN (${placeholders(sites.length) || 'NULL'})` : ''}`,
-      sites ?? [],
+      // Tickets written without their rules listed (imported history) count for the rule they name.
+      `SELECT r.rule_id, r.rule_version, t.status, t.outcome, t.lead_time_ms, t.predicted, t.opened_at
+         FROM ticket_rules r JOIN tickets t ON t.id = r.ticket_id ${sites ? `WHERE t.site IN (${placeholders(sites.length) || 'NULL'})` : ''}
+       UNION ALL
+       SELECT t.rule_id, t.rule_version, t.status, t.outcome, t.lead_time_ms, t.predicted, t.opened_at
+         FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM ticket_rules r WHERE r.ticket_id = t.id)
+         ${sites ? `AND t.site IN (${placeholders(sites.length) || 'NULL'})` : ''}`,
+      sites ? [...sites, ...sites] : [],
     );
     const records = new Map<string, RuleTrackRecord & { leadTimes: number[] }>();
     for (const r of rows) {

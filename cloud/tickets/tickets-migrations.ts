@@ -258,4 +258,30 @@ export const ticketsMigrations: readonly Migration[] = [
         PRIMARY KEY (gateway_id, seq)
       );`,
   },
+  {
+    // A ticket may have several contributing rules (shared/schema Ticket.contributors): the track
+    // record credits each for its own firings, so the rules behind a ticket get a table of their
+    // own. Tickets stored before it count for the one rule they were raised by.
+    id: 'core-6-ticket-rules',
+    sqlite: `
+      CREATE TABLE ticket_rules (
+        ticket_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        rule_version TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, rule_id, rule_version)
+      ) STRICT;
+      CREATE INDEX ticket_rules_by_rule ON ticket_rules (rule_id, rule_version);
+      INSERT INTO ticket_rules (ticket_id, rule_id, rule_version)
+        SELECT id, rule_id, rule_version FROM tickets WHERE rule_id <> '';`,
+    postgres: `
+      CREATE TABLE ticket_rules (
+        ticket_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        rule_version TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, rule_id, rule_version)
+      );
+      CREATE INDEX ticket_rules_by_rule ON ticket_rules (rule_id, rule_version);
+      INSERT INTO ticket_rules (ticket_id, rule_id, rule_version)
+        SELECT id, rule_id, rule_version FROM tickets WHERE rule_id <> '';`,
+  },
 ];

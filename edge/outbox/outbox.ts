@@ -79,6 +79,24 @@ export class OutboxOpenError extends Error {
   }
 }
 
+/** An open ticket as the ticket manager keeps it: its problem key, and the faults that explain a generic condition. */
+export interface OpenProblemRow {
+  key: string;
+  ticket: Ticket;
+  /** Set on a generic condition's own ticket: the diagnosed faults that would fold it (rule `explainedBy`). */
+  explainedBy?: string[];
+}
+
+/**
+ * Files written by an older agent: their open tickets lack the column that says what explains a
+ * generic condition. Their contributors (inside the ticket JSON) are derived when read.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.pragma('table_info(open_tickets)') as { name: string }[];
+  if (!columns.some((c) => c.name === 'explained_by'))
+    db.exec('ALTER TABLE open_tickets ADD COLUMN explained_by TEXT');
+}
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
   CREATE TABLE IF NOT EXISTS events (
@@ -94,7 +112,8 @@ const SCHEMA = `
   ) STRICT;
   CREATE TABLE IF NOT EXISTS open_tickets (
     problem_key TEXT PRIMARY KEY,
-    ticket TEXT NOT NULL
+    ticket TEXT NOT NULL,
+    explained_by TEXT
   ) STRICT;
   CREATE TABLE IF NOT EXISTS cleared_tickets (
     problem_key TEXT PRIMARY KEY,
@@ -153,6 +172,7 @@ export class Outbox {
       const check = this.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
       this.db.exec(SCHEMA);
+      migrate(this.db);
       this.sql = statementCache(this.db);
     } catch (error) {
       throw new OutboxOpenError(path, (error as Error).message);
@@ -521,10 +541,27 @@ export class Outbox {
     );
   }
 
-  saveOpenTicket(problemKey: string, ticket: Ticket): void {
+  /** Every open ticket with its problem key and what explains it: the ticket manager's state at start. */
+  openProblems(): OpenProblemRow[] {
+    const rows = this.sql(
+      'SELECT problem_key, ticket, explained_by FROM open_tickets ORDER BY problem_key',
+    ).all() as {
+      problem_key: string;
+      ticket: string;
+      explained_by: string | null;
+    }[];
+    return rows.map((r) => ({
+      key: r.problem_key,
+      ticket: JSON.parse(r.ticket) as Ticket,
+      ...(r.explained_by ? { explainedBy: JSON.parse(r.explained_by) as string[] } : {}),
+    }));
+  }
+
+  saveOpenTicket(problemKey: string, ticket: Ticket, explainedBy?: readonly string[]): void {
     this.sql(
-      'INSERT INTO open_tickets (problem_key, ticket) VALUES (?, ?) ON CONFLICT (problem_key) DO UPDATE SET ticket = excluded.ticket',
-    ).run(problemKey, JSON.stringify(ticket));
+      `INSERT INTO open_tickets (problem_key, ticket, explained_by) VALUES (?, ?, ?)
+         ON CONFLICT (problem_key) DO UPDATE SET ticket = excluded.ticket, explained_by = excluded.explained_by`,
+    ).run(problemKey, JSON.stringify(ticket), explainedBy?.length ? JSON.stringify(explainedBy) : null);
   }
 
   /** The problem is over; its ticket id is kept so a recurrence can link to it. */

@@ -9,6 +9,7 @@ import { LiveRules } from './live-rules.js';
 import type { LoadedRule } from './load-rules.js';
 import { RuleEngine } from './rule-engine.js';
 import { TrendHistories } from './trend-histories.js';
+import { firingContributors } from '../tickets/ticket-manager.js';
 
 export interface AgentRulesDeps {
   /** The rules loaded at start (loadStartupRules). */
@@ -50,8 +51,10 @@ export function createAgentRules(
     baselineLearnMs: config.rules.baselineLearnMs,
   });
   const rules = new LiveRules({ dir: config.rulesDir, rules: deps.startupRules, engine, metrics, logger });
+  // Every rule × channel a ticket counts as firing, folded conditions too: each must clear on its own.
   for (const ticket of deps.openTickets) {
-    engine.markFiring(ticket.rule.id, ticket.assetId, ticket.evidence.channel);
+    for (const { ruleId, channel } of firingContributors(ticket))
+      engine.markFiring(ruleId, ticket.assetId, channel);
   }
   return { engine, baselines, rules };
 }

@@ -115,6 +115,55 @@ describe('rule files', () => {
     );
   });
 
+  it('reads explainedBy: the diagnosed faults that fold a generic rule, checked by name', () => {
+    const base =
+      "rules:\n  - id: zone\n    title: t\n    when: isoZone >= 'C'\n    severity: medium\n    action: a\n";
+    const listed = loadRules(
+      rulesDir({ 'r.yaml': `${base}    fault: threshold\n    explainedBy: [unbalance, outer_race]\n` }),
+    );
+    expect(listed.problems).toEqual([]);
+    expect([...(listed.rules[0]?.explainedBy ?? [])]).toEqual(['unbalance', 'outer_race']);
+    const any = loadRules(
+      rulesDir({ 'r.yaml': `${base}    fault: threshold\n    explainedBy: [any-diagnosed-fault]\n` }),
+    );
+    expect([...(any.rules[0]?.explainedBy ?? [])]).toEqual(
+      FAULTS.filter((f) => f !== 'threshold' && f !== 'sensor_fault'),
+    );
+    // Most rules explain themselves: no field, nothing folds them.
+    expect(loadRules(rulesDir({ 'r.yaml': RULE })).rules[0]?.explainedBy.size).toBe(0);
+
+    const { dir, problems } = problemsOf({
+      'r.yaml': `${base}    fault: threshold\n    explainedBy:\n      - unbalance\n      - unbalanse\n      - threshold\n`,
+    });
+    const file = join(dir, 'r.yaml');
+    expect(problems).toEqual([
+      `${file}:10: rules/0/explainedBy/1: rule 'zone': 'unbalanse' is not a diagnosed fault; use one of outer_race, inner_race, rolling_element, cage, unbalance, misalignment, looseness, overheating or any-diagnosed-fault`,
+      `${file}:11: rules/0/explainedBy/2: rule 'zone': 'threshold' is not a diagnosed fault; use one of outer_race, inner_race, rolling_element, cage, unbalance, misalignment, looseness, overheating or any-diagnosed-fault`,
+    ]);
+    expect(
+      problemsOf({ 'r.yaml': `${base}    fault: unbalance\n    explainedBy: [misalignment]\n` }).problems,
+    ).toEqual([
+      expect.stringMatching(
+        /r\.yaml:8: rules\/0\/explainedBy: rule 'zone' raises 'unbalance' tickets; only a generic rule \(fault: threshold\) can be explained by a diagnosis$/,
+      ),
+    ]);
+    expect(problemsOf({ 'r.yaml': `${base}    fault: threshold\n    explainedBy: []\n` }).problems).toEqual([
+      expect.stringMatching(/r\.yaml:8: rules\/0\/explainedBy: must NOT have fewer than 1 items/),
+    ]);
+  });
+
+  it('ships generic rules that say which diagnoses explain them', () => {
+    const rules = new Map(loadRules(defaultRulesDir()).rules.map((r) => [r.spec.id, r]));
+    expect([...(rules.get('velocity-iso-zone')?.explainedBy ?? [])]).toEqual(
+      expect.arrayContaining(['unbalance', 'misalignment', 'looseness', 'outer_race', 'inner_race']),
+    );
+    expect([...(rules.get('impulsive-vibration')?.explainedBy ?? [])]).toEqual(
+      expect.arrayContaining(['outer_race', 'inner_race', 'rolling_element', 'cage']),
+    );
+    expect([...(rules.get('bpfo-envelope-above-baseline')?.explainedBy ?? [])]).toEqual(['outer_race']);
+    expect(rules.get('unbalance')?.explainedBy.size).toBe(0);
+  });
+
   it('versions a rule by its content, not its formatting', () => {
     const a = loadRules(rulesDir({ 'a.yaml': RULE })).rules[0];
     const reordered = loadRules(

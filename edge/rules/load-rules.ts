@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FileError, type FileProblem, readYamlFile } from '../../shared/yaml-file.js';
 import { type CompiledCondition, compileCondition, ConditionError } from './condition.js';
 import { durationMs } from '../../shared/duration.js';
+import { FAULTS, type Fault } from '../../shared/schema/index.js';
 import { RuleFile, type RuleSpec } from './rule-schema.js';
 import { type NamedSignal, parseSignalName, readsFeature, signalProblem, TEXT_SIGNALS } from './signals.js';
 
@@ -47,6 +48,8 @@ export interface LoadedRule {
   readsFeatures: boolean;
   /** Reading channels the rule reads: a reading on one of them re-evaluates a reading-only rule. */
   readingChannels: ReadonlySet<string>;
+  /** The diagnosed faults that explain this generic rule (`explainedBy`, resolved); empty for most rules. */
+  explainedBy: ReadonlySet<Fault>;
 }
 
 export interface RuleSet {
@@ -142,6 +145,45 @@ function trendWatch(spec: RuleSpec, report: Report): TrendWatch | undefined {
 
 const WATCH_FIELDS = ['when', 'metric', 'trend', 'noData'] as const;
 
+/** Faults a diagnosis names: everything but the generic threshold and a sensor's own fault. */
+export const DIAGNOSED_FAULTS: readonly Fault[] = FAULTS.filter(
+  (f) => f !== 'threshold' && f !== 'sensor_fault',
+);
+/** `explainedBy: [any-diagnosed-fault]` stands for every diagnosed fault. */
+export const ANY_DIAGNOSED_FAULT = 'any-diagnosed-fault';
+
+/**
+ * `explainedBy` folds a generic condition into a diagnosed fault's ticket. Only generic rules may
+ * declare it, and only diagnosed faults explain them: so a folded ticket is never itself folded.
+ */
+function explanations(spec: RuleSpec, report: Report): Set<Fault> | undefined {
+  if (spec.explainedBy === undefined) return new Set();
+  const rule = `rule '${spec.id}'`;
+  if (spec.fault !== 'threshold') {
+    report(
+      'explainedBy',
+      `${rule} raises '${spec.fault}' tickets; only a generic rule (fault: threshold) can be explained by a diagnosis`,
+    );
+    return undefined;
+  }
+  const faults = new Set<Fault>();
+  let ok = true;
+  spec.explainedBy.forEach((name, index) => {
+    if (name === ANY_DIAGNOSED_FAULT) {
+      for (const fault of DIAGNOSED_FAULTS) faults.add(fault);
+    } else if ((DIAGNOSED_FAULTS as readonly string[]).includes(name)) {
+      faults.add(name as Fault);
+    } else {
+      ok = false;
+      report(
+        `explainedBy/${index}`,
+        `${rule}: '${name}' is not a diagnosed fault; use one of ${DIAGNOSED_FAULTS.join(', ')} or ${ANY_DIAGNOSED_FAULT}`,
+      );
+    }
+  });
+  return ok ? faults : undefined;
+}
+
 /** Checks what the schema cannot say and compiles the conditions; undefined when the rule has problems. */
 function loadRule(spec: RuleSpec, file: string, report: Report): LoadedRule | undefined {
   const given = WATCH_FIELDS.filter((field) => spec[field] !== undefined);
@@ -165,7 +207,8 @@ function loadRule(spec: RuleSpec, file: string, report: Report): LoadedRule | un
   else watch = conditionWatch(spec, report);
   const runningWhen =
     spec.runningWhen === undefined ? undefined : compile(spec.runningWhen, 'runningWhen', report);
-  if (!watch || (spec.runningWhen !== undefined && !runningWhen)) return undefined;
+  const explainedBy = explanations(spec, report);
+  if (!watch || !explainedBy || (spec.runningWhen !== undefined && !runningWhen)) return undefined;
 
   const conditions = [
     ...(watch.kind === 'condition' ? [watch.when, ...(watch.clearWhen ? [watch.clearWhen] : [])] : []),
@@ -189,6 +232,7 @@ function loadRule(spec: RuleSpec, file: string, report: Report): LoadedRule | un
     },
     readsFeatures: watch.kind !== 'no-data' && signals.some(readsFeature),
     readingChannels,
+    explainedBy,
   };
 }
 

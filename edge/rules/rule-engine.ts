@@ -16,6 +16,8 @@ import type { TrendHistories } from './trend-histories.js';
 export interface RuleEvidence {
   triggeringValues: TriggeringValue[];
   reasoning: string[];
+  /** The conclusion in plant language, for titles and summaries: `zone D (7.9 mm/s)`. */
+  detail: string;
   confidence?: number;
   waveform?: WaveformEvidence;
 }

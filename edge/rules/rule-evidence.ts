@@ -5,7 +5,7 @@ import type { ConditionWatch, LoadedRule, NoDataWatch, TrendWatch } from './load
 import type { RuleScope } from './rule-scope.js';
 import type { Transition } from './rule-state.js';
 import type { ThresholdForecast } from './trend.js';
-import { parseSignalName } from './signals.js';
+import { FINDING_PREFIX, parseSignalName } from './signals.js';
 
 /** Values on tickets keep four significant digits: enough to judge, stable enough to compare. */
 const round = (v: number): number => Number(v.toPrecision(4));
@@ -38,8 +38,80 @@ function zoneContext(metric: string, scope: RuleScope): string {
   return typeof velocity === 'number' ? ` (velocity RMS ${round(velocity)} mm/s)` : '';
 }
 
+const FEATURE_WORDS: Record<string, string> = {
+  velocityRmsMmS: 'velocity RMS',
+  accelRms: 'acceleration RMS',
+  accelPeak: 'acceleration peak',
+  crestFactor: 'crest factor',
+  kurtosis: 'kurtosis',
+  rpm: 'speed',
+  order1xMmS: '1× velocity',
+  order2xMmS: '2× velocity',
+  order3xMmS: '3× velocity',
+  bpfoEnvelopeSnr: 'BPFO envelope line',
+  bpfiEnvelopeSnr: 'BPFI envelope line',
+  bsfEnvelopeSnr: 'BSF envelope line',
+  ftfEnvelopeSnr: 'FTF envelope line',
+};
+const COMPARISON_WORDS: Record<TriggeringValue['comparison'], string> = {
+  '>': 'above',
+  '>=': 'at or above',
+  '<': 'below',
+  '<=': 'at or below',
+  '==': 'equal to',
+  '!=': 'not',
+};
+
+/** As a person reads a gauge: 92 °C, 7.9 mm/s, 0.35 g; the exact value is in the triggering values. */
+function plainNumber(v: number, unit: string | undefined): string {
+  const a = Math.abs(v);
+  const n = a >= 10 ? Math.round(v) : a >= 1 ? Number(v.toFixed(1)) : Number(v.toPrecision(2));
+  return `${n}${unit ? ` ${unit}` : ''}`;
+}
+
+/** `de.velocityRmsMmS` → `de velocity RMS`, `spindle_temperature` → `spindle temperature`. */
+function plainName(metric: string): string {
+  const { channel, name } = parseSignalName(metric);
+  const words = FEATURE_WORDS[name] ?? name.replaceAll('_', ' ');
+  return channel ? `${channel} ${words}` : words;
+}
+
+/**
+ * One held comparison as an operator would say it: `confidence 99 %`, `zone D (7.9 mm/s)`,
+ * `spindle temperature 92 °C, above 65 °C`. The expression itself stays in the reasoning.
+ */
+function plainComparison(
+  c: ComparisonOutcome,
+  unit: string | undefined,
+  scope: RuleScope,
+): string | undefined {
+  const { channel, name } = parseSignalName(c.metric);
+  if (c.value === undefined) return undefined;
+  if (channel === FINDING_PREFIX && typeof c.value === 'number')
+    return `confidence ${Math.floor(c.value * 100)} %`;
+  if (name === 'isoZone') {
+    const velocity = scope.signal(
+      channel ? { ...VELOCITY_RMS, key: `${channel}.velocityRmsMmS`, channel } : VELOCITY_RMS,
+    );
+    return `${channel ? `${channel} ` : ''}zone ${c.value}${typeof velocity === 'number' ? ` (${plainNumber(velocity, 'mm/s')})` : ''}`;
+  }
+  const value = typeof c.value === 'number' ? plainNumber(c.value, unit) : c.value;
+  const threshold = typeof c.threshold === 'number' ? plainNumber(c.threshold, unit) : (c.threshold ?? '');
+  return `${plainName(c.metric)} ${value}, ${COMPARISON_WORDS[c.comparison]} ${threshold}`;
+}
+
 function ruleLine(rule: LoadedRule): string {
   return `rule ${rule.spec.id} version ${rule.version} (${rule.file.split('/').pop()})`;
+}
+
+/**
+ * What a rule concluded: the values against their thresholds, the steps in words, and `detail`,
+ * the same in plant language for titles and summaries (`zone D (7.9 mm/s)`, `confidence 99 %`).
+ */
+export interface PlainEvidence {
+  triggeringValues: TriggeringValue[];
+  reasoning: string[];
+  detail: string;
 }
 
 /** The values behind a condition rule's conclusion, and the steps in words, as an engineer would check them. */
@@ -49,7 +121,7 @@ export function conditionEvidence(
   scope: RuleScope,
   transition: NonNullable<Transition>,
   channel: string,
-): { triggeringValues: TriggeringValue[]; reasoning: string[] } {
+): PlainEvidence {
   const clearing = transition === 'clear';
   const condition = clearing && watch.clearWhen ? watch.clearWhen : watch.when;
   const result = condition.explain(scope);
@@ -74,9 +146,14 @@ export function conditionEvidence(
   }
   if (rule.runningWhen) reasoning.push(`evaluated while the machine runs: ${rule.runningWhen.source}`);
   reasoning.push(ruleLine(rule));
+  const detail = held
+    .map((c) => plainComparison(c, unitOf(c.metric), scope))
+    .filter((d) => d !== undefined)
+    .join('; ');
   return {
     triggeringValues: held.map((c) => triggering(c, unitOf(c.metric))).filter((t) => t !== undefined),
     reasoning,
+    detail: clearing ? `back to normal${detail ? ` (${detail})` : ''}` : detail,
   };
 }
 
@@ -87,12 +164,13 @@ export function trendEvidence(
   at: number,
   transition: NonNullable<Transition>,
   unit: string | undefined,
-): { triggeringValues: TriggeringValue[]; reasoning: string[] } {
+): PlainEvidence {
   const u = unit ?? rule.spec.trend?.unit;
   if (!forecast) {
     return {
       triggeringValues: [],
       reasoning: [`${watch.metric.key} no longer trends toward ${show(watch.threshold, u)}`, ruleLine(rule)],
+      detail: `${plainName(watch.metric.key)} no longer trends toward ${show(watch.threshold, u)}`,
     };
   }
   const days = (ms: number) => `${((ms - at) / 86_400_000).toFixed(1)} d`;
@@ -119,6 +197,10 @@ export function trendEvidence(
         : `within the horizon of ${rule.spec.trend?.horizon}`,
       ruleLine(rule),
     ],
+    detail:
+      transition === 'clear'
+        ? `${plainName(watch.metric.key)} no longer expected to reach ${show(watch.threshold, u)} within ${rule.spec.trend?.horizon}`
+        : `${plainName(watch.metric.key)} ${show(forecast.level, u)}, expected to reach ${show(watch.threshold, u)} around ${isoTime(forecast.etaMs).slice(0, 16).replace('T', ' ')} UTC`,
   };
 }
 
@@ -129,7 +211,7 @@ export function noDataEvidence(
   silentMs: number,
   lastGoodAt: number,
   transition: NonNullable<Transition>,
-): { triggeringValues: TriggeringValue[]; reasoning: string[] } {
+): PlainEvidence {
   const seconds = round(silentMs / 1000);
   return {
     triggeringValues:
@@ -151,5 +233,9 @@ export function noDataEvidence(
       'rules that read this channel treat it as unknown meanwhile: a silent sensor raises no machine fault',
       ruleLine(rule),
     ],
+    detail:
+      transition === 'clear'
+        ? `channel ${channel} delivers values again`
+        : `no value from channel ${channel} for ${seconds} s (limit ${rule.spec.noData})`,
   };
 }

@@ -73,6 +73,14 @@ export const RuleSpec = Type.Object(
     ),
     severity: Severity,
     fault: Fault,
+    /**
+     * A generic condition (fault `threshold`) that a diagnosis explains: while a ticket for one of
+     * these faults is open on the asset, this rule's firing joins that ticket as a folded
+     * contributor instead of raising its own. Fault names, or `any-diagnosed-fault`.
+     */
+    explainedBy: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+    ),
     summary: Type.Optional(Type.String({ maxLength: 2000 })),
     action: Type.String({ minLength: 1, maxLength: 4000 }),
   },

@@ -118,6 +118,43 @@ export type Prediction = Static<typeof Prediction>;
 /** ULIDs: time-ordered, so sorting by id is sorting by creation. */
 export const TicketId = Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'ULID' });
 
+/**
+ * One (rule, channel) pair behind a ticket: several sensors or rules seeing one physical problem
+ * share its ticket, each with its own latest evidence. A folded contributor is a generic condition
+ * (an ISO zone, impulsive vibration) that a diagnosis on the same asset explains: it counts as
+ * severity evidence of the diagnosed ticket instead of raising a ticket of its own.
+ */
+export const Contributor = Type.Object(
+  {
+    rule: RuleRef,
+    channel: ChannelId,
+    fault: Fault,
+    severity: Severity,
+    /** Whether this pair fires now; the ticket clears once none of its own contributors does. */
+    active: Type.Boolean(),
+    /** Its latest evidence in plant language, e.g. `de: zone D (7.9 mm/s)`. */
+    summary: Type.String({ maxLength: 400 }),
+    triggeringValues: Type.Array(TriggeringValue, { maxItems: 16 }),
+    reasoning: Type.Array(Type.String(), { maxItems: 32 }),
+    since: IsoTime,
+    lastSeen: IsoTime,
+    clearedAt: Type.Optional(IsoTime),
+    folded: Type.Optional(
+      Type.Object(
+        {
+          /** Why it belongs to this ticket, e.g. `explained by unbalance diagnosed on pump-1`. */
+          reason: Type.String({ maxLength: 400 }),
+          /** The ticket it had raised on its own before the diagnosis came, now cleared into this one. */
+          fromTicketId: Type.Optional(TicketId),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Contributor = Static<typeof Contributor>;
+
 export const Ticket = Type.Object(
   {
     id: TicketId,
@@ -139,6 +176,13 @@ export const Ticket = Type.Object(
     dueAt: Type.Optional(IsoTime),
     /** The earlier ticket for the same problem, when this one is a recurrence after it cleared. */
     previousTicketId: Type.Optional(TicketId),
+    /** Every (rule, channel) pair seen on this ticket, active or cleared; absent from older edges. */
+    contributors: Type.Optional(Type.Array(Contributor, { maxItems: 64 })),
+    /**
+     * Set on a generic condition's ticket when a diagnosis on the same asset came to explain it: this
+     * ticket is cleared and its condition lives on as a folded contributor of that one.
+     */
+    foldedInto: Type.Optional(TicketId),
     occurrences: Type.Integer({ minimum: 1 }),
     firstSeen: IsoTime,
     lastSeen: IsoTime,

@@ -28,6 +28,8 @@ export interface TicketTiming {
   atH: number;
   /** Hours before failure (negative: after it). */
   leadH: number;
+  /** A generic condition folded into this diagnosed ticket (an ISO zone): it raised no ticket of its own. */
+  foldedInto?: string;
 }
 
 export interface LeadTimeReport {
@@ -64,6 +66,28 @@ export function ticketTiming(ticket: TicketView, startMs: number, failureMs: num
     atH: round1(atMs / HOUR_MS),
     leadH: round1((failureMs - atMs) / HOUR_MS),
   };
+}
+
+/**
+ * A ticket's timing, and those of the generic conditions folded into it that never had a ticket of
+ * their own: when each rule first saw the problem, whichever ticket carries it.
+ */
+export function ruleTimings(ticket: TicketView, startMs: number, failureMs: number): TicketTiming[] {
+  const folded = (ticket.contributors ?? []).filter((c) => c.folded && !c.folded.fromTicketId);
+  return [
+    ticketTiming(ticket, startMs, failureMs),
+    ...folded.map((c) => {
+      const atMs = Date.parse(c.since) - startMs;
+      return {
+        ruleId: c.rule.id,
+        fault: c.fault,
+        predicted: false,
+        atH: round1(atMs / HOUR_MS),
+        leadH: round1((failureMs - atMs) / HOUR_MS),
+        foldedInto: ticket.id,
+      };
+    }),
+  ];
 }
 
 /** Runs the scenario through a fresh edge agent and cloud and times the tickets it raises. */
@@ -117,7 +141,7 @@ export async function measureLeadTime(
 
     const page = await cloud.store.review.list({ sort: 'newest', limit: 500 });
     const tickets = page.tickets
-      .map((t) => ticketTiming(t, startMs, scenario.failureMs))
+      .flatMap((t) => ruleTimings(t, startMs, scenario.failureMs))
       .sort((a, b) => a.atH - b.atH);
     const onsetH = scenario.onsetMs / HOUR_MS;
     const firstPredicted = tickets.find((t) => t.predicted);

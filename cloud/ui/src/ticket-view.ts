@@ -8,7 +8,7 @@ import { hrefs } from './router.js';
 import { spectrumFigure } from './spectrum-chart.js';
 import { ticketActions } from './ticket-actions.js';
 import { trendFigure } from './trend-chart.js';
-import type { AuditEntry, TicketDetail, TrendReply, TriggeringValue } from './types.js';
+import type { AuditEntry, Contributor, TicketDetail, TrendReply, TriggeringValue } from './types.js';
 import type { View, ViewContext } from './view.js';
 
 const DAY = 86_400_000;
@@ -68,6 +68,63 @@ function triggeringTable(values: TriggeringValue[]): HTMLElement {
         ),
       ),
     ),
+  );
+}
+
+/**
+ * Who sees this problem: each rule on each channel with its latest evidence, and the generic
+ * conditions folded in because the diagnosis explains them (with why). Omitted for a ticket with
+ * a single contributor of its own: the summary says it all.
+ */
+function contributorsSection(contributors: Contributor[] | undefined, now: number): HTMLElement | null {
+  if (!contributors || (contributors.length === 1 && !contributors[0]?.folded)) return null;
+  const own = contributors.filter((c) => !c.folded);
+  const folded = contributors.filter((c) => c.folded);
+  const item = (c: Contributor) =>
+    h(
+      'li',
+      { class: c.active ? 'contributor active' : 'contributor' },
+      h(
+        'a',
+        { href: hrefs.rules(c.rule.id, c.rule.version), class: 'rule-link' },
+        `${c.rule.id} @ ${c.rule.version.slice(0, 12)}`,
+      ),
+      ` on ${c.channel}: ${c.summary.startsWith(`${c.channel}: `) ? c.summary.slice(c.channel.length + 2) : c.summary} — `,
+      severityBadge(c.severity),
+      ' ',
+      c.active ? 'firing since ' : 'cleared ',
+      time(c.active ? c.since : (c.clearedAt ?? c.lastSeen), now),
+      c.folded ? h('p', { class: 'muted' }, `Folded in: ${c.folded.reason}`) : null,
+      c.folded?.fromTicketId
+        ? h(
+            'p',
+            { class: 'muted' },
+            'Had its own ticket before: ',
+            h('a', { href: hrefs.ticket(c.folded.fromTicketId) }, c.folded.fromTicketId),
+          )
+        : null,
+    );
+  return section(
+    'contributors-heading',
+    'Contributors',
+    h(
+      'ul',
+      { class: 'contributors', 'aria-label': 'Rules and channels that see this problem' },
+      ...own.map(item),
+    ),
+    folded.length
+      ? h(
+          'div',
+          {},
+          h('h3', {}, 'Folded conditions'),
+          h(
+            'p',
+            { class: 'muted' },
+            'Generic conditions on this asset that the diagnosis explains: severity evidence, not tickets of their own.',
+          ),
+          h('ul', { class: 'contributors folded' }, ...folded.map(item)),
+        )
+      : null,
   );
 }
 
@@ -224,9 +281,16 @@ function evidenceColumn(ticket: TicketDetail, ctx: ViewContext): HTMLElement {
             ? h('a', { href: hrefs.ticket(ticket.previousTicketId) }, ticket.previousTicketId)
             : undefined,
         ],
+        [
+          'Folded into',
+          ticket.foldedInto
+            ? h('a', { href: hrefs.ticket(ticket.foldedInto) }, ticket.foldedInto)
+            : undefined,
+        ],
         ['Gateway', ticket.gatewayId],
       ]),
     ),
+    contributorsSection(ticket.contributors, now),
     section(
       'reasoning-heading',
       'Reasoning',

@@ -65,6 +65,22 @@ export interface CloseOut {
   resolvedWhileActive?: boolean;
 }
 
+/** One (rule, channel) pair behind a ticket; a folded one is a generic condition a diagnosis explains. */
+export interface Contributor {
+  rule: { id: string; version: string };
+  channel: string;
+  fault: string;
+  severity: Severity;
+  active: boolean;
+  summary: string;
+  triggeringValues: TriggeringValue[];
+  reasoning: string[];
+  since: string;
+  lastSeen: string;
+  clearedAt?: string;
+  folded?: { reason: string; fromTicketId?: string };
+}
+
 export interface TicketView {
   id: string;
   gatewayId: string;
@@ -91,6 +107,8 @@ export interface TicketView {
   prediction?: Prediction;
   priority?: Priority;
   previousTicketId?: string;
+  contributors?: Contributor[];
+  foldedInto?: string;
   occurrences: number;
   firstSeen: string;
   lastSeen: string;
