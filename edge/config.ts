@@ -10,6 +10,7 @@ import { type MqttConfig, MqttSection, resolveMqttConfig } from './sources/mqtt/
 import {
   OpcuaEndpoint,
   type OpcuaEndpointConfig,
+  heldValueProblems,
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
@@ -136,6 +137,8 @@ export interface EdgeConfig {
   configHash: string;
 }
 
+const DEFAULT_STALE_AFTER = '60s';
+
 /** Defaults in the spirit of common CMMS practice: critical same shift, high within days. */
 
 export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeConfig {
@@ -176,7 +179,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     },
     assets: file.assets ?? [],
     rules: {
-      staleAfterMs: durationMs(file.rules?.staleAfter ?? '60s'),
+      staleAfterMs: durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       baselineLearnMs: durationMs(file.rules?.baselineLearn ?? '1h'),
     },
     configHash: configHash(file),
@@ -230,6 +233,10 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...assetProblems(parsed.value.assets ?? []),
     ...telemetryProblems(parsed.value.telemetry),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...heldValueProblems(
+      parsed.value.opcua ?? [],
+      durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
+    ),
   ].map(({ path, message }) => ({
     file,
     line: parsed.lineOf(path),

@@ -23,6 +23,7 @@ import {
   MachineRun,
   type MachineState,
   NOMINAL_SPINDLE_SPEED_RPM,
+  type ScalarName,
   type Scenario,
   scenarioProgress,
 } from './machine-scenarios.js';
@@ -60,6 +61,11 @@ export interface OpcuaSimulatorOptions {
   trustUnknownClients?: boolean;
   /** When given, sessions must log in as one of these users; anonymous login is refused. */
   users?: { username: string; password: string }[];
+  /**
+   * Scalar tags held perfectly steady at a value, by name (`{ SpindleSpeed: 12000 }`): a PLC tag that
+   * holds still sends no data change, unlike the model's noisy values.
+   */
+  hold?: Partial<Record<ScalarName, number>>;
   /** Seed for the process-value noise and the waveform. Default 1. */
   seed?: number;
   /** Called after every scalar update. */
@@ -93,7 +99,7 @@ export interface OpcuaSimulator {
 }
 
 interface ScalarChannel {
-  name: string;
+  name: ScalarName;
   unit: string;
   description: string;
   value: (state: MachineState) => number;
@@ -263,8 +269,9 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
     const timestamp = sourceTimestamp(simulatedS);
     for (const { channel, variable } of scalarVariables) {
       const failed = channel.sensor !== undefined && latest.droppedOut.includes(channel.sensor);
+      const held = options.hold?.[channel.name];
       variable.setValueFromSource(
-        new Variant({ dataType: DataType.Double, value: channel.value(latest) }),
+        new Variant({ dataType: DataType.Double, value: held ?? channel.value(latest) }),
         failed ? StatusCodes.BadSensorFailure : StatusCodes.Good,
         timestamp,
       );

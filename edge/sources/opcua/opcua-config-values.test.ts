@@ -118,6 +118,18 @@ describe('OPC-UA endpoint config', () => {
     expect(() => loadEdgeConfig(schemaError)).toThrow(/:8: opcua\/0\/url: must be a URL like opc\.tcp/);
     expect(() => loadEdgeConfig(schemaError)).toThrow(/:9: opcua\/0\/securityMode: must be one of/);
   });
+
+  it('reads a per-node maxSilence, and refuses a staleAfter that a steady value cannot keep up with', () => {
+    const endpoint = (publishingInterval: string) =>
+      `opcua:\n  - id: cnc\n    url: opc.tcp://plc:4840\n    publishingInterval: ${publishingInterval}\n    nodes:\n` +
+      `      - { nodeId: 'ns=1;i=1', assetId: cnc-1, channel: counter, maxSilence: 10s }\n`;
+    const ok = loadEdgeConfig(configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('100ms')}`));
+    expect(ok.opcua[0]?.nodes[0]?.maxSilenceMs).toBe(10_000);
+    const file = configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('500ms')}`);
+    expect(() => loadEdgeConfig(file)).toThrow(
+      `${file}:10: opcua/0/publishingInterval: a steady value is confirmed every 10 publishing intervals (5 s), so rules.staleAfter (3 s) must be longer than 10 s`,
+    );
+  });
 });
 
 const node = (overrides: Partial<OpcuaNodeConfig> = {}): OpcuaNodeConfig => ({

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { Reading } from '../../../shared/schema/index.js';
 import { backoffDelayMs } from '../../../shared/backoff.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
-import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
+import { HeldValues } from './held-values.js';
+import { keepAlivePeriodMs, type OpcuaEndpointConfig, type OpcuaNodeConfig } from './opcua-config.js';
 import { describeOpcuaError } from './opcua-errors.js';
 import { routeOpcuaLibraryLogs } from './opcua-library-logs.js';
 import { OpcuaSession } from './opcua-session.js';
@@ -53,8 +55,19 @@ export class OpcuaSource implements Source {
     const { url, pkiDir, reconnect } = this.config;
     let failures = 0;
     while (this.running) {
+      // Held current only by the connection that delivered them: a dead one lets them go stale.
+      const held = new HeldValues<OpcuaNodeConfig>(keepAlivePeriodMs(this.config));
       const session = new OpcuaSession(this.config, {
-        value: (node, dataValue) => this.deliver(sink, node, convertDataValue(node, dataValue, Date.now())),
+        value: (node, dataValue) => {
+          const now = Date.now();
+          const converted = convertDataValue(node, dataValue, now);
+          if (converted.kind !== 'reading') return this.deliver(sink, node, converted);
+          const reading = held.received(node, converted.reading, now);
+          if (reading) this.deliver(sink, node, { kind: 'reading', reading });
+        },
+        alive: () => {
+          for (const reading of held.confirmed(Date.now())) this.refresh(sink, reading);
+        },
         nodeProblem: (node, problem) => this.reportNodeProblem(sink, node, problem),
         subscriptionRecreated: (reason) => {
           this.state.subscriptionRecreations = (this.state.subscriptionRecreations ?? 0) + 1;
@@ -91,6 +104,7 @@ export class OpcuaSource implements Source {
         this.state.lastError = problem;
         failures++;
       }
+      held.clear();
       await session.close();
       if (!this.running) break;
       this.state.state = 'reconnecting';
@@ -131,6 +145,18 @@ export class OpcuaSource implements Source {
     }
     this.state.accepted++;
     this.state.lastMessageAt = new Date().toISOString();
+  }
+
+  /** A held value confirmed by the server: the same reading at a later time, not a new message. */
+  private refresh(sink: MeasurementSink, reading: Reading): void {
+    try {
+      sink.reading(reading);
+    } catch (error) {
+      this.logger.warn(
+        { source: this.id, asset: reading.assetId, channel: reading.channel, err: (error as Error).message },
+        `OPC-UA source ${this.id}: refreshing the held value of ${reading.assetId}/${reading.channel} failed: ${(error as Error).message}`,
+      );
+    }
   }
 
   private reportNodeProblem(sink: MeasurementSink, node: OpcuaNodeConfig, problem: string): void {
