@@ -40,6 +40,27 @@ describe('edge config', () => {
     expect(config.tickets.updateIntervalMs).toBe(60_000);
   });
 
+  it('reads the timestamp window of the input, with defaults, and names a bad date', () => {
+    const head = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    expect(loadEdgeConfig(configFile(head)).input).toEqual({
+      maxFutureSkewMs: 86_400_000,
+      earliestMs: Date.UTC(2000, 0, 1),
+    });
+    expect(
+      loadEdgeConfig(configFile(`${head}input:\n  maxFutureSkew: 5m\n  earliest: 2020-06-01\n`)).input,
+    ).toEqual({ maxFutureSkewMs: 300_000, earliestMs: Date.UTC(2020, 5, 1) });
+    const bad = configFile(`${head}input:\n  maxFutureSkew: soon\n  earliest: 2020-13-45\n`);
+    expect(() => loadEdgeConfig(bad)).toThrow(
+      `${bad}:7: input/maxFutureSkew: must be a duration like 30s, 5m, 2h, 7d (got "soon")`,
+    );
+    const badDate = configFile(`${head}input:\n  earliest: 2020-13-45\n`);
+    expect(() => loadEdgeConfig(badDate)).toThrow(
+      `${badDate}:7: input/earliest: '2020-13-45' is not a calendar date; write it like 2000-01-01`,
+    );
+    const notADate = configFile(`${head}input:\n  earliest: yesterday\n`);
+    expect(() => loadEdgeConfig(notADate)).toThrow(/:7: input\/earliest: must be a date like 2000-01-01/);
+  });
+
   it('names a missing environment variable', () => {
     const file = configFile(
       'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: ${PW_TEST_UNSET_VARIABLE}\n',

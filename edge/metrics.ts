@@ -166,6 +166,15 @@ export function createEdgeMetrics(deps: {
     },
   });
   new Counter({
+    name: 'plantwatch_edge_source_timestamp_fallbacks_total',
+    help: 'Values stamped with their arrival time because their own timestamps were implausible (OPC-UA clocks)',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.timestampFallbacks);
+    },
+  });
+  new Counter({
     name: 'plantwatch_edge_source_subscription_recreations_total',
     help: 'Subscriptions the watchdog re-created because they went silent (OPC-UA)',
     labelNames: ['source'],

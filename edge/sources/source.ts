@@ -18,6 +18,8 @@ export interface SourceHealth {
   lastConnectedAt?: string;
   /** Subscriptions the watchdog re-created because they went silent. */
   subscriptionRecreations?: number;
+  /** Values stamped with their arrival time because their own timestamps were implausible (OPC-UA). */
+  timestampFallbacks?: number;
   /** Mapped nodes the server cannot deliver (unknown id, no browse-path match). */
   nodeProblems?: string[];
 }

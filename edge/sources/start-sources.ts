@@ -3,6 +3,7 @@ import { Shutdown } from '../shutdown.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
+import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
 
 /** The parts of the edge config that name sources. */
@@ -10,6 +11,8 @@ export interface SourcesConfig {
   gatewayId: string;
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  /** The window a measurement's own timestamp must fall in. */
+  input: TimeWindow;
 }
 
 export interface StartedSources {
@@ -52,6 +55,7 @@ export async function startSources(
         brokerUrl,
         topicPrefix: mqtt.topicPrefix,
         clientId: `plantwatch-edge-${config.gatewayId}`,
+        timeWindow: config.input,
         ...(mqtt.username ? { username: mqtt.username } : {}),
         ...(mqtt.password ? { password: mqtt.password } : {}),
       }),
@@ -60,7 +64,7 @@ export async function startSources(
     const { OpcuaSource } = config.opcua.length ? await import('./opcua/opcua-source.js') : {};
     for (const endpoint of config.opcua) {
       if (!OpcuaSource) break;
-      await start(new OpcuaSource(endpoint, logger));
+      await start(new OpcuaSource(endpoint, logger, config.input));
     }
   } catch (error) {
     await shutdown.run();

@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
+import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 
 export interface MqttSourceOptions {
@@ -10,6 +11,8 @@ export interface MqttSourceOptions {
   clientId: string;
   username?: string;
   password?: string;
+  /** Default: input.maxFutureSkew 1d, input.earliest 2000-01-01. */
+  timeWindow?: TimeWindow;
 }
 
 const validateWaveform = validator(WaveformPayload, 'waveform payload');
@@ -114,17 +117,27 @@ export class MqttSource implements Source {
     const { assetId, channel, kind } = parsedTopic;
     const receivedAt = Date.now();
     let deliver: () => void;
+    let ts: number | undefined;
     try {
       if (kind === 'waveform') {
         const body = validateWaveform(json);
+        ts = body.ts;
         deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
       } else {
         const body = validateReading(json);
+        ts = body.ts;
         deliver = () => sink.reading({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
       }
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
       reject('invalid_payload', error.problems.join('; '));
+      return;
+    }
+    // A ticket stamped in the year 58000 is refused by the cloud for ever: stop it at the door.
+    const timeProblem =
+      ts === undefined ? undefined : implausibleTime('ts', ts, receivedAt, this.options.timeWindow);
+    if (timeProblem) {
+      reject('implausible_timestamp', timeProblem);
       return;
     }
     try {

@@ -185,6 +185,37 @@ describe('OPC-UA values', () => {
     expect(convertDataValue(node(), flag, T)).toMatchObject({ reading: { value: 1 } });
   });
 
+  it('falls back from an implausible source timestamp to the server time, then to the arrival time, and says why', () => {
+    const at = (sourceMs: number, serverMs?: number) =>
+      new DataValue({
+        value: new Variant({ dataType: DataType.Double, value: 61.5 }),
+        sourceTimestamp: new Date(sourceMs),
+        ...(serverMs === undefined ? {} : { serverTimestamp: new Date(serverMs) }),
+      });
+    // A PLC clock running in microseconds, read through a server with a good clock.
+    expect(convertDataValue(node(), at(T * 1000, T - 20), T)).toMatchObject({
+      reading: { ts: T - 20 },
+      timestampProblem: expect.stringMatching(
+        /^sourceTimestamp \d+ is in the year \d+, more than input.maxFutureSkew \(1d\) ahead of the gateway's clock: looks like microseconds since epoch/,
+      ),
+    });
+    // A clock two days ahead, server and source alike: the arrival time.
+    const twoDays = 2 * 86_400_000;
+    expect(convertDataValue(node(), at(T + twoDays, T + twoDays), T)).toMatchObject({
+      reading: { ts: T },
+      timestampProblem: expect.stringContaining("check the sender's clock (NTP)"),
+    });
+    // The window is the config's: with input.maxFutureSkew 3d two days ahead is fine.
+    const wide = { maxFutureSkewMs: 3 * 86_400_000, earliestMs: Date.UTC(2000, 0, 1) };
+    expect(convertDataValue(node(), at(T + twoDays), T, wide)).not.toHaveProperty('timestampProblem');
+    // A server without a clock (no timestamps at all) is not a problem: the arrival time, silently.
+    const noClock = new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) });
+    expect(convertDataValue(node(), noClock, T)).toEqual({
+      kind: 'reading',
+      reading: expect.objectContaining({ ts: T }),
+    });
+  });
+
   it('turns a Float array into a waveform, and rejects what cannot be analysed with the reason', () => {
     const samples = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i / 5));
     const waveformNode = node({
