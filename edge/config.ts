@@ -6,7 +6,12 @@ import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from '../shared/duration.js';
 import { BEARING_CATALOG, catalogBearing } from '../shared/bearings.js';
-import { type MqttConfig, MqttSection, resolveMqttConfig } from './sources/mqtt/mqtt-config.js';
+import {
+  type MqttConfig,
+  MqttSection,
+  mqttSectionProblems,
+  resolveMqttConfig,
+} from './sources/mqtt/mqtt-config.js';
 import { DEFAULT_TIME_WINDOW, type TimeWindow } from './sources/plausible-time.js';
 import {
   OpcuaEndpoint,
@@ -167,7 +172,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     dataDir,
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
-    mqtt: resolveMqttConfig(file.mqtt),
+    mqtt: resolveMqttConfig(file.mqtt, baseDir),
     opcua: (file.opcua ?? []).map((endpoint) => resolveOpcuaEndpoint(endpoint, { baseDir, dataDir })),
     cloud: {
       url: file.cloud.url,
@@ -272,6 +277,7 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...assetProblems(parsed.value.assets ?? []),
     ...telemetryProblems(parsed.value.telemetry),
     ...inputProblems(parsed.value.input),
+    ...mqttSectionProblems(parsed.value.mqtt),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
     ...heldValueProblems(
       parsed.value.opcua ?? [],

@@ -155,6 +155,16 @@ export function createEdgeMetrics(deps: {
         this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'plantwatch_edge_source_state',
+    help: "1 for the source's current state (starting, connecting, connected, reconnecting, stopped, failed)",
+    labelNames: ['source', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const source of deps.sources()) this.set({ source: source.id, state: source.health().state }, 1);
+    },
+  });
   // The sources count these themselves; the metrics mirror their counts at scrape time.
   new Counter({
     name: 'plantwatch_edge_source_connects_total',

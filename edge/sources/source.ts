@@ -1,6 +1,7 @@
 import type { Reading, Waveform } from '../../shared/schema/index.js';
 
-export type SourceState = 'starting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+/** `connecting`: never connected yet, still trying (a broker not up yet); `reconnecting`: lost, trying again. */
+export type SourceState = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
 
 export interface SourceHealth {
   id: string;

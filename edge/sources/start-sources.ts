@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Shutdown } from '../shutdown.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
+import { brokerConnectOptions } from './mqtt/mqtt-connection.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
 import type { TimeWindow } from './plausible-time.js';
@@ -56,8 +57,8 @@ export async function startSources(
         topicPrefix: mqtt.topicPrefix,
         clientId: `plantwatch-edge-${config.gatewayId}`,
         timeWindow: config.input,
-        ...(mqtt.username ? { username: mqtt.username } : {}),
-        ...(mqtt.password ? { password: mqtt.password } : {}),
+        connection: brokerConnectOptions(mqtt),
+        logger,
       }),
     );
     // node-opcua is large and slow to load; only agents that read OPC-UA pay for it.
