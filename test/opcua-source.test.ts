@@ -327,6 +327,17 @@ describe('OPC-UA source against the simulator', () => {
     expect(client.source.health()).toMatchObject({ state: 'connected', connects: 1 });
   });
 
+  it('stamps values whose source clock runs days ahead with the server time, and counts them', async () => {
+    // 200,000× simulated time: the source timestamps run more than 2 days ahead after a second.
+    const sim = await simulator({ speed: 200_000 });
+    const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '100ms' });
+    await client.start();
+    await waitFor(() => (client.source.health().timestampFallbacks ?? 0) > 5, 'values with future stamps');
+    const latest = client.readings.at(-1)!;
+    expect(Math.abs(latest.ts - latest.receivedAt)).toBeLessThan(5000);
+    expect(client.readings.every((r) => r.ts < r.receivedAt + 86_400_000)).toBe(true);
+  });
+
   it('carries bad quality from a failed sensor as bad readings, the value frozen', async () => {
     const sim = await simulator({ scenario: 'sensor-dropout', speed: 10 });
     const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '100ms' });

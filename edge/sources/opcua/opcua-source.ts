@@ -154,7 +154,7 @@ export class OpcuaSource implements Source {
     this.state.lastMessageAt = new Date().toISOString();
   }
 
-  /** Counts each value stamped with its arrival time for want of a plausible timestamp; logs once per node. */
+  /** Counts each value stamped with another time for want of a plausible one of its own; logs once per node. */
   private checkClock(node: OpcuaNodeConfig, timestampProblem: string | undefined): void {
     if (!timestampProblem) {
       this.badClocks.delete(node);
@@ -166,7 +166,7 @@ export class OpcuaSource implements Source {
     const where = `${this.config.url} ${node.nodeId ?? node.browsePath} (${node.assetId}/${node.channel})`;
     this.logger.warn(
       { source: this.id, where, reason: 'implausible_timestamp', detail: timestampProblem },
-      `OPC-UA ${where}: ${timestampProblem}; its values are stamped with the time they arrive until its timestamps are plausible again`,
+      `OPC-UA ${where}: ${timestampProblem}; its values are stamped with the server time or the time they arrive until its timestamps are plausible again`,
     );
   }
 
