@@ -246,7 +246,7 @@ export class OpcuaSession {
     this.subscription = subscription;
     subscription.on('keepalive', () => {
       this.lastPublishAt = Date.now();
-      this.events.alive();
+      if (this.subscription === subscription) this.events.alive();
     });
     subscription.on('received_notifications', () => {
       this.lastPublishAt = Date.now();
