@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
+import { startOpcuaSimulator } from '../simulators/opcua/opcua-simulator.js';
 import type { MqttSection } from '../edge/sources/mqtt/mqtt-config.js';
 import { cloudTickets } from './helpers/cloud-client.js';
 import { start, startCli, startMosquitto, stopChildren } from './helpers/processes.js';
@@ -40,6 +41,8 @@ describe('an external broker that is not up when the agent starts', () => {
     running.push(cloud);
     const token = await cloud.store.access.createGatewayToken('gw-late-broker');
     const dir = tempDir();
+    const plc = await startOpcuaSimulator({ port: 0, pkiDir: join(dir, 'sim-pki') });
+    running.push(plc);
     const [mqttPort, edgePort] = [await freePort(), await freePort()];
     writeFileSync(
       join(dir, 'edge.yaml'),
@@ -50,16 +53,14 @@ describe('an external broker that is not up when the agent starts', () => {
         `rulesDir: ${rulesDir({ 'hot.yaml': HOT_RULE })}`,
         `http: { port: ${edgePort} }`,
         `mqtt: { url: "mqtt://127.0.0.1:${mqttPort}" }`,
+        `opcua: [{ id: cnc, url: "${plc.endpointUrl}", nodes: [{ nodeId: "ns=1;s=cnc-1.SpindleSpeed", assetId: cnc-1, channel: spindle_speed, unit: rpm }] }]`,
         `cloud: { url: "${cloud.url}", token: "\${GATEWAY_TOKEN}", retryMax: 1s }`,
       ].join('\n'),
     );
     const spawnedAt = Date.now();
     const edge = startCli(['edge', '--config', join(dir, 'edge.yaml')], { GATEWAY_TOKEN: token });
     const statusUrl = `http://127.0.0.1:${edgePort}`;
-    type Status = {
-      sources: { id: string; state: string; lastError?: string }[];
-      counters: { readings: number };
-    };
+    type Status = { sources: { id: string; state: string; lastError?: string; accepted: number }[] };
     const status = async (): Promise<Status | undefined> => {
       const response = await fetch(`${statusUrl}/api/v1/status`).catch(() => undefined);
       return response?.ok ? ((await response.json()) as Status) : undefined;
@@ -82,6 +83,9 @@ describe('an external broker that is not up when the agent starts', () => {
     await waitFor(() => Date.now() - spawnedAt > 11_000, 'past 10 s', 15_000);
     expect(edge.process.exitCode).toBeNull();
     expect((await mqttSource())?.state).toBe('connecting');
+    // Meanwhile the PLC is read as usual.
+    expect((await status())?.sources.find((s) => s.id === 'cnc')).toMatchObject({ state: 'connected' });
+    expect((await status())?.sources.find((s) => s.id === 'cnc')?.accepted).toBeGreaterThan(0);
 
     const mosquittoStartedAt = Date.now();
     await startMosquitto(dir, mqttPort);
@@ -94,7 +98,7 @@ describe('an external broker that is not up when the agent starts', () => {
       ...['-m', JSON.stringify({ value: 91.5, unit: 'degC' })],
     ]);
     expect(await published.exited).toBe(0);
-    await waitFor(async () => (await status())?.counters.readings === 1, 'the reading to be processed');
+    await waitFor(async () => (await mqttSource())?.accepted === 1, 'the reading to be processed');
     const ticket = await waitFor(
       async () => (await cloudTickets(cloud)).find((t) => t.rule.id === 'oil-hot'),
       'its ticket in the cloud',
