@@ -126,6 +126,27 @@ const SCALAR_CHANNELS: ScalarChannel[] = [
   { name: 'MotorCurrent', unit: 'A', description: 'spindle motor current', value: (s) => s.motorCurrentA },
 ];
 
+const HELD_FIELDS: Record<
+  ScalarName,
+  'spindleSpeedRpm' | 'spindleTemperatureC' | 'coolantFlowLpm' | 'motorCurrentA'
+> = {
+  SpindleSpeed: 'spindleSpeedRpm',
+  SpindleTemperature: 'spindleTemperatureC',
+  CoolantFlow: 'coolantFlowLpm',
+  MotorCurrent: 'motorCurrentA',
+};
+
+/** The machine's state with the held tags at their fixed values: what the server publishes and reports. */
+function withHeldTags(
+  state: MachineState,
+  hold: Partial<Record<ScalarName, number>> | undefined,
+): MachineState {
+  if (!hold) return state;
+  const held = { ...state };
+  for (const [name, value] of Object.entries(hold) as [ScalarName, number][]) held[HELD_FIELDS[name]] = value;
+  return held;
+}
+
 const DEFAULT_WAVEFORM = { sampleRateHz: 12_800, samples: 8192, intervalMs: 1000 };
 
 const SECURITY_MODE: Record<SecurityModeName, MessageSecurityMode> = {
@@ -265,13 +286,12 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
 
   const pushScalars = () => {
     const simulatedS = simulatedSNow();
-    latest = run.stateAt(simulatedS);
+    latest = withHeldTags(run.stateAt(simulatedS), options.hold);
     const timestamp = sourceTimestamp(simulatedS);
     for (const { channel, variable } of scalarVariables) {
       const failed = channel.sensor !== undefined && latest.droppedOut.includes(channel.sensor);
-      const held = options.hold?.[channel.name];
       variable.setValueFromSource(
-        new Variant({ dataType: DataType.Double, value: held ?? channel.value(latest) }),
+        new Variant({ dataType: DataType.Double, value: channel.value(latest) }),
         failed ? StatusCodes.BadSensorFailure : StatusCodes.Good,
         timestamp,
       );
