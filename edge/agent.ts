@@ -16,6 +16,7 @@ import { openRuleStateDb } from './rules/state-db.js';
 import { Shutdown } from './shutdown.js';
 import { WaveformAnalyser } from './signal/waveform-analysis.js';
 import { brokerFor } from './sources/mqtt/embedded-broker.js';
+import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
 import { type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
@@ -132,7 +133,7 @@ export async function startEdgeAgent(
       {
         gatewayId: config.gatewayId,
         status: http.url,
-        broker: broker.url,
+        broker: withoutCredentials(broker.url),
         rules: rules.count,
         cloud: config.cloud.url,
       },

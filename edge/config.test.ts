@@ -45,6 +45,51 @@ describe('edge config', () => {
     expect(config.tickets.updateIntervalMs).toBe(60_000);
   });
 
+  it('reads the timestamp window of the input, with defaults, and names a bad date', () => {
+    const head = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    expect(loadEdgeConfig(configFile(head)).input).toEqual({
+      maxFutureSkewMs: 86_400_000,
+      earliestMs: Date.UTC(2000, 0, 1),
+    });
+    expect(
+      loadEdgeConfig(configFile(`${head}input:\n  maxFutureSkew: 5m\n  earliest: 2020-06-01\n`)).input,
+    ).toEqual({ maxFutureSkewMs: 300_000, earliestMs: Date.UTC(2020, 5, 1) });
+    const bad = configFile(`${head}input:\n  maxFutureSkew: soon\n  earliest: 2020-13-45\n`);
+    expect(() => loadEdgeConfig(bad)).toThrow(
+      `${bad}:7: input/maxFutureSkew: must be a duration like 30s, 5m, 2h, 7d (got "soon")`,
+    );
+    const badDate = configFile(`${head}input:\n  earliest: 2020-13-45\n`);
+    expect(() => loadEdgeConfig(badDate)).toThrow(
+      `${badDate}:7: input/earliest: '2020-13-45' is not a calendar date; write it like 2000-01-01`,
+    );
+    const notADate = configFile(`${head}input:\n  earliest: yesterday\n`);
+    expect(() => loadEdgeConfig(notADate)).toThrow(/:7: input\/earliest: must be a date like 2000-01-01/);
+  });
+
+  it('reads mqtts:// TLS settings beside the config file, and names what is missing', () => {
+    const head = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    const file = configFile(
+      `${head}mqtt:\n  url: mqtts://broker.plant7.local:8883\n  tls:\n    caFile: pki/ca.pem\n    certFile: /etc/pw/gw.pem\n    keyFile: pki/gw.key\n    servername: broker.plant7.local\n`,
+    );
+    expect(loadEdgeConfig(file).mqtt.tls).toEqual({
+      caFile: join(file, '..', 'pki/ca.pem'),
+      certFile: '/etc/pw/gw.pem',
+      keyFile: join(file, '..', 'pki/gw.key'),
+      servername: 'broker.plant7.local',
+      rejectUnauthorized: true,
+    });
+    const halfPair = configFile(
+      `${head}mqtt:\n  url: mqtts://broker:8883\n  tls:\n    certFile: gw.pem\n    rejectUnauthorized: false\n`,
+    );
+    expect(() => loadEdgeConfig(halfPair)).toThrow(
+      'mqtt/tls/keyFile: a client certificate needs both certFile and keyFile',
+    );
+    const plain = configFile(`${head}mqtt:\n  url: mqtt://broker:1883\n  tls:\n    caFile: ca.pem\n`);
+    expect(() => loadEdgeConfig(plain)).toThrow(
+      `${plain}:9: mqtt/tls: TLS settings need an mqtts:// or wss:// url (got 'mqtt://broker:1883')`,
+    );
+  });
+
   it('names a missing environment variable', () => {
     const file = configFile(
       'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: ${PW_TEST_UNSET_VARIABLE}\n',

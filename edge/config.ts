@@ -6,10 +6,17 @@ import { Asset, DEFAULT_SLA_HOURS, GatewayId, SEVERITIES, type Severity } from '
 import { FileError, readYamlFile } from '../shared/yaml-file.js';
 import { Duration, durationMs } from '../shared/duration.js';
 import { BEARING_CATALOG, catalogBearing } from '../shared/bearings.js';
-import { type MqttConfig, MqttSection, resolveMqttConfig } from './sources/mqtt/mqtt-config.js';
+import {
+  type MqttConfig,
+  MqttSection,
+  mqttSectionProblems,
+  resolveMqttConfig,
+} from './sources/mqtt/mqtt-config.js';
+import { DEFAULT_TIME_WINDOW, type TimeWindow } from './sources/plausible-time.js';
 import {
   OpcuaEndpoint,
   type OpcuaEndpointConfig,
+  heldValueProblems,
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
@@ -93,6 +100,20 @@ export const EdgeConfigFile = Type.Object(
       ),
     ),
     assets: Type.Optional(Type.Array(Asset)),
+    /** What the sources accept as a measurement's own timestamp; see edge/sources/README.md. */
+    input: Type.Optional(
+      Type.Object(
+        {
+          /** How far ahead of the gateway's clock a sender's timestamp may be (default 1d). */
+          maxFutureSkew: Type.Optional(Duration),
+          /** Timestamps before this date are refused (default 2000-01-01). */
+          earliest: Type.Optional(
+            Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'date like 2000-01-01' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     rules: Type.Optional(
       Type.Object(
         {
@@ -138,10 +159,14 @@ export interface EdgeConfig {
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
   assets: Asset[];
+  /** The window a measurement's own timestamp must fall in. */
+  input: TimeWindow;
   rules: { staleAfterMs: number; baselineLearnMs: number };
   /** Hash of the effective configuration, without secrets: tickets carry it as evidence. */
   configHash: string;
 }
+
+const DEFAULT_STALE_AFTER = '60s';
 
 /** Defaults in the spirit of common CMMS practice: critical same shift, high within days. */
 
@@ -154,7 +179,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     dataDir,
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
-    mqtt: resolveMqttConfig(file.mqtt),
+    mqtt: resolveMqttConfig(file.mqtt, baseDir),
     opcua: (file.opcua ?? []).map((endpoint) => resolveOpcuaEndpoint(endpoint, { baseDir, dataDir })),
     cloud: {
       url: file.cloud.url,
@@ -183,8 +208,14 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       ) as Record<Severity, number>,
     },
     assets: file.assets ?? [],
+    input: {
+      maxFutureSkewMs: file.input?.maxFutureSkew
+        ? durationMs(file.input.maxFutureSkew)
+        : DEFAULT_TIME_WINDOW.maxFutureSkewMs,
+      earliestMs: file.input?.earliest ? Date.parse(file.input.earliest) : DEFAULT_TIME_WINDOW.earliestMs,
+    },
     rules: {
-      staleAfterMs: durationMs(file.rules?.staleAfter ?? '60s'),
+      staleAfterMs: durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       baselineLearnMs: durationMs(file.rules?.baselineLearn ?? '1h'),
     },
     configHash: configHash(file),
@@ -232,12 +263,34 @@ function telemetryProblems(telemetry: EdgeConfigFile['telemetry']): { path: stri
   return [{ path: 'telemetry/interval', message: `must be at least 1s (got ${telemetry.interval})` }];
 }
 
+/** A date the pattern lets through but the calendar does not have (2000-13-45). */
+function inputProblems(input: EdgeConfigFile['input']): { path: string; message: string }[] {
+  const earliest = input?.earliest;
+  if (earliest === undefined) return [];
+  const ms = Date.parse(earliest);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== earliest)
+    return [
+      { path: 'input/earliest', message: `'${earliest}' is not a calendar date; write it like 2000-01-01` },
+    ];
+  if (ms > Date.now())
+    return [
+      { path: 'input/earliest', message: `${earliest} is in the future: every measurement would be refused` },
+    ];
+  return [];
+}
+
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
   const problems = [
     ...assetProblems(parsed.value.assets ?? []),
     ...telemetryProblems(parsed.value.telemetry),
+    ...inputProblems(parsed.value.input),
+    ...mqttSectionProblems(parsed.value.mqtt),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...heldValueProblems(
+      parsed.value.opcua ?? [],
+      durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
+    ),
   ].map(({ path, message }) => ({
     file,
     line: parsed.lineOf(path),

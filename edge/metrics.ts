@@ -172,6 +172,16 @@ export function createEdgeMetrics(deps: {
         this.set({ source: source.id }, source.health().state === 'connected' ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'plantwatch_edge_source_state',
+    help: "1 for the source's current state (starting, connecting, connected, reconnecting, stopped, failed)",
+    labelNames: ['source', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const source of deps.sources()) this.set({ source: source.id, state: source.health().state }, 1);
+    },
+  });
   // The sources count these themselves; the metrics mirror their counts at scrape time.
   new Counter({
     name: 'plantwatch_edge_source_connects_total',
@@ -180,6 +190,15 @@ export function createEdgeMetrics(deps: {
     registers: [registry],
     collect() {
       mirrorSourceCount(this, deps.sources(), (health) => health.connects);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_source_timestamp_fallbacks_total',
+    help: 'Values stamped with their arrival time because their own timestamps were implausible (OPC-UA clocks)',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.timestampFallbacks);
     },
   });
   new Counter({

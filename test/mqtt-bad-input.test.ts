@@ -68,6 +68,21 @@ const BAD: { topic: string; payload: string; reason: string; detail: RegExp }[] 
     detail: /value: must be number/,
   },
   {
+    // Epoch microseconds: the year 58000, a ticket the cloud would refuse for ever.
+    topic: 'plantwatch/pump-1/temp/reading',
+    payload: JSON.stringify({ value: 41.5, unit: 'degC', ts: Date.now() * 1000 }),
+    reason: 'implausible_timestamp',
+    detail:
+      /^ts \d+ is in the year 5\d{4}, more than input.maxFutureSkew \(1d\) ahead of the gateway's clock: looks like microseconds since epoch; send epoch milliseconds \(divide by 1000\)$/,
+  },
+  {
+    topic: 'plantwatch/pump-1/de/waveform',
+    payload: waveform({ ts: Math.floor(Date.now() / 1000) }),
+    reason: 'implausible_timestamp',
+    detail:
+      /^ts \d+ is in the year 1970, before input.earliest \(2000-01-01\): looks like seconds since epoch/,
+  },
+  {
     topic: 'plantwatch/pump 1/de/waveform',
     payload: waveform(),
     reason: 'bad_topic',
@@ -111,6 +126,9 @@ describe('MQTT source: bad input', () => {
     expect(metrics).toContain('plantwatch_edge_rejected_messages_total{source="mqtt",reason="not_json"} 2');
     expect(metrics).toContain(
       'plantwatch_edge_rejected_messages_total{source="mqtt",reason="invalid_payload"} 5',
+    );
+    expect(metrics).toContain(
+      'plantwatch_edge_rejected_messages_total{source="mqtt",reason="implausible_timestamp"} 2',
     );
     expect(metrics).toContain('plantwatch_edge_waveforms_analysed_total 1');
   });

@@ -245,7 +245,9 @@ describe('OPC-UA source against the simulator', () => {
       () => client.readings.filter((r) => r.channel === 'spindle_temperature').length >= 8,
       'readings',
     );
-    expect(client.readings.filter((r) => r.channel === 'spindle_speed')).toHaveLength(1);
+    // The held speed is confirmed by the live subscription (refreshed), never sent again as a new value.
+    const speeds = client.readings.filter((r) => r.channel === 'spindle_speed');
+    expect(new Set(speeds.map((r) => r.value)).size).toBe(1);
   });
 
   it('resumes within 5 s of a killed server coming back, without restarting the source', async () => {
@@ -323,6 +325,17 @@ describe('OPC-UA source against the simulator', () => {
     );
     expect(resumed.receivedAt - silencedAt).toBeLessThan(5000);
     expect(client.source.health()).toMatchObject({ state: 'connected', connects: 1 });
+  });
+
+  it('stamps values whose source clock runs days ahead with the server time, and counts them', async () => {
+    // 200,000× simulated time: the source timestamps run more than 2 days ahead after a second.
+    const sim = await simulator({ speed: 200_000 });
+    const client = collectingSource({ url: sim.endpointUrl, publishingInterval: '100ms' });
+    await client.start();
+    await waitFor(() => (client.source.health().timestampFallbacks ?? 0) > 5, 'values with future stamps');
+    const latest = client.readings.at(-1)!;
+    expect(Math.abs(latest.ts - latest.receivedAt)).toBeLessThan(5000);
+    expect(client.readings.every((r) => r.ts < r.receivedAt + 86_400_000)).toBe(true);
   });
 
   it('carries bad quality from a failed sensor as bad readings, the value frozen', async () => {
@@ -443,5 +456,86 @@ describe('coolant-pump degradation from OPC-UA to the cloud', () => {
     expect(flow).toMatchObject({ metric: 'coolant_flow', threshold: 12, comparison: '<', unit: 'L/min' });
     expect(flow?.value).toBeLessThan(12);
     expect(ticket.evidence.reasoning).toContain('evaluated while the machine runs: spindle_speed > 100');
+  });
+});
+
+describe('steady OPC-UA values are current while the subscription is alive', () => {
+  // The shipped coolant rule with a short pending period, and the silent-sensor rule on a short fuse.
+  const STEADY_RULES = {
+    'process.yaml': `rules:
+  - id: spindle-coolant-starved
+    title: Spindle overheating with low coolant flow
+    when: spindle_temperature > 65 and coolant_flow < 12
+    clearWhen: spindle_temperature < 60 and coolant_flow > 14
+    for: 1s
+    runningWhen: spindle_speed > 100
+    severity: high
+    fault: overheating
+    action: SOP-CNC-05
+  - id: sensor-silent
+    title: Sensor silent
+    noData: 2s
+    severity: medium
+    fault: sensor_fault
+    action: SOP-INS-01
+`,
+  };
+  const HELD = { SpindleSpeed: 12_000, CoolantFlow: 8 };
+
+  async function steadyAgent(nodes: OpcuaEndpoint['nodes']) {
+    // Temperature rises from 40 °C past 65 °C about 5 s in; speed and flow never change at all.
+    const sim = await simulator({ scenario: 'coolant-degradation', rampS: 8, hold: HELD });
+    const agent = await agentWithCloud({
+      rulesDir: rulesDir(STEADY_RULES),
+      rules: { staleAfter: '2500ms' },
+      opcua: [{ id: 'cnc', url: sim.endpointUrl, publishingInterval: '100ms', nodes }],
+    });
+    const fires = async (rule: string) => {
+      const metrics = await (await fetch(`${agent.agent.statusUrl}/metrics`)).text();
+      return Number(
+        new RegExp(`plantwatch_edge_rule_outcomes_total\\{rule="${rule}",kind="fire"\\} (\\d+)`).exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    };
+    return { sim, ...agent, fires };
+  }
+
+  it('raises the coolant ticket from held speed and flow, and no false sensor_fault', async () => {
+    const startedAt = Date.now();
+    const { cloudTickets, fires } = await steadyAgent(SCALARS);
+    const ticket = await waitFor(
+      async () => (await cloudTickets()).find((t) => t.rule.id === 'spindle-coolant-starved'),
+      'the coolant-starved ticket',
+      20_000,
+    );
+    expect(ticket.evidence.triggeringValues.find((v) => v.metric === 'coolant_flow')?.value).toBe(8);
+    // Speed and flow held for longer than staleAfter (2.5 s) and noData (2 s) three times over.
+    await waitFor(() => Date.now() - startedAt > 8000, '8 s of steady tags', 15_000);
+    expect(await fires('sensor-silent')).toBe(0);
+    expect((await cloudTickets()).filter((t) => t.fault === 'sensor_fault')).toEqual([]);
+  });
+
+  it('lets a node frozen past its maxSilence go stale among live ones, and every node of a dead server', async () => {
+    const [speed, temperature, flow] = SCALARS;
+    const { sim, agent, cloudTickets } = await steadyAgent([
+      speed!,
+      temperature!,
+      { ...flow!, maxSilence: '1s' },
+    ]);
+    const silentChannels = async () =>
+      new Set(
+        (await cloudTickets()).filter((t) => t.fault === 'sensor_fault').map((t) => t.evidence.channel),
+      );
+    await waitFor(async () => (await silentChannels()).has('coolant_flow'), 'the frozen flow to go silent');
+    expect(await silentChannels()).toEqual(new Set(['coolant_flow']));
+
+    await sim.stop();
+    await waitFor(
+      async () => (await silentChannels()).size === 3,
+      'every channel of the dead server to go silent',
+      15_000,
+    );
+    expect(agent.status().sources.find((s) => s.id === 'cnc')?.state).toBe('reconnecting');
   });
 });

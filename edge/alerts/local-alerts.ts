@@ -1,7 +1,8 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { OutboxEvent, Severity, Ticket } from '../../shared/schema/index.js';
 import type { MqttConfig } from '../sources/mqtt/mqtt-config.js';
+import { brokerConnectOptions } from '../sources/mqtt/mqtt-connection.js';
 
 /** Bumped on any incompatible change of the payload; local subscribers check it. */
 export const LOCAL_ALERT_SCHEMA = 'plantwatch.local-alert/v1';
@@ -35,8 +36,8 @@ export interface LocalAlertsOptions {
   brokerUrl: string;
   topicPrefix: string;
   site: string;
-  username?: string;
-  password?: string;
+  /** Login and TLS material (`brokerConnectOptions`). */
+  connection?: IClientOptions;
   logger: Logger;
 }
 
@@ -46,15 +47,14 @@ export function localAlertsFor(
   brokerUrl: string,
   logger: Logger,
 ): LocalAlerts | undefined {
-  const { alerts, topicPrefix, username, password } = config.mqtt;
+  const { alerts, topicPrefix } = config.mqtt;
   if (!alerts) return undefined;
   return new LocalAlerts({
     brokerUrl,
     topicPrefix,
     site: config.site,
     logger,
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
+    connection: brokerConnectOptions(config.mqtt),
   });
 }
 
@@ -73,12 +73,11 @@ export class LocalAlerts {
   constructor(private readonly options: LocalAlertsOptions) {}
 
   start(openTickets: readonly Ticket[]): void {
-    const { brokerUrl, username, password, logger } = this.options;
+    const { brokerUrl, connection, logger } = this.options;
     this.client = mqtt.connect(brokerUrl, {
+      ...connection,
       clientId: `plantwatch-alerts-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       reconnectPeriod: 2000,
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
     });
     this.client.on('error', (error) =>
       logger.warn(

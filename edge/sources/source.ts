@@ -1,6 +1,7 @@
 import type { Reading, Waveform } from '../../shared/schema/index.js';
 
-export type SourceState = 'starting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+/** `connecting`: never connected yet, still trying (a broker not up yet); `reconnecting`: lost, trying again. */
+export type SourceState = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
 
 export interface SourceHealth {
   id: string;
@@ -18,6 +19,8 @@ export interface SourceHealth {
   lastConnectedAt?: string;
   /** Subscriptions the watchdog re-created because they went silent. */
   subscriptionRecreations?: number;
+  /** Values stamped with their arrival time because their own timestamps were implausible (OPC-UA). */
+  timestampFallbacks?: number;
   /** Mapped nodes the server cannot deliver (unknown id, no browse-path match). */
   nodeProblems?: string[];
 }

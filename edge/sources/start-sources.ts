@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { Shutdown } from '../shutdown.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
+import { brokerConnectOptions } from './mqtt/mqtt-connection.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
+import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
 
 /** The parts of the edge config that name sources. */
@@ -10,6 +12,8 @@ export interface SourcesConfig {
   gatewayId: string;
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  /** The window a measurement's own timestamp must fall in. */
+  input: TimeWindow;
 }
 
 export interface StartedSources {
@@ -52,15 +56,16 @@ export async function startSources(
         brokerUrl,
         topicPrefix: mqtt.topicPrefix,
         clientId: `plantwatch-edge-${config.gatewayId}`,
-        ...(mqtt.username ? { username: mqtt.username } : {}),
-        ...(mqtt.password ? { password: mqtt.password } : {}),
+        timeWindow: config.input,
+        connection: brokerConnectOptions(mqtt),
+        logger,
       }),
     );
     // node-opcua is large and slow to load; only agents that read OPC-UA pay for it.
     const { OpcuaSource } = config.opcua.length ? await import('./opcua/opcua-source.js') : {};
     for (const endpoint of config.opcua) {
       if (!OpcuaSource) break;
-      await start(new OpcuaSource(endpoint, logger));
+      await start(new OpcuaSource(endpoint, logger, config.input));
     }
   } catch (error) {
     await shutdown.run();

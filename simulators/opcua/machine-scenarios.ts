@@ -12,6 +12,10 @@ export const DEFAULT_RAMP_S = 300;
 
 export const NOMINAL_SPINDLE_SPEED_RPM = 12_000;
 
+/** The machine's scalar OPC-UA tags, by browse name. */
+export const SCALAR_NAMES = ['SpindleSpeed', 'SpindleTemperature', 'CoolantFlow', 'MotorCurrent'] as const;
+export type ScalarName = (typeof SCALAR_NAMES)[number];
+
 export type DropoutChannel = 'spindleTemperature' | 'coolantFlow';
 
 export interface MachineState {

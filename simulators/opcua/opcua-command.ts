@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { integerIn, nonNegativeNumber, oneOf, speedFactor } from '../../shared/cli-options.js';
 import { stopOnSignals } from '../../shared/shutdown.js';
-import { DEFAULT_RAMP_S, type MachineState, SCENARIOS, type Scenario } from './machine-scenarios.js';
+import {
+  DEFAULT_RAMP_S,
+  type MachineState,
+  SCALAR_NAMES,
+  type ScalarName,
+  SCENARIOS,
+  type Scenario,
+} from './machine-scenarios.js';
 import type { OpcuaSimulator, SecurityModeName } from './opcua-simulator.js';
 
 interface OpcuaFlags {
@@ -17,6 +24,7 @@ interface OpcuaFlags {
   strictTrust?: boolean;
   user: { username: string; password: string }[];
   seed: number;
+  hold: Partial<Record<ScalarName, number>>;
 }
 
 /** Asset ids become string node ids (`ns=1;s=<asset>.SpindleSpeed`): keep them unambiguous to parse. */
@@ -37,6 +45,21 @@ const userCredential = (
     throw new InvalidArgumentError('expected name:password, with neither part empty');
   }
   return [...previous, { username: value.slice(0, colon), password: value.slice(colon + 1) }];
+};
+
+/** Repeatable `--hold SpindleSpeed=12000`: a tag held perfectly steady, as a PLC tag holds still. */
+const heldTag = (
+  value: string,
+  previous: Partial<Record<ScalarName, number>>,
+): Partial<Record<ScalarName, number>> => {
+  const [name, number] = value.split('=');
+  const held = Number(number);
+  if (!SCALAR_NAMES.includes(name as ScalarName) || number === undefined || !Number.isFinite(held)) {
+    throw new InvalidArgumentError(
+      `expected <tag>=<number> with tag one of ${SCALAR_NAMES.join(', ')}, got '${value}'`,
+    );
+  }
+  return { ...previous, [name as ScalarName]: held };
 };
 
 const SIMULATED_S_PER_STATUS_LINE = 10;
@@ -122,6 +145,12 @@ export function opcuaSimCommand(): Command {
       [],
     )
     .option('--seed <n>', 'random seed, for reproducible values', integerIn(0, 2 ** 31), 1)
+    .option(
+      '--hold <tag=value>',
+      'hold a tag perfectly steady, e.g. SpindleSpeed=12000 (repeatable)',
+      heldTag,
+      {},
+    )
     .action(async (flags: OpcuaFlags) => {
       // Loaded here, not at the top: node-opcua takes a second to load, and only this command needs it.
       const { routeOpcuaLibraryLogs } = await import('../../edge/sources/opcua/opcua-library-logs.js');
@@ -145,6 +174,7 @@ export function opcuaSimCommand(): Command {
         trustUnknownClients: !flags.strictTrust,
         users: flags.user.length > 0 ? flags.user : undefined,
         seed: flags.seed,
+        hold: flags.hold,
         onUpdate: ({ simulatedS, progress, state }) => {
           if (simulatedS < nextStatusS) return;
           nextStatusS =

@@ -23,6 +23,7 @@ import {
   MachineRun,
   type MachineState,
   NOMINAL_SPINDLE_SPEED_RPM,
+  type ScalarName,
   type Scenario,
   scenarioProgress,
 } from './machine-scenarios.js';
@@ -60,6 +61,11 @@ export interface OpcuaSimulatorOptions {
   trustUnknownClients?: boolean;
   /** When given, sessions must log in as one of these users; anonymous login is refused. */
   users?: { username: string; password: string }[];
+  /**
+   * Scalar tags held perfectly steady at a value, by name (`{ SpindleSpeed: 12000 }`): a PLC tag that
+   * holds still sends no data change, unlike the model's noisy values.
+   */
+  hold?: Partial<Record<ScalarName, number>>;
   /** Seed for the process-value noise and the waveform. Default 1. */
   seed?: number;
   /** Called after every scalar update. */
@@ -93,7 +99,7 @@ export interface OpcuaSimulator {
 }
 
 interface ScalarChannel {
-  name: string;
+  name: ScalarName;
   unit: string;
   description: string;
   value: (state: MachineState) => number;
@@ -119,6 +125,27 @@ const SCALAR_CHANNELS: ScalarChannel[] = [
   },
   { name: 'MotorCurrent', unit: 'A', description: 'spindle motor current', value: (s) => s.motorCurrentA },
 ];
+
+const HELD_FIELDS: Record<
+  ScalarName,
+  'spindleSpeedRpm' | 'spindleTemperatureC' | 'coolantFlowLpm' | 'motorCurrentA'
+> = {
+  SpindleSpeed: 'spindleSpeedRpm',
+  SpindleTemperature: 'spindleTemperatureC',
+  CoolantFlow: 'coolantFlowLpm',
+  MotorCurrent: 'motorCurrentA',
+};
+
+/** The machine's state with the held tags at their fixed values: what the server publishes and reports. */
+function withHeldTags(
+  state: MachineState,
+  hold: Partial<Record<ScalarName, number>> | undefined,
+): MachineState {
+  if (!hold) return state;
+  const held = { ...state };
+  for (const [name, value] of Object.entries(hold) as [ScalarName, number][]) held[HELD_FIELDS[name]] = value;
+  return held;
+}
 
 const DEFAULT_WAVEFORM = { sampleRateHz: 12_800, samples: 8192, intervalMs: 1000 };
 
@@ -259,7 +286,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
 
   const pushScalars = () => {
     const simulatedS = simulatedSNow();
-    latest = run.stateAt(simulatedS);
+    latest = withHeldTags(run.stateAt(simulatedS), options.hold);
     const timestamp = sourceTimestamp(simulatedS);
     for (const { channel, variable } of scalarVariables) {
       const failed = channel.sensor !== undefined && latest.droppedOut.includes(channel.sensor);

@@ -115,6 +115,8 @@ export async function measureLeadTime(
         tickets: { updateInterval: '1h' },
         cloud: { url: cloud.url, token, retryInitial: '50ms', retryMax: '1s' },
         assets: [{ id: scenario.assetId, rpm: scenario.rpm, bearing: scenario.bearingId }],
+        // The data clock runs weeks ahead of the wall clock: let the input accept the whole run.
+        input: { maxFutureSkew: `${Math.ceil(scenario.failureMs / 86_400_000) + 1}d` },
       },
       dir,
     );

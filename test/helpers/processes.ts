@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../shared/paths.js';
 
@@ -67,4 +69,37 @@ export async function runCli(
 
 export async function stopChildren(): Promise<void> {
   for (const child of children.splice(0).reverse()) await child.stop();
+}
+
+/**
+ * A real mosquitto on 127.0.0.1:`port` with `extra` config lines (TLS files, …), started once the
+ * port answers. The config dir is made world-readable: run as root, mosquitto drops to its own user.
+ */
+export async function startMosquitto(dir: string, port: number, extra: string[] = []): Promise<Child> {
+  const conf = join(dir, `mosquitto-${port}.conf`);
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...extra, ''].join('\n'),
+  );
+  chmodSync(dir, 0o755);
+  for (const file of readdirSync(dir)) chmodSync(join(dir, file), 0o644);
+  const broker = start('mosquitto', ['-c', conf]);
+  const deadline = Date.now() + 10_000;
+  while (!(await listening(port))) {
+    if (broker.process.exitCode !== null || Date.now() > deadline)
+      throw new Error(`mosquitto did not listen on ${port}:\n${broker.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return broker;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

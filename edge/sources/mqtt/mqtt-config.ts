@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -16,6 +17,23 @@ export const MqttSection = Type.Object(
     alerts: Type.Optional(Type.Boolean()),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    /** For `mqtts://` and `wss://`: whom to trust, and the agent's own certificate if the broker wants one. */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          /** PEM file of the CA that signed the broker's certificate (default: the system's CAs). */
+          caFile: Type.Optional(Type.String({ minLength: 1 })),
+          /** PEM client certificate and its private key, for brokers that require one. */
+          certFile: Type.Optional(Type.String({ minLength: 1 })),
+          keyFile: Type.Optional(Type.String({ minLength: 1 })),
+          /** The name the broker's certificate must carry, when the URL holds an address or another name. */
+          servername: Type.Optional(Type.String({ minLength: 1 })),
+          /** Default true. False accepts any certificate: for a first test only, never in production. */
+          rejectUnauthorized: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -30,9 +48,22 @@ export interface MqttConfig {
   alerts: boolean;
   username?: string;
   password?: string;
+  /** File paths absolute. */
+  tls?: MqttTlsConfig;
 }
 
-export function resolveMqttConfig(mqtt: MqttSection | undefined): MqttConfig {
+export interface MqttTlsConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  servername?: string;
+  rejectUnauthorized: boolean;
+}
+
+/** `baseDir`: relative TLS file paths are read beside the config file. */
+export function resolveMqttConfig(mqtt: MqttSection | undefined, baseDir = process.cwd()): MqttConfig {
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const tls = mqtt?.tls;
   return {
     ...(mqtt?.url ? { url: mqtt.url } : {}),
     embedded: { host: mqtt?.embedded?.host ?? '127.0.0.1', port: mqtt?.embedded?.port ?? 1883 },
@@ -40,5 +71,39 @@ export function resolveMqttConfig(mqtt: MqttSection | undefined): MqttConfig {
     alerts: mqtt?.alerts ?? true,
     ...(mqtt?.username ? { username: mqtt.username } : {}),
     ...(mqtt?.password ? { password: mqtt.password } : {}),
+    ...(tls
+      ? {
+          tls: {
+            ...(tls.caFile ? { caFile: path(tls.caFile) } : {}),
+            ...(tls.certFile ? { certFile: path(tls.certFile) } : {}),
+            ...(tls.keyFile ? { keyFile: path(tls.keyFile) } : {}),
+            ...(tls.servername ? { servername: tls.servername } : {}),
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          },
+        }
+      : {}),
   };
+}
+
+/** What the schema cannot say: a certificate needs its key, TLS settings need a TLS URL. */
+export function mqttSectionProblems(mqtt: MqttSection | undefined): { path: string; message: string }[] {
+  const tls = mqtt?.tls;
+  if (!tls) return [];
+  const problems: { path: string; message: string }[] = [];
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile))
+    problems.push({
+      path: `mqtt/tls/${tls.certFile ? 'keyFile' : 'certFile'}`,
+      message: 'a client certificate needs both certFile and keyFile',
+    });
+  if (!mqtt?.url || !/^(mqtts|wss):\/\//.test(mqtt.url))
+    problems.push({
+      path: 'mqtt/tls',
+      message: `TLS settings need an mqtts:// or wss:// url (got ${mqtt?.url ? `'${withoutCredentials(mqtt.url)}'` : 'none: the embedded broker'})`,
+    });
+  return problems;
+}
+
+/** A broker URL fit for logs: a password written into it (mqtt://user:secret@host) is left out. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
 }

@@ -1,6 +1,10 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
 import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
+import { implausibleTime, type TimeWindow } from '../plausible-time.js';
+import { withoutCredentials } from './mqtt-config.js';
+import { describeMqttError } from './mqtt-connection.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 
 export interface MqttSourceOptions {
@@ -8,9 +12,15 @@ export interface MqttSourceOptions {
   brokerUrl: string;
   topicPrefix: string;
   clientId: string;
-  username?: string;
-  password?: string;
+  /** Login and TLS material (`brokerConnectOptions`). */
+  connection?: IClientOptions;
+  /** Default: input.maxFutureSkew 1d, input.earliest 2000-01-01. */
+  timeWindow?: TimeWindow;
+  logger?: Logger;
 }
+
+/** How often mqtt.js tries again while the broker is down or gone. */
+const RECONNECT_PERIOD_MS = 1000;
 
 const validateWaveform = validator(WaveformPayload, 'waveform payload');
 const validateReading = validator(ReadingPayload, 'reading payload');
@@ -49,49 +59,64 @@ export class MqttSource implements Source {
     return { ...this.state };
   }
 
+  /**
+   * Connects and subscribes without waiting for the broker to be up: a gateway boots before the
+   * plant's broker as often as after. Resolves once subscribed, or once the first attempt failed
+   * (the source then reports `connecting` and mqtt.js keeps trying every second), so a message
+   * published after start() resolves on a reachable broker is not missed.
+   */
   async start(sink: MeasurementSink): Promise<void> {
-    const { brokerUrl, topicPrefix, clientId, username, password } = this.options;
+    const { brokerUrl, topicPrefix, clientId, connection, logger } = this.options;
+    const url = withoutCredentials(brokerUrl);
     const client = mqtt.connect(brokerUrl, {
+      ...connection,
       clientId,
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      reconnectPeriod: 1000,
+      reconnectPeriod: RECONNECT_PERIOD_MS,
       connectTimeout: 10_000,
       // A persistent session keeps QoS 1 messages queued at the broker while we reconnect.
       clean: false,
+      // Subscribed on every connect below, also after a first connect that came late.
+      resubscribe: false,
     });
     this.client = client;
     const topics = [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`];
+    let everConnected = false;
+    let firstAttemptOver!: () => void;
+    const started = new Promise<void>((resolve) => {
+      firstAttemptOver = resolve;
+    });
     client.on('reconnect', () => {
-      this.state.state = 'reconnecting';
+      this.state.state = everConnected ? 'reconnecting' : 'connecting';
     });
     client.on('error', (error) => {
-      this.state.lastError = error.message;
+      const problem = describeMqttError(error, url);
+      if (problem !== this.state.lastError)
+        logger?.warn({ source: this.id, url, problem }, `MQTT broker ${url}: ${problem}`);
+      this.state.lastError = problem;
+    });
+    client.on('close', () => {
+      if (!everConnected && this.state.state === 'starting') this.state.state = 'connecting';
+      firstAttemptOver();
     });
     client.on('message', (topic, payload) => this.handle(topic, payload, sink));
-    // Connected means subscribed: a message published after start() resolves is not missed.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`MQTT broker ${brokerUrl} did not accept a connection and subscription within 10 s`),
-          ),
-        10_000,
-      );
-      client.on('connect', () => {
-        client.subscribe(topics, { qos: 1 }, (error, granted) => {
-          const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
-          if (error || refused.length > 0) {
-            this.state.state = 'failed';
-            this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
-            return;
-          }
+    client.on('connect', () => {
+      client.subscribe(topics, { qos: 1 }, (error, granted) => {
+        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+        if (error || refused.length > 0) {
+          this.state.state = 'failed';
+          this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
+          logger?.error({ source: this.id, url }, `MQTT source: ${this.state.lastError}`);
+        } else {
+          if (!everConnected || this.state.state !== 'connected')
+            logger?.info({ source: this.id, url }, `MQTT source subscribed on ${url}`);
+          everConnected = true;
           this.state.state = 'connected';
-          clearTimeout(timer);
-          resolve();
-        });
+          delete this.state.lastError;
+        }
+        firstAttemptOver();
       });
     });
+    await started;
   }
 
   private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
@@ -114,17 +139,27 @@ export class MqttSource implements Source {
     const { assetId, channel, kind } = parsedTopic;
     const receivedAt = Date.now();
     let deliver: () => void;
+    let ts: number | undefined;
     try {
       if (kind === 'waveform') {
         const body = validateWaveform(json);
+        ts = body.ts;
         deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
       } else {
         const body = validateReading(json);
+        ts = body.ts;
         deliver = () => sink.reading({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
       }
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
       reject('invalid_payload', error.problems.join('; '));
+      return;
+    }
+    // A ticket stamped in the year 58000 is refused by the cloud for ever: stop it at the door.
+    const timeProblem =
+      ts === undefined ? undefined : implausibleTime('ts', ts, receivedAt, this.options.timeWindow);
+    if (timeProblem) {
+      reject('implausible_timestamp', timeProblem);
       return;
     }
     try {

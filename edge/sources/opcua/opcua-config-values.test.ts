@@ -118,6 +118,18 @@ describe('OPC-UA endpoint config', () => {
     expect(() => loadEdgeConfig(schemaError)).toThrow(/:8: opcua\/0\/url: must be a URL like opc\.tcp/);
     expect(() => loadEdgeConfig(schemaError)).toThrow(/:9: opcua\/0\/securityMode: must be one of/);
   });
+
+  it('reads a per-node maxSilence, and refuses a staleAfter that a steady value cannot keep up with', () => {
+    const endpoint = (publishingInterval: string) =>
+      `opcua:\n  - id: cnc\n    url: opc.tcp://plc:4840\n    publishingInterval: ${publishingInterval}\n    nodes:\n` +
+      `      - { nodeId: 'ns=1;i=1', assetId: cnc-1, channel: counter, maxSilence: 10s }\n`;
+    const ok = loadEdgeConfig(configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('100ms')}`));
+    expect(ok.opcua[0]?.nodes[0]?.maxSilenceMs).toBe(10_000);
+    const file = configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('500ms')}`);
+    expect(() => loadEdgeConfig(file)).toThrow(
+      `${file}:10: opcua/0/publishingInterval: a steady value is confirmed every 10 publishing intervals (5 s), so rules.staleAfter (3 s) must be longer than 10 s`,
+    );
+  });
 });
 
 const node = (overrides: Partial<OpcuaNodeConfig> = {}): OpcuaNodeConfig => ({
@@ -171,6 +183,37 @@ describe('OPC-UA values', () => {
     expect(convertDataValue(node(), int, T)).toMatchObject({ reading: { value: -4 } });
     const flag = new DataValue({ value: new Variant({ dataType: DataType.Boolean, value: true }) });
     expect(convertDataValue(node(), flag, T)).toMatchObject({ reading: { value: 1 } });
+  });
+
+  it('falls back from an implausible source timestamp to the server time, then to the arrival time, and says why', () => {
+    const at = (sourceMs: number, serverMs?: number) =>
+      new DataValue({
+        value: new Variant({ dataType: DataType.Double, value: 61.5 }),
+        sourceTimestamp: new Date(sourceMs),
+        ...(serverMs === undefined ? {} : { serverTimestamp: new Date(serverMs) }),
+      });
+    // A PLC clock running in microseconds, read through a server with a good clock.
+    expect(convertDataValue(node(), at(T * 1000, T - 20), T)).toMatchObject({
+      reading: { ts: T - 20 },
+      timestampProblem: expect.stringMatching(
+        /^sourceTimestamp \d+ is in the year \d+, more than input.maxFutureSkew \(1d\) ahead of the gateway's clock: looks like microseconds since epoch/,
+      ),
+    });
+    // A clock two days ahead, server and source alike: the arrival time.
+    const twoDays = 2 * 86_400_000;
+    expect(convertDataValue(node(), at(T + twoDays, T + twoDays), T)).toMatchObject({
+      reading: { ts: T },
+      timestampProblem: expect.stringContaining("check the sender's clock (NTP)"),
+    });
+    // The window is the config's: with input.maxFutureSkew 3d two days ahead is fine.
+    const wide = { maxFutureSkewMs: 3 * 86_400_000, earliestMs: Date.UTC(2000, 0, 1) };
+    expect(convertDataValue(node(), at(T + twoDays), T, wide)).not.toHaveProperty('timestampProblem');
+    // A server without a clock (no timestamps at all) is not a problem: the arrival time, silently.
+    const noClock = new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) });
+    expect(convertDataValue(node(), noClock, T)).toEqual({
+      kind: 'reading',
+      reading: expect.objectContaining({ ts: T }),
+    });
   });
 
   it('turns a Float array into a waveform, and rejects what cannot be analysed with the reason', () => {

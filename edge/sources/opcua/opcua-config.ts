@@ -48,6 +48,11 @@ export const OpcuaNodeMapping = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * A steady value is held current while the server is alive; a node that must change at least this
+     * often (a counter, a value that always has noise) is taken as frozen after this long unchanged.
+     */
+    maxSilence: Type.Optional(Duration),
     /** An array variable holding a vibration buffer: delivered as a waveform instead of readings. */
     waveform: Type.Optional(
       Type.Object(
@@ -97,6 +102,8 @@ export interface OpcuaNodeConfig {
   queueSize: number;
   deadband?: { type: 'absolute' | 'percent'; value: number };
   waveform?: { sampleRateHz: number; unit: 'g' | 'm/s2' };
+  /** Unset: held current for as long as the server is alive. */
+  maxSilenceMs?: number;
 }
 
 /** An endpoint with every default applied and every path absolute. */
@@ -116,6 +123,18 @@ export interface OpcuaEndpointConfig {
   nodes: OpcuaNodeConfig[];
 }
 
+const DEFAULT_PUBLISHING_INTERVAL = '500ms';
+
+/** The server sends a keep-alive after this many empty publishing intervals (OPC-UA Part 4, 5.13.1). */
+export const MAX_KEEP_ALIVE_COUNT = 10;
+
+/**
+ * The longest a live subscription stays quiet: a steady value is confirmed at least this often, so
+ * `rules.staleAfter` must be longer (see {@link heldValueProblems}).
+ */
+export const keepAlivePeriodMs = (endpoint: { publishingIntervalMs: number }): number =>
+  endpoint.publishingIntervalMs * MAX_KEEP_ALIVE_COUNT;
+
 /**
  * The server is back within 5 s of a restart only if the wait between attempts stays short; 2 s
  * keeps the worst case at one wait plus a secure handshake.
@@ -128,7 +147,7 @@ export function resolveOpcuaEndpoint(
 ): OpcuaEndpointConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(paths.baseDir, p));
   const securityMode = endpoint.securityMode ?? 'None';
-  const publishingIntervalMs = durationMs(endpoint.publishingInterval ?? '500ms');
+  const publishingIntervalMs = durationMs(endpoint.publishingInterval ?? DEFAULT_PUBLISHING_INTERVAL);
   const user =
     endpoint.username !== undefined
       ? { username: endpoint.username, password: endpoint.password ?? '' }
@@ -158,6 +177,7 @@ export function resolveOpcuaEndpoint(
       queueSize: node.queueSize ?? 10,
       ...(node.deadband ? { deadband: node.deadband } : {}),
       ...(node.waveform ? { waveform: node.waveform } : {}),
+      ...(node.maxSilence ? { maxSilenceMs: durationMs(node.maxSilence) } : {}),
     })),
   };
 }
@@ -222,4 +242,27 @@ export function opcuaEndpointProblems(
     });
   });
   return problems;
+}
+
+/**
+ * A steady value is confirmed once per keep-alive period, so a reading can be that old, plus one more
+ * period of slack, while it still holds: a shorter `rules.staleAfter` would let it flicker to unknown.
+ */
+export function heldValueProblems(
+  endpoints: OpcuaEndpoint[],
+  staleAfterMs: number,
+): { path: string; message: string }[] {
+  return endpoints.flatMap((endpoint, e) => {
+    if ((endpoint.mode ?? 'subscribe') !== 'subscribe') return [];
+    const periodMs = keepAlivePeriodMs({
+      publishingIntervalMs: durationMs(endpoint.publishingInterval ?? DEFAULT_PUBLISHING_INTERVAL),
+    });
+    if (staleAfterMs > 2 * periodMs) return [];
+    return [
+      {
+        path: `opcua/${e}/publishingInterval`,
+        message: `a steady value is confirmed every ${MAX_KEEP_ALIVE_COUNT} publishing intervals (${periodMs / 1000} s), so rules.staleAfter (${staleAfterMs / 1000} s) must be longer than ${(2 * periodMs) / 1000} s; shorten publishingInterval or lengthen rules.staleAfter`,
+      },
+    ];
+  });
 }

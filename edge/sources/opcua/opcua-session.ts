@@ -19,21 +19,21 @@ import {
   type UserIdentityInfo,
   UserTokenType,
 } from 'node-opcua';
-import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
+import { MAX_KEEP_ALIVE_COUNT, type OpcuaEndpointConfig, type OpcuaNodeConfig } from './opcua-config.js';
 
 /** What one connection reports to the source that owns it. */
 export interface SessionEvents {
   value(node: OpcuaNodeConfig, dataValue: DataValue): void;
   /** A node that cannot be read at all (unknown id, browse path without a match): a config problem. */
   nodeProblem(node: OpcuaNodeConfig, problem: string): void;
+  /** The subscription answered (data or keep-alive): the server is alive and reported every change. */
+  alive(): void;
   /** The data watchdog re-created the subscription. */
   subscriptionRecreated(reason: string): void;
 }
 
 /** Bounds for each request, so a server that accepts TCP but never answers cannot hang the source. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** The server sends a keep-alive after this many empty publishing intervals (OPC-UA Part 4, 5.13.1). */
-const MAX_KEEP_ALIVE_COUNT = 10;
 const WATCHDOG_TICK_MS = 500;
 
 const NODE_ERRORS =
@@ -246,9 +246,14 @@ export class OpcuaSession {
     this.subscription = subscription;
     subscription.on('keepalive', () => {
       this.lastPublishAt = Date.now();
+      if (this.subscription === subscription) this.events.alive();
     });
     subscription.on('received_notifications', () => {
       this.lastPublishAt = Date.now();
+      // After the values this publish carries, so a changed value is not first refreshed in its old form.
+      setImmediate(() => {
+        if (this.subscription === subscription) this.events.alive();
+      });
     });
     subscription.on('terminated', () => {
       if (this.subscription === subscription) this.breakWith('the server terminated the subscription');

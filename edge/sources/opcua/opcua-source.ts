@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
+import type { Reading } from '../../../shared/schema/index.js';
 import { backoffDelayMs } from '../../../shared/backoff.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
-import type { OpcuaEndpointConfig, OpcuaNodeConfig } from './opcua-config.js';
+import { DEFAULT_TIME_WINDOW, type TimeWindow } from '../plausible-time.js';
+import { HeldValues } from './held-values.js';
+import { keepAlivePeriodMs, type OpcuaEndpointConfig, type OpcuaNodeConfig } from './opcua-config.js';
 import { describeOpcuaError } from './opcua-errors.js';
 import { routeOpcuaLibraryLogs } from './opcua-library-logs.js';
 import { OpcuaSession } from './opcua-session.js';
@@ -21,9 +24,13 @@ export class OpcuaSource implements Source {
   private loop?: Promise<void>;
   private readonly nodeProblems = new Map<OpcuaNodeConfig, string>();
 
+  /** Nodes whose timestamps are implausible right now: reported once, not on every value. */
+  private readonly badClocks = new Set<OpcuaNodeConfig>();
+
   constructor(
     private readonly config: OpcuaEndpointConfig,
     private readonly logger: Logger,
+    private readonly timeWindow: TimeWindow = DEFAULT_TIME_WINDOW,
   ) {
     this.id = config.id;
     this.state = {
@@ -35,6 +42,7 @@ export class OpcuaSource implements Source {
       rejected: 0,
       connects: 0,
       subscriptionRecreations: 0,
+      timestampFallbacks: 0,
     };
     // The source reports each failure itself in plain words; the library's own lines are for debugging.
     routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
@@ -53,8 +61,20 @@ export class OpcuaSource implements Source {
     const { url, pkiDir, reconnect } = this.config;
     let failures = 0;
     while (this.running) {
+      // Held current only by the connection that delivered them: a dead one lets them go stale.
+      const held = new HeldValues<OpcuaNodeConfig>(keepAlivePeriodMs(this.config));
       const session = new OpcuaSession(this.config, {
-        value: (node, dataValue) => this.deliver(sink, node, convertDataValue(node, dataValue, Date.now())),
+        value: (node, dataValue) => {
+          const now = Date.now();
+          const converted = convertDataValue(node, dataValue, now, this.timeWindow);
+          this.checkClock(node, converted.kind === 'rejected' ? undefined : converted.timestampProblem);
+          if (converted.kind !== 'reading') return this.deliver(sink, node, converted);
+          const reading = held.received(node, converted.reading, now);
+          if (reading) this.deliver(sink, node, { kind: 'reading', reading });
+        },
+        alive: () => {
+          for (const reading of held.confirmed(Date.now())) this.refresh(sink, reading);
+        },
         nodeProblem: (node, problem) => this.reportNodeProblem(sink, node, problem),
         subscriptionRecreated: (reason) => {
           this.state.subscriptionRecreations = (this.state.subscriptionRecreations ?? 0) + 1;
@@ -91,6 +111,7 @@ export class OpcuaSource implements Source {
         this.state.lastError = problem;
         failures++;
       }
+      held.clear();
       await session.close();
       if (!this.running) break;
       this.state.state = 'reconnecting';
@@ -131,6 +152,34 @@ export class OpcuaSource implements Source {
     }
     this.state.accepted++;
     this.state.lastMessageAt = new Date().toISOString();
+  }
+
+  /** Counts each value stamped with another time for want of a plausible one of its own; logs once per node. */
+  private checkClock(node: OpcuaNodeConfig, timestampProblem: string | undefined): void {
+    if (!timestampProblem) {
+      this.badClocks.delete(node);
+      return;
+    }
+    this.state.timestampFallbacks = (this.state.timestampFallbacks ?? 0) + 1;
+    if (this.badClocks.has(node)) return;
+    this.badClocks.add(node);
+    const where = `${this.config.url} ${node.nodeId ?? node.browsePath} (${node.assetId}/${node.channel})`;
+    this.logger.warn(
+      { source: this.id, where, reason: 'implausible_timestamp', detail: timestampProblem },
+      `OPC-UA ${where}: ${timestampProblem}; its values are stamped with the server time or the time they arrive until its timestamps are plausible again`,
+    );
+  }
+
+  /** A held value confirmed by the server: the same reading at a later time, not a new message. */
+  private refresh(sink: MeasurementSink, reading: Reading): void {
+    try {
+      sink.reading(reading);
+    } catch (error) {
+      this.logger.warn(
+        { source: this.id, asset: reading.assetId, channel: reading.channel, err: (error as Error).message },
+        `OPC-UA source ${this.id}: refreshing the held value of ${reading.assetId}/${reading.channel} failed: ${(error as Error).message}`,
+      );
+    }
   }
 
   private reportNodeProblem(sink: MeasurementSink, node: OpcuaNodeConfig, problem: string): void {

@@ -2,11 +2,13 @@ import { DataType, type DataValue, type StatusCode, VariantArrayType } from 'nod
 import type { Reading, Waveform } from '../../../shared/schema/index.js';
 
 type Quality = NonNullable<Reading['quality']>;
+import { DEFAULT_TIME_WINDOW, implausibleTime, type TimeWindow } from '../plausible-time.js';
 import type { OpcuaNodeConfig } from './opcua-config.js';
 
+/** `timestampProblem`: the node's timestamps were implausible and the arrival time was used instead. */
 export type ConvertedValue =
-  | { kind: 'reading'; reading: Reading }
-  | { kind: 'waveform'; waveform: Waveform }
+  | { kind: 'reading'; reading: Reading; timestampProblem?: string }
+  | { kind: 'waveform'; waveform: Waveform; timestampProblem?: string }
   | { kind: 'rejected'; reason: string; detail: string };
 
 /** OPC-UA Part 4, 7.39: the top two bits of a status code are its severity (00 good, 01 uncertain, 1x bad). */
@@ -15,15 +17,33 @@ export function qualityOf(statusCode: StatusCode): Quality {
   return severity === 0 ? 'good' : severity === 1 ? 'uncertain' : 'bad';
 }
 
-/** Servers without a clock send no timestamp or DateTime's minimum (1601); then the arrival time is used. */
-const YEAR_2000_MS = 946_684_800_000;
-function timestampOf(dataValue: DataValue, receivedAt: number): number {
-  for (const stamp of [dataValue.sourceTimestamp, dataValue.serverTimestamp]) {
+/**
+ * The source timestamp, else the server's, else the arrival time. Servers without a clock send no
+ * timestamp or DateTime's minimum (1601), and a PLC clock can be years off: a value is not lost for a
+ * bad clock (unlike an MQTT payload, the number is not the sender's own mistake of units), but the
+ * implausible stamp is reported. Absent stamps and 1601 are "no clock", not a problem.
+ */
+function timestampOf(
+  dataValue: DataValue,
+  receivedAt: number,
+  window: TimeWindow,
+): { ts: number; timestampProblem?: string } {
+  let problem: string | undefined;
+  const stamps = [
+    ['sourceTimestamp', dataValue.sourceTimestamp],
+    ['serverTimestamp', dataValue.serverTimestamp],
+  ] as const;
+  for (const [field, stamp] of stamps) {
     const ms = stamp?.getTime();
-    if (ms !== undefined && Number.isFinite(ms) && ms > YEAR_2000_MS) return ms;
+    if (ms === undefined || !Number.isFinite(ms) || ms <= NO_CLOCK_MS) continue;
+    const implausible = implausibleTime(field, ms, receivedAt, window);
+    if (!implausible) return { ts: ms, ...(problem ? { timestampProblem: problem } : {}) };
+    problem ??= implausible;
   }
-  return receivedAt;
+  return { ts: receivedAt, ...(problem ? { timestampProblem: problem } : {}) };
 }
+/** OPC-UA DateTime's minimum and the zero of the epoch: what servers without a clock send. */
+const NO_CLOCK_MS = 0;
 
 const NUMERIC_TYPES = new Set([
   DataType.Double,
@@ -57,9 +77,11 @@ export function convertDataValue(
   node: OpcuaNodeConfig,
   dataValue: DataValue,
   receivedAt: number,
+  window: TimeWindow = DEFAULT_TIME_WINDOW,
 ): ConvertedValue {
   const quality = qualityOf(dataValue.statusCode);
-  const ts = timestampOf(dataValue, receivedAt);
+  const { ts, timestampProblem } = timestampOf(dataValue, receivedAt, window);
+  const stamped = timestampProblem ? { timestampProblem } : {};
   const variant = dataValue.value;
   const { assetId, channel, unit } = node;
   const isArray = variant.arrayType !== VariantArrayType.Scalar;
@@ -103,6 +125,7 @@ export function convertDataValue(
     return {
       kind: 'waveform',
       waveform: { ts, assetId, channel, sampleRateHz, unit: accelerationUnit, samples },
+      ...stamped,
     };
   }
 
@@ -116,12 +139,16 @@ export function convertDataValue(
   }
   if (quality !== 'good' && (variant.dataType === DataType.Null || variant.value === null)) {
     // A failed sensor often comes with no value at all; the reading still says that it failed.
-    return { kind: 'reading', reading: { ts, assetId, channel, value: Number.NaN, unit, quality } };
+    return {
+      kind: 'reading',
+      reading: { ts, assetId, channel, value: Number.NaN, unit, quality },
+      ...stamped,
+    };
   }
   const value = scalarNumber(variant.dataType, variant.value);
   if (typeof value === 'string') return { kind: 'rejected', reason: 'unsupported_type', detail: value };
   if (!Number.isFinite(value)) {
     return { kind: 'rejected', reason: 'not_finite', detail: `value is ${value}` };
   }
-  return { kind: 'reading', reading: { ts, assetId, channel, value, unit, quality } };
+  return { kind: 'reading', reading: { ts, assetId, channel, value, unit, quality }, ...stamped };
 }
