@@ -180,7 +180,13 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
     mqtt: resolveMqttConfig(file.mqtt, baseDir),
-    opcua: (file.opcua ?? []).map((endpoint) => resolveOpcuaEndpoint(endpoint, { baseDir, dataDir })),
+    opcua: (file.opcua ?? []).map((endpoint) =>
+      resolveOpcuaEndpoint(
+        endpoint,
+        { baseDir, dataDir },
+        durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
+      ),
+    ),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../../config.js';
-import type { OpcuaNodeConfig } from './opcua-config.js';
+import { keepAlivePeriodMs, type OpcuaNodeConfig } from './opcua-config.js';
 import { describeOpcuaError } from './opcua-errors.js';
 import { convertDataValue, qualityOf } from './opcua-values.js';
 import { packageRoot } from '../../../shared/paths.js';
@@ -119,15 +119,21 @@ describe('OPC-UA endpoint config', () => {
     expect(() => loadEdgeConfig(schemaError)).toThrow(/:9: opcua\/0\/securityMode: must be one of/);
   });
 
-  it('reads a per-node maxSilence, and refuses a staleAfter that a steady value cannot keep up with', () => {
+  it('reads a per-node maxSilence, shortens the keep-alive to a short staleAfter, and refuses one no keep-alive can meet', () => {
     const endpoint = (publishingInterval: string) =>
       `opcua:\n  - id: cnc\n    url: opc.tcp://plc:4840\n    publishingInterval: ${publishingInterval}\n    nodes:\n` +
       `      - { nodeId: 'ns=1;i=1', assetId: cnc-1, channel: counter, maxSilence: 10s }\n`;
     const ok = loadEdgeConfig(configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('100ms')}`));
     expect(ok.opcua[0]?.nodes[0]?.maxSilenceMs).toBe(10_000);
-    const file = configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('500ms')}`);
+    expect(ok.opcua[0]?.keepAliveCount).toBe(10);
+    // A config that loaded before held values still loads: the keep-alive comes every 2 intervals
+    // (1 s), so a steady value is confirmed twice within the 3 s.
+    const short = loadEdgeConfig(configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('500ms')}`));
+    expect(short.opcua[0]?.keepAliveCount).toBe(2);
+    expect(keepAlivePeriodMs(short.opcua[0]!) * 2).toBeLessThan(3000);
+    const file = configFile(`${HEAD}rules: { staleAfter: 3s }\n${endpoint('2s')}`);
     expect(() => loadEdgeConfig(file)).toThrow(
-      `${file}:10: opcua/0/publishingInterval: a steady value is confirmed every 10 publishing intervals (5 s), so rules.staleAfter (3 s) must be longer than 10 s`,
+      `${file}:10: opcua/0/publishingInterval: a steady value is confirmed at best once per publishing interval (2 s), so rules.staleAfter (3 s) must be longer than 4 s`,
     );
   });
 });

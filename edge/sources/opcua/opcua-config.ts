@@ -116,6 +116,8 @@ export interface OpcuaEndpointConfig {
   pkiDir: string;
   mode: 'subscribe' | 'poll';
   publishingIntervalMs: number;
+  /** Empty publishing intervals before a keep-alive: {@link keepAliveCountFor}. */
+  keepAliveCount: number;
   pollIntervalMs: number;
   /** Undefined when the data watchdog is off. */
   silentAfterMs?: number;
@@ -129,11 +131,20 @@ const DEFAULT_PUBLISHING_INTERVAL = '500ms';
 export const MAX_KEEP_ALIVE_COUNT = 10;
 
 /**
- * The longest a live subscription stays quiet: a steady value is confirmed at least this often, so
- * `rules.staleAfter` must be longer (see {@link heldValueProblems}).
+ * How many empty publishing intervals the server may wait before its keep-alive. A steady value is
+ * confirmed once per keep-alive period and must be confirmed twice within `rules.staleAfter` (one
+ * period of slack), so a short `staleAfter` asks for a shorter period rather than being refused:
+ * configs that loaded before held values keep loading.
  */
-export const keepAlivePeriodMs = (endpoint: { publishingIntervalMs: number }): number =>
-  endpoint.publishingIntervalMs * MAX_KEEP_ALIVE_COUNT;
+export function keepAliveCountFor(publishingIntervalMs: number, staleAfterMs: number): number {
+  return Math.max(1, Math.min(MAX_KEEP_ALIVE_COUNT, Math.floor(staleAfterMs / (2.5 * publishingIntervalMs))));
+}
+
+/** The longest a live subscription stays quiet: a steady value is confirmed at least this often. */
+export const keepAlivePeriodMs = (endpoint: {
+  publishingIntervalMs: number;
+  keepAliveCount: number;
+}): number => endpoint.publishingIntervalMs * endpoint.keepAliveCount;
 
 /**
  * The server is back within 5 s of a restart only if the wait between attempts stays short; 2 s
@@ -144,6 +155,7 @@ const DEFAULT_RECONNECT_MAX = '2s';
 export function resolveOpcuaEndpoint(
   endpoint: OpcuaEndpoint,
   paths: { baseDir: string; dataDir: string },
+  staleAfterMs = Number.POSITIVE_INFINITY,
 ): OpcuaEndpointConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(paths.baseDir, p));
   const securityMode = endpoint.securityMode ?? 'None';
@@ -164,6 +176,7 @@ export function resolveOpcuaEndpoint(
     pkiDir: endpoint.pkiDir ? path(endpoint.pkiDir) : resolve(paths.dataDir, 'pki', 'opcua'),
     mode: endpoint.mode ?? 'subscribe',
     publishingIntervalMs,
+    keepAliveCount: keepAliveCountFor(publishingIntervalMs, staleAfterMs),
     pollIntervalMs: durationMs(endpoint.pollInterval ?? '1s'),
     ...(silentAfter === 'off' ? {} : { silentAfterMs: durationMs(silentAfter) }),
     reconnect: { initialMs: 250, maxMs: durationMs(endpoint.reconnectMaxDelay ?? DEFAULT_RECONNECT_MAX) },
@@ -245,8 +258,8 @@ export function opcuaEndpointProblems(
 }
 
 /**
- * A steady value is confirmed once per keep-alive period, so a reading can be that old, plus one more
- * period of slack, while it still holds: a shorter `rules.staleAfter` would let it flicker to unknown.
+ * A steady value is confirmed at least once per publishing interval (keep-alive count 1), plus one
+ * interval of slack: a `rules.staleAfter` shorter than that would let it flicker to unknown.
  */
 export function heldValueProblems(
   endpoints: OpcuaEndpoint[],
@@ -254,14 +267,12 @@ export function heldValueProblems(
 ): { path: string; message: string }[] {
   return endpoints.flatMap((endpoint, e) => {
     if ((endpoint.mode ?? 'subscribe') !== 'subscribe') return [];
-    const periodMs = keepAlivePeriodMs({
-      publishingIntervalMs: durationMs(endpoint.publishingInterval ?? DEFAULT_PUBLISHING_INTERVAL),
-    });
-    if (staleAfterMs > 2 * periodMs) return [];
+    const intervalMs = durationMs(endpoint.publishingInterval ?? DEFAULT_PUBLISHING_INTERVAL);
+    if (staleAfterMs > 2 * intervalMs) return [];
     return [
       {
         path: `opcua/${e}/publishingInterval`,
-        message: `a steady value is confirmed every ${MAX_KEEP_ALIVE_COUNT} publishing intervals (${periodMs / 1000} s), so rules.staleAfter (${staleAfterMs / 1000} s) must be longer than ${(2 * periodMs) / 1000} s; shorten publishingInterval or lengthen rules.staleAfter`,
+        message: `a steady value is confirmed at best once per publishing interval (${intervalMs / 1000} s), so rules.staleAfter (${staleAfterMs / 1000} s) must be longer than ${(2 * intervalMs) / 1000} s; shorten publishingInterval or lengthen rules.staleAfter`,
       },
     ];
   });
