@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import { removeTempDirs, startTestCloud, tempDir } from './helpers/stack.js';
 import { sampleEvents } from './helpers/tickets.js';
+import { openssl } from './helpers/openssl.js';
 
 const clouds: RunningCloud[] = [];
 afterAll(async () => {
@@ -17,27 +17,23 @@ afterAll(async () => {
 function selfSigned(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cloud.crt');
   const key = join(dir, 'cloud.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   return { cert, key };
 }
 

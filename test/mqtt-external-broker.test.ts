@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -18,6 +17,7 @@ import {
   testEdgeConfig,
   waitFor,
 } from './helpers/stack.js';
+import { openssl as runOpenssl } from './helpers/openssl.js';
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -109,7 +109,7 @@ describe('an external broker that is not up when the agent starts', () => {
 
 /** A CA, a broker certificate for broker.plant.test and a client certificate, made with openssl. */
 function certificates(dir: string) {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const openssl = (...args: string[]) => runOpenssl(args, { cwd: dir });
   const key = (name: string) => openssl('genrsa', '-out', `${name}.key`, '2048');
   key('ca');
   openssl(
