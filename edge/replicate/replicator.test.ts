@@ -185,6 +185,24 @@ describe('replicator', () => {
     expect((cloud.requests[1]?.at ?? 0) - (cloud.requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(990);
   });
 
+  it('waits as long as a 503 says in Retry-After, as seconds or as an HTTP date', async () => {
+    let calls = 0;
+    const cloud = await scriptedCloud((body) => {
+      calls++;
+      if (calls === 1) return { status: 503, headers: { 'retry-after': '1' } };
+      if (calls === 2)
+        return { status: 503, headers: { 'retry-after': new Date(Date.now() + 2000).toUTCString() } };
+      return { status: 200, body: { ackedSeq: body.events.at(-1)?.seq } };
+    });
+    const outbox = outboxWith(1);
+    replicatorFor(cloud.url, outbox).start();
+    await waitFor(() => outbox.stats().pending === 0, 'delivery after the maintenance window');
+    const at = cloud.requests.map((r) => r.at);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(990);
+    // An HTTP date has whole seconds: at least one of the two seconds asked for.
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(990);
+  });
+
   it('halves the batch when the cloud refuses its size', async () => {
     const watermark = watermarkOf();
     const cloud = await scriptedCloud((body) =>

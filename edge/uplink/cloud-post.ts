@@ -57,14 +57,29 @@ export async function postToCloud(
   return { status: response.status, ok: response.ok, text: await response.text(), headers: response.headers };
 }
 
-/** The cloud asked us to slow down; Retry-After says for how long. */
-export class RateLimited extends Error {
+/** The cloud asked us to wait (a 429, or a 503 with Retry-After); `retryAfterMs` says for how long. */
+export class RetryLater extends Error {
   constructor(
     message: string,
     readonly retryAfterMs: number,
   ) {
     super(message);
   }
+}
+
+/** The cloud asked us to slow down. */
+export class RateLimited extends RetryLater {}
+
+/** The cloud (or its proxy) is down for maintenance or overloaded, and said when to come back. */
+export class CloudUnavailable extends RetryLater {}
+
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110, 10.2.3); 0 when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (header === null || header.trim() === '') return 0;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isFinite(at) ? Math.max(0, at - now) : 0;
 }
 
 /** Status and the start of the body, for a log line. */
@@ -84,12 +99,12 @@ export function serverMessage(answer: CloudAnswer): string {
 /** The failures every sender meets alike: a rate limit, refused credentials, or anything else. */
 export function cloudError(answer: CloudAnswer, what: string): Error {
   const detail = answerDetail(answer);
+  const retryAfter = answer.headers.get('retry-after');
   if (answer.status === 429) {
-    const retryAfterS = Number(answer.headers.get('retry-after'));
-    return new RateLimited(
-      `cloud is rate-limiting this gateway (${detail})`,
-      Number.isFinite(retryAfterS) ? retryAfterS * 1000 : 0,
-    );
+    return new RateLimited(`cloud is rate-limiting this gateway (${detail})`, retryAfterMs(retryAfter));
+  }
+  if (answer.status === 503 && retryAfter !== null) {
+    return new CloudUnavailable(`cloud is unavailable for now (${detail})`, retryAfterMs(retryAfter));
   }
   if (answer.status === 401 || answer.status === 403) {
     return new Error(

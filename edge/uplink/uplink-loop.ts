@@ -1,6 +1,6 @@
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.js';
 import { sleep } from '../../shared/time.js';
-import { type CloudAnswer, type CloudLink, postToCloud, RateLimited } from './cloud-post.js';
+import { type CloudAnswer, type CloudLink, postToCloud, RetryLater } from './cloud-post.js';
 
 /** A batch to send: how many items (events, points) it carries is what a 413 halves. */
 export interface UplinkBatch {
@@ -95,7 +95,7 @@ export class BatchRefused extends Error {}
 
 /**
  * The loop every uplink to the cloud runs, written once: wait for work (notify() wakes it), post a
- * batch, back off with jitter after a failure (at least as long as a 429's Retry-After asks), halve
+ * batch, back off with jitter after a failure (at least as long as the Retry-After of a 429 or 503 asks), halve
  * the batch on a 413 and grow it back one item per success (AIMD, as TCP does), and keep the health.
  * The policy says what is sent and what an answer means; Replicator and TelemetryShipper are this
  * loop with theirs.
@@ -201,7 +201,7 @@ export class UplinkLoop<Batch extends UplinkBatch, Extra extends string = never>
     this.health_.failedAttempts++;
     const attempt = this.health_.consecutiveFailures++;
     const backoff = backoffDelayMs(this.options.backoff, attempt);
-    const delay = error instanceof RateLimited ? Math.max(backoff, error.retryAfterMs) : backoff;
+    const delay = error instanceof RetryLater ? Math.max(backoff, error.retryAfterMs) : backoff;
     this.policy.failed({
       message,
       attempt: attempt + 1,
