@@ -171,7 +171,6 @@ export async function startRouting(
     }
     const decision = chooseAssignee(config, rule, ticketFacts, routingFacts);
     if (!decision.assignee || decision.assignee === current) return;
-    if (!(await mayBeAssigned(decision.assignee, ticket.id, ticket.site))) return;
     const reason = `${why}; ${decision.reason}`;
     const outcome = await store.review.assign(ticket.id, CONSUMER, { assignee: decision.assignee }, nowMs, {
       reason,
@@ -184,21 +183,6 @@ export async function startRouting(
       { ticketId: ticket.id, from: current, assignee: decision.assignee, reason },
       'raised ticket rerouted',
     );
-  }
-
-  /**
-   * The routing config names engineers; only one who is a user, enabled and sees the site may get
-   * the ticket (as through the API). Otherwise it is left unassigned, counted, and logged with why.
-   */
-  async function mayBeAssigned(assignee: string, ticketId: string, site: string): Promise<boolean> {
-    const problem = await store.access.assigneeProblem(assignee, site);
-    if (problem === undefined) return true;
-    await routing.count('unrouted');
-    logger.warn(
-      { ticketId, site, assignee, problem },
-      `routing chose '${assignee}', who may not be assigned: ${problem}; ticket left as it was, fix routing.engineers or the user`,
-    );
-    return false;
   }
 
   async function route(change: TicketChange): Promise<void> {
@@ -257,7 +241,6 @@ export async function startRouting(
       );
       return;
     }
-    if (!(await mayBeAssigned(decision.assignee, ticket.id, ticket.site))) return;
     const outcome = await store.review.assign(ticket.id, CONSUMER, { assignee: decision.assignee }, nowMs, {
       reason: decision.reason,
       onlyIf: { statuses: ['new'], assignee: null },

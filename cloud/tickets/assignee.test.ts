@@ -74,6 +74,7 @@ describe.each(CLOUD_STORES)('assignees on %s', (kind) => {
     expect(metrics).toMatch(/code="PW_BAD_ASSIGNEE"[^\n]* 3/);
   });
 
+  // Routing already checked this (router.ts canTake); kept so the API and routing keep one rule.
   it('routing leaves a ticket unassigned rather than give it to someone who may not have it', async () => {
     const toGhost = await openTicket(cloud.store, { site: 'site-a', assetId: 'fan-10', fault: 'unbalance' });
     const toSam = await openTicket(cloud.store, { site: 'site-a', assetId: 'pump-10', fault: 'outer_race' });
