@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { accessModule } from './access/access-module.js';
+import { auditModule } from './audit/audit-module.js';
 import { busModule } from './bus/bus-module.js';
 import type { CloudModule, CloudWorker } from './cloud-module.js';
 import { cmmsModule } from './cmms/cmms-module.js';
@@ -25,6 +26,7 @@ const MODULES = [
   notifyModule,
   busModule,
   cmmsModule,
+  auditModule,
 ] as const;
 
 export const CLOUD_MODULES: readonly CloudModule[] = MODULES;

@@ -1,4 +1,5 @@
 import { AccessStore } from './access/access-store.js';
+import { AdminAuditLog } from './audit/admin-audit.js';
 import type { SqlDatabase } from './store/sql-database.js';
 import { IngestStore } from './tickets/ingest-store.js';
 import { ReviewStore } from './tickets/review-store.js';
@@ -10,6 +11,8 @@ export interface CloudStore {
   ingest: IngestStore;
   review: ReviewStore;
   access: AccessStore;
+  /** The admin audit log: who changed users, tokens, routing, webhooks... (not the ticket trail). */
+  audit: AdminAuditLog;
   /** Every ticket change in order: for the event bus, routing and notifications. */
   changes: ChangeFeed;
   ping(): Promise<void>;
@@ -24,6 +27,7 @@ export function cloudStoreOver(database: SqlDatabase): CloudStore {
     ingest: new IngestStore(database, signal),
     review: new ReviewStore(database, signal),
     access: new AccessStore(database),
+    audit: new AdminAuditLog(database),
     changes: new ChangeFeed(database, signal),
     ping: async () => {
       await database.get('SELECT 1 AS ok');

@@ -32,6 +32,10 @@ export const HTTP_ERRORS = {
     statusCode: 409,
     meaning: 'resolving a ticket whose condition is still active at the edge needs confirmActive: true',
   },
+  PW_BAD_ASSIGNEE: {
+    statusCode: 400,
+    meaning: "the assignee is no user, is disabled, or cannot see the ticket's site",
+  },
   PW_BAD_CURSOR: { statusCode: 400, meaning: 'a cursor this server did not give out' },
   // Users
   PW_NO_USER: { statusCode: 404, meaning: 'no such user' },

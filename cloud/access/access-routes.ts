@@ -174,7 +174,10 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesOptions> = async (app,
     async (request, reply) => {
       const { username, role, sites, password } = request.body;
       try {
-        const created = await access.createUser({ username, role, sites, ...(password ? { password } : {}) });
+        const created = await access.createUser(
+          { username, role, sites, ...(password ? { password } : {}) },
+          currentUser(request).username,
+        );
         audit(request, { username, role, sites }, 'user created');
         return reply.code(201).send(password ? { username } : { username, password: created.password });
       } catch (error) {
@@ -206,7 +209,7 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesOptions> = async (app,
     async (request, reply) => {
       const { username } = request.params;
       try {
-        await access.updateUser(username, request.body);
+        await access.updateUser(username, request.body, currentUser(request).username);
         // Field names only: the values may hold a password.
         audit(request, { username, changed: Object.keys(request.body) }, 'user changed');
         return reply.code(204).send();
@@ -238,7 +241,11 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesOptions> = async (app,
     async (request, reply) => {
       const { username } = request.params;
       try {
-        const token = await access.createApiToken(username, request.body.label);
+        const token = await access.createApiToken(
+          username,
+          request.body.label,
+          currentUser(request).username,
+        );
         audit(request, { username, label: request.body.label }, 'API token created');
         return reply.code(201).send({ token });
       } catch (error) {

@@ -5,6 +5,7 @@ import {
   TOKEN_LABEL_PATTERN,
   USERNAME_PATTERN,
 } from '../../shared/schema/access.js';
+import { recordAdminChange } from '../audit/admin-audit.js';
 import type { SqlDatabase, SqlExecutor, SqlValue } from '../store/sql-database.js';
 import { type AuthenticatedUser, isRole, ROLES, type Role, type UserSites } from './roles.js';
 import {
@@ -172,12 +173,24 @@ export class AccessStore {
   constructor(private readonly db: SqlDatabase) {}
 
   /** Returns the new token in clear: it is shown once and only its hash is stored. */
-  async createGatewayToken(gatewayId: string): Promise<string> {
+  async createGatewayToken(gatewayId: string, actor?: string): Promise<string> {
     const token = newToken('gateway');
-    await this.db.run(
-      'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
-      [hashToken(token), gatewayId, tokenPrefix(token), now()],
-    );
+    const createdAt = now();
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
+        [hashToken(token), gatewayId, tokenPrefix(token), createdAt],
+      );
+      if (actor !== undefined) {
+        await recordAdminChange(tx, {
+          actor,
+          at: createdAt,
+          action: 'gateway_token.create',
+          target: `gateway:${gatewayId}`,
+          after: { gatewayId, tokenPrefix: tokenPrefix(token) },
+        });
+      }
+    });
     return token;
   }
 
@@ -189,11 +202,25 @@ export class AccessStore {
     return row?.gateway_id;
   }
 
-  async revokeGatewayTokens(gatewayId: string): Promise<number> {
-    return this.db.run(
-      'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
-      [now(), gatewayId],
-    );
+  async revokeGatewayTokens(gatewayId: string, actor?: string): Promise<number> {
+    const at = now();
+    return this.db.transaction(async (tx) => {
+      const revoked = await tx.run(
+        'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
+        [at, gatewayId],
+      );
+      if (actor !== undefined) {
+        await recordAdminChange(tx, {
+          actor,
+          at,
+          action: 'gateway_token.revoke',
+          target: `gateway:${gatewayId}`,
+          before: { validTokens: revoked },
+          after: { validTokens: 0 },
+        });
+      }
+      return revoked;
+    });
   }
 
   async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
@@ -214,30 +241,46 @@ export class AccessStore {
   }
 
   /** Returns the password in clear (the given or the generated one): it is not stored anywhere. */
-  async createUser(input: NewUser): Promise<{ password: string }> {
+  /** With an actor, the creation is written to the admin audit log in the same transaction. */
+  async createUser(input: NewUser, actor?: string): Promise<{ password: string }> {
     checkUsername(input.username);
     checkRole(input.role);
     checkSites(input.sites);
     const password = input.password ?? generatePassword();
     checkPassword(password);
-    const inserted = await this.db.run(
-      `INSERT INTO users (username, role, sites, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO NOTHING`,
-      [input.username, input.role, encodeSites(input.sites), await hashPassword(password), now()],
-    );
-    if (inserted === 0) throw new UserExistsError(input.username);
+    const passwordHash = await hashPassword(password);
+    const createdAt = now();
+    await this.db.transaction(async (tx) => {
+      const inserted = await tx.run(
+        `INSERT INTO users (username, role, sites, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (username) DO NOTHING`,
+        [input.username, input.role, encodeSites(input.sites), passwordHash, createdAt],
+      );
+      if (inserted === 0) throw new UserExistsError(input.username);
+      if (actor !== undefined) {
+        await recordAdminChange(tx, {
+          actor,
+          at: createdAt,
+          action: 'user.create',
+          target: `user:${input.username}`,
+          // The password field says one was set; its value never reaches the log (redacted).
+          after: { username: input.username, role: input.role, sites: input.sites, password },
+        });
+      }
+    });
     return { password };
   }
 
-  async updateUser(username: string, changes: UserChanges): Promise<void> {
+  /** With an actor, the change is written to the admin audit log in the same transaction. */
+  async updateUser(username: string, changes: UserChanges, actor?: string): Promise<void> {
     if (changes.role !== undefined) checkRole(changes.role);
     if (changes.sites !== undefined) checkSites(changes.sites);
     if (changes.password !== undefined) checkPassword(changes.password);
     const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
     const at = now();
     await this.db.transaction(async (tx) => {
-      const before = await tx.get<Pick<UserRow, 'role' | 'disabled_at'>>(
-        'SELECT role, disabled_at FROM users WHERE username = ?',
+      const before = await tx.get<Pick<UserRow, 'role' | 'sites' | 'disabled_at'>>(
+        'SELECT role, sites, disabled_at FROM users WHERE username = ?',
         [username],
       );
       if (!before) throw new UnknownUserError(username);
@@ -258,6 +301,7 @@ export class AccessStore {
       else if (passwordHash !== undefined) await revokeTokens(tx, username, at, 'session');
       const wasActiveAdmin = before.role === 'admin' && before.disabled_at === null;
       if (wasActiveAdmin && (await activeAdmins(tx)) === 0) throw new LastAdminError(username);
+      if (actor !== undefined) await auditUserUpdate(tx, { actor, at, username, before, changes });
     });
   }
 
@@ -305,7 +349,7 @@ export class AccessStore {
   }
 
   /** A token for scripts and integrations: no expiry, revoked with revokeUserTokens. Shown once. */
-  async createApiToken(username: string, label: string): Promise<string> {
+  async createApiToken(username: string, label: string, actor?: string): Promise<string> {
     checkLabel(label);
     const token = newToken('api');
     await this.db.transaction(async (tx) => {
@@ -319,18 +363,59 @@ export class AccessStore {
           `user '${username}' is disabled; enable it first (\`plantwatch cloud users set ${username} --enable\`)`,
         );
       }
-      await insertToken(tx, { token, username, kind: 'api', label, createdAt: now() });
+      const createdAt = now();
+      await insertToken(tx, { token, username, kind: 'api', label, createdAt });
+      if (actor !== undefined) {
+        await recordAdminChange(tx, {
+          actor,
+          at: createdAt,
+          action: 'user.api_token_create',
+          target: `user:${username}`,
+          after: { label, tokenPrefix: tokenPrefix(token) },
+        });
+      }
     });
     return token;
   }
 
   /** Revokes every session and API token of the user; returns how many were still valid. */
-  async revokeUserTokens(username: string): Promise<number> {
+  async revokeUserTokens(username: string, actor?: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       const user = await tx.get('SELECT 1 AS found FROM users WHERE username = ?', [username]);
       if (!user) throw new UnknownUserError(username);
-      return revokeTokens(tx, username, now());
+      const at = now();
+      const revoked = await revokeTokens(tx, username, at);
+      if (actor !== undefined) {
+        await recordAdminChange(tx, {
+          actor,
+          at,
+          action: 'user.tokens_revoke',
+          target: `user:${username}`,
+          before: { validTokens: revoked },
+          after: { validTokens: 0 },
+        });
+      }
+      return revoked;
     });
+  }
+
+  /**
+   * Why username may not be given a ticket of site, or undefined when they may: they must exist,
+   * be enabled and see the site. Messages name the user and the site, for a 400 or a log line.
+   */
+  async assigneeProblem(username: string, site: string): Promise<string | undefined> {
+    const row = await this.db.get<Pick<UserRow, 'sites' | 'disabled_at'>>(
+      'SELECT sites, disabled_at FROM users WHERE username = ?',
+      [username],
+    );
+    if (!row) return `unknown user '${username}'; assign an existing user (GET /api/v1/users lists them)`;
+    if (row.disabled_at !== null)
+      return `user '${username}' is disabled; enable them first or assign someone else`;
+    const sites = decodeSites(row.sites);
+    if (sites !== 'all' && !sites.includes(site)) {
+      return `user '${username}' cannot see site ${site} (their sites: ${sites.join(', ')}); give them the site first or assign someone else`;
+    }
+    return undefined;
   }
 
   /**
@@ -391,6 +476,43 @@ async function revokeTokens(
      WHERE username = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)${kind ? ' AND kind = ?' : ''}`,
     kind ? [at, username, at, kind] : [at, username, at],
   );
+}
+
+/** The audit entry of a user change: the action names what changed when it is one thing. */
+async function auditUserUpdate(
+  tx: SqlExecutor,
+  u: {
+    actor: string;
+    at: string;
+    username: string;
+    before: Pick<UserRow, 'role' | 'sites' | 'disabled_at'>;
+    changes: UserChanges;
+  },
+): Promise<void> {
+  const { changes, before } = u;
+  const kinds = [
+    changes.role !== undefined ? 'user.role_change' : undefined,
+    changes.sites !== undefined ? 'user.sites_change' : undefined,
+    changes.disabled === true ? 'user.disable' : changes.disabled === false ? 'user.enable' : undefined,
+    changes.password !== undefined ? 'user.password_reset' : undefined,
+  ].filter((k): k is string => k !== undefined);
+  const state = (role: string, sites: UserSites, disabled: boolean) => ({ role, sites, disabled });
+  const wasDisabled = before.disabled_at !== null;
+  const beforeSites = decodeSites(before.sites);
+  await recordAdminChange(tx, {
+    actor: u.actor,
+    at: u.at,
+    action: kinds.length === 1 ? kinds[0]! : 'user.update',
+    target: `user:${u.username}`,
+    before: {
+      ...state(before.role, beforeSites, wasDisabled),
+      ...(changes.password ? { password: 'old' } : {}),
+    },
+    after: {
+      ...state(changes.role ?? before.role, changes.sites ?? beforeSites, changes.disabled ?? wasDisabled),
+      ...(changes.password !== undefined ? { password: changes.password } : {}),
+    },
+  });
 }
 
 async function activeAdmins(tx: SqlExecutor): Promise<number> {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { oneOf } from '../../shared/cli-options.js';
 import { SITE_ID_PATTERN } from '../../shared/schema/access.js';
+import { cliActor } from '../audit/admin-audit.js';
 import { openCloudDatabase } from '../open-cloud-store.js';
 import { AccessStore, type UserChanges } from './access-store.js';
 import { ROLES, type Role, type UserSites } from './roles.js';
@@ -89,12 +90,15 @@ export function usersCommand(defaultDb: string): Command {
     .action(async (username: string, flags: CreateFlags) => {
       const given = flags.passwordStdin ? await readPasswordFromStdin() : undefined;
       const { password } = await withAccess(flags.db, (access) =>
-        access.createUser({
-          username,
-          role: flags.role,
-          sites: flags.sites,
-          ...(given !== undefined ? { password: given } : {}),
-        }),
+        access.createUser(
+          {
+            username,
+            role: flags.role,
+            sites: flags.sites,
+            ...(given !== undefined ? { password: given } : {}),
+          },
+          cliActor(),
+        ),
       );
       if (given !== undefined) {
         console.error(`created user '${username}' (${flags.role}, sites: ${describeSites(flags.sites)})`);
@@ -130,7 +134,7 @@ export function usersCommand(defaultDb: string): Command {
     .option('--db <path|url>', DB_HELP, defaultDb)
     .action(async (username: string, flags: SetFlags) => {
       const changes = await changesFrom(flags);
-      await withAccess(flags.db, (access) => access.updateUser(username, changes));
+      await withAccess(flags.db, (access) => access.updateUser(username, changes, cliActor()));
       console.log(`updated user '${username}': ${Object.keys(changes).join(', ')}`);
     });
 
@@ -141,7 +145,9 @@ export function usersCommand(defaultDb: string): Command {
     .option('--label <name>', 'what the token is for, shown in listings', 'api')
     .option('--db <path|url>', DB_HELP, defaultDb)
     .action(async (username: string, flags: { label: string; db: string }) => {
-      const token = await withAccess(flags.db, (access) => access.createApiToken(username, flags.label));
+      const token = await withAccess(flags.db, (access) =>
+        access.createApiToken(username, flags.label, cliActor()),
+      );
       console.error(`API token for '${username}' (shown once; send it as "Authorization: Bearer <token>"):`);
       console.log(token);
     });
@@ -152,7 +158,7 @@ export function usersCommand(defaultDb: string): Command {
     .argument('<username>')
     .option('--db <path|url>', DB_HELP, defaultDb)
     .action(async (username: string, flags: { db: string }) => {
-      const n = await withAccess(flags.db, (access) => access.revokeUserTokens(username));
+      const n = await withAccess(flags.db, (access) => access.revokeUserTokens(username, cliActor()));
       console.log(`revoked ${n} token(s) of user '${username}'`);
     });
   return users;
@@ -170,7 +176,7 @@ export function gatewayTokensCommand(defaultDb: string): Command {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(gatewayId)) {
         throw new Error(`gateway id '${gatewayId}' may contain only letters, digits, _ . - (at most 64)`);
       }
-      const token = await withAccess(flags.db, (access) => access.createGatewayToken(gatewayId));
+      const token = await withAccess(flags.db, (access) => access.createGatewayToken(gatewayId, cliActor()));
       console.error(
         `token for gateway '${gatewayId}' (shown once; put it in the edge config as cloud.token):`,
       );
@@ -193,7 +199,7 @@ export function gatewayTokensCommand(defaultDb: string): Command {
     .argument('<gatewayId>')
     .option('--db <path|url>', DB_HELP, defaultDb)
     .action(async (gatewayId: string, flags: { db: string }) => {
-      const n = await withAccess(flags.db, (access) => access.revokeGatewayTokens(gatewayId));
+      const n = await withAccess(flags.db, (access) => access.revokeGatewayTokens(gatewayId, cliActor()));
       console.log(`revoked ${n} token(s) of gateway '${gatewayId}'`);
     });
   return tokens;

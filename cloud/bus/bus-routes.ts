@@ -101,7 +101,7 @@ function urlProblem(text: string): string | undefined {
 /** The replay endpoint (any user, own sites) and webhook subscriptions (admins). */
 export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async (
   app,
-  { module: bus, authenticateUser },
+  { services, module: bus, authenticateUser },
 ) => {
   app.addHook('onRequest', authenticateUser);
   const security = [{ userToken: [] }];
@@ -172,6 +172,7 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
       const body = request.body;
       const problem = urlProblem(body.url);
       if (problem) return sendHttpError(reply, 'PW_BAD_WEBHOOK_URL', problem);
+      const actor = currentUser(request).username;
       const subscription = await bus.createWebhook(
         {
           url: body.url,
@@ -180,8 +181,15 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
           ...(body.types ? { types: body.types } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
         },
-        currentUser(request).username,
+        actor,
       );
+      // The secret is redacted by the audit log: the entry says one was issued, not what it is.
+      await services.store.audit.record({
+        actor,
+        action: 'webhook.create',
+        target: `webhook:${subscription.id}`,
+        after: subscription,
+      });
       return reply.code(201).send(subscription);
     },
   );
@@ -199,14 +207,33 @@ export const busRoutes: FastifyPluginAsync<ModuleRouteOptions<EventBus>> = async
       },
     },
     async (request, reply) => {
-      if (!(await bus.deleteWebhook(request.params.id))) {
+      const { id } = request.params;
+      const before = (await bus.webhookStatus()).find((w) => w.id === id);
+      if (!(await bus.deleteWebhook(id))) {
         return sendHttpError(
           reply,
           'PW_NO_WEBHOOK',
           `no webhook subscription with id ${request.params.id}; GET /api/v1/webhooks lists them`,
         );
       }
+      await services.store.audit.record({
+        actor: currentUser(request).username,
+        action: 'webhook.delete',
+        target: `webhook:${id}`,
+        ...(before ? { before: webhookSettings(before) } : {}),
+      });
       return reply.code(204).send();
     },
   );
 };
+
+/** What an admin set on a webhook, without its delivery counters (which are not a change). */
+const webhookSettings = (w: Static<typeof WebhookStatusView>) => ({
+  id: w.id,
+  url: w.url,
+  ...(w.name !== undefined ? { name: w.name } : {}),
+  ...(w.sites ? { sites: w.sites } : {}),
+  ...(w.types ? { types: w.types } : {}),
+  ...(w.description !== undefined ? { description: w.description } : {}),
+  createdBy: w.createdBy,
+});

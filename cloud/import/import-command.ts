@@ -5,6 +5,7 @@ import { integerIn, oneOf } from '../../shared/cli-options.js';
 import { systemClock } from '../clock.js';
 import { openCloudStore } from '../open-cloud-store.js';
 import { ENCODINGS, type EncodingChoice } from './decode.js';
+import { cliActor } from '../audit/admin-audit.js';
 import { DEFAULT_BATCH_SIZE, type ImportRequest, runImport } from './importer.js';
 import { IMPORT_KINDS, type ImportKind, type ImportProblem, type ImportReport } from './import-types.js';
 
@@ -62,7 +63,7 @@ export async function importFile(
       timeZone: flags.timezone,
       batchSize: flags.batchSize,
       restart: flags.restart ?? false,
-      actor: 'cli',
+      actor: cliActor(),
       afterBatch: async (batch, batches) => {
         if (batches > 1) output.err(`batch ${batch}/${batches} committed`);
         await hooks.afterBatch?.(batch, batches);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { recordAdminChange } from '../audit/admin-audit.js';
 import type { Clock } from '../clock.js';
 import type { CloudStore } from '../cloud-store.js';
 import { ASSET_ALIASES, ASSET_FIELDS, type AssetRecord, assetRow } from './asset-rows.js';
@@ -187,9 +188,26 @@ export async function runImport(
   if (batches.length === 0 && !job.finishedAt) {
     await store.database.transaction((tx) => markBatch(tx, job.id, 0, true, now()));
   }
+  const applied = { batches: appliedBatches, rows: appliedRows };
+  // Only a run that wrote something is an administrative change; a dry run or a refusal is not.
+  if (appliedRows > 0) {
+    await recordAdminChange(store.database, {
+      actor: request.actor,
+      action: `import.${request.kind}`,
+      target: `import:${job.id}`,
+      after: {
+        source: request.source,
+        rows: report.rows,
+        created: report.wouldCreate,
+        updated: report.wouldUpdate,
+        applied,
+        resumedFromBatch,
+      },
+    });
+  }
   return {
     ...report,
-    applied: { batches: appliedBatches, rows: appliedRows },
+    applied,
     job: { id: job.id, batches: batches.length, resumedFromBatch },
   };
 }

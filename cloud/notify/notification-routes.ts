@@ -145,7 +145,18 @@ export const notificationRoutes: FastifyPluginAsync<ModuleRouteOptions<Notificat
         return kept?.kind === 'webhook' && kept.secret ? { ...rest, secret: kept.secret } : rest;
       });
       const preferences = { ...body, channels };
+      const before = await store.preferences(username);
       await store.savePreferences(username, preferences, 'api', new Date(services.clock.now()).toISOString());
+      // People's own preferences are theirs; an admin changing someone else's is an admin change.
+      if (user.username !== username) {
+        await services.store.audit.record({
+          actor: user.username,
+          action: 'notifications.set',
+          target: `user:${username}`,
+          ...(before ? { before: before.preferences } : {}),
+          after: preferences,
+        });
+      }
       request.log.info(
         { username, by: user.username, channels: channels.length },
         'notification preferences set',

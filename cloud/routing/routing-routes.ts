@@ -90,7 +90,16 @@ export const routingRoutes: FastifyPluginAsync<ModuleRouteOptions<RoutingService
       }
       const user = currentUser(request);
       request.log.info({ by: user.username }, 'routing config replaced through the API');
-      return routing.setConfig(request.body, user.username);
+      const before = await routing.config();
+      const after = await routing.setConfig(request.body, user.username);
+      await services.store.audit.record({
+        actor: user.username,
+        action: 'routing.replace',
+        target: 'routing',
+        before: { source: before.source, config: before.config },
+        after: { source: after.source, config: after.config },
+      });
+      return after;
     },
   );
 

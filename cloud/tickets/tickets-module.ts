@@ -16,6 +16,7 @@ export const ticketsModule: CloudModule<'tickets', undefined, undefined> = {
     await app.register(ticketsRoutes, {
       review: store.review,
       ingest: store.ingest,
+      access: store.access,
       authenticateUser,
       metrics,
     });

@@ -14,7 +14,7 @@ import {
   TicketView,
   TransitionRequest,
 } from '../../shared/schema/index.js';
-import { canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
+import { type AccessStore, canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
 import type { IngestStore } from './ingest-store.js';
 import type { ReviewOutcome, ReviewStore } from './review-store.js';
@@ -82,6 +82,8 @@ function sendOutcome<T>(
 export interface ReviewRoutesOptions {
   review: ReviewStore;
   ingest: IngestStore;
+  /** Who may be given a ticket: an existing, enabled user who sees its site. */
+  access: AccessStore;
   authenticateUser: onRequestHookHandler;
   metrics: CloudMetrics;
 }
@@ -89,7 +91,7 @@ export interface ReviewRoutesOptions {
 /** The engineers' API: the queue, a ticket with its history, lifecycle moves, rule track record, fleet. */
 export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
   app,
-  { review, ingest, authenticateUser, metrics },
+  { review, ingest, access, authenticateUser, metrics },
 ) => {
   app.addHook('onRequest', authenticateUser);
   const security = [{ userToken: [] }];
@@ -201,11 +203,22 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
         security,
         params: TicketParams,
         body: AssignRequest,
-        response: { 200: TicketView, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
+        response: { 200: TicketView, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request, reply) =>
-      actOnTicket(request, reply, (id, username) => review.assign(id, username, request.body)),
+    async (request, reply) => {
+      const { assignee } = request.body;
+      if (assignee !== null) {
+        const ticket = await visibleTicket(review, currentUser(request), request.params.id, reply);
+        if (!ticket) return reply;
+        const problem = await access.assigneeProblem(assignee, ticket.site);
+        if (problem) {
+          metrics.ticketActionRefusals.inc({ code: 'PW_BAD_ASSIGNEE' });
+          return sendHttpError(reply, 'PW_BAD_ASSIGNEE', `body/assignee: ${problem}`);
+        }
+      }
+      return actOnTicket(request, reply, (id, username) => review.assign(id, username, request.body));
+    },
   );
 
   app.post<{ Params: TicketParams; Body: Static<typeof CommentRequest> }>(

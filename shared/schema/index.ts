@@ -11,3 +11,4 @@ export * from './review.js';
 export * from './ticket.js';
 export * from './waveform.js';
 export * from './ticket-change.js';
+export * from './audit.js';

@@ -8,6 +8,7 @@ import {
   setUnauthorizedHandler,
 } from './api.js';
 import { assetView } from './asset-view.js';
+import { auditView } from './audit-view.js';
 import { h, replaceChildren } from './dom.js';
 import { fleetView } from './fleet-view.js';
 import { loginView } from './login-view.js';
@@ -29,6 +30,7 @@ const VIEWS: Record<RouteName, View> = {
   fleet: fleetView,
   onCall: onCallView,
   notifications: notificationsView,
+  audit: auditView,
 };
 
 /** Which navigation entry is current on each screen (a ticket belongs to the queue). */
@@ -40,6 +42,7 @@ const NAV_SECTION: Partial<Record<RouteName, string>> = {
   fleet: 'fleet',
   onCall: 'on-call',
   notifications: 'notifications',
+  audit: 'audit',
 };
 
 const byId = <T extends HTMLElement>(id: string): T => {
@@ -56,9 +59,12 @@ const nav = byId<HTMLElement>('main-nav');
 
 // The integration screens' links: On-call is for engineers and admins (the API refuses viewers).
 const onCallLink = h('a', { href: hrefs.onCall(), 'data-section': 'on-call', hidden: true }, 'On-call');
+// The audit log is for admins only (the API refuses everyone else).
+const auditLink = h('a', { href: hrefs.audit(), 'data-section': 'audit', hidden: true }, 'Audit log');
 nav.append(
   onCallLink,
   h('a', { href: hrefs.notifications(), 'data-section': 'notifications' }, 'Notifications'),
+  auditLink,
 );
 
 let screen: AbortController | undefined;
@@ -75,6 +81,7 @@ function showSession(user: UserView | undefined): void {
   nav.hidden = !user;
   sessionUser.textContent = user ? `${user.username} · ${user.role}` : '';
   onCallLink.hidden = !user || user.role === 'viewer';
+  auditLink.hidden = user?.role !== 'admin';
 }
 
 function markNav(route: Route): void {

@@ -4,7 +4,7 @@
  */
 
 export type RouteName =
-  'login' | 'queue' | 'ticket' | 'asset' | 'rules' | 'fleet' | 'onCall' | 'notifications';
+  'login' | 'queue' | 'ticket' | 'asset' | 'rules' | 'fleet' | 'onCall' | 'notifications' | 'audit';
 
 export interface Route {
   name: RouteName;
@@ -22,6 +22,7 @@ const PATTERNS: { name: RouteName; pattern: RegExp; keys: string[] }[] = [
   { name: 'fleet', pattern: /^\/fleet$/, keys: [] },
   { name: 'onCall', pattern: /^\/on-call$/, keys: [] },
   { name: 'notifications', pattern: /^\/notifications$/, keys: [] },
+  { name: 'audit', pattern: /^\/audit$/, keys: [] },
 ];
 
 /** The route of a hash such as `#/tickets/01J…?x=1`; unknown paths are undefined. */
@@ -54,6 +55,7 @@ export const hrefs = {
     `#/rules${ruleId ? `?${new URLSearchParams({ rule: ruleId, ...(version ? { version } : {}) })}` : ''}`,
   fleet: () => '#/fleet',
   onCall: () => '#/on-call',
+  audit: () => '#/audit',
   notifications: (user?: string) => `#/notifications${user ? `?${new URLSearchParams({ user })}` : ''}`,
 };
 

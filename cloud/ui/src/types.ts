@@ -310,3 +310,19 @@ export interface NotificationView {
   lastError?: string;
   sentAt?: string;
 }
+
+/** One administrative change (GET /api/v1/audit); secrets arrive as `********`. */
+export interface AdminAuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface AdminAuditPage {
+  entries: AdminAuditEntry[];
+  nextCursor?: string;
+}
