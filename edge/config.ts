@@ -243,7 +243,11 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
 
 function configHash(file: EdgeConfigFile): string {
   const { cloud, mqtt, opcua, http, ...rest } = file;
-  const users = mqtt?.embedded?.users?.map((user) => ({ ...user, password: undefined, passwordHash: undefined }));
+  const users = mqtt?.embedded?.users?.map((user) => ({
+    ...user,
+    password: undefined,
+    passwordHash: undefined,
+  }));
   const withoutSecrets = {
     ...rest,
     http: http ? { ...http, token: undefined } : undefined,

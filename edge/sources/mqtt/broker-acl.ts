@@ -23,7 +23,11 @@ const mayUseAsset = (client: { assets: readonly string[] }, asset: string) =>
   client.assets.includes('*') || client.assets.includes(asset);
 
 /** The reason a publish on `topic` is refused, or undefined when it is allowed. */
-export function publishRefusal(client: BrokerClient, prefix: string, topic: string): RefusalReason | undefined {
+export function publishRefusal(
+  client: BrokerClient,
+  prefix: string,
+  topic: string,
+): RefusalReason | undefined {
   if (client.kind === 'agent') return undefined;
   const levels = topic.split('/');
   const underPrefix = topic.startsWith(`${prefix}/`);

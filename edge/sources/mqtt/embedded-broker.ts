@@ -23,12 +23,12 @@ export interface EmbeddedBroker {
 /** `mqtt.embedded` as resolved; host and port alone give an open broker on them (tests, tools). */
 export type EmbeddedBrokerOptions = Pick<EmbeddedBrokerConfig, 'host' | 'port'> &
   Partial<EmbeddedBrokerConfig> & {
-  /** The first topic level (default plantwatch); devices publish below it, the agent's alerts under `<prefix>/alerts/`. */
-  topicPrefix?: string;
-  /** Each refused connect, publish, subscription or packet (`plantwatch_edge_mqtt_refused_total`). */
-  onRefused?: (reason: RefusalReason) => void;
-  logger?: Logger;
-};
+    /** The first topic level (default plantwatch); devices publish below it, the agent's alerts under `<prefix>/alerts/`. */
+    topicPrefix?: string;
+    /** Each refused connect, publish, subscription or packet (`plantwatch_edge_mqtt_refused_total`). */
+    onRefused?: (reason: RefusalReason) => void;
+    logger?: Logger;
+  };
 
 /** Distinct (client id, reason) pairs logged before the memory of them starts over. */
 const LOGGED_REFUSALS_MAX = 10_000;
@@ -61,7 +61,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (logged.has(key)) return;
     if (logged.size >= LOGGED_REFUSALS_MAX) logged.clear();
     logged.add(key);
-    logger?.warn({ clientId: client?.id, reason }, `embedded MQTT broker refused client ${client?.id ?? '?'}: ${detail}`);
+    logger?.warn(
+      { clientId: client?.id, reason },
+      `embedded MQTT broker refused client ${client?.id ?? '?'}: ${detail}`,
+    );
   };
 
   const aedes = await Aedes.createBroker({
@@ -228,7 +231,9 @@ export async function brokerFor(
   logger.info(
     {
       url: broker.url,
-      ...(broker.tlsPort === undefined ? {} : { tls: `mqtts://${mqtt.embedded.tls?.host}:${broker.tlsPort}` }),
+      ...(broker.tlsPort === undefined
+        ? {}
+        : { tls: `mqtts://${mqtt.embedded.tls?.host}:${broker.tlsPort}` }),
       logins: mqtt.embedded.users.length,
     },
     'embedded MQTT broker listening',

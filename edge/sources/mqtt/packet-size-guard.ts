@@ -53,11 +53,7 @@ export class PacketSizeTracker {
  * The socket as aedes sees it, with packets over `maxBytes` stopped at their header: the
  * connection is closed and `onTooLarge` told, so one oversize sender costs the broker nothing more.
  */
-export function sizeLimited(
-  socket: Socket,
-  maxBytes: number,
-  onTooLarge: (size: number) => void,
-): Duplex {
+export function sizeLimited(socket: Socket, maxBytes: number, onTooLarge: (size: number) => void): Duplex {
   const tracker = new PacketSizeTracker(maxBytes);
   const guarded = new Duplex({
     read() {
