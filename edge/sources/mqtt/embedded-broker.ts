@@ -116,6 +116,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // Acks are small and wanted now: Nagle with the peer's delayed ACK made each one wait ~40 ms.
+    socket.setNoDelay(true);
     aedes.handle(
       sizeLimited(socket, config.maxPacketBytes, (size) =>
         refuse(

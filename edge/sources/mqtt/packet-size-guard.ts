@@ -63,6 +63,15 @@ export function sizeLimited(socket: Socket, maxBytes: number, onTooLarge: (size:
       if (socket.destroyed) callback();
       else socket.write(chunk, callback);
     },
+    // aedes (mqtt-packet) corks its writes: a packet's parts leave in one segment, as on a bare socket.
+    writev(chunks, callback) {
+      if (socket.destroyed) return callback();
+      socket.cork();
+      chunks.forEach(({ chunk }, i) =>
+        socket.write(chunk as Buffer, i === chunks.length - 1 ? callback : undefined),
+      );
+      socket.uncork();
+    },
     final(callback) {
       socket.end(callback);
     },
