@@ -78,8 +78,9 @@ const metric = async (reason: string) => {
 };
 const accepted = () => agent.status().sources.find((s) => s.id === 'mqtt')?.accepted ?? 0;
 const reading = (value: number) => JSON.stringify({ value, unit: 'degC' });
+/** Resolves when the broker closes the client's connection; fails after 5 s if it does not. */
 const closed = (client: MqttClient) =>
-  new Promise<void>((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
+  waitFor(() => !client.connected, 'the broker closing the connection', 5000).then(() => undefined);
 const refusalLines = (clientId: string) =>
   log.lines().filter((l) => l.clientId === clientId && String(l.msg).includes('refused'));
 
