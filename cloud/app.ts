@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
+import { bearerTokenMatches, unauthorizedReply } from '../shared/bearer-token.js';
 import { createAjv } from '../shared/validation.js';
 import { authenticateUser } from './access/user-auth.js';
 import { registerApiDocs } from './api-docs.js';
@@ -25,6 +26,8 @@ export interface CloudAppOptions {
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
+  /** `metrics.token` of the cloud config: /metrics then wants it as a bearer token. */
+  metricsToken?: string;
 }
 
 /**
@@ -67,9 +70,13 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   app.get('/readyz', probe([() => store.ping(), () => telemetry.ping()]));
   const metrics = createCloudMetrics();
   registerIntegrationMetrics(metrics.registry, store.database);
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  const { metricsToken } = options;
+  const refusal = unauthorizedReply('metrics.token of the cloud config');
+  app.get('/metrics', async (request, reply) => {
+    if (metricsToken && !bearerTokenMatches(request.headers.authorization, metricsToken))
+      return reply.code(401).headers(refusal.headers).send(refusal.body);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   await app.register(rateLimit, { global: false });
   const routeOptions: Omit<ModuleRouteOptions<unknown>, 'module'> = {
     services: options.services,

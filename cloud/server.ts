@@ -88,6 +88,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       ...(options.ingestRateLimit ? { ingestRateLimit: options.ingestRateLimit } : {}),
       ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}),
       ...(tls ? { tls } : {}),
+      ...(options.config?.metrics?.token ? { metricsToken: options.config.metrics.token } : {}),
     });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

@@ -105,16 +105,18 @@ export async function startEdgeAgent(
     rules.start();
     shutdown.add(() => rules.stop());
 
-    const broker = await brokerFor(config.mqtt, logger);
+    const broker = await brokerFor(config.mqtt, logger, (reason) => metrics.mqttRefused.inc({ reason }));
     shutdown.add(() => broker.close());
+    // The agent's own clients log in to its embedded broker with the login made for this run.
+    const clientConfig = broker.login ? { ...config, mqtt: { ...config.mqtt, ...broker.login } } : config;
     // The pipeline was built before the broker existed: its events reach the alerts from here on.
-    const alerts = (localAlerts = localAlertsFor(config, broker.url, logger));
+    const alerts = (localAlerts = localAlertsFor(clientConfig, broker.url, logger));
     if (alerts) {
       // Before the broker closes, so the last alarms are flushed.
       shutdown.add(() => alerts.stop());
       alerts.start(tickets.openTickets());
     }
-    const started = await startSources(config, broker.url, pipeline.sink, logger);
+    const started = await startSources(clientConfig, broker.url, pipeline.sink, logger);
     sources = started.list;
     shutdown.add(() => started.stop());
 

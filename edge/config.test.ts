@@ -25,7 +25,7 @@ describe('edge config', () => {
     expect(config.rulesDir).toBe(defaultRulesDir());
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8081 });
     expect(config.mqtt).toEqual({
-      embedded: { host: '127.0.0.1', port: 1883 },
+      embedded: { host: '127.0.0.1', port: 1883, users: [], anonymous: true, maxPacketBytes: 1024 * 1024 },
       topicPrefix: 'plantwatch',
       alerts: true,
     });
@@ -87,6 +87,72 @@ describe('edge config', () => {
     const plain = configFile(`${head}mqtt:\n  url: mqtt://broker:1883\n  tls:\n    caFile: ca.pem\n`);
     expect(() => loadEdgeConfig(plain)).toThrow(
       `${plain}:9: mqtt/tls: TLS settings need an mqtts:// or wss:// url (got 'mqtt://broker:1883')`,
+    );
+  });
+
+  it("reads the embedded broker's logins from the environment, TLS listener and packet limit; names what is wrong", () => {
+    const head = 'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n';
+    process.env.PW_TEST_PUMP_PASSWORD = 'pump-secret-from-env';
+    const file = configFile(
+      `${head}mqtt:\n  embedded:\n    host: 0.0.0.0\n    maxPacketBytes: 262144\n    users:\n` +
+        '      - username: pump-1\n        password: ${PW_TEST_PUMP_PASSWORD}\n        assets: [pump-1]\n' +
+        `      - { username: line-3, passwordHash: 'sha256:${'ab'.repeat(32)}', assets: ['*'] }\n` +
+        '    tls: { port: 8883, certFile: pki/broker.pem, keyFile: pki/broker.key, caFile: pki/ca.pem }\n',
+    );
+    const embedded = loadEdgeConfig(file).mqtt.embedded;
+    expect(embedded).toMatchObject({
+      host: '0.0.0.0',
+      port: 1883,
+      anonymous: false,
+      maxPacketBytes: 262_144,
+      users: [
+        { username: 'pump-1', password: 'pump-secret-from-env', assets: ['pump-1'] },
+        { username: 'line-3', assets: ['*'] },
+      ],
+      tls: {
+        host: '0.0.0.0',
+        port: 8883,
+        certFile: join(file, '..', 'pki/broker.pem'),
+        caFile: join(file, '..', 'pki/ca.pem'),
+      },
+    });
+    // Defaults for a first run: loopback, anonymous, 1 MiB.
+    expect(loadEdgeConfig(configFile(head)).mqtt.embedded).toMatchObject({
+      host: '127.0.0.1',
+      anonymous: true,
+      maxPacketBytes: 1024 * 1024,
+      users: [],
+    });
+
+    const open = configFile(`${head}mqtt:\n  embedded: { host: 0.0.0.0 }\n`);
+    expect(() => loadEdgeConfig(open)).toThrow(
+      `${open}:7: mqtt/embedded/users: the embedded broker listens on 0.0.0.0, beyond this host, without logins`,
+    );
+    const openOnPurpose = configFile(`${head}mqtt:\n  embedded: { host: 0.0.0.0, anonymous: true }\n`);
+    expect(loadEdgeConfig(openOnPurpose).mqtt.embedded.anonymous).toBe(true);
+    const tlsOpen = configFile(
+      `${head}mqtt:\n  embedded:\n    tls: { host: 10.0.0.5, certFile: b.pem, keyFile: b.key }\n`,
+    );
+    expect(() => loadEdgeConfig(tlsOpen)).toThrow(
+      'mqtt/embedded/users: the embedded broker listens on 10.0.0.5',
+    );
+    const bad = configFile(
+      `${head}mqtt:\n  embedded:\n    users:\n      - { username: a, assets: [pump-1] }\n` +
+        "      - { username: b, passwordHash: 'md5:abc', assets: [pump-2] }\n" +
+        '      - { username: b, password: x, assets: [pump-3] }\n',
+    );
+    expect(() => loadEdgeConfig(bad)).toThrow(
+      `${bad}:9: mqtt/embedded/users/0/password: give 'a' either password (e.g. \${MQTT_PASSWORD}) or passwordHash, not neither`,
+    );
+    expect(() => loadEdgeConfig(bad)).toThrow(
+      `${bad}:10: mqtt/embedded/users/1/passwordHash: must be 'sha256:<64 hex digits>' or 'scrypt:<salt hex>:<key hex>'`,
+    );
+    expect(() => loadEdgeConfig(bad)).toThrow(`mqtt/embedded/users/2/username: duplicate username 'b'`);
+    const small = configFile(`${head}mqtt:\n  embedded: { maxPacketBytes: 10 }\n`);
+    expect(() => loadEdgeConfig(small)).toThrow(`${small}:7: mqtt/embedded/maxPacketBytes: must be >= 1024`);
+    const shortToken = configFile(`${head}http: { token: short }\n`);
+    expect(() => loadEdgeConfig(shortToken)).toThrow(
+      `${shortToken}:6: http/token: must NOT have fewer than 16 characters`,
     );
   });
 
@@ -153,6 +219,17 @@ describe('edge config', () => {
       configFile('gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_fedcba9876543210\n'),
     );
     expect(a.configHash).toBe(b.configHash);
+    const withSecrets = (password: string, token: string) =>
+      loadEdgeConfig(
+        configFile(
+          'gatewayId: gw-1\nsite: s1\ncloud:\n  url: http://x\n  token: pwgw_0123456789abcdef\n' +
+            `http: { token: ${token} }\n` +
+            `mqtt:\n  embedded:\n    users: [{ username: p, password: ${password}, assets: [p1] }]\n`,
+        ),
+      ).configHash;
+    expect(withSecrets('first-password', 'status-token-0123456789')).toBe(
+      withSecrets('other-password', 'status-token-9876543210'),
+    );
   });
 
   it('says when the file cannot be read', () => {

@@ -32,7 +32,15 @@ export const EdgeConfigFile = Type.Object(
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     rulesDir: Type.Optional(Type.String({ minLength: 1 })),
     http: Type.Optional(
-      Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          host: Type.Optional(Host),
+          port: Type.Optional(Port),
+          /** Bearer token for /metrics, /api/v1/status and the outbox routes (`${STATUS_TOKEN}`). */
+          token: Type.Optional(Type.String({ minLength: 16 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     /** The broker the sensors publish to; see edge/sources/mqtt/README.md. */
     mqtt: Type.Optional(MqttSection),
@@ -151,7 +159,8 @@ export interface EdgeConfig {
   site: string;
   dataDir: string;
   rulesDir: string;
-  http: { host: string; port: number };
+  /** token: what the status port's routes other than /healthz require, when set. */
+  http: { host: string; port: number; token?: string };
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
   cloud: CloudConfig;
@@ -178,7 +187,11 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     site: file.site,
     dataDir,
     rulesDir: file.rulesDir ? path(file.rulesDir) : defaultRulesDir(),
-    http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 8081 },
+    http: {
+      host: file.http?.host ?? '127.0.0.1',
+      port: file.http?.port ?? 8081,
+      ...(file.http?.token ? { token: file.http.token } : {}),
+    },
     mqtt: resolveMqttConfig(file.mqtt, baseDir),
     opcua: (file.opcua ?? []).map((endpoint) =>
       resolveOpcuaEndpoint(
@@ -229,11 +242,19 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
 }
 
 function configHash(file: EdgeConfigFile): string {
-  const { cloud, mqtt, opcua, ...rest } = file;
+  const { cloud, mqtt, opcua, http, ...rest } = file;
+  const users = mqtt?.embedded?.users?.map((user) => ({
+    ...user,
+    password: undefined,
+    passwordHash: undefined,
+  }));
   const withoutSecrets = {
     ...rest,
+    http: http ? { ...http, token: undefined } : undefined,
     cloud: { ...cloud, token: undefined },
-    mqtt: mqtt ? { ...mqtt, password: undefined } : undefined,
+    mqtt: mqtt
+      ? { ...mqtt, password: undefined, ...(mqtt.embedded ? { embedded: { ...mqtt.embedded, users } } : {}) }
+      : undefined,
     opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);

@@ -27,6 +27,12 @@ export function createEdgeMetrics(deps: {
     labelNames: ['source', 'reason'],
     registers: [registry],
   });
+  const mqttRefused = new Counter({
+    name: 'plantwatch_edge_mqtt_refused_total',
+    help: 'Connects, publishes, subscriptions and packets the embedded MQTT broker refused, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const waveformsAnalysed = new Counter({
     name: 'plantwatch_edge_waveforms_analysed_total',
     help: 'Waveform windows analysed',
@@ -252,6 +258,7 @@ export function createEdgeMetrics(deps: {
   return {
     registry,
     rejectedMessages,
+    mqttRefused,
     waveformsAnalysed,
     readingsReceived,
     ticketEvents,

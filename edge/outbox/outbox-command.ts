@@ -25,9 +25,12 @@ export function outboxCommand(): Command {
       const deadLetters = await withOutbox(
         config,
         (local) => local.deadLetters(),
-        async (url) =>
-          ((await agentRequest(url, 'GET', '/api/v1/outbox/dead-letters')) as { deadLetters: DeadLetter[] })
-            .deadLetters,
+        async (url, token) =>
+          (
+            (await agentRequest(url, token, 'GET', '/api/v1/outbox/dead-letters')) as {
+              deadLetters: DeadLetter[];
+            }
+          ).deadLetters,
       );
       console.log(
         options.json
@@ -50,8 +53,8 @@ export function outboxCommand(): Command {
       const resent = await withOutbox(
         config,
         (local) => resendDeadLetters(local, request),
-        async (url) =>
-          ((await agentRequest(url, 'POST', '/api/v1/outbox/resend', request)) as { resent: number[] })
+        async (url, token) =>
+          ((await agentRequest(url, token, 'POST', '/api/v1/outbox/resend', request)) as { resent: number[] })
             .resent,
       );
       console.log(
@@ -87,7 +90,7 @@ const outboxPath = (config: EdgeConfig) => join(config.dataDir, 'outbox.db');
 async function withOutbox<T>(
   config: EdgeConfig,
   local: (outbox: Outbox) => T,
-  remote: (agentUrl: string) => Promise<T>,
+  remote: (agentUrl: string, token: string | undefined) => Promise<T>,
 ): Promise<T> {
   const path = outboxPath(config);
   if (!existsSync(path))
@@ -100,7 +103,7 @@ async function withOutbox<T>(
     if (!(error instanceof OutboxOpenError && /locked|busy/i.test(error.message))) throw error;
     // A wildcard listen address is reached on loopback.
     const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
-    return remote(`http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`);
+    return remote(`http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`, config.http.token);
   }
   try {
     return local(outbox);
@@ -109,8 +112,10 @@ async function withOutbox<T>(
   }
 }
 
+/** `token`: the config's http.token, which a running agent with one wants on these routes. */
 async function agentRequest(
   agentUrl: string,
+  token: string | undefined,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
@@ -119,9 +124,11 @@ async function agentRequest(
   try {
     response = await fetch(new URL(path, agentUrl), {
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
@@ -139,7 +146,13 @@ async function agentRequest(
     } catch {
       // not JSON: an older agent without these routes, say
     }
-    throw new Error(`the running agent at ${agentUrl} answered ${response.status}: ${message}`);
+    const hint =
+      response.status === 401
+        ? token
+          ? '; the agent has another http.token than this config'
+          : '; the agent wants a status token: set http.token in this config as in the running one'
+        : '';
+    throw new Error(`the running agent at ${agentUrl} answered ${response.status}: ${message}${hint}`);
   }
   return JSON.parse(text) as unknown;
 }

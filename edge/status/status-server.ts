@@ -1,7 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
+import { bearerTokenMatches, unauthorizedReply } from '../../shared/bearer-token.js';
 
-/** Serves the agent's local status for operators and monitoring: /healthz, /metrics, /api/v1/status. */
+/**
+ * Serves the agent's local status for operators and monitoring: /healthz, /metrics, /api/v1/status.
+ * With a token, everything but /healthz (a liveness probe says nothing worth hiding) wants it.
+ */
 export async function startStatusServer(options: {
   host: string;
   port: number;
@@ -9,8 +13,18 @@ export async function startStatusServer(options: {
   registry: Registry;
   /** More routes on the same port (the outbox's set-aside events). */
   plugins?: FastifyPluginAsync[];
+  /** `http.token`: the bearer token /metrics, /api/v1/status and the outbox routes require. */
+  token?: string;
 }): Promise<{ server: FastifyInstance; url: string }> {
   const server = Fastify({ logger: false });
+  const { token } = options;
+  if (token) {
+    const refusal = unauthorizedReply('http.token of the agent config');
+    server.addHook('onRequest', async (request, reply) => {
+      if (request.url === '/healthz' || bearerTokenMatches(request.headers.authorization, token)) return;
+      return reply.code(401).headers(refusal.headers).send(refusal.body);
+    });
+  }
   for (const plugin of options.plugins ?? []) await server.register(plugin);
   server.get('/healthz', async (_request, reply) => {
     const { healthy } = options.status();

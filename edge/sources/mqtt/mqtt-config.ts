@@ -1,17 +1,19 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-
-const Port = Type.Integer({ minimum: 0, maximum: 65535 });
-const Host = Type.String({ minLength: 1 });
+import {
+  type EmbeddedBrokerConfig,
+  EmbeddedBrokerSection,
+  embeddedBrokerProblems,
+  resolveEmbeddedBroker,
+} from './embedded-broker-config.js';
 
 /** The `mqtt:` section of the edge config: the broker the sensors publish to, and the topics. */
 export const MqttSection = Type.Object(
   {
     /** An external broker (mqtt://, mqtts://); without it the embedded broker runs. */
     url: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?|tcp)://' })),
-    embedded: Type.Optional(
-      Type.Object({ host: Type.Optional(Host), port: Type.Optional(Port) }, { additionalProperties: false }),
-    ),
+    /** The in-process broker: where it listens, its logins, TLS and packet limit. */
+    embedded: Type.Optional(EmbeddedBrokerSection),
     topicPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_./-]{1,64}$' })),
     /** Publish each ticket's state on `<topicPrefix>/alerts/<site>/<asset>/<ticket>` (default true). */
     alerts: Type.Optional(Type.Boolean()),
@@ -43,7 +45,7 @@ export type MqttSection = Static<typeof MqttSection>;
 export interface MqttConfig {
   /** Undefined: the embedded broker runs. */
   url?: string;
-  embedded: { host: string; port: number };
+  embedded: EmbeddedBrokerConfig;
   topicPrefix: string;
   alerts: boolean;
   username?: string;
@@ -66,7 +68,7 @@ export function resolveMqttConfig(mqtt: MqttSection | undefined, baseDir = proce
   const tls = mqtt?.tls;
   return {
     ...(mqtt?.url ? { url: mqtt.url } : {}),
-    embedded: { host: mqtt?.embedded?.host ?? '127.0.0.1', port: mqtt?.embedded?.port ?? 1883 },
+    embedded: resolveEmbeddedBroker(mqtt?.embedded, baseDir),
     topicPrefix: mqtt?.topicPrefix ?? 'plantwatch',
     alerts: mqtt?.alerts ?? true,
     ...(mqtt?.username ? { username: mqtt.username } : {}),
@@ -85,11 +87,15 @@ export function resolveMqttConfig(mqtt: MqttSection | undefined, baseDir = proce
   };
 }
 
-/** What the schema cannot say: a certificate needs its key, TLS settings need a TLS URL. */
+/**
+ * What the schema cannot say: a certificate needs its key, TLS settings need a TLS URL, an embedded
+ * broker beyond loopback needs logins.
+ */
 export function mqttSectionProblems(mqtt: MqttSection | undefined): { path: string; message: string }[] {
+  // An embedded section beside a url is not used: its problems would stop an agent for nothing.
+  const problems = mqtt?.url ? [] : embeddedBrokerProblems(mqtt?.embedded);
   const tls = mqtt?.tls;
-  if (!tls) return [];
-  const problems: { path: string; message: string }[] = [];
+  if (!tls) return problems;
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile))
     problems.push({
       path: `mqtt/tls/${tls.certFile ? 'keyFile' : 'certFile'}`,

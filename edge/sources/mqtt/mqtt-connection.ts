@@ -31,12 +31,17 @@ export function brokerConnectOptions(
 }
 
 function readTlsFile(key: string, path: string, what: string): Buffer {
+  return readPemFile(`mqtt.tls.${key}`, path, what);
+}
+
+/** A PEM file named by a config key, read at start; the error names the key, never the contents. */
+export function readPemFile(configKey: string, path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new Error(`mqtt.tls.${key}: cannot read ${path} (${reason}); it should hold ${what} (PEM)`, {
+    throw new Error(`${configKey}: cannot read ${path} (${reason}); it should hold ${what} (PEM)`, {
       cause: error,
     });
   }
