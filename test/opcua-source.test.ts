@@ -422,7 +422,12 @@ describe('a mapped node that never delivers', () => {
       return (await cloudTickets()).find((t) => t.fault === 'sensor_fault');
     }, 'the silent-sensor ticket');
     expect(ticket).toMatchObject({ assetId: 'cnc-1', evidence: { channel: 'oil_pressure' } });
-    expect(agent.status().sources.find((s) => s.id === 'cnc')?.nodeProblems).toEqual([
+    // Read once the session is up: a reconnect on a loaded machine clears the list until it is.
+    const problems = await waitFor(() => {
+      const listed = agent.status().sources.find((s) => s.id === 'cnc')?.nodeProblems ?? [];
+      return listed.length > 0 && listed;
+    }, 'the node problem in the status');
+    expect(problems).toEqual([
       expect.stringContaining(
         'cnc-1/oil_pressure: the server refused to monitor ns=1;s=cnc-1.OilPressure: BadNodeIdUnknown',
       ),

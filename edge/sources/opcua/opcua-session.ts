@@ -19,7 +19,7 @@ import {
   type UserIdentityInfo,
   UserTokenType,
 } from 'node-opcua';
-import { type OpcuaEndpointConfig, type OpcuaNodeConfig } from './opcua-config.js';
+import { MAX_KEEP_ALIVE_COUNT, type OpcuaEndpointConfig, type OpcuaNodeConfig } from './opcua-config.js';
 
 /** What one connection reports to the source that owns it. */
 export interface SessionEvents {
@@ -236,7 +236,9 @@ export class OpcuaSession {
       session.createSubscription2({
         requestedPublishingInterval: publishingIntervalMs,
         requestedMaxKeepAliveCount: this.config.keepAliveCount,
-        requestedLifetimeCount: this.config.keepAliveCount * 6,
+        // The lifetime and the dead-server deadline stay long when the keep-alive is short: a busy
+        // gateway that misses a few publishes must not lose its subscription for it.
+        requestedLifetimeCount: MAX_KEEP_ALIVE_COUNT * 6,
         maxNotificationsPerPublish: 0,
         publishingEnabled: true,
         priority: 1,
@@ -319,8 +321,8 @@ export class OpcuaSession {
    */
   private startWatchdog(): void {
     const { publishingIntervalMs, silentAfterMs } = this.config;
-    // A live server answers at least every keepAliveCount intervals; half as long again is slack.
-    const keepAliveDeadlineMs = publishingIntervalMs * this.config.keepAliveCount * 1.5 + 1000;
+    // A live server answers at least every MAX_KEEP_ALIVE_COUNT intervals; half as long again is slack.
+    const keepAliveDeadlineMs = publishingIntervalMs * MAX_KEEP_ALIVE_COUNT * 1.5 + 1000;
     let recreating = false;
     const tick = async () => {
       if (recreating || this.closed || !this.session) return;
