@@ -8,6 +8,12 @@ import {
 import type { SqlDatabase, SqlExecutor, SqlValue } from '../store/sql-database.js';
 import { type AuthenticatedUser, isRole, ROLES, type Role, type UserSites } from './roles.js';
 import {
+  type GatewayTokenCheck,
+  type GatewayTokenInfo,
+  GatewayTokens,
+  type NewGatewayToken,
+} from './gateway-tokens.js';
+import {
   generatePassword,
   hashPassword,
   hashToken,
@@ -21,6 +27,12 @@ import {
 export { canSeeSite, hasRole, ROLES, visibleSites } from './roles.js';
 export { generatePassword } from './secrets.js';
 export type { AuthenticatedUser, Role, UserSites } from './roles.js';
+export type {
+  GatewayIdentity,
+  GatewayTokenCheck,
+  GatewayTokenInfo,
+  NewGatewayToken,
+} from './gateway-tokens.js';
 
 export interface UserInfo {
   username: string;
@@ -28,13 +40,6 @@ export interface UserInfo {
   sites: UserSites;
   createdAt: string;
   disabledAt?: string;
-}
-
-export interface GatewayTokenInfo {
-  gatewayId: string;
-  tokenPrefix: string;
-  createdAt: string;
-  revokedAt?: string;
 }
 
 export interface NewUser {
@@ -169,48 +174,34 @@ function checkLabel(label: string): void {
  * they see, their login sessions and long-lived API tokens. Only hashes of secrets are stored.
  */
 export class AccessStore {
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(private readonly db: SqlDatabase) {
+    this.gatewayTokens = new GatewayTokens(db);
+  }
+
+  /** Gateway tokens: bound to a gateway and its sites, expiring, rotated (gateway-tokens.ts). */
+  readonly gatewayTokens: GatewayTokens;
 
   /** Returns the new token in clear: it is shown once and only its hash is stored. */
-  async createGatewayToken(gatewayId: string): Promise<string> {
-    const token = newToken('gateway');
-    await this.db.run(
-      'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
-      [hashToken(token), gatewayId, tokenPrefix(token), now()],
-    );
-    return token;
+  createGatewayToken(gatewayId: string, options: NewGatewayToken): Promise<string> {
+    return this.gatewayTokens.create(gatewayId, options);
   }
 
+  /** The gateway of a valid (unrevoked, unexpired) token. */
   async gatewayForToken(token: string): Promise<string | undefined> {
-    const row = await this.db.get<{ gateway_id: string }>(
-      'SELECT gateway_id FROM gateway_tokens WHERE token_hash = ? AND revoked_at IS NULL',
-      [hashToken(token)],
-    );
-    return row?.gateway_id;
+    const check = await this.gatewayTokens.check(token);
+    return check.valid ? check.gateway.gatewayId : undefined;
   }
 
-  async revokeGatewayTokens(gatewayId: string): Promise<number> {
-    return this.db.run(
-      'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
-      [now(), gatewayId],
-    );
+  checkGatewayToken(token: string): Promise<GatewayTokenCheck> {
+    return this.gatewayTokens.check(token);
   }
 
-  async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
-    const rows = await this.db.all<{
-      gateway_id: string;
-      token_prefix: string;
-      created_at: string;
-      revoked_at: string | null;
-    }>(
-      'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
-    );
-    return rows.map((r) => ({
-      gatewayId: r.gateway_id,
-      tokenPrefix: r.token_prefix,
-      createdAt: r.created_at,
-      ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
-    }));
+  revokeGatewayTokens(gatewayId: string): Promise<number> {
+    return this.gatewayTokens.revoke(gatewayId);
+  }
+
+  listGatewayTokens(): Promise<GatewayTokenInfo[]> {
+    return this.gatewayTokens.list();
   }
 
   /** Returns the password in clear (the given or the generated one): it is not stored anywhere. */

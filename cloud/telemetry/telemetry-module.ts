@@ -18,7 +18,7 @@ export const telemetryModule: CloudModule<'telemetry', undefined, undefined> = {
       authenticateGateway: gatewayAuth(services.store.access),
       authenticateUser,
       visibleSites: (request) => visibleSites(currentUser(request)),
-      metrics: { pointsWritten: metrics.telemetryPointsWritten },
+      metrics: { pointsWritten: metrics.telemetryPointsWritten, rejects: metrics.telemetryRejects },
     });
   },
 };

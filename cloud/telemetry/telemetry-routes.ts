@@ -17,7 +17,7 @@ import {
   TrendQuery,
   TrendReply,
 } from '../../shared/schema/telemetry.js';
-import { requireOwnGateway } from '../access/gateway-auth.js';
+import { requireOwnGateway, siteRefusal } from '../access/gateway-auth.js';
 import { type TelemetrySink, trendBucketMs } from './telemetry-sink.js';
 import { sendHttpError } from '../http-errors.js';
 
@@ -29,7 +29,7 @@ export interface TelemetryRoutesOptions {
   authenticateUser: onRequestAsyncHookHandler;
   /** The sites this request may read; undefined = all. */
   visibleSites: (request: FastifyRequest) => readonly string[] | undefined;
-  metrics?: { pointsWritten: Counter };
+  metrics?: { pointsWritten: Counter; rejects?: Counter<'reason'> };
 }
 
 const DAY_MS = 86_400_000;
@@ -89,6 +89,14 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
     },
     async (request, reply) => {
       const { gatewayId, points } = request.body;
+      // A leaked token writes only its own sites; nothing of a refused batch is stored.
+      for (const [index, point] of points.entries()) {
+        const refusal = siteRefusal(request, point.site);
+        if (refusal === undefined) continue;
+        metrics?.rejects?.inc({ reason: 'site_not_allowed' });
+        request.log.warn({ gatewayId, field: `body/points/${index}/site` }, 'telemetry batch refused');
+        return sendHttpError(reply, 'PW_SITE_NOT_ALLOWED', `body/points/${index}/site: ${refusal}`);
+      }
       try {
         await sink.write(gatewayId, points);
       } catch (error) {
