@@ -30,7 +30,7 @@ describe('plantwatch CLI on real processes', () => {
     const mosquitto = start('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
     const db = join(dir, 'cloud.db');
 
-    const created = await runCli(['cloud', 'tokens', 'create', 'gw-cli', '--db', db]);
+    const created = await runCli(['cloud', 'tokens', 'create', 'gw-cli', '--site', 'plant-7', '--db', db]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^pwgw_[A-Za-z0-9_-]{43}$/);
