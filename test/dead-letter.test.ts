@@ -173,7 +173,9 @@ describe('plantwatch outbox dead-letters|resend with a running agent', () => {
     // The cloud takes at most 64 KiB a request: one event alone is larger (413 for a batch of one).
     let cloud = await startTestCloud({ db, port: cloudPort, bodyLimitBytes: 64 * 1024 });
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.access.createGatewayToken('gw-cli-dl', { sites: ['site-a', 'test-site'] });
+    const token = await cloud.store.access.createGatewayToken('gw-cli-dl', {
+      sites: ['site-a', 'test-site'],
+    });
     const big = sampleTicket({ gatewayId: 'gw-cli-dl', assetId: 'pump-9' });
     big.evidence.reasoning = [
       Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join(''),

@@ -753,7 +753,10 @@ describe('edge agent telemetry', () => {
     const config = testEdgeConfig({
       gatewayId: 'gw-1',
       site: 'site-a',
-      cloud: { url: cloud.url, token: await cloud.store.access.createGatewayToken('gw-1', { sites: ['test-site'] }) },
+      cloud: {
+        url: cloud.url,
+        token: await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] }),
+      },
       telemetry: { interval: '1s' },
     });
     const agent = await startEdgeAgent(config, silentLogger());
