@@ -123,7 +123,7 @@ describe.each(CLOUD_STORES)('a gateway writes only what it owns (%s)', (kind) =>
     expect((await gatewayView(cloud, 'gw-b'))?.ackedSeq).toBe(1);
   });
 
-  it('refuses telemetry for a site the gateway may not write, storing none of the batch', async () => {
+  it('refuses telemetry for a site, or a registered asset of a site, the gateway may not write, storing none of the batch', async () => {
     const cloud = await startTestCloud({ db: await newCloudDatabase(kind) });
     clouds.push(cloud);
     const tokenB = await cloud.store.access.createGatewayToken('gw-b', { sites: ['plant-z'] });
@@ -144,12 +144,29 @@ describe.each(CLOUD_STORES)('a gateway writes only what it owns (%s)', (kind) =>
       code: 'PW_SITE_NOT_ALLOWED',
       message: 'body/points/1/site: gateway gw-b may not write site plant-a',
     });
+    // An asset the registry puts at plant-a is refused whatever site the point claims.
+    await cloud.store.database.run('INSERT INTO assets (asset_id, site, updated_at) VALUES (?, ?, ?)', [
+      'press-4',
+      'plant-a',
+      new Date().toISOString(),
+    ]);
+    const disguised = await post(cloud, '/api/v1/telemetry', tokenB, {
+      gatewayId: 'gw-b',
+      points: [point('plant-z', now - 2000), { ...point('plant-z', now - 1000), assetId: 'press-4' }],
+    });
+    expect(disguised.status).toBe(403);
+    expect(await disguised.json()).toMatchObject({
+      code: 'PW_SITE_NOT_ALLOWED',
+      message:
+        'body/points/1/assetId: asset press-4 is registered at site plant-a; gateway gw-b may not write site plant-a',
+    });
     const stored = await cloud.store.database.get<{ n: number | string }>(
       'SELECT count(*) AS n FROM telemetry_points',
     );
     expect(Number(stored?.n)).toBe(0);
     const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
     expect(metrics).toContain('plantwatch_cloud_telemetry_rejects_total{reason="site_not_allowed"} 1');
+    expect(metrics).toContain('plantwatch_cloud_telemetry_rejects_total{reason="asset_not_allowed"} 1');
     const allowed = await post(cloud, '/api/v1/telemetry', tokenB, {
       gatewayId: 'gw-b',
       points: [point('plant-z', now - 2000)],
