@@ -20,7 +20,7 @@ export function gatewayAuth(tokens: { checkGatewayToken(token: string): Promise<
       return sendHttpError(
         reply,
         'PW_MISSING_TOKEN',
-        'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId>`)',
+        'missing gateway token: send "Authorization: Bearer <token>" (create one with `plantwatch cloud tokens create <gatewayId> --site <site>`)',
       );
     }
     const check = await tokens.checkGatewayToken(match[1]);
