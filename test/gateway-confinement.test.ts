@@ -239,6 +239,11 @@ describe.each(CLOUD_STORES)('a gateway writes only what it owns (%s)', (kind) =>
     expect(listed.map((t) => t.expiresAt)).toContain(oldValidUntil);
     expect(JSON.stringify(listed)).not.toContain(old.slice(10));
     expect(JSON.stringify(listed)).not.toContain(fresh.slice(10));
+
+    // The old one revoked by its id before the grace ends: only the new one writes.
+    expect(await cloud.store.access.gatewayTokens.revoke('gw-r', hashToken(old).slice(0, 12))).toBe(1);
+    expect((await ingest(cloud, old, 'gw-r', [opened(rotated, 3, 'ticket.updated')])).status).toBe(401);
+    expect((await ingest(cloud, fresh, 'gw-r', [opened(rotated, 3, 'ticket.updated')])).status).toBe(200);
   });
 
   it('confines a token from before site binding to the sites its gateway had written, and says how to bind it', async () => {
