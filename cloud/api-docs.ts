@@ -15,7 +15,8 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
           gatewayToken: {
             type: 'http',
             scheme: 'bearer',
-            description: 'per-gateway token from `plantwatch cloud tokens create <gatewayId>`',
+            description:
+              'per-gateway token from `plantwatch cloud tokens create <gatewayId> --site <site>`, bound to the sites it may write',
           },
           userToken: {
             type: 'http',

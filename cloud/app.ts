@@ -10,6 +10,7 @@ import type { ModuleRouteOptions } from './cloud-module.js';
 import { CLOUD_MODULES } from './cloud-modules.js';
 import { registerIntegrationMetrics } from './integration-metrics.js';
 import { createCloudMetrics } from './metrics.js';
+import { sharedRateLimitStore } from './store/shared-rate-limit-store.js';
 import { type CloudModules, runningModule } from './modules.js';
 import type { CloudServices } from './services.js';
 import { consoleRoutes } from './ui/console-routes.js';
@@ -77,7 +78,12 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
       return reply.code(401).headers(refusal.headers).send(refusal.body);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  await app.register(rateLimit, { global: false });
+  // Several instances on one PostgreSQL share their counters there, so a limit holds for the whole
+  // cloud; a SQLite cloud is one instance and counts in memory.
+  await app.register(rateLimit, {
+    global: false,
+    ...(store.database.dialect === 'postgres' ? { store: sharedRateLimitStore(store.database) } : {}),
+  });
   const routeOptions: Omit<ModuleRouteOptions<unknown>, 'module'> = {
     services: options.services,
     authenticateUser: authenticateUser(store.access),

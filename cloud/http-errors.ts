@@ -15,6 +15,15 @@ export const HTTP_ERRORS = {
   PW_LOGIN_FAILED: { statusCode: 401, meaning: 'wrong username or password, or the account is disabled' },
   PW_ROLE: { statusCode: 403, meaning: "the user's role is below what the route needs" },
   PW_WRONG_GATEWAY: { statusCode: 403, meaning: "the body names another gateway than the token's" },
+  PW_SITE_NOT_ALLOWED: {
+    statusCode: 403,
+    meaning:
+      'a gateway wrote a site its token is not bound to (`plantwatch cloud tokens sites`); nothing of the batch was applied',
+  },
+  PW_FOREIGN_TICKET: {
+    statusCode: 403,
+    meaning: 'a gateway wrote a ticket another gateway raised; nothing of the batch was applied',
+  },
   PW_NOT_YOURS: { statusCode: 403, meaning: "another user's notifications, and the user is no admin" },
   PW_TOO_MANY_LOGINS: { statusCode: 429, meaning: 'too many login attempts for a username from one address' },
   // Tickets

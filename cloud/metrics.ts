@@ -35,6 +35,12 @@ export function createCloudMetrics() {
       help: 'Edge feature summaries written to InfluxDB or the store',
       registers: [registry],
     }),
+    telemetryRejects: new Counter({
+      name: 'plantwatch_cloud_telemetry_rejects_total',
+      help: 'Telemetry batches refused, by reason (site_not_allowed: a site the gateway may not write)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     eventsApplied: new Counter({
       name: 'plantwatch_cloud_events_applied_total',
       help: 'Outbox events applied to tickets (rate() of it is ingest events/s)',

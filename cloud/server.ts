@@ -1,3 +1,4 @@
+import { upgradeBindingWarning } from './access/gateway-tokens.js';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -91,6 +92,13 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       ...(options.config?.metrics?.token ? { metricsToken: options.config.metrics.token } : {}),
     });
     await app.listen({ host: options.host, port: options.port });
+    // Tokens from before site binding write only the sites the upgrade found: say how to bind them.
+    for (const token of await store.access.gatewayTokens.boundByUpgrade()) {
+      logger.warn(
+        { gatewayId: token.gatewayId, tokenId: token.id, sites: token.sites },
+        upgradeBindingWarning(token),
+      );
+    }
   } catch (error) {
     await modules?.stop();
     await telemetry?.close();

@@ -50,7 +50,7 @@ export async function runDemo(
     logger,
   });
   const gatewayId = 'demo-gateway';
-  const token = await cloud.store.access.createGatewayToken(gatewayId);
+  const token = await cloud.store.access.createGatewayToken(gatewayId, { sites: ['demo-plant'] });
   // An engineer to review the demo's tickets with: the review API wants a user, as in production.
   const { password } = await cloud.store.access.createUser({
     username: 'engineer',

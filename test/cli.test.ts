@@ -30,7 +30,7 @@ describe('plantwatch CLI on real processes', () => {
     const mosquitto = start('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
     const db = join(dir, 'cloud.db');
 
-    const created = await runCli(['cloud', 'tokens', 'create', 'gw-cli', '--db', db]);
+    const created = await runCli(['cloud', 'tokens', 'create', 'gw-cli', '--site', 'plant-7', '--db', db]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^pwgw_[A-Za-z0-9_-]{43}$/);
@@ -155,6 +155,58 @@ describe('plantwatch CLI on real processes', () => {
       throw new Error(`${(error as Error).message}\n--- demo output:\n${demo.output()}`, { cause: error });
     }
   }, 90_000);
+
+  it('manages gateway tokens: bound to sites, listed with id and last use, rotated, rebound', async () => {
+    const db = join(tempDir(), 'cloud.db');
+    const unbound = await runCli(['cloud', 'tokens', 'create', 'gw-t', '--db', db]);
+    expect(unbound.code).not.toBe(0);
+    expect(unbound.output).toContain("required option '--site <site>' not specified");
+    const created = await runCli([
+      'cloud',
+      'tokens',
+      'create',
+      'gw-t',
+      '--site',
+      'plant-a',
+      '--expires',
+      '90d',
+      '--db',
+      db,
+    ]);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^pwgw_/);
+    const rotated = await runCli(['cloud', 'tokens', 'rotate', 'gw-t', '--grace', '1h', '--db', db]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.output).toMatch(/its previous tokens stay valid until \d{4}-\d\d-\d\dT/);
+    const rebound = await runCli([
+      'cloud',
+      'tokens',
+      'sites',
+      'gw-t',
+      '--site',
+      'plant-a',
+      '--site',
+      'plant-b',
+      '--db',
+      db,
+    ]);
+    expect(rebound.output).toContain("bound 2 token(s) of gateway 'gw-t' to sites plant-a, plant-b");
+    const list = await runCli(['cloud', 'tokens', 'list', '--db', db]);
+    expect(list.code).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatch(
+        /^[0-9a-f]{12}\tgw-t\tpwgw_.{5}…\tsites plant-a,plant-b\tcreated \S+\texpires \S+\tlast used never$/,
+      );
+    }
+    // The secrets themselves are never shown again.
+    expect(list.output).not.toContain(token);
+    expect(list.output).not.toContain(rotated.stdout.trim());
+    const badGrace = await runCli(['cloud', 'tokens', 'rotate', 'gw-t', '--grace', 'soon', '--db', db]);
+    expect(badGrace.output).toContain("'soon' is not a duration");
+  });
 
   it('rejects a bad config with file, line and field', async () => {
     const dir = tempDir();

@@ -13,8 +13,8 @@ beforeAll(async () => {
     bodyLimitBytes: 64 * 1024,
     ingestRateLimit: { max: 3, timeWindowMs: 60_000 },
   });
-  token = await cloud.store.access.createGatewayToken('gw-1');
-  otherToken = await cloud.store.access.createGatewayToken('gw-2');
+  token = await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] });
+  otherToken = await cloud.store.access.createGatewayToken('gw-2', { sites: ['site-a'] });
 });
 afterAll(async () => {
   await cloud.stop();

@@ -65,7 +65,7 @@ describe('cloud operations', () => {
     const cloud = await startTestCloud();
     clouds.push(cloud);
     expect(await (await fetch(`${cloud.url}/readyz`)).json()).toEqual({ status: 'ok' });
-    const token = await cloud.store.access.createGatewayToken('gw-ops');
+    const token = await cloud.store.access.createGatewayToken('gw-ops', { sites: ['site-a'] });
     const post = (body: unknown, bearer?: string) =>
       fetch(`${cloud.url}/api/v1/ingest`, {
         method: 'POST',

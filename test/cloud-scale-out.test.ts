@@ -21,7 +21,7 @@ describe('several cloud instances over one PostgreSQL database', () => {
       startTestCloud({ db, logger: silentLogger() }),
     ]);
     clouds.push(a, b);
-    const token = await a.store.access.createGatewayToken('gw-lb');
+    const token = await a.store.access.createGatewayToken('gw-lb', { sites: ['site-a'] });
     const tickets = Array.from({ length: 4 }, (_, i) =>
       sampleTicket({ gatewayId: 'gw-lb', assetId: `pump-${i}` }),
     );

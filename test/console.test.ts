@@ -253,7 +253,7 @@ describe('web console in a real browser', () => {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-plant7');
+    gatewayToken = await cloud.store.access.createGatewayToken('gw-plant7', { sites: ['plant7'] });
     await cloud.store.access.createUser({
       username: 'ana',
       role: 'engineer',

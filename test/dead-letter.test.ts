@@ -57,7 +57,7 @@ describe.each(CLOUD_STORES)('a poison event on a %s cloud', (kind) => {
   it('is set aside after maxAttempts refusals while the tickets behind it reach the cloud, and is delivered once resent after a fix', async () => {
     const cloud = await startTestCloud({ db: await newCloudDatabase(kind) });
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.access.createGatewayToken('gw-dl');
+    const token = await cloud.store.access.createGatewayToken('gw-dl', { sites: ['site-a', 'test-site'] });
     const path = join(tempDir(), 'outbox.db');
     const poison = poisonTicket('gw-dl');
     const ordinary = writeOutbox(path, 'gw-dl', poison);
@@ -173,7 +173,9 @@ describe('plantwatch outbox dead-letters|resend with a running agent', () => {
     // The cloud takes at most 64 KiB a request: one event alone is larger (413 for a batch of one).
     let cloud = await startTestCloud({ db, port: cloudPort, bodyLimitBytes: 64 * 1024 });
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.access.createGatewayToken('gw-cli-dl');
+    const token = await cloud.store.access.createGatewayToken('gw-cli-dl', {
+      sites: ['site-a', 'test-site'],
+    });
     const big = sampleTicket({ gatewayId: 'gw-cli-dl', assetId: 'pump-9' });
     big.evidence.reasoning = [
       Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join(''),
@@ -268,7 +270,7 @@ describe('an outage', () => {
     const db = join(dir, 'cloud.db');
     const port = await freePort();
     let cloud = await startTestCloud({ db, port });
-    const token = await cloud.store.access.createGatewayToken('gw-down');
+    const token = await cloud.store.access.createGatewayToken('gw-down', { sites: ['site-a', 'test-site'] });
     await cloud.stop(); // the link is down: connection refused on every attempt
     const outbox = new Outbox(join(dir, 'outbox.db'), 'gw-down');
     cleanups.push(() => outbox.close());

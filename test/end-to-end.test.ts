@@ -25,7 +25,7 @@ afterEach(async () => {
 async function cloudWithToken(port = 0): Promise<{ cloud: RunningCloud; token: string }> {
   const cloud = await startTestCloud({ port });
   running.push(cloud);
-  return { cloud, token: await cloud.store.access.createGatewayToken('gw-test') };
+  return { cloud, token: await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] }) };
 }
 
 async function edge(cloudUrl: string, token: string): Promise<EdgeAgent> {
@@ -203,7 +203,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     // Start the cloud once to learn a free port and create the token, then take it down.
     const db = join(tempDir(), 'cloud.db');
     const first = await startTestCloud({ db });
-    const token = await first.store.access.createGatewayToken('gw-test');
+    const token = await first.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
     const { port } = new URL(first.url);
     await first.stop();
 

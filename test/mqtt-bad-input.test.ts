@@ -11,7 +11,7 @@ const log = capturingLogger();
 
 beforeAll(async () => {
   cloud = await startTestCloud();
-  token = await cloud.store.access.createGatewayToken('gw-test');
+  token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   agent = await startEdgeAgent(testEdgeConfig({ cloud: { url: cloud.url, token } }), log.logger);
 });
 afterAll(async () => {

@@ -25,7 +25,7 @@ const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   cloud = await startTestCloud();
-  const token = await cloud.store.access.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   files = certificates(tempDir());
   agent = await startEdgeAgent(
     testEdgeConfig({

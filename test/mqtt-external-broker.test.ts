@@ -39,7 +39,7 @@ describe('an external broker that is not up when the agent starts', () => {
   it('keeps the agent running as connecting, then subscribes and processes readings once mosquitto is up', async () => {
     const cloud = await startTestCloud();
     running.push(cloud);
-    const token = await cloud.store.access.createGatewayToken('gw-late-broker');
+    const token = await cloud.store.access.createGatewayToken('gw-late-broker', { sites: ['plant-7'] });
     const dir = tempDir();
     const plc = await startOpcuaSimulator({ port: 0, pkiDir: join(dir, 'sim-pki') });
     running.push(plc);
@@ -127,7 +127,7 @@ describe('mqtts:// to an external broker', () => {
     ]);
     const cloud = await startTestCloud();
     running.push(cloud);
-    const token = await cloud.store.access.createGatewayToken('gw-test');
+    const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
     const log = capturingLogger();
     const agentWith = async (mqttSection: MqttSection) => {
       const agent = await startEdgeAgent(

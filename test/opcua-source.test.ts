@@ -85,7 +85,7 @@ function collectingSource(
 async function agentWithCloud(config: Omit<Partial<EdgeConfigFile>, 'cloud'>) {
   const cloud = await startTestCloud();
   running.push(cloud);
-  const token = await cloud.store.access.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   const agent = await startEdgeAgent(
     testEdgeConfig({ ...config, cloud: { url: cloud.url, token } }),
     silentLogger(),

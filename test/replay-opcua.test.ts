@@ -59,7 +59,7 @@ describe('replay into OPC-UA', () => {
 
     const cloud = await startTestCloud();
     running.push(cloud);
-    const token = await cloud.store.access.createGatewayToken('gw-test');
+    const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
     const agent = await startEdgeAgent(
       testEdgeConfig({
         cloud: { url: cloud.url, token },

@@ -61,7 +61,7 @@ async function subscriber(brokerUrl: string): Promise<{ client: MqttClient; mess
 async function agentWithBroker(): Promise<EdgeAgent> {
   const cloud = await startTestCloud();
   running.push(cloud);
-  const token = await cloud.store.access.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   const agent = await startEdgeAgent(testEdgeConfig({ cloud: { url: cloud.url, token } }), silentLogger());
   running.push(agent);
   return agent;
@@ -346,7 +346,7 @@ describe('plantwatch replay (built CLI)', () => {
     };
     const cloud = await startTestCloud();
     running.push(cloud);
-    const token = await cloud.store.access.createGatewayToken('gw-test');
+    const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
     const agent = await startEdgeAgent(
       testEdgeConfig({ cloud: { url: cloud.url, token }, assets: sample.assets }),
       silentLogger(),

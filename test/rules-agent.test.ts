@@ -35,7 +35,7 @@ const SILENT = `rules:
 async function stack(files: Record<string, string>) {
   const cloud = await startTestCloud();
   running.push(cloud);
-  const token = await cloud.store.access.createGatewayToken('gw-test');
+  const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   const dir = rulesDir(files);
   const { logger, lines } = capturingLogger();
   const agent = await startEdgeAgent(

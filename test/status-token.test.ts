@@ -19,7 +19,7 @@ describe('the edge status port with http.token', () => {
   it('wants the token on /metrics, /api/v1/status and the outbox routes, not /healthz; the outbox CLI sends it', async () => {
     const cloud = await startTestCloud();
     cleanups.push(() => cloud.stop());
-    const gatewayToken = await cloud.store.access.createGatewayToken('gw-token');
+    const gatewayToken = await cloud.store.access.createGatewayToken('gw-token', { sites: ['test-site'] });
     const dir = tempDir();
     const httpPort = await freePort();
     const config = (withToken: boolean) =>

@@ -86,6 +86,7 @@ async function telemetryApp(sink: TelemetrySink, port = 0): Promise<TelemetryApp
     authenticateGateway: async (request, reply) => {
       if (bearer(request) !== GATEWAY_TOKEN) return unauthorized(reply);
       request.gatewayId = 'gw-1';
+      request.gatewaySites = ['site-a', 'site-b'];
     },
     authenticateUser: async (request, reply) => {
       if (bearer(request) !== USER_TOKEN) return unauthorized(reply);
@@ -752,7 +753,10 @@ describe('edge agent telemetry', () => {
     const config = testEdgeConfig({
       gatewayId: 'gw-1',
       site: 'site-a',
-      cloud: { url: cloud.url, token: await cloud.store.access.createGatewayToken('gw-1') },
+      cloud: {
+        url: cloud.url,
+        token: await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] }),
+      },
       telemetry: { interval: '1s' },
     });
     const agent = await startEdgeAgent(config, silentLogger());

@@ -95,7 +95,10 @@ describe('a ticket from the edge to the people and systems that act on it', () =
       testEdgeConfig({
         gatewayId: 'gw-7',
         site: 'site-a',
-        cloud: { url: cloud.url, token: await cloud.store.access.createGatewayToken('gw-7') },
+        cloud: {
+          url: cloud.url,
+          token: await cloud.store.access.createGatewayToken('gw-7', { sites: ['site-a'] }),
+        },
         rulesDir: rulesDir({ 'hot.yaml': HOT }),
       }),
       silentLogger(),

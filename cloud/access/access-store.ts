@@ -9,6 +9,13 @@ import { recordAdminChange } from '../audit/admin-audit.js';
 import type { SqlDatabase, SqlExecutor, SqlValue } from '../store/sql-database.js';
 import { type AuthenticatedUser, isRole, ROLES, type Role, type UserSites } from './roles.js';
 import {
+  type GatewayTokenCheck,
+  type GatewayTokenInfo,
+  GatewayTokens,
+  type NewGatewayToken,
+  type Rotation,
+} from './gateway-tokens.js';
+import {
   generatePassword,
   hashPassword,
   hashToken,
@@ -22,6 +29,12 @@ import {
 export { canSeeSite, hasRole, ROLES, visibleSites } from './roles.js';
 export { generatePassword } from './secrets.js';
 export type { AuthenticatedUser, Role, UserSites } from './roles.js';
+export type {
+  GatewayIdentity,
+  GatewayTokenCheck,
+  GatewayTokenInfo,
+  NewGatewayToken,
+} from './gateway-tokens.js';
 
 export interface UserInfo {
   username: string;
@@ -29,13 +42,6 @@ export interface UserInfo {
   sites: UserSites;
   createdAt: string;
   disabledAt?: string;
-}
-
-export interface GatewayTokenInfo {
-  gatewayId: string;
-  tokenPrefix: string;
-  createdAt: string;
-  revokedAt?: string;
 }
 
 export interface NewUser {
@@ -170,74 +176,90 @@ function checkLabel(label: string): void {
  * they see, their login sessions and long-lived API tokens. Only hashes of secrets are stored.
  */
 export class AccessStore {
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(private readonly db: SqlDatabase) {
+    this.gatewayTokens = new GatewayTokens(db);
+  }
+
+  /** Gateway tokens: bound to a gateway and its sites, expiring, rotated (gateway-tokens.ts). */
+  readonly gatewayTokens: GatewayTokens;
 
   /** Returns the new token in clear: it is shown once and only its hash is stored. */
-  async createGatewayToken(gatewayId: string, actor?: string): Promise<string> {
-    const token = newToken('gateway');
-    const createdAt = now();
-    await this.db.transaction(async (tx) => {
-      await tx.run(
-        'INSERT INTO gateway_tokens (token_hash, gateway_id, token_prefix, created_at) VALUES (?, ?, ?, ?)',
-        [hashToken(token), gatewayId, tokenPrefix(token), createdAt],
-      );
-      if (actor !== undefined) {
-        await recordAdminChange(tx, {
-          actor,
-          at: createdAt,
-          action: 'gateway_token.create',
-          target: `gateway:${gatewayId}`,
-          after: { gatewayId, tokenPrefix: tokenPrefix(token) },
-        });
-      }
+  async createGatewayToken(gatewayId: string, options: NewGatewayToken, actor?: string): Promise<string> {
+    const token = await this.gatewayTokens.create(gatewayId, options);
+    await this.auditGatewayTokens(actor, 'gateway_token.create', gatewayId, undefined, {
+      gatewayId,
+      tokenPrefix: tokenPrefix(token),
+      sites: [...options.sites],
+      ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
     });
     return token;
   }
 
+  /** The gateway of a valid (unrevoked, unexpired) token. */
   async gatewayForToken(token: string): Promise<string | undefined> {
-    const row = await this.db.get<{ gateway_id: string }>(
-      'SELECT gateway_id FROM gateway_tokens WHERE token_hash = ? AND revoked_at IS NULL',
-      [hashToken(token)],
-    );
-    return row?.gateway_id;
+    const check = await this.gatewayTokens.check(token);
+    return check.valid ? check.gateway.gatewayId : undefined;
   }
 
-  async revokeGatewayTokens(gatewayId: string, actor?: string): Promise<number> {
-    const at = now();
-    return this.db.transaction(async (tx) => {
-      const revoked = await tx.run(
-        'UPDATE gateway_tokens SET revoked_at = ? WHERE gateway_id = ? AND revoked_at IS NULL',
-        [at, gatewayId],
-      );
-      if (actor !== undefined) {
-        await recordAdminChange(tx, {
-          actor,
-          at,
-          action: 'gateway_token.revoke',
-          target: `gateway:${gatewayId}`,
-          before: { validTokens: revoked },
-          after: { validTokens: 0 },
-        });
-      }
-      return revoked;
+  checkGatewayToken(token: string): Promise<GatewayTokenCheck> {
+    return this.gatewayTokens.check(token);
+  }
+
+  async revokeGatewayTokens(gatewayId: string, actor?: string, id?: string): Promise<number> {
+    const revoked = await this.gatewayTokens.revoke(gatewayId, id);
+    await this.auditGatewayTokens(
+      actor,
+      'gateway_token.revoke',
+      gatewayId,
+      { validTokens: revoked, ...(id !== undefined ? { tokenId: id } : {}) },
+      { revoked },
+    );
+    return revoked;
+  }
+
+  async rotateGatewayToken(
+    gatewayId: string,
+    rotation: Rotation,
+    actor?: string,
+  ): Promise<{ token: string; oldValidUntil: string }> {
+    const rotated = await this.gatewayTokens.rotate(gatewayId, rotation);
+    await this.auditGatewayTokens(actor, 'gateway_token.rotate', gatewayId, undefined, {
+      tokenPrefix: tokenPrefix(rotated.token),
+      oldValidUntil: rotated.oldValidUntil,
+      ...(rotation.sites ? { sites: [...rotation.sites] } : {}),
+    });
+    return rotated;
+  }
+
+  async bindGatewaySites(gatewayId: string, sites: readonly string[], actor?: string): Promise<number> {
+    const bound = await this.gatewayTokens.bindSites(gatewayId, sites);
+    await this.auditGatewayTokens(actor, 'gateway_token.sites_change', gatewayId, undefined, {
+      sites: [...sites],
+      tokens: bound,
+    });
+    return bound;
+  }
+
+  /** Token changes are made by gateway-tokens.ts in its own transaction; the audit entry follows it. */
+  private async auditGatewayTokens(
+    actor: string | undefined,
+    action: string,
+    gatewayId: string,
+    before: Record<string, unknown> | undefined,
+    after: Record<string, unknown>,
+  ): Promise<void> {
+    if (actor === undefined) return;
+    await recordAdminChange(this.db, {
+      actor,
+      action,
+      target: `gateway:${gatewayId}`,
+      ...(before ? { before } : {}),
+      after,
     });
   }
 
-  async listGatewayTokens(): Promise<GatewayTokenInfo[]> {
-    const rows = await this.db.all<{
-      gateway_id: string;
-      token_prefix: string;
-      created_at: string;
-      revoked_at: string | null;
-    }>(
-      'SELECT gateway_id, token_prefix, created_at, revoked_at FROM gateway_tokens ORDER BY gateway_id, created_at',
-    );
-    return rows.map((r) => ({
-      gatewayId: r.gateway_id,
-      tokenPrefix: r.token_prefix,
-      createdAt: r.created_at,
-      ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
-    }));
+  listGatewayTokens(): Promise<GatewayTokenInfo[]> {
+    return this.gatewayTokens.list();
   }
 
   /** Returns the password in clear (the given or the generated one): it is not stored anywhere. */

@@ -197,12 +197,20 @@ describe.each(CLOUD_STORES)('access store on %s', (kind) => {
   });
 
   it('creates, finds, lists and revokes gateway tokens, which are no user tokens', async () => {
-    const token = await access.createGatewayToken('gw-1');
+    const token = await access.createGatewayToken('gw-1', { sites: ['site-a'] });
     expect(token).toMatch(/^pwgw_[A-Za-z0-9_-]{43}$/);
     expect(await access.gatewayForToken(token)).toBe('gw-1');
     expect(await access.userForToken(token)).toBeUndefined();
     expect(await access.listGatewayTokens()).toEqual([
-      { gatewayId: 'gw-1', tokenPrefix: token.slice(0, 10), createdAt: expect.any(String) },
+      {
+        id: hashToken(token).slice(0, 12),
+        gatewayId: 'gw-1',
+        tokenPrefix: token.slice(0, 10),
+        sites: ['site-a'],
+        sitesFrom: 'operator',
+        createdAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+      },
     ]);
     expect(await access.revokeGatewayTokens('gw-1')).toBe(1);
     expect(await access.gatewayForToken(token)).toBeUndefined();
@@ -312,7 +320,7 @@ describe.each(CLOUD_STORES)('access routes on %s', (kind) => {
   });
 
   it('refuses a gateway token on a user route', async () => {
-    const gatewayToken = await access.createGatewayToken('gw-7');
+    const gatewayToken = await access.createGatewayToken('gw-7', { sites: ['site-a'] });
     secrets.push(gatewayToken);
     const me = await call('GET', '/api/v1/me', { token: gatewayToken });
     expect(me.status).toBe(401);

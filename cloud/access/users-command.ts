@@ -3,7 +3,9 @@ import { oneOf } from '../../shared/cli-options.js';
 import { SITE_ID_PATTERN } from '../../shared/schema/access.js';
 import { cliActor } from '../audit/admin-audit.js';
 import { openCloudDatabase } from '../open-cloud-store.js';
+import { durationMs } from '../../shared/duration.js';
 import { AccessStore, type UserChanges } from './access-store.js';
+import { DEFAULT_ROTATION_GRACE_MS, type GatewayTokenInfo, upgradeBindingWarning } from './gateway-tokens.js';
 import { ROLES, type Role, type UserSites } from './roles.js';
 
 const DB_HELP = 'cloud database: SQLite file or postgres://user:pass@host/db';
@@ -164,42 +166,145 @@ export function usersCommand(defaultDb: string): Command {
   return users;
 }
 
+/** `--expires 90d`, `--grace 24h`: a positive duration. */
+const positiveDuration = (value: string): number => {
+  let ms: number;
+  try {
+    ms = durationMs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  if (ms <= 0) throw new InvalidArgumentError(`'${value}' must be longer than 0`);
+  return ms;
+};
+
+/** Repeatable `--site <site>`: the sites a gateway may write. */
+const collectSite = (value: string, previous: string[] = []): string[] => {
+  if (!SITE_ID.test(value)) {
+    throw new InvalidArgumentError(`site id '${value}' may contain only letters, digits, _ . - (at most 64)`);
+  }
+  return [...previous, value];
+};
+
+const SITE_HELP = 'a site the gateway may write (repeat for several)';
+
+const describeToken = (t: GatewayTokenInfo): string =>
+  [
+    t.id,
+    t.gatewayId,
+    `${t.tokenPrefix}…`,
+    `sites ${t.sites.length > 0 ? t.sites.join(',') : '(none)'}${t.sitesFrom === 'upgrade' ? ' (from upgrade)' : ''}`,
+    `created ${t.createdAt}`,
+    `expires ${t.expiresAt ?? 'never'}`,
+    `last used ${t.lastUsedAt ?? 'never'}`,
+    ...(t.revokedAt ? [`revoked ${t.revokedAt}`] : []),
+  ].join('\t');
+
 /** `plantwatch cloud tokens ...`: per-gateway ingest tokens. */
 export function gatewayTokensCommand(defaultDb: string): Command {
-  const tokens = new Command('tokens').description('per-gateway ingest tokens');
+  const tokens = new Command('tokens').description(
+    'per-gateway ingest tokens, each bound to the sites it may write',
+  );
   tokens
     .command('create')
-    .description('create a token for a gateway; printed once, stored hashed')
+    .description('create a token for a gateway and the sites it may write; printed once, stored hashed')
     .argument('<gatewayId>')
+    .requiredOption('--site <site>', SITE_HELP, collectSite)
+    .option(
+      '--expires <duration>',
+      'valid for this long, e.g. 90d (default: until revoked)',
+      positiveDuration,
+    )
     .option('--db <path|url>', DB_HELP, defaultDb)
-    .action(async (gatewayId: string, flags: { db: string }) => {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(gatewayId)) {
-        throw new Error(`gateway id '${gatewayId}' may contain only letters, digits, _ . - (at most 64)`);
-      }
-      const token = await withAccess(flags.db, (access) => access.createGatewayToken(gatewayId, cliActor()));
+    .action(async (gatewayId: string, flags: { site: string[]; expires?: number; db: string }) => {
+      const token = await withAccess(flags.db, (access) =>
+        access.createGatewayToken(
+          gatewayId,
+          {
+            sites: flags.site,
+            ...(flags.expires !== undefined ? { expiresInMs: flags.expires } : {}),
+          },
+          cliActor(),
+        ),
+      );
       console.error(
-        `token for gateway '${gatewayId}' (shown once; put it in the edge config as cloud.token):`,
+        `token for gateway '${gatewayId}', sites ${flags.site.join(', ')} (shown once; put it in the edge config as cloud.token):`,
       );
       console.log(token);
     });
   tokens
+    .command('rotate')
+    .description('issue a new token for a gateway; its current tokens stay valid until --grace ends')
+    .argument('<gatewayId>')
+    .option(
+      '--grace <duration>',
+      'how long the current tokens stay valid',
+      positiveDuration,
+      DEFAULT_ROTATION_GRACE_MS,
+    )
+    .option(
+      '--expires <duration>',
+      'the new token is valid for this long (default: until revoked)',
+      positiveDuration,
+    )
+    .option('--site <site>', `${SITE_HELP}; default: the current tokens' sites`, collectSite)
+    .option('--db <path|url>', DB_HELP, defaultDb)
+    .action(
+      async (gatewayId: string, flags: { grace: number; expires?: number; site?: string[]; db: string }) => {
+        const { token, oldValidUntil } = await withAccess(flags.db, (access) =>
+          access.rotateGatewayToken(
+            gatewayId,
+            {
+              graceMs: flags.grace,
+              ...(flags.site ? { sites: flags.site } : {}),
+              ...(flags.expires !== undefined ? { expiresInMs: flags.expires } : {}),
+            },
+            cliActor(),
+          ),
+        );
+        console.error(
+          `new token for gateway '${gatewayId}' (shown once); its previous tokens stay valid until ${oldValidUntil}:`,
+        );
+        console.log(token);
+      },
+    );
+  tokens
+    .command('sites')
+    .description('bind every unrevoked token of a gateway to the sites it may write')
+    .argument('<gatewayId>')
+    .requiredOption('--site <site>', SITE_HELP, collectSite)
+    .option('--db <path|url>', DB_HELP, defaultDb)
+    .action(async (gatewayId: string, flags: { site: string[]; db: string }) => {
+      const n = await withAccess(flags.db, (access) =>
+        access.bindGatewaySites(gatewayId, flags.site, cliActor()),
+      );
+      console.log(`bound ${n} token(s) of gateway '${gatewayId}' to sites ${flags.site.join(', ')}`);
+    });
+  tokens
     .command('list')
-    .description('gateway tokens, one a line: gateway, token prefix, created, revoked')
+    .description(
+      'gateway tokens, one a line: id, gateway, prefix, sites, created, expires, last used, revoked',
+    )
     .option('--db <path|url>', DB_HELP, defaultDb)
     .action(async (flags: { db: string }) => {
-      for (const t of await withAccess(flags.db, (access) => access.listGatewayTokens())) {
-        console.log(
-          `${t.gatewayId}\t${t.tokenPrefix}…\tcreated ${t.createdAt}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`,
-        );
+      const list = await withAccess(flags.db, (access) => access.listGatewayTokens());
+      for (const t of list) console.log(describeToken(t));
+      const at = new Date().toISOString();
+      for (const t of list) {
+        const valid = !t.revokedAt && (t.expiresAt === undefined || t.expiresAt > at);
+        if (valid && t.sitesFrom === 'upgrade') console.error(`warning: ${upgradeBindingWarning(t)}`);
       }
     });
   tokens
     .command('revoke')
-    .description('revoke every token of a gateway')
+    .description('revoke every token of a gateway, or one (--token <id> from `tokens list`)')
     .argument('<gatewayId>')
+    .option('--token <id>', 'revoke only this token')
     .option('--db <path|url>', DB_HELP, defaultDb)
-    .action(async (gatewayId: string, flags: { db: string }) => {
-      const n = await withAccess(flags.db, (access) => access.revokeGatewayTokens(gatewayId, cliActor()));
+    .action(async (gatewayId: string, flags: { token?: string; db: string }) => {
+      const n = await withAccess(flags.db, (access) =>
+        access.revokeGatewayTokens(gatewayId, cliActor(), flags.token),
+      );
       console.log(`revoked ${n} token(s) of gateway '${gatewayId}'`);
     });
   return tokens;

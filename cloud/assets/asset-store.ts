@@ -68,3 +68,17 @@ export async function listAssets(db: SqlExecutor, filter: AssetFilter = {}): Pro
     updatedAt: r.updated_at,
   }));
 }
+
+/** The registered site of each of these assets that the registry holds (one indexed read). */
+export async function registeredSites(
+  db: SqlExecutor,
+  assetIds: readonly string[],
+): Promise<Map<string, string>> {
+  const ids = [...new Set(assetIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await db.all<{ asset_id: string; site: string }>(
+    `SELECT asset_id, site FROM assets WHERE asset_id IN (${placeholders(ids.length)})`,
+    ids,
+  );
+  return new Map(rows.map((r) => [r.asset_id, r.site]));
+}

@@ -96,7 +96,7 @@ describe.each(CLOUD_STORES)('admin audit log on %s', (kind) => {
       channels: [{ kind: 'webhook', url: 'http://127.0.0.1:9/eve', secret: channelSecret }],
     });
     await send('POST', '/api/v1/imports/assets?source=assets.csv', 'assetId,site\nAUD-1,site-a\n');
-    const [gatewayToken] = await cli(gatewayTokensCommand, ['create', 'gw-audit']);
+    const [gatewayToken] = await cli(gatewayTokensCommand, ['create', 'gw-audit', '--site', 'site-a']);
     secrets.push(gatewayToken!);
     await cli(gatewayTokensCommand, ['revoke', 'gw-audit']);
     await cli(usersCommand, ['revoke-tokens', 'nina']);

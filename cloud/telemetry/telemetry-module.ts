@@ -1,4 +1,5 @@
 import { visibleSites } from '../access/access-store.js';
+import { registeredSites } from '../assets/asset-store.js';
 import { gatewayAuth } from '../access/gateway-auth.js';
 import { currentUser } from '../access/user-auth.js';
 import type { CloudModule } from '../cloud-module.js';
@@ -18,7 +19,8 @@ export const telemetryModule: CloudModule<'telemetry', undefined, undefined> = {
       authenticateGateway: gatewayAuth(services.store.access),
       authenticateUser,
       visibleSites: (request) => visibleSites(currentUser(request)),
-      metrics: { pointsWritten: metrics.telemetryPointsWritten },
+      metrics: { pointsWritten: metrics.telemetryPointsWritten, rejects: metrics.telemetryRejects },
+      registeredSites: (assetIds) => registeredSites(services.store.database, assetIds),
     });
   },
 };

@@ -17,7 +17,7 @@ import {
   TrendQuery,
   TrendReply,
 } from '../../shared/schema/telemetry.js';
-import { requireOwnGateway } from '../access/gateway-auth.js';
+import { requireOwnGateway, siteRefusal } from '../access/gateway-auth.js';
 import { type TelemetrySink, trendBucketMs } from './telemetry-sink.js';
 import { sendHttpError } from '../http-errors.js';
 
@@ -29,7 +29,9 @@ export interface TelemetryRoutesOptions {
   authenticateUser: onRequestAsyncHookHandler;
   /** The sites this request may read; undefined = all. */
   visibleSites: (request: FastifyRequest) => readonly string[] | undefined;
-  metrics?: { pointsWritten: Counter };
+  metrics?: { pointsWritten: Counter; rejects?: Counter<'reason'> };
+  /** The registry's site of each asset it holds (cloud/assets); omitted: no registry to check. */
+  registeredSites?: (assetIds: readonly string[]) => Promise<Map<string, string>>;
 }
 
 const DAY_MS = 86_400_000;
@@ -66,6 +68,30 @@ function telemetrySchemaErrors(errors: FastifySchemaValidationError[], dataVar: 
   return new Error([...new Set(lines)].join(', '));
 }
 
+async function telemetryRefusal(
+  request: FastifyRequest,
+  points: TelemetryRequest['points'],
+  registeredSites: TelemetryRoutesOptions['registeredSites'],
+): Promise<{ reason: 'site_not_allowed' | 'asset_not_allowed'; field: string; why: string } | undefined> {
+  for (const [index, point] of points.entries()) {
+    const why = siteRefusal(request, point.site);
+    if (why) return { reason: 'site_not_allowed', field: `body/points/${index}/site`, why };
+  }
+  const registered = registeredSites ? await registeredSites(points.map((p) => p.assetId)) : new Map();
+  for (const [index, point] of points.entries()) {
+    const site = registered.get(point.assetId);
+    const why = site === undefined ? undefined : siteRefusal(request, site);
+    if (why) {
+      return {
+        reason: 'asset_not_allowed',
+        field: `body/points/${index}/assetId`,
+        why: `asset ${point.assetId} is registered at site ${site}; ${why}`,
+      };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Telemetry in (gateways' feature summaries) and trends out (engineers' charts). The sink and the
  * authentication come in through the options: this plugin holds no store of its own.
@@ -89,6 +115,14 @@ export const telemetryRoutes: FastifyPluginAsync<TelemetryRoutesOptions> = async
     },
     async (request, reply) => {
       const { gatewayId, points } = request.body;
+      // A leaked token writes only its own sites, also for an asset registered at another site
+      // whatever site the point claims; nothing of a refused batch is stored.
+      const refusal = await telemetryRefusal(request, points, options.registeredSites);
+      if (refusal) {
+        metrics?.rejects?.inc({ reason: refusal.reason });
+        request.log.warn({ gatewayId, field: refusal.field }, 'telemetry batch refused');
+        return sendHttpError(reply, 'PW_SITE_NOT_ALLOWED', `${refusal.field}: ${refusal.why}`);
+      }
       try {
         await sink.write(gatewayId, points);
       } catch (error) {

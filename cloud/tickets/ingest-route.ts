@@ -3,7 +3,8 @@ import { ErrorReply, IngestReply, IngestRequest } from '../../shared/schema/inde
 import type { CloudMetrics } from '../metrics.js';
 import type { CloudStore } from '../cloud-store.js';
 import { gatewayAuth, requireOwnGateway } from '../access/gateway-auth.js';
-import { sendHttpError } from '../http-errors.js';
+import { type HttpErrorCode, sendHttpError } from '../http-errors.js';
+import { type IngestRefusal, IngestRefusedError } from './ingest-store.js';
 
 export interface IngestRouteOptions {
   store: CloudStore;
@@ -24,15 +25,23 @@ const REJECT_REASONS: Record<number, string> = {
   503: 'unavailable',
 };
 
+const REFUSAL_CODES: Record<IngestRefusal, HttpErrorCode> = {
+  site_not_allowed: 'PW_SITE_NOT_ALLOWED',
+  foreign_ticket: 'PW_FOREIGN_TICKET',
+  wrong_gateway: 'PW_WRONG_GATEWAY',
+};
+
 /** POST /api/v1/ingest: a gateway's outbox events, applied idempotently by (gatewayId, seq). */
 export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
   app,
   { store, metrics, rateLimit },
 ) => {
-  app.addHook('onResponse', async (_request, reply) => {
+  // A refusal's own reason (a 403 has several); other rejects are told apart by their status code.
+  const refusals = new WeakMap<object, IngestRefusal>();
+  app.addHook('onResponse', async (request, reply) => {
     metrics.ingestRequests.inc({ code: String(reply.statusCode) });
     metrics.ingestSeconds.observe(reply.elapsedTime / 1000);
-    const reason = REJECT_REASONS[reply.statusCode];
+    const reason = refusals.get(request) ?? REJECT_REASONS[reply.statusCode];
     if (reason) metrics.ingestRejects.inc({ reason });
   });
   app.post<{ Body: IngestRequest }>(
@@ -74,7 +83,20 @@ export const ingestRoute: FastifyPluginAsync<IngestRouteOptions> = async (
           `body/events/${foreign}/gatewayId must equal body/gatewayId ('${gatewayId}')`,
         );
       }
-      const result = await store.ingest.applyEvents(gatewayId, events, { backlog, setAside });
+      let result;
+      try {
+        result = await store.ingest.applyEvents(
+          gatewayId,
+          events,
+          { backlog, setAside },
+          { sites: request.gatewaySites ?? [] },
+        );
+      } catch (error) {
+        if (!(error instanceof IngestRefusedError)) throw error;
+        refusals.set(request, error.reason);
+        request.log.warn({ gatewayId, reason: error.reason, field: error.field }, 'ingest batch refused');
+        return sendHttpError(reply, REFUSAL_CODES[error.reason], error.message);
+      }
       metrics.eventsApplied.inc(result.applied);
       metrics.duplicatesIgnored.inc(result.duplicates);
       request.log.info({ gatewayId, received: events.length, ...result }, 'ingest batch');

@@ -36,10 +36,32 @@ export interface IngestReport {
   setAside?: readonly SetAsideEvent[] | undefined;
 }
 
+/** The sites the sending gateway may write; absent for the cloud's own callers (import, tests). */
+export interface IngestWriter {
+  sites?: readonly string[] | undefined;
+}
+
+/** Why a batch was refused: the rejects metric's label. */
+export type IngestRefusal = 'site_not_allowed' | 'foreign_ticket' | 'wrong_gateway';
+
+/** A batch that writes what its gateway does not own: nothing of it is applied. */
+export class IngestRefusedError extends Error {
+  constructor(
+    readonly reason: IngestRefusal,
+    /** Where in the request body, e.g. `body/events/3/ticket/site`. */
+    readonly field: string,
+    why: string,
+  ) {
+    super(`${field}: ${why}`);
+    this.name = 'IngestRefusedError';
+  }
+}
+
 interface IngestJob {
   gatewayId: string;
   events: OutboxEvent[];
   report: IngestReport;
+  writer: IngestWriter;
   resolve: (result: ApplyResult) => void;
   reject: (error: unknown) => void;
 }
@@ -60,12 +82,17 @@ export class IngestStore {
     private readonly changes: ChangeSignal,
   ) {}
 
+  /**
+   * Refuses (IngestRefusedError, nothing applied) a batch with an event of another gateway's
+   * ticket, or, given the writer's sites, of a site it may not write.
+   */
   async applyEvents(
     gatewayId: string,
     events: OutboxEvent[],
     report: IngestReport = {},
+    writer: IngestWriter = {},
   ): Promise<ApplyResult> {
-    const result = await this.applyCommitted(gatewayId, events, report);
+    const result = await this.applyCommitted(gatewayId, events, report, writer);
     if (result.applied > 0) this.changes.notify();
     return result;
   }
@@ -74,12 +101,13 @@ export class IngestStore {
     gatewayId: string,
     events: OutboxEvent[],
     report: IngestReport,
+    writer: IngestWriter,
   ): Promise<ApplyResult> {
     if (this.db.dialect === 'postgres') {
-      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, report));
+      return this.db.transaction((tx) => applyInTransaction(tx, gatewayId, events, report, writer));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ gatewayId, events, report, resolve, reject });
+      this.waiting.push({ gatewayId, events, report, writer, resolve, reject });
       if (this.waiting.length === 1) setImmediate(() => void this.commitWaiting());
     });
   }
@@ -95,7 +123,8 @@ export class IngestStore {
     try {
       const results = await this.db.transaction(async (tx) => {
         const out: ApplyResult[] = [];
-        for (const job of jobs) out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.report));
+        for (const job of jobs)
+          out.push(await applyInTransaction(tx, job.gatewayId, job.events, job.report, job.writer));
         return out;
       });
       jobs.forEach((job, i) => job.resolve(results[i] as ApplyResult));
@@ -103,7 +132,7 @@ export class IngestStore {
       if (jobs.length === 1) return jobs[0]?.reject(error);
       for (const job of jobs) {
         this.db
-          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.report))
+          .transaction((tx) => applyInTransaction(tx, job.gatewayId, job.events, job.report, job.writer))
           .then(job.resolve, job.reject);
       }
     }
@@ -197,6 +226,7 @@ async function applyInTransaction(
   gatewayId: string,
   events: OutboxEvent[],
   { backlog, setAside: reportedSetAside = [] }: IngestReport,
+  writer: IngestWriter,
 ): Promise<ApplyResult> {
   const now = new Date().toISOString();
   // The upsert locks the gateway's row (PostgreSQL): two instances given the same gateway's
@@ -207,6 +237,8 @@ async function applyInTransaction(
     [gatewayId, now],
   );
   const watermark = Number(locked?.acked_seq ?? 0);
+  // Before anything is written; a refusal rolls the whole batch back, the watermark too.
+  await refuseForeignWrites(tx, gatewayId, events, watermark, writer.sites);
   const fresh = new Map(events.filter((e) => e.seq > watermark).map((e) => [e.seq, e]));
   // Events stored beyond the watermark by earlier batches: usually none.
   const held = await heldEvents(tx, gatewayId, watermark);
@@ -346,6 +378,59 @@ async function applyInTransaction(
     heldBehindGap: heldNow,
     ...(settledSeq > ackedSeq ? { settledSeq } : {}),
   };
+}
+
+/**
+ * A gateway writes only its own tickets, of the sites it may write. Events at or below the
+ * watermark are duplicates, never applied, so they are not checked (an old event resent after a
+ * rebinding does not block the gateway). A ticket's owner is the gateway that raised it, the
+ * stored gateway_id.
+ */
+async function refuseForeignWrites(
+  tx: SqlExecutor,
+  gatewayId: string,
+  events: readonly OutboxEvent[],
+  watermark: number,
+  sites: readonly string[] | undefined,
+): Promise<void> {
+  const fresh = events.map((event, index) => ({ event, index })).filter(({ event }) => event.seq > watermark);
+  for (const { event, index } of fresh) {
+    const { ticket } = event;
+    if (ticket.gatewayId !== gatewayId) {
+      throw new IngestRefusedError(
+        'wrong_gateway',
+        `body/events/${index}/ticket/gatewayId`,
+        `ticket ${ticket.id} names gateway ${ticket.gatewayId}, not ${gatewayId}`,
+      );
+    }
+    if (sites && !sites.includes(ticket.site)) {
+      throw new IngestRefusedError(
+        'site_not_allowed',
+        `body/events/${index}/ticket/site`,
+        `gateway ${gatewayId} may not write site ${ticket.site}`,
+      );
+    }
+  }
+  const ids = [...new Set(fresh.map(({ event }) => event.ticket.id))];
+  const owners = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const chunk = ids.slice(i, i + INSERT_CHUNK);
+    const rows = await tx.all<{ id: string; gateway_id: string }>(
+      `SELECT id, gateway_id FROM tickets WHERE id IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
+    for (const r of rows) owners.set(r.id, r.gateway_id);
+  }
+  for (const { event, index } of fresh) {
+    const owner = owners.get(event.ticket.id);
+    if (owner !== undefined && owner !== gatewayId) {
+      throw new IngestRefusedError(
+        'foreign_ticket',
+        `body/events/${index}/ticket/id`,
+        `ticket ${event.ticket.id} was raised by gateway ${owner}`,
+      );
+    }
+  }
 }
 
 /**
@@ -556,6 +641,7 @@ async function closeFolded(
 /** Upserts the edge-owned columns; returns the ticket as the change log describes it. */
 async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Promise<TicketChangeSubject> {
   const row = await tx.get<{
+    site: string;
     status: TicketStatus;
     assignee: string | null;
     due_at: string;
@@ -568,7 +654,7 @@ async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Pro
        ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, severity_rank = excluded.severity_rank,
          updated_at = excluded.updated_at, body = excluded.body, due_at = excluded.due_at,
          predicted = excluded.predicted
-       RETURNING status, assignee, due_at, first_received_at, work_order`,
+       RETURNING site, status, assignee, due_at, first_received_at, work_order`,
     [
       ticket.id,
       ticket.gatewayId,
@@ -590,7 +676,8 @@ async function saveEdgeTicket(tx: SqlExecutor, ticket: Ticket, now: string): Pro
   );
   return {
     id: ticket.id,
-    site: ticket.site,
+    // The stored site, as the queue and the detail show it.
+    site: row?.site ?? ticket.site,
     assetId: ticket.assetId,
     gatewayId: ticket.gatewayId,
     fault: ticket.fault,

@@ -14,8 +14,8 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
 
   beforeAll(async () => {
     cloud = await startTestCloud({ logger: log.logger, db: await newCloudDatabase(kind) });
-    token = await cloud.store.access.createGatewayToken('gw-1');
-    otherToken = await cloud.store.access.createGatewayToken('gw-2');
+    token = await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] });
+    otherToken = await cloud.store.access.createGatewayToken('gw-2', { sites: ['site-a'] });
   });
   afterAll(async () => {
     await cloud.stop();
@@ -113,7 +113,7 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
     });
 
     it('applies the events behind one the gateway set aside, shows why its seq is missing, and heals when it comes', async () => {
-      const saToken = await cloud.store.access.createGatewayToken('gw-sa');
+      const saToken = await cloud.store.access.createGatewayToken('gw-sa', { sites: ['site-a'] });
       const at = new Date().toISOString();
       const [a, b, c, d] = ['pump-1', 'pump-2', 'pump-2', 'pump-3'].map((assetId) =>
         sampleTicket({ gatewayId: 'gw-sa', assetId }),
@@ -170,7 +170,7 @@ describe.each(CLOUD_STORES)('cloud ingest on %s', (kind) => {
     });
 
     it('keeps the newer state of a ticket when its older event, set aside at the gateway, is resent', async () => {
-      const lateToken = await cloud.store.access.createGatewayToken('gw-sa-late');
+      const lateToken = await cloud.store.access.createGatewayToken('gw-sa-late', { sites: ['site-a'] });
       const at = new Date().toISOString();
       const ticket = sampleTicket({ gatewayId: 'gw-sa-late', assetId: 'pump-5' });
       const opened: OutboxEvent = {

@@ -48,6 +48,9 @@ export type ReviewOutcome<T> =
 
 interface TicketRow {
   id: string;
+  /** The one stored site (and raising gateway): the queue filters on it, the detail's access check reads it. */
+  site: string;
+  gateway_id: string;
   body: string;
   status: TicketStatus;
   due_at: string;
@@ -73,10 +76,13 @@ export interface AssignOptions {
 }
 
 const TICKET_COLUMNS =
-  'id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at, work_order';
+  'id, site, gateway_id, body, status, due_at, severity_rank, assignee, close_out, duplicate_of, review_updated_at, opened_at, first_received_at, work_order';
 
 const ticketView = (row: TicketRow, nowMs: number): TicketView => ({
   ...(JSON.parse(row.body) as Ticket),
+  // The columns, not the body's copy: a later edge snapshot cannot move a ticket to another site.
+  site: row.site,
+  gatewayId: row.gateway_id,
   status: row.status,
   dueAt: row.due_at,
   overdue: isOverdue(row.status, row.due_at, nowMs),

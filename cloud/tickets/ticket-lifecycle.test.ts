@@ -73,7 +73,7 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
   beforeAll(async () => {
     cloud = await startTestCloud({ db: await newCloudDatabase(kind), logger: silentLogger() });
     const access = cloud.store.access;
-    gatewayToken = await access.createGatewayToken('gw-1');
+    gatewayToken = await access.createGatewayToken('gw-1', { sites: ['site-a', 'site-b'] });
     await access.createUser({ username: 'boss', role: 'admin', sites: 'all' });
     await access.createUser({ username: 'ana', role: 'engineer', sites: ['site-a'] });
     await access.createUser({ username: 'vic', role: 'viewer', sites: ['site-a'] });
@@ -104,7 +104,7 @@ describe.each(CLOUD_STORES)('ticket lifecycle and access on %s', (kind) => {
     });
 
     it('refuses ingest with a revoked gateway token', async () => {
-      const token = await cloud.store.access.createGatewayToken('gw-old');
+      const token = await cloud.store.access.createGatewayToken('gw-old', { sites: ['site-a', 'site-b'] });
       await cloud.store.access.revokeGatewayTokens('gw-old');
       const response = await fetch(`${cloud.url}/api/v1/ingest`, {
         method: 'POST',

@@ -84,7 +84,7 @@ describe.each(CLOUD_STORES)('rule track record over contributors on %s', (kind) 
 
   beforeAll(async () => {
     cloud = await startTestCloud({ db: await newCloudDatabase(kind), logger: silentLogger() });
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-1');
+    gatewayToken = await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] });
     await cloud.store.access.createUser({ username: 'boss', role: 'admin', sites: 'all' });
     adminToken = await cloud.store.access.createApiToken('boss', 'tests');
 

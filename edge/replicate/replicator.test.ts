@@ -226,7 +226,7 @@ describe('replicator', () => {
   it('renumbers and resends when its outbox was recreated under a gateway id the cloud knows', async () => {
     const cloud = await startTestCloud();
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.access.createGatewayToken('gw-1');
+    const token = await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] });
     // The gateway's previous outbox (before a disk replacement) delivered seq 1..5.
     await cloud.store.ingest.applyEvents('gw-1', sampleEvents('gw-1', [1, 2, 3, 4, 5]));
     const outbox = outboxWith(2);
@@ -254,7 +254,7 @@ describe('replicator', () => {
   it('shows a new fault on one asset in the cloud while another asset’s backlog still drains, in order', async () => {
     const cloud = await startTestCloud();
     cleanups.push(() => cloud.stop());
-    const token = await cloud.store.access.createGatewayToken('gw-1');
+    const token = await cloud.store.access.createGatewayToken('gw-1', { sites: ['site-a'] });
     // A week offline: 600 events of the pump wait; the link is thin (backlogRate 200 events/s).
     const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
     cleanups.push(() => outbox.close());

@@ -34,7 +34,7 @@ export async function benchBacklogDrain(dir: string): Promise<BenchResult[]> {
 
   const cloudDb = join(dir, 'drain-cloud.db');
   const store = await openCloudStore(cloudDb);
-  const token = await store.access.createGatewayToken(gatewayId);
+  const token = await store.access.createGatewayToken(gatewayId, { sites: ['site-a'] });
   await store.close();
   const { url: cloudUrl, process: cloud } = await startCloudProcess(cloudDb, 'backlog-drain');
   try {

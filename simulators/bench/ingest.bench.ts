@@ -40,7 +40,11 @@ async function benchIngest(name: string, db: string): Promise<BenchResult> {
   const gateways = await Promise.all(
     Array.from({ length: GATEWAYS }, async (_, g) => {
       const gatewayId = `gw-bench-${g}`;
-      return { gatewayId, token: await cloud.store.access.createGatewayToken(gatewayId), seq: 0 };
+      return {
+        gatewayId,
+        token: await cloud.store.access.createGatewayToken(gatewayId, { sites: ['site-a'] }),
+        seq: 0,
+      };
     }),
   );
   // The client's own cost stays out of both figures: each batch is a template with its seqs

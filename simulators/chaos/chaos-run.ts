@@ -72,7 +72,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
   let cloud: RunningCloud = await startCloud({ host: '127.0.0.1', port: 0, db: cloudDb, logger: silent });
   const cloudPort = Number(new URL(cloud.url).port);
-  const token = await cloud.store.access.createGatewayToken(GATEWAY_ID);
+  const token = await cloud.store.access.createGatewayToken(GATEWAY_ID, { sites: ['chaos'] });
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: cloudPort }, seededRandom(seed + 1));
   const brokerPort = await freeLoopbackPort();
   const config = writeAgentConfig(options.dataDir, { cloudUrl: proxy.url, token, brokerPort });

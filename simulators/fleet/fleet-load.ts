@@ -164,7 +164,9 @@ export async function runFleetLoad(options: FleetLoadOptions): Promise<FleetLoad
   try {
     for (let n = 1; n <= options.gateways; n++) {
       const id = `${prefix}-${String(n).padStart(3, '0')}`;
-      const token = await options.cloud.store.access.createGatewayToken(id);
+      const token = await options.cloud.store.access.createGatewayToken(id, {
+        sites: ['site-1', 'site-2', 'site-3', 'site-4', 'site-5'],
+      });
       const outbox = new TimedOutbox(join(options.dataDir, `${id}.db`), id);
       const random = seededRandom(Math.floor(seedRandom() * 2 ** 31));
       const gateway: SimulatedGateway = {

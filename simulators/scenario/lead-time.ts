@@ -103,7 +103,7 @@ export async function measureLeadTime(
     const cloud = await startCloud({ host: '127.0.0.1', port: 0, db: join(dir, 'cloud.db'), logger });
     stops.push(() => cloud.stop());
     const gatewayId = 'gw-lead-time';
-    const token = await cloud.store.access.createGatewayToken(gatewayId);
+    const token = await cloud.store.access.createGatewayToken(gatewayId, { sites: ['lead-time'] });
     const config = resolveEdgeConfig(
       {
         gatewayId,
