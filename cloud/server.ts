@@ -1,3 +1,4 @@
+import { closeWithin } from '../shared/http-close.js';
 import { upgradeBindingWarning } from './access/gateway-tokens.js';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -124,7 +125,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
     modules,
     app,
     async stop() {
-      await app.close();
+      await closeWithin(app);
       await modules.stop();
       await telemetry.close();
       await store.close();

@@ -1,3 +1,4 @@
+import { closeWithin } from '../shared/http-close.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -130,7 +131,7 @@ export async function startEdgeAgent(
         async (app) => app.register(deadLetterRoutes, { outbox, onResent: () => replicator.notify() }),
       ],
     });
-    shutdown.add(() => http.server.close());
+    shutdown.add(() => closeWithin(http.server));
     logger.info(
       {
         gatewayId: config.gatewayId,

@@ -6,6 +6,7 @@ import type { RunningCloud } from '../cloud/server.js';
 import { removeTempDirs, startTestCloud, tempDir } from './helpers/stack.js';
 import { sampleEvents } from './helpers/tickets.js';
 import { openssl } from './helpers/openssl.js';
+import { CLOSE_GRACE_MS } from '../shared/http-close.js';
 
 const clouds: RunningCloud[] = [];
 afterAll(async () => {
@@ -86,4 +87,17 @@ describe('cloud operations', () => {
     expect(metrics).toContain('plantwatch_cloud_ingest_rejects_total{reason="unauthenticated"} 1');
     expect(metrics).toMatch(/plantwatch_cloud_ingest_duration_seconds_count 3/);
   });
+});
+
+describe('the cloud stopping', () => {
+  it('stops within its grace period while a scraper holds a response it never reads', async () => {
+    const cloud = await startTestCloud();
+    const unread = await fetch(`${cloud.url}/metrics`);
+    expect(unread.status).toBe(200);
+    const started = Date.now();
+    await cloud.stop();
+    // Before the bound, this stop never returned (the test hook timed out after 30 s).
+    expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS + 5_000);
+    await expect(fetch(`${cloud.url}/healthz`)).rejects.toThrow();
+  }, 20_000);
 });
