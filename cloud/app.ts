@@ -10,6 +10,7 @@ import { CLOUD_MODULES } from './cloud-modules.js';
 import { registerIntegrationMetrics } from './integration-metrics.js';
 import { createCloudMetrics } from './metrics.js';
 import { type CloudModules, runningModule } from './modules.js';
+import { refuseNulCharacters } from './nul-characters.js';
 import type { CloudServices } from './services.js';
 import { consoleRoutes } from './ui/console-routes.js';
 
@@ -70,6 +71,7 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+  refuseNulCharacters(app, metrics.requestRefusals);
   await app.register(rateLimit, { global: false });
   const routeOptions: Omit<ModuleRouteOptions<unknown>, 'module'> = {
     services: options.services,
