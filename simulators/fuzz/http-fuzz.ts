@@ -104,6 +104,8 @@ export interface SurfaceFigures {
   status5xx: number;
   crashes: number;
   badErrorBodies: number;
+  /** URLs past Node's 16 KiB header limit: refused by the HTTP parser (431, connection closed). */
+  oversizedUrls: number;
   findings: string[];
 }
 
@@ -113,8 +115,12 @@ export const emptyFigures = (surface: string): SurfaceFigures => ({
   status5xx: 0,
   crashes: 0,
   badErrorBodies: 0,
+  oversizedUrls: 0,
   findings: [],
 });
+
+// Node's default --max-http-header-size: a longer request line is closed by the parser itself.
+const MAX_HEADER_BYTES = 16 * 1024;
 
 const FIELD_PREFIX = /^(body|querystring|params|headers)\b/;
 
@@ -171,6 +177,10 @@ async function sendCase(target: HttpTarget, c: HttpCase, figures: SurfaceFigures
   } catch (error) {
     // A URL fetch itself refuses (bad characters) is the client's doing, not the server's.
     if (error instanceof TypeError && !(error.cause instanceof Error)) return;
+    if (c.url.length > MAX_HEADER_BYTES) {
+      figures.oversizedUrls++;
+      return;
+    }
     figures.crashes++;
     figures.findings.push(`no answer (${(error as Error).message}): ${describeCase(c)}`);
     return;
@@ -217,6 +227,14 @@ export async function fuzzHttp(options: HttpFuzzOptions): Promise<SurfaceFigures
         endOnFailure: true,
       },
     );
+  }
+  // Still serving after the campaign: a process that died quietly would fail here.
+  const alive = await fetch(`${options.target.baseUrl}/healthz`, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => r.status === 200)
+    .catch(() => false);
+  if (!alive) {
+    figures.crashes++;
+    figures.findings.push('/healthz does not answer 200 after the campaign');
   }
   return figures;
 }
