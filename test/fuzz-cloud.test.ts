@@ -49,6 +49,29 @@ describe.each(CLOUD_STORES)('cloud HTTP fuzz (%s store)', (kind) => {
     expect(metrics).toContain('plantwatch_cloud_request_refusals_total{code="PW_NUL_CHARACTER"} 3');
   });
 
+  it('refuses Infinity and 1e999 as query numbers with a 400 naming the field (was a 500 from the store)', async () => {
+    const token = await adminToken(cloud);
+    for (const path of ['/api/v1/ticket-events?limit=Infinity', '/api/v1/tickets?limit=1e999']) {
+      const answer = await fetch(`${cloud.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(answer.status, path).toBe(400);
+      expect(await answer.json()).toMatchObject({
+        code: 'FST_ERR_VALIDATION',
+        message: 'querystring/limit must be a finite number',
+      });
+    }
+  });
+
+  it('finds no on-call schedule for a site named after an Object member (was a 500)', async () => {
+    const token = await adminToken(cloud);
+    for (const site of ['toString', 'constructor', '__proto__']) {
+      const answer = await fetch(`${cloud.url}/api/v1/routing/on-call?site=${site}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(answer.status, site).toBe(404);
+      expect(await answer.json()).toMatchObject({ code: 'PW_NO_SCHEDULE' });
+    }
+  });
+
   it('answers every hostile request on every OpenAPI route with a 4xx in the one error format, never 5xx', async () => {
     const { target, routes, known } = await prepareCloudTarget(cloud);
     expect(routes.length).toBeGreaterThan(30);
