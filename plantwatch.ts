@@ -7,6 +7,7 @@ import { outboxCommand } from './edge/outbox/outbox-command.js';
 import { rulesCommand } from './edge/rules/rules-command.js';
 import { benchCommand } from './simulators/bench/bench-command.js';
 import { chaosCommand } from './simulators/chaos/chaos-command.js';
+import { fuzzCommand } from './simulators/fuzz/fuzz-command.js';
 import { simCommand } from './simulators/cli.js';
 import { demoCommand } from './simulators/demo.js';
 import { replayCommand } from './simulators/replay/replay-command.js';
@@ -24,7 +25,8 @@ const program = new Command('plantwatch')
   .addCommand(diagnoseCommand())
   .addCommand(rulesCommand())
   .addCommand(benchCommand())
-  .addCommand(chaosCommand());
+  .addCommand(chaosCommand())
+  .addCommand(fuzzCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`plantwatch: ${(error as Error).message}`);

@@ -10,8 +10,9 @@ import type { ModuleRouteOptions } from './cloud-module.js';
 import { CLOUD_MODULES } from './cloud-modules.js';
 import { registerIntegrationMetrics } from './integration-metrics.js';
 import { createCloudMetrics } from './metrics.js';
-import { sharedRateLimitStore } from './store/shared-rate-limit-store.js';
+import { cloudRateLimitOptions } from './store/shared-rate-limit-store.js';
 import { type CloudModules, runningModule } from './modules.js';
+import { refuseNulCharacters } from './nul-characters.js';
 import type { CloudServices } from './services.js';
 import { consoleRoutes } from './ui/console-routes.js';
 
@@ -40,6 +41,36 @@ export interface CloudAppOptions {
 const strictAjv = createAjv({ allErrors: false }, 'fast');
 const coercingAjv = createAjv({ coerceTypes: true, useDefaults: true, allErrors: false });
 
+type Validate = ReturnType<typeof coercingAjv.compile>;
+
+/**
+ * Coercion turns the text `Infinity` or `1e999` into a number that passes ajv's integer and range
+ * checks, and then fails in the store (a 500). A query or path number must be finite.
+ */
+function finiteNumbersOnly(validate: Validate): Validate {
+  const checked = ((data: unknown) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    const values = data !== null && typeof data === 'object' ? Object.entries(data) : [];
+    const infinite = values.find(([, value]) => typeof value === 'number' && !Number.isFinite(value));
+    checked.errors = infinite
+      ? [
+          {
+            instancePath: `/${infinite[0]}`,
+            schemaPath: '#',
+            keyword: 'type',
+            params: {},
+            message: 'must be a finite number',
+          },
+        ]
+      : null;
+    return !infinite;
+  }) as Validate;
+  return checked;
+}
+
 export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -48,9 +79,8 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
     logController: new LogController({ disableRequestLogging: true }),
     ...(options.tls ? { https: options.tls } : {}),
   }) as unknown as FastifyInstance;
-  app.setValidatorCompiler(
-    ({ schema, httpPart }) =>
-      (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema) as ReturnType<typeof strictAjv.compile>,
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? strictAjv.compile(schema) : finiteNumbersOnly(coercingAjv.compile(schema)),
   );
   // Gateways gzip their batches (ticket JSON shrinks about tenfold on a metered link); the body
   // limit applies to the decompressed body, so a small compressed bomb is refused all the same.
@@ -78,12 +108,10 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
       return reply.code(401).headers(refusal.headers).send(refusal.body);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  refuseNulCharacters(app, metrics.requestRefusals);
   // Several instances on one PostgreSQL share their counters there, so a limit holds for the whole
   // cloud; a SQLite cloud is one instance and counts in memory.
-  await app.register(rateLimit, {
-    global: false,
-    ...(store.database.dialect === 'postgres' ? { store: sharedRateLimitStore(store.database) } : {}),
-  });
+  await app.register(rateLimit, cloudRateLimitOptions(store.database));
   const routeOptions: Omit<ModuleRouteOptions<unknown>, 'module'> = {
     services: options.services,
     authenticateUser: authenticateUser(store.access),

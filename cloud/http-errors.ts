@@ -70,6 +70,11 @@ export const HTTP_ERRORS = {
   PW_CMMS_FAILED: { statusCode: 502, meaning: 'the CMMS refused or failed; nothing was stored' },
   PW_BAD_DATE: { statusCode: 400, meaning: 'a query date that is not a date' },
   PW_IMPORT_EMPTY: { statusCode: 400, meaning: 'an import without a file in the body' },
+  // Any route
+  PW_NUL_CHARACTER: {
+    statusCode: 400,
+    meaning: 'a path parameter, query value or body text holds U+0000, which no store keeps',
+  },
 } as const satisfies Record<string, { statusCode: number; meaning: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -24,6 +24,12 @@ export function createCloudMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    requestRefusals: new Counter({
+      name: 'plantwatch_cloud_request_refusals_total',
+      help: 'Requests refused on any route before their handler ran, by error code (PW_NUL_CHARACTER)',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     ticketActionRefusals: new Counter({
       name: 'plantwatch_cloud_ticket_action_refusals_total',
       help: 'Engineers’ ticket actions refused, by error code (PW_BAD_TRANSITION, PW_CONDITION_ACTIVE…)',

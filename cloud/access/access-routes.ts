@@ -68,7 +68,9 @@ const loginRateLimit = (limit: { max: number; timeWindowMs: number }): RateLimit
   max: limit.max,
   timeWindow: limit.timeWindowMs,
   hook: 'preHandler',
-  keyGenerator: (request) => `login\u0000${request.ip}\u0000${(request.body as LoginRequest).username}`,
+  // JSON keeps (address, username) apart unambiguously; a NUL separator was refused by PostgreSQL
+  // (the shared rate-limit store), which turned every login into a 500.
+  keyGenerator: (request) => JSON.stringify(['login', request.ip, (request.body as LoginRequest).username]),
   errorResponseBuilder: (_request, context) =>
     Object.assign(
       new Error(`too many login attempts for this username from your address; try again in ${context.after}`),

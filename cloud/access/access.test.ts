@@ -15,6 +15,7 @@ import {
 import { hashToken } from './secrets.js';
 import { openCloudDatabase } from '../open-cloud-store.js';
 import type { SqlDatabase } from '../store/sql-database.js';
+import { cloudRateLimitOptions } from '../store/shared-rate-limit-store.js';
 import { createAjv } from '../../shared/validation.js';
 import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
 import { capturingLogger, removeTempDirs } from '../../test/helpers/stack.js';
@@ -272,7 +273,8 @@ describe.each(CLOUD_STORES)('access routes on %s', (kind) => {
     app.setValidatorCompiler(
       ({ schema }) => strictAjv.compile(schema) as ReturnType<typeof strictAjv.compile>,
     );
-    await app.register(rateLimit, { global: false });
+    // The production limits: on PostgreSQL counted in the shared table, as several instances do.
+    await app.register(rateLimit, cloudRateLimitOptions(database));
     await app.register(accessRoutes, { access, loginRateLimit: { max: 3, timeWindowMs: 60_000 } });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });

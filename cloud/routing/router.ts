@@ -1,7 +1,7 @@
 import type { Fault, Severity } from '../../shared/schema/index.js';
 import { canSeeSite, hasRole, type Role, type UserSites } from '../access/roles.js';
 import { onCallAt } from './on-call.js';
-import { atLeast, type RoutingConfig, type RoutingRule } from './routing-config.js';
+import { atLeast, type RoutingConfig, type RoutingRule, siteSchedule } from './routing-config.js';
 
 /** Which rule a ticket falls under and which engineer gets it; pure, the facts are read by the caller. */
 
@@ -89,7 +89,7 @@ export function eligibleOnCall(
   facts: RoutingFacts,
   exclude: readonly string[] = [],
 ): Candidate[] {
-  const schedule = config.sites?.[site];
+  const schedule = siteSchedule(config, site);
   if (!schedule) return [];
   return onCallAt(schedule, facts.nowMs)
     .filter(
@@ -133,7 +133,7 @@ export function candidateReason(
 
 /** The site lead, when they may take the site's tickets. */
 export function leadOf(config: RoutingConfig, site: string, facts: RoutingFacts): string | undefined {
-  const lead = config.sites?.[site]?.lead;
+  const lead = siteSchedule(config, site)?.lead;
   return lead !== undefined && canTake(facts.users, lead, site) ? lead : undefined;
 }
 
@@ -157,7 +157,7 @@ export function chooseAssignee(
   const nobody = `nobody${rule.skill ? ` with skill ${rule.skill}` : ''} on call at ${ticket.site}`;
   const lead = leadOf(config, ticket.site, facts);
   if (lead) return { assignee: lead, reason: `${prefix}: ${nobody}; site lead`, lead: true };
-  const named = config.sites?.[ticket.site]?.lead;
+  const named = siteSchedule(config, ticket.site)?.lead;
   return {
     reason: `${prefix}: ${nobody}, and ${
       named

@@ -152,6 +152,13 @@ export const RoutingConfig = Type.Object(
 );
 export type RoutingConfig = Static<typeof RoutingConfig>;
 
+/**
+ * A site's schedule, by an own key only: a site named `toString` or `constructor` (any text a
+ * query or a gateway sends) must not find Object.prototype's members.
+ */
+export const siteSchedule = (config: RoutingConfig, site: string) =>
+  config.sites && Object.hasOwn(config.sites, site) ? config.sites[site] : undefined;
+
 export const DEFAULT_ACKNOWLEDGE_WITHIN: Record<Severity, string> = {
   critical: '15m',
   high: '1h',

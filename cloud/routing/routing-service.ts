@@ -7,7 +7,7 @@ import type { CloudServices } from '../services.js';
 import { escalateDue } from './escalation.js';
 import { escalateOverdue } from './overdue.js';
 import { type OnCall, onCallAt, siteLocalTime } from './on-call.js';
-import { acknowledgeWithin, type RoutingConfig, routingProblems } from './routing-config.js';
+import { acknowledgeWithin, type RoutingConfig, routingProblems, siteSchedule } from './routing-config.js';
 import { chooseAssignee, eligibleOnCall, matchRule, type RoutingFacts, type TicketFacts } from './router.js';
 import { type RoutingCount, RoutingStore } from './routing-store.js';
 
@@ -310,7 +310,7 @@ export async function startRouting(
       return effective();
     },
     async onCall(site, atMs) {
-      const schedule = (await currentConfig()).sites?.[site];
+      const schedule = siteSchedule(await currentConfig(), site);
       if (!schedule) return undefined;
       return {
         site,

@@ -1,4 +1,8 @@
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type {
+  FastifyRateLimitStore,
+  FastifyRateLimitStoreCtor,
+  RateLimitPluginOptions,
+} from '@fastify/rate-limit';
 import type { SqlDatabase } from './sql-database.js';
 
 /** Windows older than this are deleted now and then: no limit here spans more than a day. */
@@ -56,4 +60,12 @@ export function sharedRateLimitStore(db: SqlDatabase): FastifyRateLimitStoreCtor
     }
   }
   return SharedRateLimitStore as unknown as FastifyRateLimitStoreCtor;
+}
+
+/**
+ * The plugin options of the cloud's rate limits: route by route (`global: false`), counted in the
+ * database on PostgreSQL (several instances share it), in memory on SQLite (one instance).
+ */
+export function cloudRateLimitOptions(db: SqlDatabase): RateLimitPluginOptions {
+  return { global: false, ...(db.dialect === 'postgres' ? { store: sharedRateLimitStore(db) } : {}) };
 }

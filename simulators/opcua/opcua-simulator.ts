@@ -12,6 +12,7 @@ import {
   OPCUACertificateManager,
   OPCUAServer,
   SecurityPolicy,
+  type StatusCode,
   StatusCodes,
   type UAVariable,
   Variant,
@@ -66,6 +67,12 @@ export interface OpcuaSimulatorOptions {
    * holds still sends no data change, unlike the model's noisy values.
    */
   hold?: Partial<Record<ScalarName, number>>;
+  /**
+   * Adds tags `HostileDouble`, `HostileString`, `HostileBoolean`, `HostileByteString` and
+   * `HostileDateTime` (scalar or array), set only by `pushHostile()`: what a misconfigured or
+   * broken PLC sends (strings, NaN, huge arrays, bad status codes). For fuzzing.
+   */
+  hostileTag?: boolean;
   /** Seed for the process-value noise and the waveform. Default 1. */
   seed?: number;
   /** Called after every scalar update. */
@@ -95,6 +102,8 @@ export interface OpcuaSimulator {
    * field. Returns how many items were disabled.
    */
   silenceSubscriptions(): number;
+  /** Sets the hostile tag of the value's data type (started with `hostileTag: true`), any status code. */
+  pushHostile(value: Variant, statusCode: StatusCode): void;
   stop(): Promise<void>;
 }
 
@@ -146,6 +155,14 @@ function withHeldTags(
   for (const [name, value] of Object.entries(hold) as [ScalarName, number][]) held[HELD_FIELDS[name]] = value;
   return held;
 }
+
+export const HOSTILE_TYPES = [
+  DataType.Double,
+  DataType.String,
+  DataType.Boolean,
+  DataType.ByteString,
+  DataType.DateTime,
+] as const;
 
 const DEFAULT_WAVEFORM = { sampleRateHz: 12_800, samples: 8192, intervalMs: 1000 };
 
@@ -265,6 +282,13 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
   }));
   const vibration = addVariable('Vibration', 'g', 'spindle housing acceleration waveform', DataType.Float, 1);
   const sampleRate = addVariable('VibrationSampleRate', 'Hz', 'vibration sample rate', DataType.Double);
+  // One tag per data type (node-opcua checks a value against its tag's type), any rank.
+  const hostile = new Map(
+    (options.hostileTag ? HOSTILE_TYPES : []).map((type) => [
+      type,
+      addVariable(`Hostile${DataType[type]}`, 'degC', 'any value, for fuzzing', type, -2),
+    ]),
+  );
 
   const run = new MachineRun(scenario, rampS, seed);
   const fault: FaultKind = scenario === 'bearing-defect' ? 'outer-race' : 'healthy';
@@ -352,6 +376,12 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
         }
       }
       return disabled;
+    },
+    pushHostile(value, statusCode) {
+      const tag = hostile.get(value.dataType as (typeof HOSTILE_TYPES)[number]);
+      if (!tag)
+        throw new Error(`no hostile tag of type ${DataType[value.dataType]}: start with hostileTag: true`);
+      tag.setValueFromSource(value, statusCode, new Date());
     },
     async stop() {
       if (stopped) return;

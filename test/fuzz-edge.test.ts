@@ -1,0 +1,81 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningCloud } from '../cloud/server.js';
+import { type EdgeAgent, startEdgeAgent } from '../edge/agent.js';
+import { EDGE_STATUS_ROUTES } from '../simulators/fuzz/edge-routes.js';
+import { fuzzHttp } from '../simulators/fuzz/http-fuzz.js';
+import { fuzzMqtt } from '../simulators/fuzz/mqtt-fuzz.js';
+import { removeTempDirs, silentLogger, startTestCloud, testEdgeConfig, waitFor } from './helpers/stack.js';
+
+const SEED = Number(process.env.PLANTWATCH_FUZZ_SEED ?? 20_261_203);
+
+let cloud: RunningCloud;
+let agent: EdgeAgent;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
+  agent = await startEdgeAgent(testEdgeConfig({ cloud: { url: cloud.url, token } }), silentLogger());
+});
+afterAll(async () => {
+  await agent?.stop();
+  await cloud?.stop();
+  removeTempDirs();
+});
+
+const rejectedTotal = (metrics: string) =>
+  [...metrics.matchAll(/^plantwatch_edge_rejected_messages_total\{source="mqtt"[^}]*\} (\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+
+describe('edge fuzz', () => {
+  it('answers hostile requests on the status port with 4xx in the error format, never 5xx', async () => {
+    const figures = await fuzzHttp({
+      surface: 'edge-http',
+      target: { baseUrl: agent.statusUrl, tokens: { anonymous: undefined } },
+      routes: EDGE_STATUS_ROUTES,
+      seed: SEED,
+      runsPerRoute: 40,
+      msPerRoute: 1_000,
+    });
+    console.log(
+      `fuzz edge HTTP (seed ${SEED}): ${JSON.stringify({ ...figures, findings: figures.findings.length })}`,
+    );
+    expect(figures.findings, `seed ${SEED}`).toEqual([]);
+  });
+
+  it('survives hostile MQTT topics and payloads, counts the rejections and keeps processing good readings', async () => {
+    const figures = await fuzzMqtt({ brokerUrl: agent.brokerUrl, seed: SEED, runs: 300, ms: 15_000 });
+    console.log(
+      `fuzz MQTT (seed ${SEED}): ${JSON.stringify({ ...figures, findings: figures.findings.length })}`,
+    );
+    expect(figures.findings, `seed ${SEED}`).toEqual([]);
+
+    const before = agent.status().counters;
+    const client = await mqtt.connectAsync(agent.brokerUrl);
+    await client.publishAsync(
+      'plantwatch/pump-9/temp/reading',
+      JSON.stringify({ value: 41.5, unit: 'degC' }),
+      {
+        qos: 1,
+      },
+    );
+    await waitFor(() => agent.status().counters.readings > before.readings, 'a good reading after the fuzz');
+    await client.endAsync();
+
+    const status = agent.status();
+    type SourceCounts = { accepted: number; rejected: number; state: string };
+    const source = status.sources[0] as SourceCounts;
+    expect(source.state).toBe('connected');
+    // Nearly every message on a measurement topic was accepted or counted as rejected. Not all: the
+    // embedded aedes broker drops the agent's connection on a duplicate PUBACK ("no such packet",
+    // moscajs/aedes#634 family) and a QoS 1 message in flight then is not redelivered — a finding
+    // the README's Fuzzing section lists as open.
+    expect(source.accepted + source.rejected).toBeGreaterThan(figures.measurementTopics * 0.8);
+    expect(source.accepted + source.rejected).toBeLessThanOrEqual(figures.measurementTopics + 1);
+    expect(source.rejected).toBeGreaterThan(figures.measurementTopics / 2);
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    expect(rejectedTotal(metrics)).toBe(status.counters.rejected);
+  }, 60_000);
+});
