@@ -166,6 +166,8 @@ describe('fault labels', () => {
     ['roller', 'rolling_element'],
     ['cage', 'cage'],
     ['misalignment', 'misalignment'],
+    ['Outer race fault', 'outer_race'],
+    ['ball defect', 'rolling_element'],
   ])('reads %s as %s', (label, fault) => expect(faultOfLabel(label)).toBe(fault));
 
   it('knows no fault for other words, including inherited object keys', () => {

@@ -23,7 +23,8 @@ export type ExpectedFault = Fault | 'none';
  * Labels of labelled recordings (an `index.json` `label`, `plantwatch diagnose --batch`) and the fault
  * each names. The short forms are the ones public bearing data sets use (CWRU: `normal`, `inner`,
  * `outer`, `ball`); every fault name above is accepted as itself. Case, spaces and hyphens do not
- * matter (`Inner race`, `inner-race` → inner_race).
+ * matter (`Inner race`, `inner-race` → inner_race), nor a trailing fault, defect, failure or damage
+ * (`outer race fault` → outer_race).
  *
  * | label                                          | fault             |
  * | ---------------------------------------------- | ----------------- |
@@ -64,5 +65,10 @@ export function faultOfLabel(label: string): ExpectedFault | undefined {
     .trim()
     .toLowerCase()
     .replace(/[\s-]+/g, '_');
-  return Object.hasOwn(FAULT_LABELS, key) ? FAULT_LABELS[key] : undefined;
+  // "outer race fault", "ball defect", "inner race failure": the noun adds nothing.
+  const bare = key.replace(/_(fault|defect|failure|damage)$/, '');
+  for (const candidate of [key, bare]) {
+    if (Object.hasOwn(FAULT_LABELS, candidate)) return FAULT_LABELS[candidate];
+  }
+  return undefined;
 }
