@@ -83,7 +83,8 @@ function bearingFrom(flags: DiagnoseFlags): DefectMultiples | undefined {
 export function diagnoseCommand(): Command {
   return new Command('diagnose')
     .description(
-      'diagnose a recorded single-channel vibration file: bearing defects, running-speed faults, ISO zone',
+      'diagnose a recorded single-channel vibration file: bearing defects, running-speed faults, ISO zone; ' +
+        'or, with --batch, every record of a labelled folder, scored against its labels',
     )
     .argument(
       '[file]',
