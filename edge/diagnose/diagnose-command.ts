@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type OptionValueSource } from 'commander';
 import type { AccelerationUnit } from '../../shared/schema/index.js';
 import { integerIn, oneOf, positiveNumber } from '../../shared/cli-options.js';
 import {
@@ -7,9 +7,18 @@ import {
   type DefectMultiples,
   defectMultiples,
 } from '../../shared/bearings.js';
-import { DiagnosisError, type RecordDiagnosis, diagnoseRecord } from '../signal/diagnosis.js';
+import {
+  ALARM_CONFIDENCE,
+  DiagnosisError,
+  type RecordDiagnosis,
+  diagnoseRecord,
+} from '../signal/diagnosis.js';
 import { isPowerOfTwo } from '../signal/fft.js';
 import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_NAMES, type MachineClass } from '../signal/iso-20816.js';
+import type { BatchBearing } from './batch-index.js';
+import { BatchIndexError } from './batch-index.js';
+import { diagnoseBatch } from './diagnose-batch.js';
+import { formatBatch } from './format-batch.js';
 import { formatDiagnosis } from './format-diagnosis.js';
 import {
   formatFromName,
@@ -20,8 +29,10 @@ import {
 } from './read-recording.js';
 
 interface DiagnoseFlags {
-  fs: number;
-  rpm: number;
+  fs?: number;
+  rpm?: number;
+  batch?: string;
+  minConfidence: number;
   format?: RecordingFormat;
   bearing?: string;
   bpfo?: number;
@@ -37,6 +48,13 @@ interface DiagnoseFlags {
 }
 
 const MULTIPLE_FLAGS = ['bpfo', 'bpfi', 'bsf', 'ftf'] as const;
+
+const confidence = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`expected a confidence from 0 to 1, got '${value}'`);
+  return n;
+};
 
 const powerOfTwoWindow = (value: string): number => {
   const n = integerIn(32, 4_194_304)(value);
@@ -65,14 +83,25 @@ function bearingFrom(flags: DiagnoseFlags): DefectMultiples | undefined {
 export function diagnoseCommand(): Command {
   return new Command('diagnose')
     .description(
-      'diagnose a recorded single-channel vibration file: bearing defects, running-speed faults, ISO zone',
+      'diagnose a recorded single-channel vibration file: bearing defects, running-speed faults, ISO zone; ' +
+        'or, with --batch, every record of a labelled folder, scored against its labels',
     )
     .argument(
-      '<file>',
+      '[file]',
       'recording: raw little-endian float32 (f32le), float64 (f64le), or one value per line (csv)',
     )
-    .requiredOption('--fs <Hz>', 'sample rate', positiveNumber)
-    .requiredOption('--rpm <rpm>', 'shaft speed', positiveNumber)
+    .option('--fs <Hz>', 'sample rate (required with a file)', positiveNumber)
+    .option('--rpm <rpm>', 'shaft speed (required with a file)', positiveNumber)
+    .option(
+      '--batch <folder>',
+      'diagnose every record of a labelled folder (index.json: file, label, sample_rate_hz, rpm, bearing) and score it',
+    )
+    .option(
+      '--min-confidence <0..1>',
+      'with --batch: a top finding below this counts as no diagnosis',
+      confidence,
+      ALARM_CONFIDENCE,
+    )
     .addOption(
       new Option('--format <format>', 'sample format (default: from the extension)').choices(
         RECORDING_FORMATS,
@@ -110,9 +139,22 @@ export function diagnoseCommand(): Command {
       'samples to analyse from --start (default: to the end)',
       integerIn(1, Number.MAX_SAFE_INTEGER),
     )
-    .option('--json', 'print one JSON object: {status, findings, features}')
-    .action(async (file: string, flags: DiagnoseFlags) => {
-      const diagnosis = await diagnoseFile(file, flags);
+    .option(
+      '--json',
+      'print one JSON object: {status, findings, features}; with --batch {records, confusion, summary, falseAlarms}',
+    )
+    .action(async (file: string | undefined, flags: DiagnoseFlags, command: Command) => {
+      if (flags.batch !== undefined) return runBatch(flags.batch, file, flags, command);
+      if (file === undefined)
+        command.error("error: missing required argument 'file' (or give --batch <folder>)");
+      if (command.getOptionValueSource('minConfidence') === 'cli')
+        throw new Error(
+          'diagnose: --min-confidence only applies to --batch (a single file shows every finding)',
+        );
+      // Required with a file only: commander's own words, as before --batch existed.
+      if (flags.fs === undefined) command.error("error: required option '--fs <Hz>' not specified");
+      if (flags.rpm === undefined) command.error("error: required option '--rpm <rpm>' not specified");
+      const diagnosis = await diagnoseFile(file, flags as DiagnoseFlags & { fs: number; rpm: number });
       if (flags.json) {
         const { status, findings, features } = diagnosis;
         process.stdout.write(`${JSON.stringify({ status, findings, features })}\n`);
@@ -122,7 +164,70 @@ export function diagnoseCommand(): Command {
     });
 }
 
-async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<RecordDiagnosis> {
+/** Per-record settings come from index.json; flags that would override all of them at once are refused. */
+const INDEX_OWNED_FLAGS = [
+  ['fs', '--fs'],
+  ['rpm', '--rpm'],
+  ['start', '--start'],
+  ['length', '--length'],
+] as const;
+
+async function runBatch(
+  folder: string,
+  file: string | undefined,
+  flags: DiagnoseFlags,
+  command: Command,
+): Promise<void> {
+  if (file !== undefined) {
+    throw new Error(`diagnose: give either a file (${file}) or --batch ${folder}, not both`);
+  }
+  const fromCli = (name: string) => (command.getOptionValueSource(name) as OptionValueSource) === 'cli';
+  const owned = INDEX_OWNED_FLAGS.filter(([name]) => fromCli(name)).map(([, flag]) => flag);
+  if (owned.length > 0) {
+    throw new Error(
+      `diagnose: --batch takes the sample rate, rpm and segment of each record from index.json; drop ${owned.join(', ')} ` +
+        '(or put them in the index entries)',
+    );
+  }
+  let report;
+  try {
+    report = await diagnoseBatch(folder, {
+      ...defaultBearing(flags),
+      unit: flags.unit,
+      ...(flags.format ? { format: flags.format } : {}),
+      ...(flags.window ? { windowSize: flags.window } : {}),
+      machineClass: flags.machineClass,
+      minConfidence: flags.minConfidence,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof BatchIndexError || error instanceof DiagnosisError || error instanceof RangeError) {
+      throw new Error(`diagnose: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBatch(report).join('\n')}\n`);
+  const failed = report.records.filter((r) => r.status === 'error');
+  if (failed.length > 0) {
+    throw new Error(
+      `diagnose: ${failed.length} of ${report.records.length} records could not be diagnosed ` +
+        `(${failed.map((r) => r.file).join(', ')}); their rows have status "error" with the reason`,
+    );
+  }
+}
+
+/** --bearing or the multiples: the bearing of records whose index entry names none. */
+function defaultBearing(flags: DiagnoseFlags): { bearing?: BatchBearing } {
+  const multiples = bearingFrom(flags);
+  if (!multiples) return {};
+  const name = flags.bearing !== undefined ? catalogBearing(flags.bearing).id : 'multiples';
+  return { bearing: { name, multiples } };
+}
+
+async function diagnoseFile(
+  file: string,
+  flags: DiagnoseFlags & { fs: number; rpm: number },
+): Promise<RecordDiagnosis> {
   try {
     const bearing = bearingFrom(flags);
     const format = flags.format ?? formatFromName(file);
