@@ -168,10 +168,16 @@ describe('fault labels', () => {
     ['misalignment', 'misalignment'],
     ['Outer race fault', 'outer_race'],
     ['ball defect', 'rolling_element'],
+    ['IR007', 'inner_race'],
+    ['OR021@6', 'outer_race'],
+    ['outer_race_007_1hp', 'outer_race'],
+    ['B014_2', 'rolling_element'],
+    ['normal_0hp', 'none'],
   ])('reads %s as %s', (label, fault) => expect(faultOfLabel(label)).toBe(fault));
 
   it('knows no fault for other words, including inherited object keys', () => {
     expect(faultOfLabel('wobbly')).toBeUndefined();
     expect(faultOfLabel('constructor')).toBeUndefined();
+    expect(faultOfLabel('007')).toBeUndefined();
   });
 });

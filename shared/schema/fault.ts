@@ -67,7 +67,10 @@ export function faultOfLabel(label: string): ExpectedFault | undefined {
     .replace(/[\s-]+/g, '_');
   // "outer race fault", "ball defect", "inner race failure": the noun adds nothing.
   const bare = key.replace(/_(fault|defect|failure|damage)$/, '');
-  for (const candidate of [key, bare]) {
+  // Dataset codes carry the defect size, load or position after the kind: "IR007", "OR021@6",
+  // "outer_race_007_1hp", "B014_2": the kind is what comes before the first number.
+  const kind = key.replace(/[_@.]*\d.*$/, '').replace(/_(fault|defect|failure|damage)$/, '');
+  for (const candidate of [key, bare, kind]) {
     if (Object.hasOwn(FAULT_LABELS, candidate)) return FAULT_LABELS[candidate];
   }
   return undefined;
