@@ -21,6 +21,8 @@ export interface SyntheticCase {
   fault: Fault | null;
   /** Faults that must not be reported: the ones the record's lines only seem to show. */
   notFaults: Fault[];
+  /** Faults that must be reported besides the top one. */
+  alsoFaults?: Fault[];
   samples: () => Float64Array;
 }
 
@@ -68,7 +70,7 @@ export const SYNTHETIC_CASES: readonly SyntheticCase[] = [
         seconds: 1.024,
         noise: 0.1,
         seed: 2,
-        noiseModulations: [{ hz: ZA_2115.ftf * IMS_SHAFT_HZ * 0.99, depths: [0.35, 0.25, 0.2] }],
+        noiseModulations: [{ hz: ZA_2115.ftf * IMS_SHAFT_HZ * 0.99, depths: [0.1, 0.08, 0.06] }],
       }),
   },
   {
@@ -91,6 +93,31 @@ export const SYNTHETIC_CASES: readonly SyntheticCase[] = [
             rateHz: 2 * ZA_2115.bsf * IMS_SHAFT_HZ * 0.985,
             amplitude: 1,
             modulations: [{ hz: ZA_2115.ftf * IMS_SHAFT_HZ * 0.985, depths: [0.7, 0.4, 0.2] }],
+          },
+        ],
+      }),
+  },
+  {
+    name: 'outer race, cage modulating it',
+    description:
+      'ZA-2115 outer-race impacts 2 % below BPFO whose strength varies once per cage turn (a damaged cage): BPFO±FTF sidebands and the FTF line',
+    sampleRateHz: 20_000,
+    rpm: 2000,
+    bearing: ZA_2115,
+    fault: 'outer_race',
+    notFaults: ['rolling_element', 'inner_race'],
+    alsoFaults: ['cage'],
+    samples: () =>
+      bearingSignal({
+        sampleRateHz: 20_000,
+        seconds: 1.024,
+        noise: 0.2,
+        seed: 5,
+        impacts: [
+          {
+            rateHz: ZA_2115.bpfo * IMS_SHAFT_HZ * 0.98,
+            amplitude: 1,
+            modulations: [{ hz: ZA_2115.ftf * IMS_SHAFT_HZ * 0.98, depths: [0.6, 0.3] }],
           },
         ],
       }),
