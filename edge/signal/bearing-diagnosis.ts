@@ -377,6 +377,35 @@ function claimLines(
 }
 
 /**
+ * The three passes below look at many of the same bins (a family's fundamental found again at the
+ * bearing's slip, its harmonics searched again in attribution order): each line's noise floor, a
+ * median over ±50 % of its frequency and the costliest step, is computed once per spectrum.
+ */
+class MemoisedLineFinder extends LineFinder {
+  private readonly floors = new Map<number, number>();
+
+  constructor(
+    spectrum: Float64Array,
+    private readonly spacingHz: number,
+    firstUsableBin: number,
+    guardBins: number,
+  ) {
+    super(spectrum, spacingHz, firstUsableBin, guardBins);
+  }
+
+  override noiseFloor(bin: number, hz: number): number {
+    // The same neighbourhood width LineFinder derives from hz, so equal keys mean equal medians.
+    const key = bin * 1_000_000 + Math.max(40, Math.ceil((0.5 * hz) / this.spacingHz));
+    let floor = this.floors.get(key);
+    if (floor === undefined) {
+      floor = super.noiseFloor(bin, hz);
+      this.floors.set(key, floor);
+    }
+    return floor;
+  }
+}
+
+/**
  * Bearing findings from the averaged envelope spectrum, strongest evidence first.
  *
  * Three steps, because the families' lines interleave (SKF 6205: BPFO+1× lies 2.7 % below 2×BSF;
@@ -395,16 +424,25 @@ export function bearingFindings(
   shaftHz: number,
 ): { findings: Finding[]; assessments: BearingAssessment[] } {
   const binHz = spectra.binHz;
-  const finder = new LineFinder(spectra.envelope, binHz, ENVELOPE_FIRST_LINE_BIN - 1, 2);
+  const finder = new MemoisedLineFinder(spectra.envelope, binHz, ENVELOPE_FIRST_LINE_BIN - 1, 2);
   const assess = (spec: BearingFaultSpec, context: AssessmentContext) =>
     assessBearingFault(spec, multiples, shaftHz, finder, binHz, context);
 
   const free = BEARING_FAULTS.map((spec) => assess(spec, {}));
   const reference = slipReference(free, binHz);
+  // Nothing reported and no slip measured: attribution has nothing to take away.
+  if (!reference && BEARING_FAULTS.every((spec, i) => confidenceOf(spec, free[i]!) === 0))
+    return { findings: [], assessments: free };
   const slip = reference?.slip;
-  const constrained = BEARING_FAULTS.map((spec, i) =>
-    free[i] === reference?.assessment || !slip ? free[i]! : assess(spec, { slip }),
-  );
+  const constrained = BEARING_FAULTS.map((spec, i) => {
+    const a = free[i]!;
+    if (a === reference?.assessment || !slip) return a;
+    // The strongest bin of the slip band, when inside the narrower range, is also that range's strongest.
+    const range = fundamentalRange(a.lines[0]!.expectedHz, binHz, slip);
+    const bin = a.fundamental ? Math.round(a.fundamental.hz / binHz) : -1;
+    if (bin >= Math.ceil(range.lowHz / binHz) && bin <= Math.floor(range.highHz / binHz)) return a;
+    return assess(spec, { slip });
+  });
   const order = BEARING_FAULTS.map((_, i) => i).sort((i, j) => {
     const cage =
       Number(!!BEARING_FAULTS[i]!.needsCorroboration) - Number(!!BEARING_FAULTS[j]!.needsCorroboration);
