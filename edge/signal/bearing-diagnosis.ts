@@ -11,10 +11,12 @@ export const SLIP_BELOW = 0.035;
 export const SLIP_ABOVE = 0.015;
 /**
  * A bearing slips as a whole: once one family's line has measured the deviation from kinematics,
- * the others are searched within this much of the same deviation. Most of the common deviation is
- * the error of the speed itself (a nominal rpm, a drifting motor), which moves every line alike;
- * the cage's own slip moves the race families by different fractions (BPFI by FTF/(1 − FTF) of
- * BPFO's, opposite in sign), which at 1–1.5 % slip stays within about 1 %.
+ * the others are searched within this much of the same deviation. Much of the common deviation is
+ * the error of the speed itself (a nominal rpm, a drifting motor), which moves every line alike. The
+ * cage's own slip lowers BPFO and, in theory, raises BPFI by FTF/(1 − FTF) of that; observed lines
+ * show both races low (the development records: −0.2 to −2.1 %), so the families stay within about
+ * 1 % of one another, while a line of another origin sits further off (the CWRU line under 2×BSF
+ * that was BPFO+1×: 2.6 % from a BPFO at +0.2 %).
  */
 export const ONE_SLIP_TOLERANCE = 0.01;
 /** A line stands out when it is this many times its neighbourhood's median. */
