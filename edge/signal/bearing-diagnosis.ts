@@ -384,20 +384,11 @@ function claimLines(
  * median over ±50 % of its frequency and the costliest step, is computed once per spectrum.
  */
 class MemoisedLineFinder extends LineFinder {
-  private readonly floors = new Map<number, number>();
-
-  constructor(
-    spectrum: Float64Array,
-    private readonly spacingHz: number,
-    firstUsableBin: number,
-    guardBins: number,
-  ) {
-    super(spectrum, spacingHz, firstUsableBin, guardBins);
-  }
+  /** Keyed by the arguments themselves, so the cache holds whatever LineFinder makes of them. */
+  private readonly floors = new Map<string, number>();
 
   override noiseFloor(bin: number, hz: number): number {
-    // The same neighbourhood width LineFinder derives from hz, so equal keys mean equal medians.
-    const key = bin * 1_000_000 + Math.max(40, Math.ceil((0.5 * hz) / this.spacingHz));
+    const key = `${bin}@${hz}`;
     let floor = this.floors.get(key);
     if (floor === undefined) {
       floor = super.noiseFloor(bin, hz);
@@ -458,10 +449,13 @@ export function bearingFindings(
   for (const i of order) {
     const spec = BEARING_FAULTS[i]!;
     const isReference = free[i] === reference?.assessment;
-    const a = assess(spec, { ...(slip && !isReference ? { slip } : {}), explained });
-    if (isReference && slip) {
+    const prior = constrained[i]!;
+    // Attribution only takes lines away: unless a reported family explains one of them, it changes nothing.
+    const touched = prior.lines.some((l) => l.found && explained.explain(l.hz) !== undefined);
+    const a = touched ? assess(spec, { ...(slip && !isReference ? { slip } : {}), explained }) : prior;
+    if (slip) {
       a.slip = slip;
-      a.setsSlip = true;
+      a.setsSlip = isReference;
     }
     if (spec.needsCorroboration) {
       const races = assessments.filter((r, k) => r && BEARING_FAULTS[k]!.race && confidences[k]! > 0);
