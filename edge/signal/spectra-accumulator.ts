@@ -53,6 +53,8 @@ export interface AveragedSpectra {
  */
 export class SpectraAccumulator {
   readonly binHz: number;
+  /** Points of the envelope's transforms (0 without an envelope): what one window's envelope costs. */
+  readonly envelopeTransformSize: number;
   private readonly window: Float64Array;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
@@ -97,7 +99,9 @@ export class SpectraAccumulator {
     // aliasing; bandBins + its highest kept bin keep that bin and all below it exact.
     const aliasFreeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
     const keptBins =
-      envelopeMaxHz === undefined ? aliasFreeSize / 2 : Math.max(0, Math.ceil(envelopeMaxHz / this.binHz));
+      envelopeMaxHz === undefined || !Number.isFinite(envelopeMaxHz)
+        ? aliasFreeSize / 2
+        : Math.max(0, Math.ceil(envelopeMaxHz / this.binHz));
     const envelopeSize = Math.min(
       aliasFreeSize,
       smallestPowerOfTwoAtLeast(Math.max(32, this.bandBins + keptBins)),
@@ -108,6 +112,7 @@ export class SpectraAccumulator {
     this.bandFft = envelopeBins > 0 ? new ComplexFft(envelopeSize) : null;
     this.envelopeFft = envelopeBins > 0 ? new RealFft(envelopeSize) : null;
     this.envelopeScale = 2 / envelopeSize;
+    this.envelopeTransformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.power = new Float64Array(half + 1);
     this.envelopeSum = new Float64Array(envelopeBins);
     this.result = {
