@@ -16,6 +16,17 @@ export interface RunningSpeedLines {
 const toMetresPerSecondSquared = (unit: AccelerationUnit): number => (unit === 'g' ? STANDARD_GRAVITY : 1);
 
 const velocityBuffers = new Map<number, Float64Array>();
+/** 1/k per bin, shared per size: a multiplication per bin instead of a division. */
+const inverseBins = new Map<number, Float64Array>();
+
+function inverseBinsOf(length: number): Float64Array {
+  let inverse = inverseBins.get(length);
+  if (!inverse) {
+    inverse = Float64Array.from({ length }, (_, k) => (k === 0 ? 0 : 1 / k));
+    inverseBins.set(length, inverse);
+  }
+  return inverse;
+}
 
 /**
  * Velocity amplitude spectrum (RMS mm/s per bin) from the Hann amplitude-corrected acceleration.
@@ -28,9 +39,10 @@ export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: Acceleration
     velocity = new Float64Array(spectra.amplitude.length);
     velocityBuffers.set(spectra.amplitude.length, velocity);
   }
-  for (let k = 1; k < velocity.length; k++) {
-    velocity[k] = (spectra.amplitude[k]! * scale) / (2 * Math.PI * k * spectra.binHz);
-  }
+  const perBin = scale / (2 * Math.PI * spectra.binHz);
+  const amplitude = spectra.amplitude;
+  const inverse = inverseBinsOf(velocity.length);
+  for (let k = 1; k < velocity.length; k++) velocity[k] = amplitude[k]! * perBin * inverse[k]!;
   return velocity;
 }
 
