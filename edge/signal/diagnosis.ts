@@ -22,7 +22,13 @@ import {
   type MachineClass,
   ZONE_TABLE_VERSION,
 } from './iso-20816.js';
-import { runningSpeedFindings, runningSpeedLines, velocitySpectrumMmS } from './running-speed-diagnosis.js';
+import {
+  FEATURE_ORDER,
+  judgesRunningSpeedFaults,
+  runningSpeedFindings,
+  runningSpeedLines,
+  velocitySpectrumMmS,
+} from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
@@ -232,7 +238,10 @@ export function diagnoseSpectra(
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const velocityRmsMmS = bandVelocityRms(velocity, spectra.binHz);
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
-  const lines = runningSpeedLines(velocity, spectra.binHz, plan.shaftHz);
+  // Most machines are in zone A or B, where only the feature orders can change the answer.
+  const lines = judgesRunningSpeedFaults(zone)
+    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz)
+    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER);
   const findings: Finding[] = runningSpeedFindings(
     lines,
     velocityRmsMmS,

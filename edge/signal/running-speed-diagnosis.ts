@@ -6,6 +6,11 @@ import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js
 
 export const LINE_SNR = 3;
 const HIGHEST_ORDER = 10;
+/** The orders every diagnosis reports as features (1×, 2×, 3×), whatever the zone. */
+export const FEATURE_ORDER = 3;
+
+/** Running-speed faults are judged in zones C and D only; see runningSpeedFindings. */
+export const judgesRunningSpeedFaults = (zone: IsoZone): boolean => zone === 'C' || zone === 'D';
 
 export interface RunningSpeedLines {
   /** RMS velocity of the line at each order of shaft speed, mm/s; 0 where no line stands out. */
@@ -46,15 +51,23 @@ export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: Acceleration
   return velocity;
 }
 
-/** Lines at 0.5×, 1×, 1.5×, … 10× shaft speed in the velocity spectrum. */
-export function runningSpeedLines(velocity: Float64Array, binHz: number, shaftHz: number): RunningSpeedLines {
+/**
+ * Lines at 0.5×, 1×, 1.5×, … highestOrder× shaft speed in the velocity spectrum (10× by default:
+ * what looseness needs; a zone where no running-speed fault is judged needs only FEATURE_ORDER).
+ */
+export function runningSpeedLines(
+  velocity: Float64Array,
+  binHz: number,
+  shaftHz: number,
+  highestOrder = HIGHEST_ORDER,
+): RunningSpeedLines {
   const finder = new LineFinder(velocity, binHz, 1, 2);
   const lines = new Map<number, SpectralLine>();
   const velocityMmS = new Map<number, number>();
   // The nameplate or measured speed may be a little off: search ±2 % around 1×, then follow it.
   const first = finder.find(shaftHz, { lowHz: shaftHz * 0.98 - binHz, highHz: shaftHz * 1.02 + binHz });
   const observedShaftHz = first && first.snr >= LINE_SNR ? first.hz : shaftHz;
-  for (let order = 0.5; order <= HIGHEST_ORDER; order += 0.5) {
+  for (let order = 0.5; order <= highestOrder; order += 0.5) {
     const hz = order * observedShaftHz;
     const line =
       order === 1
@@ -82,7 +95,7 @@ export function runningSpeedFindings(
   machineClass: MachineClass,
   shaftHz: number,
 ): Finding[] {
-  if (zone === 'A' || zone === 'B') return [];
+  if (!judgesRunningSpeedFaults(zone)) return [];
   const v = (order: number) => lines.velocityMmS.get(order) ?? 0;
   const v1 = v(1);
   const v2 = v(2);
