@@ -32,6 +32,7 @@ import {
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
+import { roundToSignificant } from './significant.js';
 
 /** The analysis refuses rather than guesses: the message says what is missing and what would do. */
 export class DiagnosisError extends Error {
@@ -216,7 +217,7 @@ export interface RecordDiagnosis extends Diagnosis {
 /** Findings at or above this confidence raise an alarm rather than a watch. */
 export const ALARM_CONFIDENCE = 0.6;
 
-const round = (value: number, digits = 4) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 4) => roundToSignificant(value, digits);
 
 function bandVelocityRms(velocity: Float64Array, binHz: number): number {
   // velocity holds per-bin line amplitudes (RMS); the Hann energy/amplitude ratio (1.5) turns their

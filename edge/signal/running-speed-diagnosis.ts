@@ -3,6 +3,7 @@ import { STANDARD_GRAVITY } from './time-domain.js';
 import { type IsoZone, MACHINE_CLASSES, type MachineClass } from './iso-20816.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
 import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js';
+import { roundToSignificant } from './significant.js';
 
 export const LINE_SNR = 3;
 const HIGHEST_ORDER = 10;
@@ -80,7 +81,7 @@ export function runningSpeedLines(
   return { velocityMmS, lines };
 }
 
-const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 3) => roundToSignificant(value, digits);
 
 /**
  * Running-speed faults, judged only when the overall level is unsatisfactory (zone C or D): at

@@ -1,4 +1,5 @@
 import type { LineEvidence } from '../../shared/schema/index.js';
+import { roundToSignificant } from './significant.js';
 
 /** A spectral line found near where it was expected, against the spectrum's local noise floor. */
 export interface SpectralLine {
@@ -114,7 +115,7 @@ export function median(values: Float64Array, count: number): number {
   return values[middle]!;
 }
 
-const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 3) => roundToSignificant(value, digits);
 
 /** A line as a finding's evidence: where it was expected, where it is, and whether it stands out. */
 export function lineEvidence(
