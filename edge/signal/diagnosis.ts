@@ -22,9 +22,17 @@ import {
   type MachineClass,
   ZONE_TABLE_VERSION,
 } from './iso-20816.js';
-import { runningSpeedFindings, runningSpeedLines, velocitySpectrumMmS } from './running-speed-diagnosis.js';
+import {
+  FEATURE_ORDER,
+  judgesRunningSpeedFaults,
+  runningSpeedFindings,
+  runningSpeedLines,
+  velocitySpectrumMmS,
+} from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
-import { timeDomainStats, type TimeDomainStats } from './time-domain.js';
+import { MomentSums, momentsOf } from './spectrum-kernels.js';
+import type { TimeDomainStats } from './time-domain.js';
+import { roundToSignificant } from './significant.js';
 
 /** The analysis refuses rather than guesses: the message says what is missing and what would do. */
 export class DiagnosisError extends Error {
@@ -50,6 +58,11 @@ export interface DiagnosisPlan {
   machineClass: MachineClass;
   windowSize: number;
   envelopeBand: FrequencyBand;
+  /**
+   * Highest envelope frequency the findings read (0 without a bearing: no envelope is computed).
+   * Absent: the whole envelope spectrum the band allows.
+   */
+  envelopeMaxHz?: number;
 }
 
 /** Frequency resolution the default window aims at, relative to the lowest defect line. */
@@ -61,6 +74,14 @@ const COARSEST_RESOLUTION = 0.05;
 function highestEnvelopeLineHz(bearing: DefectMultiples, shaftHz: number): number {
   const fastest = Math.max(...BEARING_FAULTS.map((f) => f.multiple(bearing)));
   return (HARMONICS_SEARCHED * fastest * (1 + SLIP_ABOVE) + 1) * shaftHz;
+}
+
+/**
+ * Twice the highest line looked for: room for the ±50 % neighbourhood of each line's noise floor,
+ * and for a shaft speed refined a few per cent above the nominal one.
+ */
+function envelopeMaxHzFor(bearing: DefectMultiples | undefined, shaftHz: number): number {
+  return bearing ? 2 * highestEnvelopeLineHz(bearing, shaftHz) : 0;
 }
 
 function lowestDefectLineHz(bearing: DefectMultiples, shaftHz: number): number {
@@ -143,6 +164,7 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
     machineClass: options.machineClass ?? DEFAULT_MACHINE_CLASS,
     windowSize,
     envelopeBand,
+    envelopeMaxHz: envelopeMaxHzFor(bearing, shaftHz),
   };
 }
 
@@ -195,7 +217,7 @@ export interface RecordDiagnosis extends Diagnosis {
 /** Findings at or above this confidence raise an alarm rather than a watch. */
 export const ALARM_CONFIDENCE = 0.6;
 
-const round = (value: number, digits = 4) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 4) => roundToSignificant(value, digits);
 
 function bandVelocityRms(velocity: Float64Array, binHz: number): number {
   // velocity holds per-bin line amplitudes (RMS); the Hann energy/amplitude ratio (1.5) turns their
@@ -217,7 +239,10 @@ export function diagnoseSpectra(
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const velocityRmsMmS = bandVelocityRms(velocity, spectra.binHz);
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
-  const lines = runningSpeedLines(velocity, spectra.binHz, plan.shaftHz);
+  // Most machines are in zone A or B, where only the feature orders can change the answer.
+  const lines = judgesRunningSpeedFaults(zone)
+    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz)
+    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER);
   const findings: Finding[] = runningSpeedFindings(
     lines,
     velocityRmsMmS,
@@ -381,9 +406,15 @@ const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', a
  */
 export class WindowDiagnoser {
   private readonly accumulator: SpectraAccumulator;
+  private readonly moments = new MomentSums();
 
   constructor(readonly plan: DiagnosisPlan) {
-    this.accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
+    this.accumulator = new SpectraAccumulator(
+      plan.windowSize,
+      plan.sampleRateHz,
+      plan.envelopeBand,
+      plan.envelopeMaxHz,
+    );
   }
 
   analyse(samples: Float32Array | Float64Array): Diagnosis {
@@ -392,14 +423,21 @@ export class WindowDiagnoser {
         `waveform has ${samples.length} samples; this diagnoser needs at least ${this.plan.windowSize}`,
       );
     }
-    const stats = timeDomainStats(samples);
-    if (stats.rms === 0) return flatSignal(this.plan, stats, samples.length);
     this.accumulator.reset();
-    if (samples.length === this.plan.windowSize) this.accumulator.addWindow(samples);
-    else {
-      for (const start of windowStarts(samples.length, this.plan.windowSize))
-        this.accumulator.addWindow(samples, start);
+    let stats: TimeDomainStats;
+    if (samples.length === this.plan.windowSize) {
+      // One window, the streaming case: its statistics come from the same pass as its windowing.
+      this.accumulator.addMeasuredWindow(samples, this.moments);
+      stats = this.moments.stats();
+    } else {
+      momentsOf(samples, this.moments);
+      stats = this.moments.stats();
+      if (stats.rms !== 0) {
+        for (const start of windowStarts(samples.length, this.plan.windowSize))
+          this.accumulator.addWindow(samples, start);
+      }
     }
+    if (stats.rms === 0) return flatSignal(this.plan, stats, samples.length);
     return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, samples.length);
   }
 

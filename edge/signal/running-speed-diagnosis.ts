@@ -3,9 +3,15 @@ import { STANDARD_GRAVITY } from './time-domain.js';
 import { type IsoZone, MACHINE_CLASSES, type MachineClass } from './iso-20816.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
 import { LineFinder, lineEvidence, type SpectralLine } from './spectral-lines.js';
+import { roundToSignificant } from './significant.js';
 
 export const LINE_SNR = 3;
 const HIGHEST_ORDER = 10;
+/** The orders every diagnosis reports as features (1×, 2×, 3×), whatever the zone. */
+export const FEATURE_ORDER = 3;
+
+/** Running-speed faults are judged in zones C and D only; see runningSpeedFindings. */
+export const judgesRunningSpeedFaults = (zone: IsoZone): boolean => zone === 'C' || zone === 'D';
 
 export interface RunningSpeedLines {
   /** RMS velocity of the line at each order of shaft speed, mm/s; 0 where no line stands out. */
@@ -16,6 +22,17 @@ export interface RunningSpeedLines {
 const toMetresPerSecondSquared = (unit: AccelerationUnit): number => (unit === 'g' ? STANDARD_GRAVITY : 1);
 
 const velocityBuffers = new Map<number, Float64Array>();
+/** 1/k per bin, shared per size: a multiplication per bin instead of a division. */
+const inverseBins = new Map<number, Float64Array>();
+
+function inverseBinsOf(length: number): Float64Array {
+  let inverse = inverseBins.get(length);
+  if (!inverse) {
+    inverse = Float64Array.from({ length }, (_, k) => (k === 0 ? 0 : 1 / k));
+    inverseBins.set(length, inverse);
+  }
+  return inverse;
+}
 
 /**
  * Velocity amplitude spectrum (RMS mm/s per bin) from the Hann amplitude-corrected acceleration.
@@ -28,21 +45,30 @@ export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: Acceleration
     velocity = new Float64Array(spectra.amplitude.length);
     velocityBuffers.set(spectra.amplitude.length, velocity);
   }
-  for (let k = 1; k < velocity.length; k++) {
-    velocity[k] = (spectra.amplitude[k]! * scale) / (2 * Math.PI * k * spectra.binHz);
-  }
+  const perBin = scale / (2 * Math.PI * spectra.binHz);
+  const amplitude = spectra.amplitude;
+  const inverse = inverseBinsOf(velocity.length);
+  for (let k = 1; k < velocity.length; k++) velocity[k] = amplitude[k]! * perBin * inverse[k]!;
   return velocity;
 }
 
-/** Lines at 0.5×, 1×, 1.5×, … 10× shaft speed in the velocity spectrum. */
-export function runningSpeedLines(velocity: Float64Array, binHz: number, shaftHz: number): RunningSpeedLines {
+/**
+ * Lines at 0.5×, 1×, 1.5×, … highestOrder× shaft speed in the velocity spectrum (10× by default:
+ * what looseness needs; a zone where no running-speed fault is judged needs only FEATURE_ORDER).
+ */
+export function runningSpeedLines(
+  velocity: Float64Array,
+  binHz: number,
+  shaftHz: number,
+  highestOrder = HIGHEST_ORDER,
+): RunningSpeedLines {
   const finder = new LineFinder(velocity, binHz, 1, 2);
   const lines = new Map<number, SpectralLine>();
   const velocityMmS = new Map<number, number>();
   // The nameplate or measured speed may be a little off: search ±2 % around 1×, then follow it.
   const first = finder.find(shaftHz, { lowHz: shaftHz * 0.98 - binHz, highHz: shaftHz * 1.02 + binHz });
   const observedShaftHz = first && first.snr >= LINE_SNR ? first.hz : shaftHz;
-  for (let order = 0.5; order <= HIGHEST_ORDER; order += 0.5) {
+  for (let order = 0.5; order <= highestOrder; order += 0.5) {
     const hz = order * observedShaftHz;
     const line =
       order === 1
@@ -55,7 +81,7 @@ export function runningSpeedLines(velocity: Float64Array, binHz: number, shaftHz
   return { velocityMmS, lines };
 }
 
-const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 3) => roundToSignificant(value, digits);
 
 /**
  * Running-speed faults, judged only when the overall level is unsatisfactory (zone C or D): at
@@ -70,7 +96,7 @@ export function runningSpeedFindings(
   machineClass: MachineClass,
   shaftHz: number,
 ): Finding[] {
-  if (zone === 'A' || zone === 'B') return [];
+  if (!judgesRunningSpeedFaults(zone)) return [];
   const v = (order: number) => lines.velocityMmS.get(order) ?? 0;
   const v1 = v(1);
   const v2 = v(2);

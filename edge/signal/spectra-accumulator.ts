@@ -1,4 +1,14 @@
 import { ComplexFft, RealFft, smallestPowerOfTwoAtLeast } from './fft.js';
+import {
+  accumulateMagnitude,
+  accumulatePower,
+  applyWindow,
+  type MomentSums,
+  powerToAverages,
+  relativeSquaredEnvelope,
+  whitenBand,
+  windowWithMoments,
+} from './spectrum-kernels.js';
 import { hann, sumOf, sumOfSquares } from './window.js';
 
 export interface FrequencyBand {
@@ -16,7 +26,10 @@ export interface AveragedSpectra {
   meanSquare: Float64Array;
   /** One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A. */
   amplitude: Float64Array;
-  /** Squared-envelope spectrum of the pre-whitened band, relative to the envelope's mean. */
+  /**
+   * Squared-envelope spectrum of the pre-whitened band, relative to the envelope's mean, at the
+   * same bin spacing, from 0 Hz up to the accumulator's envelopeMaxHz (empty when that is 0).
+   */
   envelope: Float64Array;
   envelopeBand: FrequencyBand;
 }
@@ -31,16 +44,25 @@ export interface AveragedSpectra {
  * so the impulses' repetition dominates the envelope however the band's energy is distributed. The
  * band is shifted to baseband before the inverse transform, so a narrow band costs a small transform.
  *
+ * The envelope spectrum is only kept up to envelopeMaxHz, which lets the envelope transforms be
+ * smaller than the band's: bin k of the squared envelope's spectrum correlates band bins k apart, so
+ * an inverse transform of M ≥ bandBins + k points reproduces it exactly (a wider one only adds
+ * zeros), whereas bins nobody reads would need M = 2·bandBins to stay free of aliasing.
+ *
  * All buffers are allocated here once; addWindow() allocates nothing.
  */
 export class SpectraAccumulator {
   readonly binHz: number;
+  /** Points of the envelope's transforms (0 without an envelope): what one window's envelope costs. */
+  readonly envelopeTransformSize: number;
   private readonly window: Float64Array;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
   private readonly signalFft: RealFft;
-  private readonly bandFft: ComplexFft;
-  private readonly envelopeFft: RealFft;
+  private readonly bandFft: ComplexFft | null;
+  private readonly envelopeFft: RealFft | null;
+  /** Highest envelope bin kept; 0 when no envelope is wanted. */
+  private readonly lastEnvelopeBin: number;
   private readonly envelopeScale: number;
   private readonly firstBandBin: number;
   private readonly bandBins: number;
@@ -49,10 +71,15 @@ export class SpectraAccumulator {
   private readonly result: AveragedSpectra;
   private windows = 0;
 
+  /**
+   * envelopeMaxHz: the highest envelope frequency the caller reads (0: no envelope at all, as for
+   * a machine without a bearing to assess); without it the whole alias-free envelope is kept.
+   */
   constructor(
     readonly windowSize: number,
     readonly sampleRateHz: number,
     readonly envelopeBand: FrequencyBand,
+    envelopeMaxHz?: number,
   ) {
     this.binHz = sampleRateHz / windowSize;
     this.window = hann(windowSize);
@@ -68,13 +95,26 @@ export class SpectraAccumulator {
         `envelope band ${envelopeBand.lowHz}–${envelopeBand.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${this.binHz.toFixed(2)} Hz per bin`,
       );
     }
-    // The squared envelope has twice the band's bandwidth: that many points keep it free of aliasing.
-    const envelopeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
-    this.bandFft = new ComplexFft(envelopeSize);
-    this.envelopeFft = new RealFft(envelopeSize);
+    // The squared envelope has twice the band's bandwidth: that many points keep all of it free of
+    // aliasing; bandBins + its highest kept bin keep that bin and all below it exact.
+    const aliasFreeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
+    const keptBins =
+      envelopeMaxHz === undefined || !Number.isFinite(envelopeMaxHz)
+        ? aliasFreeSize / 2
+        : Math.max(0, Math.ceil(envelopeMaxHz / this.binHz));
+    const envelopeSize = Math.min(
+      aliasFreeSize,
+      smallestPowerOfTwoAtLeast(Math.max(32, this.bandBins + keptBins)),
+    );
+    const envelopeBins = keptBins === 0 ? 0 : Math.min(keptBins, envelopeSize / 2) + 1;
+    // The top bin of a transform is its Nyquist bin, which carries no line: it stays 0, as before.
+    this.lastEnvelopeBin = Math.min(envelopeBins - 1, envelopeSize / 2 - 1);
+    this.bandFft = envelopeBins > 0 ? new ComplexFft(envelopeSize) : null;
+    this.envelopeFft = envelopeBins > 0 ? new RealFft(envelopeSize) : null;
     this.envelopeScale = 2 / envelopeSize;
+    this.envelopeTransformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.power = new Float64Array(half + 1);
-    this.envelopeSum = new Float64Array(envelopeSize / 2 + 1);
+    this.envelopeSum = new Float64Array(envelopeBins);
     this.result = {
       sampleRateHz,
       windowSize,
@@ -82,7 +122,7 @@ export class SpectraAccumulator {
       binHz: this.binHz,
       meanSquare: new Float64Array(half + 1),
       amplitude: new Float64Array(half + 1),
-      envelope: new Float64Array(envelopeSize / 2 + 1),
+      envelope: new Float64Array(envelopeBins),
       envelopeBand: {
         lowHz: this.firstBandBin * this.binHz,
         highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
@@ -105,64 +145,38 @@ export class SpectraAccumulator {
    * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
    */
   addWindow(samples: Float32Array | Float64Array, start = 0): void {
-    const n = this.windowSize;
-    const input = this.signalFft.input;
-    const window = this.window;
-    for (let i = 0; i < n; i++) input[i] = samples[start + i]! * window[i]!;
+    applyWindow(samples, start, this.window, this.signalFft.input, this.windowSize);
+    this.addWindowedInput();
+  }
+
+  /**
+   * Adds a waveform of exactly one window and measures its moments (sums) in the same pass over
+   * the samples: the streaming case, where reading the samples twice would cost a third of a
+   * transform.
+   */
+  addMeasuredWindow(samples: Float32Array | Float64Array, sums: MomentSums): void {
+    windowWithMoments(samples, 0, this.window, this.signalFft.input, this.windowSize, sums);
+    this.addWindowedInput();
+  }
+
+  private addWindowedInput(): void {
     const spectrum = this.signalFft.forward();
-    this.accumulatePower(spectrum);
+    accumulatePower(spectrum, this.power, this.windowSize / 2);
     this.accumulateEnvelope(spectrum);
     this.windows++;
   }
 
-  private accumulatePower(spectrum: Float32Array): void {
-    const half = this.windowSize / 2;
-    const power = this.power;
-    power[0]! += spectrum[0]! * spectrum[0]!;
-    power[half]! += spectrum[1]! * spectrum[1]!;
-    for (let k = 1; k < half; k++) {
-      const re = spectrum[2 * k]!;
-      const im = spectrum[2 * k + 1]!;
-      power[k]! += re * re + im * im;
-    }
-  }
-
   private accumulateEnvelope(spectrum: Float32Array): void {
-    const band = this.bandFft.input;
-    band.fill(0);
-    const first = this.firstBandBin;
-    let whitenedBins = 0;
-    for (let j = 0; j < this.bandBins; j++) {
-      const re = spectrum[2 * (first + j)]!;
-      const im = spectrum[2 * (first + j) + 1]!;
-      const magnitude = Math.sqrt(re * re + im * im);
-      if (magnitude > 0) {
-        band[2 * j] = re / magnitude;
-        band[2 * j + 1] = im / magnitude;
-        whitenedBins++;
-      }
-    }
-    const analytic = this.bandFft.inverse();
-    const size = this.envelopeFft.size;
+    if (!this.bandFft || !this.envelopeFft) return;
+    const whitenedBins = whitenBand(spectrum, this.firstBandBin, this.bandBins, this.bandFft.input);
     if (whitenedBins === 0) return;
-    const squared = this.envelopeFft.input;
+    const analytic = this.bandFft.inverse();
     // By Parseval the unscaled inverse of unit-magnitude bins has mean square = their count: the
     // squared envelope is made relative to its mean in the same pass. No second window here:
     // whitening has spread each window's energy evenly over it.
-    const mean = whitenedBins;
-    for (let i = 0; i < size; i++) {
-      const re = analytic[2 * i]!;
-      const im = analytic[2 * i + 1]!;
-      squared[i] = (re * re + im * im - mean) / mean;
-    }
+    relativeSquaredEnvelope(analytic, this.envelopeFft.input, this.envelopeFft.size, whitenedBins);
     const envelope = this.envelopeFft.forward();
-    const sum = this.envelopeSum;
-    const scale = this.envelopeScale;
-    for (let k = 1; k < sum.length - 1; k++) {
-      const re = envelope[2 * k]!;
-      const im = envelope[2 * k + 1]!;
-      sum[k]! += Math.sqrt(re * re + im * im) * scale;
-    }
+    accumulateMagnitude(envelope, this.envelopeSum, this.lastEnvelopeBin, this.envelopeScale);
   }
 
   /**
@@ -171,14 +185,16 @@ export class SpectraAccumulator {
    */
   averages(): AveragedSpectra {
     const windows = Math.max(1, this.windows);
-    const half = this.windowSize / 2;
     const { meanSquare, amplitude, envelope } = this.result;
-    for (let k = 0; k <= half; k++) {
-      const power = this.power[k]! / windows;
-      const oneSided = k === 0 || k === half ? 1 : 2;
-      meanSquare[k] = (oneSided * power) / (this.windowSize * this.windowEnergy);
-      amplitude[k] = (oneSided * Math.sqrt(power)) / this.windowSum;
-    }
+    powerToAverages(
+      this.power,
+      windows,
+      this.windowSize,
+      this.windowSum,
+      this.windowEnergy,
+      meanSquare,
+      amplitude,
+    );
     for (let k = 0; k < envelope.length; k++) envelope[k] = this.envelopeSum[k]! / windows;
     this.result.windows = this.windows;
     return this.result;

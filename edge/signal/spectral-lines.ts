@@ -1,4 +1,5 @@
 import type { LineEvidence } from '../../shared/schema/index.js';
+import { roundToSignificant } from './significant.js';
 
 /** A spectral line found near where it was expected, against the spectrum's local noise floor. */
 export interface SpectralLine {
@@ -17,12 +18,13 @@ export interface SearchRange {
 }
 
 /**
- * Neighbourhood statistics on one spectrum. Holds a scratch buffer so that finding lines allocates
- * nothing but the results.
+ * The median's working copy, shared by every finder: a window's analysis makes several finders and
+ * each used to allocate (and grow) its own. Safe because a median is taken synchronously.
  */
-export class LineFinder {
-  private scratch = new Float64Array(256);
+let scratch = new Float64Array(1024);
 
+/** Neighbourhood statistics on one spectrum; finding lines allocates nothing but the results. */
+export class LineFinder {
   constructor(
     private spectrum: Float64Array,
     private binHz: number,
@@ -65,12 +67,15 @@ export class LineFinder {
     const halfWidth = Math.max(40, Math.ceil((0.5 * hz) / this.binHz));
     const start = Math.max(this.firstUsableBin + 1, bin - halfWidth);
     const end = Math.min(this.spectrum.length - 1, bin + halfWidth);
-    if (this.scratch.length < end - start + 1) this.scratch = new Float64Array(2 * (end - start + 1));
+    if (scratch.length < end - start + 1) scratch = new Float64Array(2 * (end - start + 1));
+    const spectrum = this.spectrum;
+    // The bins each side of the main lobe, copied in two runs rather than testing every bin.
+    const lobeStart = Math.max(start, bin - this.guardBins);
+    const lobeEnd = Math.min(end, bin + this.guardBins);
     let count = 0;
-    for (let k = start; k <= end; k++) {
-      if (Math.abs(k - bin) > this.guardBins) this.scratch[count++] = this.spectrum[k]!;
-    }
-    return count === 0 ? 0 : median(this.scratch, count);
+    for (let k = start; k < lobeStart; k++) scratch[count++] = spectrum[k]!;
+    for (let k = Math.max(start, lobeEnd + 1); k <= end; k++) scratch[count++] = spectrum[k]!;
+    return count === 0 ? 0 : median(scratch, count);
   }
 
   private interpolatedHz(bin: number): number {
@@ -110,7 +115,7 @@ export function median(values: Float64Array, count: number): number {
   return values[middle]!;
 }
 
-const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+const round = (value: number, digits = 3) => roundToSignificant(value, digits);
 
 /** A line as a finding's evidence: where it was expected, where it is, and whether it stands out. */
 export function lineEvidence(

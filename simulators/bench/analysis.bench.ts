@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import fftJs from 'fft-js';
 import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { planDiagnosis, WindowDiagnoser } from '../../edge/signal/diagnosis.js';
 import { RealFft } from '../../edge/signal/fft.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
+import { measureNativeFftw, NATIVE_FFTW_NAME } from './native-fftw.js';
 
 /** The rate the issue sizes channels at: a common accelerometer acquisition rate. */
 export const CHANNEL_RATE_HZ = 25_600;
@@ -29,14 +31,23 @@ export function bearingSignal(n: number, rpm: number): Float64Array {
   return signal;
 }
 
+/** Seconds the native reference spends timing each size. */
+const NATIVE_SECONDS = 1;
+
 /**
  * Per window size: our FFT, a complete per-window analysis (spectrum, pre-whitened envelope,
  * features, findings), and what that means in real-time channels per core — each against fft-js
  * (the oracle) measured now. "analysis-vs-fft" is the analysis against one of our own FFTs of the
- * same size: how many transforms' worth of work an analysis costs.
+ * same size: how many transforms' worth of work an analysis costs. "analysis-vs-native" and
+ * "fft-vs-native" set both against FFTW's real transform compiled for this machine (the goal is an
+ * analysis in about four native transforms' time, a ratio ≥ 0.25); without a C compiler or FFTW
+ * those two are left out and one line on stderr says what to install.
  */
-export async function benchAnalysis(): Promise<BenchResult[]> {
+export async function benchAnalysis(dir: string): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
+  // Measured first and on its own: the native program and our loop never share the CPU.
+  const native = await measureNativeFftw({ dir: join(dir, 'native'), sizes: SIZES, seconds: NATIVE_SECONDS });
+  if (!native.available) process.stderr.write(`native FFTW reference skipped: ${native.reason}\n`);
   for (const n of SIZES) {
     const rpm = 2980;
     const signal = bearingSignal(n, rpm);
@@ -71,6 +82,13 @@ export async function benchAnalysis(): Promise<BenchResult[]> {
       ),
       result('analysis-vs-fft', n, 'ops/s', analysisOps, 'pffft-wasm fft', fftOps),
     );
+    const nativeOps = native.available ? native.opsPerSecond.get(n)! : 0;
+    if (nativeOps > 0) {
+      results.push(
+        result('fft-vs-native', n, 'ops/s', fftOps, NATIVE_FFTW_NAME, nativeOps),
+        result('analysis-vs-native', n, 'ops/s', analysisOps, NATIVE_FFTW_NAME, nativeOps),
+      );
+    }
   }
   return results;
 }

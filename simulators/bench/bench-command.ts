@@ -6,7 +6,7 @@ export function benchCommand(): Command {
     .option('--json', 'one JSON object per line')
     .option(
       '--only <names>',
-      'comma-separated: analysis (fft, analysis, channels), outbox-commit, ingest-sqlite',
+      'comma-separated: analysis (fft, analysis, channels, native FFTW reference), outbox-commit, ingest-sqlite',
     )
     .action(async (flags: { json?: boolean; only?: string }) => {
       const { runBenchmarks } = await loadBenchmarks();
