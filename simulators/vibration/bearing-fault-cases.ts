@@ -1,7 +1,7 @@
 /**
  * Synthetic records that pose the attribution questions of the envelope diagnosis: which bearing
  * family a line belongs to, and whether all families share one slip. Shared by
- * `edge/signal/bearing-diagnosis.test.ts` (which asserts on them) and `simulators/diagnosis-table.ts`
+ * `edge/signal/bearing-diagnosis.test.ts` (which asserts on them) and `test/tools/diagnosis-table.ts`
  * (which prints what the diagnosis makes of them).
  */
 import { catalogBearing, type DefectMultiples, defectMultiples } from '../../shared/bearings.js';

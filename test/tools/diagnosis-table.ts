@@ -1,12 +1,12 @@
 /**
  * Prints what the diagnosis makes of the development recordings and of the synthetic attribution
  * cases: per record the expected fault, the top finding with its confidence, and every bearing
- * finding. Run after `npm run build`: `node dist/simulators/diagnosis-table.js [--json]`.
+ * finding. Run after `npm run build`: `node dist/test/tools/diagnosis-table.js [--json]`.
  */
-import { catalogBearing, type DefectMultiples, defectMultiples } from '../shared/bearings.js';
-import { diagnoseRecord } from '../edge/signal/diagnosis.js';
-import { CWRU_RECORDS, IMS_SNAPSHOT, readF32 } from '../test/helpers/bearing-data.js';
-import { SYNTHETIC_CASES } from './vibration/bearing-fault-cases.js';
+import { catalogBearing, type DefectMultiples, defectMultiples } from '../../shared/bearings.js';
+import { diagnoseRecord } from '../../edge/signal/diagnosis.js';
+import { CWRU_RECORDS, IMS_SNAPSHOT, readF32 } from '../helpers/bearing-data.js';
+import { SYNTHETIC_CASES } from '../../simulators/vibration/bearing-fault-cases.js';
 
 interface Row {
   record: string;
