@@ -22,8 +22,15 @@ import {
   type MachineClass,
   ZONE_TABLE_VERSION,
 } from './iso-20816.js';
+import { bandEvidence, candidateBands, chooseBand } from './band-selection.js';
 import { runningSpeedFindings, runningSpeedLines, velocitySpectrumMmS } from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
+import {
+  estimateShaftSpeed,
+  type SpeedEstimate,
+  type SpeedSearch,
+  type SpeedSource,
+} from './speed-estimate.js';
 import { timeDomainStats, type TimeDomainStats } from './time-domain.js';
 
 /** The analysis refuses rather than guesses: the message says what is missing and what would do. */
@@ -31,9 +38,23 @@ export class DiagnosisError extends Error {
   override name = 'DiagnosisError';
 }
 
+/** A shaft speed known only within limits, e.g. a motor's no-load and full-load speeds. */
+export interface RpmRange {
+  min: number;
+  max: number;
+}
+
 export interface DiagnosisOptions {
   sampleRateHz: number;
-  rpm: number;
+  /** The shaft speed as given (nameplate, tachometer, asset); refined from the signal within rpmTolerance. */
+  rpm?: number;
+  /** Where the speed lies when no rpm is given (or, with rpm, where to look for the true one). */
+  rpmRange?: RpmRange;
+  /**
+   * Relative half-width of the search around `rpm` for the shaft's own harmonics; 0 uses `rpm` as
+   * given. Default DEFAULT_RPM_TOLERANCE.
+   */
+  rpmTolerance?: number;
   unit: AccelerationUnit;
   /** Defect multiples of shaft speed; without them only running-speed faults are assessed. */
   bearing?: DefectMultiples;
@@ -44,13 +65,25 @@ export interface DiagnosisOptions {
 
 export interface DiagnosisPlan {
   sampleRateHz: number;
+  /** The speed used when the signal shows no clear shaft harmonics: the given rpm or the range's centre. */
   shaftHz: number;
+  /** Where the shaft speed is looked for in the spectrum (lowHz = highHz: no search). */
+  speedSearch: SpeedSearch;
   unit: AccelerationUnit;
   bearing?: DefectMultiples;
   machineClass: MachineClass;
   windowSize: number;
+  /** The full carrier band (the fixed band of earlier versions): always the first candidate. */
   envelopeBand: FrequencyBand;
+  /** Carrier bands compared on their envelope spectra's evidence, the full band first. */
+  candidateBands: FrequencyBand[];
 }
+
+/**
+ * Induction motors run 1–4 % below synchronous speed and nameplates state full load: searching ±4 %
+ * around a given rpm covers both without reaching a sub- or super-harmonic of 1×.
+ */
+export const DEFAULT_RPM_TOLERANCE = 0.04;
 
 /** Frequency resolution the default window aims at, relative to the lowest defect line. */
 const TARGET_RESOLUTION = 0.005;
@@ -94,22 +127,53 @@ export function envelopeBandFor(
 }
 
 /** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
+/** The speed search from the options: around the given rpm, or over the range; refuses what is no speed. */
+export function speedSearchFor(options: DiagnosisOptions): SpeedSearch {
+  const { rpm, rpmRange } = options;
+  const tolerance = options.rpmTolerance ?? DEFAULT_RPM_TOLERANCE;
+  if (rpm === undefined && rpmRange === undefined)
+    throw new DiagnosisError(
+      'shaft speed must be given: an rpm (e.g. 1773) or a range it lies in (e.g. 1700-1800)',
+    );
+  if (rpm !== undefined && (!(rpm > 0) || !Number.isFinite(rpm)))
+    throw new DiagnosisError(`shaft speed must be a positive number of rpm, got ${rpm}`);
+  if (!(tolerance >= 0 && tolerance < 0.5))
+    throw new DiagnosisError(
+      `rpm tolerance must be a fraction from 0 to 0.5 (0.04 = ±4 %), got ${tolerance}`,
+    );
+  if (rpmRange !== undefined) {
+    const { min, max } = rpmRange;
+    if (!(min > 0) || !Number.isFinite(min) || !(max >= min) || !Number.isFinite(max))
+      throw new DiagnosisError(
+        `rpm range must be two positive speeds, the lower first (e.g. 1700-1800), got ${min}-${max}`,
+      );
+    if (rpm !== undefined && (rpm < min || rpm > max))
+      throw new DiagnosisError(`shaft speed ${rpm} rpm lies outside the rpm range ${min}-${max}`);
+    return { lowHz: min / 60, highHz: max / 60, ...(rpm !== undefined ? { givenHz: rpm / 60 } : {}) };
+  }
+  const givenHz = rpm! / 60;
+  return { lowHz: givenHz * (1 - tolerance), highHz: givenHz * (1 + tolerance), givenHz };
+}
+
+/** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
 export function planDiagnosis(recordLength: number, options: DiagnosisOptions): DiagnosisPlan {
-  const { sampleRateHz, rpm, bearing } = options;
+  const { sampleRateHz, bearing } = options;
   if (!(sampleRateHz > 0) || !Number.isFinite(sampleRateHz))
     throw new DiagnosisError(`sample rate must be a positive number of Hz, got ${sampleRateHz}`);
-  if (!(rpm > 0) || !Number.isFinite(rpm))
-    throw new DiagnosisError(`shaft speed must be a positive number of rpm, got ${rpm}`);
-  const shaftHz = rpm / 60;
-  if (shaftHz >= sampleRateHz / 8)
+  const speedSearch = speedSearchFor(options);
+  const shaftHz = speedSearch.givenHz ?? (speedSearch.lowHz + speedSearch.highHz) / 2;
+  // The band must suit the fastest speed searched, the window the slowest.
+  const fastestHz = speedSearch.highHz;
+  const slowestHz = speedSearch.lowHz;
+  if (fastestHz >= sampleRateHz / 8)
     throw new DiagnosisError(
-      `sample rate ${sampleRateHz} Hz is too low for a shaft at ${rpm} rpm: it needs at least ${Math.ceil(shaftHz * 8)} Hz`,
+      `sample rate ${sampleRateHz} Hz is too low for a shaft at ${(fastestHz * 60).toFixed(0)} rpm: it needs at least ${Math.ceil(fastestHz * 8)} Hz`,
     );
-  const envelopeBand = envelopeBandFor(sampleRateHz, bearing, shaftHz);
+  const envelopeBand = envelopeBandFor(sampleRateHz, bearing, fastestHz);
 
   const coarsestBinHz = Math.min(
-    shaftHz / 4,
-    bearing ? COARSEST_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : Infinity,
+    slowestHz / 4,
+    bearing ? COARSEST_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : Infinity,
   );
   const minimumWindow = smallestPowerOfTwoAtLeast(sampleRateHz / coarsestBinHz);
   const durationS = (n: number) => `${(n / sampleRateHz).toFixed(2)} s`;
@@ -121,7 +185,7 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
   }
   let windowSize = options.windowSize;
   if (windowSize === undefined) {
-    const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : shaftHz / 20;
+    const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : slowestHz / 20;
     windowSize = Math.max(
       minimumWindow,
       Math.min(largestPowerOfTwoAtMost(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
@@ -138,11 +202,15 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
   return {
     sampleRateHz,
     shaftHz,
+    speedSearch,
     unit: options.unit,
     ...(bearing ? { bearing } : {}),
     machineClass: options.machineClass ?? DEFAULT_MACHINE_CLASS,
     windowSize,
     envelopeBand,
+    candidateBands: bearing
+      ? candidateBands(envelopeBand, highestEnvelopeLineHz(bearing, fastestHz))
+      : [envelopeBand],
   };
 }
 
@@ -156,10 +224,24 @@ export function windowStarts(recordLength: number, windowSize: number): number[]
   return starts;
 }
 
+/** The shaft speed the defect frequencies were computed from, and how it was obtained. */
+export interface SpeedUsed {
+  /** The rpm given, when one was. */
+  nominalRpm?: number;
+  usedRpm: number;
+  source: SpeedSource;
+  /** Shaft harmonics found at the estimated speed (0 unless estimated). */
+  harmonics: number;
+  /** Where the speed was searched, in rpm (absent when the given rpm was used without a search). */
+  searchedRange?: RpmRange;
+}
+
 export interface DiagnosisFeatures extends TimeDomainStats {
   sampleRateHz: number;
   samples: number;
+  /** The shaft frequency used: the estimated one when the spectrum showed it clearly. */
   shaftHz: number;
+  speed: SpeedUsed;
   windowSize: number;
   windows: number;
   binHz: number;
@@ -207,13 +289,35 @@ function bandVelocityRms(velocity: Float64Array, binHz: number): number {
   return Math.sqrt(sum / 1.5);
 }
 
+/** The speed a plan assumes before the signal is looked at. */
+export function plannedSpeed(plan: DiagnosisPlan): SpeedEstimate {
+  return {
+    shaftHz: plan.shaftHz,
+    source: plan.speedSearch.givenHz === undefined ? 'range-centre' : 'given',
+    harmonics: 0,
+  };
+}
+
+function speedUsed(plan: DiagnosisPlan, speed: SpeedEstimate): SpeedUsed {
+  const { lowHz, highHz, givenHz } = plan.speedSearch;
+  return {
+    ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+    usedRpm: round(speed.shaftHz * 60, 5),
+    source: speed.source,
+    harmonics: speed.harmonics,
+    ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+  };
+}
+
 /** Features and findings from the averaged spectra of a record or of a single window. */
 export function diagnoseSpectra(
   spectra: AveragedSpectra,
-  plan: DiagnosisPlan,
+  planned: DiagnosisPlan,
   stats: TimeDomainStats,
   samples: number,
+  speed: SpeedEstimate = plannedSpeed(planned),
 ): Diagnosis {
+  const plan = { ...planned, shaftHz: speed.shaftHz };
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const velocityRmsMmS = bandVelocityRms(velocity, spectra.binHz);
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
@@ -230,6 +334,7 @@ export function diagnoseSpectra(
     sampleRateHz: plan.sampleRateHz,
     samples,
     shaftHz: round(plan.shaftHz, 6),
+    speed: speedUsed(planned, speed),
     windowSize: spectra.windowSize,
     windows: spectra.windows,
     binHz: round(spectra.binHz),
@@ -266,7 +371,12 @@ export function diagnoseSpectra(
 }
 
 /** Snapshots cost more than the findings: made only for a report or a ticket, not for every window. */
-export function diagnosisSnapshots(spectra: AveragedSpectra, plan: DiagnosisPlan): DiagnosisSnapshots {
+export function diagnosisSnapshots(
+  spectra: AveragedSpectra,
+  planned: DiagnosisPlan,
+  shaftHz = planned.shaftHz,
+): DiagnosisSnapshots {
+  const plan = { ...planned, shaftHz };
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const snapshots: DiagnosisSnapshots = {
     velocity: {
@@ -348,6 +458,7 @@ function flatSignal(plan: DiagnosisPlan, stats: TimeDomainStats, samples: number
     sampleRateHz: plan.sampleRateHz,
     samples,
     shaftHz: round(plan.shaftHz, 6),
+    speed: speedUsed(plan, plannedSpeed(plan)),
     windowSize: plan.windowSize,
     windows: 0,
     binHz: round(plan.sampleRateHz / plan.windowSize),
@@ -375,15 +486,35 @@ export function diagnoseRecord(
 const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } };
 
 /**
+ * The streaming diagnoser compares the candidate carrier bands on its first waveform and then on
+ * every this-many-th one, and demodulates the waveforms between with the band last chosen: a
+ * resonance belongs to the machine and changes slowly, and comparing costs a few envelopes.
+ */
+export const BAND_RESELECTION_INTERVAL = 16;
+
+/**
  * The streaming form: one waveform in, its diagnosis out, reusing every buffer between waveforms.
  * A waveform longer than the plan's window is averaged over overlapping windows, like a record.
  * This is what runs per waveform at the edge and what `plantwatch bench` measures as "analysis".
+ *
+ * Per waveform: the shaft speed is estimated from the spectrum's own harmonics (within the plan's
+ * search), and, on the first waveform and every BAND_RESELECTION_INTERVAL-th after it, the carrier
+ * band is chosen among the plan's candidates by the defect evidence in each band's envelope
+ * spectrum at that speed. An offline record is one waveform, so it always gets the full comparison.
  */
 export class WindowDiagnoser {
   private readonly accumulator: SpectraAccumulator;
+  private analyses = 0;
+  private lastSpeed: SpeedEstimate;
 
   constructor(readonly plan: DiagnosisPlan) {
-    this.accumulator = new SpectraAccumulator(plan.windowSize, plan.sampleRateHz, plan.envelopeBand);
+    this.accumulator = new SpectraAccumulator(
+      plan.windowSize,
+      plan.sampleRateHz,
+      plan.envelopeBand,
+      plan.candidateBands.slice(1),
+    );
+    this.lastSpeed = plannedSpeed(plan);
   }
 
   analyse(samples: Float32Array | Float64Array): Diagnosis {
@@ -394,17 +525,32 @@ export class WindowDiagnoser {
     }
     const stats = timeDomainStats(samples);
     if (stats.rms === 0) return flatSignal(this.plan, stats, samples.length);
+    const selecting = this.analyses % BAND_RESELECTION_INTERVAL === 0;
+    this.analyses++;
     this.accumulator.reset();
+    this.accumulator.evaluateCandidates(selecting);
     if (samples.length === this.plan.windowSize) this.accumulator.addWindow(samples);
     else {
       for (const start of windowStarts(samples.length, this.plan.windowSize))
         this.accumulator.addWindow(samples, start);
     }
-    return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, samples.length);
+    let spectra = this.accumulator.averages();
+    const speed = estimateShaftSpeed(spectra.amplitude, spectra.binHz, this.plan.speedSearch);
+    this.lastSpeed = speed;
+    if (selecting && this.plan.bearing && this.plan.candidateBands.length > 1) {
+      const bearing = this.plan.bearing;
+      const evidence = this.accumulator
+        .candidateEnvelopes()
+        .map((c) => bandEvidence(c.envelope, spectra.binHz, bearing, speed.shaftHz));
+      this.accumulator.useBand(chooseBand(evidence));
+      this.accumulator.evaluateCandidates(false);
+      spectra = this.accumulator.averages();
+    }
+    return diagnoseSpectra(spectra, this.plan, stats, samples.length, speed);
   }
 
   /** Plots of the last analysed waveform, for a ticket's evidence. */
   snapshots(): DiagnosisSnapshots {
-    return diagnosisSnapshots(this.accumulator.averages(), this.plan);
+    return diagnosisSnapshots(this.accumulator.averages(), this.plan, this.lastSpeed.shaftHz);
   }
 }

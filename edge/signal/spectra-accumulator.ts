@@ -31,6 +31,11 @@ export interface AveragedSpectra {
  * so the impulses' repetition dominates the envelope however the band's energy is distributed. The
  * band is shifted to baseband before the inverse transform, so a narrow band costs a small transform.
  *
+ * Besides the envelope band given, candidate carrier bands may be given: while candidates are being
+ * evaluated (evaluateCandidates(true)) every window's envelope is accumulated in each of them, so
+ * the diagnosis can choose the band by the evidence in its envelope spectrum (useBand()). The signal
+ * spectrum is computed once per window whatever the number of bands.
+ *
  * All buffers are allocated here once; addWindow() allocates nothing.
  */
 export class SpectraAccumulator {
@@ -39,20 +44,19 @@ export class SpectraAccumulator {
   private readonly windowSum: number;
   private readonly windowEnergy: number;
   private readonly signalFft: RealFft;
-  private readonly bandFft: ComplexFft;
-  private readonly envelopeFft: RealFft;
-  private readonly envelopeScale: number;
-  private readonly firstBandBin: number;
-  private readonly bandBins: number;
   private readonly power: Float64Array;
-  private readonly envelopeSum: Float64Array;
+  private readonly bands: EnvelopeAccumulator[];
   private readonly result: AveragedSpectra;
+  private active = 0;
+  private evaluating = false;
   private windows = 0;
 
   constructor(
     readonly windowSize: number,
     readonly sampleRateHz: number,
     readonly envelopeBand: FrequencyBand,
+    /** Further carrier bands to evaluate; the envelope band given is always candidate 0. */
+    candidateBands: readonly FrequencyBand[] = [],
   ) {
     this.binHz = sampleRateHz / windowSize;
     this.window = hann(windowSize);
@@ -60,21 +64,11 @@ export class SpectraAccumulator {
     this.windowEnergy = sumOfSquares(this.window);
     this.signalFft = new RealFft(windowSize);
     const half = windowSize / 2;
-    this.firstBandBin = Math.max(1, Math.ceil(envelopeBand.lowHz / this.binHz));
-    const lastBandBin = Math.min(half - 1, Math.floor(envelopeBand.highHz / this.binHz));
-    this.bandBins = lastBandBin - this.firstBandBin + 1;
-    if (this.bandBins < 16) {
-      throw new RangeError(
-        `envelope band ${envelopeBand.lowHz}–${envelopeBand.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${this.binHz.toFixed(2)} Hz per bin`,
-      );
-    }
-    // The squared envelope has twice the band's bandwidth: that many points keep it free of aliasing.
-    const envelopeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
-    this.bandFft = new ComplexFft(envelopeSize);
-    this.envelopeFft = new RealFft(envelopeSize);
-    this.envelopeScale = 2 / envelopeSize;
+    const transforms = new EnvelopeTransforms();
+    this.bands = [envelopeBand, ...candidateBands].map(
+      (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, transforms),
+    );
     this.power = new Float64Array(half + 1);
-    this.envelopeSum = new Float64Array(envelopeSize / 2 + 1);
     this.result = {
       sampleRateHz,
       windowSize,
@@ -82,11 +76,8 @@ export class SpectraAccumulator {
       binHz: this.binHz,
       meanSquare: new Float64Array(half + 1),
       amplitude: new Float64Array(half + 1),
-      envelope: new Float64Array(envelopeSize / 2 + 1),
-      envelopeBand: {
-        lowHz: this.firstBandBin * this.binHz,
-        highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
-      },
+      envelope: this.bands[0]!.average,
+      envelopeBand: this.bands[0]!.band,
     };
   }
 
@@ -94,10 +85,41 @@ export class SpectraAccumulator {
     return this.windows;
   }
 
+  /** The carrier bands, as resolved to bins: index 0 is the envelope band given to the constructor. */
+  get candidateBands(): readonly FrequencyBand[] {
+    return this.bands.map((b) => b.band);
+  }
+
+  /** The band whose envelope averages() returns and the next windows accumulate. */
+  get activeBand(): number {
+    return this.active;
+  }
+
   reset(): void {
     this.power.fill(0);
-    this.envelopeSum.fill(0);
+    for (const band of this.bands) band.reset();
     this.windows = 0;
+  }
+
+  /** While on, windows added accumulate every candidate band's envelope (more work per window). */
+  evaluateCandidates(on: boolean): void {
+    this.evaluating = on && this.bands.length > 1;
+  }
+
+  /**
+   * Makes candidate `index` the band of averages() and of the windows to come. Its average is
+   * complete only when it was accumulated from the start (being evaluated, or already active).
+   */
+  useBand(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.bands.length)
+      throw new RangeError(`no candidate band ${index}: there are ${this.bands.length}`);
+    this.active = index;
+  }
+
+  /** Each candidate band's averaged envelope spectrum (the arrays are overwritten by the next call). */
+  candidateEnvelopes(): { band: FrequencyBand; envelope: Float64Array }[] {
+    const windows = Math.max(1, this.windows);
+    return this.bands.map((b) => ({ band: b.band, envelope: b.averaged(windows) }));
   }
 
   /**
@@ -111,7 +133,8 @@ export class SpectraAccumulator {
     for (let i = 0; i < n; i++) input[i] = samples[start + i]! * window[i]!;
     const spectrum = this.signalFft.forward();
     this.accumulatePower(spectrum);
-    this.accumulateEnvelope(spectrum);
+    if (this.evaluating) for (const band of this.bands) band.add(spectrum);
+    else this.bands[this.active]!.add(spectrum);
     this.windows++;
   }
 
@@ -127,7 +150,84 @@ export class SpectraAccumulator {
     }
   }
 
-  private accumulateEnvelope(spectrum: Float32Array): void {
+  /**
+   * The averages so far. The arrays belong to this accumulator and are overwritten by the next
+   * call: copy what must outlive it.
+   */
+  averages(): AveragedSpectra {
+    const windows = Math.max(1, this.windows);
+    const half = this.windowSize / 2;
+    const { meanSquare, amplitude } = this.result;
+    for (let k = 0; k <= half; k++) {
+      const power = this.power[k]! / windows;
+      const oneSided = k === 0 || k === half ? 1 : 2;
+      meanSquare[k] = (oneSided * power) / (this.windowSize * this.windowEnergy);
+      amplitude[k] = (oneSided * Math.sqrt(power)) / this.windowSum;
+    }
+    const active = this.bands[this.active]!;
+    this.result.envelope = active.averaged(windows);
+    this.result.envelopeBand = active.band;
+    this.result.windows = this.windows;
+    return this.result;
+  }
+}
+
+/** Transforms shared by the bands of one accumulator, one pair per size: bands are processed in turn. */
+class EnvelopeTransforms {
+  private readonly bySize = new Map<number, { band: ComplexFft; envelope: RealFft }>();
+
+  of(size: number): { band: ComplexFft; envelope: RealFft } {
+    let pair = this.bySize.get(size);
+    if (!pair) {
+      pair = { band: new ComplexFft(size), envelope: new RealFft(size) };
+      this.bySize.set(size, pair);
+    }
+    return pair;
+  }
+}
+
+/** The pre-whitened squared-envelope spectrum of one carrier band, summed over windows. */
+class EnvelopeAccumulator {
+  readonly band: FrequencyBand;
+  readonly average: Float64Array;
+  private readonly bandFft: ComplexFft;
+  private readonly envelopeFft: RealFft;
+  private readonly envelopeScale: number;
+  private readonly firstBandBin: number;
+  private readonly bandBins: number;
+  private readonly envelopeSum: Float64Array;
+
+  constructor(band: FrequencyBand, windowSize: number, binHz: number, transforms: EnvelopeTransforms) {
+    const half = windowSize / 2;
+    this.firstBandBin = Math.max(1, Math.ceil(band.lowHz / binHz));
+    const lastBandBin = Math.min(half - 1, Math.floor(band.highHz / binHz));
+    this.bandBins = lastBandBin - this.firstBandBin + 1;
+    if (this.bandBins < 16) {
+      throw new RangeError(
+        `envelope band ${band.lowHz}–${band.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${binHz.toFixed(2)} Hz per bin`,
+      );
+    }
+    // The squared envelope has twice the band's bandwidth: that many points keep it free of aliasing.
+    const envelopeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
+    const pair = transforms.of(envelopeSize);
+    this.bandFft = pair.band;
+    this.envelopeFft = pair.envelope;
+    this.envelopeScale = 2 / envelopeSize;
+    this.envelopeSum = new Float64Array(envelopeSize / 2 + 1);
+    this.average = new Float64Array(envelopeSize / 2 + 1);
+    this.band = { lowHz: this.firstBandBin * binHz, highHz: (this.firstBandBin + this.bandBins - 1) * binHz };
+  }
+
+  reset(): void {
+    this.envelopeSum.fill(0);
+  }
+
+  averaged(windows: number): Float64Array {
+    for (let k = 0; k < this.average.length; k++) this.average[k] = this.envelopeSum[k]! / windows;
+    return this.average;
+  }
+
+  add(spectrum: Float32Array): void {
     const band = this.bandFft.input;
     band.fill(0);
     const first = this.firstBandBin;
@@ -163,24 +263,5 @@ export class SpectraAccumulator {
       const im = envelope[2 * k + 1]!;
       sum[k]! += Math.sqrt(re * re + im * im) * scale;
     }
-  }
-
-  /**
-   * The averages so far. The arrays belong to this accumulator and are overwritten by the next
-   * call: copy what must outlive it.
-   */
-  averages(): AveragedSpectra {
-    const windows = Math.max(1, this.windows);
-    const half = this.windowSize / 2;
-    const { meanSquare, amplitude, envelope } = this.result;
-    for (let k = 0; k <= half; k++) {
-      const power = this.power[k]! / windows;
-      const oneSided = k === 0 || k === half ? 1 : 2;
-      meanSquare[k] = (oneSided * power) / (this.windowSize * this.windowEnergy);
-      amplitude[k] = (oneSided * Math.sqrt(power)) / this.windowSum;
-    }
-    for (let k = 0; k < envelope.length; k++) envelope[k] = this.envelopeSum[k]! / windows;
-    this.result.windows = this.windows;
-    return this.result;
   }
 }
