@@ -1,16 +1,23 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AccelerationUnit } from '../../shared/schema/index.js';
-import { integerIn, oneOf, positiveNumber } from '../../shared/cli-options.js';
+import { integerIn, nonNegativeNumber, oneOf, positiveNumber } from '../../shared/cli-options.js';
 import {
   catalogBearing,
   BEARING_CATALOG,
   type DefectMultiples,
   defectMultiples,
 } from '../../shared/bearings.js';
-import { DiagnosisError, type RecordDiagnosis, diagnoseRecord } from '../signal/diagnosis.js';
+import {
+  DEFAULT_RPM_TOLERANCE,
+  DiagnosisError,
+  type RecordDiagnosis,
+  type RpmRange,
+  diagnoseRecord,
+} from '../signal/diagnosis.js';
 import { isPowerOfTwo } from '../signal/fft.js';
 import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_NAMES, type MachineClass } from '../signal/iso-20816.js';
 import { formatDiagnosis } from './format-diagnosis.js';
+import { rpmRangeOption } from './rpm-range.js';
 import {
   formatFromName,
   readRecording,
@@ -21,7 +28,9 @@ import {
 
 interface DiagnoseFlags {
   fs: number;
-  rpm: number;
+  rpm?: number;
+  rpmRange?: RpmRange;
+  rpmTolerance: number;
   format?: RecordingFormat;
   bearing?: string;
   bpfo?: number;
@@ -72,7 +81,22 @@ export function diagnoseCommand(): Command {
       'recording: raw little-endian float32 (f32le), float64 (f64le), or one value per line (csv)',
     )
     .requiredOption('--fs <Hz>', 'sample rate', positiveNumber)
-    .requiredOption('--rpm <rpm>', 'shaft speed', positiveNumber)
+    .option(
+      '--rpm <rpm>',
+      'shaft speed; refined from the shaft harmonics within --rpm-tolerance',
+      positiveNumber,
+    )
+    .option(
+      '--rpm-range <min-max>',
+      'range the shaft speed lies in, e.g. 1700-1800: searched for 1× and its harmonics when --rpm is unknown',
+      rpmRangeOption,
+    )
+    .option(
+      '--rpm-tolerance <percent>',
+      'how far from --rpm to look for the true shaft speed; 0 uses --rpm as given',
+      percentBelow50,
+      DEFAULT_RPM_TOLERANCE * 100,
+    )
     .addOption(
       new Option('--format <format>', 'sample format (default: from the extension)').choices(
         RECORDING_FORMATS,
@@ -122,8 +146,18 @@ export function diagnoseCommand(): Command {
     });
 }
 
+function percentBelow50(value: string): number {
+  const percent = nonNegativeNumber(value);
+  if (percent >= 50) throw new InvalidArgumentError(`expected a percentage below 50, got '${value}'`);
+  return percent;
+}
+
 async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<RecordDiagnosis> {
   try {
+    if (flags.rpm === undefined && flags.rpmRange === undefined)
+      throw new DiagnosisError(
+        'give the shaft speed: --rpm 1773, or --rpm-range 1700-1800 when only its range is known',
+      );
     const bearing = bearingFrom(flags);
     const format = flags.format ?? formatFromName(file);
     const samples = await readRecording(file, format, {
@@ -132,7 +166,9 @@ async function diagnoseFile(file: string, flags: DiagnoseFlags): Promise<RecordD
     });
     return diagnoseRecord(samples, {
       sampleRateHz: flags.fs,
-      rpm: flags.rpm,
+      ...(flags.rpm !== undefined ? { rpm: flags.rpm } : {}),
+      ...(flags.rpmRange ? { rpmRange: flags.rpmRange } : {}),
+      rpmTolerance: flags.rpmTolerance / 100,
       unit: flags.unit,
       ...(bearing ? { bearing } : {}),
       ...(flags.window ? { windowSize: flags.window } : {}),
