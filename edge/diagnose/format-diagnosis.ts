@@ -54,6 +54,8 @@ function speedLine(speed: SpeedUsed): string {
   const given = speed.nominalRpm !== undefined ? `, given ${speed.nominalRpm} rpm` : '';
   if (speed.source === 'estimated')
     return `speed ${speed.usedRpm} rpm estimated from 1× and ${speed.harmonics - 1} harmonic(s)${given}${searched}`;
+  if (speed.source === 'envelope')
+    return `speed ${speed.usedRpm} rpm: no clear shaft harmonics; the speed in the range at which a defect's envelope lines stand out most${searched}`;
   if (speed.source === 'range-centre')
     return `speed ${speed.usedRpm} rpm: centre of the range, no clear shaft harmonics${searched}`;
   return `speed ${speed.usedRpm} rpm as given${speed.searchedRange ? ' (no clear shaft harmonics)' : ''}${searched}`;

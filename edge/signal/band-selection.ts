@@ -46,6 +46,8 @@ export interface BandEvidence {
   score: number;
   /** The family that gave it, e.g. "BPFO". */
   family: string | null;
+  /** Its lines that stood out: the fundamental and 1–2 harmonics (0: no family). */
+  lines: number;
 }
 
 /**
@@ -62,7 +64,7 @@ export function bandEvidence(
   shaftHz: number,
 ): BandEvidence {
   const finder = new LineFinder(envelope, binHz, ENVELOPE_FIRST_LINE_BIN - 1, 2);
-  let best: BandEvidence = { score: 0, family: null };
+  let best: BandEvidence = { score: 0, family: null, lines: 0 };
   for (const spec of BEARING_FAULTS) {
     if (spec.fault === 'cage') continue;
     const expectedHz = spec.multiple(bearing) * shaftHz;
@@ -81,7 +83,7 @@ export function bandEvidence(
       harmonics++;
       score += Math.log(line.snr);
     }
-    if (harmonics > 0 && score > best.score) best = { score, family: spec.label };
+    if (harmonics > 0 && score > best.score) best = { score, family: spec.label, lines: 1 + harmonics };
   }
   return best;
 }

@@ -490,7 +490,26 @@ const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', a
  * every this-many-th one, and demodulates the waveforms between with the band last chosen: a
  * resonance belongs to the machine and changes slowly, and comparing costs a few envelopes.
  */
-export const BAND_RESELECTION_INTERVAL = 16;
+export const BAND_RESELECTION_INTERVAL = 64;
+
+/**
+ * Step between the speeds tried across an rpm range when the spectrum shows no shaft harmonics:
+ * the defect-line search spans −3.5 %…+1.5 % (5 %), so 2 % steps leave no speed unsearched.
+ */
+const RANGE_SPEED_STEP = 0.02;
+
+/** A speed found on the envelope needs a defect family's fundamental and both its harmonics. */
+const ENVELOPE_SPEED_LINES = 3;
+
+/** Speeds across the searched range, RANGE_SPEED_STEP apart, both ends included. */
+function speedsAcross(search: SpeedSearch): number[] {
+  const steps = Math.max(
+    1,
+    Math.ceil(Math.log(search.highHz / search.lowHz) / Math.log(1 + RANGE_SPEED_STEP)),
+  );
+  const ratio = (search.highHz / search.lowHz) ** (1 / steps);
+  return Array.from({ length: steps + 1 }, (_, i) => search.lowHz * ratio ** i);
+}
 
 /**
  * The streaming form: one waveform in, its diagnosis out, reusing every buffer between waveforms.
@@ -501,6 +520,9 @@ export const BAND_RESELECTION_INTERVAL = 16;
  * search), and, on the first waveform and every BAND_RESELECTION_INTERVAL-th after it, the carrier
  * band is chosen among the plan's candidates by the defect evidence in each band's envelope
  * spectrum at that speed. An offline record is one waveform, so it always gets the full comparison.
+ * When only an rpm range is known and the spectrum shows no shaft harmonics (a belt drive, a quiet
+ * shaft), the speeds across the range are tried on the envelope instead, and the one whose defect
+ * family stands out most is used (source `envelope`).
  */
 export class WindowDiagnoser {
   private readonly accumulator: SpectraAccumulator;
@@ -535,17 +557,31 @@ export class WindowDiagnoser {
         this.accumulator.addWindow(samples, start);
     }
     let spectra = this.accumulator.averages();
-    const speed = estimateShaftSpeed(spectra.amplitude, spectra.binHz, this.plan.speedSearch);
-    this.lastSpeed = speed;
-    if (selecting && this.plan.bearing && this.plan.candidateBands.length > 1) {
-      const bearing = this.plan.bearing;
-      const evidence = this.accumulator
-        .candidateEnvelopes()
-        .map((c) => bandEvidence(c.envelope, spectra.binHz, bearing, speed.shaftHz));
-      this.accumulator.useBand(chooseBand(evidence));
-      this.accumulator.evaluateCandidates(false);
-      spectra = this.accumulator.averages();
+    let speed = estimateShaftSpeed(spectra.amplitude, spectra.binHz, this.plan.speedSearch);
+    const bearing = this.plan.bearing;
+    const byEnvelope = speed.source === 'range-centre' && bearing !== undefined;
+    if (bearing && (byEnvelope || (selecting && this.plan.candidateBands.length > 1))) {
+      const envelopes = selecting
+        ? this.accumulator.candidateEnvelopes().map((c) => c.envelope)
+        : [spectra.envelope];
+      const speeds = byEnvelope ? speedsAcross(this.plan.speedSearch) : [speed.shaftHz];
+      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0 };
+      for (const shaftHz of speeds) {
+        const evidence = envelopes.map((e) => bandEvidence(e, spectra.binHz, bearing, shaftHz));
+        const band = chooseBand(evidence);
+        const { score, lines } = evidence[band]!;
+        if (score > best.score) best = { score, lines, shaftHz, band };
+      }
+      // Trying many speeds is many chances for noise: the range's speed needs a full series.
+      if (byEnvelope && best.lines >= ENVELOPE_SPEED_LINES)
+        speed = { shaftHz: best.shaftHz, source: 'envelope', harmonics: 0 };
+      if (selecting) {
+        this.accumulator.useBand(best.score > 0 ? best.band : 0);
+        this.accumulator.evaluateCandidates(false);
+        spectra = this.accumulator.averages();
+      }
     }
+    this.lastSpeed = speed;
     return diagnoseSpectra(spectra, this.plan, stats, samples.length, speed);
   }
 

@@ -4,6 +4,7 @@ import { MachineModel } from '../../simulators/vibration/machine-model.js';
 import { seededRandom } from '../../simulators/seeded-random.js';
 import { DiagnosisError, diagnoseRecord, type DiagnosisOptions } from './diagnosis.js';
 import { estimateShaftSpeed } from './speed-estimate.js';
+import { IMS_SNAPSHOT, readF32 } from '../../test/helpers/bearing-data.js';
 
 const SKF_6205 = defectMultiples(catalogBearing('skf-6205').geometry);
 const FS = 12_000;
@@ -107,6 +108,34 @@ describe('shaft speed from the signal', () => {
       /1500 rpm lies outside the rpm range 1700-1800/,
     );
     expect(refusal({ rpm: 1800, rpmTolerance: 2 })).toMatch(/rpm tolerance must be a fraction/);
+  });
+});
+
+describe('an rpm range on a belt drive whose shaft lines do not stand out (IMS, real recordings)', () => {
+  const ZA_2115 = defectMultiples(catalogBearing('rexnord-za-2115').geometry);
+  // Nominal 2000 rpm; a range whose centre (2050) puts BPFO 4.7 % above the observed line.
+  const imsRange: DiagnosisOptions = {
+    sampleRateHz: 20_000,
+    rpmRange: { min: 1850, max: 2250 },
+    unit: 'g',
+    bearing: ZA_2115,
+  };
+  const snapshot = (file: string, i: number) =>
+    readF32(file).subarray(i * IMS_SNAPSHOT, (i + 1) * IMS_SNAPSHOT);
+
+  it('finds the outer race at the speed in the range where its envelope lines stand out', () => {
+    for (const i of [11, 12, 13, 14]) {
+      const diagnosis = diagnoseRecord(snapshot('ims-dev/test3_b3.f32', i), imsRange);
+      expect(diagnosis.findings[0]?.fault).toBe('outer_race');
+      expect(diagnosis.features.speed.source).toBe('envelope');
+    }
+  });
+
+  it('raises nothing on the healthy bearing for trying the speeds across the range', () => {
+    for (let i = 0; i < 23; i++) {
+      const diagnosis = diagnoseRecord(snapshot('ims-dev/test1_b1_early.f32', i), imsRange);
+      expect(diagnosis.findings, `snapshot ${i}`).toEqual([]);
+    }
   });
 });
 

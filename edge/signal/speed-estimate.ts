@@ -11,9 +11,11 @@ export interface SpeedSearch {
 /**
  * How the speed used for the defect frequencies was obtained: `given` (the rpm as stated: no clear
  * shaft harmonics, or no search asked for), `estimated` (from the shaft harmonics in the spectrum),
- * `range-centre` (only a range was given and the spectrum showed no clear harmonic series).
+ * `envelope` (only a range was given, no shaft harmonics stood out, and of the speeds across the
+ * range this one put a defect family's lines where they stand out most), `range-centre` (only a
+ * range, and neither spectrum showed anything).
  */
-export type SpeedSource = 'given' | 'estimated' | 'range-centre';
+export type SpeedSource = 'given' | 'estimated' | 'envelope' | 'range-centre';
 
 export interface SpeedEstimate {
   shaftHz: number;
