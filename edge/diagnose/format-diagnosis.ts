@@ -58,5 +58,7 @@ function speedLine(speed: SpeedUsed): string {
     return `speed ${speed.usedRpm} rpm: no clear shaft harmonics; the speed in the range at which a defect's envelope lines stand out most${searched}`;
   if (speed.source === 'range-centre')
     return `speed ${speed.usedRpm} rpm: centre of the range, no clear shaft harmonics${searched}`;
+  if (speed.harmonics > 0)
+    return `speed ${speed.usedRpm} rpm as given, confirmed by 1× and ${speed.harmonics - 1} harmonic(s)${searched}`;
   return `speed ${speed.usedRpm} rpm as given${speed.searchedRange ? ' (no clear shaft harmonics)' : ''}${searched}`;
 }

@@ -230,7 +230,7 @@ export interface SpeedUsed {
   nominalRpm?: number;
   usedRpm: number;
   source: SpeedSource;
-  /** Shaft harmonics found at the estimated speed (0 unless estimated). */
+  /** Shaft lines (1× and its harmonics) that confirmed the speed used; 0 when none were looked at or found. */
   harmonics: number;
   /** Where the speed was searched, in rpm (absent when the given rpm was used without a search). */
   searchedRange?: RpmRange;

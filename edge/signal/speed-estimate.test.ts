@@ -170,6 +170,17 @@ describe('estimateShaftSpeed on a spectrum', () => {
     expect(Math.abs(estimate.shaftHz / shaftHz - 1)).toBeLessThan(0.002);
   });
 
+  it('keeps a given speed its harmonics confirm, and replaces one they contradict', () => {
+    const shaftHz = 29.55;
+    const spectrum = spectrumWith([1, 2, 3, 4, 5, 6, 7].map((h): [number, number] => [h * shaftHz, 1 / h]));
+    const search = (givenHz: number) => ({ lowHz: givenHz * 0.96, highHz: givenHz * 1.04, givenHz });
+    const confirmed = estimateShaftSpeed(spectrum, binHz, search(29.57));
+    expect(confirmed).toEqual({ shaftHz: 29.57, source: 'given', harmonics: 7 });
+    const contradicted = estimateShaftSpeed(spectrum, binHz, search(shaftHz * 1.02));
+    expect(contradicted.source).toBe('estimated');
+    expect(Math.abs(contradicted.shaftHz / shaftHz - 1)).toBeLessThan(0.002);
+  });
+
   it('does not take one line for a speed: 1× needs a harmonic', () => {
     const spectrum = spectrumWith([[29.55, 1]]);
     const estimate = estimateShaftSpeed(spectrum, binHz, { lowHz: 28.5, highHz: 31.2, givenHz: 30 });

@@ -20,7 +20,7 @@ export type SpeedSource = 'given' | 'estimated' | 'envelope' | 'range-centre';
 export interface SpeedEstimate {
   shaftHz: number;
   source: SpeedSource;
-  /** Shaft harmonics that stood clearly above their floor at the estimated speed (0 when not estimated). */
+  /** Shaft lines (1× and harmonics) that stood clearly above their floor at the speed used (0: none looked at or found). */
   harmonics: number;
 }
 
@@ -32,8 +32,31 @@ export const SPEED_LINE_SNR = 4;
 const LINES_NEEDED = 2;
 /** One very strong line (a mains or gear tone) must not outweigh a series: each line's weight is capped. */
 const LINE_WEIGHT_CAP = Math.log(50);
-/** A harmonic is looked for this close to where the speed so far puts it: one bin plus 0.1 %. */
-const HARMONIC_TOLERANCE = 0.001;
+/**
+ * A harmonic is accepted within half a bin of where the speed fitted so far puts it, plus that
+ * prediction's own uncertainty: the first line's position is good to about FIRST_LINE_ERROR bins,
+ * and the fit's error shrinks as 1/√(Σh²) of the lines in it. Mains, gear and bearing lines often
+ * sit 1–2 bins from a shaft harmonic: a looser tolerance takes them in and drags the speed.
+ */
+const FIRST_LINE_ERROR = 0.1;
+
+/**
+ * Induction motors and drives show lines at multiples of the mains frequency (2×LF magnetic pull
+ * and its harmonics) which a near-synchronous shaft's even harmonics sit a fraction of a bin from
+ * (Taylor; ISO 13373-3 practice: "2×LF or 2×rpm" needs resolution). Lines this close to a multiple of
+ * 50 or 60 Hz neither start nor extend a series: the odd harmonics and 1× still carry the speed.
+ */
+const MAINS_HZ = [50, 60];
+const MAINS_HARMONICS = 10;
+const MAINS_TOLERANCE_BINS = 0.3;
+
+function nearMains(hz: number, binHz: number): boolean {
+  const tolerance = Math.max(0.1, MAINS_TOLERANCE_BINS * binHz);
+  return MAINS_HZ.some((mains) => {
+    const order = Math.round(hz / mains);
+    return order >= 1 && order <= MAINS_HARMONICS && Math.abs(hz - order * mains) <= tolerance;
+  });
+}
 
 interface Series {
   shaftHz: number;
@@ -69,7 +92,7 @@ export function estimateShaftSpeed(
   for (let bin = first; bin <= last; bin++) {
     if (!isPeak(amplitude, bin)) continue;
     const hz = interpolatedBin(amplitude, bin) * binHz;
-    if (hz < search.lowHz - binHz / 2 || hz > search.highHz + binHz / 2) continue;
+    if (hz < search.lowHz - binHz / 2 || hz > search.highHz + binHz / 2 || nearMains(hz, binHz)) continue;
     const snr = amplitude[bin]! / finder.noiseFloor(bin, hz);
     if (!(snr >= SPEED_LINE_SNR)) continue;
     const series = followHarmonics(amplitude, binHz, finder, hz, snr);
@@ -78,7 +101,44 @@ export function estimateShaftSpeed(
   if (!best || best.lines < LINES_NEEDED) return fallback;
   // A fit that leaves the range means the lines were not one series.
   if (best.shaftHz < search.lowHz - binHz || best.shaftHz > search.highHz + binHz) return fallback;
+  // The given speed stands while the spectrum confirms it: in a dense spectrum at coarse
+  // resolution, lines a bin off the harmonics can form a plausible series a little off 1×.
+  if (search.givenHz !== undefined) {
+    const atGiven = seriesAt(amplitude, binHz, finder, search.givenHz);
+    const atEstimate = seriesAt(amplitude, binHz, finder, best.shaftHz);
+    if (atGiven.lines >= LINES_NEEDED && atGiven.score >= GIVEN_SPEED_KEEP * atEstimate.score)
+      return { ...fallback, harmonics: atGiven.lines };
+  }
   return { shaftHz: best.shaftHz, source: 'estimated', harmonics: best.lines };
+}
+
+/**
+ * The given speed is kept while 1× and a harmonic sit within half a bin of it and its series scores
+ * at least this share of the estimate's: a speed 2 % off misses the harmonics by bins, a right one
+ * matches most of them.
+ */
+const GIVEN_SPEED_KEEP = 0.5;
+
+/** Score of the harmonic series of a fixed speed: lines within half a bin of h × shaftHz. */
+function seriesAt(amplitude: Float64Array, binHz: number, finder: LineFinder, shaftHz: number): Series {
+  let lines = 0;
+  let score = 0;
+  for (let order = 1; order <= HARMONICS_SEARCHED; order++) {
+    const expectedHz = order * shaftHz;
+    const high = Math.ceil((expectedHz + binHz / 2) / binHz);
+    if (high >= amplitude.length - 2) break;
+    let bin = -1;
+    for (let k = Math.max(2, Math.floor((expectedHz - binHz / 2) / binHz)); k <= high; k++)
+      if (isPeak(amplitude, k) && (bin < 0 || amplitude[k]! > amplitude[bin]!)) bin = k;
+    if (bin < 0) continue;
+    const lineHz = interpolatedBin(amplitude, bin) * binHz;
+    if (Math.abs(lineHz - expectedHz) > binHz / 2 || nearMains(lineHz, binHz)) continue;
+    const snr = amplitude[bin]! / finder.noiseFloor(bin, expectedHz);
+    if (!(snr >= SPEED_LINE_SNR)) continue;
+    lines++;
+    score += Math.min(Math.log(snr), LINE_WEIGHT_CAP);
+  }
+  return { shaftHz, lines, score };
 }
 
 function followHarmonics(
@@ -94,17 +154,19 @@ function followHarmonics(
   let score = Math.min(Math.log(firstSnr), LINE_WEIGHT_CAP);
   for (let order = 2; order <= HARMONICS_SEARCHED; order++) {
     const expectedHz = (order * weighted) / norm;
-    const tolerance = binHz + HARMONIC_TOLERANCE * expectedHz;
-    const low = Math.max(2, Math.ceil((expectedHz - tolerance) / binHz));
-    const high = Math.min(amplitude.length - 2, Math.floor((expectedHz + tolerance) / binHz));
-    if (high < low) break;
+    const tolerance = binHz * (0.5 + (FIRST_LINE_ERROR * order) / Math.sqrt(norm));
+    const low = Math.max(2, Math.floor((expectedHz - tolerance) / binHz));
+    const high = Math.min(amplitude.length - 2, Math.ceil((expectedHz + tolerance) / binHz));
+    if (high < low || expectedHz + tolerance >= (amplitude.length - 2) * binHz) break;
     let bin = -1;
     for (let k = low; k <= high; k++)
       if (isPeak(amplitude, k) && (bin < 0 || amplitude[k]! > amplitude[bin]!)) bin = k;
     if (bin < 0) continue;
+    const lineHz = interpolatedBin(amplitude, bin) * binHz;
+    if (Math.abs(lineHz - expectedHz) > tolerance || nearMains(lineHz, binHz)) continue;
     const snr = amplitude[bin]! / finder.noiseFloor(bin, expectedHz);
     if (!(snr >= SPEED_LINE_SNR)) continue;
-    weighted += order * interpolatedBin(amplitude, bin) * binHz;
+    weighted += order * lineHz;
     norm += order * order;
     lines++;
     score += Math.min(Math.log(snr), LINE_WEIGHT_CAP);
