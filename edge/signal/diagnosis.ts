@@ -570,7 +570,9 @@ export class WindowDiagnoser {
         const evidence = envelopes.map((e) => bandEvidence(e, spectra.binHz, bearing, shaftHz));
         const band = chooseBand(evidence);
         const { score, lines } = evidence[band]!;
-        if (score > best.score) best = { score, lines, shaftHz, band };
+        // Speeds a few percent apart often find the same line: the one nearest the planned speed wins.
+        const nearer = Math.abs(shaftHz - this.plan.shaftHz) < Math.abs(best.shaftHz - this.plan.shaftHz);
+        if (score > best.score || (score === best.score && nearer)) best = { score, lines, shaftHz, band };
       }
       // Trying many speeds is many chances for noise: the range's speed needs a full series.
       if (byEnvelope && best.lines >= ENVELOPE_SPEED_LINES)
