@@ -130,6 +130,18 @@ describe.concurrent('plantwatch diagnose (built CLI, real recordings)', () => {
     expect(healthy.features['samples']).toBe(SNAPSHOT);
   });
 
+  it('diagnoses a CWRU record given only an rpm range, at the speed its shaft harmonics show', async () => {
+    const { findings, features } = await diagnoseJson(OUTER, [
+      ...['--fs', '12000', '--rpm-range', '1700-1850', '--bearing', 'skf-6205'],
+    ]);
+    expect(findings[0]?.fault).toBe('outer_race');
+    const speed = features['speed'] as { usedRpm: number; source: string; searchedRange: unknown };
+    expect(speed.source).toBe('estimated');
+    expect(speed.searchedRange).toEqual({ min: 1700, max: 1850 });
+    // The record's tachometer says 1773 rpm.
+    expect(Math.abs(speed.usedRpm / 1773 - 1)).toBeLessThan(0.005);
+  });
+
   it('takes the defect multiples instead of a catalog bearing', async () => {
     const multiples = ['--bpfo', '3.5848', '--bpfi', '5.4152', '--bsf', '2.357', '--ftf', '0.39828'];
     expect(await topFault(OUTER, ['--fs', '12000', '--rpm', '1773', ...multiples])).toBe('outer_race');
@@ -148,6 +160,9 @@ describe.concurrent('plantwatch diagnose (built CLI, real recordings)', () => {
     expect(stdout).toContain(`${OUTER}: ALARM`);
     expect(stdout).toMatch(/^ {2}outer_race +confidence 0\.\d\d at 10\d\.\d Hz/m);
     expect(stdout).toContain('envelope spectrum');
+    expect(stdout).toMatch(
+      /^ {2}speed 1773 rpm as given, confirmed by 1× and \d harmonic\(s\), searched 1702\.1–1843\.9 rpm$/m,
+    );
     expect(() => JSON.parse(stdout)).toThrow();
   });
 
@@ -171,7 +186,12 @@ describe.concurrent('plantwatch diagnose (built CLI, real recordings)', () => {
     {
       what: 'no --rpm',
       args: [OUTER, '--fs', '12000'],
-      says: ["error: required option '--rpm <rpm>' not specified"],
+      says: ['plantwatch: diagnose: give the shaft speed: --rpm 1773, or --rpm-range 1700-1800'],
+    },
+    {
+      what: 'a reversed --rpm-range',
+      args: [OUTER, '--fs', '12000', '--rpm-range', '1800-1700'],
+      says: ["error: option '--rpm-range <min-max>' argument '1800-1700' is invalid", 'the lower first'],
     },
     {
       what: 'a byte length that is not a multiple of 4',

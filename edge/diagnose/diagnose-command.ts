@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option, type OptionValueSource } from 'commander';
 import type { AccelerationUnit } from '../../shared/schema/index.js';
-import { integerIn, oneOf, positiveNumber } from '../../shared/cli-options.js';
+import { integerIn, nonNegativeNumber, oneOf, positiveNumber } from '../../shared/cli-options.js';
 import {
   catalogBearing,
   BEARING_CATALOG,
@@ -9,8 +9,10 @@ import {
 } from '../../shared/bearings.js';
 import {
   ALARM_CONFIDENCE,
+  DEFAULT_RPM_TOLERANCE,
   DiagnosisError,
   type RecordDiagnosis,
+  type RpmRange,
   diagnoseRecord,
 } from '../signal/diagnosis.js';
 import { isPowerOfTwo } from '../signal/fft.js';
@@ -20,6 +22,7 @@ import { BatchIndexError } from './batch-index.js';
 import { diagnoseBatch } from './diagnose-batch.js';
 import { formatBatch } from './format-batch.js';
 import { formatDiagnosis } from './format-diagnosis.js';
+import { rpmRangeOption } from './rpm-range.js';
 import {
   formatFromName,
   readRecording,
@@ -31,6 +34,8 @@ import {
 interface DiagnoseFlags {
   fs?: number;
   rpm?: number;
+  rpmRange?: RpmRange;
+  rpmTolerance: number;
   batch?: string;
   minConfidence: number;
   format?: RecordingFormat;
@@ -91,7 +96,22 @@ export function diagnoseCommand(): Command {
       'recording: raw little-endian float32 (f32le), float64 (f64le), or one value per line (csv)',
     )
     .option('--fs <Hz>', 'sample rate (required with a file)', positiveNumber)
-    .option('--rpm <rpm>', 'shaft speed (required with a file)', positiveNumber)
+    .option(
+      '--rpm <rpm>',
+      'shaft speed; refined from the shaft harmonics within --rpm-tolerance (with a file: this or --rpm-range)',
+      positiveNumber,
+    )
+    .option(
+      '--rpm-range <min-max>',
+      'range the shaft speed lies in, e.g. 1700-1800: searched for 1× and its harmonics when --rpm is unknown',
+      rpmRangeOption,
+    )
+    .option(
+      '--rpm-tolerance <percent>',
+      'how far from --rpm to look for the true shaft speed; 0 uses --rpm as given',
+      percentBelow50,
+      DEFAULT_RPM_TOLERANCE * 100,
+    )
     .option(
       '--batch <folder>',
       'diagnose every record of a labelled folder (index.json: file, label, sample_rate_hz, rpm, bearing) and score it',
@@ -153,8 +173,7 @@ export function diagnoseCommand(): Command {
         );
       // Required with a file only: commander's own words, as before --batch existed.
       if (flags.fs === undefined) command.error("error: required option '--fs <Hz>' not specified");
-      if (flags.rpm === undefined) command.error("error: required option '--rpm <rpm>' not specified");
-      const diagnosis = await diagnoseFile(file, flags as DiagnoseFlags & { fs: number; rpm: number });
+      const diagnosis = await diagnoseFile(file, flags as DiagnoseFlags & { fs: number });
       if (flags.json) {
         const { status, findings, features } = diagnosis;
         process.stdout.write(`${JSON.stringify({ status, findings, features })}\n`);
@@ -168,6 +187,7 @@ export function diagnoseCommand(): Command {
 const INDEX_OWNED_FLAGS = [
   ['fs', '--fs'],
   ['rpm', '--rpm'],
+  ['rpmRange', '--rpm-range'],
   ['start', '--start'],
   ['length', '--length'],
 ] as const;
@@ -224,11 +244,18 @@ function defaultBearing(flags: DiagnoseFlags): { bearing?: BatchBearing } {
   return { bearing: { name, multiples } };
 }
 
-async function diagnoseFile(
-  file: string,
-  flags: DiagnoseFlags & { fs: number; rpm: number },
-): Promise<RecordDiagnosis> {
+function percentBelow50(value: string): number {
+  const percent = nonNegativeNumber(value);
+  if (percent >= 50) throw new InvalidArgumentError(`expected a percentage below 50, got '${value}'`);
+  return percent;
+}
+
+async function diagnoseFile(file: string, flags: DiagnoseFlags & { fs: number }): Promise<RecordDiagnosis> {
   try {
+    if (flags.rpm === undefined && flags.rpmRange === undefined)
+      throw new DiagnosisError(
+        'give the shaft speed: --rpm 1773, or --rpm-range 1700-1800 when only its range is known',
+      );
     const bearing = bearingFrom(flags);
     const format = flags.format ?? formatFromName(file);
     const samples = await readRecording(file, format, {
@@ -237,7 +264,9 @@ async function diagnoseFile(
     });
     return diagnoseRecord(samples, {
       sampleRateHz: flags.fs,
-      rpm: flags.rpm,
+      ...(flags.rpm !== undefined ? { rpm: flags.rpm } : {}),
+      ...(flags.rpmRange ? { rpmRange: flags.rpmRange } : {}),
+      rpmTolerance: flags.rpmTolerance / 100,
       unit: flags.unit,
       ...(bearing ? { bearing } : {}),
       ...(flags.window ? { windowSize: flags.window } : {}),

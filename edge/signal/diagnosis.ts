@@ -22,6 +22,7 @@ import {
   type MachineClass,
   ZONE_TABLE_VERSION,
 } from './iso-20816.js';
+import { bandEvidence, candidateBands, chooseBand } from './band-selection.js';
 import {
   FEATURE_ORDER,
   judgesRunningSpeedFaults,
@@ -30,6 +31,12 @@ import {
   velocitySpectrumMmS,
 } from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
+import {
+  estimateShaftSpeed,
+  type SpeedEstimate,
+  type SpeedSearch,
+  type SpeedSource,
+} from './speed-estimate.js';
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
 import { roundToSignificant } from './significant.js';
@@ -39,9 +46,23 @@ export class DiagnosisError extends Error {
   override name = 'DiagnosisError';
 }
 
+/** A shaft speed known only within limits, e.g. a motor's no-load and full-load speeds. */
+export interface RpmRange {
+  min: number;
+  max: number;
+}
+
 export interface DiagnosisOptions {
   sampleRateHz: number;
-  rpm: number;
+  /** The shaft speed as given (nameplate, tachometer, asset); refined from the signal within rpmTolerance. */
+  rpm?: number;
+  /** Where the speed lies when no rpm is given (or, with rpm, where to look for the true one). */
+  rpmRange?: RpmRange;
+  /**
+   * Relative half-width of the search around `rpm` for the shaft's own harmonics; 0 uses `rpm` as
+   * given. Default DEFAULT_RPM_TOLERANCE.
+   */
+  rpmTolerance?: number;
   unit: AccelerationUnit;
   /** Defect multiples of shaft speed; without them only running-speed faults are assessed. */
   bearing?: DefectMultiples;
@@ -52,18 +73,30 @@ export interface DiagnosisOptions {
 
 export interface DiagnosisPlan {
   sampleRateHz: number;
+  /** The speed used when the signal shows no clear shaft harmonics: the given rpm or the range's centre. */
   shaftHz: number;
+  /** Where the shaft speed is looked for in the spectrum (lowHz = highHz: no search). */
+  speedSearch: SpeedSearch;
   unit: AccelerationUnit;
   bearing?: DefectMultiples;
   machineClass: MachineClass;
   windowSize: number;
+  /** The full carrier band (the fixed band of earlier versions): always the first candidate. */
   envelopeBand: FrequencyBand;
   /**
    * Highest envelope frequency the findings read (0 without a bearing: no envelope is computed).
    * Absent: the whole envelope spectrum the band allows.
    */
   envelopeMaxHz?: number;
+  /** Carrier bands compared on their envelope spectra's evidence, the full band first. */
+  candidateBands: FrequencyBand[];
 }
+
+/**
+ * Induction motors run 1–4 % below synchronous speed and nameplates state full load: searching ±4 %
+ * around a given rpm covers both without reaching a sub- or super-harmonic of 1×.
+ */
+export const DEFAULT_RPM_TOLERANCE = 0.04;
 
 /** Frequency resolution the default window aims at, relative to the lowest defect line. */
 const TARGET_RESOLUTION = 0.005;
@@ -115,22 +148,53 @@ export function envelopeBandFor(
 }
 
 /** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
+/** The speed search from the options: around the given rpm, or over the range; refuses what is no speed. */
+export function speedSearchFor(options: DiagnosisOptions): SpeedSearch {
+  const { rpm, rpmRange } = options;
+  const tolerance = options.rpmTolerance ?? DEFAULT_RPM_TOLERANCE;
+  if (rpm === undefined && rpmRange === undefined)
+    throw new DiagnosisError(
+      'shaft speed must be given: an rpm (e.g. 1773) or a range it lies in (e.g. 1700-1800)',
+    );
+  if (rpm !== undefined && (!(rpm > 0) || !Number.isFinite(rpm)))
+    throw new DiagnosisError(`shaft speed must be a positive number of rpm, got ${rpm}`);
+  if (!(tolerance >= 0 && tolerance < 0.5))
+    throw new DiagnosisError(
+      `rpm tolerance must be a fraction from 0 to 0.5 (0.04 = ±4 %), got ${tolerance}`,
+    );
+  if (rpmRange !== undefined) {
+    const { min, max } = rpmRange;
+    if (!(min > 0) || !Number.isFinite(min) || !(max >= min) || !Number.isFinite(max))
+      throw new DiagnosisError(
+        `rpm range must be two positive speeds, the lower first (e.g. 1700-1800), got ${min}-${max}`,
+      );
+    if (rpm !== undefined && (rpm < min || rpm > max))
+      throw new DiagnosisError(`shaft speed ${rpm} rpm lies outside the rpm range ${min}-${max}`);
+    return { lowHz: min / 60, highHz: max / 60, ...(rpm !== undefined ? { givenHz: rpm / 60 } : {}) };
+  }
+  const givenHz = rpm! / 60;
+  return { lowHz: givenHz * (1 - tolerance), highHz: givenHz * (1 + tolerance), givenHz };
+}
+
+/** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
 export function planDiagnosis(recordLength: number, options: DiagnosisOptions): DiagnosisPlan {
-  const { sampleRateHz, rpm, bearing } = options;
+  const { sampleRateHz, bearing } = options;
   if (!(sampleRateHz > 0) || !Number.isFinite(sampleRateHz))
     throw new DiagnosisError(`sample rate must be a positive number of Hz, got ${sampleRateHz}`);
-  if (!(rpm > 0) || !Number.isFinite(rpm))
-    throw new DiagnosisError(`shaft speed must be a positive number of rpm, got ${rpm}`);
-  const shaftHz = rpm / 60;
-  if (shaftHz >= sampleRateHz / 8)
+  const speedSearch = speedSearchFor(options);
+  const shaftHz = speedSearch.givenHz ?? (speedSearch.lowHz + speedSearch.highHz) / 2;
+  // The band must suit the fastest speed searched, the window the slowest.
+  const fastestHz = speedSearch.highHz;
+  const slowestHz = speedSearch.lowHz;
+  if (fastestHz >= sampleRateHz / 8)
     throw new DiagnosisError(
-      `sample rate ${sampleRateHz} Hz is too low for a shaft at ${rpm} rpm: it needs at least ${Math.ceil(shaftHz * 8)} Hz`,
+      `sample rate ${sampleRateHz} Hz is too low for a shaft at ${(fastestHz * 60).toFixed(0)} rpm: it needs at least ${Math.ceil(fastestHz * 8)} Hz`,
     );
-  const envelopeBand = envelopeBandFor(sampleRateHz, bearing, shaftHz);
+  const envelopeBand = envelopeBandFor(sampleRateHz, bearing, fastestHz);
 
   const coarsestBinHz = Math.min(
-    shaftHz / 4,
-    bearing ? COARSEST_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : Infinity,
+    slowestHz / 4,
+    bearing ? COARSEST_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : Infinity,
   );
   const minimumWindow = smallestPowerOfTwoAtLeast(sampleRateHz / coarsestBinHz);
   const durationS = (n: number) => `${(n / sampleRateHz).toFixed(2)} s`;
@@ -142,7 +206,7 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
   }
   let windowSize = options.windowSize;
   if (windowSize === undefined) {
-    const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, shaftHz) : shaftHz / 20;
+    const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : slowestHz / 20;
     windowSize = Math.max(
       minimumWindow,
       Math.min(largestPowerOfTwoAtMost(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
@@ -159,12 +223,16 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
   return {
     sampleRateHz,
     shaftHz,
+    speedSearch,
     unit: options.unit,
     ...(bearing ? { bearing } : {}),
     machineClass: options.machineClass ?? DEFAULT_MACHINE_CLASS,
     windowSize,
     envelopeBand,
-    envelopeMaxHz: envelopeMaxHzFor(bearing, shaftHz),
+    envelopeMaxHz: envelopeMaxHzFor(bearing, fastestHz),
+    candidateBands: bearing
+      ? candidateBands(envelopeBand, highestEnvelopeLineHz(bearing, fastestHz))
+      : [envelopeBand],
   };
 }
 
@@ -178,10 +246,24 @@ export function windowStarts(recordLength: number, windowSize: number): number[]
   return starts;
 }
 
+/** The shaft speed the defect frequencies were computed from, and how it was obtained. */
+export interface SpeedUsed {
+  /** The rpm given, when one was. */
+  nominalRpm?: number;
+  usedRpm: number;
+  source: SpeedSource;
+  /** Shaft lines (1× and its harmonics) that confirmed the speed used; 0 when none were looked at or found. */
+  harmonics: number;
+  /** Where the speed was searched, in rpm (absent when the given rpm was used without a search). */
+  searchedRange?: RpmRange;
+}
+
 export interface DiagnosisFeatures extends TimeDomainStats {
   sampleRateHz: number;
   samples: number;
+  /** The shaft frequency used: the estimated one when the spectrum showed it clearly. */
   shaftHz: number;
+  speed: SpeedUsed;
   windowSize: number;
   windows: number;
   binHz: number;
@@ -229,13 +311,35 @@ function bandVelocityRms(velocity: Float64Array, binHz: number): number {
   return Math.sqrt(sum / 1.5);
 }
 
+/** The speed a plan assumes before the signal is looked at. */
+export function plannedSpeed(plan: DiagnosisPlan): SpeedEstimate {
+  return {
+    shaftHz: plan.shaftHz,
+    source: plan.speedSearch.givenHz === undefined ? 'range-centre' : 'given',
+    harmonics: 0,
+  };
+}
+
+function speedUsed(plan: DiagnosisPlan, speed: SpeedEstimate): SpeedUsed {
+  const { lowHz, highHz, givenHz } = plan.speedSearch;
+  return {
+    ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+    usedRpm: round(speed.shaftHz * 60, 5),
+    source: speed.source,
+    harmonics: speed.harmonics,
+    ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+  };
+}
+
 /** Features and findings from the averaged spectra of a record or of a single window. */
 export function diagnoseSpectra(
   spectra: AveragedSpectra,
-  plan: DiagnosisPlan,
+  planned: DiagnosisPlan,
   stats: TimeDomainStats,
   samples: number,
+  speed: SpeedEstimate = plannedSpeed(planned),
 ): Diagnosis {
+  const plan = { ...planned, shaftHz: speed.shaftHz };
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const velocityRmsMmS = bandVelocityRms(velocity, spectra.binHz);
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
@@ -255,6 +359,7 @@ export function diagnoseSpectra(
     sampleRateHz: plan.sampleRateHz,
     samples,
     shaftHz: round(plan.shaftHz, 6),
+    speed: speedUsed(planned, speed),
     windowSize: spectra.windowSize,
     windows: spectra.windows,
     binHz: round(spectra.binHz),
@@ -291,7 +396,12 @@ export function diagnoseSpectra(
 }
 
 /** Snapshots cost more than the findings: made only for a report or a ticket, not for every window. */
-export function diagnosisSnapshots(spectra: AveragedSpectra, plan: DiagnosisPlan): DiagnosisSnapshots {
+export function diagnosisSnapshots(
+  spectra: AveragedSpectra,
+  planned: DiagnosisPlan,
+  shaftHz = planned.shaftHz,
+): DiagnosisSnapshots {
+  const plan = { ...planned, shaftHz };
   const velocity = velocitySpectrumMmS(spectra, plan.unit);
   const snapshots: DiagnosisSnapshots = {
     velocity: {
@@ -373,6 +483,7 @@ function flatSignal(plan: DiagnosisPlan, stats: TimeDomainStats, samples: number
     sampleRateHz: plan.sampleRateHz,
     samples,
     shaftHz: round(plan.shaftHz, 6),
+    speed: speedUsed(plan, plannedSpeed(plan)),
     windowSize: plan.windowSize,
     windows: 0,
     binHz: round(plan.sampleRateHz / plan.windowSize),
@@ -400,13 +511,49 @@ export function diagnoseRecord(
 const NO_SNAPSHOTS: DiagnosisSnapshots = { velocity: { binHz: 1, unit: 'mm/s', amplitudes: [] } };
 
 /**
+ * The streaming diagnoser compares the candidate carrier bands on its first waveform and then on
+ * every this-many-th one, and demodulates the waveforms between with the band last chosen: a
+ * resonance belongs to the machine and changes slowly, and comparing costs a few envelopes.
+ */
+export const BAND_RESELECTION_INTERVAL = 64;
+
+/**
+ * Step between the speeds tried across an rpm range when the spectrum shows no shaft harmonics:
+ * the defect-line search spans −3.5 %…+1.5 % (5 %), so 2 % steps leave no speed unsearched.
+ */
+const RANGE_SPEED_STEP = 0.02;
+
+/** A speed found on the envelope needs a defect family's fundamental and both its harmonics. */
+const ENVELOPE_SPEED_LINES = 3;
+
+/** Speeds across the searched range, RANGE_SPEED_STEP apart, both ends included. */
+function speedsAcross(search: SpeedSearch): number[] {
+  const steps = Math.max(
+    1,
+    Math.ceil(Math.log(search.highHz / search.lowHz) / Math.log(1 + RANGE_SPEED_STEP)),
+  );
+  const ratio = (search.highHz / search.lowHz) ** (1 / steps);
+  return Array.from({ length: steps + 1 }, (_, i) => search.lowHz * ratio ** i);
+}
+
+/**
  * The streaming form: one waveform in, its diagnosis out, reusing every buffer between waveforms.
  * A waveform longer than the plan's window is averaged over overlapping windows, like a record.
  * This is what runs per waveform at the edge and what `plantwatch bench` measures as "analysis".
+ *
+ * Per waveform: the shaft speed is estimated from the spectrum's own harmonics (within the plan's
+ * search), and, on the first waveform and every BAND_RESELECTION_INTERVAL-th after it, the carrier
+ * band is chosen among the plan's candidates by the defect evidence in each band's envelope
+ * spectrum at that speed. An offline record is one waveform, so it always gets the full comparison.
+ * When only an rpm range is known and the spectrum shows no shaft harmonics (a belt drive, a quiet
+ * shaft), the speeds across the range are tried on the envelope instead, and the one whose defect
+ * family stands out most is used (source `envelope`).
  */
 export class WindowDiagnoser {
   private readonly accumulator: SpectraAccumulator;
   private readonly moments = new MomentSums();
+  private analyses = 0;
+  private lastSpeed: SpeedEstimate;
 
   constructor(readonly plan: DiagnosisPlan) {
     this.accumulator = new SpectraAccumulator(
@@ -414,7 +561,9 @@ export class WindowDiagnoser {
       plan.sampleRateHz,
       plan.envelopeBand,
       plan.envelopeMaxHz,
+      plan.candidateBands.slice(1),
     );
+    this.lastSpeed = plannedSpeed(plan);
   }
 
   analyse(samples: Float32Array | Float64Array): Diagnosis {
@@ -423,7 +572,9 @@ export class WindowDiagnoser {
         `waveform has ${samples.length} samples; this diagnoser needs at least ${this.plan.windowSize}`,
       );
     }
+    const selecting = this.analyses % BAND_RESELECTION_INTERVAL === 0;
     this.accumulator.reset();
+    this.accumulator.evaluateCandidates(selecting);
     let stats: TimeDomainStats;
     if (samples.length === this.plan.windowSize) {
       // One window, the streaming case: its statistics come from the same pass as its windowing.
@@ -438,11 +589,40 @@ export class WindowDiagnoser {
       }
     }
     if (stats.rms === 0) return flatSignal(this.plan, stats, samples.length);
-    return diagnoseSpectra(this.accumulator.averages(), this.plan, stats, samples.length);
+    this.analyses++;
+    let spectra = this.accumulator.averages();
+    let speed = estimateShaftSpeed(spectra.amplitude, spectra.binHz, this.plan.speedSearch);
+    const bearing = this.plan.bearing;
+    const byEnvelope = speed.source === 'range-centre' && bearing !== undefined;
+    if (bearing && (byEnvelope || (selecting && this.plan.candidateBands.length > 1))) {
+      const envelopes = selecting
+        ? this.accumulator.candidateEnvelopes().map((c) => c.envelope)
+        : [spectra.envelope];
+      const speeds = byEnvelope ? speedsAcross(this.plan.speedSearch) : [speed.shaftHz];
+      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0 };
+      for (const shaftHz of speeds) {
+        const evidence = envelopes.map((e) => bandEvidence(e, spectra.binHz, bearing, shaftHz));
+        const band = chooseBand(evidence);
+        const { score, lines } = evidence[band]!;
+        // Speeds a few percent apart often find the same line: the one nearest the planned speed wins.
+        const nearer = Math.abs(shaftHz - this.plan.shaftHz) < Math.abs(best.shaftHz - this.plan.shaftHz);
+        if (score > best.score || (score === best.score && nearer)) best = { score, lines, shaftHz, band };
+      }
+      // Trying many speeds is many chances for noise: the range's speed needs a full series.
+      if (byEnvelope && best.lines >= ENVELOPE_SPEED_LINES)
+        speed = { shaftHz: best.shaftHz, source: 'envelope', harmonics: 0 };
+      if (selecting) {
+        this.accumulator.useBand(best.score > 0 ? best.band : 0);
+        this.accumulator.evaluateCandidates(false);
+        spectra = this.accumulator.averages();
+      }
+    }
+    this.lastSpeed = speed;
+    return diagnoseSpectra(spectra, this.plan, stats, samples.length, speed);
   }
 
   /** Plots of the last analysed waveform, for a ticket's evidence. */
   snapshots(): DiagnosisSnapshots {
-    return diagnosisSnapshots(this.accumulator.averages(), this.plan);
+    return diagnosisSnapshots(this.accumulator.averages(), this.plan, this.lastSpeed.shaftHz);
   }
 }

@@ -49,37 +49,37 @@ export interface AveragedSpectra {
  * an inverse transform of M ≥ bandBins + k points reproduces it exactly (a wider one only adds
  * zeros), whereas bins nobody reads would need M = 2·bandBins to stay free of aliasing.
  *
+ * Besides the envelope band given, candidate carrier bands may be given: while candidates are being
+ * evaluated (evaluateCandidates(true)) every window's envelope is accumulated in each of them, so
+ * the diagnosis can choose the band by the evidence in its envelope spectrum (useBand()). The signal
+ * spectrum is computed once per window whatever the number of bands.
+ *
  * All buffers are allocated here once; addWindow() allocates nothing.
  */
 export class SpectraAccumulator {
   readonly binHz: number;
-  /** Points of the envelope's transforms (0 without an envelope): what one window's envelope costs. */
-  readonly envelopeTransformSize: number;
   private readonly window: Float64Array;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
   private readonly signalFft: RealFft;
-  private readonly bandFft: ComplexFft | null;
-  private readonly envelopeFft: RealFft | null;
-  /** Highest envelope bin kept; 0 when no envelope is wanted. */
-  private readonly lastEnvelopeBin: number;
-  private readonly envelopeScale: number;
-  private readonly firstBandBin: number;
-  private readonly bandBins: number;
   private readonly power: Float64Array;
-  private readonly envelopeSum: Float64Array;
+  private readonly bands: EnvelopeAccumulator[];
   private readonly result: AveragedSpectra;
+  private active = 0;
+  private evaluating = false;
   private windows = 0;
 
-  /**
-   * envelopeMaxHz: the highest envelope frequency the caller reads (0: no envelope at all, as for
-   * a machine without a bearing to assess); without it the whole alias-free envelope is kept.
-   */
   constructor(
     readonly windowSize: number,
     readonly sampleRateHz: number,
     readonly envelopeBand: FrequencyBand,
+    /**
+     * The highest envelope frequency the caller reads (0: no envelope at all, as for a machine
+     * without a bearing to assess); without it the whole alias-free envelope is kept.
+     */
     envelopeMaxHz?: number,
+    /** Further carrier bands to evaluate; the envelope band given is always candidate 0. */
+    candidateBands: readonly FrequencyBand[] = [],
   ) {
     this.binHz = sampleRateHz / windowSize;
     this.window = hann(windowSize);
@@ -87,34 +87,11 @@ export class SpectraAccumulator {
     this.windowEnergy = sumOfSquares(this.window);
     this.signalFft = new RealFft(windowSize);
     const half = windowSize / 2;
-    this.firstBandBin = Math.max(1, Math.ceil(envelopeBand.lowHz / this.binHz));
-    const lastBandBin = Math.min(half - 1, Math.floor(envelopeBand.highHz / this.binHz));
-    this.bandBins = lastBandBin - this.firstBandBin + 1;
-    if (this.bandBins < 16) {
-      throw new RangeError(
-        `envelope band ${envelopeBand.lowHz}–${envelopeBand.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${this.binHz.toFixed(2)} Hz per bin`,
-      );
-    }
-    // The squared envelope has twice the band's bandwidth: that many points keep all of it free of
-    // aliasing; bandBins + its highest kept bin keep that bin and all below it exact.
-    const aliasFreeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
-    const keptBins =
-      envelopeMaxHz === undefined || !Number.isFinite(envelopeMaxHz)
-        ? aliasFreeSize / 2
-        : Math.max(0, Math.ceil(envelopeMaxHz / this.binHz));
-    const envelopeSize = Math.min(
-      aliasFreeSize,
-      smallestPowerOfTwoAtLeast(Math.max(32, this.bandBins + keptBins)),
+    const transforms = new EnvelopeTransforms();
+    this.bands = [envelopeBand, ...candidateBands].map(
+      (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, transforms, envelopeMaxHz),
     );
-    const envelopeBins = keptBins === 0 ? 0 : Math.min(keptBins, envelopeSize / 2) + 1;
-    // The top bin of a transform is its Nyquist bin, which carries no line: it stays 0, as before.
-    this.lastEnvelopeBin = Math.min(envelopeBins - 1, envelopeSize / 2 - 1);
-    this.bandFft = envelopeBins > 0 ? new ComplexFft(envelopeSize) : null;
-    this.envelopeFft = envelopeBins > 0 ? new RealFft(envelopeSize) : null;
-    this.envelopeScale = 2 / envelopeSize;
-    this.envelopeTransformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.power = new Float64Array(half + 1);
-    this.envelopeSum = new Float64Array(envelopeBins);
     this.result = {
       sampleRateHz,
       windowSize,
@@ -122,11 +99,8 @@ export class SpectraAccumulator {
       binHz: this.binHz,
       meanSquare: new Float64Array(half + 1),
       amplitude: new Float64Array(half + 1),
-      envelope: new Float64Array(envelopeBins),
-      envelopeBand: {
-        lowHz: this.firstBandBin * this.binHz,
-        highHz: (this.firstBandBin + this.bandBins - 1) * this.binHz,
-      },
+      envelope: this.bands[0]!.average,
+      envelopeBand: this.bands[0]!.band,
     };
   }
 
@@ -134,10 +108,46 @@ export class SpectraAccumulator {
     return this.windows;
   }
 
+  /** Points of the active band's envelope transforms (0 without an envelope): one window's cost. */
+  get envelopeTransformSize(): number {
+    return this.bands[this.active]!.transformSize;
+  }
+
+  /** The carrier bands, as resolved to bins: index 0 is the envelope band given to the constructor. */
+  get candidateBands(): readonly FrequencyBand[] {
+    return this.bands.map((b) => b.band);
+  }
+
+  /** The band whose envelope averages() returns and the next windows accumulate. */
+  get activeBand(): number {
+    return this.active;
+  }
+
   reset(): void {
     this.power.fill(0);
-    this.envelopeSum.fill(0);
+    for (const band of this.bands) band.reset();
     this.windows = 0;
+  }
+
+  /** While on, windows added accumulate every candidate band's envelope (more work per window). */
+  evaluateCandidates(on: boolean): void {
+    this.evaluating = on && this.bands.length > 1;
+  }
+
+  /**
+   * Makes candidate `index` the band of averages() and of the windows to come. Its average is
+   * complete only when it was accumulated from the start (being evaluated, or already active).
+   */
+  useBand(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.bands.length)
+      throw new RangeError(`no candidate band ${index}: there are ${this.bands.length}`);
+    this.active = index;
+  }
+
+  /** Each candidate band's averaged envelope spectrum (the arrays are overwritten by the next call). */
+  candidateEnvelopes(): { band: FrequencyBand; envelope: Float64Array }[] {
+    const windows = Math.max(1, this.windows);
+    return this.bands.map((b) => ({ band: b.band, envelope: b.averaged(windows) }));
   }
 
   /**
@@ -162,11 +172,114 @@ export class SpectraAccumulator {
   private addWindowedInput(): void {
     const spectrum = this.signalFft.forward();
     accumulatePower(spectrum, this.power, this.windowSize / 2);
-    this.accumulateEnvelope(spectrum);
+    if (this.evaluating) for (const band of this.bands) band.add(spectrum);
+    else this.bands[this.active]!.add(spectrum);
     this.windows++;
   }
 
-  private accumulateEnvelope(spectrum: Float32Array): void {
+  /**
+   * The averages so far. The arrays belong to this accumulator and are overwritten by the next
+   * call: copy what must outlive it.
+   */
+  averages(): AveragedSpectra {
+    const windows = Math.max(1, this.windows);
+    const { meanSquare, amplitude } = this.result;
+    powerToAverages(
+      this.power,
+      windows,
+      this.windowSize,
+      this.windowSum,
+      this.windowEnergy,
+      meanSquare,
+      amplitude,
+    );
+    const active = this.bands[this.active]!;
+    this.result.envelope = active.averaged(windows);
+    this.result.envelopeBand = active.band;
+    this.result.windows = this.windows;
+    return this.result;
+  }
+}
+
+/** Transforms shared by the bands of one accumulator, one pair per size: bands are processed in turn. */
+class EnvelopeTransforms {
+  private readonly bySize = new Map<number, { band: ComplexFft; envelope: RealFft }>();
+
+  of(size: number): { band: ComplexFft; envelope: RealFft } {
+    let pair = this.bySize.get(size);
+    if (!pair) {
+      pair = { band: new ComplexFft(size), envelope: new RealFft(size) };
+      this.bySize.set(size, pair);
+    }
+    return pair;
+  }
+}
+
+/** The pre-whitened squared-envelope spectrum of one carrier band, summed over windows. */
+class EnvelopeAccumulator {
+  readonly band: FrequencyBand;
+  readonly average: Float64Array;
+  /** Points of this band's envelope transforms; 0 when no envelope is wanted. */
+  readonly transformSize: number;
+  private readonly bandFft: ComplexFft | null;
+  private readonly envelopeFft: RealFft | null;
+  /** Highest envelope bin kept. */
+  private readonly lastEnvelopeBin: number;
+  private readonly envelopeScale: number;
+  private readonly firstBandBin: number;
+  private readonly bandBins: number;
+  private readonly envelopeSum: Float64Array;
+
+  constructor(
+    band: FrequencyBand,
+    windowSize: number,
+    binHz: number,
+    transforms: EnvelopeTransforms,
+    envelopeMaxHz: number | undefined,
+  ) {
+    const half = windowSize / 2;
+    this.firstBandBin = Math.max(1, Math.ceil(band.lowHz / binHz));
+    const lastBandBin = Math.min(half - 1, Math.floor(band.highHz / binHz));
+    this.bandBins = lastBandBin - this.firstBandBin + 1;
+    if (this.bandBins < 16) {
+      throw new RangeError(
+        `envelope band ${band.lowHz}–${band.highHz} Hz holds only ${Math.max(0, this.bandBins)} bins at ${binHz.toFixed(2)} Hz per bin`,
+      );
+    }
+    // The squared envelope has twice the band's bandwidth: that many points keep all of it free of
+    // aliasing; bandBins + its highest kept bin keep that bin and all below it exact.
+    const aliasFreeSize = Math.min(windowSize, smallestPowerOfTwoAtLeast(Math.max(32, 2 * this.bandBins)));
+    const keptBins =
+      envelopeMaxHz === undefined || !Number.isFinite(envelopeMaxHz)
+        ? aliasFreeSize / 2
+        : Math.max(0, Math.ceil(envelopeMaxHz / binHz));
+    const envelopeSize = Math.min(
+      aliasFreeSize,
+      smallestPowerOfTwoAtLeast(Math.max(32, this.bandBins + keptBins)),
+    );
+    const envelopeBins = keptBins === 0 ? 0 : Math.min(keptBins, envelopeSize / 2) + 1;
+    // The top bin of a transform is its Nyquist bin, which carries no line: it stays 0, as before.
+    this.lastEnvelopeBin = Math.min(envelopeBins - 1, envelopeSize / 2 - 1);
+    const pair = envelopeBins > 0 ? transforms.of(envelopeSize) : null;
+    this.bandFft = pair?.band ?? null;
+    this.envelopeFft = pair?.envelope ?? null;
+    this.envelopeScale = 2 / envelopeSize;
+    this.transformSize = envelopeBins > 0 ? envelopeSize : 0;
+    this.envelopeSum = new Float64Array(envelopeBins);
+    this.average = new Float64Array(envelopeBins);
+    this.band = { lowHz: this.firstBandBin * binHz, highHz: (this.firstBandBin + this.bandBins - 1) * binHz };
+  }
+
+  reset(): void {
+    this.envelopeSum.fill(0);
+  }
+
+  averaged(windows: number): Float64Array {
+    for (let k = 0; k < this.average.length; k++) this.average[k] = this.envelopeSum[k]! / windows;
+    return this.average;
+  }
+
+  add(spectrum: Float32Array): void {
     if (!this.bandFft || !this.envelopeFft) return;
     const whitenedBins = whitenBand(spectrum, this.firstBandBin, this.bandBins, this.bandFft.input);
     if (whitenedBins === 0) return;
@@ -177,26 +290,5 @@ export class SpectraAccumulator {
     relativeSquaredEnvelope(analytic, this.envelopeFft.input, this.envelopeFft.size, whitenedBins);
     const envelope = this.envelopeFft.forward();
     accumulateMagnitude(envelope, this.envelopeSum, this.lastEnvelopeBin, this.envelopeScale);
-  }
-
-  /**
-   * The averages so far. The arrays belong to this accumulator and are overwritten by the next
-   * call: copy what must outlive it.
-   */
-  averages(): AveragedSpectra {
-    const windows = Math.max(1, this.windows);
-    const { meanSquare, amplitude, envelope } = this.result;
-    powerToAverages(
-      this.power,
-      windows,
-      this.windowSize,
-      this.windowSum,
-      this.windowEnergy,
-      meanSquare,
-      amplitude,
-    );
-    for (let k = 0; k < envelope.length; k++) envelope[k] = this.envelopeSum[k]! / windows;
-    this.result.windows = this.windows;
-    return this.result;
   }
 }
