@@ -91,6 +91,30 @@ describe('batch index', () => {
     expect(entries[4]!.bearing).toBeUndefined();
   });
 
+  it('takes a shaft-speed range where only that is known, as "rpm": "min-max" or "rpm_range"', () => {
+    const entries = parseBatchIndex(
+      'd/index.json',
+      index(
+        [
+          { file: 'a.f32', rpm: '1700-1800' },
+          { file: 'b.f32', rpm_range: [1650, 1750] },
+          { file: 'c.f32', rpm: 1773, rpm_range: '1700..1800' },
+          { file: 'd.f32' },
+        ],
+        { sample_rate_hz: 12000, rpm_range: [1500, 1900] },
+      ),
+    );
+    expect(entries.map((e) => [e.rpm, e.rpmRange])).toEqual([
+      [undefined, { min: 1700, max: 1800 }],
+      [undefined, { min: 1650, max: 1750 }],
+      [1773, { min: 1700, max: 1800 }],
+      [undefined, { min: 1500, max: 1900 }],
+    ]);
+    expect(() =>
+      parseBatchIndex('d/index.json', index([{ file: 'e.f32', sample_rate_hz: 12000, rpm: 'fast' }])),
+    ).toThrow('d/index.json: files[0] (e.f32): bad "rpm" "fast": a number, or a range like "1700-1800"');
+  });
+
   it('names the index, the entry, its file and the field of every problem at once', () => {
     const text = index(
       [
@@ -119,7 +143,9 @@ describe('batch index', () => {
     expect(lines[1]).toBe(
       'd/index.json: files[1] (b.f32): bad ("12k") "sample_rate_hz" or "fs", a positive number',
     );
-    expect(lines[2]).toBe('d/index.json: files[2] (c.f32): missing "rpm", a positive number');
+    expect(lines[2]).toBe(
+      'd/index.json: files[2] (c.f32): missing "rpm", the shaft speed (or "rpm_range": [min, max] when only its range is known)',
+    );
     expect(lines[3]).toMatch(/^d\/index\.json: files\[3\]: missing "file"/);
     expect(lines[4]).toMatch(
       /^d\/index\.json: files\[4\] \(e\.f32\): "bearing" "acme-42" is not in the catalog \(skf-6205/,

@@ -4,6 +4,8 @@
  * `files[]`; IMS `series[]` of snapshots concatenated in one file) and the fields users write for
  * their own data. Pure: the index text in, entries out; the files themselves are read later.
  */
+import type { RpmRange } from '../signal/diagnosis.js';
+import { rpmRangeFrom } from './rpm-range.js';
 import type { AccelerationUnit } from '../../shared/schema/index.js';
 import {
   BEARING_CATALOG,
@@ -34,7 +36,9 @@ export interface BatchEntry {
   label?: string;
   expected?: ExpectedFault;
   sampleRateHz: number;
-  rpm: number;
+  /** The shaft speed: a given rpm, a range it lies in (searched for 1× and its harmonics), or both. */
+  rpm?: number;
+  rpmRange?: RpmRange;
   bearing?: BatchBearing;
   unit?: AccelerationUnit;
   format?: RecordingFormat;
@@ -102,7 +106,7 @@ function entriesOf(entry: unknown, index: Json): BatchEntry[] {
     sampleRateHz: positive(['sample_rate_hz', 'fs'], entry.sample_rate_hz ?? entry.fs, [
       index.sample_rate_hz ?? index.fs,
     ]),
-    rpm: positive(['rpm'], entry.rpm, [index.shaft_rpm ?? index.rpm]),
+    ...shaftSpeedOf(entry, index),
     ...(bearing ? { bearing } : {}),
     ...(unit ? { unit } : {}),
     ...(format ? { format } : {}),
@@ -164,6 +168,42 @@ function positive(names: string[], value: unknown, fallbacks: unknown[]): number
     );
   }
   return chosen;
+}
+
+/**
+ * "rpm": 1773, or a range where only that is known ("rpm": "1700-1800", "rpm_range": [1700, 1800]);
+ * an entry's own value wins over the index's.
+ */
+function shaftSpeedOf(entry: Json, index: Json): { rpm?: number; rpmRange?: RpmRange } {
+  const rpmValue = entry.rpm ?? (entry.rpm_range === undefined ? (index.shaft_rpm ?? index.rpm) : undefined);
+  const rangeValue =
+    entry.rpm_range ??
+    entry.rpmRange ??
+    (entry.rpm === undefined ? (index.rpm_range ?? index.rpmRange) : undefined);
+  const speed: { rpm?: number; rpmRange?: RpmRange } = {};
+  if (typeof rpmValue === 'string') {
+    const range = rpmRangeFrom(rpmValue);
+    if (!range)
+      throw new BatchIndexError(
+        `bad "rpm" ${JSON.stringify(rpmValue)}: a number, or a range like "1700-1800"`,
+      );
+    speed.rpmRange = range;
+  } else if (rpmValue !== undefined) {
+    speed.rpm = positive(['rpm'], rpmValue, []);
+  }
+  if (rangeValue !== undefined) {
+    const range = rpmRangeFrom(rangeValue);
+    if (!range)
+      throw new BatchIndexError(
+        `bad "rpm_range" ${JSON.stringify(rangeValue)}: [min, max] or "min-max" in rpm, the lower first`,
+      );
+    speed.rpmRange = range;
+  }
+  if (speed.rpm === undefined && speed.rpmRange === undefined)
+    throw new BatchIndexError(
+      'missing "rpm", the shaft speed (or "rpm_range": [min, max] when only its range is known)',
+    );
+  return speed;
 }
 
 function count(field: string, value: unknown, why = ''): number {

@@ -20,6 +20,8 @@ export interface BatchOptions {
   /** For records whose index entry states no format; else the extension decides. */
   format?: RecordingFormat;
   windowSize?: number;
+  /** How far from a given rpm the true shaft speed is looked for (fraction; 0 uses it as given). */
+  rpmTolerance?: number;
   machineClass: MachineClass;
   /** A top finding below this confidence counts as no diagnosis (`none`). */
   minConfidence: number;
@@ -97,7 +99,9 @@ async function diagnoseEntry(
     }
     const diagnosis = diagnoseRecord(samples, {
       sampleRateHz: entry.sampleRateHz,
-      rpm: entry.rpm,
+      ...(entry.rpm !== undefined ? { rpm: entry.rpm } : {}),
+      ...(entry.rpmRange ? { rpmRange: entry.rpmRange } : {}),
+      ...(options.rpmTolerance !== undefined ? { rpmTolerance: options.rpmTolerance } : {}),
       unit: entry.unit ?? options.unit,
       machineClass: options.machineClass,
       ...(bearing ? { bearing: bearing.multiples } : {}),

@@ -216,6 +216,7 @@ async function runBatch(
       unit: flags.unit,
       ...(flags.format ? { format: flags.format } : {}),
       ...(flags.window ? { windowSize: flags.window } : {}),
+      rpmTolerance: flags.rpmTolerance / 100,
       machineClass: flags.machineClass,
       minConfidence: flags.minConfidence,
       progress: (line) => process.stderr.write(`${line}\n`),
