@@ -209,6 +209,22 @@ describe('edge config', () => {
     expect(() => loadEdgeConfig(unknownBearing)).toThrow(
       /edge\.yaml:9: assets\/1\/id: duplicate asset id 'pump-1'/,
     );
+
+    const variableSpeed = configFile(
+      `${head}assets:\n  - id: fan-1\n    rpmRange: { min: 600, max: 1500 }\n`,
+    );
+    expect(loadEdgeConfig(variableSpeed).assets).toEqual([
+      { id: 'fan-1', rpmRange: { min: 600, max: 1500 } },
+    ]);
+    const backwards = configFile(
+      `${head}assets:\n  - id: fan-1\n    rpm: 1600\n    rpmRange: { min: 1500, max: 600 }\n`,
+    );
+    expect(() => loadEdgeConfig(backwards)).toThrow(
+      /assets\/0\/rpmRange: min 1500 is above max 600: give the lower speed as min/,
+    );
+    expect(() => loadEdgeConfig(backwards)).toThrow(
+      /assets\/0\/rpm: nominal 1600 rpm lies outside rpmRange 1500-600/,
+    );
   });
 
   it('keeps secrets out of the config hash', () => {

@@ -260,7 +260,7 @@ function configHash(file: EdgeConfigFile): string {
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }
 
-/** What the schema cannot say: ids unique, bearings in the catalog. */
+/** What the schema cannot say: ids unique, bearings in the catalog, speed ranges in order. */
 function assetProblems(assets: Asset[]): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   const seen = new Set<string>();
@@ -268,6 +268,17 @@ function assetProblems(assets: Asset[]): { path: string; message: string }[] {
     if (seen.has(asset.id))
       problems.push({ path: `assets/${index}/id`, message: `duplicate asset id '${asset.id}'` });
     seen.add(asset.id);
+    const range = asset.rpmRange;
+    if (range && range.min > range.max)
+      problems.push({
+        path: `assets/${index}/rpmRange`,
+        message: `min ${range.min} is above max ${range.max}: give the lower speed as min`,
+      });
+    if (range && asset.rpm !== undefined && (asset.rpm < range.min || asset.rpm > range.max))
+      problems.push({
+        path: `assets/${index}/rpm`,
+        message: `nominal ${asset.rpm} rpm lies outside rpmRange ${range.min}-${range.max}`,
+      });
     if (typeof asset.bearing === 'string') {
       try {
         catalogBearing(asset.bearing);

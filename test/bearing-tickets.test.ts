@@ -6,7 +6,7 @@ import { loadRules } from '../edge/rules/load-rules.js';
 import { TicketManager } from '../edge/tickets/ticket-manager.js';
 import { WaveformAnalyser } from '../edge/signal/waveform-analysis.js';
 import { defaultRulesDir } from '../shared/paths.js';
-import { type OutboxEvent, Ticket, type Waveform } from '../shared/schema/index.js';
+import { type Asset, type OutboxEvent, Ticket, type Waveform } from '../shared/schema/index.js';
 import { validator } from '../shared/validation.js';
 import { CWRU_RECORDS, readF32 } from './helpers/bearing-data.js';
 import { engineHarness, T0 } from './helpers/rules.js';
@@ -22,9 +22,13 @@ const validTicket = validator(Ticket, 'ticket');
  * the bearing rules' pending period) through the edge's own signal step, the shipped rules and the
  * ticket manager, with the asset configured as the test rig: SKF 6205 at the record's speed.
  */
-function replay(record: (typeof CWRU_RECORDS)[number]): OutboxEvent[] {
+function replay(
+  record: (typeof CWRU_RECORDS)[number],
+  asset: Asset = { id: 'cwru-motor', bearing: 'skf-6205', rpm: record.rpm },
+  speeds: number[] = [],
+): OutboxEvent[] {
   const samples = readF32(record.file);
-  const analyser = new WaveformAnalyser([{ id: 'cwru-motor', bearing: 'skf-6205', rpm: record.rpm }]);
+  const analyser = new WaveformAnalyser([asset]);
   const { engine } = engineHarness(loadRules(defaultRulesDir()).rules);
   let now = T0;
   const outbox = new Outbox(join(tempDir(), 'outbox.db'), 'gw-1');
@@ -51,6 +55,7 @@ function replay(record: (typeof CWRU_RECORDS)[number]): OutboxEvent[] {
       samples: Array.from(samples.subarray(offset, offset + FS)),
     };
     const analysis = analyser.analyse(waveform);
+    if (analysis.features.rpm !== undefined) speeds.push(analysis.features.rpm);
     for (const outcome of engine.onFeatures(analysis.features, analysis.evidence)) {
       events.push(...tickets.apply(outcome));
     }
@@ -92,5 +97,16 @@ describe('bearing tickets from real recordings', () => {
     expect(faults.filter((f) => ['outer_race', 'inner_race', 'rolling_element', 'cage'].includes(f))).toEqual(
       [],
     );
+  });
+
+  it('finds the speed of a variable-speed asset from its rpmRange alone, and raises the outer-race ticket', () => {
+    const speeds: number[] = [];
+    const asset: Asset = { id: 'cwru-motor', bearing: 'skf-6205', rpmRange: { min: 1650, max: 1850 } };
+    const opened = replay(CWRU_RECORDS[2], asset, speeds).filter((e) => e.type === 'ticket.opened');
+    // Before rpmRange, an asset without a speed got broadband features only: no bearing ticket.
+    expect(opened.map((e) => e.ticket.fault)).toContain('outer_race');
+    expect(speeds).toHaveLength(60);
+    // The motor turned at 1773 rpm (tachometer): every waveform's speed is found within 0.5 %.
+    for (const rpm of speeds) expect(Math.abs(rpm / 1773 - 1)).toBeLessThan(0.005);
   });
 });

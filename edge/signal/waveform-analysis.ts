@@ -60,7 +60,8 @@ function diagnosisFeatures(waveform: Waveform, diagnosis: Diagnosis): Features {
 
 interface ChannelDiagnoser {
   diagnoser: WindowDiagnoser;
-  rpm: number;
+  /** The speed the plan was made for; undefined for a plan over the asset's rpmRange. */
+  rpm: number | undefined;
   sampleRateHz: number;
   buffer: Float64Array;
 }
@@ -68,7 +69,7 @@ interface ChannelDiagnoser {
 /**
  * The signal step of the edge: each waveform becomes features through the diagnosis engine when
  * the asset's shaft speed is known (from the waveform, a speed reading, or the asset's nominal
- * rpm), and through the basic spectrum otherwise. One diagnoser per asset channel keeps its buffers.
+ * rpm) or can be searched for (the asset's rpmRange), and through the basic spectrum otherwise. One diagnoser per asset channel keeps its buffers.
  */
 export class WaveformAnalyser {
   private readonly assets: Map<string, Asset>;
@@ -84,8 +85,9 @@ export class WaveformAnalyser {
 
   analyse(waveform: Waveform, measuredRpm?: number): WaveformAnalysis {
     const asset = this.assets.get(waveform.assetId);
-    const rpm = waveform.rpm ?? measuredRpm ?? asset?.rpm;
-    if (rpm === undefined || !(rpm > 0)) return basicAnalysis(waveform, asset);
+    const given = waveform.rpm ?? measuredRpm ?? asset?.rpm;
+    const rpm = given !== undefined && given > 0 ? given : undefined;
+    if (rpm === undefined && !asset?.rpmRange) return basicAnalysis(waveform, asset);
     let channel: ChannelDiagnoser;
     try {
       channel = this.diagnoserFor(waveform, rpm, asset);
@@ -112,21 +114,31 @@ export class WaveformAnalyser {
     };
   }
 
-  private diagnoserFor(waveform: Waveform, rpm: number, asset: Asset | undefined): ChannelDiagnoser {
+  /**
+   * rpm undefined: a variable-speed asset with no speed given, searched over its rpmRange (one plan
+   * for the whole range, so it is kept whatever speed each waveform turns out to have).
+   */
+  private diagnoserFor(
+    waveform: Waveform,
+    rpm: number | undefined,
+    asset: Asset | undefined,
+  ): ChannelDiagnoser {
     const key = `${waveform.assetId}/${waveform.channel}`;
     const cached = this.diagnosers.get(key);
     if (
       cached &&
       cached.buffer.length === waveform.samples.length &&
       cached.sampleRateHz === waveform.sampleRateHz &&
-      Math.abs(cached.rpm - rpm) <= RPM_TOLERANCE * rpm
+      (rpm === undefined
+        ? cached.rpm === undefined
+        : cached.rpm !== undefined && Math.abs(cached.rpm - rpm) <= RPM_TOLERANCE * rpm)
     ) {
       return cached;
     }
     const bearing = bearingOf(asset);
     const plan = planDiagnosis(waveform.samples.length, {
       sampleRateHz: waveform.sampleRateHz,
-      rpm,
+      ...(rpm !== undefined ? { rpm } : { rpmRange: asset!.rpmRange! }),
       unit: waveform.unit,
       ...(bearing ? { bearing } : {}),
       ...(asset?.machineClass ? { machineClass: asset.machineClass } : {}),

@@ -22,6 +22,19 @@ export const Asset = Type.Object(
     rpm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
     /** A reading channel of this asset that carries the shaft speed in rpm. */
     rpmChannel: Type.Optional(ChannelId),
+    /**
+     * Where the speed of a variable-speed machine (a drive on a VFD) lies when no speed is given:
+     * the analysis then finds it from 1× and its harmonics, or from the bearing lines, within it.
+     */
+    rpmRange: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }),
+          max: Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     bearing: Type.Optional(
       Type.Union([
         Type.String({ minLength: 1, description: 'bearing catalog id, e.g. skf-6205' }),
