@@ -147,7 +147,27 @@ export function envelopeBandFor(
   return { lowHz, highHz };
 }
 
-/** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
+/**
+ * Welch averaging gains nothing beyond 75 % overlap (Welch 1967; Hann: two windows a quarter apart
+ * already correlate at 0.4): a second window starting less than a quarter window after the first
+ * repeats it, and the "average" stays one periodogram, χ² with 2 degrees of freedom, where one bin
+ * in eight stands 3× above its median by chance.
+ */
+const MAX_WELCH_OVERLAP = 0.75;
+
+/**
+ * The longest power-of-two window the record averages over: the whole record when it is exactly
+ * one window (a streamed waveform, analysed as one window by design), otherwise one whose last,
+ * flush window starts at least (1 − MAX_WELCH_OVERLAP) of a window after the first. Without this a
+ * 3-s record at 97,656 Hz (292,968 samples) got two windows of 262,144 overlapping by 88 %: one
+ * periodogram, and healthy records showed defect "lines" in one of the many candidate bands.
+ */
+function longestAveragedWindow(recordLength: number): number {
+  const longest = largestPowerOfTwoAtMost(recordLength);
+  if (longest === recordLength) return longest;
+  return recordLength >= longest * (2 - MAX_WELCH_OVERLAP) ? longest : longest / 2;
+}
+
 /** The speed search from the options: around the given rpm, or over the range; refuses what is no speed. */
 export function speedSearchFor(options: DiagnosisOptions): SpeedSearch {
   const { rpm, rpmRange } = options;
@@ -209,7 +229,7 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
     const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : slowestHz / 20;
     windowSize = Math.max(
       minimumWindow,
-      Math.min(largestPowerOfTwoAtMost(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
+      Math.min(longestAveragedWindow(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
     );
   } else if (windowSize < minimumWindow) {
     throw new DiagnosisError(
