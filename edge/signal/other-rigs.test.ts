@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { RIG_FAULTS, type Rig, rigBearing, rigRecord, RIGS } from '../../simulators/vibration/rig-records.js';
+import { diagnoseRecord, planDiagnosis, windowStarts } from './diagnosis.js';
+
+/**
+ * Rigs the development recordings do not cover, through synthetic stand-ins: the same engine must
+ * plan, band and judge them without tuning (see simulators/vibration/rig-records.ts).
+ */
+const BEARING_FAULTS = new Set(['outer_race', 'inner_race', 'rolling_element', 'cage']);
+
+function rig(name: string): Rig {
+  return RIGS.find((r) => r.name === name)!;
+}
+
+function bearingFindings(r: Rig, samples: Float64Array) {
+  const diagnosis = diagnoseRecord(samples, {
+    sampleRateHz: r.sampleRateHz,
+    rpm: r.shaftHz * 60,
+    unit: 'g',
+    bearing: rigBearing(r),
+  });
+  return diagnosis.findings.filter((f) => BEARING_FAULTS.has(f.fault));
+}
+
+describe('window planning on other rigs', () => {
+  const mfpt = rig('mfpt-97k');
+  const plan = (samples: number, sampleRateHz = mfpt.sampleRateHz) =>
+    planDiagnosis(samples, { sampleRateHz, rpm: 1500, unit: 'g', bearing: rigBearing(mfpt) });
+
+  it('averages a 3-s record at 97,656 Hz over windows at most 75 % overlapped', () => {
+    const samples = Math.round(3 * mfpt.sampleRateHz);
+    const { windowSize } = plan(samples);
+    const starts = windowStarts(samples, windowSize);
+    // Before: 262,144-sample windows starting 30,824 apart (88 % overlap), one periodogram in effect.
+    expect(windowSize).toBe(131_072);
+    expect(starts.length).toBeGreaterThanOrEqual(3);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(windowSize / 4);
+  });
+
+  it('keeps the window of a record that holds it with a quarter to spare, and a streamed waveform whole', () => {
+    expect(plan(24_000, 12_000).windowSize).toBe(16_384);
+    expect(plan(20_480, 20_480).windowSize).toBe(16_384);
+    expect(plan(65_536).windowSize).toBe(65_536);
+  });
+});
+
+describe('healthy records on high-sample-rate rigs', () => {
+  // Before the window planning kept Welch averaging, seed 7 at 97,656 Hz read rolling_element 0.27
+  // and seed 6 at 48,828 Hz rolling_element 0.26, each in one of the 52 candidate bands.
+  for (const name of ['mfpt-97k', 'mfpt-48k'])
+    it(`${name}: no bearing finding on ten healthy records`, () => {
+      const r = rig(name);
+      for (let seed = 1; seed <= 10; seed++) {
+        const found = bearingFindings(r, rigRecord(r, 'healthy', { seed }));
+        expect(found.map((f) => `seed ${seed}: ${f.fault} ${f.confidence}`)).toEqual([]);
+      }
+    });
+});
+
+describe('faults on other rigs', () => {
+  for (const r of RIGS)
+    for (const fault of RIG_FAULTS)
+      it(`${r.name}: ${fault}, 2 % slip, shaft harmonics`, () => {
+        const found = bearingFindings(r, rigRecord(r, fault, { seed: 11, slip: 0.02, shaftHarmonics: 0.3 }));
+        if (fault === 'healthy') expect(found).toEqual([]);
+        else expect(found[0]?.fault).toBe(fault);
+      });
+});
