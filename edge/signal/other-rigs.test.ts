@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RIG_FAULTS, type Rig, rigBearing, rigRecord, RIGS } from '../../simulators/vibration/rig-records.js';
-import { diagnoseRecord, planDiagnosis, windowStarts } from './diagnosis.js';
+import { diagnoseRecord, planDiagnosis, WindowDiagnoser, windowStarts } from './diagnosis.js';
 
 /**
  * Rigs the development recordings do not cover, through synthetic stand-ins: the same engine must
@@ -65,4 +65,20 @@ describe('faults on other rigs', () => {
         if (fault === 'healthy') expect(found).toEqual([]);
         else expect(found[0]?.fault).toBe(fault);
       });
+});
+
+describe('many analyses at a high sample rate', () => {
+  it('re-plans two hundred times at 97,656 Hz and still analyses: transforms are reused, not leaked', () => {
+    const r = rig('mfpt-97k');
+    const options = { sampleRateHz: r.sampleRateHz, rpm: 600, unit: 'g' as const, bearing: rigBearing(r) };
+    const record = rigRecord({ ...r, shaftHz: 10, seconds: 6 }, 'outer_race', { seed: 3 });
+    const plan = planDiagnosis(record.length, options);
+    expect(plan.windowSize).toBe(262_144);
+    // Before: each diagnoser allocated its own transforms in the WebAssembly heap, which is never
+    // freed and stops at 2 GB; the analysis below then failed with "memory access out of bounds".
+    let diagnoser = new WindowDiagnoser(plan);
+    for (let i = 0; i < 200; i++) diagnoser = new WindowDiagnoser(plan);
+    const found = diagnoser.analyse(record).findings.filter((f) => BEARING_FAULTS.has(f.fault));
+    expect(found[0]?.fault).toBe('outer_race');
+  });
 });
