@@ -9,6 +9,8 @@
 import { catalogBearing, type DefectMultiples, defectMultiples } from '../../shared/bearings.js';
 import { bearingSignal, type ImpactTrain } from './bearing-fault-signals.js';
 
+const STANDARD_GRAVITY = 9.80665;
+
 export interface Rig {
   name: string;
   /** Catalog id of the bearing. */
@@ -72,8 +74,11 @@ export interface RigRecordOptions {
   slip?: number;
   /** Gaussian noise RMS against impacts of peak 1: default 0.3. */
   noise?: number;
-  /** Peak of 1× (the k-th harmonic 1/k of it), in the impacts' unit: default 0, none. */
-  shaftHarmonics?: number;
+  /**
+   * Velocity of 1×, mm/s peak, the k-th harmonic 1/k of it (acceleration in g like the impacts):
+   * default 0, none. A sound machine shows 1–3 mm/s; much more is a running-speed fault of its own.
+   */
+  shaftVelocityMmS?: number;
   seed: number;
 }
 
@@ -114,10 +119,12 @@ export function rigRecord(rig: Rig, fault: RigFault, options: RigRecordOptions):
     resonanceHz: rig.resonanceHz,
     impacts: impactsOf(fault, rigBearing(rig), rig.shaftHz, slip),
   });
-  const peak = options.shaftHarmonics ?? 0;
-  for (let k = 1; k <= 8 && peak > 0; k++) {
-    const omega = (2 * Math.PI * k * rig.shaftHz) / rig.sampleRateHz;
-    for (let i = 0; i < samples.length; i++) samples[i]! += (peak / k) * Math.sin(omega * i + k);
+  const velocityMmS = options.shaftVelocityMmS ?? 0;
+  for (let k = 1; k <= 8 && velocityMmS > 0; k++) {
+    const hz = k * rig.shaftHz;
+    const peakG = ((velocityMmS / k / 1000) * 2 * Math.PI * hz) / STANDARD_GRAVITY;
+    const omega = (2 * Math.PI * hz) / rig.sampleRateHz;
+    for (let i = 0; i < samples.length; i++) samples[i]! += peakG * Math.sin(omega * i + k);
   }
   return samples;
 }
