@@ -543,6 +543,9 @@ export const BAND_RESELECTION_INTERVAL = 64;
  */
 const RANGE_SPEED_STEP = 0.02;
 
+/** Two fundamentals closer than this many bins are one line (an interpolated peak is good to half a bin). */
+const SAME_LINE_BINS = 1.5;
+
 /** A speed found on the envelope needs a defect family's fundamental and both its harmonics. */
 const ENVELOPE_SPEED_LINES = 3;
 
@@ -619,14 +622,19 @@ export class WindowDiagnoser {
         ? this.accumulator.candidateEnvelopes().map((c) => c.envelope)
         : [spectra.envelope];
       const speeds = byEnvelope ? speedsAcross(this.plan.speedSearch) : [speed.shaftHz];
-      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0 };
+      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0, hz: 0 };
       for (const shaftHz of speeds) {
         const evidence = envelopes.map((e) => bandEvidence(e, spectra.binHz, bearing, shaftHz));
         const band = chooseBand(evidence);
-        const { score, lines } = evidence[band]!;
-        // Speeds a few percent apart often find the same line: the one nearest the planned speed wins.
+        const { score, lines, hz } = evidence[band]!;
+        // Speeds a few percent apart often find the same line, as one family at one speed and as a
+        // neighbouring one at another (ZA-2115: 2×BSF and BPFI lie 6 % apart; its harmonics are the
+        // same lines either way, their scores differ only by which bin each search window picks):
+        // the same line is the same evidence, and the speed nearest the planned one wins.
         const nearer = Math.abs(shaftHz - this.plan.shaftHz) < Math.abs(best.shaftHz - this.plan.shaftHz);
-        if (score > best.score || (score === best.score && nearer)) best = { score, lines, shaftHz, band };
+        const sameLine = hz > 0 && best.hz > 0 && Math.abs(hz - best.hz) <= SAME_LINE_BINS * spectra.binHz;
+        if (sameLine ? nearer : score > best.score || (score === best.score && nearer))
+          best = { score, lines, shaftHz, band, hz };
       }
       // Trying many speeds is many chances for noise: the range's speed needs a full series.
       if (byEnvelope && best.lines >= ENVELOPE_SPEED_LINES)

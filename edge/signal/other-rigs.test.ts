@@ -82,3 +82,32 @@ describe('many analyses at a high sample rate', () => {
     expect(found[0]?.fault).toBe('outer_race');
   });
 });
+
+describe('speed from the envelope over an rpm range', () => {
+  // A belt-driven or quiet shaft: no 1× lines, only a range. ZA-2115's 2×BSF and BPFI lie 6 % apart,
+  // so at the range's low end the roller line reads as BPFI 3.7 % low, with the same harmonics.
+  const rollerRig: Rig = {
+    name: 'za-2115-60hz',
+    bearingId: 'rexnord-za-2115',
+    sampleRateHz: 48_000,
+    shaftHz: 60,
+    seconds: 1,
+    resonanceHz: 4900,
+  };
+
+  it('names the roller, not the inner race whose line it would be at another speed in the range', () => {
+    const record = rigRecord(rollerRig, 'rolling_element', { seed: 5, slip: 0.03 });
+    const diagnosis = diagnoseRecord(record, {
+      sampleRateHz: rollerRig.sampleRateHz,
+      rpmRange: { min: 3420, max: 3708 },
+      unit: 'g',
+      bearing: rigBearing(rollerRig),
+    });
+    const found = diagnosis.findings.filter((f) => BEARING_FAULTS.has(f.fault));
+    // Before: speed 3420 rpm (the range's end, 0.006 more evidence for the same three lines) and inner_race 0.74.
+    expect(diagnosis.features.speed.source).toBe('envelope');
+    expect(diagnosis.features.speed.usedRpm).toBeGreaterThan(3500);
+    expect(found[0]?.fault).toBe('rolling_element');
+    expect(found.map((f) => f.fault)).not.toContain('inner_race');
+  });
+});
