@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RIG_FAULTS, type Rig, rigBearing, rigRecord, RIGS } from '../../simulators/vibration/rig-records.js';
+import { bearingSignal } from '../../simulators/vibration/bearing-fault-signals.js';
 import { diagnoseRecord, planDiagnosis, WindowDiagnoser, windowStarts } from './diagnosis.js';
 
 /**
@@ -110,4 +111,24 @@ describe('speed from the envelope over an rpm range', () => {
     expect(found[0]?.fault).toBe('rolling_element');
     expect(found.map((f) => f.fault)).not.toContain('inner_race');
   });
+});
+
+describe('new bearings on wide carrier bands', () => {
+  // A new bearing: the noise modulated at the cage rate by 0.1, 0.08, 0.06 (the load zone turning
+  // with the cage), as in bearing-fault-cases' "new bearing, weak cage line" at 20 kHz. Before: on
+  // these wide bands its FTF line stood 14–16× above the floor with harmonics, a cage finding 0.82–0.84.
+  for (const name of ['paderborn-64k', 'mfpt-97k'])
+    it(`${name}: no cage finding for a shallow cage-rate modulation`, () => {
+      const r = rig(name);
+      const ftfHz = rigBearing(r).ftf * r.shaftHz * 0.99;
+      const samples = bearingSignal({
+        sampleRateHz: r.sampleRateHz,
+        seconds: r.seconds,
+        noise: 0.3,
+        seed: 1,
+        resonanceHz: r.resonanceHz,
+        noiseModulations: [{ hz: ftfHz, depths: [0.1, 0.08, 0.06] }],
+      });
+      expect(bearingFindings(r, samples).map((f) => `${f.fault} ${f.confidence}`)).toEqual([]);
+    });
 });
