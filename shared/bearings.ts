@@ -73,6 +73,18 @@ export const BEARING_CATALOG: readonly CatalogBearing[] = [
     },
     source: 'Qiu et al. 2006 via the IMS data-set summaries; gives BPFO 236.4 Hz, BPFI 296.9 Hz at 2000 rpm',
   },
+  {
+    id: 'nice-mfpt',
+    description: 'NICE roller bearing of the MFPT fault-data rig (8 rollers, 25 Hz input shaft)',
+    geometry: {
+      rollingElements: 8,
+      rollingElementDiameter: 0.235,
+      pitchDiameter: 1.245,
+      contactAngleDeg: 0,
+    },
+    source:
+      'MFPT Society condition-based maintenance fault database (Bechhoefer 2013), bearing parameters; gives BPFO 81.125 Hz, BPFI 118.875 Hz at 25 Hz',
+  },
 ];
 
 export function catalogBearing(id: string): CatalogBearing {

@@ -48,6 +48,8 @@ export interface BandEvidence {
   family: string | null;
   /** Its lines that stood out: the fundamental and 1–2 harmonics (0: no family). */
   lines: number;
+  /** Where its fundamental was found, Hz (0: no family). */
+  hz: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export function bandEvidence(
   shaftHz: number,
 ): BandEvidence {
   const finder = new LineFinder(envelope, binHz, ENVELOPE_FIRST_LINE_BIN - 1, 2);
-  let best: BandEvidence = { score: 0, family: null, lines: 0 };
+  let best: BandEvidence = { score: 0, family: null, lines: 0, hz: 0 };
   for (const spec of BEARING_FAULTS) {
     if (spec.fault === 'cage') continue;
     const expectedHz = spec.multiple(bearing) * shaftHz;
@@ -83,7 +85,8 @@ export function bandEvidence(
       harmonics++;
       score += Math.log(line.snr);
     }
-    if (harmonics > 0 && score > best.score) best = { score, family: spec.label, lines: 1 + harmonics };
+    if (harmonics > 0 && score > best.score)
+      best = { score, family: spec.label, lines: 1 + harmonics, hz: fundamental.hz };
   }
   return best;
 }

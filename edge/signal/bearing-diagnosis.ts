@@ -34,6 +34,17 @@ const STRONG_FUNDAMENTAL_SNR = 6;
 const CONFIDENCE_SCALE = 2.5;
 /** A cage line standing on its own (no race defect it modulates) must be this far above its floor. */
 const CAGE_STANDALONE_SNR = 10;
+/**
+ * …and carry this much of the mean squared envelope (the envelope spectrum's unit), i.e. modulate
+ * the bearing's whole envelope deeply. SNR alone is not a property of the bearing: the envelope's
+ * noise floor falls as 1/√(carrier bandwidth × window duration), so at 48–97 kHz a new bearing's
+ * shallow load-zone modulation (0.15 of the mean square) stood 11–16× above its floor and read as a
+ * cage defect, while its depth stays what it is on any rig. The new bearing of the development data
+ * (IMS test 1 bearing 1, all 23 early snapshots) shows FTF lines of 0.20–0.34: half the mean square
+ * keeps a margin above that. A cage striking once per turn spreads its energy over many harmonics and
+ * is found instead as the cage modulating race lines (measured on the synthetic rigs: unchanged).
+ */
+const CAGE_STANDALONE_DEPTH = 0.5;
 
 /** Envelope bins below this one carry the window's own leakage and DC, not modulation. */
 export const ENVELOPE_FIRST_LINE_BIN = 4;
@@ -282,13 +293,16 @@ function confidenceOf(spec: BearingFaultSpec, a: BearingAssessment): number {
  * with the cage, and a cage with a little run-out modulates the whole envelope at FTF. What such a
  * bearing does not show is the cage modulating a race defect's impacts (BPFO or BPFI ± FTF, Randall
  * & Antoni 2011) or a cage line so strong it stands on its own (a broken or rubbing cage strikes once
- * per turn: a line ten times its floor with its harmonics). One of the two, not one marginal line.
+ * per turn: a line ten times its floor, with its harmonics, carrying half the envelope's mean square
+ * or more). One of the two, not one marginal line.
  */
 function cageCorroborated(a: BearingAssessment): boolean {
   const corroborating = a.lines.filter((l) => l.role === 'sideband' && l.found).length;
   return (
     (a.harmonics >= 1 && corroborating >= 1) ||
-    (a.fundamental!.snr >= CAGE_STANDALONE_SNR && a.harmonics >= HARMONICS_SEARCHED - 1)
+    (a.fundamental!.snr >= CAGE_STANDALONE_SNR &&
+      a.fundamental!.amplitude >= CAGE_STANDALONE_DEPTH &&
+      a.harmonics >= HARMONICS_SEARCHED - 1)
   );
 }
 

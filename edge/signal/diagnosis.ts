@@ -147,7 +147,27 @@ export function envelopeBandFor(
   return { lowHz, highHz };
 }
 
-/** Chooses (or checks) the window size, and refuses records too short to resolve the lines. */
+/**
+ * Welch averaging gains nothing beyond 75 % overlap (Welch 1967; Hann: two windows a quarter apart
+ * already correlate at 0.4): a second window starting less than a quarter window after the first
+ * repeats it, and the "average" stays one periodogram, χ² with 2 degrees of freedom, where one bin
+ * in eight stands 3× above its median by chance.
+ */
+const MAX_WELCH_OVERLAP = 0.75;
+
+/**
+ * The longest power-of-two window the record averages over: the whole record when it is exactly
+ * one window (a streamed waveform, analysed as one window by design), otherwise one whose last,
+ * flush window starts at least (1 − MAX_WELCH_OVERLAP) of a window after the first. Without this a
+ * 3-s record at 97,656 Hz (292,968 samples) got two windows of 262,144 overlapping by 88 %: one
+ * periodogram, and healthy records showed defect "lines" in one of the many candidate bands.
+ */
+function longestAveragedWindow(recordLength: number): number {
+  const longest = largestPowerOfTwoAtMost(recordLength);
+  if (longest === recordLength) return longest;
+  return recordLength >= longest * (2 - MAX_WELCH_OVERLAP) ? longest : longest / 2;
+}
+
 /** The speed search from the options: around the given rpm, or over the range; refuses what is no speed. */
 export function speedSearchFor(options: DiagnosisOptions): SpeedSearch {
   const { rpm, rpmRange } = options;
@@ -209,7 +229,7 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
     const targetBinHz = bearing ? TARGET_RESOLUTION * lowestDefectLineHz(bearing, slowestHz) : slowestHz / 20;
     windowSize = Math.max(
       minimumWindow,
-      Math.min(largestPowerOfTwoAtMost(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
+      Math.min(longestAveragedWindow(recordLength), smallestPowerOfTwoAtLeast(sampleRateHz / targetBinHz)),
     );
   } else if (windowSize < minimumWindow) {
     throw new DiagnosisError(
@@ -523,6 +543,9 @@ export const BAND_RESELECTION_INTERVAL = 64;
  */
 const RANGE_SPEED_STEP = 0.02;
 
+/** Two fundamentals closer than this many bins are one line (an interpolated peak is good to half a bin). */
+const SAME_LINE_BINS = 1.5;
+
 /** A speed found on the envelope needs a defect family's fundamental and both its harmonics. */
 const ENVELOPE_SPEED_LINES = 3;
 
@@ -599,14 +622,19 @@ export class WindowDiagnoser {
         ? this.accumulator.candidateEnvelopes().map((c) => c.envelope)
         : [spectra.envelope];
       const speeds = byEnvelope ? speedsAcross(this.plan.speedSearch) : [speed.shaftHz];
-      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0 };
+      let best = { score: -1, lines: 0, shaftHz: speed.shaftHz, band: 0, hz: 0 };
       for (const shaftHz of speeds) {
         const evidence = envelopes.map((e) => bandEvidence(e, spectra.binHz, bearing, shaftHz));
         const band = chooseBand(evidence);
-        const { score, lines } = evidence[band]!;
-        // Speeds a few percent apart often find the same line: the one nearest the planned speed wins.
+        const { score, lines, hz } = evidence[band]!;
+        // Speeds a few percent apart often find the same line, as one family at one speed and as a
+        // neighbouring one at another (ZA-2115: 2×BSF and BPFI lie 6 % apart; its harmonics are the
+        // same lines either way, their scores differ only by which bin each search window picks):
+        // the same line is the same evidence, and the speed nearest the planned one wins.
         const nearer = Math.abs(shaftHz - this.plan.shaftHz) < Math.abs(best.shaftHz - this.plan.shaftHz);
-        if (score > best.score || (score === best.score && nearer)) best = { score, lines, shaftHz, band };
+        const sameLine = hz > 0 && best.hz > 0 && Math.abs(hz - best.hz) <= SAME_LINE_BINS * spectra.binHz;
+        if (sameLine ? nearer : score > best.score || (score === best.score && nearer))
+          best = { score, lines, shaftHz, band, hz };
       }
       // Trying many speeds is many chances for noise: the range's speed needs a full series.
       if (byEnvelope && best.lines >= ENVELOPE_SPEED_LINES)

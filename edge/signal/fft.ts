@@ -107,6 +107,31 @@ export class ComplexFft extends HeapTransform {
   }
 }
 
+/**
+ * PFFFT's buffers live in the WebAssembly heap, which JavaScript's collector never frees and which
+ * stops at 2 GB: an analysis that made its own transforms leaked them, and a batch of high-rate
+ * records (or an edge agent re-planning as speeds change) ran out of heap after a few hundred
+ * analyses ("memory access out of bounds"). Analyses run synchronously and copy what they keep out
+ * of the transforms' buffers, so one transform per role and size serves them all; the role keeps
+ * apart transforms one analysis uses at once (the signal's spectrum is read while the band's
+ * envelope is transformed).
+ */
+const pooled = new Map<string, RealFft | ComplexFft>();
+
+export function pooledRealFft(role: string, size: number): RealFft {
+  const key = `real ${role} ${size}`;
+  let fft = pooled.get(key);
+  if (!fft) pooled.set(key, (fft = new RealFft(size)));
+  return fft as RealFft;
+}
+
+export function pooledComplexFft(role: string, size: number): ComplexFft {
+  const key = `complex ${role} ${size}`;
+  let fft = pooled.get(key);
+  if (!fft) pooled.set(key, (fft = new ComplexFft(size)));
+  return fft as ComplexFft;
+}
+
 const realTransforms = new Map<number, RealFft>();
 
 /** One shared transform per size, for callers that use it synchronously and copy the result out. */

@@ -1,4 +1,10 @@
-import { ComplexFft, RealFft, smallestPowerOfTwoAtLeast } from './fft.js';
+import {
+  type ComplexFft,
+  pooledComplexFft,
+  pooledRealFft,
+  type RealFft,
+  smallestPowerOfTwoAtLeast,
+} from './fft.js';
 import {
   accumulateMagnitude,
   accumulatePower,
@@ -85,7 +91,7 @@ export class SpectraAccumulator {
     this.window = hann(windowSize);
     this.windowSum = sumOf(this.window);
     this.windowEnergy = sumOfSquares(this.window);
-    this.signalFft = new RealFft(windowSize);
+    this.signalFft = pooledRealFft('signal', windowSize);
     const half = windowSize / 2;
     const transforms = new EnvelopeTransforms();
     this.bands = [envelopeBand, ...candidateBands].map(
@@ -208,7 +214,7 @@ class EnvelopeTransforms {
   of(size: number): { band: ComplexFft; envelope: RealFft } {
     let pair = this.bySize.get(size);
     if (!pair) {
-      pair = { band: new ComplexFft(size), envelope: new RealFft(size) };
+      pair = { band: pooledComplexFft('band', size), envelope: pooledRealFft('envelope', size) };
       this.bySize.set(size, pair);
     }
     return pair;
