@@ -28,6 +28,7 @@ import {
   judgesRunningSpeedFaults,
   runningSpeedFindings,
   runningSpeedLines,
+  runningSpeedReachHz,
   velocitySpectrumMmS,
 } from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
@@ -36,6 +37,7 @@ import {
   type SpeedEstimate,
   type SpeedSearch,
   type SpeedSource,
+  speedEstimateReachHz,
 } from './speed-estimate.js';
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
@@ -90,6 +92,11 @@ export interface DiagnosisPlan {
   envelopeMaxHz?: number;
   /** Carrier bands compared on their envelope spectra's evidence, the full band first. */
   candidateBands: FrequencyBand[];
+  /**
+   * Highest signal-spectrum frequency anything reads (velocity band and snapshot, running-speed
+   * lines, speed estimate). Absent: the whole spectrum.
+   */
+  spectrumMaxHz?: number;
 }
 
 /**
@@ -233,7 +240,21 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
     candidateBands: bearing
       ? candidateBands(envelopeBand, highestEnvelopeLineHz(bearing, fastestHz))
       : [envelopeBand],
+    spectrumMaxHz: spectrumMaxHzFor(speedSearch, sampleRateHz / windowSize),
   };
+}
+
+/**
+ * The signal spectrum is read up to the velocity band's top (ISO level, snapshot) or as far as the
+ * running-speed lines and the speed estimate reach at the fastest speed searched (an estimate may
+ * lie a bin above it), whichever is higher: at common rates a tenth of the spectrum or less.
+ */
+function spectrumMaxHzFor(speedSearch: SpeedSearch, binHz: number): number {
+  return Math.max(
+    VELOCITY_BAND_HZ.high + binHz,
+    runningSpeedReachHz(speedSearch.highHz + binHz, binHz),
+    speedEstimateReachHz(speedSearch, binHz),
+  );
 }
 
 /** Window starts with 50 % overlap, the last window flush with the record's end so no tail is lost. */
@@ -562,6 +583,7 @@ export class WindowDiagnoser {
       plan.envelopeBand,
       plan.envelopeMaxHz,
       plan.candidateBands.slice(1),
+      plan.spectrumMaxHz,
     );
     this.lastSpeed = plannedSpeed(plan);
   }

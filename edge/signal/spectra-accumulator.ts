@@ -22,9 +22,15 @@ export interface AveragedSpectra {
   windows: number;
   /** Spacing of both spectra's bins: sampleRateHz / windowSize. */
   binHz: number;
-  /** One-sided mean square per bin of the signal (unit²), Hann energy-corrected. */
+  /**
+   * One-sided mean square per bin of the signal (unit²), Hann energy-corrected, from 0 Hz up to
+   * the accumulator's spectrumMaxHz (all windowSize / 2 + 1 bins without it).
+   */
   meanSquare: Float64Array;
-  /** One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A. */
+  /**
+   * One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A.
+   * Same bins as meanSquare.
+   */
   amplitude: Float64Array;
   /**
    * Squared-envelope spectrum of the pre-whitened band, relative to the envelope's mean, at the
@@ -54,6 +60,10 @@ export interface AveragedSpectra {
  * the diagnosis can choose the band by the evidence in its envelope spectrum (useBand()). The signal
  * spectrum is computed once per window whatever the number of bands.
  *
+ * Likewise the signal spectrum is only kept up to spectrumMaxHz: the speed, velocity and
+ * running-speed lines read its lowest few hundred bins, and squaring, averaging and taking the root
+ * of the thousands above them cost as much as a quarter of the forward transform.
+ *
  * All buffers are allocated here once; addWindow() allocates nothing.
  */
 export class SpectraAccumulator {
@@ -80,6 +90,8 @@ export class SpectraAccumulator {
     envelopeMaxHz?: number,
     /** Further carrier bands to evaluate; the envelope band given is always candidate 0. */
     candidateBands: readonly FrequencyBand[] = [],
+    /** The highest signal-spectrum frequency the caller reads; without it the whole spectrum is kept. */
+    spectrumMaxHz?: number,
   ) {
     this.binHz = sampleRateHz / windowSize;
     this.window = hann(windowSize);
@@ -91,14 +103,18 @@ export class SpectraAccumulator {
     this.bands = [envelopeBand, ...candidateBands].map(
       (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, transforms, envelopeMaxHz),
     );
-    this.power = new Float64Array(half + 1);
+    const spectrumBins =
+      spectrumMaxHz === undefined || !Number.isFinite(spectrumMaxHz)
+        ? half + 1
+        : Math.min(half + 1, Math.max(2, Math.ceil(spectrumMaxHz / this.binHz) + 1));
+    this.power = new Float64Array(spectrumBins);
     this.result = {
       sampleRateHz,
       windowSize,
       windows: 0,
       binHz: this.binHz,
-      meanSquare: new Float64Array(half + 1),
-      amplitude: new Float64Array(half + 1),
+      meanSquare: new Float64Array(spectrumBins),
+      amplitude: new Float64Array(spectrumBins),
       envelope: this.bands[0]!.average,
       envelopeBand: this.bands[0]!.band,
     };

@@ -130,13 +130,15 @@ export function applyWindow(
 }
 
 /**
- * power[k] += |X_k|² for k = 0..N/2 of a real transform in PFFFT's ordered layout
- * [X0.re, X(N/2).re, X1.re, X1.im, …].
+ * power[k] += |X_k|² for k = 0..power.length − 1 of a real transform of 2·half points in PFFFT's
+ * ordered layout [X0.re, X(N/2).re, X1.re, X1.im, …]. A power array shorter than half + 1 keeps
+ * only the bins the diagnosis reads (the Nyquist bin only when it reaches it).
  */
 export function accumulatePower(spectrum: Float32Array, power: Float64Array, half: number): void {
+  const end = Math.min(power.length, half);
   power[0]! += spectrum[0]! * spectrum[0]!;
-  power[half]! += spectrum[1]! * spectrum[1]!;
-  for (let k = 1; k < half; k++) {
+  if (power.length > half) power[half]! += spectrum[1]! * spectrum[1]!;
+  for (let k = 1; k < end; k++) {
     const re = spectrum[2 * k]!;
     const im = spectrum[2 * k + 1]!;
     power[k]! += re * re + im * im;
@@ -200,7 +202,7 @@ export function accumulateMagnitude(
 
 /**
  * The Welch averages from the summed power: the one-sided mean square per bin (Hann
- * energy-corrected) and the one-sided amplitude (amplitude-corrected).
+ * energy-corrected) and the one-sided amplitude (amplitude-corrected), for the bins power holds.
  */
 export function powerToAverages(
   power: Float64Array,
@@ -211,16 +213,18 @@ export function powerToAverages(
   meanSquare: Float64Array,
   amplitude: Float64Array,
 ): void {
-  const half = power.length - 1;
+  const half = windowSize / 2;
+  const end = Math.min(power.length, half);
   const perWindow = 1 / windows;
   const squareScale = 2 / (windowSize * windowEnergy);
   const amplitudeScale = 2 / windowSum;
-  for (let k = 1; k < half; k++) {
+  for (let k = 1; k < end; k++) {
     const p = power[k]! * perWindow;
     meanSquare[k] = p * squareScale;
     amplitude[k] = Math.sqrt(p) * amplitudeScale;
   }
-  for (const k of [0, half]) {
+  // DC and Nyquist have no mirror image: half the one-sided value.
+  for (const k of power.length > half ? [0, half] : [0]) {
     const p = power[k]! * perWindow;
     meanSquare[k] = (p * squareScale) / 2;
     amplitude[k] = (Math.sqrt(p) * amplitudeScale) / 2;
