@@ -341,14 +341,34 @@ export function plannedSpeed(plan: DiagnosisPlan): SpeedEstimate {
   };
 }
 
+/** A plan's given rpm and searched range, rounded once: the same for every waveform it analyses. */
+interface PlannedRpms {
+  nominalRpm?: number;
+  searchedRange?: RpmRange;
+}
+const plannedRpmsBySearch = new WeakMap<SpeedSearch, PlannedRpms>();
+
+function plannedRpms(search: SpeedSearch): PlannedRpms {
+  let rpms = plannedRpmsBySearch.get(search);
+  if (!rpms) {
+    const { lowHz, highHz, givenHz } = search;
+    rpms = {
+      ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+      ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+    };
+    plannedRpmsBySearch.set(search, rpms);
+  }
+  return rpms;
+}
+
 function speedUsed(plan: DiagnosisPlan, speed: SpeedEstimate): SpeedUsed {
-  const { lowHz, highHz, givenHz } = plan.speedSearch;
+  const { nominalRpm, searchedRange } = plannedRpms(plan.speedSearch);
   return {
-    ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+    ...(nominalRpm !== undefined ? { nominalRpm } : {}),
     usedRpm: round(speed.shaftHz * 60, 5),
     source: speed.source,
     harmonics: speed.harmonics,
-    ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+    ...(searchedRange ? { searchedRange: { ...searchedRange } } : {}),
   };
 }
 
