@@ -190,3 +190,95 @@ describe('envelope transforms sized to the lines read', () => {
     expect(accumulator.averages().envelope.length).toBe(0);
   });
 });
+
+describe('signal spectrum kept to the bins read', () => {
+  const skf6205 = defectMultiples(catalogBearing('skf-6205').geometry);
+
+  /** A loose machine (1×…10× and half orders, zone C/D) with an outer-race defect, at trueRpm. */
+  function looseMachine(n: number, sampleRateHz: number, trueRpm: number, seed: number): Float64Array {
+    const signal = randomArray(new Float64Array(n), seed);
+    const shaftHz = trueRpm / 60;
+    for (let i = 0; i < n; i++) {
+      const t = i / sampleRateHz;
+      for (let order = 0.5; order <= 10; order += 0.5)
+        signal[i]! +=
+          (order === 1 ? 0.6 : 0.12 * order) * Math.sin(2 * Math.PI * order * shaftHz * t + order);
+    }
+    const bpfoHz = skf6205.bpfo * shaftHz;
+    for (let t = 0.002; t < n / sampleRateHz; t += 1 / bpfoHz) {
+      const first = Math.ceil(t * sampleRateHz);
+      for (let i = first; i < Math.min(n, first + 96); i++)
+        signal[i]! +=
+          Math.exp(-(i - first) / 16) *
+          Math.sin((2 * Math.PI * 0.3 * sampleRateHz * (i - first)) / sampleRateHz);
+    }
+    return signal;
+  }
+
+  it('squares, averages and roots only the bins up to the plan spectrumMaxHz, bin for bin as the full spectrum', () => {
+    for (const n of [16_384, 4096]) {
+      const plan = planDiagnosis(n, {
+        sampleRateHz: 25_600,
+        rpm: 2980,
+        unit: 'g',
+        bearing: skf6205,
+        windowSize: n,
+      });
+      const full = new SpectraAccumulator(n, 25_600, plan.envelopeBand, plan.envelopeMaxHz);
+      const sized = new SpectraAccumulator(
+        n,
+        25_600,
+        plan.envelopeBand,
+        plan.envelopeMaxHz,
+        [],
+        plan.spectrumMaxHz,
+      );
+      const signal = looseMachine(n, 25_600, 2980, 20);
+      full.addWindow(signal);
+      sized.addWindow(signal);
+      const a = full.averages();
+      const b = sized.averages();
+      expect(b.amplitude.length).toBe(Math.ceil(plan.spectrumMaxHz! / full.binHz) + 1);
+      // At 25.6 kHz and 2980 rpm the lines read lie below 1.1 kHz: an eighth of the spectrum or less.
+      expect(b.amplitude.length).toBeLessThan(a.amplitude.length / 8);
+      expect(b.amplitude).toEqual(a.amplitude.subarray(0, b.amplitude.length));
+      expect(b.meanSquare).toEqual(a.meanSquare.subarray(0, b.meanSquare.length));
+    }
+  });
+
+  it('keeps every finding, feature and snapshot of a diagnosis that reads the whole spectrum', () => {
+    const cases = [
+      // Speed refined up to the top of a ±4 % search, at the two common window sizes.
+      { n: 16_384, sampleRateHz: 25_600, options: { rpm: 2980 }, trueRpm: 3090 },
+      { n: 4096, sampleRateHz: 25_600, options: { rpm: 2980 }, trueRpm: 2870 },
+      // Only a range: the speed is searched across it.
+      { n: 16_384, sampleRateHz: 12_000, options: { rpmRange: { min: 1400, max: 1800 } }, trueRpm: 1795 },
+      // A spindle: its 10× line and that line's noise floor reach well above the velocity band.
+      { n: 16_384, sampleRateHz: 25_600, options: { rpm: 6000 }, trueRpm: 6220 },
+      { n: 8192, sampleRateHz: 25_600, options: { rpmRange: { min: 5000, max: 6000 } }, trueRpm: 5990 },
+      // Slow machine at a low rate: the velocity band's top is the bound, not the lines.
+      { n: 8192, sampleRateHz: 6400, options: { rpm: 600 }, trueRpm: 610 },
+    ];
+    for (const [i, c] of cases.entries()) {
+      for (const bearing of [skf6205, undefined]) {
+        const plan = planDiagnosis(c.n, {
+          sampleRateHz: c.sampleRateHz,
+          unit: 'g',
+          windowSize: c.n,
+          ...c.options,
+          ...(bearing ? { bearing } : {}),
+        });
+        expect(plan.spectrumMaxHz).toBeLessThan(c.sampleRateHz / 2);
+        const signal = looseMachine(c.n, c.sampleRateHz, c.trueRpm, 30 + i);
+        const sized = new WindowDiagnoser(plan);
+        const full = new WindowDiagnoser({ ...plan, spectrumMaxHz: undefined });
+        const a = full.analyse(signal);
+        const b = sized.analyse(signal);
+        expect(b).toEqual(a);
+        expect(sized.snapshots()).toEqual(full.snapshots());
+        // The cases judge running-speed faults (zone C/D) with a refined speed: the whole reach is read.
+        expect(['C', 'D']).toContain(b.features.isoZone);
+      }
+    }
+  });
+});
