@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { diagnoseSpectra, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
+import { ComplexFft, heapAddress, transformHeapKernels } from './fft.js';
 import { SpectraAccumulator } from './spectra-accumulator.js';
 import {
   accumulateMagnitude,
@@ -279,6 +280,48 @@ describe('signal spectrum kept to the bins read', () => {
         // The cases judge running-speed faults (zone C/D) with a refined speed: the whole reach is read.
         expect(['C', 'D']).toContain(b.features.isoZone);
       }
+    }
+  });
+});
+
+describe("envelope kernels in the transforms' memory (WebAssembly SIMD)", () => {
+  /** Float32 values over six decades, some exactly 0 (a bin with no energy), as in a spectrum. */
+  function spectrumLike(array: Float32Array, seed: number): Float32Array {
+    const next = random(seed);
+    for (let i = 0; i < array.length; i++)
+      array[i] = i % 37 === 5 ? 0 : next() * 10 ** (6 * (next() + 0.5) - 3);
+    // One bin entirely zero: it stays zero and is not counted.
+    array[10] = 0;
+    array[11] = 0;
+    return array;
+  }
+  const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+  it("runs on views of the transforms' memory and gives the JavaScript kernels' results bit for bit", () => {
+    expect(transformHeapKernels).not.toBeNull();
+    const source = new ComplexFft(2048);
+    const target = new ComplexFft(2048);
+    expect(heapAddress(source.input)).toBeGreaterThanOrEqual(0);
+    expect(heapAddress(new Float32Array(8))).toBe(-1);
+    spectrumLike(source.input, 40);
+    const plainSource = Float32Array.from(source.input);
+    // An odd number of bins from an odd first bin: the last bin is left to the JavaScript loop.
+    for (const [first, bins] of [
+      [3, 1001],
+      [1, 1024],
+      [0, 2000],
+    ] as const) {
+      const plainOut = new Float32Array(target.input.length).fill(7);
+      target.input.fill(7);
+      const expected = whitenBand(plainSource, first, bins, plainOut);
+      expect(whitenBand(source.input, first, bins, target.input)).toBe(expected);
+      expect(bitsOf(target.input)).toEqual(bitsOf(plainOut));
+    }
+    for (const size of [32, 1024, 2048]) {
+      const plainOut = new Float32Array(size);
+      relativeSquaredEnvelope(plainSource, plainOut, size, 123.25);
+      relativeSquaredEnvelope(source.input, target.input, size, 123.25);
+      expect(bitsOf(target.input.subarray(0, size))).toEqual(bitsOf(plainOut));
     }
   });
 });

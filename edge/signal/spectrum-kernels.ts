@@ -1,3 +1,4 @@
+import { heapAddress, transformHeapKernels } from './fft.js';
 import type { TimeDomainStats } from './time-domain.js';
 
 /*
@@ -152,8 +153,17 @@ export function accumulatePower(spectrum: Float32Array, power: Float64Array, hal
  */
 export function whitenBand(spectrum: Float32Array, first: number, bins: number, out: Float32Array): number {
   let whitened = 0;
-  let from = 2 * first;
-  for (let to = 0; to < 2 * bins; to += 2, from += 2) {
+  let done = 0;
+  // Views on the transforms' memory (the diagnosis's case): pairs of bins in WebAssembly SIMD.
+  const source = heapAddress(spectrum);
+  const destination = heapAddress(out);
+  if (transformHeapKernels && source >= 0 && destination >= 0) {
+    const pairs = bins >> 1;
+    whitened = transformHeapKernels.whitenPairs(source + 8 * first, pairs, destination);
+    done = 2 * pairs;
+  }
+  let from = 2 * (first + done);
+  for (let to = 2 * done; to < 2 * bins; to += 2, from += 2) {
     const re = spectrum[from]!;
     const im = spectrum[from + 1]!;
     const squared = re * re + im * im;
@@ -179,7 +189,15 @@ export function relativeSquaredEnvelope(
   mean: number,
 ): void {
   const inverse = 1 / mean;
-  for (let i = 0; i < size; i++) {
+  let done = 0;
+  const source = heapAddress(analytic);
+  const destination = heapAddress(out);
+  if (transformHeapKernels && source >= 0 && destination >= 0) {
+    const pairs = size >> 1;
+    transformHeapKernels.relativeSquaredPairs(source, pairs, destination, inverse);
+    done = 2 * pairs;
+  }
+  for (let i = done; i < size; i++) {
     const re = analytic[2 * i]!;
     const im = analytic[2 * i + 1]!;
     out[i] = (re * re + im * im) * inverse - 1;
