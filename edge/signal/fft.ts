@@ -33,8 +33,27 @@ const pffft: PffftModule = await createPffft({
 export const transformHeapKernels: HeapKernels | null = pffftMemory ? heapKernels(pffftMemory) : null;
 
 /** Byte address in the transforms' memory of a view on it, or -1 for an array elsewhere. */
-export function heapAddress(view: Float32Array): number {
+export function heapAddress(view: Float32Array | Float64Array): number {
   return pffftMemory !== undefined && view.buffer === pffftMemory.buffer ? view.byteOffset : -1;
+}
+
+/**
+ * Float64 values in the transforms' memory, for the heap kernels to read (a window, staged samples).
+ * Read `values` anew after anything that may allocate there: a grown memory leaves old views empty.
+ */
+export class HeapFloat64 {
+  private readonly pointer: number;
+  private view = new Float64Array(0);
+
+  constructor(readonly length: number) {
+    this.pointer = pffft._pffft_aligned_malloc(Math.max(1, length) * 8);
+  }
+
+  get values(): Float64Array {
+    if (this.view.buffer !== pffft.HEAPF32.buffer)
+      this.view = new Float64Array(pffft.HEAPF32.buffer as ArrayBuffer, this.pointer, this.length);
+    return this.view;
+  }
 }
 
 const REAL = 0;

@@ -87,6 +87,10 @@ const ADD = simd(240);
 const SUB = simd(241);
 const MUL = simd(242);
 const DIV = simd(243);
+const PMIN = simd(246);
+const PMAX = simd(247);
+const LOAD = (offset: number) => simd(0, ...memarg(offset));
+const STORE = (offset: number) => simd(11, ...memarg(offset));
 const lanes = (first: number, second: number) => [
   ...Array.from({ length: 8 }, (_, i) => first * 8 + i),
   ...Array.from({ length: 8 }, (_, i) => second * 8 + i),
@@ -223,6 +227,58 @@ const RELATIVE_SQUARED = [
   ...END,
 ];
 
+/**
+ * windowMoments(samples, window, out, pairs, shift, sums): out[i] = float32(samples[i] · window[i])
+ * for 2·pairs float64 samples, and per lane (even and odd samples) the sums of d, d², d³, d⁴ with
+ * d = sample − shift and the extremes (pmin/pmax: `if (x < min) min = x`), stored as six f64x2 at
+ * sums for the caller to add the lanes: windowWithMoments with its sums split in two chains.
+ * Locals: 0 samples, 1 window, 2 out, 3 pairs, 4 shift, 5 sums | 6 x, 7 d, 8 d², 9 s1, 10 s2,
+ * 11 s3, 12 s4, 13 min, 14 max, 15 shift splat.
+ */
+const WINDOW_MOMENTS = [
+  ...vector([[10, V128]]),
+  ...get(4),
+  ...SPLAT,
+  ...set(15),
+  ...get(15),
+  ...set(13),
+  ...get(15),
+  ...set(14),
+  ...LOOP_START,
+  ...[...get(3), ...I32_EQZ, 0x0d, 1],
+  ...get(0),
+  ...LOAD(0),
+  ...set(6),
+  ...get(2),
+  ...get(6),
+  ...get(1),
+  ...LOAD(0),
+  ...MUL,
+  ...DEMOTE_ZERO,
+  ...STORE64_LANE0(0),
+  ...get(6),
+  ...get(15),
+  ...SUB,
+  ...set(7),
+  ...get(7),
+  ...get(7),
+  ...MUL,
+  ...set(8),
+  ...[...get(9), ...get(7), ...ADD, ...set(9)],
+  ...[...get(10), ...get(8), ...ADD, ...set(10)],
+  ...[...get(11), ...get(8), ...get(7), ...MUL, ...ADD, ...set(11)],
+  ...[...get(12), ...get(8), ...get(8), ...MUL, ...ADD, ...set(12)],
+  ...[...get(13), ...get(6), ...PMIN, ...set(13)],
+  ...[...get(14), ...get(6), ...PMAX, ...set(14)],
+  ...advance(0, 16),
+  ...advance(1, 16),
+  ...advance(2, 8),
+  ...[...get(3), ...i32Const(1), ...I32_SUB, ...set(3)],
+  ...LOOP_END,
+  ...[9, 10, 11, 12, 13, 14].flatMap((local, i) => [...get(5), ...get(local), ...STORE(16 * i)]),
+  ...END,
+];
+
 const MODULE = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
   ...section(
@@ -230,30 +286,45 @@ const MODULE = new Uint8Array([
     vector([
       [0x60, ...vector([[I32], [I32], [I32]]), ...vector([[I32]])],
       [0x60, ...vector([[I32], [I32], [I32], [F64]]), ...vector([])],
+      [0x60, ...vector([[I32], [I32], [I32], [I32], [F64], [I32]]), ...vector([])],
     ]),
   ),
   // The memory is imported, at least one page, no maximum: PFFFT's, whatever it has grown to.
   ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-  ...section(3, vector([[0], [1]])),
+  ...section(3, vector([[0], [1], [2]])),
   ...section(
     7,
     vector([
       [...name('whitenPairs'), 0x00, 0],
       [...name('relativeSquaredPairs'), 0x00, 1],
+      [...name('windowMoments'), 0x00, 2],
     ]),
   ),
-  ...section(10, vector([body(WHITEN), body(RELATIVE_SQUARED)])),
+  ...section(10, vector([body(WHITEN), body(RELATIVE_SQUARED), body(WINDOW_MOMENTS)])),
 ]);
 
 export interface HeapKernels {
   readonly memory: WasmMemory;
   whitenPairs(source: number, pairs: number, destination: number): number;
   relativeSquaredPairs(source: number, pairs: number, destination: number, inverseMean: number): void;
+  windowMoments(
+    samples: number,
+    window: number,
+    out: number,
+    pairs: number,
+    shift: number,
+    sums: number,
+  ): void;
 }
 
 /** The kernels on a memory (PFFFT's): addresses are byte offsets into it. */
 export function heapKernels(memory: WasmMemory): HeapKernels {
   const instance = new wasmApi.Instance(new wasmApi.Module(MODULE), { env: { memory } });
   const exports = instance.exports as unknown as Omit<HeapKernels, 'memory'>;
-  return { memory, whitenPairs: exports.whitenPairs, relativeSquaredPairs: exports.relativeSquaredPairs };
+  return {
+    memory,
+    whitenPairs: exports.whitenPairs,
+    relativeSquaredPairs: exports.relativeSquaredPairs,
+    windowMoments: exports.windowMoments,
+  };
 }

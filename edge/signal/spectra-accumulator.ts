@@ -1,4 +1,4 @@
-import { ComplexFft, RealFft, smallestPowerOfTwoAtLeast } from './fft.js';
+import { ComplexFft, HeapFloat64, RealFft, smallestPowerOfTwoAtLeast } from './fft.js';
 import {
   accumulateMagnitude,
   accumulatePower,
@@ -68,7 +68,8 @@ export interface AveragedSpectra {
  */
 export class SpectraAccumulator {
   readonly binHz: number;
-  private readonly window: Float64Array;
+  /** The Hann window, in the transforms' memory where the windowing kernel reads it. */
+  private readonly window: HeapFloat64;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
   private readonly signalFft: RealFft;
@@ -94,9 +95,11 @@ export class SpectraAccumulator {
     spectrumMaxHz?: number,
   ) {
     this.binHz = sampleRateHz / windowSize;
-    this.window = hann(windowSize);
-    this.windowSum = sumOf(this.window);
-    this.windowEnergy = sumOfSquares(this.window);
+    const window = hann(windowSize);
+    this.windowSum = sumOf(window);
+    this.windowEnergy = sumOfSquares(window);
+    this.window = new HeapFloat64(windowSize);
+    this.window.values.set(window);
     this.signalFft = new RealFft(windowSize);
     const half = windowSize / 2;
     const transforms = new EnvelopeTransforms();
@@ -171,7 +174,7 @@ export class SpectraAccumulator {
    * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
    */
   addWindow(samples: Float32Array | Float64Array, start = 0): void {
-    applyWindow(samples, start, this.window, this.signalFft.input, this.windowSize);
+    applyWindow(samples, start, this.window.values, this.signalFft.input, this.windowSize);
     this.addWindowedInput();
   }
 
@@ -181,7 +184,7 @@ export class SpectraAccumulator {
    * transform.
    */
   addMeasuredWindow(samples: Float32Array | Float64Array, sums: MomentSums): void {
-    windowWithMoments(samples, 0, this.window, this.signalFft.input, this.windowSize, sums);
+    windowWithMoments(samples, 0, this.window.values, this.signalFft.input, this.windowSize, sums);
     this.addWindowedInput();
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { diagnoseSpectra, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
-import { ComplexFft, heapAddress, transformHeapKernels } from './fft.js';
+import { ComplexFft, HeapFloat64, heapAddress, RealFft, transformHeapKernels } from './fft.js';
 import { SpectraAccumulator } from './spectra-accumulator.js';
 import {
   accumulateMagnitude,
@@ -322,6 +322,48 @@ describe("envelope kernels in the transforms' memory (WebAssembly SIMD)", () => 
       relativeSquaredEnvelope(plainSource, plainOut, size, 123.25);
       relativeSquaredEnvelope(source.input, target.input, size, 123.25);
       expect(bitsOf(target.input.subarray(0, size))).toEqual(bitsOf(plainOut));
+    }
+  });
+});
+
+describe("windowing and moments in the transforms' memory (WebAssembly SIMD)", () => {
+  it('windows bit for bit as the JavaScript pass and sums the same moments, for float32 and float64 samples', () => {
+    const n = 4096;
+    const hannWindow = hann(n);
+    const heapWindow = new HeapFloat64(n);
+    heapWindow.values.set(hannWindow);
+    const fft = new RealFft(n);
+    for (const [seed, offset] of [
+      [50, 0],
+      [51, 1000],
+      [52, -3e4],
+    ] as const) {
+      for (const samples of [
+        randomArray(new Float64Array(n + 100), seed, offset),
+        randomArray(new Float32Array(n + 100), seed, offset),
+      ]) {
+        const start = 37;
+        const plainOut = new Float32Array(n);
+        const expected = new MomentSums();
+        windowWithMoments(samples, start, hannWindow, plainOut, n, expected);
+        const got = new MomentSums();
+        windowWithMoments(samples, start, heapWindow.values, fft.input, n, got);
+        expect(heapAddress(fft.input)).toBeGreaterThanOrEqual(0);
+        expect(Array.from(fft.input)).toEqual(Array.from(plainOut));
+        expect([got.count, got.shift, got.min, got.max]).toEqual([
+          expected.count,
+          expected.shift,
+          expected.min,
+          expected.max,
+        ]);
+        // Two chains of additions instead of one: equal to rounding.
+        for (const key of ['s1', 's2', 's3', 's4'] as const)
+          expect(relative(got[key], expected[key])).toBeLessThan(1e-12);
+        const a = got.stats();
+        const b = expected.stats();
+        for (const key of ['rms', 'peak', 'crestFactor', 'kurtosis'] as const)
+          expect(relative(a[key], b[key])).toBeLessThan(1e-9);
+      }
     }
   });
 });

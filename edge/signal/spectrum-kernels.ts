@@ -1,4 +1,4 @@
-import { heapAddress, transformHeapKernels } from './fft.js';
+import { HeapFloat64, heapAddress, transformHeapKernels } from './fft.js';
 import type { TimeDomainStats } from './time-domain.js';
 
 /*
@@ -64,7 +64,11 @@ export class MomentSums {
 
 type Samples = Float32Array | Float64Array;
 
-/** out[i] = samples[start + i] · window[i] for i < n, and the moment sums of those samples. */
+/**
+ * out[i] = samples[start + i] · window[i] for i < n, and the moment sums of those samples. With the
+ * window and out in the transforms' memory (the diagnosis's case) the samples are staged there and
+ * the pass runs as WebAssembly SIMD, its sums in two chains (even and odd samples) added at the end.
+ */
 export function windowWithMoments(
   samples: Samples,
   start: number,
@@ -73,6 +77,12 @@ export function windowWithMoments(
   n: number,
   sums: MomentSums,
 ): void {
+  const windowAddress = heapAddress(window);
+  const outAddress = heapAddress(out);
+  if (transformHeapKernels && windowAddress >= 0 && outAddress >= 0 && n % 2 === 0) {
+    windowWithMomentsInHeap(samples, start, windowAddress, outAddress, n, sums);
+    return;
+  }
   const shift = samples[start]!;
   let s1 = 0;
   let s2 = 0;
@@ -93,6 +103,49 @@ export function windowWithMoments(
     if (x > max) max = x;
   }
   sums.set(n, shift, s1, s2, s3, s4, min, max);
+}
+
+/** Per window size: samples staged in the transforms' memory, and the kernel's lane sums. */
+const heapStaging = new Map<number, { samples: HeapFloat64; sums: HeapFloat64 }>();
+
+function windowWithMomentsInHeap(
+  samples: Samples,
+  start: number,
+  windowAddress: number,
+  outAddress: number,
+  n: number,
+  sums: MomentSums,
+): void {
+  let staging = heapStaging.get(n);
+  if (!staging) {
+    // Allocating may grow the memory: the addresses above stay valid, views are taken after.
+    staging = { samples: new HeapFloat64(n), sums: new HeapFloat64(12) };
+    heapStaging.set(n, staging);
+  }
+  const staged = staging.samples.values;
+  staged.set(samples.subarray(start, start + n));
+  const shift = samples[start]!;
+  const sumsAddress = heapAddress(staging.sums.values);
+  transformHeapKernels!.windowMoments(
+    heapAddress(staged),
+    windowAddress,
+    outAddress,
+    n / 2,
+    shift,
+    sumsAddress,
+  );
+  // Six f64x2: s1, s2, s3, s4, min, max, each as [even samples, odd samples].
+  const lane = staging.sums.values;
+  sums.set(
+    n,
+    shift,
+    lane[0]! + lane[1]!,
+    lane[2]! + lane[3]!,
+    lane[4]! + lane[5]!,
+    lane[6]! + lane[7]!,
+    lane[9]! < lane[8]! ? lane[9]! : lane[8]!,
+    lane[11]! > lane[10]! ? lane[11]! : lane[10]!,
+  );
 }
 
 /** The moment sums of a whole waveform, for waveforms longer than one window. */
