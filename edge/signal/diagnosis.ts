@@ -28,6 +28,7 @@ import {
   judgesRunningSpeedFaults,
   runningSpeedFindings,
   runningSpeedLines,
+  runningSpeedReachHz,
   velocitySpectrumMmS,
 } from './running-speed-diagnosis.js';
 import { type AveragedSpectra, type FrequencyBand, SpectraAccumulator } from './spectra-accumulator.js';
@@ -36,6 +37,7 @@ import {
   type SpeedEstimate,
   type SpeedSearch,
   type SpeedSource,
+  speedEstimateReachHz,
 } from './speed-estimate.js';
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
@@ -90,6 +92,11 @@ export interface DiagnosisPlan {
   envelopeMaxHz?: number;
   /** Carrier bands compared on their envelope spectra's evidence, the full band first. */
   candidateBands: FrequencyBand[];
+  /**
+   * Highest signal-spectrum frequency anything reads (velocity band and snapshot, running-speed
+   * lines, speed estimate). Absent: the whole spectrum.
+   */
+  spectrumMaxHz?: number;
 }
 
 /**
@@ -253,7 +260,21 @@ export function planDiagnosis(recordLength: number, options: DiagnosisOptions): 
     candidateBands: bearing
       ? candidateBands(envelopeBand, highestEnvelopeLineHz(bearing, fastestHz))
       : [envelopeBand],
+    spectrumMaxHz: spectrumMaxHzFor(speedSearch, sampleRateHz / windowSize),
   };
+}
+
+/**
+ * The signal spectrum is read up to the velocity band's top (ISO level, snapshot) or as far as the
+ * running-speed lines and the speed estimate reach at the fastest speed searched (an estimate may
+ * lie a bin above it), whichever is higher: at common rates a tenth of the spectrum or less.
+ */
+function spectrumMaxHzFor(speedSearch: SpeedSearch, binHz: number): number {
+  return Math.max(
+    VELOCITY_BAND_HZ.high + binHz,
+    runningSpeedReachHz(speedSearch.highHz + binHz, binHz),
+    speedEstimateReachHz(speedSearch, binHz),
+  );
 }
 
 /** Window starts with 50 % overlap, the last window flush with the record's end so no tail is lost. */
@@ -340,14 +361,34 @@ export function plannedSpeed(plan: DiagnosisPlan): SpeedEstimate {
   };
 }
 
+/** A plan's given rpm and searched range, rounded once: the same for every waveform it analyses. */
+interface PlannedRpms {
+  nominalRpm?: number;
+  searchedRange?: RpmRange;
+}
+const plannedRpmsBySearch = new WeakMap<SpeedSearch, PlannedRpms>();
+
+function plannedRpms(search: SpeedSearch): PlannedRpms {
+  let rpms = plannedRpmsBySearch.get(search);
+  if (!rpms) {
+    const { lowHz, highHz, givenHz } = search;
+    rpms = {
+      ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+      ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+    };
+    plannedRpmsBySearch.set(search, rpms);
+  }
+  return rpms;
+}
+
 function speedUsed(plan: DiagnosisPlan, speed: SpeedEstimate): SpeedUsed {
-  const { lowHz, highHz, givenHz } = plan.speedSearch;
+  const { nominalRpm, searchedRange } = plannedRpms(plan.speedSearch);
   return {
-    ...(givenHz !== undefined ? { nominalRpm: round(givenHz * 60, 6) } : {}),
+    ...(nominalRpm !== undefined ? { nominalRpm } : {}),
     usedRpm: round(speed.shaftHz * 60, 5),
     source: speed.source,
     harmonics: speed.harmonics,
-    ...(highHz > lowHz ? { searchedRange: { min: round(lowHz * 60, 5), max: round(highHz * 60, 5) } } : {}),
+    ...(searchedRange ? { searchedRange: { ...searchedRange } } : {}),
   };
 }
 
@@ -585,6 +626,7 @@ export class WindowDiagnoser {
       plan.envelopeBand,
       plan.envelopeMaxHz,
       plan.candidateBands.slice(1),
+      plan.spectrumMaxHz,
     );
     this.lastSpeed = plannedSpeed(plan);
   }

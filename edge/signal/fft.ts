@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import createPffft, { type PffftModule } from '@echogarden/pffft-wasm/simd';
+import { heapKernels, type HeapKernels, wasmApi, type WasmMemory } from './heap-kernels.js';
 
 /*
  * PFFFT compiled to WebAssembly with SIMD is the hot-path transform: measured here at about 105,000
@@ -6,7 +10,51 @@ import createPffft, { type PffftModule } from '@echogarden/pffft-wasm/simd';
  * as the oracle). Buffers live in the WebAssembly heap and are allocated once per transform object,
  * so analysing a window allocates nothing.
  */
-const pffft: PffftModule = await createPffft();
+const pffftWasm = new wasmApi.Module(
+  readFileSync(
+    join(dirname(createRequire(import.meta.url).resolve('@echogarden/pffft-wasm/simd')), 'pffft.wasm'),
+  ),
+);
+let pffftMemory: WasmMemory | undefined;
+// Instantiated here rather than by the module's loader only to keep hold of its memory, which the
+// loader does not expose: the envelope's per-bin kernels (heap-kernels.ts) work in it directly.
+const pffft: PffftModule = await createPffft({
+  instantiateWasm(imports, receive) {
+    const instance = new wasmApi.Instance(pffftWasm, imports);
+    pffftMemory = Object.values(instance.exports).find((e): e is WasmMemory => e instanceof wasmApi.Memory);
+    return receive(instance, pffftWasm);
+  },
+});
+
+/**
+ * The per-bin kernels working in the transforms' memory; null if PFFFT's memory was not found
+ * (another build of the package), in which case the JavaScript kernels do the work.
+ */
+export const transformHeapKernels: HeapKernels | null = pffftMemory ? heapKernels(pffftMemory) : null;
+
+/** Byte address in the transforms' memory of a view on it, or -1 for an array elsewhere. */
+export function heapAddress(view: Float32Array | Float64Array): number {
+  return pffftMemory !== undefined && view.buffer === pffftMemory.buffer ? view.byteOffset : -1;
+}
+
+/**
+ * Float64 values in the transforms' memory, for the heap kernels to read (a window, staged samples).
+ * Read `values` anew after anything that may allocate there: a grown memory leaves old views empty.
+ */
+export class HeapFloat64 {
+  private readonly pointer: number;
+  private view = new Float64Array(0);
+
+  constructor(readonly length: number) {
+    this.pointer = pffft._pffft_aligned_malloc(Math.max(1, length) * 8);
+  }
+
+  get values(): Float64Array {
+    if (this.view.buffer !== pffft.HEAPF32.buffer)
+      this.view = new Float64Array(pffft.HEAPF32.buffer as ArrayBuffer, this.pointer, this.length);
+    return this.view;
+  }
+}
 
 const REAL = 0;
 const COMPLEX = 1;

@@ -14,5 +14,12 @@ declare module '@echogarden/pffft-wasm/simd' {
       direction: 0 | 1,
     ): void;
   }
-  export default function createModule(): Promise<PffftModule>;
+  export interface PffftOptions {
+    /** Emscripten's hook: instantiate the module with these imports and hand the instance to receive. */
+    instantiateWasm?(
+      imports: object,
+      receive: (instance: { exports: Record<string, unknown> }, module: object) => unknown,
+    ): unknown;
+  }
+  export default function createModule(options?: PffftOptions): Promise<PffftModule>;
 }

@@ -53,6 +53,17 @@ export function velocitySpectrumMmS(spectra: AveragedSpectra, unit: Acceleration
 }
 
 /**
+ * The highest velocity-spectrum frequency runningSpeedLines reads for a shaft at most shaftHz: 1×
+ * is followed up to 2 % and a bin above it, the top order's search reaches 0.5 % and 1.5 bins
+ * beyond that, and its noise floor half as far again (at least 40 bins). Bins above need not be
+ * computed; the bound is generous so that rounding never brings a read bin to its edge.
+ */
+export function runningSpeedReachHz(shaftHz: number, binHz: number): number {
+  const topLineHz = HIGHEST_ORDER * (1.02 * shaftHz + 1.5 * binHz);
+  return 1.5 * (1.005 * topLineHz + 1.5 * binHz) + 64 * binHz;
+}
+
+/**
  * Lines at 0.5×, 1×, 1.5×, … highestOrder× shaft speed in the velocity spectrum (10× by default:
  * what looseness needs; a zone where no running-speed fault is judged needs only FEATURE_ORDER).
  */

@@ -1,5 +1,6 @@
 import {
   type ComplexFft,
+  HeapFloat64,
   pooledComplexFft,
   pooledRealFft,
   type RealFft,
@@ -28,9 +29,15 @@ export interface AveragedSpectra {
   windows: number;
   /** Spacing of both spectra's bins: sampleRateHz / windowSize. */
   binHz: number;
-  /** One-sided mean square per bin of the signal (unit²), Hann energy-corrected. */
+  /**
+   * One-sided mean square per bin of the signal (unit²), Hann energy-corrected, from 0 Hz up to
+   * the accumulator's spectrumMaxHz (all windowSize / 2 + 1 bins without it).
+   */
   meanSquare: Float64Array;
-  /** One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A. */
+  /**
+   * One-sided amplitude per bin (unit), Hann amplitude-corrected: a sine of amplitude A reads A.
+   * Same bins as meanSquare.
+   */
   amplitude: Float64Array;
   /**
    * Squared-envelope spectrum of the pre-whitened band, relative to the envelope's mean, at the
@@ -38,6 +45,22 @@ export interface AveragedSpectra {
    */
   envelope: Float64Array;
   envelopeBand: FrequencyBand;
+}
+
+/**
+ * One Hann window per size in PFFFT's memory, shared by every accumulator of that size: the
+ * WebAssembly heap never shrinks, so a window per accumulator would grow it with every re-plan
+ * (an edge agent re-plans when a drive changes speed) until it runs out.
+ */
+const HANN_WINDOWS = new Map<number, HeapFloat64>();
+function pooledHannWindow(size: number, values: Float64Array): HeapFloat64 {
+  let window = HANN_WINDOWS.get(size);
+  if (!window) {
+    window = new HeapFloat64(size);
+    window.values.set(values);
+    HANN_WINDOWS.set(size, window);
+  }
+  return window;
 }
 
 /**
@@ -60,11 +83,16 @@ export interface AveragedSpectra {
  * the diagnosis can choose the band by the evidence in its envelope spectrum (useBand()). The signal
  * spectrum is computed once per window whatever the number of bands.
  *
+ * Likewise the signal spectrum is only kept up to spectrumMaxHz: the speed, velocity and
+ * running-speed lines read its lowest few hundred bins, and squaring, averaging and taking the root
+ * of the thousands above them cost as much as a quarter of the forward transform.
+ *
  * All buffers are allocated here once; addWindow() allocates nothing.
  */
 export class SpectraAccumulator {
   readonly binHz: number;
-  private readonly window: Float64Array;
+  /** The Hann window, in the transforms' memory where the windowing kernel reads it. */
+  private readonly window: HeapFloat64;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
   private readonly signalFft: RealFft;
@@ -86,25 +114,32 @@ export class SpectraAccumulator {
     envelopeMaxHz?: number,
     /** Further carrier bands to evaluate; the envelope band given is always candidate 0. */
     candidateBands: readonly FrequencyBand[] = [],
+    /** The highest signal-spectrum frequency the caller reads; without it the whole spectrum is kept. */
+    spectrumMaxHz?: number,
   ) {
     this.binHz = sampleRateHz / windowSize;
-    this.window = hann(windowSize);
-    this.windowSum = sumOf(this.window);
-    this.windowEnergy = sumOfSquares(this.window);
+    const window = hann(windowSize);
+    this.windowSum = sumOf(window);
+    this.windowEnergy = sumOfSquares(window);
+    this.window = pooledHannWindow(windowSize, window);
     this.signalFft = pooledRealFft('signal', windowSize);
     const half = windowSize / 2;
     const transforms = new EnvelopeTransforms();
     this.bands = [envelopeBand, ...candidateBands].map(
       (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, transforms, envelopeMaxHz),
     );
-    this.power = new Float64Array(half + 1);
+    const spectrumBins =
+      spectrumMaxHz === undefined || !Number.isFinite(spectrumMaxHz)
+        ? half + 1
+        : Math.min(half + 1, Math.max(2, Math.ceil(spectrumMaxHz / this.binHz) + 1));
+    this.power = new Float64Array(spectrumBins);
     this.result = {
       sampleRateHz,
       windowSize,
       windows: 0,
       binHz: this.binHz,
-      meanSquare: new Float64Array(half + 1),
-      amplitude: new Float64Array(half + 1),
+      meanSquare: new Float64Array(spectrumBins),
+      amplitude: new Float64Array(spectrumBins),
       envelope: this.bands[0]!.average,
       envelopeBand: this.bands[0]!.band,
     };
@@ -161,7 +196,7 @@ export class SpectraAccumulator {
    * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
    */
   addWindow(samples: Float32Array | Float64Array, start = 0): void {
-    applyWindow(samples, start, this.window, this.signalFft.input, this.windowSize);
+    applyWindow(samples, start, this.window.values, this.signalFft.input, this.windowSize);
     this.addWindowedInput();
   }
 
@@ -171,7 +206,7 @@ export class SpectraAccumulator {
    * transform.
    */
   addMeasuredWindow(samples: Float32Array | Float64Array, sums: MomentSums): void {
-    windowWithMoments(samples, 0, this.window, this.signalFft.input, this.windowSize, sums);
+    windowWithMoments(samples, 0, this.window.values, this.signalFft.input, this.windowSize, sums);
     this.addWindowedInput();
   }
 

@@ -68,14 +68,16 @@ export class LineFinder {
     const start = Math.max(this.firstUsableBin + 1, bin - halfWidth);
     const end = Math.min(this.spectrum.length - 1, bin + halfWidth);
     if (scratch.length < end - start + 1) scratch = new Float64Array(2 * (end - start + 1));
+    // Locals, not the module's `let`: V8 re-reads a mutable module binding on every store.
+    const buffer = scratch;
     const spectrum = this.spectrum;
     // The bins each side of the main lobe, copied in two runs rather than testing every bin.
     const lobeStart = Math.max(start, bin - this.guardBins);
     const lobeEnd = Math.min(end, bin + this.guardBins);
     let count = 0;
-    for (let k = start; k < lobeStart; k++) scratch[count++] = spectrum[k]!;
-    for (let k = Math.max(start, lobeEnd + 1); k <= end; k++) scratch[count++] = spectrum[k]!;
-    return count === 0 ? 0 : median(scratch, count);
+    for (let k = start; k < lobeStart; k++) buffer[count++] = spectrum[k]!;
+    for (let k = Math.max(start, lobeEnd + 1); k <= end; k++) buffer[count++] = spectrum[k]!;
+    return count === 0 ? 0 : median(buffer, count);
   }
 
   private interpolatedHz(bin: number): number {

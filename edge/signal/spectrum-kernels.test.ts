@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { diagnoseSpectra, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
+import { ComplexFft, HeapFloat64, heapAddress, RealFft, transformHeapKernels } from './fft.js';
 import { SpectraAccumulator } from './spectra-accumulator.js';
 import {
   accumulateMagnitude,
@@ -188,5 +189,181 @@ describe('envelope transforms sized to the lines read', () => {
     expect(accumulator.envelopeTransformSize).toBe(0);
     accumulator.addWindow(randomArray(new Float64Array(16_384), 13));
     expect(accumulator.averages().envelope.length).toBe(0);
+  });
+});
+
+describe('signal spectrum kept to the bins read', () => {
+  const skf6205 = defectMultiples(catalogBearing('skf-6205').geometry);
+
+  /** A loose machine (1×…10× and half orders, zone C/D) with an outer-race defect, at trueRpm. */
+  function looseMachine(n: number, sampleRateHz: number, trueRpm: number, seed: number): Float64Array {
+    const signal = randomArray(new Float64Array(n), seed);
+    const shaftHz = trueRpm / 60;
+    for (let i = 0; i < n; i++) {
+      const t = i / sampleRateHz;
+      for (let order = 0.5; order <= 10; order += 0.5)
+        signal[i]! +=
+          (order === 1 ? 0.6 : 0.12 * order) * Math.sin(2 * Math.PI * order * shaftHz * t + order);
+    }
+    const bpfoHz = skf6205.bpfo * shaftHz;
+    for (let t = 0.002; t < n / sampleRateHz; t += 1 / bpfoHz) {
+      const first = Math.ceil(t * sampleRateHz);
+      for (let i = first; i < Math.min(n, first + 96); i++)
+        signal[i]! +=
+          Math.exp(-(i - first) / 16) *
+          Math.sin((2 * Math.PI * 0.3 * sampleRateHz * (i - first)) / sampleRateHz);
+    }
+    return signal;
+  }
+
+  it('squares, averages and roots only the bins up to the plan spectrumMaxHz, bin for bin as the full spectrum', () => {
+    for (const n of [16_384, 4096]) {
+      const plan = planDiagnosis(n, {
+        sampleRateHz: 25_600,
+        rpm: 2980,
+        unit: 'g',
+        bearing: skf6205,
+        windowSize: n,
+      });
+      const full = new SpectraAccumulator(n, 25_600, plan.envelopeBand, plan.envelopeMaxHz);
+      const sized = new SpectraAccumulator(
+        n,
+        25_600,
+        plan.envelopeBand,
+        plan.envelopeMaxHz,
+        [],
+        plan.spectrumMaxHz,
+      );
+      const signal = looseMachine(n, 25_600, 2980, 20);
+      full.addWindow(signal);
+      sized.addWindow(signal);
+      const a = full.averages();
+      const b = sized.averages();
+      expect(b.amplitude.length).toBe(Math.ceil(plan.spectrumMaxHz! / full.binHz) + 1);
+      // At 25.6 kHz and 2980 rpm the lines read lie below 1.1 kHz: an eighth of the spectrum or less.
+      expect(b.amplitude.length).toBeLessThan(a.amplitude.length / 8);
+      expect(b.amplitude).toEqual(a.amplitude.subarray(0, b.amplitude.length));
+      expect(b.meanSquare).toEqual(a.meanSquare.subarray(0, b.meanSquare.length));
+    }
+  });
+
+  it('keeps every finding, feature and snapshot of a diagnosis that reads the whole spectrum', () => {
+    const cases = [
+      // Speed refined up to the top of a ±4 % search, at the two common window sizes.
+      { n: 16_384, sampleRateHz: 25_600, options: { rpm: 2980 }, trueRpm: 3090 },
+      { n: 4096, sampleRateHz: 25_600, options: { rpm: 2980 }, trueRpm: 2870 },
+      // Only a range: the speed is searched across it.
+      { n: 16_384, sampleRateHz: 12_000, options: { rpmRange: { min: 1400, max: 1800 } }, trueRpm: 1795 },
+      // A spindle: its 10× line and that line's noise floor reach well above the velocity band.
+      { n: 16_384, sampleRateHz: 25_600, options: { rpm: 6000 }, trueRpm: 6220 },
+      { n: 8192, sampleRateHz: 25_600, options: { rpmRange: { min: 5000, max: 6000 } }, trueRpm: 5990 },
+      // Slow machine at a low rate: the velocity band's top is the bound, not the lines.
+      { n: 8192, sampleRateHz: 6400, options: { rpm: 600 }, trueRpm: 610 },
+    ];
+    for (const [i, c] of cases.entries()) {
+      for (const bearing of [skf6205, undefined]) {
+        const plan = planDiagnosis(c.n, {
+          sampleRateHz: c.sampleRateHz,
+          unit: 'g',
+          windowSize: c.n,
+          ...c.options,
+          ...(bearing ? { bearing } : {}),
+        });
+        expect(plan.spectrumMaxHz).toBeLessThan(c.sampleRateHz / 2);
+        const signal = looseMachine(c.n, c.sampleRateHz, c.trueRpm, 30 + i);
+        const sized = new WindowDiagnoser(plan);
+        const full = new WindowDiagnoser({ ...plan, spectrumMaxHz: undefined });
+        const a = full.analyse(signal);
+        const b = sized.analyse(signal);
+        expect(b).toEqual(a);
+        expect(sized.snapshots()).toEqual(full.snapshots());
+        // The cases judge running-speed faults (zone C/D) with a refined speed: the whole reach is read.
+        expect(['C', 'D']).toContain(b.features.isoZone);
+      }
+    }
+  });
+});
+
+describe("envelope kernels in the transforms' memory (WebAssembly SIMD)", () => {
+  /** Float32 values over six decades, some exactly 0 (a bin with no energy), as in a spectrum. */
+  function spectrumLike(array: Float32Array, seed: number): Float32Array {
+    const next = random(seed);
+    for (let i = 0; i < array.length; i++)
+      array[i] = i % 37 === 5 ? 0 : next() * 10 ** (6 * (next() + 0.5) - 3);
+    // One bin entirely zero: it stays zero and is not counted.
+    array[10] = 0;
+    array[11] = 0;
+    return array;
+  }
+  const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+  it("runs on views of the transforms' memory and gives the JavaScript kernels' results bit for bit", () => {
+    expect(transformHeapKernels).not.toBeNull();
+    const source = new ComplexFft(2048);
+    const target = new ComplexFft(2048);
+    expect(heapAddress(source.input)).toBeGreaterThanOrEqual(0);
+    expect(heapAddress(new Float32Array(8))).toBe(-1);
+    spectrumLike(source.input, 40);
+    const plainSource = Float32Array.from(source.input);
+    // An odd number of bins from an odd first bin: the last bin is left to the JavaScript loop.
+    for (const [first, bins] of [
+      [3, 1001],
+      [1, 1024],
+      [0, 2000],
+    ] as const) {
+      const plainOut = new Float32Array(target.input.length).fill(7);
+      target.input.fill(7);
+      const expected = whitenBand(plainSource, first, bins, plainOut);
+      expect(whitenBand(source.input, first, bins, target.input)).toBe(expected);
+      expect(bitsOf(target.input)).toEqual(bitsOf(plainOut));
+    }
+    for (const size of [32, 1024, 2048]) {
+      const plainOut = new Float32Array(size);
+      relativeSquaredEnvelope(plainSource, plainOut, size, 123.25);
+      relativeSquaredEnvelope(source.input, target.input, size, 123.25);
+      expect(bitsOf(target.input.subarray(0, size))).toEqual(bitsOf(plainOut));
+    }
+  });
+});
+
+describe("windowing and moments in the transforms' memory (WebAssembly SIMD)", () => {
+  it('windows bit for bit as the JavaScript pass and sums the same moments, for float32 and float64 samples', () => {
+    const n = 4096;
+    const hannWindow = hann(n);
+    const heapWindow = new HeapFloat64(n);
+    heapWindow.values.set(hannWindow);
+    const fft = new RealFft(n);
+    for (const [seed, offset] of [
+      [50, 0],
+      [51, 1000],
+      [52, -3e4],
+    ] as const) {
+      for (const samples of [
+        randomArray(new Float64Array(n + 100), seed, offset),
+        randomArray(new Float32Array(n + 100), seed, offset),
+      ]) {
+        const start = 37;
+        const plainOut = new Float32Array(n);
+        const expected = new MomentSums();
+        windowWithMoments(samples, start, hannWindow, plainOut, n, expected);
+        const got = new MomentSums();
+        windowWithMoments(samples, start, heapWindow.values, fft.input, n, got);
+        expect(heapAddress(fft.input)).toBeGreaterThanOrEqual(0);
+        expect(Array.from(fft.input)).toEqual(Array.from(plainOut));
+        expect([got.count, got.shift, got.min, got.max]).toEqual([
+          expected.count,
+          expected.shift,
+          expected.min,
+          expected.max,
+        ]);
+        // Two chains of additions instead of one: equal to rounding.
+        for (const key of ['s1', 's2', 's3', 's4'] as const)
+          expect(relative(got[key], expected[key])).toBeLessThan(1e-12);
+        const a = got.stats();
+        const b = expected.stats();
+        for (const key of ['rms', 'peak', 'crestFactor', 'kurtosis'] as const)
+          expect(relative(a[key], b[key])).toBeLessThan(1e-9);
+      }
+    }
   });
 });

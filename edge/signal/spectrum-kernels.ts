@@ -1,3 +1,4 @@
+import { HeapFloat64, heapAddress, transformHeapKernels } from './fft.js';
 import type { TimeDomainStats } from './time-domain.js';
 
 /*
@@ -63,7 +64,11 @@ export class MomentSums {
 
 type Samples = Float32Array | Float64Array;
 
-/** out[i] = samples[start + i] · window[i] for i < n, and the moment sums of those samples. */
+/**
+ * out[i] = samples[start + i] · window[i] for i < n, and the moment sums of those samples. With the
+ * window and out in the transforms' memory (the diagnosis's case) the samples are staged there and
+ * the pass runs as WebAssembly SIMD, its sums in two chains (even and odd samples) added at the end.
+ */
 export function windowWithMoments(
   samples: Samples,
   start: number,
@@ -72,6 +77,12 @@ export function windowWithMoments(
   n: number,
   sums: MomentSums,
 ): void {
+  const windowAddress = heapAddress(window);
+  const outAddress = heapAddress(out);
+  if (transformHeapKernels && windowAddress >= 0 && outAddress >= 0 && n % 2 === 0) {
+    windowWithMomentsInHeap(samples, start, windowAddress, outAddress, n, sums);
+    return;
+  }
   const shift = samples[start]!;
   let s1 = 0;
   let s2 = 0;
@@ -92,6 +103,49 @@ export function windowWithMoments(
     if (x > max) max = x;
   }
   sums.set(n, shift, s1, s2, s3, s4, min, max);
+}
+
+/** Per window size: samples staged in the transforms' memory, and the kernel's lane sums. */
+const heapStaging = new Map<number, { samples: HeapFloat64; sums: HeapFloat64 }>();
+
+function windowWithMomentsInHeap(
+  samples: Samples,
+  start: number,
+  windowAddress: number,
+  outAddress: number,
+  n: number,
+  sums: MomentSums,
+): void {
+  let staging = heapStaging.get(n);
+  if (!staging) {
+    // Allocating may grow the memory: the addresses above stay valid, views are taken after.
+    staging = { samples: new HeapFloat64(n), sums: new HeapFloat64(12) };
+    heapStaging.set(n, staging);
+  }
+  const staged = staging.samples.values;
+  staged.set(samples.subarray(start, start + n));
+  const shift = samples[start]!;
+  const sumsAddress = heapAddress(staging.sums.values);
+  transformHeapKernels!.windowMoments(
+    heapAddress(staged),
+    windowAddress,
+    outAddress,
+    n / 2,
+    shift,
+    sumsAddress,
+  );
+  // Six f64x2: s1, s2, s3, s4, min, max, each as [even samples, odd samples].
+  const lane = staging.sums.values;
+  sums.set(
+    n,
+    shift,
+    lane[0]! + lane[1]!,
+    lane[2]! + lane[3]!,
+    lane[4]! + lane[5]!,
+    lane[6]! + lane[7]!,
+    lane[9]! < lane[8]! ? lane[9]! : lane[8]!,
+    lane[11]! > lane[10]! ? lane[11]! : lane[10]!,
+  );
 }
 
 /** The moment sums of a whole waveform, for waveforms longer than one window. */
@@ -130,13 +184,15 @@ export function applyWindow(
 }
 
 /**
- * power[k] += |X_k|² for k = 0..N/2 of a real transform in PFFFT's ordered layout
- * [X0.re, X(N/2).re, X1.re, X1.im, …].
+ * power[k] += |X_k|² for k = 0..power.length − 1 of a real transform of 2·half points in PFFFT's
+ * ordered layout [X0.re, X(N/2).re, X1.re, X1.im, …]. A power array shorter than half + 1 keeps
+ * only the bins the diagnosis reads (the Nyquist bin only when it reaches it).
  */
 export function accumulatePower(spectrum: Float32Array, power: Float64Array, half: number): void {
+  const end = Math.min(power.length, half);
   power[0]! += spectrum[0]! * spectrum[0]!;
-  power[half]! += spectrum[1]! * spectrum[1]!;
-  for (let k = 1; k < half; k++) {
+  if (power.length > half) power[half]! += spectrum[1]! * spectrum[1]!;
+  for (let k = 1; k < end; k++) {
     const re = spectrum[2 * k]!;
     const im = spectrum[2 * k + 1]!;
     power[k]! += re * re + im * im;
@@ -150,8 +206,17 @@ export function accumulatePower(spectrum: Float32Array, power: Float64Array, hal
  */
 export function whitenBand(spectrum: Float32Array, first: number, bins: number, out: Float32Array): number {
   let whitened = 0;
-  let from = 2 * first;
-  for (let to = 0; to < 2 * bins; to += 2, from += 2) {
+  let done = 0;
+  // Views on the transforms' memory (the diagnosis's case): pairs of bins in WebAssembly SIMD.
+  const source = heapAddress(spectrum);
+  const destination = heapAddress(out);
+  if (transformHeapKernels && source >= 0 && destination >= 0) {
+    const pairs = bins >> 1;
+    whitened = transformHeapKernels.whitenPairs(source + 8 * first, pairs, destination);
+    done = 2 * pairs;
+  }
+  let from = 2 * (first + done);
+  for (let to = 2 * done; to < 2 * bins; to += 2, from += 2) {
     const re = spectrum[from]!;
     const im = spectrum[from + 1]!;
     const squared = re * re + im * im;
@@ -177,7 +242,15 @@ export function relativeSquaredEnvelope(
   mean: number,
 ): void {
   const inverse = 1 / mean;
-  for (let i = 0; i < size; i++) {
+  let done = 0;
+  const source = heapAddress(analytic);
+  const destination = heapAddress(out);
+  if (transformHeapKernels && source >= 0 && destination >= 0) {
+    const pairs = size >> 1;
+    transformHeapKernels.relativeSquaredPairs(source, pairs, destination, inverse);
+    done = 2 * pairs;
+  }
+  for (let i = done; i < size; i++) {
     const re = analytic[2 * i]!;
     const im = analytic[2 * i + 1]!;
     out[i] = (re * re + im * im) * inverse - 1;
@@ -200,7 +273,7 @@ export function accumulateMagnitude(
 
 /**
  * The Welch averages from the summed power: the one-sided mean square per bin (Hann
- * energy-corrected) and the one-sided amplitude (amplitude-corrected).
+ * energy-corrected) and the one-sided amplitude (amplitude-corrected), for the bins power holds.
  */
 export function powerToAverages(
   power: Float64Array,
@@ -211,16 +284,18 @@ export function powerToAverages(
   meanSquare: Float64Array,
   amplitude: Float64Array,
 ): void {
-  const half = power.length - 1;
+  const half = windowSize / 2;
+  const end = Math.min(power.length, half);
   const perWindow = 1 / windows;
   const squareScale = 2 / (windowSize * windowEnergy);
   const amplitudeScale = 2 / windowSum;
-  for (let k = 1; k < half; k++) {
+  for (let k = 1; k < end; k++) {
     const p = power[k]! * perWindow;
     meanSquare[k] = p * squareScale;
     amplitude[k] = Math.sqrt(p) * amplitudeScale;
   }
-  for (const k of [0, half]) {
+  // DC and Nyquist have no mirror image: half the one-sided value.
+  for (const k of power.length > half ? [0, half] : [0]) {
     const p = power[k]! * perWindow;
     meanSquare[k] = (p * squareScale) / 2;
     amplitude[k] = (Math.sqrt(p) * amplitudeScale) / 2;

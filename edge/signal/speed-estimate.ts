@@ -65,6 +65,17 @@ interface Series {
 }
 
 /**
+ * The highest amplitude-spectrum frequency estimateShaftSpeed reads: harmonics up to
+ * HARMONICS_SEARCHED × the top of the search (plus its tolerance), and the ±50 % neighbourhood of
+ * each one's noise floor (at least 40 bins). Bins above need not be computed; the bound is
+ * generous so that rounding never brings a read bin to its edge.
+ */
+export function speedEstimateReachHz(search: SpeedSearch, binHz: number): number {
+  const topLineHz = HARMONICS_SEARCHED * (search.highHz + binHz) + 2 * binHz;
+  return 1.5 * topLineHz + 64 * binHz;
+}
+
+/**
  * The shaft speed from the signal itself. Each clear line (≥ SPEED_LINE_SNR × its floor) in the
  * searched range is a candidate 1×; its harmonics 2×…10× are followed one by one, each looked for
  * within a bin of where the speed fitted so far puts it, and each found one refines the speed by a
