@@ -180,25 +180,13 @@ export function pooledComplexFft(role: string, size: number): ComplexFft {
   return fft as ComplexFft;
 }
 
-const realTransforms = new Map<number, RealFft>();
-
-/** One shared transform per size, for callers that use it synchronously and copy the result out. */
-export function sharedRealFft(size: number): RealFft {
-  let fft = realTransforms.get(size);
-  if (!fft) {
-    fft = new RealFft(size);
-    realTransforms.set(size, fft);
-  }
-  return fft;
-}
-
 /**
  * Squared magnitudes |X_k|² for k = 0..N/2 of a real signal of power-of-two length N.
  * Returns a new array of N/2 + 1 values.
  */
 export function powerOfRealSignal(signal: ArrayLike<number>): Float64Array {
   const size = signal.length;
-  const fft = sharedRealFft(size);
+  const fft = pooledRealFft('power', size);
   fft.input.set(signal);
   const out = fft.forward();
   const half = size / 2;

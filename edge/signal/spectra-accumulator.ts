@@ -124,9 +124,8 @@ export class SpectraAccumulator {
     this.window = pooledHannWindow(windowSize, window);
     this.signalFft = pooledRealFft('signal', windowSize);
     const half = windowSize / 2;
-    const transforms = new EnvelopeTransforms();
     this.bands = [envelopeBand, ...candidateBands].map(
-      (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, transforms, envelopeMaxHz),
+      (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, envelopeMaxHz),
     );
     const spectrumBins =
       spectrumMaxHz === undefined || !Number.isFinite(spectrumMaxHz)
@@ -242,20 +241,6 @@ export class SpectraAccumulator {
   }
 }
 
-/** Transforms shared by the bands of one accumulator, one pair per size: bands are processed in turn. */
-class EnvelopeTransforms {
-  private readonly bySize = new Map<number, { band: ComplexFft; envelope: RealFft }>();
-
-  of(size: number): { band: ComplexFft; envelope: RealFft } {
-    let pair = this.bySize.get(size);
-    if (!pair) {
-      pair = { band: pooledComplexFft('band', size), envelope: pooledRealFft('envelope', size) };
-      this.bySize.set(size, pair);
-    }
-    return pair;
-  }
-}
-
 /** The pre-whitened squared-envelope spectrum of one carrier band, summed over windows. */
 class EnvelopeAccumulator {
   readonly band: FrequencyBand;
@@ -271,13 +256,7 @@ class EnvelopeAccumulator {
   private readonly bandBins: number;
   private readonly envelopeSum: Float64Array;
 
-  constructor(
-    band: FrequencyBand,
-    windowSize: number,
-    binHz: number,
-    transforms: EnvelopeTransforms,
-    envelopeMaxHz: number | undefined,
-  ) {
+  constructor(band: FrequencyBand, windowSize: number, binHz: number, envelopeMaxHz: number | undefined) {
     const half = windowSize / 2;
     this.firstBandBin = Math.max(1, Math.ceil(band.lowHz / binHz));
     const lastBandBin = Math.min(half - 1, Math.floor(band.highHz / binHz));
@@ -301,9 +280,9 @@ class EnvelopeAccumulator {
     const envelopeBins = keptBins === 0 ? 0 : Math.min(keptBins, envelopeSize / 2) + 1;
     // The top bin of a transform is its Nyquist bin, which carries no line: it stays 0, as before.
     this.lastEnvelopeBin = Math.min(envelopeBins - 1, envelopeSize / 2 - 1);
-    const pair = envelopeBins > 0 ? transforms.of(envelopeSize) : null;
-    this.bandFft = pair?.band ?? null;
-    this.envelopeFft = pair?.envelope ?? null;
+    // Bands of one size share their transforms (pooled): they are processed in turn.
+    this.bandFft = envelopeBins > 0 ? pooledComplexFft('band', envelopeSize) : null;
+    this.envelopeFft = envelopeBins > 0 ? pooledRealFft('envelope', envelopeSize) : null;
     this.envelopeScale = 2 / envelopeSize;
     this.transformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.envelopeSum = new Float64Array(envelopeBins);
