@@ -21,12 +21,14 @@ import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
 import { type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
+import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
 import { ticketManagerFor } from './tickets/ticket-manager.js';
 
 /** How often the no-data rules look for silent channels, and learned baselines are written down. */
 const SILENCE_CHECK_MS = 1000;
+
 const BASELINE_FLUSH_MS = 30_000;
 
 export interface EdgeAgent {
@@ -99,7 +101,10 @@ export async function startEdgeAgent(
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
     });
     const timers = [
-      setInterval(() => pipeline.checkSilence(), SILENCE_CHECK_MS),
+      setInterval(
+        skipAfterStalls(() => pipeline.checkSilence(), SILENCE_CHECK_MS),
+        SILENCE_CHECK_MS,
+      ),
       setInterval(() => baselines.flush(), BASELINE_FLUSH_MS),
     ];
     shutdown.add(() => timers.forEach(clearInterval));

@@ -27,8 +27,16 @@ export interface HeldNode {
 export class HeldValues<Node extends HeldNode> {
   private readonly held = new Map<Node, Held>();
 
-  /** `refreshEveryMs`: a held value is handed on again at most this often (the keep-alive period). */
-  constructor(private readonly refreshEveryMs: number) {}
+  /**
+   * A held value is handed on again at most twice per keep-alive period: keep-alives jitter, and with
+   * a whole period as the minimum a keep-alive arriving a few milliseconds early was skipped, leaving
+   * the value unconfirmed for two periods (long enough for a `noData` rule to call a live tag silent).
+   */
+  private readonly refreshEveryMs: number;
+
+  constructor(keepAlivePeriodMs: number) {
+    this.refreshEveryMs = keepAlivePeriodMs / 2;
+  }
 
   /**
    * A reading the node delivered. Returns what to hand on: the reading, the same sample refreshed
