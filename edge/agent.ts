@@ -126,7 +126,7 @@ export async function startEdgeAgent(
     sources = started.list;
     shutdown.add(() => started.stop());
 
-    const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline };
+    const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline, signals };
     const status = () => edgeStatus(config, parts);
     const http = await startStatusServer({
       ...config.http,

@@ -1,4 +1,6 @@
 import type { EdgeConfig } from '../config.js';
+import type { LatestSignals } from '../latest-signals.js';
+import { type AssetHealth, assetHealth } from './asset-health.js';
 import type { Baselines, BaselineView } from '../rules/baselines.js';
 import type { LiveRules } from '../rules/live-rules.js';
 import type { Outbox, OutboxStats } from '../outbox/outbox.js';
@@ -20,6 +22,8 @@ export interface EdgeStatus extends PipelineSnapshot {
   ruleProblems: string[];
   baselines: BaselineView[];
   openTickets: number;
+  /** Every asset's condition now: state in plain words and as NAMUR NE 107, ISO zone, findings. */
+  assets: AssetHealth[];
   /** Absent when telemetry.enabled is false. */
   telemetry?: EdgeTelemetryStatus;
 }
@@ -34,10 +38,27 @@ export interface EdgeStatusParts {
   tickets: TicketManager;
   telemetry: EdgeTelemetry | undefined;
   pipeline: Pipeline;
+  signals: LatestSignals;
+}
+
+/** The health of every asset, from the parts the agent runs: what status, Sparkplug and OPC-UA publish. */
+export function assetHealthOf(
+  config: Pick<EdgeConfig, 'assets' | 'rules'>,
+  parts: Pick<EdgeStatusParts, 'pipeline' | 'tickets' | 'signals'>,
+  now = Date.now(),
+): AssetHealth[] {
+  return assetHealth({
+    assetIds: config.assets.map((a) => a.id),
+    latestFeatures: parts.pipeline.snapshot().latestFeatures,
+    channels: parts.signals.channels(),
+    openTickets: parts.tickets.openTickets(),
+    now,
+    staleAfterMs: config.rules.staleAfterMs,
+  });
 }
 
 export function edgeStatus(
-  config: Pick<EdgeConfig, 'gatewayId' | 'site'>,
+  config: Pick<EdgeConfig, 'gatewayId' | 'site' | 'assets' | 'rules'>,
   parts: EdgeStatusParts,
 ): EdgeStatus {
   const { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline } = parts;
@@ -50,6 +71,7 @@ export function edgeStatus(
     ...rules.status(),
     baselines: baselines.list(),
     openTickets: tickets.openTickets().length,
+    assets: assetHealthOf(config, parts),
     ...(telemetry ? { telemetry: telemetry.status() } : {}),
     ...pipeline.snapshot(),
   };
