@@ -18,4 +18,9 @@ export const Waveform = Type.Object(
   },
   { additionalProperties: false },
 );
-export type Waveform = Static<typeof Waveform>;
+/**
+ * Samples as a JSON array, or as float32 straight from a binary payload (`shared/waveform-binary.ts`)
+ * or an OPC-UA Float array: the analysis reads either without converting.
+ */
+export type WaveformSamples = number[] | Float32Array;
+export type Waveform = Omit<Static<typeof Waveform>, 'samples'> & { samples: WaveformSamples };

@@ -2,6 +2,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
+import {
+  BINARY_WAVEFORM_CONTENT_TYPE,
+  BinaryWaveformError,
+  decodeBinaryWaveform,
+  isBinaryWaveform,
+} from '../../../shared/waveform-binary.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import { withoutCredentials } from './mqtt-config.js';
 import { describeMqttError } from './mqtt-connection.js';
@@ -98,7 +104,9 @@ export class MqttSource implements Source {
       if (!everConnected && this.state.state === 'starting') this.state.state = 'connecting';
       firstAttemptOver();
     });
-    client.on('message', (topic, payload) => this.handle(topic, payload, sink));
+    client.on('message', (topic, payload, packet) =>
+      this.handle(topic, payload, sink, packet.properties?.contentType),
+    );
     client.on('connect', () => {
       client.subscribe(topics, { qos: 1 }, (error, granted) => {
         const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
@@ -119,7 +127,7 @@ export class MqttSource implements Source {
     await started;
   }
 
-  private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
+  private handle(topic: string, payload: Buffer, sink: MeasurementSink, contentType?: string): void {
     const reject = (reason: string, detail: string) => {
       this.state.rejected++;
       sink.rejected({ source: this.id, where: topic, reason, detail });
@@ -129,19 +137,27 @@ export class MqttSource implements Source {
       reject('bad_topic', parsedTopic);
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch (error) {
-      reject('not_json', `payload is not JSON: ${(error as Error).message}`);
-      return;
-    }
     const { assetId, channel, kind } = parsedTopic;
     const receivedAt = Date.now();
+    const binary =
+      kind === 'waveform' && (contentType === BINARY_WAVEFORM_CONTENT_TYPE || isBinaryWaveform(payload));
+    let json: unknown;
+    if (!binary) {
+      try {
+        json = JSON.parse(payload.toString('utf8'));
+      } catch (error) {
+        reject('not_json', `payload is not JSON (nor a binary waveform): ${(error as Error).message}`);
+        return;
+      }
+    }
     let deliver: () => void;
     let ts: number | undefined;
     try {
-      if (kind === 'waveform') {
+      if (binary) {
+        const body = decodeBinaryWaveform(payload);
+        ts = body.ts;
+        deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
+      } else if (kind === 'waveform') {
         const body = validateWaveform(json);
         ts = body.ts;
         deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
@@ -151,6 +167,10 @@ export class MqttSource implements Source {
         deliver = () => sink.reading({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
       }
     } catch (error) {
+      if (error instanceof BinaryWaveformError) {
+        reject('invalid_payload', error.message);
+        return;
+      }
       if (!(error instanceof SchemaError)) throw error;
       reject('invalid_payload', error.problems.join('; '));
       return;
