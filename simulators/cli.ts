@@ -6,6 +6,7 @@ import { opcuaSimCommand } from './opcua/opcua-command.js';
 import { leadTimeSimCommand, scenarioSimCommand } from './scenario/scenario-command.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
 import { startVibrationSimulator } from './vibration/publisher.js';
+import { type WaveformFormat, waveformFormatOption } from './waveform-format.js';
 
 interface VibrationFlags {
   broker: string;
@@ -20,6 +21,7 @@ interface VibrationFlags {
   speed: number;
   frames: number;
   seed: number;
+  format: WaveformFormat;
 }
 
 export function simCommand(): Command {
@@ -39,6 +41,7 @@ export function simCommand(): Command {
     .option('--speed <factor>', 'time-scale: 1 = real time, 10 or 10x = ten times faster', speedFactor, 1)
     .option('--frames <n>', 'stop after n waveforms (0 = run until Ctrl-C)', integerIn(0, 10_000_000), 0)
     .option('--seed <n>', 'random seed, for reproducible signals', integerIn(0, 2 ** 31), 1)
+    .addOption(waveformFormatOption('--format'))
     .action(async (flags: VibrationFlags) => {
       const simulator = await startVibrationSimulator({
         brokerUrl: flags.broker,
@@ -53,6 +56,7 @@ export function simCommand(): Command {
         speed: flags.speed,
         frames: flags.frames,
         seed: flags.seed,
+        format: flags.format,
         onFrame: ({ frame, severity, simulatedS }) => {
           if (frame % 10 === 0) {
             console.error(

@@ -377,6 +377,19 @@ describe('plantwatch replay (built CLI)', () => {
     ]);
     expect(human.code, human.output).toBe(0);
     expect(human.stdout).toMatch(/^tickets: none announced on the broker/m);
+
+    // The same recording as binary float32 payloads: every frame analysed, none refused.
+    const before = agent.status().counters;
+    const binary = await runCli([
+      'replay',
+      OUTER,
+      ...['--fs', '12000', '--rpm', '1773', '--asset', 'pump-1', '--channel', 'de-accel', '--frame', '12000'],
+      ...['--payload', 'binary', '--speed', '30x', '--settle', '0', '--broker', agent.brokerUrl, '--json'],
+    ]);
+    expect(binary.code, binary.output).toBe(0);
+    expect(JSON.parse(binary.stdout)).toMatchObject({ frames: 2, refused: 0 });
+    await waitFor(() => agent.status().counters.waveforms === before.waveforms + 2, 'two binary frames');
+    expect(agent.status().counters.rejected).toBe(before.rejected);
   });
 
   it('refuses bad input with a precise message and exit code 1, no stack trace', async () => {
@@ -402,6 +415,10 @@ describe('plantwatch replay (built CLI)', () => {
       ],
       [[OUTER, '--frame', '10'], "option '--frame <samples>' argument '10' is invalid"],
       [[OUTER, '--unit', 'mm/s'], "option '--unit <unit>' argument 'mm/s' is invalid"],
+      [
+        [OUTER, '--format', 'binary'],
+        "--format is the recording's sample format (f32le, f64le, csv); to publish binary waveforms use --payload binary",
+      ],
     ];
     const results = await Promise.all(
       cases.map(([args]) => runCli(['replay', ...args, '--broker', 'mqtt://127.0.0.1:1'])),

@@ -9,6 +9,7 @@ import { integerIn, oneOf, positiveNumber, speedFactor } from '../../shared/cli-
 import type { AccelerationUnit } from '../../shared/schema/index.js';
 import { stopOnSignals } from '../../shared/shutdown.js';
 import { sleep } from '../../shared/time.js';
+import { WAVEFORM_FORMATS, type WaveformFormat, waveformFormatOption } from '../waveform-format.js';
 import { ProgressWriter } from './progress-bar.js';
 import { loadRecordings, type Recording, ReplayInputError } from './recording-sources.js';
 import { type ReplaySummary, startReplay, type WaveformPublisher } from './replay-publisher.js';
@@ -20,6 +21,7 @@ interface ReplayFlags {
   asset?: string;
   channel?: string;
   format?: RecordingFormat;
+  payload: WaveformFormat;
   column?: string;
   fs?: number;
   rpm?: number;
@@ -78,10 +80,12 @@ export function replayCommand(): Command {
     )
     .option('--channel <id>', 'channel id (default: accel)', topicId)
     .addOption(
-      new Option('--format <format>', 'sample format (default: from the extension)').choices(
-        RECORDING_FORMATS,
-      ),
+      new Option(
+        '--format <format>',
+        `the recording's sample format: ${RECORDING_FORMATS.join(', ')} (default: from the extension)`,
+      ).argParser(recordingFormat),
     )
+    .addOption(waveformFormatOption('--payload'))
     .option('--column <name>', 'CSV with a header: the column holding the samples')
     .option('--fs <Hz>', 'sample rate (default: from index.json or the CSV time column)', positiveNumber)
     .option('--rpm <n>', 'shaft speed sent with each frame (default: from index.json)', positiveNumber)
@@ -125,6 +129,7 @@ export function replayCommand(): Command {
         recordings,
         topicPrefix: flags.prefix,
         unit: flags.unit,
+        format: flags.payload,
         frame: flags.frame,
         speed: flags.speed,
         loops: flags.loop,
@@ -276,4 +281,14 @@ export function formatSummary(s: ReplayReport): string {
     for (const ticket of s.tickets) lines.push(`  ${formatSeenTicket(ticket)}`);
   }
   return lines.join('\n');
+}
+
+/** The input format; the payload's format has its own flag, and a mix-up is named as such. */
+function recordingFormat(value: string): RecordingFormat {
+  if ((RECORDING_FORMATS as readonly string[]).includes(value)) return value as RecordingFormat;
+  if ((WAVEFORM_FORMATS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(
+      `--format is the recording's sample format (${RECORDING_FORMATS.join(', ')}); to publish ${value} waveforms use --payload ${value}`,
+    );
+  throw new InvalidArgumentError(`Allowed choices are ${RECORDING_FORMATS.join(', ')}.`);
 }

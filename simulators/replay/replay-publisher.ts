@@ -1,18 +1,21 @@
 /** Publishes recordings as waveform messages, paced against the wall clock, and counts what it sent. */
-import { measurementTopic, type AccelerationUnit, type WaveformPayload } from '../../shared/schema/index.js';
+import { measurementTopic, type AccelerationUnit } from '../../shared/schema/index.js';
+import { type WaveformFormat, waveformMessage } from '../waveform-format.js';
 import type { Recording } from './recording-sources.js';
 import { dueWallMs, passTotals, planFrames } from './replay-plan.js';
 import type { ReplayProgress } from './progress-bar.js';
 
 /** The part of an MQTT client replay uses (mqtt.js's `MqttClient` fits). */
 export interface WaveformPublisher {
-  publishAsync(topic: string, payload: string, options: { qos: 0 | 1 }): Promise<unknown>;
+  publishAsync(topic: string, payload: string | Buffer, options: { qos: 0 | 1 }): Promise<unknown>;
 }
 
 export interface ReplayOptions {
   recordings: Recording[];
   topicPrefix: string;
   unit: AccelerationUnit;
+  /** JSON (default) or the binary waveform format. */
+  format?: WaveformFormat;
   /** Samples per message. */
   frame: number;
   /** 1 = real time. */
@@ -57,12 +60,6 @@ export interface RunningReplay {
   /** Stops after the frame in flight; resolves with the summary so far. */
   stop(): Promise<ReplaySummary>;
 }
-
-/**
- * Samples as JSON numbers: a float32 widened to a double prints in full, so `Math.fround` of the
- * parsed value is the recorded float32 exactly (no rounding on the way, unlike `sim vibration`).
- */
-const payloadSamples = (samples: Float32Array | Float64Array): number[] => Array.from(samples);
 
 export function startReplay(client: WaveformPublisher, options: ReplayOptions): RunningReplay {
   const { recordings, frame, speed, loops } = options;
@@ -113,7 +110,7 @@ export function startReplay(client: WaveformPublisher, options: ReplayOptions): 
       timer = setTimeout(resolve, Math.max(0, wallMs - Date.now()));
     });
 
-  const publish = async (topic: string, payload: string): Promise<boolean> => {
+  const publish = async (topic: string, payload: string | Buffer): Promise<boolean> => {
     let timeout: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -136,16 +133,16 @@ export function startReplay(client: WaveformPublisher, options: ReplayOptions): 
       if (stopped) break;
       const recording = recordings[planned.recording]!;
       const file = files[planned.recording]!;
-      const payload: WaveformPayload = {
+      const payload = {
         ts: Math.round(options.startTimeMs + planned.dataStartS * 1000),
         sampleRateHz: recording.sampleRateHz,
         unit: options.unit,
         ...(recording.rpm !== undefined ? { rpm: recording.rpm } : {}),
-        samples: payloadSamples(recording.samples.subarray(planned.start, planned.end)),
+        samples: recording.samples.subarray(planned.start, planned.end),
       };
       const topic = measurementTopic(options.topicPrefix, recording.assetId, recording.channel, 'waveform');
       const count = planned.end - planned.start;
-      if (!(await publish(topic, JSON.stringify(payload)))) file.refused++;
+      if (!(await publish(topic, waveformMessage(payload, options.format ?? 'json')))) file.refused++;
       frames++;
       samples += count;
       simulatedS = planned.dataEndS;

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import { measurementTopic, type ReadingPayload, type WaveformPayload } from '../../shared/schema/index.js';
+import { type WaveformFormat, waveformMessage } from '../waveform-format.js';
 import { type FaultKind, MachineModel } from './machine-model.js';
 
 export interface VibrationSimulatorOptions {
@@ -18,6 +19,8 @@ export interface VibrationSimulatorOptions {
   /** Stop after this many frames (0 = run until stopped). */
   frames: number;
   seed: number;
+  /** JSON (default) or the binary waveform format. */
+  format?: WaveformFormat;
   startTimeMs?: number;
   onFrame?: (info: { frame: number; severity: number; simulatedS: number }) => void;
 }
@@ -77,7 +80,11 @@ export async function startVibrationSimulator(options: VibrationSimulatorOptions
       value: Number((45 + 15 * severity * (options.fault === 'healthy' ? 0 : 1)).toFixed(2)),
       unit: 'degC',
     };
-    await client.publishAsync(waveformTopic, JSON.stringify(waveform), { qos: 1 });
+    const message =
+      options.format && options.format !== 'json'
+        ? waveformMessage({ ...waveform, samples }, options.format)
+        : JSON.stringify(waveform);
+    await client.publishAsync(waveformTopic, message, { qos: 1 });
     await client.publishAsync(temperatureTopic, JSON.stringify(temperature), { qos: 1 });
     options.onFrame?.({ frame, severity, simulatedS });
     frame++;
