@@ -15,7 +15,7 @@ import { createAgentRules } from './rules/agent-rules.js';
 import { loadStartupRules } from './rules/live-rules.js';
 import { openRuleStateDb } from './rules/state-db.js';
 import { Shutdown } from './shutdown.js';
-import { WaveformAnalyser } from './signal/waveform-analysis.js';
+import { analysisServiceFor } from './signal/analysis-pool.js';
 import { brokerFor } from './sources/mqtt/embedded-broker.js';
 import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
@@ -89,7 +89,8 @@ export async function startEdgeAgent(
     let localAlerts: LocalAlerts | undefined;
     const pipeline = createPipeline({
       signals,
-      analyser: new WaveformAnalyser(config.assets),
+      analysis: await analysisServiceFor(config, logger),
+      queue: config.analysis.queue,
       engine,
       tickets,
       metrics,
@@ -100,6 +101,8 @@ export async function startEdgeAgent(
       },
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
     });
+    // After the sources stop (they are added later, so stopped earlier), before the outbox closes.
+    shutdown.add(() => pipeline.close());
     const timers = [
       setInterval(
         skipAfterStalls(() => pipeline.checkSilence(), SILENCE_CHECK_MS),

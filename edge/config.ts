@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
@@ -108,6 +109,20 @@ export const EdgeConfigFile = Type.Object(
       ),
     ),
     assets: Type.Optional(Type.Array(Asset)),
+    /** Where waveforms are analysed and how many may wait; see edge/README.md ("Waveform analysis"). */
+    analysis: Type.Optional(
+      Type.Object(
+        {
+          /** Worker threads; 0 analyses on the event loop. Default: cores − 1, at least 1, at most 4. */
+          workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+          /** Waveforms of one channel that may wait behind its running analysis (default 8). */
+          queuePerChannel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+          /** Waveforms that may wait over all channels (default 512). */
+          queueTotal: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** What the sources accept as a measurement's own timestamp; see edge/sources/README.md. */
     input: Type.Optional(
       Type.Object(
@@ -168,6 +183,7 @@ export interface EdgeConfig {
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
   tickets: { updateIntervalMs: number; slaMs: Record<Severity, number> };
   assets: Asset[];
+  analysis: { workers: number; queue: { perChannel: number; total: number } };
   /** The window a measurement's own timestamp must fall in. */
   input: TimeWindow;
   rules: { staleAfterMs: number; baselineLearnMs: number };
@@ -227,6 +243,10 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       ) as Record<Severity, number>,
     },
     assets: file.assets ?? [],
+    analysis: {
+      workers: file.analysis?.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+      queue: { perChannel: file.analysis?.queuePerChannel ?? 8, total: file.analysis?.queueTotal ?? 512 },
+    },
     input: {
       maxFutureSkewMs: file.input?.maxFutureSkew
         ? durationMs(file.input.maxFutureSkew)

@@ -38,6 +38,12 @@ export function createEdgeMetrics(deps: {
     help: 'Waveform windows analysed',
     registers: [registry],
   });
+  const waveformsDropped = new Counter({
+    name: 'plantwatch_edge_waveforms_dropped_total',
+    help: 'Waveforms dropped unanalysed because the gateway could not keep up, by reason (superseded: a newer one of the channel waited; overload: too many waited in all)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const readingsReceived = new Counter({
     name: 'plantwatch_edge_readings_received_total',
     help: 'Scalar readings received',
@@ -260,6 +266,7 @@ export function createEdgeMetrics(deps: {
     rejectedMessages,
     mqttRefused,
     waveformsAnalysed,
+    waveformsDropped,
     readingsReceived,
     ticketEvents,
     ticketWriteFailures,

@@ -3,7 +3,9 @@ import type { Features, OutboxEvent, Reading, Waveform } from '../shared/schema/
 import type { LatestSignals } from './latest-signals.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { RuleEngine, RuleOutcome } from './rules/rule-engine.js';
-import type { WaveformAnalyser } from './signal/waveform-analysis.js';
+import type { AnalysedWaveform, AnalysisService } from './signal/analysis-service.js';
+import { ChannelQueue } from './signal/channel-queue.js';
+import type { WaveformEvidence } from './signal/waveform-analysis.js';
 import type { MeasurementSink } from './sources/source.js';
 import type { TicketManager } from './tickets/ticket-manager.js';
 
@@ -13,7 +15,9 @@ export interface PipelineDeps {
    * and the rule engine is given the same store for its conditions.
    */
   signals: LatestSignals;
-  analyser: WaveformAnalyser;
+  analysis: AnalysisService;
+  /** Waveforms waiting per channel and in all behind the analyses running (see ChannelQueue). */
+  queue?: { perChannel: number; total: number };
   engine: RuleEngine;
   tickets: TicketManager;
   metrics: EdgeMetrics;
@@ -27,7 +31,9 @@ export interface PipelineDeps {
 
 export interface PipelineSnapshot {
   /** Measurements handled since start: analysed waveforms, readings, and rejected messages. */
-  counters: { waveforms: number; readings: number; rejected: number };
+  counters: { waveforms: number; readings: number; rejected: number; dropped: number };
+  /** Where waveform analysis runs and how far behind it is. */
+  analysis: { workers: number; inFlight: number; queued: number };
   /** The newest features per asset channel: what the agent currently sees. */
   latestFeatures: Features[];
   latestReadings: Reading[];
@@ -38,12 +44,32 @@ export interface Pipeline {
   /** The no-data rules: call every second or so. */
   checkSilence(): void;
   snapshot(): PipelineSnapshot;
+  /** Resolves when every waveform handed in so far is analysed and concluded (tests, replays). */
+  idle(): Promise<void>;
+  /** Drops waiting waveforms, lets running analyses conclude (at most `graceMs`), stops the workers. */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** Waveforms that may wait behind a channel's running analysis, and in all. */
+const DEFAULT_QUEUE = { perChannel: 8, total: 512 };
 
 /** The per-measurement data path: waveform → features → rules → ticket events in the outbox. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { signals, analyser, engine, tickets, metrics, logger } = deps;
-  const counters = { waveforms: 0, readings: 0, rejected: 0 };
+  const { signals, analysis, engine, tickets, metrics, logger } = deps;
+  const counters = { waveforms: 0, readings: 0, rejected: 0, dropped: 0 };
+  let closed = false;
+  const queue = new ChannelQueue({
+    ...(deps.queue ?? DEFAULT_QUEUE),
+    onDropped: (reason, channel) => {
+      counters.dropped++;
+      metrics.waveformsDropped.inc({ reason });
+      if (counters.dropped === 1 || counters.dropped % 1000 === 0)
+        logger.warn(
+          { channel, reason, dropped: counters.dropped },
+          `waveform analysis is behind: dropped a waiting waveform of ${channel} (${reason}; ${counters.dropped} so far); the newest of each channel is kept`,
+        );
+    },
+  });
   const latestFeatures = new Map<string, Features>();
   const latestReadings = new Map<string, Reading>();
   const diagnosisProblems = new Map<string, string>();
@@ -82,32 +108,70 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   /** A speed reading of the asset, when its config names one and it is good. */
   const measuredRpm = (assetId: string): number | undefined => {
-    const channel = analyser.asset(assetId)?.rpmChannel;
+    const channel = analysis.asset(assetId)?.rpmChannel;
     const reading = channel ? signals.reading(assetId, channel) : undefined;
     return reading?.good ? reading.value : undefined;
   };
 
+  /** A waveform's analysis concluded: features recorded, rules evaluated, tickets committed. */
+  const concluded = async (waveform: Waveform, result: AnalysedWaveform) => {
+    metrics.waveformsAnalysed.inc();
+    counters.waveforms++;
+    const key = `${waveform.assetId}/${waveform.channel}`;
+    if (result.diagnosisProblem) {
+      metrics.diagnosisFallbacks.inc({ asset: waveform.assetId });
+      // Once per change of reason, not per window.
+      if (diagnosisProblems.get(key) !== result.diagnosisProblem) {
+        logger.warn(
+          { asset: waveform.assetId, channel: waveform.channel, reason: result.diagnosisProblem },
+          `no full diagnosis for ${key}, only broadband features: ${result.diagnosisProblem}`,
+        );
+      }
+    }
+    diagnosisProblems.set(key, result.diagnosisProblem ?? '');
+    latestFeatures.set(key, result.features);
+    deps.onFeatures?.(result.features);
+    signals.recordFeatures(result.features, Date.now());
+    // Rules read the evidence only when they conclude; then it is fetched (from a worker) first.
+    let evidence: WaveformEvidence | undefined;
+    const outcomes = engine.evaluateFeatures(result.features, () => {
+      if (!evidence) throw new Error(`the evidence of ${key} was not fetched before the rule concluded`);
+      return evidence;
+    });
+    if (outcomes.length === 0) return;
+    try {
+      evidence = await result.evidence();
+    } catch (error) {
+      evidence = { spectrum: { binHz: 1, amplitudes: [], unit: waveform.unit }, findings: [] };
+      logger.warn(
+        { channel: key, err: (error as Error).message },
+        `no evidence for ${key}: ${(error as Error).message}`,
+      );
+    }
+    if (!closed) apply(outcomes);
+  };
+
+  const analyse = async (waveform: Waveform) => {
+    if (closed) return;
+    let result: AnalysedWaveform;
+    try {
+      result = await analysis.analyse(waveform, measuredRpm(waveform.assetId));
+    } catch (error) {
+      // A measurement the analysis cannot use (a non-finite sample, a record too short) is bad input.
+      sink.rejected({
+        source: 'analysis',
+        where: `${waveform.assetId}/${waveform.channel}`,
+        reason: 'unprocessable',
+        detail: (error as Error).message,
+      });
+      return;
+    }
+    if (!closed) await concluded(waveform, result);
+  };
+
   const sink: MeasurementSink = {
     waveform(waveform: Waveform) {
-      const analysis = analyser.analyse(waveform, measuredRpm(waveform.assetId));
-      metrics.waveformsAnalysed.inc();
-      counters.waveforms++;
-      const key = `${waveform.assetId}/${waveform.channel}`;
-      if (analysis.diagnosisProblem) {
-        metrics.diagnosisFallbacks.inc({ asset: waveform.assetId });
-        // Once per change of reason, not per window.
-        if (diagnosisProblems.get(key) !== analysis.diagnosisProblem) {
-          logger.warn(
-            { asset: waveform.assetId, channel: waveform.channel, reason: analysis.diagnosisProblem },
-            `no full diagnosis for ${key}, only broadband features: ${analysis.diagnosisProblem}`,
-          );
-        }
-      }
-      diagnosisProblems.set(key, analysis.diagnosisProblem ?? '');
-      latestFeatures.set(key, analysis.features);
-      deps.onFeatures?.(analysis.features);
-      signals.recordFeatures(analysis.features, Date.now());
-      apply(engine.evaluateFeatures(analysis.features, analysis.evidence));
+      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waveform));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
@@ -127,8 +191,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     sink,
     checkSilence: () => apply(engine.checkSilence()),
+    idle: () => queue.idle(),
+    close: async (graceMs = 2000) => {
+      queue.clear();
+      await Promise.race([queue.idle(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      closed = true;
+      await analysis.close();
+    },
     snapshot: () => ({
       counters: { ...counters },
+      analysis: { workers: analysis.workers, inFlight: queue.inFlight, queued: queue.queued },
       latestFeatures: [...latestFeatures.values()],
       latestReadings: [...latestReadings.values()],
     }),

@@ -134,8 +134,19 @@ export function decodeBinaryWaveform(payload: Uint8Array): Omit<WaveformPayload,
     sampleRateHz,
     unit: unit!,
     ...(flags & 2 ? { rpm } : {}),
-    samples: samplesOf(payload, encoding!, count, scale),
+    samples: finite(samplesOf(payload, encoding!, count, scale)),
   };
+}
+
+/** Infinity × 0 and NaN × 0 are NaN, every finite x × 0 is 0: one sum says whether all are finite. */
+function finite(samples: Float32Array): Float32Array {
+  let probe = 0;
+  for (let i = 0; i < samples.length; i++) probe += samples[i]! * 0;
+  if (probe === 0) return samples;
+  const index = samples.findIndex((v) => !Number.isFinite(v));
+  throw new BinaryWaveformError(
+    `binary waveform: sample ${index} (byte ${BINARY_WAVEFORM_HEADER_BYTES + 4 * index}) is ${samples[index]}; every sample must be a finite number`,
+  );
 }
 
 function samplesOf(

@@ -94,11 +94,11 @@ describe('binary waveforms over MQTT', () => {
     expect(details).toEqual([
       'invalid_payload: binary waveform: 32810 bytes, but a header announcing 8192 float32 samples needs exactly 32816',
       'invalid_payload: binary waveform: version (byte 4) is 7; this agent reads version 1',
-      'unprocessable: sample 100 is NaN; every sample must be a finite number',
+      'invalid_payload: binary waveform: sample 100 (byte 448) is NaN; every sample must be a finite number',
     ]);
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
     expect(metrics).toContain(
-      'plantwatch_edge_rejected_messages_total{source="mqtt",reason="unprocessable"} 1',
+      'plantwatch_edge_rejected_messages_total{source="mqtt",reason="invalid_payload"} 3',
     );
   });
 });

@@ -22,5 +22,5 @@ export const Waveform = Type.Object(
  * Samples as a JSON array, or as float32 straight from a binary payload (`shared/waveform-binary.ts`)
  * or an OPC-UA Float array: the analysis reads either without converting.
  */
-export type WaveformSamples = number[] | Float32Array;
+export type WaveformSamples = number[] | Float32Array | Float64Array;
 export type Waveform = Omit<Static<typeof Waveform>, 'samples'> & { samples: WaveformSamples };

@@ -6,7 +6,7 @@ export function benchCommand(): Command {
     .option('--json', 'one JSON object per line')
     .option(
       '--only <names>',
-      'comma-separated: analysis (fft, analysis, channels, native FFTW reference), outbox-commit, ingest-sqlite',
+      'comma-separated: analysis (fft, analysis, channels, native FFTW reference), rules, outbox-commit, backlog-drain, ingest-sqlite, ingest-postgres, fleet, edge-throughput (a real agent process: waveforms per agent CPU-second, JSON and binary, and its RSS)',
     )
     .action(async (flags: { json?: boolean; only?: string }) => {
       const { runBenchmarks } = await loadBenchmarks();

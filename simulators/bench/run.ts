@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.bench.js';
 import { benchBacklogDrain } from './backlog-drain.bench.js';
+import { benchEdgeThroughput } from './edge-throughput.bench.js';
 import { benchFleet } from './fleet.bench.js';
 import { benchIngestPostgres, benchIngestSqlite } from './ingest.bench.js';
 import type { BenchResult } from './measure.js';
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (dir: string) => Promise<BenchResult | BenchRes
   'ingest-sqlite': benchIngestSqlite,
   'ingest-postgres': benchIngestPostgres,
   fleet: benchFleet,
+  'edge-throughput': benchEdgeThroughput,
 };
 
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS);

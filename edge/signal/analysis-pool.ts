@@ -1,0 +1,175 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { packageRoot } from '../../shared/paths.js';
+import type { Asset, Waveform } from '../../shared/schema/index.js';
+import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
+import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
+import type { WaveformEvidence } from './waveform-analysis.js';
+
+/** Young generation per worker: an analysis allocates little on the JS heap; a small one keeps RSS down. */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * The compiled worker beside this module; when the agent runs from its TypeScript sources (tests),
+ * the build's copy, since a worker thread cannot load TypeScript.
+ */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  const script = here.endsWith('.ts')
+    ? join(packageRoot(), 'dist', 'edge', 'signal', 'analysis-worker.js')
+    : join(dirname(here), 'analysis-worker.js');
+  if (!existsSync(script))
+    throw new Error(
+      `the analysis worker ${script} is missing: run npm run build, or set analysis.workers: 0`,
+    );
+  return script;
+}
+
+/** A request before the worker wrapper numbers it. */
+type RequestBody = AnalysisRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (reply: AnalysisReply) => void;
+  reject: (error: Error) => void;
+}
+
+/** One worker thread and the requests it has not answered yet. */
+class AnalysisWorker {
+  private worker!: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    private readonly assets: readonly Asset[],
+    private readonly index: number,
+    private readonly logger: Logger,
+  ) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    this.worker = new Worker(workerScript(), {
+      workerData: { assets: this.assets },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
+    this.worker.on('message', (reply: AnalysisReply) => {
+      const pending = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      pending?.resolve(reply);
+    });
+    // A worker that dies (a bug, memory) fails what it held and is replaced; the agent runs on.
+    this.worker.on('error', (error) => {
+      this.logger.error(
+        { worker: this.index, err: error.message },
+        `analysis worker ${this.index} failed: ${error.message}`,
+      );
+    });
+    this.worker.on('exit', (code) => {
+      const lost = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of lost) p.reject(new Error(`analysis worker ${this.index} stopped (exit code ${code})`));
+      if (!this.closing) this.spawn();
+    });
+  }
+
+  request(message: RequestBody, transfer: ArrayBuffer[] = []): Promise<AnalysisReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Analysis in worker threads, so that MQTT, OPC-UA keep-alives, the status port and the outbox stay
+ * responsive while waveforms are analysed. Each asset channel is pinned to one worker (its
+ * diagnoser's state lives there); samples travel as a compact typed copy that is transferred, not
+ * cloned.
+ */
+export class WorkerPoolAnalysis implements AnalysisService {
+  private readonly pool: AnalysisWorker[];
+  private readonly assets: Map<string, Asset>;
+
+  constructor(assets: readonly Asset[], size: number, logger: Logger) {
+    this.assets = new Map(assets.map((a) => [a.id, a]));
+    this.pool = Array.from({ length: size }, (_, i) => new AnalysisWorker(assets, i, logger));
+  }
+
+  get workers(): number {
+    return this.pool.length;
+  }
+
+  asset(assetId: string): Asset | undefined {
+    return this.assets.get(assetId);
+  }
+
+  async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
+    const channel = `${waveform.assetId}/${waveform.channel}`;
+    const worker = this.pool[channelHash(channel) % this.pool.length]!;
+    const samples = compactSamples(waveform.samples);
+    const reply = await worker.request({ type: 'analyse', waveform: { ...waveform, samples }, measuredRpm }, [
+      samples.buffer as ArrayBuffer,
+    ]);
+    if ('error' in reply) throw new Error(reply.error);
+    if (!('features' in reply)) throw new Error('analysis worker answered an analysis without features');
+    return {
+      features: reply.features,
+      ...(reply.diagnosisProblem ? { diagnosisProblem: reply.diagnosisProblem } : {}),
+      evidence: async (): Promise<WaveformEvidence> => {
+        const answer = await worker.request({ type: 'evidence', channel });
+        if ('error' in answer) throw new Error(answer.error);
+        if (!('evidence' in answer)) throw new Error('analysis worker answered evidence without evidence');
+        return answer.evidence;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pool.map((w) => w.close()));
+  }
+}
+
+/**
+ * Samples in a buffer of their own, ready to transfer: a binary payload's float32 view may share
+ * its ArrayBuffer with the rest of the MQTT packet, and JSON numbers become float64 once here
+ * rather than being cloned one by one.
+ */
+function compactSamples(samples: Waveform['samples']): Float32Array | Float64Array {
+  if (samples instanceof Float32Array) return samples.slice();
+  if (samples instanceof Float64Array) return samples.slice();
+  return Float64Array.from(samples);
+}
+
+/** FNV-1a: a stable channel → worker assignment. */
+function channelHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The pool the config asks for; `analysis.workers: 0` analyses on the event loop. The signal code
+ * (and its WebAssembly FFT heap) is loaded only where the analysis runs.
+ */
+export async function analysisServiceFor(
+  config: { assets: readonly Asset[]; analysis: { workers: number } },
+  logger: Logger,
+): Promise<AnalysisService> {
+  if (config.analysis.workers > 0)
+    return new WorkerPoolAnalysis(config.assets, config.analysis.workers, logger);
+  const { InProcessAnalysis } = await import('./analysis-service.js');
+  return new InProcessAnalysis(config.assets);
+}

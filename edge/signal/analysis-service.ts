@@ -1,0 +1,48 @@
+import type { Asset, Features, Waveform } from '../../shared/schema/index.js';
+import { WaveformAnalyser, type WaveformEvidence } from './waveform-analysis.js';
+
+/** One waveform's analysis as the pipeline receives it, wherever it ran. */
+export interface AnalysedWaveform {
+  features: Features;
+  diagnosisProblem?: string;
+  /** The evidence of this analysis; valid until the channel's next waveform is submitted. */
+  evidence(): Promise<WaveformEvidence>;
+}
+
+/**
+ * Where waveforms are analysed: on the event loop (`analysis.workers: 0`) or in a pool of worker
+ * threads. Either keeps one diagnoser per asset channel; a channel's next waveform must not be
+ * submitted before its previous analysis (and evidence, if wanted) has come back.
+ */
+export interface AnalysisService {
+  asset(assetId: string): Asset | undefined;
+  analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform>;
+  /** Worker threads running (0 on the event loop). */
+  readonly workers: number;
+  close(): Promise<void>;
+}
+
+/** Analysis on the agent's own event loop: tests, debugging, and gateways with one core. */
+export class InProcessAnalysis implements AnalysisService {
+  readonly workers = 0;
+  private readonly analyser: WaveformAnalyser;
+
+  constructor(assets: readonly Asset[]) {
+    this.analyser = new WaveformAnalyser(assets);
+  }
+
+  asset(assetId: string): Asset | undefined {
+    return this.analyser.asset(assetId);
+  }
+
+  async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
+    const analysis = this.analyser.analyse(waveform, measuredRpm);
+    return {
+      features: analysis.features,
+      ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
+      evidence: async () => analysis.evidence(),
+    };
+  }
+
+  async close(): Promise<void> {}
+}

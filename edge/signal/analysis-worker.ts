@@ -1,0 +1,42 @@
+/**
+ * A worker thread of the analysis pool: the diagnosers of the asset channels pinned to it, and the
+ * latest analysis of each (its evidence is asked for only when a rule concluded on it).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Asset, Waveform } from '../../shared/schema/index.js';
+import { type WaveformAnalysis, WaveformAnalyser } from './waveform-analysis.js';
+
+export type AnalysisRequest =
+  | { type: 'analyse'; id: number; waveform: Waveform; measuredRpm: number | undefined }
+  | { type: 'evidence'; id: number; channel: string };
+
+export type AnalysisReply =
+  | { id: number; features: WaveformAnalysis['features']; diagnosisProblem?: string }
+  | { id: number; evidence: ReturnType<WaveformAnalysis['evidence']> }
+  | { id: number; error: string };
+
+const port = parentPort;
+if (port) {
+  const analyser = new WaveformAnalyser((workerData as { assets: Asset[] }).assets);
+  const latest = new Map<string, WaveformAnalysis>();
+  port.on('message', (request: AnalysisRequest) => {
+    try {
+      if (request.type === 'analyse') {
+        const { waveform } = request;
+        const analysis = analyser.analyse(waveform, request.measuredRpm);
+        latest.set(`${waveform.assetId}/${waveform.channel}`, analysis);
+        port.postMessage({
+          id: request.id,
+          features: analysis.features,
+          ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
+        } satisfies AnalysisReply);
+      } else {
+        const analysis = latest.get(request.channel);
+        if (!analysis) throw new Error(`no analysis of ${request.channel} to take evidence from`);
+        port.postMessage({ id: request.id, evidence: analysis.evidence() } satisfies AnalysisReply);
+      }
+    } catch (error) {
+      port.postMessage({ id: request.id, error: (error as Error).message } satisfies AnalysisReply);
+    }
+  });
+}

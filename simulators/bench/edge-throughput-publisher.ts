@@ -1,0 +1,59 @@
+/**
+ * The publisher side of `bench --only edge-throughput`, run in its own process: publishes
+ * `--count` waveforms round-robin over `--assets` assets to the agent's broker, keeping at most two
+ * waveforms per channel ahead of what the agent reports analysed (within its queue, so nothing is
+ * dropped, and the agent never waits), and prints one JSON line when done.
+ */
+import mqtt from 'mqtt';
+import { measurementTopic } from '../../shared/schema/index.js';
+import { sleep } from '../../shared/time.js';
+import { type WaveformFormat, waveformMessage } from '../waveform-format.js';
+import { bearingSignal, CHANNEL_RATE_HZ } from './analysis.bench.js';
+
+const args = new Map(
+  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]!]] : [])),
+);
+const brokerUrl = args.get('broker')!;
+const statusUrl = args.get('status')!;
+const format = args.get('format') as WaveformFormat;
+const assets = Number(args.get('assets'));
+const count = Number(args.get('count'));
+const samples = Number(args.get('samples'));
+const RPM = 2980;
+
+const analysed = async (): Promise<number> => {
+  const status = (await (await fetch(`${statusUrl}/api/v1/status`)).json()) as {
+    counters: { waveforms: number; rejected: number };
+  };
+  return status.counters.waveforms + status.counters.rejected;
+};
+
+const signal = bearingSignal(samples, RPM);
+// Pre-encoded: the publisher's own cost stays out of the agent's CPU time.
+const messages = Array.from({ length: assets }, (_, a) => {
+  const scaled = signal.map((v) => v * (1 + a / 100));
+  return waveformMessage({ sampleRateHz: CHANNEL_RATE_HZ, unit: 'g', rpm: RPM, samples: scaled }, format);
+});
+const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-publisher-${process.pid}` });
+const start = await analysed();
+let sent = 0;
+let done = start;
+const deadline = Date.now() + 300_000;
+while (sent < count && Date.now() < deadline) {
+  // Two per channel ahead: the agent always has the next one, and polling stays rare.
+  if (sent - (done - start) < 2 * assets) {
+    const asset = sent % assets;
+    const topic = measurementTopic('plantwatch', `bench-${asset}`, 'de', 'waveform');
+    await client.publishAsync(topic, messages[asset]!, { qos: 0 });
+    sent++;
+  } else {
+    await sleep(50);
+    done = await analysed();
+  }
+}
+while (done - start < sent && Date.now() < deadline) {
+  await sleep(20);
+  done = await analysed();
+}
+await client.endAsync();
+process.stdout.write(`${JSON.stringify({ sent, analysed: done - start, bytes: messages[0]!.length })}\n`);

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { WaveformAnalyser } from '../../edge/signal/waveform-analysis.js';
+import { packageRoot } from '../../shared/paths.js';
+import type { Asset } from '../../shared/schema/index.js';
+import { sleep } from '../../shared/time.js';
+import { freeLoopbackPort } from '../free-port.js';
+import type { WaveformFormat } from '../waveform-format.js';
+import { bearingSignal, CHANNEL_RATE_HZ } from './analysis.bench.js';
+import { type BenchResult, opsPerSecond, result } from './measure.js';
+
+const ASSETS = 64;
+const SAMPLES = 16_384;
+const RPM = 2980;
+/** Waveforms per format: 30 per channel, the issue's measurement. */
+const COUNT = 1920;
+/** Analysed before the CPU clock starts: plans made, buffers allocated, code warm. */
+const WARM_UP = 2 * ASSETS;
+
+const assets = (): Asset[] =>
+  Array.from({ length: ASSETS }, (_, a) => ({
+    id: `bench-${a}`,
+    rpm: RPM,
+    bearing: 'skf-6205',
+  }));
+
+/** CPU seconds (user + system, all threads) and resident memory of a process, from /proc. */
+function processUsage(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { cpuS: ticks / 100, rssMb: rssKb / 1024 };
+}
+
+/**
+ * The whole edge path against its own analysis: a real agent process with its embedded broker and
+ * 64 assets, fed 16,384-sample waveforms at 25.6 kHz by a publisher in another process, in JSON and
+ * in the binary format. The figure is waveforms per agent CPU-second (all its threads); the baseline
+ * is the same waveform through the agent's analyser alone, in this process, measured in the same
+ * run (the goal: ≥ 0.5). A second figure is the agent's RSS after the run, in MB (goal: < 150).
+ */
+export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
+  const analyser = new WaveformAnalyser(assets());
+  const signal = new Float32Array(bearingSignal(SAMPLES, RPM));
+  let k = 0;
+  const analyseNext = () =>
+    analyser.analyse({
+      ts: Date.now(),
+      assetId: `bench-${k++ % ASSETS}`,
+      channel: 'de',
+      sampleRateHz: CHANNEL_RATE_HZ,
+      unit: 'g',
+      rpm: RPM,
+      samples: signal,
+    });
+  // Every channel's plan made before the clock starts, as in the agent's warm-up.
+  for (let i = 0; i < WARM_UP; i++) analyseNext();
+  const analysisOps = await opsPerSecond(analyseNext, 3);
+  const results: BenchResult[] = [];
+  for (const format of ['json', 'binary'] as WaveformFormat[]) {
+    const run = await runAgent(join(dir, `edge-throughput-${format}`), format);
+    results.push(
+      result(`edge-throughput-${format}`, SAMPLES, 'ops/s', run.perCpuSecond, 'analysis only', analysisOps),
+      result(`edge-rss-${format}-mb`, ASSETS, 'channels', run.rssMb, 'goal 150 MB', 150),
+    );
+  }
+  return results;
+}
+
+async function runAgent(
+  dir: string,
+  format: WaveformFormat,
+): Promise<{ perCpuSecond: number; rssMb: number }> {
+  const [brokerPort, statusPort, cloudPort] = [
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+  ];
+  const configFile = join(dir, 'agent.yaml');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    configFile,
+    stringify({
+      gatewayId: 'gw-bench',
+      site: 'bench',
+      dataDir: join(dir, 'data'),
+      http: { host: '127.0.0.1', port: statusPort },
+      mqtt: { embedded: { host: '127.0.0.1', port: brokerPort } },
+      // Nothing listens there: tickets stay in the outbox, as on a gateway whose link is down.
+      cloud: { url: `http://127.0.0.1:${cloudPort}`, token: 'bench-token-0123456789abcdef' },
+      telemetry: { enabled: false },
+      assets: assets(),
+    }),
+  );
+  const profile = process.env.PLANTWATCH_BENCH_PROFILE_DIR;
+  const agent = spawn(
+    process.execPath,
+    [
+      // Set to a folder to get the agent's CPU profile (open it in Chrome DevTools).
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      join(packageRoot(), 'dist', 'plantwatch.js'),
+      'edge',
+      '--config',
+      configFile,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, PLANTWATCH_LOG_LEVEL: 'error' },
+    },
+  );
+  const statusUrl = `http://127.0.0.1:${statusPort}`;
+  try {
+    await waitForAgent(statusUrl);
+    const publish = (count: number) =>
+      runPublisher([
+        ...['--broker', `mqtt://127.0.0.1:${brokerPort}`, '--status', statusUrl, '--format', format],
+        ...['--assets', String(ASSETS), '--count', String(count), '--samples', String(SAMPLES)],
+      ]);
+    await publish(WARM_UP);
+    const before = processUsage(agent.pid!);
+    const run = await publish(COUNT);
+    const after = processUsage(agent.pid!);
+    return { perCpuSecond: run.analysed / (after.cpuS - before.cpuS), rssMb: after.rssMb };
+  } finally {
+    agent.kill('SIGTERM');
+    await new Promise((resolve) => agent.once('exit', resolve));
+  }
+}
+
+async function waitForAgent(statusUrl: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const up = await fetch(`${statusUrl}/api/v1/status`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    await sleep(100);
+  }
+  throw new Error(`edge-throughput: the agent did not answer on ${statusUrl} within 15 s`);
+}
+
+function runPublisher(args: string[]): Promise<{ sent: number; analysed: number }> {
+  const script = join(packageRoot(), 'dist', 'simulators', 'bench', 'edge-throughput-publisher.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`edge-throughput publisher exited with ${code}`));
+      else resolve(JSON.parse(out.trim()) as { sent: number; analysed: number });
+    });
+  });
+}
