@@ -20,6 +20,12 @@ import {
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
+import {
+  type SparkplugConfig,
+  SparkplugSection,
+  resolveSparkplugConfig,
+  sparkplugSectionProblems,
+} from './sources/sparkplug/sparkplug-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -46,6 +52,8 @@ export const EdgeConfigFile = Type.Object(
     mqtt: Type.Optional(MqttSection),
     /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
+    /** Sparkplug B: edge nodes to read, and the agent as one; see edge/sources/sparkplug/README.md. */
+    sparkplug: Type.Optional(SparkplugSection),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -163,6 +171,7 @@ export interface EdgeConfig {
   http: { host: string; port: number; token?: string };
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  sparkplug: SparkplugConfig;
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -200,6 +209,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
         durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       ),
     ),
+    sparkplug: resolveSparkplugConfig(file.sparkplug, file.gatewayId),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -324,7 +334,8 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...telemetryProblems(parsed.value.telemetry),
     ...inputProblems(parsed.value.input),
     ...mqttSectionProblems(parsed.value.mqtt),
-    ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt', 'sparkplug']),
+    ...sparkplugSectionProblems(parsed.value.sparkplug, parsed.value.gatewayId),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
