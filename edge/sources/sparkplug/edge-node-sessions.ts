@@ -125,7 +125,9 @@ export class EdgeNodeSessions {
     if (!session)
       return {
         ...emptyOutcome(),
-        problems: [{ reason: 'before_birth', detail: `${where} before the node's NBIRTH: asked for a rebirth` }],
+        problems: [
+          { reason: 'before_birth', detail: `${where} before the node's NBIRTH: asked for a rebirth` },
+        ],
         rebirth: `${where} before NBIRTH`,
       };
     const gap = this.seqGap(session, payload);
@@ -160,7 +162,11 @@ export class EdgeNodeSessions {
     for (const metric of payload.metrics ?? []) {
       const alias = numberOf(metric.alias);
       const born =
-        alias !== undefined ? scope.byAlias.get(alias) : metric.name ? scope.byName.get(metric.name) : undefined;
+        alias !== undefined
+          ? scope.byAlias.get(alias)
+          : metric.name
+            ? scope.byName.get(metric.name)
+            : undefined;
       if (!born) {
         const what = alias !== undefined ? `alias ${alias}` : `metric '${metric.name ?? '(no name)'}'`;
         outcome.problems.push({
@@ -202,17 +208,16 @@ export class EdgeNodeSessions {
       const alias = numberOf(metric.alias);
       if (alias !== undefined) scope.byAlias.set(alias, born);
       if (!mapping && !(topic.device === undefined && isNodeHousekeeping(metric.name)))
-        outcome.unmapped.push(`${topic.group}/${topic.edgeNode}${topic.device ? `/${topic.device}` : ''}: ${metric.name}`);
+        outcome.unmapped.push(
+          `${topic.group}/${topic.edgeNode}${topic.device ? `/${topic.device}` : ''}: ${metric.name}`,
+        );
       this.deliver(born, metric, payload, receivedAt, where, outcome);
     }
     return outcome;
   }
 
   /** A bad-quality reading for each mapped metric of a scope that died: its values are no longer valid. */
-  private silenced(
-    scope: { byName: Map<string, BornMetric> },
-    receivedAt: number,
-  ): Reading[] {
+  private silenced(scope: { byName: Map<string, BornMetric> }, receivedAt: number): Reading[] {
     return [...scope.byName.values()].flatMap(({ mapping, unit }) =>
       mapping ? [badReading(mapping, receivedAt, unit)] : [],
     );

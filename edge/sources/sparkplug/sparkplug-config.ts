@@ -117,7 +117,10 @@ export function sparkplugSectionProblems(
       });
     const metric = [m.group ?? '*', m.edgeNode, m.device ?? '', m.metric].join('/');
     if (metrics.has(metric))
-      problems.push({ path: `${at}/metric`, message: `metric '${m.metric}' of ${m.edgeNode} is mapped twice` });
+      problems.push({
+        path: `${at}/metric`,
+        message: `metric '${m.metric}' of ${m.edgeNode} is mapped twice`,
+      });
     metrics.add(metric);
     const channel = `${m.assetId}/${m.channel}`;
     if (channels.has(channel))
