@@ -133,14 +133,14 @@ function testEdgeNode(c: MqttClient, group = 'plant1') {
   };
 }
 
-/** An agent on `brokerUrl` (its MQTT broker, and Sparkplug's), with a cloud for its tickets. */
+/** An agent on `brokerUrl` (its MQTT broker, and Sparkplug's; '': the embedded one), with a cloud for its tickets. */
 async function agentWithCloud(brokerUrl: string, config: Omit<Partial<EdgeConfigFile>, 'cloud'> = {}) {
   const cloud = await startTestCloud();
   running.push(cloud);
   const token = await cloud.store.access.createGatewayToken('gw-test', { sites: ['test-site'] });
   const agent = await startEdgeAgent(
     testEdgeConfig({
-      mqtt: { url: brokerUrl },
+      ...(brokerUrl ? { mqtt: { url: brokerUrl } } : {}),
       rulesDir: rulesDir({ 'bearing.yaml': BEARING_RULE }),
       sparkplug: { consume: { groups: ['plant1'], map: MAP } },
       ...config,
@@ -338,6 +338,39 @@ describe('the agent as a Sparkplug B edge node', () => {
     expect(metric('Assets/press-3/OpenTickets', rebirth.payload)?.value).toBe(1);
     expect(numberOf(metric('Assets/press-3/Health', rebirth.payload)?.alias)).toBe(
       aliasOf('Assets/press-3/Health'),
+    );
+
+    // A new asset (a plain MQTT reading of fan-9) is not in the birth: Sparkplug wants a new NBIRTH.
+    const beforeFan = host.received.length;
+    await node.c.publishAsync(
+      'plantwatch/fan-9/motor_temperature/reading',
+      JSON.stringify({ value: 40, unit: 'degC' }),
+    );
+    const fanBirth = await host.next('spBv1.0/plantwatch/NBIRTH/gw-test', beforeFan, 'the NBIRTH with fan-9');
+    expect(metric('Assets/fan-9/Health', fanBirth.payload)).toMatchObject({
+      type: 'String',
+      value: 'healthy',
+    });
+    expect(metric('Assets/press-3/OpenTickets', fanBirth.payload)?.value).toBe(1);
+  });
+
+  it('does not hold up the agent when its Sparkplug broker is down at boot, and is born once it is up', async () => {
+    const port = await freePort();
+    const { agent } = await agentWithCloud('', {
+      mqtt: { embedded: { port: 0 } },
+      sparkplug: {
+        consume: { brokerUrl: `mqtt://127.0.0.1:${port}`, groups: ['plant1'], map: MAP },
+        publish: { brokerUrl: `mqtt://127.0.0.1:${port}`, interval: '200ms' },
+      },
+    });
+    expect(agent.status().sources.find((s) => s.id === 'sparkplug')?.state).toBe('connecting');
+    await startMosquitto(tempDir(), port);
+    const host = await client(`mqtt://127.0.0.1:${port}`, [NODE]);
+    const birth = await host.next('spBv1.0/plantwatch/NBIRTH/gw-test', 0, 'the NBIRTH once the broker is up');
+    expect(birth.payload.metrics?.some((m) => m.name === 'Assets/press-3/Health')).toBe(true);
+    await waitFor(
+      () => agent.status().sources.find((s) => s.id === 'sparkplug')?.state === 'connected',
+      'the Sparkplug source to connect',
     );
   });
 
