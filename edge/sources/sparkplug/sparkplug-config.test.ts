@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../../config.js';
+import { packageRoot } from '../../../shared/paths.js';
 import { removeTempDirs, tempDir } from '../../../test/helpers/stack.js';
 
 afterEach(() => removeTempDirs());
@@ -84,5 +85,20 @@ describe('the sparkplug section of the edge config', () => {
     expect(() => loadEdgeConfig(configFile(['  consume: { groups: ["plant/#"], map: [] }']))).toThrow(
       /sparkplug\/consume\/groups\/0/,
     );
+  });
+
+  it('loads the two sample fragments together', () => {
+    const lines = (path: string[]) =>
+      readFileSync(join(packageRoot(), 'edge', ...path), 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('  '));
+    const config = loadEdgeConfig(
+      configFile([
+        ...lines(['sources', 'sparkplug', 'sample.yaml']),
+        ...lines(['sinks', 'sparkplug-node', 'sample.yaml']),
+      ]),
+    );
+    expect(config.sparkplug.consume?.map.map((m) => m.channel)).toEqual(['bearing_temperature', 'running']);
+    expect(config.sparkplug.publish).toEqual({ group: 'plantwatch', edgeNode: 'gw-1', intervalMs: 5000 });
   });
 });
