@@ -25,6 +25,7 @@ import {
   SparkplugSection,
   resolveSparkplugConfig,
   sparkplugSectionProblems,
+  sparkplugWithoutSecrets,
 } from './sources/sparkplug/sparkplug-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -266,6 +267,7 @@ function configHash(file: EdgeConfigFile): string {
       ? { ...mqtt, password: undefined, ...(mqtt.embedded ? { embedded: { ...mqtt.embedded, users } } : {}) }
       : undefined,
     opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
+    sparkplug: sparkplugWithoutSecrets(rest.sparkplug),
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }

@@ -253,6 +253,13 @@ describe('Sparkplug B into the agent', () => {
     await waitFor(() => latest()?.value === 62, 'the value of the message after the gap');
   });
 
+  it('reads edge nodes on the embedded broker by default', async () => {
+    const { agent, latest } = await agentWithCloud('');
+    const node = await client(agent.brokerUrl, []);
+    await testEdgeNode(node.c).births(58);
+    await waitFor(() => latest()?.value === 58, 'the birth value through the embedded broker');
+  });
+
   it('rejects and counts a payload that is not Sparkplug B, and keeps reading', async () => {
     const url = await mosquitto();
     const { latest, metrics, sparkplugSource } = await agentWithCloud(url);

@@ -101,4 +101,15 @@ describe('the sparkplug section of the edge config', () => {
     expect(config.sparkplug.consume?.map.map((m) => m.channel)).toEqual(['bearing_temperature', 'running']);
     expect(config.sparkplug.publish).toEqual({ group: 'plantwatch', edgeNode: 'gw-1', intervalMs: 5000 });
   });
+
+  it('leaves a login in a broker URL out of the config hash', () => {
+    const hash = (password: string) =>
+      loadEdgeConfig(
+        configFile([
+          `  consume: { brokerUrl: "mqtt://plantwatch:${password}@127.0.0.1:1883", groups: [plant1], map: [] }`,
+          `  publish: { brokerUrl: "mqtt://plantwatch:${password}@127.0.0.1:1883" }`,
+        ]),
+      ).configHash;
+    expect(hash('first-secret')).toBe(hash('second-secret'));
+  });
 });

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { AssetId, ChannelId } from '../../../shared/schema/index.js';
 import { Duration, durationMs } from '../../../shared/duration.js';
+import { withoutCredentials } from '../mqtt/mqtt-config.js';
 import {
   SparkplugPublishSection,
   type SparkplugPublishConfig,
@@ -132,4 +133,16 @@ export function sparkplugSectionProblems(
   });
   problems.push(...sparkplugPublishProblems(section?.publish, gatewayId));
   return problems;
+}
+
+/** The section as the config hash sees it: a login written into a broker URL left out. */
+export function sparkplugWithoutSecrets(section: SparkplugSection | undefined): SparkplugSection | undefined {
+  if (!section) return undefined;
+  const { consume, publish } = section;
+  const strip = <T extends { brokerUrl?: string }>(part: T): T =>
+    part.brokerUrl ? { ...part, brokerUrl: withoutCredentials(part.brokerUrl) } : part;
+  return {
+    ...(consume ? { consume: strip(consume) } : {}),
+    ...(publish ? { publish: strip(publish) } : {}),
+  };
 }
