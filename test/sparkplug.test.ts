@@ -275,6 +275,19 @@ describe('Sparkplug B into the agent', () => {
     await line1.births(64);
     await waitFor(() => latest()?.value === 64, 'a good message after the garbage');
     expect(sparkplugSource()?.state).toBe('connected');
+    // An alias the birth did not declare: a bad payload too, the known one beside it still read.
+    await line1.data([
+      { alias: 77, type: 'Float', value: 1 },
+      { alias: 10, type: 'Float', value: 65 },
+    ]);
+    await waitFor(() => latest()?.value === 65, 'the known alias beside the unknown one');
+    await waitFor(
+      async () => (await metrics()).includes('sparkplug_bad_payloads_total{source="sparkplug"} 2'),
+      'the unknown alias counted',
+    );
+    expect(await metrics()).toContain(
+      'plantwatch_edge_rejected_messages_total{source="sparkplug",reason="unknown_alias"} 1',
+    );
   });
 });
 
