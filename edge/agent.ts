@@ -20,7 +20,8 @@ import { brokerFor } from './sources/mqtt/embedded-broker.js';
 import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
-import { type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
+import { startSparkplugNode } from './sinks/sparkplug-node/sparkplug-node.js';
+import { type EdgeStatus, assetHealthOf, edgeStatus, withHealth } from './status/edge-status.js';
 import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -131,6 +132,7 @@ export async function startEdgeAgent(
 
     const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline, signals };
     const status = () => edgeStatus(config, parts);
+    shutdown.add(startSparkplugNode(clientConfig, broker.url, () => assetHealthOf(config, parts), logger));
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,

@@ -21,6 +21,13 @@ import {
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
+import {
+  type SparkplugConfig,
+  SparkplugSection,
+  resolveSparkplugConfig,
+  sparkplugSectionProblems,
+  sparkplugWithoutSecrets,
+} from './sources/sparkplug/sparkplug-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -47,6 +54,8 @@ export const EdgeConfigFile = Type.Object(
     mqtt: Type.Optional(MqttSection),
     /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
+    /** Sparkplug B: edge nodes to read, and the agent as one; see edge/sources/sparkplug/README.md. */
+    sparkplug: Type.Optional(SparkplugSection),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -178,6 +187,7 @@ export interface EdgeConfig {
   http: { host: string; port: number; token?: string };
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  sparkplug: SparkplugConfig;
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -216,6 +226,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
         durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       ),
     ),
+    sparkplug: resolveSparkplugConfig(file.sparkplug, file.gatewayId),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -276,6 +287,7 @@ function configHash(file: EdgeConfigFile): string {
       ? { ...mqtt, password: undefined, ...(mqtt.embedded ? { embedded: { ...mqtt.embedded, users } } : {}) }
       : undefined,
     opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
+    sparkplug: sparkplugWithoutSecrets(rest.sparkplug),
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }
@@ -344,7 +356,8 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...telemetryProblems(parsed.value.telemetry),
     ...inputProblems(parsed.value.input),
     ...mqttSectionProblems(parsed.value.mqtt),
-    ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt', 'sparkplug']),
+    ...sparkplugSectionProblems(parsed.value.sparkplug, parsed.value.gatewayId),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),

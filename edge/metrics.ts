@@ -222,6 +222,37 @@ export function createEdgeMetrics(deps: {
       mirrorSourceCount(this, deps.sources(), (health) => health.subscriptionRecreations);
     },
   });
+  new Counter({
+    name: 'plantwatch_edge_sparkplug_rebirth_requests_total',
+    help: 'Rebirth requests (NCMD Node Control/Rebirth) sent to Sparkplug edge nodes: data before a birth, lost messages, an unknown alias',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.rebirthRequests);
+    },
+  });
+  new Counter({
+    name: 'plantwatch_edge_sparkplug_bad_payloads_total',
+    help: 'Sparkplug payloads that did not decode as Sparkplug B, or named an alias no birth declared',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      mirrorSourceCount(this, deps.sources(), (health) => health.badPayloads);
+    },
+  });
+  new Gauge({
+    name: 'plantwatch_edge_sparkplug_unmapped_metrics',
+    help: 'Distinct Sparkplug metrics seen in births that sparkplug.consume.map does not name (ignored)',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const source of deps.sources()) {
+        const count = source.health().unmappedMetrics;
+        if (count !== undefined) this.set({ source: source.id }, count);
+      }
+    },
+  });
   const telemetry = (): TelemetryCounts | undefined => deps.telemetry?.();
   new Gauge({
     name: 'plantwatch_edge_telemetry_buffered_points',

@@ -5,7 +5,7 @@ export type SourceState = 'starting' | 'connecting' | 'connected' | 'reconnectin
 
 export interface SourceHealth {
   id: string;
-  kind: 'mqtt' | 'opcua' | 'replay';
+  kind: 'mqtt' | 'opcua' | 'sparkplug' | 'replay';
   state: SourceState;
   /** Messages accepted and rejected since start. */
   accepted: number;
@@ -23,6 +23,14 @@ export interface SourceHealth {
   timestampFallbacks?: number;
   /** Mapped nodes the server cannot deliver (unknown id, no browse-path match). */
   nodeProblems?: string[];
+  /** Rebirth requests (NCMD) sent to Sparkplug edge nodes since start. */
+  rebirthRequests?: number;
+  /** Sparkplug payloads that did not decode or named an alias no birth declared. */
+  badPayloads?: number;
+  /** Distinct Sparkplug metrics seen in births that no mapping names (ignored). */
+  unmappedMetrics?: number;
+  /** Sparkplug edge nodes (`group/edgeNode`) alive now: born, not dead since. */
+  edgeNodes?: string[];
 }
 
 /** Where a source delivers what it reads. Rejections carry where they came from, for the operator. */

@@ -6,12 +6,15 @@ import { MqttSource } from './mqtt/mqtt-source.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
 import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
+import type { SparkplugConfig } from './sparkplug/sparkplug-config.js';
+import { SparkplugSource } from './sparkplug/sparkplug-source.js';
 
 /** The parts of the edge config that name sources. */
 export interface SourcesConfig {
   gatewayId: string;
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  sparkplug: SparkplugConfig;
   /** The window a measurement's own timestamp must fall in. */
   input: TimeWindow;
 }
@@ -23,16 +26,19 @@ export interface StartedSources {
 }
 
 /**
- * The channels the config says exist (OPC-UA node mappings): watched for silence from the start,
- * so a node that never delivers raises the no-data ticket like a sensor that stopped.
+ * The channels the config says exist (OPC-UA node and Sparkplug metric mappings): watched for
+ * silence from the start, so a node that never delivers raises the no-data ticket like a sensor that
+ * stopped.
  */
-export function configuredChannels(config: SourcesConfig): { assetId: string; channel: string }[] {
-  return config.opcua.flatMap((endpoint) => endpoint.nodes);
+export function configuredChannels(
+  config: Pick<SourcesConfig, 'opcua' | 'sparkplug'>,
+): { assetId: string; channel: string }[] {
+  return [...config.opcua.flatMap((endpoint) => endpoint.nodes), ...(config.sparkplug.consume?.map ?? [])];
 }
 
 /**
- * Builds every source the config names, the MQTT source on `brokerUrl` and one per OPC-UA endpoint,
- * and starts each against the sink. When one cannot start, those built so far are stopped and the
+ * Builds every source the config names, the MQTT source on `brokerUrl`, one per OPC-UA endpoint and
+ * the Sparkplug host (on its own broker, or also on `brokerUrl`), and starts each against the sink. When one cannot start, those built so far are stopped and the
  * error is thrown.
  */
 export async function startSources(
@@ -67,6 +73,20 @@ export async function startSources(
       if (!OpcuaSource) break;
       await start(new OpcuaSource(endpoint, logger, config.input));
     }
+    const sparkplug = config.sparkplug.consume;
+    if (sparkplug)
+      await start(
+        new SparkplugSource({
+          id: 'sparkplug',
+          brokerUrl: sparkplug.brokerUrl ?? brokerUrl,
+          clientId: `plantwatch-sparkplug-${config.gatewayId}`,
+          config: sparkplug,
+          // The agent's login is for the agent's broker only: another broker's goes in its URL.
+          ...(sparkplug.brokerUrl ? {} : { connection: brokerConnectOptions(mqtt) }),
+          timeWindow: config.input,
+          logger,
+        }),
+      );
   } catch (error) {
     await shutdown.run();
     throw error;

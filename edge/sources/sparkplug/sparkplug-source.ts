@@ -1,0 +1,195 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { withoutCredentials } from '../mqtt/mqtt-config.js';
+import { describeMqttError } from '../mqtt/mqtt-connection.js';
+import type { TimeWindow } from '../plausible-time.js';
+import type { MeasurementSink, Source, SourceHealth } from '../source.js';
+import { EdgeNodeSessions, type SessionOutcome } from './edge-node-sessions.js';
+import { RebirthThrottle } from './rebirth-throttle.js';
+import type { SparkplugConsumeConfig } from './sparkplug-config.js';
+import { decodeSparkplug, encodeSparkplug } from './sparkplug-payload.js';
+import { NAMESPACE, parseSparkplugTopic, type SparkplugTopic, sparkplugTopic } from './sparkplug-topic.js';
+
+export interface SparkplugSourceOptions {
+  id: string;
+  brokerUrl: string;
+  clientId: string;
+  config: SparkplugConsumeConfig;
+  /** Login and TLS material (`brokerConnectOptions`) when it is the agent's broker. */
+  connection?: IClientOptions;
+  timeWindow?: TimeWindow;
+  logger?: Logger;
+}
+
+const RECONNECT_PERIOD_MS = 1000;
+/** Unmapped metric names remembered (each logged once) before the memory starts over. */
+const UNMAPPED_NAMES_MAX = 10_000;
+
+/** The messages a host application reads; commands (NCMD, DCMD) are for the nodes. */
+const SUBSCRIBED = ['NBIRTH/+', 'NDATA/+', 'NDEATH/+', 'DBIRTH/+/+', 'DDATA/+/+', 'DDEATH/+/+'];
+
+/**
+ * Reads Sparkplug B edge nodes as a host application: their births say which metric an alias
+ * stands for, their data become readings of the mapped asset channels, a death makes those channels
+ * bad quality. Data the agent cannot place (before a birth, after lost messages, an unknown alias)
+ * makes it ask the node for a rebirth, at most once per node per `rebirthInterval`.
+ */
+export class SparkplugSource implements Source {
+  readonly id: string;
+  private client?: MqttClient;
+  private readonly state: SourceHealth & Required<Pick<SourceHealth, 'rebirthRequests' | 'badPayloads'>>;
+  private readonly sessions: EdgeNodeSessions;
+  private readonly throttle: RebirthThrottle;
+  private readonly unmapped = new Set<string>();
+  private unmappedCount = 0;
+
+  constructor(private readonly options: SparkplugSourceOptions) {
+    this.id = options.id;
+    this.state = {
+      id: options.id,
+      kind: 'sparkplug',
+      state: 'starting',
+      accepted: 0,
+      rejected: 0,
+      rebirthRequests: 0,
+      badPayloads: 0,
+    };
+    this.sessions = new EdgeNodeSessions(options.config.map, options.timeWindow);
+    this.throttle = new RebirthThrottle(options.config.rebirthIntervalMs);
+  }
+
+  health(): SourceHealth {
+    return { ...this.state, unmappedMetrics: this.unmappedCount, edgeNodes: this.sessions.onlineNodes() };
+  }
+
+  /** Like the MQTT source: resolves once subscribed or once the first attempt failed (then keeps trying). */
+  async start(sink: MeasurementSink): Promise<void> {
+    const { brokerUrl, clientId, connection, logger, config } = this.options;
+    const url = withoutCredentials(brokerUrl);
+    const client = mqtt.connect(brokerUrl, {
+      ...connection,
+      clientId,
+      reconnectPeriod: RECONNECT_PERIOD_MS,
+      connectTimeout: 10_000,
+      // Births are not retained: after a reconnect the rebirth requests bring the nodes back.
+      clean: true,
+      resubscribe: false,
+    });
+    this.client = client;
+    const topics = config.groups.flatMap((group) => SUBSCRIBED.map((t) => `${NAMESPACE}/${group}/${t}`));
+    let everConnected = false;
+    let firstAttemptOver!: () => void;
+    const started = new Promise<void>((resolve) => {
+      firstAttemptOver = resolve;
+    });
+    client.on('reconnect', () => {
+      this.state.state = everConnected ? 'reconnecting' : 'connecting';
+    });
+    client.on('error', (error) => {
+      const problem = describeMqttError(error, url);
+      if (problem !== this.state.lastError)
+        logger?.warn({ source: this.id, url, problem }, `Sparkplug broker ${url}: ${problem}`);
+      this.state.lastError = problem;
+    });
+    client.on('close', () => {
+      if (!everConnected && this.state.state === 'starting') this.state.state = 'connecting';
+      firstAttemptOver();
+    });
+    client.on('message', (topic, payload) => this.handle(topic, payload, sink));
+    client.on('connect', () => {
+      client.subscribe(topics, { qos: 0 }, (error, granted) => {
+        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+        if (error || refused.length > 0) {
+          this.state.state = 'failed';
+          this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
+          logger?.error({ source: this.id, url }, `Sparkplug source: ${this.state.lastError}`);
+        } else {
+          if (!everConnected || this.state.state !== 'connected')
+            logger?.info(
+              { source: this.id, url, groups: config.groups },
+              `Sparkplug source subscribed on ${url} to groups ${config.groups.join(', ')}`,
+            );
+          everConnected = true;
+          this.state.state = 'connected';
+          delete this.state.lastError;
+        }
+        firstAttemptOver();
+      });
+    });
+    await started;
+  }
+
+  private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
+    const reject = (reason: string, detail: string) => {
+      this.state.rejected++;
+      sink.rejected({ source: this.id, where: topic, reason, detail });
+    };
+    const parsed = parseSparkplugTopic(topic);
+    if (typeof parsed === 'string') {
+      reject('bad_topic', parsed);
+      return;
+    }
+    let outcome: SessionOutcome;
+    try {
+      outcome = this.sessions.handle(parsed, decodeSparkplug(payload), Date.now());
+    } catch (error) {
+      this.state.badPayloads++;
+      reject('bad_payload', (error as Error).message);
+      return;
+    }
+    for (const { reason, detail } of outcome.problems) {
+      if (reason === 'unknown_alias') this.state.badPayloads++;
+      reject(reason, detail);
+    }
+    this.noteUnmapped(outcome.unmapped);
+    let delivered = true;
+    for (const reading of outcome.readings) {
+      try {
+        sink.reading(reading);
+      } catch (error) {
+        delivered = false;
+        reject('unprocessable', `${reading.assetId}/${reading.channel}: ${(error as Error).message}`);
+      }
+    }
+    if (outcome.rebirth) this.askRebirth(parsed, outcome.rebirth);
+    if (delivered && outcome.problems.length === 0) {
+      this.state.accepted++;
+      this.state.lastMessageAt = new Date().toISOString();
+    }
+  }
+
+  /** NCMD `Node Control/Rebirth` = true: the node answers with its NBIRTH and DBIRTHs. */
+  private askRebirth({ group, edgeNode }: SparkplugTopic, why: string): void {
+    const client = this.client;
+    if (!client?.connected || !this.throttle.mayAsk(`${group}/${edgeNode}`, Date.now())) return;
+    this.state.rebirthRequests++;
+    this.options.logger?.info(
+      { source: this.id, group, edgeNode, why },
+      `Sparkplug: asked ${group}/${edgeNode} for a rebirth (${why})`,
+    );
+    const command = encodeSparkplug({
+      timestamp: Date.now(),
+      metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }],
+    });
+    client.publish(sparkplugTopic({ group, type: 'NCMD', edgeNode }), command, { qos: 0 });
+  }
+
+  /** Each unmapped metric counted and logged once: a node with 500 tags must not fill the log. */
+  private noteUnmapped(names: readonly string[]): void {
+    for (const name of names) {
+      if (this.unmapped.has(name)) continue;
+      if (this.unmapped.size >= UNMAPPED_NAMES_MAX) this.unmapped.clear();
+      this.unmapped.add(name);
+      this.unmappedCount++;
+      this.options.logger?.info(
+        { source: this.id, metric: name },
+        `Sparkplug metric ${name} is not in sparkplug.consume.map: ignored`,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.state.state = 'stopped';
+    await this.client?.endAsync();
+  }
+}
