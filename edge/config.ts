@@ -20,6 +20,12 @@ import {
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
+import {
+  ModbusDevice,
+  type ModbusDeviceConfig,
+  modbusDeviceProblems,
+  resolveModbusDevice,
+} from './sources/modbus/modbus-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -46,6 +52,8 @@ export const EdgeConfigFile = Type.Object(
     mqtt: Type.Optional(MqttSection),
     /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
+    /** Modbus TCP devices (drives, meters, legacy PLCs) to poll; see edge/sources/modbus/README.md. */
+    modbus: Type.Optional(Type.Array(ModbusDevice)),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -163,6 +171,7 @@ export interface EdgeConfig {
   http: { host: string; port: number; token?: string };
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  modbus: ModbusDeviceConfig[];
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -200,6 +209,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
         durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       ),
     ),
+    modbus: (file.modbus ?? []).map(resolveModbusDevice),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -317,6 +327,14 @@ function inputProblems(input: EdgeConfigFile['input']): { path: string; message:
   return [];
 }
 
+/** Each OPC-UA-fed asset channel and the node feeding it: a Modbus register may not feed it too. */
+const opcuaChannels = (endpoints: OpcuaEndpoint[]): Map<string, string> =>
+  new Map(
+    endpoints.flatMap((endpoint, e) =>
+      endpoint.nodes.map((node, n) => [`${node.assetId}/${node.channel}`, `opcua/${e}/nodes/${n}`] as const),
+    ),
+  );
+
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
   const problems = [
@@ -325,6 +343,11 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...inputProblems(parsed.value.input),
     ...mqttSectionProblems(parsed.value.mqtt),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...modbusDeviceProblems(
+      parsed.value.modbus ?? [],
+      ['mqtt', ...(parsed.value.opcua ?? []).map((endpoint) => endpoint.id)],
+      opcuaChannels(parsed.value.opcua ?? []),
+    ),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),

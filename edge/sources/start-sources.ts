@@ -3,6 +3,7 @@ import { Shutdown } from '../shutdown.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
 import { brokerConnectOptions } from './mqtt/mqtt-connection.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
+import type { ModbusDeviceConfig } from './modbus/modbus-config.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
 import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
@@ -12,6 +13,7 @@ export interface SourcesConfig {
   gatewayId: string;
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  modbus: ModbusDeviceConfig[];
   /** The window a measurement's own timestamp must fall in. */
   input: TimeWindow;
 }
@@ -23,16 +25,20 @@ export interface StartedSources {
 }
 
 /**
- * The channels the config says exist (OPC-UA node mappings): watched for silence from the start,
- * so a node that never delivers raises the no-data ticket like a sensor that stopped.
+ * The channels the config says exist (OPC-UA node and Modbus register mappings): watched for silence
+ * from the start, so a node or register that never delivers raises the no-data ticket like a sensor
+ * that stopped.
  */
 export function configuredChannels(config: SourcesConfig): { assetId: string; channel: string }[] {
-  return config.opcua.flatMap((endpoint) => endpoint.nodes);
+  return [
+    ...config.opcua.flatMap((endpoint) => endpoint.nodes),
+    ...config.modbus.flatMap((device) => device.registers),
+  ];
 }
 
 /**
- * Builds every source the config names, the MQTT source on `brokerUrl` and one per OPC-UA endpoint,
- * and starts each against the sink. When one cannot start, those built so far are stopped and the
+ * Builds every source the config names, the MQTT source on `brokerUrl`, one per OPC-UA endpoint and
+ * one per Modbus device, and starts each against the sink. When one cannot start, those built so far are stopped and the
  * error is thrown.
  */
 export async function startSources(
@@ -66,6 +72,12 @@ export async function startSources(
     for (const endpoint of config.opcua) {
       if (!OpcuaSource) break;
       await start(new OpcuaSource(endpoint, logger, config.input));
+    }
+    // Each device its own source: its own connection and poll loop, so a dead one delays no other.
+    const { ModbusSource } = config.modbus.length ? await import('./modbus/modbus-source.js') : {};
+    for (const device of config.modbus) {
+      if (!ModbusSource) break;
+      await start(new ModbusSource(device, logger));
     }
   } catch (error) {
     await shutdown.run();
