@@ -134,12 +134,12 @@ function registerProblems(register: ModbusRegisterMapping, at: string): Problem[
   if (bits && type !== 'boolean')
     problems.push({
       path: `${at}/type`,
-      message: `a ${register.table} holds one bit: its type must be boolean (got ${type})`,
+      message: `${register.table === 'coil' ? 'a coil' : 'a discrete input'} holds one bit: its type must be boolean (got ${type})`,
     });
   if (!bits && type === 'boolean')
     problems.push({
       path: `${at}/type`,
-      message: `a ${register.table} register holds 16 bits: use int16, uint16, int32, uint32 or float32, or table: coil | discrete for a bit`,
+      message: `${register.table === 'input' ? 'an input' : 'a holding'} register holds 16 bits: use int16, uint16, int32, uint32 or float32, or table: coil | discrete for a bit`,
     });
   const words = WORDS_PER_TYPE[type];
   if (register.address < 0 || register.address + words - 1 > 65535)

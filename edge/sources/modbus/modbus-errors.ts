@@ -21,9 +21,17 @@ const EXCEPTIONS: Record<number, { reason: string; words: string; hint: string }
     hint: "the device has no such register; check address against the device's register map (0-based)",
   },
   3: { reason: 'illegal_value', words: 'illegal data value', hint: 'the device refuses this read length' },
-  4: { reason: 'device_failure', words: 'server device failure', hint: 'the device reports an internal fault' },
+  4: {
+    reason: 'device_failure',
+    words: 'server device failure',
+    hint: 'the device reports an internal fault',
+  },
   5: { reason: 'acknowledge', words: 'acknowledge', hint: 'the device is busy with a long operation' },
-  6: { reason: 'device_busy', words: 'server device busy', hint: 'the device is busy; it is asked again next poll' },
+  6: {
+    reason: 'device_busy',
+    words: 'server device busy',
+    hint: 'the device is busy; it is asked again next poll',
+  },
   10: {
     reason: 'gateway_path_unavailable',
     words: 'gateway path unavailable',

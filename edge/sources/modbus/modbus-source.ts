@@ -147,7 +147,12 @@ export class ModbusSource implements Source {
       const raw = decodeRegisters(words, register.address - block.start, register);
       const value = engineeringValue(raw, register);
       if (!Number.isFinite(value)) {
-        this.reject(sink, register, 'not_finite', `decodes to ${value} (${register.type} ${words.join(' ')})`);
+        this.reject(
+          sink,
+          register,
+          'not_finite',
+          `decodes to ${value} (${register.type} ${words.join(' ')})`,
+        );
         continue;
       }
       this.deliver(sink, register, { value, quality: 'good' }, ts);
@@ -187,7 +192,12 @@ export class ModbusSource implements Source {
     this.state.lastMessageAt = new Date(ts).toISOString();
   }
 
-  private reject(sink: MeasurementSink, register: ModbusRegisterConfig, reason: string, detail: string): void {
+  private reject(
+    sink: MeasurementSink,
+    register: ModbusRegisterConfig,
+    reason: string,
+    detail: string,
+  ): void {
     this.state.rejected++;
     const where = `${this.endpoint} ${register.table} ${register.address} (${register.assetId}/${register.channel})`;
     sink.rejected({ source: this.id, where, reason, detail });
