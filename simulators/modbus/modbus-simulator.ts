@@ -55,7 +55,9 @@ function writeTables(tables: Tables, state: DriveState): void {
   for (const register of DRIVE_REGISTERS) {
     const value = register.value(state);
     const words =
-      register.type === 'boolean' ? [value ? 1 : 0] : encodeRegisters(value, register.type, register.wordOrder);
+      register.type === 'boolean'
+        ? [value ? 1 : 0]
+        : encodeRegisters(value, register.type, register.wordOrder);
     words.forEach((word, i) => {
       tables[register.table][register.address + i] = word;
     });

@@ -126,12 +126,12 @@ export class ModbusSource implements Source {
           this.blockFailed(sink, block, failure, Date.now());
         }
       }
-      if (answers > 0) {
-        answered();
-        delete this.state.lastError;
-      } else if (lastFailure?.reason === 'timeout') {
+      if (answers === 0 && lastFailure?.reason === 'timeout')
         return { ...lastFailure, reason: 'no_answer', connectionLost: true };
-      }
+      if (answers > 0) answered();
+      // What is wrong now: a block that keeps failing stays the source's error while the others answer.
+      if (lastFailure) this.state.lastError = lastFailure.message;
+      else delete this.state.lastError;
       await this.pause(Math.max(0, started + this.config.pollIntervalMs - Date.now()));
     }
     return { reason: 'stopped', message: 'stopped', connectionLost: true };
@@ -169,7 +169,6 @@ export class ModbusSource implements Source {
         `Modbus device ${this.id}: ${failure.message}; its channels read as bad quality until it answers`,
       );
     }
-    this.state.lastError = failure.message;
     for (const register of block.registers)
       this.deliver(sink, register, { value: Number.NaN, quality: 'bad' }, ts);
   }
