@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../../config.js';
+import { packageRoot } from '../../../shared/paths.js';
 import { FileError } from '../../../shared/yaml-file.js';
 import { removeTempDirs, tempDir } from '../../../test/helpers/stack.js';
 
@@ -163,5 +164,20 @@ describe('modbus config', () => {
         ),
       ),
     ).toEqual([]);
+  });
+
+  it('loads the documented fragment (sample.yaml)', () => {
+    const sample = readFileSync(join(packageRoot(), 'edge', 'sources', 'modbus', 'sample.yaml'), 'utf8');
+    const [drive] = loadEdgeConfig(configFile(sample)).modbus;
+    expect(drive).toMatchObject({ id: 'pump-1-drive', port: 1502, timeoutMs: 500 });
+    expect(drive?.registers.map((r) => `${r.table} ${r.address} ${r.type}`)).toEqual([
+      'holding 0 int16',
+      'holding 1 uint16',
+      'holding 2 float32',
+      'holding 4 uint32',
+      'input 0 uint16',
+      'coil 0 boolean',
+      'discrete 0 boolean',
+    ]);
   });
 });

@@ -126,8 +126,14 @@ export class ModbusSource implements Source {
           this.blockFailed(sink, block, failure, Date.now());
         }
       }
-      if (answers === 0 && lastFailure?.reason === 'timeout')
-        return { ...lastFailure, reason: 'no_answer', connectionLost: true };
+      if (answers === 0 && lastFailure?.reason === 'timeout') {
+        const { host, port, unitId, timeoutMs } = this.config;
+        return {
+          reason: 'no_answer',
+          message: `unit ${unitId} at ${host}:${port} answered no request within ${timeoutMs / 1000} s: is the device responding and the unitId right? Reconnecting`,
+          connectionLost: true,
+        };
+      }
       if (answers > 0) answered();
       // What is wrong now: a block that keeps failing stays the source's error while the others answer.
       if (lastFailure) this.state.lastError = lastFailure.message;
