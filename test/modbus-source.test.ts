@@ -225,6 +225,30 @@ describe('Modbus TCP source against the simulator', () => {
   });
 });
 
+describe('a mapped register that never delivers', () => {
+  it('raises the silent-sensor ticket for its channel though the device was never reached', async () => {
+    const closedPort = await freePort();
+    const { cloudTickets } = await agentWithCloud({
+      rulesDir: rulesDir({
+        'silent.yaml':
+          'rules:\n  - id: silent\n    title: Sensor silent\n    noData: 1500ms\n    severity: medium\n    fault: sensor_fault\n    action: SOP-INS-01\n',
+      }),
+      modbus: [
+        device('drive-9', closedPort, {
+          registers: [
+            { assetId: 'pump-9', channel: 'oil_pressure', table: 'input', address: 3, unit: 'bar' },
+          ],
+        }),
+      ],
+    });
+    const ticket = await waitFor(
+      async () => (await cloudTickets()).find((t) => t.fault === 'sensor_fault'),
+      'the silent-sensor ticket',
+    );
+    expect(ticket).toMatchObject({ assetId: 'pump-9', evidence: { channel: 'oil_pressure' } });
+  });
+});
+
 describe('plantwatch sim modbus (the built CLI)', () => {
   let sim: Child | undefined;
   afterEach(async () => {
