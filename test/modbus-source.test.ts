@@ -201,9 +201,10 @@ describe('Modbus TCP source against the simulator', () => {
     }
     const times = [...seen].sort((a, b) => a - b);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // 200 ms polls: about 20 readings in 4 s, none late by a 500 ms timeout of the hung device.
+    // 200 ms polls: about 20 readings in 4 s, no gap as long as the hung device's 500 ms timeout
+    // (a loop shared with it would wait that out for each of its blocks, every poll).
     expect(times.length).toBeGreaterThan(14);
-    expect(Math.max(...gaps)).toBeLessThan(400);
+    expect(Math.max(...gaps)).toBeLessThan(500);
     const exposition = await metrics();
     expect(exposition).toMatch(/plantwatch_edge_modbus_errors_total\{device="hung",reason="timeout"\} [1-9]/);
     expect(exposition).toMatch(

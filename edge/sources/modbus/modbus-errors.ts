@@ -1,3 +1,4 @@
+import { ConnectionClosedError } from './modbus-connection.js';
 import type { ReadBlock } from './modbus-requests.js';
 
 /** A failed request or connection: a short reason for the metrics, and what to do, for the operator. */
@@ -79,10 +80,17 @@ export function describeReadFailure(
       connectionLost: false,
     };
   }
+  if (error instanceof ConnectionClosedError || e.message === 'Port Not Open')
+    return {
+      reason: 'connection_lost',
+      message: `${where}: the connection was lost (${e.message ?? String(error)})`,
+      connectionLost: true,
+    };
+  // The library checks each answer's length, unit id and function code: a garbled or foreign answer.
   return {
-    reason: 'connection_lost',
-    message: `${where}: the connection was lost (${e.message ?? String(error)})`,
-    connectionLost: true,
+    reason: 'bad_answer',
+    message: `${where}: the answer does not fit the request (${e.message ?? String(error)}); is another client or a gateway mixing up answers?`,
+    connectionLost: false,
   };
 }
 

@@ -150,7 +150,14 @@ export class ModbusSource implements Source {
         `Modbus device ${this.id}: ${describeBlock(block)} answers again`,
       );
     for (const register of block.registers) {
-      const raw = decodeRegisters(words, register.address - block.start, register);
+      let raw: number;
+      try {
+        raw = decodeRegisters(words, register.address - block.start, register);
+      } catch (error) {
+        // A device that answered with fewer registers than asked for: its fault, not a reason to stop.
+        this.reject(sink, register, 'short_answer', `${describeBlock(block)}: ${(error as Error).message}`);
+        continue;
+      }
       const value = engineeringValue(raw, register);
       if (!Number.isFinite(value)) {
         this.reject(
