@@ -28,6 +28,12 @@ import {
   sparkplugSectionProblems,
   sparkplugWithoutSecrets,
 } from './sources/sparkplug/sparkplug-config.js';
+import {
+  ModbusDevice,
+  type ModbusDeviceConfig,
+  modbusDeviceProblems,
+  resolveModbusDevice,
+} from './sources/modbus/modbus-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -56,6 +62,8 @@ export const EdgeConfigFile = Type.Object(
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
     /** Sparkplug B: edge nodes to read, and the agent as one; see edge/sources/sparkplug/README.md. */
     sparkplug: Type.Optional(SparkplugSection),
+    /** Modbus TCP devices (drives, meters, legacy PLCs) to poll; see edge/sources/modbus/README.md. */
+    modbus: Type.Optional(Type.Array(ModbusDevice)),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -188,6 +196,7 @@ export interface EdgeConfig {
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
   sparkplug: SparkplugConfig;
+  modbus: ModbusDeviceConfig[];
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -227,6 +236,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
       ),
     ),
     sparkplug: resolveSparkplugConfig(file.sparkplug, file.gatewayId),
+    modbus: (file.modbus ?? []).map(resolveModbusDevice),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -349,6 +359,14 @@ function inputProblems(input: EdgeConfigFile['input']): { path: string; message:
   return [];
 }
 
+/** Each OPC-UA-fed asset channel and the node feeding it: a Modbus register may not feed it too. */
+const opcuaChannels = (endpoints: OpcuaEndpoint[]): Map<string, string> =>
+  new Map(
+    endpoints.flatMap((endpoint, e) =>
+      endpoint.nodes.map((node, n) => [`${node.assetId}/${node.channel}`, `opcua/${e}/nodes/${n}`] as const),
+    ),
+  );
+
 export function loadEdgeConfig(file: string): EdgeConfig {
   const parsed = readYamlFile(file, EdgeConfigFile, { env: true });
   const problems = [
@@ -358,6 +376,11 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...mqttSectionProblems(parsed.value.mqtt),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt', 'sparkplug']),
     ...sparkplugSectionProblems(parsed.value.sparkplug, parsed.value.gatewayId),
+    ...modbusDeviceProblems(
+      parsed.value.modbus ?? [],
+      ['mqtt', 'sparkplug', ...(parsed.value.opcua ?? []).map((endpoint) => endpoint.id)],
+      opcuaChannels(parsed.value.opcua ?? []),
+    ),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),

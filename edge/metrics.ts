@@ -253,6 +253,18 @@ export function createEdgeMetrics(deps: {
       }
     },
   });
+  new Counter({
+    name: 'plantwatch_edge_modbus_errors_total',
+    help: 'Failed Modbus requests and connection attempts, by device and reason (illegal_address, timeout, connection_refused, …)',
+    labelNames: ['device', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const source of deps.sources())
+        for (const [reason, count] of Object.entries(source.health().modbusErrors ?? {}))
+          this.inc({ device: source.id, reason }, count);
+    },
+  });
   const telemetry = (): TelemetryCounts | undefined => deps.telemetry?.();
   new Gauge({
     name: 'plantwatch_edge_telemetry_buffered_points',

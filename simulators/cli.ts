@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { integerIn, nonNegativeNumber, oneOf, positiveNumber, speedFactor } from '../shared/cli-options.js';
 import { stopOnSignals } from '../shared/shutdown.js';
 import { fleetSimCommand } from './fleet/fleet-command.js';
+import { modbusSimCommand } from './modbus/modbus-command.js';
 import { opcuaSimCommand } from './opcua/opcua-command.js';
 import { leadTimeSimCommand, scenarioSimCommand } from './scenario/scenario-command.js';
 import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
@@ -70,6 +71,7 @@ export function simCommand(): Command {
       await simulator.stop();
     });
   sim.addCommand(opcuaSimCommand());
+  sim.addCommand(modbusSimCommand());
   sim.addCommand(scenarioSimCommand());
   sim.addCommand(leadTimeSimCommand());
   sim.addCommand(fleetSimCommand());

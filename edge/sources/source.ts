@@ -5,14 +5,14 @@ export type SourceState = 'starting' | 'connecting' | 'connected' | 'reconnectin
 
 export interface SourceHealth {
   id: string;
-  kind: 'mqtt' | 'opcua' | 'sparkplug' | 'replay';
+  kind: 'mqtt' | 'opcua' | 'sparkplug' | 'modbus' | 'replay';
   state: SourceState;
   /** Messages accepted and rejected since start. */
   accepted: number;
   rejected: number;
   lastMessageAt?: string;
   lastError?: string;
-  /** Where the source reads from, when it is a server of its own (OPC-UA). */
+  /** Where the source reads from, when it is a server of its own (OPC-UA, Modbus). */
   endpoint?: string;
   /** Successful connections since start: more than one means it reconnected. */
   connects?: number;
@@ -31,6 +31,8 @@ export interface SourceHealth {
   unmappedMetrics?: number;
   /** Sparkplug edge nodes (`group/edgeNode`) alive now: born, not dead since. */
   edgeNodes?: string[];
+  /** Failed Modbus requests and connection attempts since start, by reason (`illegal_address`, `timeout`, …). */
+  modbusErrors?: Record<string, number>;
 }
 
 /** Where a source delivers what it reads. Rejections carry where they came from, for the operator. */

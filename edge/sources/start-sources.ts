@@ -3,6 +3,7 @@ import { Shutdown } from '../shutdown.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
 import { brokerConnectOptions } from './mqtt/mqtt-connection.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
+import type { ModbusDeviceConfig } from './modbus/modbus-config.js';
 import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
 import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
@@ -15,6 +16,7 @@ export interface SourcesConfig {
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
   sparkplug: SparkplugConfig;
+  modbus: ModbusDeviceConfig[];
   /** The window a measurement's own timestamp must fall in. */
   input: TimeWindow;
 }
@@ -26,19 +28,24 @@ export interface StartedSources {
 }
 
 /**
- * The channels the config says exist (OPC-UA node and Sparkplug metric mappings): watched for
- * silence from the start, so a node that never delivers raises the no-data ticket like a sensor that
- * stopped.
+ * The channels the config says exist (OPC-UA node, Sparkplug metric and Modbus register mappings):
+ * watched for silence from the start, so one that never delivers raises the no-data ticket like a
+ * sensor that stopped.
  */
 export function configuredChannels(
-  config: Pick<SourcesConfig, 'opcua' | 'sparkplug'>,
+  config: Pick<SourcesConfig, 'opcua' | 'sparkplug' | 'modbus'>,
 ): { assetId: string; channel: string }[] {
-  return [...config.opcua.flatMap((endpoint) => endpoint.nodes), ...(config.sparkplug.consume?.map ?? [])];
+  return [
+    ...config.opcua.flatMap((endpoint) => endpoint.nodes),
+    ...(config.sparkplug.consume?.map ?? []),
+    ...config.modbus.flatMap((device) => device.registers),
+  ];
 }
 
 /**
  * Builds every source the config names, the MQTT source on `brokerUrl`, one per OPC-UA endpoint and
- * the Sparkplug host (on its own broker, or also on `brokerUrl`), and starts each against the sink. When one cannot start, those built so far are stopped and the
+ * the Sparkplug host (on its own broker, or also on `brokerUrl`), one per Modbus device, and starts
+ * each against the sink. When one cannot start, those built so far are stopped and the
  * error is thrown.
  */
 export async function startSources(
@@ -87,6 +94,12 @@ export async function startSources(
           logger,
         }),
       );
+    // Each device its own source: its own connection and poll loop, so a dead one delays no other.
+    const { ModbusSource } = config.modbus.length ? await import('./modbus/modbus-source.js') : {};
+    for (const device of config.modbus) {
+      if (!ModbusSource) break;
+      await start(new ModbusSource(device, logger));
+    }
   } catch (error) {
     await shutdown.run();
     throw error;
