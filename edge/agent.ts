@@ -20,7 +20,8 @@ import { brokerFor } from './sources/mqtt/embedded-broker.js';
 import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
-import { type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
+import { startOpcuaServerSink } from './sinks/opcua-server/start-opcua-server.js';
+import { assetHealthOf, type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
 import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -128,6 +129,16 @@ export async function startEdgeAgent(
 
     const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline, signals };
     const status = () => edgeStatus(config, parts);
+    const opcuaServer = await startOpcuaServerSink(
+      config.opcuaServer,
+      {
+        gatewayId: config.gatewayId,
+        health: () => assetHealthOf(config, parts),
+        staleAfterMs: config.rules.staleAfterMs,
+      },
+      logger,
+    );
+    shutdown.add(() => opcuaServer.stop());
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,

@@ -20,6 +20,12 @@ import {
   opcuaEndpointProblems,
   resolveOpcuaEndpoint,
 } from './sources/opcua/opcua-config.js';
+import {
+  type OpcuaServerConfig,
+  OpcuaServerSection,
+  opcuaServerProblems,
+  resolveOpcuaServer,
+} from './sinks/opcua-server/opcua-server-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -46,6 +52,8 @@ export const EdgeConfigFile = Type.Object(
     mqtt: Type.Optional(MqttSection),
     /** OPC-UA servers (PLCs, CNCs) to read from; see edge/sources/opcua/README.md. */
     opcua: Type.Optional(Type.Array(OpcuaEndpoint)),
+    /** The agent's findings served to PLCs and SCADAs over OPC-UA; see edge/sinks/opcua-server/README.md. */
+    opcuaServer: Type.Optional(OpcuaServerSection),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -163,6 +171,7 @@ export interface EdgeConfig {
   http: { host: string; port: number; token?: string };
   mqtt: MqttConfig;
   opcua: OpcuaEndpointConfig[];
+  opcuaServer: OpcuaServerConfig;
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -200,6 +209,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
         durationMs(file.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
       ),
     ),
+    opcuaServer: resolveOpcuaServer(file.opcuaServer, { baseDir, dataDir }),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -242,7 +252,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
 }
 
 function configHash(file: EdgeConfigFile): string {
-  const { cloud, mqtt, opcua, http, ...rest } = file;
+  const { cloud, mqtt, opcua, http, opcuaServer, ...rest } = file;
   const users = mqtt?.embedded?.users?.map((user) => ({
     ...user,
     password: undefined,
@@ -256,6 +266,12 @@ function configHash(file: EdgeConfigFile): string {
       ? { ...mqtt, password: undefined, ...(mqtt.embedded ? { embedded: { ...mqtt.embedded, users } } : {}) }
       : undefined,
     opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
+    opcuaServer: opcuaServer
+      ? {
+          ...opcuaServer,
+          users: opcuaServer.users?.map((u) => ({ ...u, password: undefined, passwordHash: undefined })),
+        }
+      : undefined,
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }
@@ -325,6 +341,7 @@ export function loadEdgeConfig(file: string): EdgeConfig {
     ...inputProblems(parsed.value.input),
     ...mqttSectionProblems(parsed.value.mqtt),
     ...opcuaEndpointProblems(parsed.value.opcua ?? [], ['mqtt']),
+    ...opcuaServerProblems(parsed.value.opcuaServer),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),
