@@ -127,7 +127,13 @@ export class AssetNodes {
       }),
       openTickets: variable('OpenTickets', DataType.UInt32, 'maintenance tickets open for the asset'),
       lastDataAt: variable('LastDataAt', DataType.DateTime, 'when the agent last received good data'),
-      findingsFolder: ns.addFolder(object, { browseName: 'Findings', nodeId: `s=${assetId}.Findings` }),
+      // A folder organized by the asset (addFolder wants a folder as parent, and the asset is an object).
+      findingsFolder: ns.addObject({
+        organizedBy: object,
+        typeDefinition: 'FolderType',
+        browseName: 'Findings',
+        nodeId: `s=${assetId}.Findings`,
+      }),
       findings: new Map(),
     };
     this.assets.set(assetId, nodes);
