@@ -135,6 +135,7 @@ export async function startEdgeAgent(
         gatewayId: config.gatewayId,
         health: () => assetHealthOf(config, parts),
         staleAfterMs: config.rules.staleAfterMs,
+        loginRefused: (reason) => metrics.opcuaServerLoginsRefused.inc({ reason }),
       },
       logger,
     );
@@ -155,6 +156,7 @@ export async function startEdgeAgent(
         broker: withoutCredentials(broker.url),
         rules: rules.count,
         cloud: config.cloud.url,
+        ...(opcuaServer.endpointUrl ? { opcuaServer: opcuaServer.endpointUrl } : {}),
       },
       'edge agent running',
     );

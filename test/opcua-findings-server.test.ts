@@ -219,7 +219,7 @@ describe("the agent's findings as an OPC-UA server", () => {
   }, 60_000);
 
   it('refuses anonymous sessions and wrong passwords unless allowed, without logging the password', async () => {
-    const { url, log } = await agentServing({ users: [SCADA], trustUnknownClients: true });
+    const { agent, url, log } = await agentServing({ users: [SCADA], trustUnknownClients: true });
     const client = await connect(url);
     // The server offers no anonymous token policy at all: the client cannot even ask.
     await expect(client.createSession()).rejects.toThrow(/Cannot find ANONYMOUS user token policy/);
@@ -233,6 +233,12 @@ describe("the agent's findings as an OPC-UA server", () => {
     expect(log.lines().some((l) => l.msg === 'OPC-UA login refused' && l.username === 'scada')).toBe(true);
     expect(JSON.stringify(log.lines())).not.toContain('wrong-password-0815');
     expect(JSON.stringify(log.lines())).not.toContain(SCADA.password);
+    await expect(
+      client.createSession({ type: UserTokenType.UserName, userName: 'intruder', password: 'guess-1234' }),
+    ).rejects.toThrow(/BadUserAccessDenied|BadIdentityTokenRejected/);
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    expect(metrics).toContain('plantwatch_edge_opcua_server_logins_refused_total{reason="wrong_password"} 1');
+    expect(metrics).toContain('plantwatch_edge_opcua_server_logins_refused_total{reason="unknown_user"} 1');
     const session = await client.createSession(SCADA_LOGIN);
     running.push({ stop: () => session.close() });
     expect((await nodeIds(session))('Assets')).toMatch(/^ns=\d+;s=Assets$/);

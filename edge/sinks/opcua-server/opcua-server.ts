@@ -28,6 +28,8 @@ export interface ConditionSource {
   health(): AssetHealth[];
   /** Measured values older than this are served as UncertainLastUsableValue. */
   staleAfterMs: number;
+  /** Counts a refused login (the metric); the name is logged, the password never. */
+  loginRefused?(reason: 'unknown_user' | 'wrong_password'): void;
 }
 
 export interface RunningOpcuaServer {
@@ -81,8 +83,12 @@ export async function startOpcuaServer(
         const given = Buffer.from(password ?? '', 'utf8');
         (user ? passwordMatches(user, given) : Promise.resolve(false)).then(
           (valid) => {
-            // The name only: a mistyped password is often another account's.
-            if (!valid) log.warn({ username }, 'OPC-UA login refused');
+            if (!valid) {
+              const reason = user ? 'wrong_password' : 'unknown_user';
+              source.loginRefused?.(reason);
+              // The name only: a mistyped password is often another account's.
+              log.warn({ username, reason }, 'OPC-UA login refused');
+            }
             callback(null, valid);
           },
           (error: unknown) => callback(error as Error),
