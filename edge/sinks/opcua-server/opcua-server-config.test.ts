@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../../config.js';
+import { packageRoot } from '../../../shared/paths.js';
 import { removeTempDirs, tempDir } from '../../../test/helpers/stack.js';
 import { opcuaServerProblems, resolveOpcuaServer } from './opcua-server-config.js';
 
@@ -107,5 +108,25 @@ describe('opcuaServer config', () => {
     );
     const badMode = configFile('opcuaServer:\n  allowAnonymous: true\n  securityModes: [Plain]\n');
     expect(() => loadEdgeConfig(badMode)).toThrow(`${badMode}:8: opcuaServer/securityModes/0`);
+  });
+});
+
+describe('the opcuaServer sample', () => {
+  it('loads as it stands in an edge config', () => {
+    process.env.PLANTWATCH_OPCUA_SCADA_PASSWORD = 'sample-scada-password';
+    const fragment = readFileSync(
+      join(packageRoot(), 'edge', 'sinks', 'opcua-server', 'sample.yaml'),
+      'utf8',
+    );
+    expect(loadEdgeConfig(configFile(fragment)).opcuaServer).toMatchObject({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 4841,
+      securityModes: ['SignAndEncrypt'],
+      users: [{ username: 'scada', password: 'sample-scada-password' }],
+      allowAnonymous: false,
+      trustUnknownClients: false,
+      intervalMs: 1000,
+    });
   });
 });
