@@ -165,7 +165,7 @@ describe("the agent's findings as an OPC-UA server", () => {
       );
       item.on('changed', (value: DataValue) => seen[name]!.push(value.value.value));
     }
-    await waitFor(() => seen.HealthState!.includes('alarm'), 'HealthState alarm by subscription');
+    await waitFor(() => seen.HealthState!.includes('alarm'), 'HealthState alarm by subscription', 40_000);
     await waitFor(() => seen.NE107Status!.includes('failure'), 'NE107Status failure by subscription');
     await waitFor(() => agent.status().openTickets > 0, 'the ticket to open');
     await waitFor(

@@ -47,6 +47,8 @@ const READ_ONLY = { accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' }
  */
 export class AssetNodes {
   private readonly assets = new Map<string, AssetVariables>();
+  /** What each variable was last set to, so an unchanged value keeps the time it changed. */
+  private readonly written = new WeakMap<UAVariable, string>();
   private readonly folder: UAObject;
 
   constructor(private readonly namespace: Namespace) {
@@ -59,8 +61,12 @@ export class AssetNodes {
     const at = new Date(now);
     for (const asset of health) {
       const nodes = this.assets.get(asset.assetId) ?? this.addAsset(asset.assetId);
-      const set = (variable: UAVariable, value: Variant, quality: ValueQuality = 'Good') =>
+      const set = (variable: UAVariable, value: Variant, quality: ValueQuality = 'Good') => {
+        const key = `${quality} ${value.value instanceof Date ? value.value.getTime() : String(value.value)}`;
+        if (this.written.get(variable) === key) return;
+        this.written.set(variable, key);
         variable.setValueFromSource(value, QUALITY[quality], at);
+      };
       const measured = (hasValue: boolean) => measuredQuality(asset, hasValue, now, staleAfterMs);
 
       set(nodes.healthState, string(asset.state));
