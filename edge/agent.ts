@@ -21,7 +21,8 @@ import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
 import { startSparkplugNode } from './sinks/sparkplug-node/sparkplug-node.js';
-import { type EdgeStatus, assetHealthOf, edgeStatus, withHealth } from './status/edge-status.js';
+import { startOpcuaServerSink } from './sinks/opcua-server/start-opcua-server.js';
+import { assetHealthOf, type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
 import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -133,6 +134,17 @@ export async function startEdgeAgent(
     const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline, signals };
     const status = () => edgeStatus(config, parts);
     shutdown.add(startSparkplugNode(clientConfig, broker.url, () => assetHealthOf(config, parts), logger));
+    const opcuaServer = await startOpcuaServerSink(
+      config.opcuaServer,
+      {
+        gatewayId: config.gatewayId,
+        health: () => assetHealthOf(config, parts),
+        staleAfterMs: config.rules.staleAfterMs,
+        loginRefused: (reason) => metrics.opcuaServerLoginsRefused.inc({ reason }),
+      },
+      logger,
+    );
+    shutdown.add(() => opcuaServer.stop());
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,
@@ -149,6 +161,7 @@ export async function startEdgeAgent(
         broker: withoutCredentials(broker.url),
         rules: rules.count,
         cloud: config.cloud.url,
+        ...(opcuaServer.endpointUrl ? { opcuaServer: opcuaServer.endpointUrl } : {}),
       },
       'edge agent running',
     );

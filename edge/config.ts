@@ -34,6 +34,12 @@ import {
   modbusDeviceProblems,
   resolveModbusDevice,
 } from './sources/modbus/modbus-config.js';
+import {
+  type OpcuaServerConfig,
+  OpcuaServerSection,
+  opcuaServerProblems,
+  resolveOpcuaServer,
+} from './sinks/opcua-server/opcua-server-config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -64,6 +70,8 @@ export const EdgeConfigFile = Type.Object(
     sparkplug: Type.Optional(SparkplugSection),
     /** Modbus TCP devices (drives, meters, legacy PLCs) to poll; see edge/sources/modbus/README.md. */
     modbus: Type.Optional(Type.Array(ModbusDevice)),
+    /** The agent's findings served to PLCs and SCADAs over OPC-UA; see edge/sinks/opcua-server/README.md. */
+    opcuaServer: Type.Optional(OpcuaServerSection),
     cloud: Type.Object(
       {
         url: Type.String({ pattern: '^https?://' }),
@@ -197,6 +205,7 @@ export interface EdgeConfig {
   opcua: OpcuaEndpointConfig[];
   sparkplug: SparkplugConfig;
   modbus: ModbusDeviceConfig[];
+  opcuaServer: OpcuaServerConfig;
   cloud: CloudConfig;
   outbox: { maxBytes: number };
   telemetry: { enabled: boolean; intervalMs: number; maxBytes: number; batchMaxPoints: number };
@@ -237,6 +246,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     ),
     sparkplug: resolveSparkplugConfig(file.sparkplug, file.gatewayId),
     modbus: (file.modbus ?? []).map(resolveModbusDevice),
+    opcuaServer: resolveOpcuaServer(file.opcuaServer, { baseDir, dataDir }),
     cloud: {
       url: file.cloud.url,
       token: file.cloud.token,
@@ -283,7 +293,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
 }
 
 function configHash(file: EdgeConfigFile): string {
-  const { cloud, mqtt, opcua, http, ...rest } = file;
+  const { cloud, mqtt, opcua, http, opcuaServer, ...rest } = file;
   const users = mqtt?.embedded?.users?.map((user) => ({
     ...user,
     password: undefined,
@@ -298,6 +308,12 @@ function configHash(file: EdgeConfigFile): string {
       : undefined,
     opcua: opcua?.map((endpoint) => ({ ...endpoint, password: undefined })),
     sparkplug: sparkplugWithoutSecrets(rest.sparkplug),
+    opcuaServer: opcuaServer
+      ? {
+          ...opcuaServer,
+          users: opcuaServer.users?.map((u) => ({ ...u, password: undefined, passwordHash: undefined })),
+        }
+      : undefined,
   };
   return createHash('sha256').update(JSON.stringify(withoutSecrets)).digest('hex').slice(0, 16);
 }
@@ -381,6 +397,7 @@ export function loadEdgeConfig(file: string): EdgeConfig {
       ['mqtt', 'sparkplug', ...(parsed.value.opcua ?? []).map((endpoint) => endpoint.id)],
       opcuaChannels(parsed.value.opcua ?? []),
     ),
+    ...opcuaServerProblems(parsed.value.opcuaServer),
     ...heldValueProblems(
       parsed.value.opcua ?? [],
       durationMs(parsed.value.rules?.staleAfter ?? DEFAULT_STALE_AFTER),

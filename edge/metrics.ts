@@ -33,6 +33,12 @@ export function createEdgeMetrics(deps: {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const opcuaServerLoginsRefused = new Counter({
+    name: 'plantwatch_edge_opcua_server_logins_refused_total',
+    help: 'Logins the OPC-UA findings server refused, by reason (unknown_user, wrong_password)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const waveformsAnalysed = new Counter({
     name: 'plantwatch_edge_waveforms_analysed_total',
     help: 'Waveform windows analysed',
@@ -308,6 +314,7 @@ export function createEdgeMetrics(deps: {
     registry,
     rejectedMessages,
     mqttRefused,
+    opcuaServerLoginsRefused,
     waveformsAnalysed,
     waveformsDropped,
     readingsReceived,
