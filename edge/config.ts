@@ -134,7 +134,7 @@ export const EdgeConfigFile = Type.Object(
       ),
     ),
     assets: Type.Optional(Type.Array(Asset)),
-    /** Where waveforms are analysed and how many may wait; see edge/README.md ("Waveform analysis"). */
+    /** Where waveforms are analysed and how many may wait; see README.md ("Waveform analysis on the gateway"). */
     analysis: Type.Optional(
       Type.Object(
         {

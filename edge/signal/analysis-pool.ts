@@ -145,9 +145,10 @@ export class WorkerPoolAnalysis implements AnalysisService {
  * rather than being cloned one by one.
  */
 function compactSamples(samples: Waveform['samples']): Float32Array | Float64Array {
-  if (samples instanceof Float32Array) return samples.slice();
-  if (samples instanceof Float64Array) return samples.slice();
-  return Float64Array.from(samples);
+  if (Array.isArray(samples)) return Float64Array.from(samples);
+  // A decoder's own copy (an unaligned payload) is already compact: transferred as it is.
+  const compact = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength;
+  return compact ? samples : samples.slice();
 }
 
 /** FNV-1a: a stable channel → worker assignment. */

@@ -1,4 +1,4 @@
-/** Why a waveform was not analysed: documented in edge/README.md ("When a gateway is overloaded"). */
+/** Why a waveform was not analysed: documented in README.md ("Waveform analysis on the gateway"). */
 export type DropReason = 'superseded' | 'overload';
 
 export interface ChannelQueueOptions {

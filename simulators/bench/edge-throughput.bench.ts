@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { WaveformAnalyser } from '../../edge/signal/waveform-analysis.js';
@@ -101,6 +101,7 @@ async function runAgent(
     [
       // Set to a folder to get the agent's CPU profile (open it in Chrome DevTools).
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ...(process.env.PLANTWATCH_BENCH_AGENT_FLAGS?.split(' ').filter(Boolean) ?? []),
       join(packageRoot(), 'dist', 'plantwatch.js'),
       'edge',
       '--config',
@@ -121,13 +122,38 @@ async function runAgent(
       ]);
     await publish(WARM_UP);
     const before = processUsage(agent.pid!);
+    const threadsBefore = threadCpu(agent.pid!);
     const run = await publish(COUNT);
     const after = processUsage(agent.pid!);
+    if (process.env.PLANTWATCH_BENCH_THREADS) {
+      const threadsAfter = threadCpu(agent.pid!);
+      for (const [name, cpu] of threadsAfter)
+        process.stderr.write(
+          `  ${format} ${name}: ${(((cpu - (threadsBefore.get(name) ?? 0)) / run.analysed) * 1000).toFixed(3)} ms CPU per waveform\n`,
+        );
+    }
     return { perCpuSecond: run.analysed / (after.cpuS - before.cpuS), rssMb: after.rssMb };
   } finally {
     agent.kill('SIGTERM');
     await new Promise((resolve) => agent.once('exit', resolve));
   }
+}
+
+/** CPU seconds per thread name (main, libuv pool, workers, V8 helpers), summed over same-named threads. */
+function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}-${tid}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
 }
 
 async function waitForAgent(statusUrl: string): Promise<void> {
