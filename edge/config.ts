@@ -140,9 +140,9 @@ export const EdgeConfigFile = Type.Object(
         {
           /** Worker threads; 0 analyses on the event loop. Default: cores − 1, at least 1, at most 4. */
           workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
-          /** Waveforms of one channel that may wait behind its running analysis (default 8). */
+          /** Waveforms of one channel that may wait behind its running analysis (default 16). */
           queuePerChannel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-          /** Waveforms that may wait over all channels (default 512). */
+          /** Waveforms that may wait over all channels (default 256). */
           queueTotal: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
         },
         { additionalProperties: false },
@@ -276,7 +276,7 @@ export function resolveEdgeConfig(file: EdgeConfigFile, baseDir: string): EdgeCo
     assets: file.assets ?? [],
     analysis: {
       workers: file.analysis?.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
-      queue: { perChannel: file.analysis?.queuePerChannel ?? 8, total: file.analysis?.queueTotal ?? 512 },
+      queue: { perChannel: file.analysis?.queuePerChannel ?? 16, total: file.analysis?.queueTotal ?? 256 },
     },
     input: {
       maxFutureSkewMs: file.input?.maxFutureSkew

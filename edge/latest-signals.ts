@@ -64,10 +64,16 @@ export class LatestSignals {
     return this.assets.get(assetId)?.features.get(channel);
   }
 
-  /** Every channel heard from at least once or expected, with the wall time of its last good value. */
-  *channels(): Generator<{ assetId: string; channel: string; lastGoodAt: number }> {
+  /**
+   * Every channel heard from at least once or expected, with the wall time of its last good value
+   * (for a channel only expected so far: the time it began to be watched) and whether it was heard.
+   */
+  *channels(): Generator<{ assetId: string; channel: string; lastGoodAt: number; heard: boolean }> {
     for (const [assetId, state] of this.assets) {
-      for (const [channel, lastGoodAt] of state.lastGoodAt) yield { assetId, channel, lastGoodAt };
+      for (const [channel, lastGoodAt] of state.lastGoodAt) {
+        const heard = state.readings.has(channel) || state.features.has(channel);
+        yield { assetId, channel, lastGoodAt, heard };
+      }
     }
   }
 }

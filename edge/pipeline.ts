@@ -51,7 +51,7 @@ export interface Pipeline {
 }
 
 /** Waveforms that may wait behind a channel's running analysis, and in all. */
-const DEFAULT_QUEUE = { perChannel: 8, total: 512 };
+const DEFAULT_QUEUE = { perChannel: 16, total: 256 };
 
 /** The per-measurement data path: waveform → features → rules → ticket events in the outbox. */
 export function createPipeline(deps: PipelineDeps): Pipeline {

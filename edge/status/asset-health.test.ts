@@ -36,6 +36,8 @@ describe('asset health', () => {
         { assetId: 'fan', lastGoodAt: NOW - 1000 },
         { assetId: 'motor', lastGoodAt: NOW - 1000 },
         { assetId: 'silent', lastGoodAt: NOW - 600_000 },
+        // A mapped channel watched since boot that never delivered: not current data.
+        { assetId: 'mapped', lastGoodAt: NOW - 1000, heard: false },
       ],
       openTickets: [ticket('pump', 'high'), ticket('press', 'medium')],
       now: NOW,
@@ -43,6 +45,7 @@ describe('asset health', () => {
     });
     expect(health.map((h) => [h.assetId, h.state, h.ne107])).toEqual([
       ['fan', 'watch', 'out_of_specification'],
+      ['mapped', 'unknown', 'check_function'],
       ['motor', 'healthy', 'normal'],
       ['press', 'watch', 'maintenance_required'],
       ['pump', 'alarm', 'failure'],

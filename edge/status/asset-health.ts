@@ -33,8 +33,11 @@ export interface AssetHealthInputs {
   /** Every asset the agent knows: configured ones, and those it has data or tickets for. */
   assetIds: readonly string[];
   latestFeatures: readonly Features[];
-  /** Wall time (ms) of each channel's last good value or analysed waveform (`LatestSignals.channels()`). */
-  channels: Iterable<{ assetId: string; lastGoodAt: number }>;
+  /**
+   * Wall time (ms) of each channel's last good value or analysed waveform (`LatestSignals.channels()`);
+   * a channel only expected (a mapping that never delivered) does not make its asset's data current.
+   */
+  channels: Iterable<{ assetId: string; lastGoodAt: number; heard?: boolean }>;
   openTickets: readonly Ticket[];
   /** Wall clock now, ms. */
   now: number;
@@ -58,8 +61,9 @@ export function assetHealth(inputs: AssetHealthInputs): AssetHealth[] {
   for (const f of inputs.latestFeatures) ids.add(f.assetId);
   for (const t of inputs.openTickets) ids.add(t.assetId);
   const lastGoodAt = new Map<string, number>();
-  for (const { assetId, lastGoodAt: at } of inputs.channels) {
+  for (const { assetId, lastGoodAt: at, heard } of inputs.channels) {
     ids.add(assetId);
+    if (heard === false) continue;
     lastGoodAt.set(assetId, Math.max(at, lastGoodAt.get(assetId) ?? at));
   }
   return [...ids].sort().map((assetId) => healthOf(assetId, lastGoodAt.get(assetId), inputs));
