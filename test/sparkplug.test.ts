@@ -306,11 +306,12 @@ describe('the agent as a Sparkplug B edge node', () => {
     expect(numberOf(birth.payload.seq)).toBe(0);
     expect(numberOf(metric('bdSeq')?.value)).toBe(0);
     expect(metric('Node Control/Rebirth')).toMatchObject({ type: 'Boolean', value: false });
-    // pump-1 has no data at all: unknown, NE 107 "function check"; press-3 is watched and quiet.
+    // No data from either yet: unknown, NE 107 "function check" (press-3 is mapped and watched, but
+    // a mapping that has not delivered is not current data).
     expect(metric('Assets/pump-1/Health')).toMatchObject({ type: 'String', value: 'unknown' });
     expect(metric('Assets/pump-1/NE107')).toMatchObject({ type: 'String', value: 'check_function' });
-    expect(metric('Assets/press-3/Health')).toMatchObject({ type: 'String', value: 'healthy' });
-    expect(metric('Assets/press-3/NE107')).toMatchObject({ type: 'String', value: 'normal' });
+    expect(metric('Assets/press-3/Health')).toMatchObject({ type: 'String', value: 'unknown' });
+    expect(metric('Assets/press-3/NE107')).toMatchObject({ type: 'String', value: 'check_function' });
     expect(metric('Assets/press-3/OpenTickets')).toMatchObject({ type: 'Int32', value: 0 });
     expect(metric('Assets/press-3/ISOZone')?.value).toBeNull();
     const aliasOf = (name: string) => numberOf(metric(name)?.alias);

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Duration, durationMs } from '../../../shared/duration.js';
-import { passwordHashProblem } from '../../sources/mqtt/broker-logins.js';
+import { loginListProblems } from '../../sources/mqtt/broker-logins.js';
 import { isLoopback } from '../../sources/mqtt/embedded-broker-config.js';
 import {
   SECURITY_MODES,
@@ -143,19 +143,6 @@ export function opcuaServerProblems(
       path: 'opcuaServer/interval',
       message: `must be at least ${MIN_INTERVAL_MS}ms (got ${section.interval}): the health is not recomputed faster`,
     });
-  const seen = new Set<string>();
-  users.forEach((user, index) => {
-    const at = `opcuaServer/users/${index}`;
-    if (seen.has(user.username))
-      problems.push({ path: `${at}/username`, message: `duplicate username '${user.username}'` });
-    seen.add(user.username);
-    if ((user.password === undefined) === (user.passwordHash === undefined))
-      problems.push({
-        path: `${at}/password`,
-        message: `give '${user.username}' either password (e.g. \${OPCUA_PASSWORD}) or passwordHash, not ${user.password === undefined ? 'neither' : 'both'}`,
-      });
-    const hashProblem = user.passwordHash === undefined ? undefined : passwordHashProblem(user.passwordHash);
-    if (hashProblem) problems.push({ path: `${at}/passwordHash`, message: hashProblem });
-  });
+  problems.push(...loginListProblems(users, 'opcuaServer/users', 'OPCUA_PASSWORD'));
   return problems;
 }

@@ -8,6 +8,33 @@ const SHA256 = /^sha256:([0-9a-f]{64})$/i;
 const SCRYPT = /^scrypt:([0-9a-f]{16,}):([0-9a-f]{32,})$/i;
 const SCRYPT_OPTIONS = { N: 16384, r: 8, p: 1 };
 
+/**
+ * What is wrong with a list of logins (usernames unique; a password or a hash, not both; a usable
+ * hash), each problem at `<at>/<index>/<field>`; `secretExample` is the `${ENV}` the message suggests.
+ */
+export function loginListProblems(
+  users: readonly { username: string; password?: string | undefined; passwordHash?: string | undefined }[],
+  at: string,
+  secretExample: string,
+): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const seen = new Set<string>();
+  users.forEach((user, index) => {
+    const here = `${at}/${index}`;
+    if (seen.has(user.username))
+      problems.push({ path: `${here}/username`, message: `duplicate username '${user.username}'` });
+    seen.add(user.username);
+    if ((user.password === undefined) === (user.passwordHash === undefined))
+      problems.push({
+        path: `${here}/password`,
+        message: `give '${user.username}' either password (e.g. \${${secretExample}}) or passwordHash, not ${user.password === undefined ? 'neither' : 'both'}`,
+      });
+    const hashProblem = user.passwordHash === undefined ? undefined : passwordHashProblem(user.passwordHash);
+    if (hashProblem) problems.push({ path: `${here}/passwordHash`, message: hashProblem });
+  });
+  return problems;
+}
+
 /** Why a passwordHash cannot be used, or undefined when it can. */
 export function passwordHashProblem(hash: string): string | undefined {
   if (SHA256.test(hash) || SCRYPT.test(hash)) return undefined;

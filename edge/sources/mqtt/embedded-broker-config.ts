@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { passwordHashProblem } from './broker-logins.js';
+import { loginListProblems } from './broker-logins.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Host = Type.String({ minLength: 1 });
@@ -130,19 +130,6 @@ export function embeddedBrokerProblems(
       path: 'mqtt/embedded/anonymous',
       message: 'anonymous: true and users exclude each other: with users, every client must log in',
     });
-  const seen = new Set<string>();
-  users.forEach((user, index) => {
-    const at = `mqtt/embedded/users/${index}`;
-    if (seen.has(user.username))
-      problems.push({ path: `${at}/username`, message: `duplicate username '${user.username}'` });
-    seen.add(user.username);
-    if ((user.password === undefined) === (user.passwordHash === undefined))
-      problems.push({
-        path: `${at}/password`,
-        message: `give '${user.username}' either password (e.g. \${MQTT_PASSWORD}) or passwordHash, not ${user.password === undefined ? 'neither' : 'both'}`,
-      });
-    const hashProblem = user.passwordHash === undefined ? undefined : passwordHashProblem(user.passwordHash);
-    if (hashProblem) problems.push({ path: `${at}/passwordHash`, message: hashProblem });
-  });
+  problems.push(...loginListProblems(users, 'mqtt/embedded/users', 'MQTT_PASSWORD'));
   return problems;
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../shared/waveform-binary.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import { withoutCredentials } from './mqtt-config.js';
-import { describeMqttError } from './mqtt-connection.js';
+import { trackSubscription } from './tracked-subscription.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 
 export interface MqttSourceOptions {
@@ -85,46 +85,18 @@ export class MqttSource implements Source {
       resubscribe: false,
     });
     this.client = client;
-    const topics = [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`];
-    let everConnected = false;
-    let firstAttemptOver!: () => void;
-    const started = new Promise<void>((resolve) => {
-      firstAttemptOver = resolve;
-    });
-    client.on('reconnect', () => {
-      this.state.state = everConnected ? 'reconnecting' : 'connecting';
-    });
-    client.on('error', (error) => {
-      const problem = describeMqttError(error, url);
-      if (problem !== this.state.lastError)
-        logger?.warn({ source: this.id, url, problem }, `MQTT broker ${url}: ${problem}`);
-      this.state.lastError = problem;
-    });
-    client.on('close', () => {
-      if (!everConnected && this.state.state === 'starting') this.state.state = 'connecting';
-      firstAttemptOver();
-    });
     client.on('message', (topic, payload, packet) =>
       this.handle(topic, payload, sink, packet.properties?.contentType),
     );
-    client.on('connect', () => {
-      client.subscribe(topics, { qos: 1 }, (error, granted) => {
-        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
-        if (error || refused.length > 0) {
-          this.state.state = 'failed';
-          this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
-          logger?.error({ source: this.id, url }, `MQTT source: ${this.state.lastError}`);
-        } else {
-          if (!everConnected || this.state.state !== 'connected')
-            logger?.info({ source: this.id, url }, `MQTT source subscribed on ${url}`);
-          everConnected = true;
-          this.state.state = 'connected';
-          delete this.state.lastError;
-        }
-        firstAttemptOver();
-      });
+    await trackSubscription(client, {
+      state: this.state,
+      url,
+      topics: [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`],
+      qos: 1,
+      name: 'MQTT',
+      subscribed: `MQTT source subscribed on ${url}`,
+      ...(logger ? { logger } : {}),
     });
-    await started;
   }
 
   private handle(topic: string, payload: Buffer, sink: MeasurementSink, contentType?: string): void {

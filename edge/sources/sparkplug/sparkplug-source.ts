@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { withoutCredentials } from '../mqtt/mqtt-config.js';
-import { describeMqttError } from '../mqtt/mqtt-connection.js';
+import { trackSubscription } from '../mqtt/tracked-subscription.js';
 import type { TimeWindow } from '../plausible-time.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 import { EdgeNodeSessions, type SessionOutcome } from './edge-node-sessions.js';
@@ -76,47 +76,16 @@ export class SparkplugSource implements Source {
       resubscribe: false,
     });
     this.client = client;
-    const topics = config.groups.flatMap((group) => SUBSCRIBED.map((t) => `${NAMESPACE}/${group}/${t}`));
-    let everConnected = false;
-    let firstAttemptOver!: () => void;
-    const started = new Promise<void>((resolve) => {
-      firstAttemptOver = resolve;
-    });
-    client.on('reconnect', () => {
-      this.state.state = everConnected ? 'reconnecting' : 'connecting';
-    });
-    client.on('error', (error) => {
-      const problem = describeMqttError(error, url);
-      if (problem !== this.state.lastError)
-        logger?.warn({ source: this.id, url, problem }, `Sparkplug broker ${url}: ${problem}`);
-      this.state.lastError = problem;
-    });
-    client.on('close', () => {
-      if (!everConnected && this.state.state === 'starting') this.state.state = 'connecting';
-      firstAttemptOver();
-    });
     client.on('message', (topic, payload) => this.handle(topic, payload, sink));
-    client.on('connect', () => {
-      client.subscribe(topics, { qos: 0 }, (error, granted) => {
-        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
-        if (error || refused.length > 0) {
-          this.state.state = 'failed';
-          this.state.lastError = `subscription refused by the broker: ${error?.message ?? refused.join(', ')}; check its ACL`;
-          logger?.error({ source: this.id, url }, `Sparkplug source: ${this.state.lastError}`);
-        } else {
-          if (!everConnected || this.state.state !== 'connected')
-            logger?.info(
-              { source: this.id, url, groups: config.groups },
-              `Sparkplug source subscribed on ${url} to groups ${config.groups.join(', ')}`,
-            );
-          everConnected = true;
-          this.state.state = 'connected';
-          delete this.state.lastError;
-        }
-        firstAttemptOver();
-      });
+    await trackSubscription(client, {
+      state: this.state,
+      url,
+      topics: config.groups.flatMap((group) => SUBSCRIBED.map((t) => `${NAMESPACE}/${group}/${t}`)),
+      qos: 0,
+      name: 'Sparkplug',
+      subscribed: `Sparkplug source subscribed on ${url} to groups ${config.groups.join(', ')}`,
+      ...(logger ? { logger } : {}),
     });
-    await started;
   }
 
   private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
