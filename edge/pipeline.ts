@@ -44,8 +44,6 @@ export interface Pipeline {
   /** The no-data rules: call every second or so. */
   checkSilence(): void;
   snapshot(): PipelineSnapshot;
-  /** Resolves when every waveform handed in so far is analysed and concluded (tests, replays). */
-  idle(): Promise<void>;
   /** Drops waiting waveforms, lets running analyses conclude (at most `graceMs`), stops the workers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -191,7 +189,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     sink,
     checkSilence: () => apply(engine.checkSilence()),
-    idle: () => queue.idle(),
     close: async (graceMs = 2000) => {
       queue.clear();
       await Promise.race([queue.idle(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);

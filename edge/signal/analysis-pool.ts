@@ -11,6 +11,7 @@ import type { WaveformEvidence } from './waveform-analysis.js';
 
 /** Young generation per worker: an analysis allocates little on the JS heap; a small one keeps RSS down. */
 const WORKER_YOUNG_GENERATION_MB = 4;
+const RESPAWN_DELAY_MS = 1000;
 
 /**
  * The compiled worker beside this module; when the agent runs from its TypeScript sources (tests),
@@ -42,6 +43,8 @@ class AnalysisWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing = false;
+  /** False between a worker's exit and its replacement: requests then fail at once instead of hanging. */
+  private alive = false;
 
   constructor(
     private readonly assets: readonly Asset[],
@@ -52,6 +55,8 @@ class AnalysisWorker {
   }
 
   private spawn(): void {
+    const spawnedAt = Date.now();
+    this.alive = true;
     this.worker = new Worker(workerScript(), {
       workerData: { assets: this.assets },
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
@@ -69,14 +74,19 @@ class AnalysisWorker {
       );
     });
     this.worker.on('exit', (code) => {
+      this.alive = false;
       const lost = [...this.pending.values()];
       this.pending.clear();
       for (const p of lost) p.reject(new Error(`analysis worker ${this.index} stopped (exit code ${code})`));
-      if (!this.closing) this.spawn();
+      if (this.closing) return;
+      // One that dies as it starts (a broken build) is retried once a second, not in a tight loop.
+      const soon = Date.now() - spawnedAt < RESPAWN_DELAY_MS;
+      setTimeout(() => this.closing || this.spawn(), soon ? RESPAWN_DELAY_MS : 0).unref();
     });
   }
 
   request(message: RequestBody, transfer: ArrayBuffer[] = []): Promise<AnalysisReply> {
+    if (!this.alive) return Promise.reject(new Error(`analysis worker ${this.index} is restarting`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
