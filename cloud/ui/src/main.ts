@@ -10,11 +10,14 @@ import {
 import { assetView } from './asset-view.js';
 import { auditView } from './audit-view.js';
 import { h, replaceChildren } from './dom.js';
-import { fleetView } from './fleet-view.js';
+import { gatewaysView } from './gateways-view.js';
 import { loginView } from './login-view.js';
+import { notFoundView } from './not-found-view.js';
 import { notificationsView } from './notifications-view.js';
 import { onCallView } from './on-call-view.js';
+import { plantView } from './plant-view.js';
 import { queueView } from './queue-view.js';
+import { reportsView } from './reports-view.js';
 import { currentRoute, hrefs, navigate, onRouteChange, type Route, type RouteName } from './router.js';
 import { rulesView } from './rules-view.js';
 import { ticketView } from './ticket-view.js';
@@ -23,26 +26,32 @@ import type { View } from './view.js';
 
 const VIEWS: Record<RouteName, View> = {
   login: loginView,
+  plant: plantView,
   queue: queueView,
   ticket: ticketView,
   asset: assetView,
   rules: rulesView,
-  fleet: fleetView,
+  reports: reportsView,
+  gateways: gatewaysView,
   onCall: onCallView,
   notifications: notificationsView,
   audit: auditView,
+  notFound: notFoundView,
 };
 
 /** Which navigation entry is current on each screen (a ticket belongs to the queue). */
 const NAV_SECTION: Partial<Record<RouteName, string>> = {
   queue: 'queue',
   ticket: 'queue',
-  asset: 'queue',
+  plant: 'plant',
+  asset: 'plant',
   rules: 'rules',
-  fleet: 'fleet',
+  reports: 'reports',
+  gateways: 'gateways',
   onCall: 'on-call',
   notifications: 'notifications',
   audit: 'audit',
+  notFound: '',
 };
 
 const byId = <T extends HTMLElement>(id: string): T => {

@@ -4,7 +4,18 @@
  */
 
 export type RouteName =
-  'login' | 'queue' | 'ticket' | 'asset' | 'rules' | 'fleet' | 'onCall' | 'notifications' | 'audit';
+  | 'login'
+  | 'plant'
+  | 'queue'
+  | 'ticket'
+  | 'asset'
+  | 'rules'
+  | 'reports'
+  | 'gateways'
+  | 'onCall'
+  | 'notifications'
+  | 'audit'
+  | 'notFound';
 
 export interface Route {
   name: RouteName;
@@ -15,19 +26,29 @@ export interface Route {
 
 const PATTERNS: { name: RouteName; pattern: RegExp; keys: string[] }[] = [
   { name: 'login', pattern: /^\/login$/, keys: [] },
+  { name: 'plant', pattern: /^\/plant$/, keys: [] },
+  // The asset list is the plant overview (`#/assets` was the queue once: links to it still work).
+  { name: 'plant', pattern: /^\/assets\/?$/, keys: [] },
   { name: 'queue', pattern: /^\/queue$/, keys: [] },
   { name: 'ticket', pattern: /^\/tickets\/([^/]+)$/, keys: ['id'] },
   { name: 'asset', pattern: /^\/assets\/([^/]+)$/, keys: ['assetId'] },
   { name: 'rules', pattern: /^\/rules$/, keys: [] },
-  { name: 'fleet', pattern: /^\/fleet$/, keys: [] },
+  { name: 'reports', pattern: /^\/reports$/, keys: [] },
+  { name: 'gateways', pattern: /^\/gateways$/, keys: [] },
+  // The gateways' screen was called Fleet: its old links keep working.
+  { name: 'gateways', pattern: /^\/fleet$/, keys: [] },
   { name: 'onCall', pattern: /^\/on-call$/, keys: [] },
   { name: 'notifications', pattern: /^\/notifications$/, keys: [] },
   { name: 'audit', pattern: /^\/audit$/, keys: [] },
 ];
 
-/** The route of a hash such as `#/tickets/01J…?x=1`; unknown paths are undefined. */
+/**
+ * The route of a hash such as `#/tickets/01J…?x=1`; an empty hash is undefined (the start screen),
+ * an unknown path the not-found screen (with the path in `params.path`).
+ */
 export function parseHash(hash: string): Route | undefined {
   const text = hash.replace(/^#/, '');
+  if (text === '' || text === '/') return undefined;
   const mark = text.indexOf('?');
   const path = mark < 0 ? text : text.slice(0, mark);
   const search = mark < 0 ? '' : text.slice(mark + 1);
@@ -40,7 +61,7 @@ export function parseHash(hash: string): Route | undefined {
     });
     return { name, params, query: new URLSearchParams(search) };
   }
-  return undefined;
+  return { name: 'notFound', params: { path }, query: new URLSearchParams(search) };
 }
 
 export const currentRoute = (): Route | undefined => parseHash(location.hash);
@@ -48,12 +69,14 @@ export const currentRoute = (): Route | undefined => parseHash(location.hash);
 /** Links: path segments are encoded, so an id can never become a second path or a query. */
 export const hrefs = {
   login: (next?: string) => (next ? `#/login?${new URLSearchParams({ next })}` : '#/login'),
+  plant: (query?: URLSearchParams) => `#/plant${query && [...query].length ? `?${query}` : ''}`,
   queue: (query?: URLSearchParams) => `#/queue${query && [...query].length ? `?${query}` : ''}`,
   ticket: (id: string) => `#/tickets/${encodeURIComponent(id)}`,
   asset: (assetId: string) => `#/assets/${encodeURIComponent(assetId)}`,
   rules: (ruleId?: string, version?: string) =>
     `#/rules${ruleId ? `?${new URLSearchParams({ rule: ruleId, ...(version ? { version } : {}) })}` : ''}`,
-  fleet: () => '#/fleet',
+  reports: (query?: URLSearchParams) => `#/reports${query && [...query].length ? `?${query}` : ''}`,
+  gateways: () => '#/gateways',
   onCall: () => '#/on-call',
   audit: () => '#/audit',
   notifications: (user?: string) => `#/notifications${user ? `?${new URLSearchParams({ user })}` : ''}`,

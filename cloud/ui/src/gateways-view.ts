@@ -77,8 +77,8 @@ function gapCell(g: GatewayView): (HTMLElement | string)[] {
  * reported, and gaps (events held because an earlier seq is missing), which want a look at that
  * gateway's outbox; a seq the gateway set aside shows with the reason this cloud refused it.
  */
-export const fleetView: View = async (root, _route, ctx) => {
-  ctx.setTitle('Fleet');
+export const gatewaysView: View = async (root, _route, ctx) => {
+  ctx.setTitle('Gateways');
   const error = alertBox('error');
   const summary = h('p', { class: 'count' });
   const tbody = h('tbody');
@@ -111,7 +111,7 @@ export const fleetView: View = async (root, _route, ctx) => {
     h(
       'section',
       { class: 'fleet-view', 'aria-labelledby': 'fleet-heading' },
-      h('h1', { id: 'fleet-heading', tabindex: -1 }, 'Fleet'),
+      h('h1', { id: 'fleet-heading', tabindex: -1 }, 'Gateways'),
       error,
       summary,
       h('div', { class: 'table-scroll' }, table),
