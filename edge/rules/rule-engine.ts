@@ -1,6 +1,14 @@
-import type { Features, Prediction, Reading, Severity, TriggeringValue } from '../../shared/schema/index.js';
+import type {
+  Features,
+  IsoZone,
+  Prediction,
+  Reading,
+  Severity,
+  TriggeringValue,
+} from '../../shared/schema/index.js';
 import { SEVERITIES } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
+import { ZONE_URGENCY } from '../../shared/urgency.js';
 import { LatestSignals } from '../latest-signals.js';
 import type { WaveformEvidence } from '../signal/waveform-analysis.js';
 import type { Baselines } from './baselines.js';
@@ -33,6 +41,8 @@ export interface RuleOutcome {
   since?: number;
   /** The rule's severity, raised by the ISO zone of the vibration it saw. */
   severity: Severity;
+  /** The ISO zone the vibration was in when the rule concluded: it also brings the due date forward. */
+  isoZone?: IsoZone;
   prediction?: Prediction;
   evidence(): RuleEvidence;
 }
@@ -66,8 +76,6 @@ interface Evaluation {
   waveform: (() => WaveformEvidence) | undefined;
 }
 
-/** ISO 20816 zone C is unsatisfactory for long-term running, D can cause damage: tickets seen there are at least this urgent. */
-const ZONE_SEVERITY: Partial<Record<string, Severity>> = { C: 'medium', D: 'high' };
 const atLeast = (a: Severity, b: Severity | undefined): Severity =>
   b !== undefined && SEVERITIES.indexOf(b) > SEVERITIES.indexOf(a) ? b : a;
 
@@ -301,6 +309,7 @@ export class RuleEngine {
       windowEnd,
       ...(kind === 'fire' ? { since: state.pendingSince ?? windowStart } : {}),
       severity: severityOf(rule, at.features),
+      ...(at.features?.isoZone ? { isoZone: at.features.isoZone } : {}),
     };
   }
 
@@ -380,7 +389,7 @@ export class RuleEngine {
 
 /** ISO zone C or D raises a rule's severity: computed only when a rule concludes something. */
 function severityOf(rule: LoadedRule, features: Features | undefined): Severity {
-  return atLeast(rule.spec.severity, ZONE_SEVERITY[features?.isoZone ?? '']);
+  return atLeast(rule.spec.severity, features?.isoZone ? ZONE_URGENCY[features.isoZone].severity : undefined);
 }
 
 /** Reading-only rules are filed under their first reading channel, the one their evidence names. */

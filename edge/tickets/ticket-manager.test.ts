@@ -45,6 +45,7 @@ function harness(
   rules: LoadedRule[],
   updateIntervalMs = 60_000,
   restart?: { outboxPath: string; from: number },
+  slaMs: typeof SLA = SLA,
 ) {
   let now = restart?.from ?? T0;
   const outboxPath = restart?.outboxPath ?? join(tempDir(), 'outbox.db');
@@ -54,7 +55,7 @@ function harness(
     site: 's1',
     outbox,
     updateIntervalMs,
-    slaMs: SLA,
+    slaMs,
     agentVersion: '0.1.0',
     configHash: '0123456789abcdef',
     now: () => now,
@@ -89,6 +90,21 @@ describe('tickets at the edge', () => {
     expect(events.map((e) => e.type)).toEqual(['ticket.opened', ...Array(5).fill('ticket.updated')]);
     expect(new Set(events.map((e) => e.ticket.id)).size).toBe(1);
     outbox.close();
+  });
+
+  it('is due within 24 h in zone D whatever the site SLA for its severity (the SOP says so too)', () => {
+    // The site's SLA gives a high ticket 3 days; zone D means damage is likely: act within a day.
+    const siteSla = { ...SLA, high: 3 * 86_400_000, medium: 14 * 86_400_000 };
+    const { step } = harness(validRules(ZONE_RULES), 60_000, undefined, siteSla);
+    const events = [];
+    for (let i = 0; i < 15; i++) events.push(...step(zone(3.2)));
+    for (let i = 0; i < 3; i++) events.push(...step(zone(6)));
+    const [opened, escalated] = events;
+    expect(opened?.ticket.severity).toBe('medium');
+    expect(Date.parse(opened!.ticket.dueAt!) - Date.parse(opened!.ticket.lastSeen)).toBe(14 * 86_400_000);
+    expect(escalated?.ticket.severity).toBe('high');
+    // Before: due 3 days after zone D (the high SLA) while the card said "act now".
+    expect(Date.parse(escalated!.ticket.dueAt!) - Date.parse(escalated!.ticket.lastSeen)).toBe(86_400_000);
   });
 
   it('carries its evidence, escalates at once in zone D, and clears keeping the plots', () => {

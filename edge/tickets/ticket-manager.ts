@@ -11,6 +11,7 @@ import type {
 import { SEVERITIES } from '../../shared/schema/index.js';
 import { packageVersion } from '../../shared/paths.js';
 import { isoTime } from '../../shared/time.js';
+import { dueDate } from '../../shared/urgency.js';
 import type { EdgeConfig } from '../config.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { RuleEvidence, RuleOutcome } from '../rules/rule-engine.js';
@@ -192,13 +193,13 @@ export class TicketManager {
     );
     const joined = !previous?.active;
     const severity = this.severityOf(contributors, previous, outcome);
-    const escalated = higher(severity, ticket.severity);
+    const escalated = this.moreUrgent(severity, ticket, outcome);
     const seenTicket: Ticket = {
       ...ticket,
       occurrences: ticket.occurrences + 1,
       lastSeen: isoTime(outcome.windowEnd),
       ...(outcome.prediction ? { prediction: outcome.prediction } : {}),
-      ...(escalated ? this.urgency(severity, outcome.windowEnd, ticket.dueAt) : {}),
+      ...(escalated ? this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome) : {}),
     };
     // Between updates the ticket lives in memory only: writing it every window would cost an fsync
     // per window for a state the cloud does not see yet. A crash loses only those occurrence counts.
@@ -308,7 +309,7 @@ export class TicketManager {
     }
     const joined = !previous?.active;
     const severity = this.severityOf(hostTicket.contributors!, previous, outcome);
-    const escalated = higher(severity, hostTicket.severity);
+    const escalated = this.moreUrgent(severity, hostTicket, outcome);
     if (!joined && !escalated && changes.length === 0 && this.throttled(host.key)) {
       const quiet = hostTicket.contributors!.map((c) =>
         c === previous
@@ -331,7 +332,7 @@ export class TicketManager {
     });
     const updated: Ticket = {
       ...hostTicket,
-      ...(escalated ? this.urgency(severity, outcome.windowEnd, hostTicket.dueAt) : {}),
+      ...(escalated ? this.urgency(severity, outcome.windowEnd, hostTicket.dueAt, outcome) : {}),
       contributors: upsert(hostTicket.contributors!, contributor),
     };
     return [
@@ -370,10 +371,15 @@ export class TicketManager {
       contributors.filter((c) => c.active).map((c) => c.severity),
       host.severity,
     );
+    // The symptom's deadline (zone D: within 24 h) holds for the problem it is folded into.
+    const earlierDue = [host.dueAt, symptom.ticket.dueAt]
+      .filter((due): due is string => due !== undefined)
+      .sort((a, b) => Date.parse(a) - Date.parse(b))[0];
     const foldedHost: Ticket = {
       ...host,
       contributors,
-      ...(higher(severity, host.severity) ? this.urgency(severity, atMs, host.dueAt) : {}),
+      ...(earlierDue !== undefined ? { dueAt: earlierDue } : {}),
+      ...(higher(severity, host.severity) ? this.urgency(severity, atMs, earlierDue) : {}),
     };
     const cleared: Ticket = {
       ...symptom.ticket,
@@ -479,15 +485,33 @@ export class TicketManager {
     return events;
   }
 
-  /** Severity sets priority and due date; an escalation can only bring the due date forward. */
+  /**
+   * Severity sets priority; due date from severity, the zone the outcome saw and its prediction
+   * (`dueDate`, one source for all three); an escalation can only bring the due date forward.
+   */
   private urgency(
     severity: Severity,
     fromMs: number,
     previousDue?: string,
+    outcome?: Pick<RuleOutcome, 'isoZone' | 'prediction'>,
   ): Pick<Ticket, 'severity' | 'priority' | 'dueAt'> {
-    let due = fromMs + this.options.slaMs[severity];
-    if (previousDue) due = Math.min(due, Date.parse(previousDue));
+    const due = dueDate({
+      severity,
+      fromMs,
+      slaMs: this.options.slaMs,
+      isoZone: outcome?.isoZone,
+      prediction: outcome?.prediction,
+      previousDueMs: previousDue === undefined ? undefined : Date.parse(previousDue),
+    });
     return { severity, priority: PRIORITY[severity], dueAt: isoTime(due) };
+  }
+
+  /** Whether an outcome on an open ticket changes its urgency: a higher severity or an earlier deadline. */
+  private moreUrgent(severity: Severity, ticket: Ticket, outcome: RuleOutcome): boolean {
+    if (higher(severity, ticket.severity)) return true;
+    if (ticket.dueAt === undefined) return false;
+    const due = Date.parse(this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome).dueAt!);
+    return due < Date.parse(ticket.dueAt);
   }
 
   private newTicket(outcome: RuleOutcome, key: string, found: RuleEvidence): Ticket {
@@ -499,7 +523,7 @@ export class TicketManager {
       site: this.options.site,
       assetId: outcome.assetId,
       fault: rule.spec.fault,
-      ...this.urgency(outcome.severity, outcome.windowEnd),
+      ...this.urgency(outcome.severity, outcome.windowEnd, undefined, outcome),
       status: 'new',
       condition: 'active',
       title: titleOf(outcome, found),
