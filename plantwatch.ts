@@ -9,7 +9,7 @@ import { benchCommand } from './simulators/bench/bench-command.js';
 import { chaosCommand } from './simulators/chaos/chaos-command.js';
 import { fuzzCommand } from './simulators/fuzz/fuzz-command.js';
 import { simCommand } from './simulators/cli.js';
-import { demoCommand } from './simulators/demo.js';
+import { demoCommand } from './simulators/demo/demo.js';
 import { replayCommand } from './simulators/replay/replay-command.js';
 
 const program = new Command('plantwatch')

@@ -126,35 +126,65 @@ describe('plantwatch CLI on real processes', () => {
     expect(await cloud.stop('SIGINT')).toBe(0);
   });
 
-  it('npm start (plantwatch demo) raises the pump and CNC tickets that the cloud shows, and stops on Ctrl-C', async () => {
+  it('npm start (plantwatch demo) raises the pump, bearing, prediction and CNC tickets with console links, and stops on Ctrl-C saying where its data is', async () => {
     const demo = startCli(['demo', '--port', '0', '--speed', '4']);
     try {
-      // The ticket line and its URL line may arrive in separate chunks: wait for the URL itself.
-      const ticketUrl =
-        /ticket in the cloud: .*\n\s+(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets\/[0-9A-Z]{26})\n/;
-      const url = await waitFor(
-        () => ticketUrl.exec(demo.output())?.[1],
-        'the demo ticket and its URL',
-        25_000,
+      // The ticket line and its link line may arrive in separate chunks: wait for the link itself.
+      // The link opens the console on the ticket (an API URL would answer a browser with a 401).
+      const consoleLink =
+        /ticket in the cloud: pump-1.*\n\s+(http:\/\/127\.0\.0\.1:\d+)\/#\/tickets\/([0-9A-Z]{26})\n/;
+      const link = await waitFor(
+        () => consoleLink.exec(demo.output()),
+        'the demo ticket and its link',
+        60_000,
       );
+      const [, base, id] = link ?? [];
+      expect(demo.output()).toMatch(/log in as 'engineer' with password \S+/);
+      expect(demo.output()).toContain(`Next: open ${base}/#/plant`);
       // The demo prints an engineer's API token to read it with.
       const apiToken = /Bearer (pwu_[A-Za-z0-9_-]+)/.exec(demo.output())?.[1];
-      expect((await fetch(url ?? '')).status).toBe(401);
-      const ticket = (await (
-        await fetch(url ?? '', { headers: { authorization: `Bearer ${apiToken}` } })
-      ).json()) as Ticket;
-      expect(ticket.assetId).toBe('pump-1');
+      const api = async <T>(path: string) =>
+        (await (
+          await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiToken}` } })
+        ).json()) as T;
+      expect((await api<Ticket>(`/api/v1/tickets/${id}`)).assetId).toBe('pump-1');
+      // The console page itself is served at the link's base.
+      expect((await fetch(`${base}/`)).headers.get('content-type')).toContain('text/html');
+      // pump-2's bearing is configured: its outer-race ticket carries the envelope spectrum with BPFO
+      // marked, and a prediction ticket a predicted date.
+      await waitFor(
+        () => /ticket in the cloud: pump-2: Outer-race defect/.test(demo.output()),
+        'the bearing ticket',
+        45_000,
+      );
+      const { tickets } = await api<{ tickets: Ticket[] }>('/api/v1/tickets?asset=pump-2&limit=50');
+      const bearing = tickets.find((t) => t.fault === 'outer_race');
+      expect(bearing?.evidence.envelopeSpectrum?.marks?.map((m) => m.label)).toContain('BPFO');
+      const predicted = tickets.find((t) => t.prediction);
+      expect(predicted?.prediction?.metric).toBe('velocityRmsMmS');
+      expect(Date.parse(predicted!.dueAt!)).toBeLessThanOrEqual(
+        Date.parse(predicted!.prediction!.intervalStart) + 1000,
+      );
       // The CNC read over OPC-UA: its coolant pump fails and the multi-signal rule fires.
       await waitFor(
         () => /ticket in the cloud: cnc-1: Spindle overheating with low coolant flow/.test(demo.output()),
         'the CNC ticket',
         45_000,
       );
+      // Status lines every 30 s, not every 5: a ticket line is news, the rest is the same machine.
+      const statusLines = demo
+        .output()
+        .split('\n')
+        .filter((line) => /^\[[\d.]+ s\] pump-1 /.test(line));
+      expect(statusLines.length).toBeLessThanOrEqual(3);
       expect(await demo.stop('SIGINT')).toBe(0);
+      expect(demo.output()).toMatch(
+        /stays in \S*plantwatch-demo-\S+; reopen its console with: npx plantwatch cloud --db /,
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- demo output:\n${demo.output()}`, { cause: error });
     }
-  }, 90_000);
+  }, 180_000);
 
   it('manages gateway tokens: bound to sites, listed with id and last use, rotated, rebound', async () => {
     const db = join(tempDir(), 'cloud.db');

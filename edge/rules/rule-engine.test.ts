@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Baselines } from './baselines.js';
 import { openRuleStateDb } from './state-db.js';
-import type { RuleOutcome } from './rule-engine.js';
+import { predictionOf, type RuleOutcome } from './rule-engine.js';
+import { Prediction } from '../../shared/schema/index.js';
+import { validator } from '../../shared/validation.js';
 import {
   engineHarness,
   reading,
@@ -239,6 +241,28 @@ describe('baselines', () => {
 });
 
 describe('trend prediction', () => {
+  it('leaves out a daily rate too large for a number, so the cloud accepts the ticket', () => {
+    // A fault that appears within seconds: exponential growth per day overflows (before: ratePerDay
+    // Infinity → null in JSON → the cloud refused the ticket and the event was set aside).
+    const prediction = predictionOf(
+      { metric: { key: 'velocityRmsMmS' } as never, threshold: 4.5 },
+      {
+        model: 'exponential',
+        etaMs: Date.parse('2026-03-02T08:00:00Z'),
+        earliestMs: Date.parse('2026-03-02T07:59:00Z'),
+        latestMs: undefined,
+        level: 3.1,
+        ratePerDay: Infinity,
+        points: 14,
+        spanMs: 60_000,
+      },
+    );
+    expect(prediction.ratePerDay).toBeUndefined();
+    expect(prediction.level).toBe(3.1);
+    const check = validator(Prediction, 'prediction');
+    expect(() => check(JSON.parse(JSON.stringify(prediction)))).not.toThrow();
+  });
+
   const TREND = `rules:
   - id: vel-trend
     title: Velocity trending into zone D

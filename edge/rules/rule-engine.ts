@@ -404,7 +404,20 @@ function confidenceOf(watch: ConditionWatch, features: Features | undefined): { 
   return { confidence: Math.max(...faults.map((f) => features.findings?.[f] ?? 0)) };
 }
 
-function predictionOf(watch: TrendWatch, forecast: ThresholdForecast): Prediction {
+/** Four significant digits, or nothing: a trend that grows by orders of magnitude a day has no finite rate. */
+const reportable = (value: number): number | undefined =>
+  Number.isFinite(value) ? Number(value.toPrecision(4)) : undefined;
+
+/**
+ * The ticket's prediction. A fit over seconds-fast growth (a fault appearing at once) gives a daily
+ * rate beyond any float: left out, as JSON would turn it into a null the cloud refuses.
+ */
+export function predictionOf(
+  watch: Pick<TrendWatch, 'metric' | 'threshold'>,
+  forecast: ThresholdForecast,
+): Prediction {
+  const level = reportable(forecast.level);
+  const ratePerDay = reportable(forecast.ratePerDay);
   return {
     metric: watch.metric.key,
     threshold: watch.threshold,
@@ -412,8 +425,8 @@ function predictionOf(watch: TrendWatch, forecast: ThresholdForecast): Predictio
     intervalStart: isoTime(forecast.earliestMs),
     ...(forecast.latestMs !== undefined ? { intervalEnd: isoTime(forecast.latestMs) } : {}),
     model: forecast.model,
-    level: Number(forecast.level.toPrecision(4)),
-    ratePerDay: Number(forecast.ratePerDay.toPrecision(4)),
+    ...(level !== undefined ? { level } : {}),
+    ...(ratePerDay !== undefined ? { ratePerDay } : {}),
     points: forecast.points,
   };
 }

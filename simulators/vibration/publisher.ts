@@ -21,6 +21,8 @@ export interface VibrationSimulatorOptions {
   seed: number;
   /** JSON (default) or the binary waveform format. */
   format?: WaveformFormat;
+  /** Late-stage bearing damage: shaft harmonics and broadband rise with the defect (MachineModel). */
+  damageSpread?: boolean;
   startTimeMs?: number;
   onFrame?: (info: { frame: number; severity: number; simulatedS: number }) => void;
 }
@@ -44,6 +46,7 @@ export async function startVibrationSimulator(options: VibrationSimulatorOptions
     bpfoMultiple: 3.5848,
     resonanceHz: Math.min(3000, options.sampleRateHz / 4),
     seed: options.seed,
+    ...(options.damageSpread ? { damageSpread: true } : {}),
   });
   const frameS = options.samplesPerFrame / options.sampleRateHz;
   const startMs = options.startTimeMs ?? Date.now();

@@ -1,23 +1,62 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { startCloud } from '../cloud/server.js';
-import { startEdgeAgent } from '../edge/agent.js';
-import type { EdgeStatus } from '../edge/status/edge-status.js';
-import { resolveEdgeConfig } from '../edge/config.js';
-import { integerIn, oneOf, speedFactor } from '../shared/cli-options.js';
-import { createLogger } from '../shared/log.js';
-import type { Ticket } from '../shared/schema/index.js';
-import { stopOnSignals } from '../shared/shutdown.js';
-import { sleep } from '../shared/time.js';
-import { FAULT_KINDS, type FaultKind } from './vibration/machine-model.js';
-import { startVibrationSimulator } from './vibration/publisher.js';
-import { sketchSpectrum } from '../edge/diagnose/spectrum-sketch.js';
+import { startCloud } from '../../cloud/server.js';
+import { startEdgeAgent } from '../../edge/agent.js';
+import type { EdgeStatus } from '../../edge/status/edge-status.js';
+import { resolveEdgeConfig } from '../../edge/config.js';
+import type { Asset as EdgeAssetConfig } from '../../shared/schema/index.js';
+import { integerIn, oneOf, speedFactor } from '../../shared/cli-options.js';
+import { createLogger } from '../../shared/log.js';
+import type { Ticket } from '../../shared/schema/index.js';
+import { stopOnSignals } from '../../shared/shutdown.js';
+import { defaultRulesDir, packageRoot } from '../../shared/paths.js';
+import { sleep } from '../../shared/time.js';
+import { FAULT_KINDS, type FaultKind } from '../vibration/machine-model.js';
+import { startVibrationSimulator } from '../vibration/publisher.js';
+import { sketchSpectrum } from '../../edge/diagnose/spectrum-sketch.js';
 
 const DEMO_RPM = 1780;
 /** Simulated seconds for the CNC's coolant pump to fail: the spindle rule fires about a minute in. */
 const COOLANT_RAMP_S = 40;
+/** Simulated seconds for pump-2's outer-race defect to grow: slow enough for a prediction first. */
+const BEARING_RAMP_S = 240;
+/** How often the demo says what the edge sees when nothing else happened. */
+const PROGRESS_EVERY_MS = 30_000;
+
+/** The demo's machines as the edge knows them: pump-2's bearing gives its envelope its BPFO marks. */
+const DEMO_ASSETS: readonly (EdgeAssetConfig & { id: string })[] = [
+  {
+    id: 'pump-1',
+    name: 'Cooling water pump 1',
+    machineClass: 'group2-rigid',
+    rpm: DEMO_RPM,
+    bearing: 'skf-6205',
+  },
+  {
+    id: 'pump-2',
+    name: 'Cooling water pump 2',
+    machineClass: 'group2-rigid',
+    rpm: DEMO_RPM,
+    bearing: 'skf-6205',
+  },
+];
+
+/**
+ * The shipped rules plus the demo's own (simulators/demo/rules): a prediction with its history and
+ * horizon compressed from days to minutes, so a predicted failure date appears while you watch.
+ */
+function demoRulesDir(dataDir: string): string {
+  const dir = join(dataDir, 'rules');
+  mkdirSync(dir, { recursive: true });
+  for (const source of [defaultRulesDir(), join(packageRoot(), 'simulators', 'demo', 'rules')]) {
+    for (const file of readdirSync(source).filter((name) => /\.ya?ml$/.test(name))) {
+      copyFileSync(join(source, file), join(dir, file));
+    }
+  }
+  return dir;
+}
 
 export interface DemoOptions {
   port: number;
@@ -59,9 +98,9 @@ export async function runDemo(
   });
   const apiToken = await cloud.store.access.createApiToken('engineer', 'demo');
   // node-opcua loads only when the demo runs, not with every plantwatch command.
-  const { routeOpcuaLibraryLogs } = await import('../edge/sources/opcua/opcua-library-logs.js');
+  const { routeOpcuaLibraryLogs } = await import('../../edge/sources/opcua/opcua-library-logs.js');
   routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
-  const { startOpcuaSimulator } = await import('./opcua/opcua-simulator.js');
+  const { startOpcuaSimulator } = await import('../opcua/opcua-simulator.js');
   const cnc = await startOpcuaSimulator({
     port: 0,
     pkiDir: join(dataDir, 'opcua-simulator-pki'),
@@ -76,6 +115,8 @@ export async function runDemo(
         gatewayId,
         site: 'demo-plant',
         dataDir: join(dataDir, 'edge'),
+        rulesDir: demoRulesDir(dataDir),
+        assets: DEMO_ASSETS.map((asset) => ({ ...asset })),
         http: { port: 0 },
         mqtt: { embedded: { port: 0 } },
         cloud: { url: cloud.url, token, retryMax: '5s' },
@@ -101,31 +142,41 @@ export async function runDemo(
     ),
     logger,
   );
-  const simulator = await startVibrationSimulator({
-    brokerUrl: edge.brokerUrl,
-    topicPrefix: 'plantwatch',
-    assetId: 'pump-1',
-    channel: 'de-accel',
-    fault: options.fault,
-    rpm: DEMO_RPM,
-    sampleRateHz: 12_800,
-    samplesPerFrame: 8192,
-    rampS: 30,
-    speed: options.speed,
-    frames: 0,
-    seed: 1,
-  });
+  const pump = (assetId: string, fault: FaultKind, rampS: number, seed: number, damageSpread = false) =>
+    startVibrationSimulator({
+      brokerUrl: edge.brokerUrl,
+      topicPrefix: 'plantwatch',
+      assetId,
+      channel: 'de-accel',
+      fault,
+      rpm: DEMO_RPM,
+      sampleRateHz: 12_800,
+      samplesPerFrame: 8192,
+      rampS,
+      speed: options.speed,
+      frames: 0,
+      seed,
+      damageSpread,
+    });
+  const simulators = [
+    await pump('pump-1', options.fault, 30, 1),
+    await pump('pump-2', 'outer-race', BEARING_RAMP_S, 2, true),
+  ];
 
   print(`Plantwatch demo (data in ${dataDir})`);
-  print(`  cloud      ${cloud.url}/   the review console (API: ${cloud.url}/api/v1/tickets)`);
-  print(`             log in as 'engineer' with password ${password}, or use the API token:`);
-  print(`             curl -H 'Authorization: Bearer ${apiToken}' ${cloud.url}/api/v1/tickets`);
+  print(`  console    ${cloud.url}/   log in as 'engineer' with password ${password}`);
+  print(`             API: curl -H 'Authorization: Bearer ${apiToken}' ${cloud.url}/api/v1/tickets`);
   print(`  edge       ${edge.statusUrl}/api/v1/status   MQTT broker ${edge.brokerUrl}`);
+  print(`  pump-1     ${options.fault} developing over 30 simulated seconds (MQTT, ${DEMO_RPM} rpm)`);
   print(
-    `  simulator  pump-1 at ${DEMO_RPM} rpm, ${options.fault} developing over 30 simulated seconds (MQTT)`,
+    `  pump-2     outer-race defect on its SKF 6205 bearing growing over ${BEARING_RAMP_S} simulated seconds (MQTT)`,
   );
   print(
-    `  simulator  cnc-1 at ${cnc.endpointUrl}, coolant pump failing over ${COOLANT_RAMP_S} simulated seconds (OPC-UA)`,
+    `  cnc-1      coolant pump failing over ${COOLANT_RAMP_S} simulated seconds (OPC-UA ${cnc.endpointUrl})`,
+  );
+  print(
+    `Next: open ${cloud.url}/#/plant for the machines' health; open a ticket for its evidence ` +
+      '(spectra, trend, reasoning) and Acknowledge it.',
   );
 
   const stopping = new AbortController();
@@ -149,8 +200,9 @@ export async function runDemo(
         }
         if (seen.has(ticket.id)) continue;
         seen.add(ticket.id);
-        print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}]`);
-        print(`           ${cloud.url}/api/v1/tickets/${ticket.id}`);
+        print(`[${elapsed()}] ticket in the cloud: ${ticket.title} [${ticket.severity}, ${dueText(ticket)}]`);
+        print(`           ${cloud.url}/#/tickets/${ticket.id}`);
+        lastProgress = Date.now();
         if (!first && ticket.evidence.spectrum) {
           const snapshot = ticket.evidence.spectrum;
           print(
@@ -170,7 +222,7 @@ export async function runDemo(
         if (!first) resolveFirst(ticket);
         first ??= ticket;
       }
-      if (Date.now() - lastProgress >= 5000) {
+      if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = Date.now();
         print(`[${elapsed()}] ${progressLine(edge.status())}`);
       }
@@ -182,25 +234,42 @@ export async function runDemo(
   const stop = async () => {
     stopping.abort();
     await watching;
-    await simulator.stop();
+    for (const simulator of simulators) await simulator.stop();
     // The edge first, so it does not report the CNC's shutdown as a lost connection.
     await edge.stop();
     await cnc.stop();
     await cloud.stop();
+    print(
+      `Stopped. The demo's data (cloud database, edge outbox) stays in ${dataDir}; ` +
+        `reopen its console with: npx plantwatch cloud --db ${join(dataDir, 'cloud.db')}`,
+    );
   };
   return { stop, firstTicket };
 }
 
+/** `due in 23 h`: the ticket's urgency as the console shows it. */
+function dueText(ticket: Ticket): string {
+  if (!ticket.dueAt) return 'no due date';
+  const hours = Math.round((Date.parse(ticket.dueAt) - Date.now()) / 3_600_000);
+  const minutes = Math.max(0, Math.round((Date.parse(ticket.dueAt) - Date.now()) / 60_000));
+  if (minutes < 120) return `due in ${minutes} min`;
+  return hours < 48 ? `due in ${hours} h` : `due in ${Math.round(hours / 24)} d`;
+}
+
 /** What the edge sees right now, in one line. */
 function progressLine(status: EdgeStatus): string {
-  const f = status.latestFeatures[0];
+  const pump = (assetId: string) => {
+    const f = status.latestFeatures.find((features) => features.assetId === assetId);
+    return f
+      ? `${assetId} ${f.velocityRmsMmS.toFixed(2)} mm/s zone ${f.isoZone ?? '?'}, kurtosis ${f.kurtosis.toFixed(1)}`
+      : `${assetId} waiting`;
+  };
   const reading = (channel: string) => status.latestReadings.find((r) => r.channel === channel)?.value;
   const temperature = reading('spindle_temperature');
   const flow = reading('coolant_flow');
   return [
-    f
-      ? `pump-1 velocity ${f.velocityRmsMmS.toFixed(2)} mm/s, kurtosis ${f.kurtosis.toFixed(1)}`
-      : 'pump-1 waiting',
+    pump('pump-1'),
+    pump('pump-2'),
     temperature !== undefined && flow !== undefined
       ? `cnc-1 spindle ${temperature.toFixed(1)} °C, coolant ${flow.toFixed(1)} L/min`
       : 'cnc-1 waiting',
