@@ -235,7 +235,7 @@ describe('readable spectra on the ticket page', () => {
       // Overlay: drawn, in the legend and named below, and the other channel's ticket is not offered.
       await expect.poll(() => earlierPixels(figure)).toBeGreaterThan(100);
       const legend = await figure.locator('.u-legend .u-label').allTextContents();
-      expect(legend.some((l) => l.startsWith('Previous ticket'))).toBe(true);
+      expect(legend).toContain('Previous ticket (lighter)');
       expect(legend).toContain('This ticket');
       expect(await figure.locator('.overlay-note a').getAttribute('href')).toBe(`#/tickets/${previous.id}`);
       const choices = await figure.locator('.chart-controls select option').allTextContents();
@@ -288,6 +288,8 @@ describe('readable spectra on the ticket page', () => {
       expect(await xRange(figure)).toEqual([0, FULL_MAX_HZ]);
       await page.mouse.dblclick(plot.x + plot.width / 2, y);
       await expect.poll(async () => (await xRange(figure))[1]).toBeCloseTo(DEFAULT_MAX_HZ, 1);
+      // A double-click's own clicks leave no harmonic cursors behind.
+      expect(await figure.locator('.harmonic-list li').count()).toBe(0);
     }, 60_000);
 
     it('switches to a log amplitude axis and back', async () => {

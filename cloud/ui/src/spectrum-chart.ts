@@ -70,8 +70,9 @@ interface ViewState {
   earlier?: EarlierSnapshot;
 }
 
-const describeEarlier = (e: EarlierSnapshot) =>
-  `${e.role === 'previous' ? 'Previous ticket' : e.role === 'baseline' ? 'Baseline' : 'Earlier'}, ${formatTime(e.at)}`;
+const roleName = (e: EarlierSnapshot) =>
+  e.role === 'previous' ? 'Previous ticket' : e.role === 'baseline' ? 'Baseline' : 'Earlier ticket';
+const describeEarlier = (e: EarlierSnapshot) => `${roleName(e)}, ${formatTime(e.at)}`;
 
 /**
  * The ticket's spectrum snapshot with its marks: each mark a vertical line on the canvas and a
@@ -167,6 +168,7 @@ export function spectrumFigure(snapshot: SpectrumSnapshot, options: SpectrumFigu
     ),
   }));
   let cursorLabels: { hz: number; element: HTMLElement }[] = [];
+  let cursorsBeforeClicks: number | undefined;
 
   function placeCursorLabels(u: uPlot) {
     const width = u.over.clientWidth;
@@ -272,14 +274,16 @@ export function spectrumFigure(snapshot: SpectrumSnapshot, options: SpectrumFigu
             value: (_u, v) =>
               v == null ? '–' : state.orders ? `${formatNumber(v, 4)}×` : `${formatNumber(v, 5)} Hz`,
           },
-          ...(earlier ? [amplitude(`${describeEarlier(earlier)} (lighter)`, EARLIER_COLOR)] : []),
+          ...(earlier ? [amplitude(`${roleName(earlier)} (lighter)`, EARLIER_COLOR)] : []),
           amplitude(earlier ? 'This ticket' : 'Amplitude', COLORS.series),
         ],
         cursor: {
           drag: { x: true, y: false },
           bind: {
             // Double-click returns to the opening band, not to the whole snapshot uPlot would show.
+            // The double-click's first click set cursors: put back the ones there were before it.
             dblclick: () => () => {
+              setCursors(cursorsBeforeClicks);
               setView(initial);
               return null;
             },
@@ -316,7 +320,8 @@ export function spectrumFigure(snapshot: SpectrumSnapshot, options: SpectrumFigu
       downX = event.clientX;
     });
     u.over.addEventListener('click', (event) => {
-      if (!(Math.abs(event.clientX - downX) < CLICK_SLOP)) return;
+      if (!(Math.abs(event.clientX - downX) < CLICK_SLOP) || event.detail > 1) return;
+      cursorsBeforeClicks = state.cursorHz;
       const hz = u.posToVal(event.offsetX, 'x') * unit;
       const reachBins =
         ((CLICK_REACH_PX / Math.max(1, u.over.clientWidth)) * (state.view[1] - state.view[0])) /
