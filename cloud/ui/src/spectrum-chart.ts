@@ -12,6 +12,7 @@ import {
   type Range,
   resampleOnto,
   shaftHzOf,
+  snapToMark,
 } from './spectrum-range.js';
 import type { SpectrumMark, SpectrumSnapshot } from './types.js';
 
@@ -326,7 +327,7 @@ export function spectrumFigure(snapshot: SpectrumSnapshot, options: SpectrumFigu
       const reachBins =
         ((CLICK_REACH_PX / Math.max(1, u.over.clientWidth)) * (state.view[1] - state.view[0])) /
         snapshot.binHz;
-      setCursors(nearestPeakHz(snapshot, hz, reachBins));
+      setCursors(snapToMark(nearestPeakHz(snapshot, hz, reachBins), marks, snapshot.binHz));
     });
     setView(state.view);
     overlayNote.hidden = !earlier;

@@ -64,7 +64,7 @@ export function spectrumControls(
 
   const element = h(
     'div',
-    { class: 'chart-controls', role: 'toolbar', 'aria-label': `${caption} view` },
+    { class: 'chart-controls', role: 'group', 'aria-label': `${caption} view` },
     back,
     forward,
     reset,

@@ -77,3 +77,12 @@ export function resampleOnto(earlier: SpectrumSnapshot, frequencies: readonly nu
     return max;
   });
 }
+
+/**
+ * A clicked line that is a marked one (within a bin) takes the mark's exact frequency: a 1 Hz bin
+ * holding 1× at 29.67 Hz would otherwise put the 10th cursor 3 Hz off.
+ */
+export function snapToMark(hz: number, marks: readonly SpectrumMark[], binHz: number): number {
+  const mark = marks.find((m) => Math.abs(m.hz - hz) <= binHz);
+  return mark ? mark.hz : hz;
+}

@@ -326,11 +326,7 @@ function evidenceColumn(ticket: TicketDetail, ctx: ViewContext): HTMLElement {
         )
       : null,
     evidence.spectrum || evidence.envelopeSpectrum
-      ? section(
-          'spectrum-heading',
-          'Spectrum snapshot',
-          ...spectrumFigures(ticket, ctx.signal),
-        )
+      ? section('spectrum-heading', 'Spectrum snapshot', ...spectrumFigures(ticket, ctx.signal))
       : null,
     section('trend-heading', 'Trend', trendSlot),
   );
