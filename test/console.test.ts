@@ -418,7 +418,7 @@ describe('web console in a real browser', () => {
     expect(await marks.allTextContents()).toEqual(['1×', '2×', 'BPFO', '2×BPFO']);
     const bpfo = spectrumFigure.locator('.spectrum-mark', { hasText: /^BPFO$/ });
     expect(Number(await bpfo.getAttribute('data-hz'))).toBeCloseTo(BPFO_HZ, 2);
-    // Each label sits over its frequency: left to right in frequency order, BPFO about 106/1022 across.
+    // Each label sits over its frequency: left to right in frequency order, BPFO where 106 Hz lies.
     const centres = await marks.evaluateAll((spans) =>
       spans.map((s) => {
         const box = s.getBoundingClientRect();
@@ -430,8 +430,11 @@ describe('web console in a real browser', () => {
     const bpfoBox = await bpfo.boundingBox();
     expect(plot && bpfoBox).toBeTruthy();
     const fraction = (bpfoBox!.x + bpfoBox!.width / 2 - plot!.x) / plot!.width;
-    expect(fraction).toBeGreaterThan(0.07);
-    expect(fraction).toBeLessThan(0.15);
+    // The chart opens on the band that matters (0 Hz to ten orders here), which it states on the figure.
+    const xMin = Number(await spectrumFigure.getAttribute('data-x-min'));
+    const xMax = Number(await spectrumFigure.getAttribute('data-x-max'));
+    expect([xMin, xMax]).toEqual([0, Number((10 * SHAFT_HZ).toPrecision(6))]);
+    expect(fraction).toBeCloseTo((BPFO_HZ - xMin) / (xMax - xMin), 1);
     expect(await spectrumFigure.locator('.mark-list li').count()).toBe(4);
 
     const envelope = view.locator('figure[data-chart="envelope"]');

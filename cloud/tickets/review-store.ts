@@ -1,6 +1,7 @@
 import type {
   AssignRequest,
   AuditEntry,
+  EarlierSpectraReply,
   Fault,
   RuleTrackRecord,
   StoredCloseOut,
@@ -17,6 +18,7 @@ import type {
 import { median } from 'simple-statistics';
 import { placeholders, type SqlDatabase, type SqlExecutor, type SqlValue } from '../store/sql-database.js';
 import { audit } from './ticket-audit.js';
+import { earlierSpectra, type EarlierSpectraOptions } from './earlier-spectra.js';
 import { appendTicketChanges, changeSubject, type ChangeSignal } from './ticket-changes.js';
 import {
   isHistorical,
@@ -187,6 +189,11 @@ export class ReviewStore {
   async get(id: string, nowMs = Date.now()): Promise<TicketView | undefined> {
     const row = await this.db.get<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = ?`, [id]);
     return row ? ticketView(row, nowMs) : undefined;
+  }
+
+  /** Earlier spectra of the ticket's asset and channel, to compare with (earlier-spectra.ts). */
+  earlierSpectra(ticket: Ticket, options: EarlierSpectraOptions): Promise<EarlierSpectraReply> {
+    return earlierSpectra(this.db, ticket, options);
   }
 
   async detail(

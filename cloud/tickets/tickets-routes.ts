@@ -16,6 +16,7 @@ import {
 } from '../../shared/schema/index.js';
 import { type AccessStore, canSeeSite, hasRole, visibleSites } from '../access/access-store.js';
 import { currentUser, requireRole } from '../access/user-auth.js';
+import { earlierSpectraRoute } from './earlier-spectra-route.js';
 import type { IngestStore } from './ingest-store.js';
 import type { ReviewOutcome, ReviewStore } from './review-store.js';
 import { TRANSITIONS } from './ticket-lifecycle.js';
@@ -150,6 +151,8 @@ export const ticketsRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (
       return { ...ticket, allowedTransitions: hasRole(user, 'engineer') ? TRANSITIONS[ticket.status] : [] };
     },
   );
+
+  earlierSpectraRoute(app, review, security);
 
   /**
    * Runs an engineer's action on a ticket the user may see (404 otherwise, as if it did not exist)

@@ -463,7 +463,11 @@ export function diagnosisSnapshots(
   shaftHz = planned.shaftHz,
 ): DiagnosisSnapshots {
   const plan = { ...planned, shaftHz };
-  const velocity = velocitySpectrumMmS(spectra, plan.unit);
+  const velocity = velocitySpectrumMmS(spectra, plan.unit).slice();
+  // Integration divides each bin by its frequency, so a DC offset or slow drift of the sensor turns
+  // into a wall of "velocity" at the first bins, taller than the machine's lines. The band RMS leaves
+  // those bins out (bandVelocityRms); the plot does too, or the artefact sets its scale.
+  velocity.fill(0, 0, Math.min(velocity.length, Math.ceil(velocityLowCutHz(plan.shaftHz) / spectra.binHz)));
   const snapshots: DiagnosisSnapshots = {
     velocity: {
       ...snapshotUpTo(velocity, spectra.binHz, VELOCITY_BAND_HZ.high, 'mm/s'),
@@ -482,6 +486,12 @@ export function diagnosisSnapshots(
   }
   return snapshots;
 }
+
+/**
+ * Where the velocity snapshot starts: the ISO 20816 band's low edge (10 Hz), or half the shaft rate
+ * on a machine slower than 1200 rpm, so that its 1× (and a 0.5× of looseness) is still plotted.
+ */
+export const velocityLowCutHz = (shaftHz: number): number => Math.min(VELOCITY_BAND_HZ.low, 0.5 * shaftHz);
 
 /** The fundamental of each defect where the plot should mark it (no slip: the kinematic value). */
 function defectMarks(bearing: DefectMultiples, shaftHz: number): SpectrumMark[] {

@@ -5,7 +5,7 @@ import { faultLabel } from './faults.js';
 import { formatDuration, formatNumber, formatTime, relativeTime, slaCountdown } from './format.js';
 import { canAct, OPEN_STATUSES, STATUS_LABELS } from './lifecycle.js';
 import { hrefs } from './router.js';
-import { spectrumFigure } from './spectrum-chart.js';
+import { spectrumFigures } from './spectrum-section.js';
 import { ticketActions } from './ticket-actions.js';
 import { trendFigure } from './trend-chart.js';
 import type { AuditEntry, Contributor, TicketDetail, TrendReply, TriggeringValue } from './types.js';
@@ -326,21 +326,7 @@ function evidenceColumn(ticket: TicketDetail, ctx: ViewContext): HTMLElement {
         )
       : null,
     evidence.spectrum || evidence.envelopeSpectrum
-      ? section(
-          'spectrum-heading',
-          'Spectrum snapshot',
-          evidence.spectrum
-            ? spectrumFigure(evidence.spectrum, { caption: 'Spectrum', kind: 'spectrum', signal: ctx.signal })
-            : null,
-          evidence.envelopeSpectrum
-            ? spectrumFigure(evidence.envelopeSpectrum, {
-                caption: 'Envelope spectrum',
-                kind: 'envelope',
-                signal: ctx.signal,
-              })
-            : null,
-          h('p', { class: 'muted' }, 'Drag across a chart to zoom into a band; double-click to zoom out.'),
-        )
+      ? section('spectrum-heading', 'Spectrum snapshot', ...spectrumFigures(ticket, ctx.signal))
       : null,
     section('trend-heading', 'Trend', trendSlot),
   );

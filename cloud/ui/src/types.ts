@@ -326,3 +326,17 @@ export interface AdminAuditPage {
   entries: AdminAuditEntry[];
   nextCursor?: string;
 }
+
+/** `GET /api/v1/tickets/:id/earlier-spectra` (spectra overlay on the ticket page). */
+export interface EarlierSpectrum {
+  ticketId: string;
+  at: string;
+  title: string;
+  spectrum?: SpectrumSnapshot;
+  envelopeSpectrum?: SpectrumSnapshot;
+}
+
+export interface EarlierSpectraReply {
+  spectra: EarlierSpectrum[];
+  baseline?: EarlierSpectrum;
+}
