@@ -1,6 +1,7 @@
 import type { Features, Prediction, Reading, Severity, TriggeringValue } from '../../shared/schema/index.js';
 import { SEVERITIES } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
+import type { ZoneLimits } from '../../shared/trend-series.js';
 import { LatestSignals } from '../latest-signals.js';
 import type { WaveformEvidence } from '../signal/waveform-analysis.js';
 import type { Baselines } from './baselines.js';
@@ -50,6 +51,8 @@ export interface RuleEngineOptions {
   staleAfterMs: number;
   /** Default learning period for rules that use baseline() without a `baseline` block. */
   baselineLearnMs: number;
+  /** An asset's ISO 20816 zone boundaries, so a zone rule's ticket names the velocity trend behind it. */
+  zoneLimits?: (assetId: string) => ZoneLimits | undefined;
   wallClock?: () => number;
 }
 
@@ -100,7 +103,7 @@ export class RuleEngine {
 
   constructor(private readonly options: RuleEngineOptions) {
     this.signals = options.signals ?? new LatestSignals();
-    this.scope = new RuleScope(this.signals, options.baselines);
+    this.scope = new RuleScope(this.signals, options.baselines, options.zoneLimits);
     this.wallClock = options.wallClock ?? Date.now;
   }
 
@@ -371,6 +374,7 @@ export class RuleEngine {
           windowEnd,
           outcome.kind,
           this.bindScope(at).unitOf(watch.metric),
+          at.channel,
         ),
         ...(at.waveform ? { waveform: at.waveform() } : {}),
       }),
