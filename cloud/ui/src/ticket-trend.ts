@@ -239,6 +239,8 @@ export function ticketTrend(
           }
         : {}),
       events: [{ label: 'opened', at: ticket.firstSeen }],
+      // A reading's field is just `value`: its channel says what it is.
+      ...(series!.field === 'value' ? { label: series!.channel } : {}),
       zoneAxis,
       onZoom: (from, to) => {
         unzoomed ??= range;

@@ -23,6 +23,8 @@ export interface TrendFigureOptions {
   eta?: { at: string; from: string; to?: string };
   /** Moments worth a line, e.g. when the ticket opened. */
   events?: { label: string; at: string }[];
+  /** What the y axis and legend call the series; the telemetry field by default. */
+  label?: string;
   /** The series is an ISO zone index (A = 0 … D = 3): zone letters on the y axis. */
   zoneAxis?: boolean;
   /**
@@ -146,12 +148,12 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
               splits: () => [0, 1, 2, 3],
               values: (_u: uPlot, splits: number[]) => splits.map(zoneText),
             }
-          : { label: `${trend.metric}${unit}`, stroke: '#1f2933', size: 60 },
+          : { label: `${options.label ?? trend.metric}${unit}`, stroke: '#1f2933', size: 60 },
       ],
       series: [
         {},
         {
-          label: trend.metric,
+          label: options.label ?? trend.metric,
           stroke: COLORS.series,
           width: 1.5,
           points: { show: trend.points.length < 60 },
