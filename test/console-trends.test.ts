@@ -340,6 +340,10 @@ describe('ticket trends in a real browser', () => {
         expect(await a2.locator('.chart').getAttribute('aria-label')).toMatch(
           /last zone C, threshold zone C$/,
         );
+        await page.screenshot({
+          path: join(SCREENSHOT_ARTIFACTS, `console-trends-zone-index-${name}.png`),
+          fullPage: true,
+        });
 
         // (b) the unbalance finding's confidence.
         await openTicket(page, finding);
@@ -359,6 +363,7 @@ describe('ticket trends in a real browser', () => {
         await c.locator('.uplot canvas').waitFor();
         expect(await c.getAttribute('data-metric')).toBe('value');
         expect(await c.getAttribute('data-channel')).toBe('spindle_temperature');
+        expect(await c.locator('.u-legend').textContent()).toContain('spindle_temperature');
         expect(Number(await c.getAttribute('data-points'))).toBeGreaterThan(200);
         expect(await c.locator('.trend-mark.mark-threshold').textContent()).toBe('threshold 65 degC');
         expect(await c.locator('.trend-mark.mark-eta').isVisible()).toBe(true);
