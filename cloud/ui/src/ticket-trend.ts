@@ -195,7 +195,6 @@ export function ticketTrend(
     loading?.abort();
     const controller = new AbortController();
     loading = controller;
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
     slot.setAttribute('aria-busy', 'true');
     load(range, controller.signal).then(
       (figure) => {
@@ -254,6 +253,8 @@ export function ticketTrend(
     return figure;
   }
 
+  // Leaving the screen ends the load under way and its chart.
+  signal.addEventListener('abort', () => loading?.abort(), { once: true });
   // The range the link asked for is already in the URL: rewrite it only when the engineer changes it.
   show(range, { mirror: false });
   return panel;
