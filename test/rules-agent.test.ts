@@ -71,9 +71,24 @@ describe('rules on a running agent', () => {
       severity: 'high',
       priority: 'P2',
     });
+    // Each value names the telemetry series that shows it (shared/trend-series.ts), as the cloud stores it.
     expect(ticket?.evidence.triggeringValues).toEqual([
-      { metric: 'spindle_temperature', value: 71, threshold: 65, comparison: '>', unit: '°C' },
-      { metric: 'coolant_flow', value: 8, threshold: 12, comparison: '<', unit: 'L/min' },
+      {
+        metric: 'spindle_temperature',
+        value: 71,
+        threshold: 65,
+        comparison: '>',
+        unit: '°C',
+        series: { channel: 'spindle_temperature', field: 'value', threshold: 65 },
+      },
+      {
+        metric: 'coolant_flow',
+        value: 8,
+        threshold: 12,
+        comparison: '<',
+        unit: 'L/min',
+        series: { channel: 'coolant_flow', field: 'value', threshold: 12 },
+      },
     ]);
   });
 

@@ -4,6 +4,7 @@ import type { Ticket } from '../../shared/schema/index.js';
 import type { EdgeConfig } from '../config.js';
 import type { LatestSignals } from '../latest-signals.js';
 import type { EdgeMetrics } from '../metrics.js';
+import { DEFAULT_MACHINE_CLASS, MACHINE_CLASSES } from '../signal/iso-20816.js';
 import { Baselines } from './baselines.js';
 import { LiveRules } from './live-rules.js';
 import type { LoadedRule } from './load-rules.js';
@@ -36,11 +37,15 @@ export interface AgentRules {
  * in rule-state.db, and the rule set, hot-reloaded once `rules.start()` is called.
  */
 export function createAgentRules(
-  config: Pick<EdgeConfig, 'rulesDir' | 'rules'>,
+  config: Pick<EdgeConfig, 'rulesDir' | 'rules'> & Partial<Pick<EdgeConfig, 'assets'>>,
   deps: AgentRulesDeps,
 ): AgentRules {
   const { stateDb, signals, metrics, logger } = deps;
   const baselines = new Baselines(stateDb);
+  // The class the analysis judged each asset's zone by (waveform-analysis.ts): the same boundaries.
+  const machineClasses = new Map(
+    (config.assets ?? []).flatMap((a) => (a.machineClass ? [[a.id, a.machineClass] as const] : [])),
+  );
   const engine = new RuleEngine({
     signals,
     baselines,
@@ -49,6 +54,7 @@ export function createAgentRules(
     ),
     staleAfterMs: config.rules.staleAfterMs,
     baselineLearnMs: config.rules.baselineLearnMs,
+    zoneLimits: (assetId) => MACHINE_CLASSES[machineClasses.get(assetId) ?? DEFAULT_MACHINE_CLASS],
   });
   const rules = new LiveRules({ dir: config.rulesDir, rules: deps.startupRules, engine, metrics, logger });
   // Every rule × channel a ticket counts as firing, folded conditions too: each must clear on its own.

@@ -86,7 +86,14 @@ describe('condition rules on waveform features', () => {
     const [d] = engine.onFeatures(window(T0 + 2000, { isoZone: 'D', velocityRmsMmS: 5 }));
     expect(d).toMatchObject({ kind: 'still-firing', severity: 'high' });
     expect(d?.evidence().triggeringValues).toEqual([
-      { metric: 'isoZone', value: 'D', threshold: 'C', comparison: '>=' },
+      {
+        metric: 'isoZone',
+        value: 'D',
+        threshold: 'C',
+        comparison: '>=',
+        // No machine class given to this engine: the zone's own index, C = 2.
+        series: { channel: 'de', field: 'isoZoneIndex', threshold: 2 },
+      },
     ]);
   });
 
@@ -133,8 +140,22 @@ describe('multi-signal rules on readings', () => {
     const outcome = feed(135, 70, 8, 3000).find((o) => o.kind === 'still-firing');
     expect(outcome?.channel).toBe('spindle_temperature');
     expect(outcome?.evidence().triggeringValues).toEqual([
-      { metric: 'spindle_temperature', value: 70, threshold: 65, comparison: '>', unit: '°C' },
-      { metric: 'coolant_flow', value: 8, threshold: 12, comparison: '<', unit: 'L/min' },
+      {
+        metric: 'spindle_temperature',
+        value: 70,
+        threshold: 65,
+        comparison: '>',
+        unit: '°C',
+        series: { channel: 'spindle_temperature', field: 'value', threshold: 65 },
+      },
+      {
+        metric: 'coolant_flow',
+        value: 8,
+        threshold: 12,
+        comparison: '<',
+        unit: 'L/min',
+        series: { channel: 'coolant_flow', field: 'value', threshold: 12 },
+      },
     ]);
     // Flow back but still hot (above the clear level 60): stays firing; cooled down: clears.
     expect(kinds(feed(140, 63, 15, 3000))).not.toContain('spindle-coolant:clear');
@@ -229,7 +250,13 @@ describe('baselines', () => {
     const [fired] = second.engine.onFeatures(window(T0 + 63 * 60_000, { bpfoEnvelopeSnr: 8.5 }));
     expect(fired?.kind).toBe('fire');
     expect(fired?.evidence().triggeringValues).toEqual([
-      { metric: 'bpfoEnvelopeSnr', value: 8.5, threshold: 8, comparison: '>' },
+      {
+        metric: 'bpfoEnvelopeSnr',
+        value: 8.5,
+        threshold: 8,
+        comparison: '>',
+        series: { channel: 'de', field: 'bpfoEnvelopeSnr', threshold: 8 },
+      },
     ]);
     second.db.close();
 

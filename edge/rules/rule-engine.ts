@@ -8,6 +8,7 @@ import type {
 } from '../../shared/schema/index.js';
 import { SEVERITIES } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
+import type { ZoneLimits } from '../../shared/trend-series.js';
 import { ZONE_URGENCY } from '../../shared/urgency.js';
 import { LatestSignals } from '../latest-signals.js';
 import type { WaveformEvidence } from '../signal/waveform-analysis.js';
@@ -60,6 +61,8 @@ export interface RuleEngineOptions {
   staleAfterMs: number;
   /** Default learning period for rules that use baseline() without a `baseline` block. */
   baselineLearnMs: number;
+  /** An asset's ISO 20816 zone boundaries, so a zone rule's ticket names the velocity trend behind it. */
+  zoneLimits?: (assetId: string) => ZoneLimits | undefined;
   wallClock?: () => number;
 }
 
@@ -108,7 +111,7 @@ export class RuleEngine {
 
   constructor(private readonly options: RuleEngineOptions) {
     this.signals = options.signals ?? new LatestSignals();
-    this.scope = new RuleScope(this.signals, options.baselines);
+    this.scope = new RuleScope(this.signals, options.baselines, options.zoneLimits);
     this.wallClock = options.wallClock ?? Date.now;
   }
 
@@ -380,6 +383,7 @@ export class RuleEngine {
           windowEnd,
           outcome.kind,
           this.bindScope(at).unitOf(watch.metric),
+          at.channel,
         ),
         ...(at.waveform ? { waveform: at.waveform() } : {}),
       }),

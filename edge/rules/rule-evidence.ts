@@ -1,5 +1,6 @@
 import type { TriggeringValue } from '../../shared/schema/index.js';
 import { isoTime } from '../../shared/time.js';
+import { type ZoneLimits, trendSeriesOf } from '../../shared/trend-series.js';
 import type { ComparisonOutcome } from './condition.js';
 import type { ConditionWatch, LoadedRule, NoDataWatch, TrendWatch } from './load-rules.js';
 import type { RuleScope } from './rule-scope.js';
@@ -14,16 +15,39 @@ const show = (v: number | string | undefined, unit: string | undefined): string 
 const mark = (holds: boolean | undefined): string =>
   holds === true ? 'holds' : holds === false ? 'does not hold' : 'unknown (no fresh good value)';
 
-function triggering(comparison: ComparisonOutcome, unit: string | undefined): TriggeringValue | undefined {
+/**
+ * A value as the ticket carries it, with the telemetry series that shows it over time: the edge
+ * writes that telemetry, so it names the series (`isoZone` → `velocityRmsMmS` against the zone
+ * boundary of this asset's machine class).
+ */
+function withSeries(
+  value: TriggeringValue,
+  channel: string,
+  zoneLimits: ZoneLimits | undefined,
+): TriggeringValue {
+  const series = trendSeriesOf(value, { channel, ...(zoneLimits ? { zoneLimits } : {}) });
+  return series ? { ...value, series } : value;
+}
+
+function triggering(
+  comparison: ComparisonOutcome,
+  unit: string | undefined,
+  channel: string,
+  zoneLimits: ZoneLimits | undefined,
+): TriggeringValue | undefined {
   const { value, threshold } = comparison;
   if (value === undefined || threshold === undefined) return undefined;
-  return {
-    metric: comparison.metric,
-    value: typeof value === 'number' ? round(value) : value,
-    threshold: typeof threshold === 'number' ? round(threshold) : threshold,
-    comparison: comparison.comparison,
-    ...(unit ? { unit } : {}),
-  };
+  return withSeries(
+    {
+      metric: comparison.metric,
+      value: typeof value === 'number' ? round(value) : value,
+      threshold: typeof threshold === 'number' ? round(threshold) : threshold,
+      comparison: comparison.comparison,
+      ...(unit ? { unit } : {}),
+    },
+    channel,
+    zoneLimits,
+  );
 }
 
 const VELOCITY_RMS = { key: 'velocityRmsMmS', name: 'velocityRmsMmS' } as const;
@@ -151,7 +175,9 @@ export function conditionEvidence(
     .filter((d) => d !== undefined)
     .join('; ');
   return {
-    triggeringValues: held.map((c) => triggering(c, unitOf(c.metric))).filter((t) => t !== undefined),
+    triggeringValues: held
+      .map((c) => triggering(c, unitOf(c.metric), channel, scope.zoneLimits()))
+      .filter((t) => t !== undefined),
     reasoning,
     detail: clearing ? `back to normal${detail ? ` (${detail})` : ''}` : detail,
   };
@@ -164,6 +190,7 @@ export function trendEvidence(
   at: number,
   transition: NonNullable<Transition>,
   unit: string | undefined,
+  channel: string,
 ): PlainEvidence {
   const u = unit ?? rule.spec.trend?.unit;
   if (!forecast) {
@@ -181,13 +208,17 @@ export function trendEvidence(
   const direction = watch.direction === 'rising' ? 'rising' : 'falling';
   return {
     triggeringValues: [
-      {
-        metric: `${watch.metric.key} (trend level)`,
-        value: round(forecast.level),
-        threshold: watch.threshold,
-        comparison: watch.direction === 'rising' ? '<' : '>',
-        ...(u ? { unit: u } : {}),
-      },
+      withSeries(
+        {
+          metric: `${watch.metric.key} (trend level)`,
+          value: round(forecast.level),
+          threshold: watch.threshold,
+          comparison: watch.direction === 'rising' ? '<' : '>',
+          ...(u ? { unit: u } : {}),
+        },
+        channel,
+        undefined,
+      ),
     ],
     reasoning: [
       `${watch.metric.key}: ${forecast.model} Theil–Sen fit over ${forecast.points} points spanning ${(forecast.spanMs / 3_600_000).toFixed(1)} h; level ${show(forecast.level, u)}, ${direction} ${rate}`,

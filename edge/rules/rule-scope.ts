@@ -1,4 +1,5 @@
 import type { Features } from '../../shared/schema/index.js';
+import type { ZoneLimits } from '../../shared/trend-series.js';
 import type { LatestSignals } from '../latest-signals.js';
 import type { Baseline, Baselines } from './baselines.js';
 import type { ConditionScope, SignalRef, SignalValue } from './condition.js';
@@ -21,7 +22,13 @@ export class RuleScope implements ConditionScope {
   constructor(
     private readonly signals: LatestSignals,
     private readonly baselines: Baselines,
+    private readonly zoneLimitsOf?: (assetId: string) => ZoneLimits | undefined,
   ) {}
+
+  /** The bound asset's ISO 20816 zone boundaries, when the engine was told them. */
+  zoneLimits(): ZoneLimits | undefined {
+    return this.zoneLimitsOf?.(this.assetId);
+  }
 
   /** `subject`: the features of the window being evaluated (none for rules on readings). */
   bind(

@@ -1,9 +1,25 @@
-import { FEATURE_METRICS, type Features, ISO_ZONES, type Reading } from '../../shared/schema/index.js';
+import {
+  FAULTS,
+  FEATURE_METRICS,
+  type Features,
+  ISO_ZONES,
+  type Reading,
+} from '../../shared/schema/index.js';
 import type { TelemetryPoint } from '../../shared/schema/telemetry.js';
+import { READING_FIELD, ZONE_INDEX_FIELD, findingField } from '../../shared/trend-series.js';
 
 export const DEFAULT_SUMMARY_INTERVAL_MS = 10_000;
 
-/** The fields a waveform window contributes: its numeric features, speed, and ISO zone as 0 (A) … 3 (D). */
+/** Faults the diagnosis engine judges on every window; `overheating` and `threshold` only rules raise. */
+const DIAGNOSED_FAULTS: ReadonlySet<string> = new Set(
+  FAULTS.filter((fault) => fault !== 'overheating' && fault !== 'threshold'),
+);
+
+/**
+ * The fields a waveform window contributes: its numeric features, speed, ISO zone as 0 (A) … 3 (D),
+ * and, when the diagnosis ran on it, its confidence in every fault as `finding.<fault>` (a fault it
+ * did not find counts as 0, as the rules read it: shared/trend-series.ts names these series).
+ */
 export function featureFields(features: Features): Record<string, number> {
   const fields: Record<string, number> = {};
   for (const metric of FEATURE_METRICS) {
@@ -11,7 +27,14 @@ export function featureFields(features: Features): Record<string, number> {
     if (value !== undefined) fields[metric] = value;
   }
   if (features.rpm !== undefined) fields.rpm = features.rpm;
-  if (features.isoZone !== undefined) fields.isoZoneIndex = ISO_ZONES.indexOf(features.isoZone);
+  if (features.isoZone !== undefined) fields[ZONE_INDEX_FIELD] = ISO_ZONES.indexOf(features.isoZone);
+  if (features.findings !== undefined) {
+    for (const fault of FAULTS) {
+      const confidence = features.findings[fault];
+      if (confidence !== undefined || DIAGNOSED_FAULTS.has(fault))
+        fields[findingField(fault)] = confidence ?? 0;
+    }
+  }
   return fields;
 }
 
@@ -63,7 +86,7 @@ export class TelemetrySummary {
   /** Only good readings: an uncertain or bad one would drag the mean toward a sensor fault. */
   addReading(reading: Reading, arrivedMs: number): void {
     if ((reading.quality ?? 'good') !== 'good') return;
-    this.add(reading.assetId, reading.channel, reading.ts, { value: reading.value }, arrivedMs);
+    this.add(reading.assetId, reading.channel, reading.ts, { [READING_FIELD]: reading.value }, arrivedMs);
   }
 
   /** The intervals finished by `nowMs` (wall clock), oldest first per channel; they leave the summary. */

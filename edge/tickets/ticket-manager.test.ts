@@ -258,7 +258,13 @@ describe('one physical problem, one ticket', () => {
       summary: 'de: confidence 90 %',
     });
     expect(de.triggeringValues).toEqual([
-      { metric: 'finding.unbalance', value: 0.9, threshold: 0.5, comparison: '>=' },
+      {
+        metric: 'finding.unbalance',
+        value: 0.9,
+        threshold: 0.5,
+        comparison: '>=',
+        series: { channel: 'de', field: 'finding.unbalance', threshold: 0.5 },
+      },
     ]);
     expect(de.reasoning[0]).toBe('condition: finding.unbalance >= 0.5 (channel de)');
     expect(last.title).toBe('pump-1: Unbalance (1× dominant), confidence 90 %');

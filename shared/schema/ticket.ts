@@ -38,6 +38,24 @@ export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 export const Priority = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
 export type Priority = Static<typeof Priority>;
 
+/**
+ * The telemetry series that shows a triggering value over time (shared/trend-series.ts): `isoZone`
+ * is drawn as `velocityRmsMmS` against the zone boundary, `finding.unbalance` as the field of that
+ * name, a reading channel as its `value`. Named by the edge, which writes the telemetry.
+ */
+export const TrendSeriesRef = Type.Object(
+  {
+    channel: ChannelId,
+    field: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.]{0,63}$' }),
+    /** The series' own unit, when it differs from the value's (a zone letter drawn as mm/s). */
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+    /** The rule's threshold in the series' units (the zone C boundary in mm/s, say). */
+    threshold: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type TrendSeriesRef = Static<typeof TrendSeriesRef>;
+
 export const TriggeringValue = Type.Object(
   {
     metric: Type.String(),
@@ -46,6 +64,8 @@ export const TriggeringValue = Type.Object(
     threshold: Type.Union([Type.Number(), Type.String()]),
     comparison: Type.Union(COMPARISONS.map((c) => Type.Literal(c))),
     unit: Type.Optional(Type.String()),
+    /** Absent from older gateways' tickets: the console then derives it the same way. */
+    series: Type.Optional(TrendSeriesRef),
   },
   { additionalProperties: false },
 );

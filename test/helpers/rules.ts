@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { Baselines } from '../../edge/rules/baselines.js';
 import { type LoadedRule, loadRules } from '../../edge/rules/load-rules.js';
-import { RuleEngine } from '../../edge/rules/rule-engine.js';
+import { RuleEngine, type RuleEngineOptions } from '../../edge/rules/rule-engine.js';
 import { openRuleStateDb } from '../../edge/rules/state-db.js';
 import { TrendHistories } from '../../edge/rules/trend-histories.js';
 import type { Features, Reading } from '../../shared/schema/index.js';
@@ -49,7 +49,12 @@ export interface EngineHarness {
 /** A rule engine over a real rule-state SQLite file. */
 export function engineHarness(
   rules: LoadedRule[],
-  options: { dbPath?: string; staleAfterMs?: number; baselineLearnMs?: number } = {},
+  options: {
+    dbPath?: string;
+    staleAfterMs?: number;
+    baselineLearnMs?: number;
+    zoneLimits?: RuleEngineOptions['zoneLimits'];
+  } = {},
 ): EngineHarness {
   const dbPath = options.dbPath ?? join(tempDir(), 'rule-state.db');
   const db = openRuleStateDb(dbPath);
@@ -61,6 +66,7 @@ export function engineHarness(
     staleAfterMs: options.staleAfterMs ?? 60_000,
     baselineLearnMs: options.baselineLearnMs ?? 3_600_000,
     wallClock: () => wall.now,
+    ...(options.zoneLimits ? { zoneLimits: options.zoneLimits } : {}),
   });
   engine.setRules(rules);
   return { engine, baselines, db, dbPath, wall };

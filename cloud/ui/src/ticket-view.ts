@@ -1,4 +1,4 @@
-import { api, errorMessage, isAbort, query } from './api.js';
+import { api, errorMessage, isAbort } from './api.js';
 import { severityBadge, slaBadge, statusBadge } from './badges.js';
 import { type Child, h, replaceChildren } from './dom.js';
 import { faultLabel } from './faults.js';
@@ -7,14 +7,9 @@ import { canAct, OPEN_STATUSES, STATUS_LABELS } from './lifecycle.js';
 import { hrefs } from './router.js';
 import { spectrumFigures } from './spectrum-section.js';
 import { ticketActions } from './ticket-actions.js';
-import { trendFigure } from './trend-chart.js';
-import type { AuditEntry, Contributor, TicketDetail, TrendReply, TriggeringValue } from './types.js';
+import { ticketTrend } from './ticket-trend.js';
+import type { AuditEntry, Contributor, TicketDetail, TriggeringValue } from './types.js';
 import type { View, ViewContext } from './view.js';
-
-const DAY = 86_400_000;
-/** The trend starts this long before the ticket opened: enough to see the rise that led to it. */
-const TREND_LEAD_MS = 7 * DAY;
-const TELEMETRY_FIELD = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 
 const show = (value: number | string): string => (typeof value === 'number' ? formatNumber(value, 4) : value);
 
@@ -182,69 +177,11 @@ function auditLine(entry: AuditEntry, now: number): HTMLLIElement {
   return h('li', {}, time(entry.at, now), ' ', h('strong', {}, entry.actor), ` ${what}`);
 }
 
-/** The trend of the ticket's first triggering metric, from a week before it opened to now. */
-async function trendPanel(ticket: TicketDetail, signal: AbortSignal): Promise<HTMLElement> {
-  const first = ticket.evidence.triggeringValues[0];
-  const metric = first?.metric ?? ticket.prediction?.metric;
-  if (!metric || !TELEMETRY_FIELD.test(metric)) {
-    return h('p', { class: 'muted' }, `No telemetry trend for ${metric ?? 'this ticket'}.`);
-  }
-  const opened = Date.parse(ticket.firstSeen);
-  const to = Math.max(Date.now(), opened + 3_600_000);
-  const path =
-    `/api/v1/assets/${encodeURIComponent(ticket.assetId)}/trend` +
-    query({
-      metric,
-      channel: ticket.evidence.channel,
-      from: new Date(opened - TREND_LEAD_MS).toISOString(),
-      to: new Date(to).toISOString(),
-      maxPoints: 500,
-    });
-  const trend = await api<TrendReply>(path, { signal });
-  const prediction = ticket.prediction?.metric === metric ? ticket.prediction : undefined;
-  const threshold =
-    prediction?.threshold ?? (typeof first?.threshold === 'number' ? first.threshold : undefined);
-  return trendFigure(trend, {
-    caption: `${metric} on ${ticket.assetId} (${ticket.evidence.channel})`,
-    ...(first?.unit ? { unit: first.unit } : {}),
-    ...(threshold !== undefined ? { threshold } : {}),
-    ...(ticket.prediction
-      ? {
-          eta: {
-            at: ticket.prediction.eta,
-            from: ticket.prediction.intervalStart,
-            ...(ticket.prediction.intervalEnd ? { to: ticket.prediction.intervalEnd } : {}),
-          },
-        }
-      : {}),
-    events: [{ label: 'opened', at: ticket.firstSeen }],
-    signal,
-  });
-}
-
 /** The evidence: what the edge saw and why it raised the ticket. Rendered once per visit. */
-function evidenceColumn(ticket: TicketDetail, ctx: ViewContext): HTMLElement {
+function evidenceColumn(ticket: TicketDetail, ctx: ViewContext, trendQuery: URLSearchParams): HTMLElement {
   const now = Date.now();
   const { evidence, prediction } = ticket;
-  const trendSlot = h(
-    'div',
-    { class: 'trend-slot', 'aria-busy': 'true' },
-    h('p', { class: 'muted' }, 'Loading the trend…'),
-  );
-  trendPanel(ticket, ctx.signal).then(
-    (figure) => {
-      trendSlot.removeAttribute('aria-busy');
-      replaceChildren(trendSlot, figure);
-    },
-    (failure: unknown) => {
-      if (isAbort(failure)) return;
-      trendSlot.removeAttribute('aria-busy');
-      replaceChildren(
-        trendSlot,
-        h('p', { class: 'error', role: 'alert' }, `Could not load the trend: ${errorMessage(failure)}`),
-      );
-    },
-  );
+  const trendSlot = ticketTrend(ticket, ctx.signal, trendQuery);
   return h(
     'div',
     { class: 'ticket-main' },
@@ -472,7 +409,7 @@ export const ticketView: View = async (root, route, ctx) => {
       ),
       h('h1', { id: 'ticket-title', tabindex: -1 }, ticket.title),
       header,
-      h('div', { class: 'ticket-layout' }, evidenceColumn(ticket, ctx), side),
+      h('div', { class: 'ticket-layout' }, evidenceColumn(ticket, ctx, route.query), side),
     ),
   );
 };

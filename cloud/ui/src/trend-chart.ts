@@ -23,8 +23,22 @@ export interface TrendFigureOptions {
   eta?: { at: string; from: string; to?: string };
   /** Moments worth a line, e.g. when the ticket opened. */
   events?: { label: string; at: string }[];
+  /** What the y axis and legend call the series; the telemetry field by default. */
+  label?: string;
+  /** The series is an ISO zone index (A = 0 … D = 3): zone letters on the y axis. */
+  zoneAxis?: boolean;
+  /**
+   * Called with the band dragged across the chart (epoch ms) instead of zooming in place: the owner
+   * fetches that range afresh, at a resolution fit for it, and keeps it.
+   */
+  onZoom?: (from: number, to: number) => void;
   signal: AbortSignal;
 }
+
+const ZONE_LETTERS = ['A', 'B', 'C', 'D'];
+/** A zone index as its letter; a mean between two zones (a bucket that crossed) as a number. */
+const zoneText = (v: number): string =>
+  Number.isInteger(v) && ZONE_LETTERS[v] !== undefined ? ZONE_LETTERS[v] : formatNumber(v);
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 
@@ -36,10 +50,21 @@ const seconds = (iso: string) => Date.parse(iso) / 1000;
 export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTMLElement {
   const unit = options.unit ? ` ${options.unit}` : '';
   const caption = h('figcaption', {}, options.caption);
+  // What was asked and what came back, for a test or a curious engineer's devtools.
+  const facts = {
+    'data-from': trend.from,
+    'data-to': trend.to,
+    'data-bucket-ms': trend.bucketMs,
+    'data-metric': trend.metric,
+    'data-channel': trend.channel ?? '',
+    'data-points': trend.points.length,
+    ...(options.threshold !== undefined ? { 'data-threshold': options.threshold } : {}),
+  };
+  const showValue = (v: number) => (options.zoneAxis ? `zone ${zoneText(v)}` : `${formatNumber(v)}${unit}`);
   if (trend.points.length === 0) {
     return h(
       'figure',
-      { class: 'chart-figure', 'data-chart': 'trend' },
+      { class: 'chart-figure', 'data-chart': 'trend', ...facts },
       caption,
       h(
         'p',
@@ -74,8 +99,8 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
     role: 'img',
     'aria-label':
       `${options.caption}: ${trend.points.length} points from ${formatTime(trend.from)} to ${formatTime(trend.to)}, ` +
-      `last ${formatNumber(ys.at(-1) ?? NaN)}${unit}` +
-      (threshold !== undefined ? `, threshold ${formatNumber(threshold)}${unit}` : '') +
+      `last ${showValue(ys.at(-1) ?? NaN)}` +
+      (threshold !== undefined ? `, threshold ${showValue(threshold)}` : '') +
       (options.eta ? `, predicted to cross it at ${formatTime(options.eta.at)}` : ''),
   });
 
@@ -94,7 +119,7 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
   }
   const thresholdLabel =
     threshold !== undefined
-      ? h('span', { class: 'trend-mark mark-threshold' }, `threshold ${formatNumber(threshold)}${unit}`)
+      ? h('span', { class: 'trend-mark mark-threshold' }, `threshold ${showValue(threshold)}`)
       : undefined;
 
   const chart = new uPlot(
@@ -104,26 +129,48 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
       scales: {
         x: { time: true, range: [Math.min(from, xs[0] ?? from), xMax] },
         y: {
-          range: () => {
-            const high = Math.max(dataMax, threshold ?? -Infinity);
-            const low = Math.min(0, dataMin);
-            return [low, high > low ? high * 1.15 : low + 1];
-          },
+          range: options.zoneAxis
+            ? () => [-0.3, 3.3]
+            : () => {
+                const high = Math.max(dataMax, threshold ?? -Infinity);
+                const low = Math.min(0, dataMin);
+                return [low, high > low ? high * 1.15 : low + 1];
+              },
         },
       },
-      axes: [{ stroke: '#1f2933' }, { label: `${trend.metric}${unit}`, stroke: '#1f2933', size: 60 }],
+      axes: [
+        { stroke: '#1f2933' },
+        options.zoneAxis
+          ? {
+              label: 'ISO 20816 zone',
+              stroke: '#1f2933',
+              size: 60,
+              splits: () => [0, 1, 2, 3],
+              values: (_u: uPlot, splits: number[]) => splits.map(zoneText),
+            }
+          : { label: `${options.label ?? trend.metric}${unit}`, stroke: '#1f2933', size: 60 },
+      ],
       series: [
         {},
         {
-          label: trend.metric,
+          label: options.label ?? trend.metric,
           stroke: COLORS.series,
           width: 1.5,
           points: { show: trend.points.length < 60 },
-          value: (_u, v) => (v == null ? '–' : `${formatNumber(v)}${unit}`),
+          value: (_u, v) => (v == null ? '–' : showValue(v)),
         },
       ],
-      cursor: { drag: { x: true, y: false } },
+      cursor: { drag: { x: true, y: false, setScale: options.onZoom === undefined } },
       hooks: {
+        setSelect: [
+          (u) => {
+            if (!options.onZoom || u.select.width < 2) return;
+            const left = u.posToVal(u.select.left, 'x');
+            const right = u.posToVal(u.select.left + u.select.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            options.onZoom(Math.round(left * 1000), Math.round(right * 1000));
+          },
+        ],
         drawAxes: [
           (u) => {
             if (eta && etaShown) verticalBand(u, eta.from, bandEnd, COLORS.etaBand);
@@ -154,7 +201,7 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
   fitToContainer(chart, plot, HEIGHT, options.signal);
 
   const notes: string[] = [];
-  if (threshold !== undefined) notes.push(`threshold ${formatNumber(threshold)}${unit} (dashed)`);
+  if (threshold !== undefined) notes.push(`threshold ${showValue(threshold)} (dashed)`);
   if (options.eta) {
     const span = options.eta.to
       ? `between ${formatTime(options.eta.from)} and ${formatTime(options.eta.to)}`
@@ -166,7 +213,7 @@ export function trendFigure(trend: TrendReply, options: TrendFigureOptions): HTM
   }
   return h(
     'figure',
-    { class: 'chart-figure', 'data-chart': 'trend' },
+    { class: 'chart-figure', 'data-chart': 'trend', ...facts },
     caption,
     plot,
     notes.length ? h('p', { class: 'chart-notes' }, notes.join('; ')) : null,

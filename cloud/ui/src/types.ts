@@ -42,6 +42,15 @@ export interface TriggeringValue {
   threshold: number | string;
   comparison: string;
   unit?: string;
+  /** The telemetry series that shows it (absent from older gateways' tickets): trend-series.ts. */
+  series?: TrendSeriesRef;
+}
+
+export interface TrendSeriesRef {
+  channel: string;
+  field: string;
+  unit?: string;
+  threshold?: number;
 }
 
 export interface Prediction {
