@@ -49,7 +49,9 @@ function triggeringTable(values: TriggeringValue[]): HTMLElement {
         h(
           'tr',
           {},
-          ...['Metric', 'Value', 'Comparison', 'Threshold', 'Unit'].map((c) => h('th', { scope: 'col' }, c)),
+          ...['Metric', 'Value', 'Comparison', 'Threshold', 'Unit'].map((c) =>
+            h('th', { scope: 'col', class: c === 'Value' || c === 'Threshold' ? 'num' : undefined }, c),
+          ),
         ),
       ),
       h(
