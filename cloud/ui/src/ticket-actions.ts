@@ -159,7 +159,10 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
       const label = actionField.querySelector('label');
       const hint = actionField.querySelector('.hint');
       if (label) label.textContent = falsePositive ? 'Why it is a false positive' : 'Action taken';
-      if (hint) hint.textContent = falsePositive ? FALSE_POSITIVE_HINT : 'What was done, e.g. “replaced DE bearing 6205”.';
+      if (hint)
+        hint.textContent = falsePositive
+          ? FALSE_POSITIVE_HINT
+          : 'What was done, e.g. “replaced DE bearing 6205”.';
     });
     const form = h(
       'form',
@@ -218,9 +221,7 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
         return refuse(
           alert,
           actionTaken,
-          chosen === 'false_positive'
-            ? FALSE_POSITIVE_REFUSAL
-            : 'Say what was done (at least 3 characters).',
+          chosen === 'false_positive' ? FALSE_POSITIVE_REFUSAL : 'Say what was done (at least 3 characters).',
         );
       }
       let failureIso: string | undefined;
