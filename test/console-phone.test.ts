@@ -322,9 +322,12 @@ describe('web console on a phone', () => {
     expect(lastLine.y + lastLine.height).toBeLessThanOrEqual((await bar.boundingBox())!.y);
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone-ticket-scrolled.png') });
 
+    const readingAt = await page.evaluate(() => window.scrollY);
     await bar.getByRole('button', { name: 'Acknowledge' }).click();
     await expect.poll(async () => (await ticketFromApi(bearing.id)).status).toBe('acknowledged');
     await expect.poll(() => page.locator('.ticket-badges .status').textContent()).toBe('Acknowledged');
+    // The move did not throw the reader back up to the actions panel.
+    expect(Math.abs((await page.evaluate(() => window.scrollY)) - readingAt)).toBeLessThan(PHONE.height / 2);
     expect(await bar.locator('button').allTextContents()).toEqual(['Start work', 'Resolve…']);
     expect(await onScreen(page, '.action-bar')).toBe(true);
 
