@@ -128,6 +128,8 @@ export const auditView: View = async (root, route, ctx) => {
       cursor = page.nextCursor;
       loadMore.hidden = !cursor;
       empty.hidden = body.childElementCount > 0;
+      // No rows, no header: the sentence above says so instead.
+      table.hidden = body.childElementCount === 0;
     } catch (failure) {
       if (isAbort(failure)) return;
       errorBox.show(errorMessage(failure));

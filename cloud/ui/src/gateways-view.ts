@@ -82,6 +82,11 @@ export const gatewaysView: View = async (root, _route, ctx) => {
   const error = alertBox('error');
   const summary = h('p', { class: 'count' });
   const tbody = h('tbody');
+  const empty = h(
+    'p',
+    { class: 'empty', hidden: true },
+    'No gateway has delivered yet: a gateway appears here with its first batch.',
+  );
   const table = h(
     'table',
     { class: 'fleet', 'aria-busy': 'true' },
@@ -114,6 +119,7 @@ export const gatewaysView: View = async (root, _route, ctx) => {
       h('h1', { id: 'fleet-heading', tabindex: -1 }, 'Gateways'),
       error,
       summary,
+      empty,
       h('div', { class: 'table-scroll' }, table),
     ),
   );
@@ -123,6 +129,9 @@ export const gatewaysView: View = async (root, _route, ctx) => {
       const { gateways } = await api<{ gateways: GatewayView[] }>('/api/v1/gateways', { signal: ctx.signal });
       const now = Date.now();
       replaceChildren(tbody, ...gateways.map((g) => gatewayRow(g, now)));
+      // No rows, no header: a plain sentence instead.
+      table.hidden = gateways.length === 0;
+      empty.hidden = gateways.length > 0;
       const gaps = gateways.filter((g) => g.gap).length;
       const backlog = gateways.reduce((sum, g) => sum + (g.backlog?.pending ?? 0), 0);
       const setAside = gateways.reduce((sum, g) => sum + (g.setAside?.length ?? 0), 0);

@@ -31,7 +31,7 @@ export const MOVE_LABELS: Record<TicketStatus, string> = {
   in_progress: 'Start work',
   resolved: 'Resolve…',
   closed: 'Close',
-  false_positive: 'False positive',
+  false_positive: 'False positive…',
   duplicate: 'Duplicate of…',
 };
 

@@ -400,6 +400,8 @@ export const notificationsView: View = async (root, route, ctx) => {
         { signal: ctx.signal },
       );
       replaceChildren(tbody, ...notifications.map(notificationRow));
+      // No rows, no header: the count says "Nothing sent yet." instead.
+      table.hidden = notifications.length === 0;
       listCount.textContent = notifications.length
         ? `${notifications.length} most recent`
         : 'Nothing sent yet.';

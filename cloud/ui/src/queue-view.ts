@@ -51,6 +51,10 @@ function readFilters(search: URLSearchParams): Filters {
   };
 }
 
+/** How many filters differ from the plain queue (the phone's "Filters (n active)"). */
+const activeFilterCount = (filters: Filters): number =>
+  (Object.keys(DEFAULTS) as (keyof Filters)[]).filter((key) => filters[key] !== DEFAULTS[key]).length;
+
 /** Only what differs from the defaults goes into the URL, so the plain queue is just `#/queue`. */
 function filtersToSearch(filters: Filters): URLSearchParams {
   const search = new URLSearchParams();
@@ -149,6 +153,29 @@ export const queueView: View = (root, route, ctx) => {
     h('div', { class: 'field checkbox' }, overdue, h('label', { for: overdue.id }, 'Overdue only')),
     h('button', { type: 'submit' }, 'Apply'),
   );
+  // On a phone the filters fold behind one button that says how many are set, so the queue starts
+  // near the top of the screen; from a tablet up the button is hidden and the form always shows.
+  const filtersToggle = h('button', {
+    type: 'button',
+    class: 'filters-toggle secondary',
+    'aria-expanded': 'false',
+    'aria-controls': 'queue-filters',
+  });
+  form.id = 'queue-filters';
+  const showFiltersToggle = () => {
+    const active = activeFilterCount(filters);
+    filtersToggle.textContent = active ? `Filters (${active} active)` : 'Filters';
+  };
+  const expandFilters = (open: boolean) => {
+    filtersToggle.setAttribute('aria-expanded', String(open));
+    form.classList.toggle('collapsed', !open);
+  };
+  filtersToggle.addEventListener('click', () =>
+    expandFilters(filtersToggle.getAttribute('aria-expanded') !== 'true'),
+  );
+  expandFilters(false);
+  showFiltersToggle();
+
   const applyFilters = () => {
     filters = {
       status: status.value,
@@ -161,6 +188,7 @@ export const queueView: View = (root, route, ctx) => {
       sort: sort.value === 'newest' ? 'newest' : 'urgency',
     };
     replaceQuery(filtersToSearch(filters));
+    showFiltersToggle();
     selected = 0;
     void reload('filter');
   };
@@ -191,7 +219,7 @@ export const queueView: View = (root, route, ctx) => {
         h('th', { scope: 'col', class: 'col-asset' }, 'Asset'),
         h('th', { scope: 'col', class: 'col-fault' }, 'Fault'),
         h('th', { scope: 'col', class: 'col-status' }, 'Status'),
-        h('th', { scope: 'col' }, 'SLA'),
+        h('th', { scope: 'col', class: 'col-sla' }, 'SLA'),
         h('th', { scope: 'col', class: 'col-assignee' }, 'Assignee'),
         h('th', { scope: 'col', class: 'col-seen' }, 'Last seen'),
       ),
@@ -210,7 +238,12 @@ export const queueView: View = (root, route, ctx) => {
         class: [index === selected ? 'selected' : '', fresh ? 'is-new' : ''].join(' ').trim() || undefined,
         'aria-current': index === selected ? 'true' : undefined,
       },
-      h('td', {}, severityBadge(ticket.severity), ticket.priority ? ` ${ticket.priority}` : ''),
+      h(
+        'td',
+        { class: 'col-severity' },
+        severityBadge(ticket.severity),
+        ticket.priority ? ` ${ticket.priority}` : '',
+      ),
       h(
         'td',
         { class: 'col-title' },
@@ -221,7 +254,7 @@ export const queueView: View = (root, route, ctx) => {
       h('td', { class: 'col-asset' }, h('a', { href: hrefs.asset(ticket.assetId) }, ticket.assetId)),
       h('td', { class: 'col-fault' }, faultLabel(ticket.fault)),
       h('td', { class: 'col-status' }, statusBadge(ticket.status)),
-      h('td', {}, slaBadge(sla, ticket.dueAt)),
+      h('td', { class: 'col-sla' }, slaBadge(sla, ticket.dueAt)),
       h('td', { class: 'col-assignee' }, ticket.assignee ?? h('span', { class: 'muted' }, 'unassigned')),
       h(
         'td',
@@ -345,6 +378,7 @@ export const queueView: View = (root, route, ctx) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === '/' && !isTyping(event.target)) {
       event.preventDefault();
+      expandFilters(true);
       status.focus();
       return;
     }
@@ -382,7 +416,12 @@ export const queueView: View = (root, route, ctx) => {
         'div',
         { class: 'view-head' },
         h('h1', { id: 'queue-heading', tabindex: -1 }, 'Ticket queue'),
-        h('p', { class: 'muted', id: 'queue-keys' }, 'Keys: j/k or ↑/↓ select, Enter opens, / filters.'),
+        h(
+          'p',
+          { class: 'muted keys-hint', id: 'queue-keys' },
+          'Keys: j/k or ↑/↓ select, Enter opens, / filters.',
+        ),
+        filtersToggle,
       ),
       form,
       error,

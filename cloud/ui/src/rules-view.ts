@@ -103,6 +103,11 @@ export const rulesView: View = async (root, route, ctx) => {
   let descending = route.query.get('dir') === 'desc';
   const error = alertBox('error');
   const table = h('table', { class: 'rules', 'aria-busy': 'true' });
+  const empty = h(
+    'p',
+    { class: 'empty', hidden: true },
+    'No rule has fired yet: a rule appears here with its first ticket.',
+  );
   replaceChildren(
     root,
     h(
@@ -115,6 +120,7 @@ export const rulesView: View = async (root, route, ctx) => {
         'Per rule version. Precision = confirmed / (confirmed + false positives); lead time runs from a ticket’s opening to its confirmed failure, over the failures whose time was given. Select a column heading to sort.',
       ),
       error,
+      empty,
       h('div', { class: 'table-scroll' }, table),
     ),
   );
@@ -202,11 +208,9 @@ export const rulesView: View = async (root, route, ctx) => {
       h('thead', {}, head),
       h('tbody', {}, ...rows),
     );
-    if (records.length === 0) {
-      table.append(
-        h('tbody', {}, h('tr', {}, h('td', { colspan: COLUMNS.length }, 'No rule has fired yet.'))),
-      );
-    }
+    // No rows, no header: a plain sentence instead.
+    table.hidden = records.length === 0;
+    empty.hidden = records.length > 0;
   };
   render();
   table.querySelector('tr.highlight')?.scrollIntoView({ block: 'nearest' });

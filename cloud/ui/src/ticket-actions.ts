@@ -8,6 +8,10 @@ const FAILURE_MODE = /^[A-Za-z0-9_.-]{1,32}$/;
 const ACTIVE_QUESTION = 'The condition is still active at the edge — resolve anyway?';
 const NOT_RESOLVED = 'Not resolved: the condition is still active at the edge.';
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+const FALSE_POSITIVE_HINT =
+  'Required: what you checked and found, e.g. “sensor loose on its mount, bearing sounds fine”.';
+const FALSE_POSITIVE_REFUSAL =
+  'Say why it is a false positive (at least 3 characters): the rule’s track record keeps the reason.';
 
 export interface ActionsOptions {
   ticket: TicketDetail;
@@ -68,20 +72,26 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
   const moveComment = h('textarea', { id: 'move-comment', name: 'comment', rows: 2, maxlength: 4000 });
   const closeOutForm = resolveForm();
   const duplicateForm = duplicateOfForm();
+  const falsePositiveForm = falsePositiveReasonForm();
+  /** The moves that need more than a click open their own form instead of moving at once. */
+  const panels: Partial<Record<TicketStatus, HTMLFormElement>> = {
+    resolved: closeOutForm,
+    duplicate: duplicateForm,
+    false_positive: falsePositiveForm,
+  };
   const moveButtons = allowed.map((to) => {
+    const panel = panels[to];
     const button = h(
       'button',
-      { type: to === 'resolved' || to === 'duplicate' ? 'button' : 'submit', value: to, 'data-to': to },
+      { type: panel ? 'button' : 'submit', value: to, 'data-to': to },
       MOVE_LABELS[to],
     );
-    if (to === 'resolved' || to === 'duplicate') {
-      const panel = to === 'resolved' ? closeOutForm : duplicateForm;
+    if (panel) {
       button.setAttribute('aria-expanded', 'false');
       button.setAttribute('aria-controls', panel.id);
       button.addEventListener('click', () => {
         const opening = panel.hidden;
-        closeOutForm.hidden = true;
-        duplicateForm.hidden = true;
+        for (const other of Object.values(panels)) other.hidden = true;
         for (const b of moveButtons)
           if (b.hasAttribute('aria-expanded')) b.setAttribute('aria-expanded', 'false');
         panel.hidden = !opening;
@@ -142,6 +152,18 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
       maxlength: 4000,
     });
     const failureAt = h('input', { id: 'closeout-failure-at', name: 'failureAt', type: 'datetime-local' });
+    const actionField = field('Action taken', actionTaken, 'What was done, e.g. “replaced DE bearing 6205”.');
+    // A false positive is only worth its place in the rule's record with the reason it was one.
+    outcome.addEventListener('change', () => {
+      const falsePositive = outcome.value === 'false_positive';
+      const label = actionField.querySelector('label');
+      const hint = actionField.querySelector('.hint');
+      if (label) label.textContent = falsePositive ? 'Why it is a false positive' : 'Action taken';
+      if (hint)
+        hint.textContent = falsePositive
+          ? FALSE_POSITIVE_HINT
+          : 'What was done, e.g. “replaced DE bearing 6205”.';
+    });
     const form = h(
       'form',
       {
@@ -159,7 +181,7 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
         'Required when confirmed: our fault vocabulary (outer_race, unbalance…) or the plant’s own code (VIB, OHE).',
       ),
       h('datalist', { id: modesId }, ...FAULTS.map((f) => h('option', { value: f }))),
-      field('Action taken', actionTaken, 'What was done, e.g. “replaced DE bearing 6205”.'),
+      actionField,
       field(
         'Failure time (optional)',
         failureAt,
@@ -195,7 +217,13 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
           'The failure mode code is 1–32 letters, digits, _ . or - (e.g. outer_race).',
         );
       }
-      if (action.length < 3) return refuse(alert, actionTaken, 'Say what was done (at least 3 characters).');
+      if (action.length < 3) {
+        return refuse(
+          alert,
+          actionTaken,
+          chosen === 'false_positive' ? FALSE_POSITIVE_REFUSAL : 'Say what was done (at least 3 characters).',
+        );
+      }
       let failureIso: string | undefined;
       if (failureAt.value) {
         const at = new Date(failureAt.value);
@@ -275,6 +303,46 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
     });
     return form;
   }
+
+  function falsePositiveReasonForm(): HTMLFormElement {
+    const alert = alertBox();
+    const reason = h('textarea', {
+      id: 'false-positive-reason',
+      name: 'reason',
+      rows: 3,
+      required: true,
+      maxlength: 4000,
+    });
+    const form = h(
+      'form',
+      { id: uniqueId('false-positive'), class: 'false-positive-form', hidden: true, novalidate: true },
+      field('Why is it a false positive?', reason, FALSE_POSITIVE_HINT),
+      alert,
+      h(
+        'div',
+        { class: 'button-row' },
+        h('button', { type: 'submit', class: 'primary' }, 'Mark as false positive'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => (form.hidden = true) }, 'Cancel'),
+      ),
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      clearInvalid(form);
+      const why = reason.value.trim();
+      if (why.length < 3) return refuse(alert, reason, FALSE_POSITIVE_REFUSAL);
+      // The server records the comment as the close-out's note (actionTaken) and as a comment.
+      void submitting(
+        form,
+        alert,
+        () => transition({ to: 'false_positive', comment: why }),
+        'Ticket marked as a false positive; the reason counts in the rule’s track record.',
+      );
+    });
+    return form;
+  }
+
+  // --- Quick moves (phones) ------------------------------------------------------------------
+  const bar = quickMoveBar(moveButtons, movesForm);
 
   // --- Assignment ------------------------------------------------------------------------------
   const assignAlert = alertBox();
@@ -359,7 +427,45 @@ export function ticketActions({ ticket, user, onChanged }: ActionsOptions): HTML
     movesForm,
     closeOutForm,
     duplicateForm,
+    falsePositiveForm,
     assignForm,
     commentForm,
+    bar,
+  );
+}
+
+/** How many of the allowed moves a phone's action bar offers: the first ones, as the moves form lists them. */
+const QUICK_MOVES = 2;
+
+/**
+ * The first moves of the ticket's state in a bar fixed to the bottom of a phone's screen (app.css
+ * shows it below 720 px only): the moves form sits under the evidence, a long scroll away. Each bar
+ * button works through its twin in the moves form, so a move from the bar is the very same request,
+ * with the same comment, checks and refusal shown next to the form.
+ */
+function quickMoveBar(moveButtons: HTMLButtonElement[], movesForm: HTMLFormElement): HTMLElement | null {
+  const quick = moveButtons.filter((b) => b.value !== 'false_positive' && b.value !== 'duplicate');
+  if (quick.length === 0) return null;
+  return h(
+    'div',
+    { class: 'action-bar', role: 'toolbar', 'aria-label': 'Quick moves' },
+    ...quick.slice(0, QUICK_MOVES).map((twin, i) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: i === 0 ? 'primary' : 'secondary',
+          'data-to': twin.value,
+          onclick: () => {
+            if (twin.type === 'submit') return movesForm.requestSubmit(twin);
+            // A move with its own form (Resolve…): open it and bring it into view.
+            if (twin.getAttribute('aria-expanded') !== 'true') twin.click();
+            const panel = document.getElementById(twin.getAttribute('aria-controls') ?? '');
+            panel?.scrollIntoView({ block: 'start' });
+          },
+        },
+        twin.textContent,
+      ),
+    ),
   );
 }

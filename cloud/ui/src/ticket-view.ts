@@ -44,7 +44,9 @@ function triggeringTable(values: TriggeringValue[]): HTMLElement {
         h(
           'tr',
           {},
-          ...['Metric', 'Value', 'Comparison', 'Threshold', 'Unit'].map((c) => h('th', { scope: 'col' }, c)),
+          ...['Metric', 'Value', 'Comparison', 'Threshold', 'Unit'].map((c) =>
+            h('th', { scope: 'col', class: c === 'Value' || c === 'Threshold' ? 'num' : undefined }, c),
+          ),
         ),
       ),
       h(
@@ -389,7 +391,10 @@ export const ticketView: View = async (root, route, ctx) => {
     const fresh = await load();
     renderReview(fresh);
     ctx.announce(`${message} Status: ${STATUS_LABELS[fresh.status]}.`);
-    side.querySelector<HTMLElement>('#actions-heading')?.focus();
+    // On a phone the move may have come from the bar at the screen's bottom: keep the reader's place.
+    const bar = side.querySelector('.action-bar');
+    const barShown = bar !== null && bar.getClientRects().length > 0;
+    side.querySelector<HTMLElement>('#actions-heading')?.focus({ preventScroll: barShown });
   }
   renderReview(ticket);
 
