@@ -12,3 +12,4 @@ export * from './ticket.js';
 export * from './waveform.js';
 export * from './ticket-change.js';
 export * from './audit.js';
+export * from './report.js';
