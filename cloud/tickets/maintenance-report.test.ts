@@ -6,6 +6,7 @@ import type { RunningCloud } from '../server.js';
 import { CLOUD_STORES, newCloudDatabase } from '../../test/helpers/cloud-databases.js';
 import { removeTempDirs, silentLogger, startTestCloud } from '../../test/helpers/stack.js';
 import { openTicket } from '../../test/helpers/tickets.js';
+import { maintenanceReport, type ReportMove, type ReportTicket } from './maintenance-report.js';
 import { maintenanceReportCsv } from './maintenance-report-csv.js';
 
 const H = 3_600_000;
@@ -316,5 +317,81 @@ describe('maintenance report CSV', () => {
     expect(parse(csv, { columns: true })).toEqual([
       { site, critical: '0', high: '1', medium: '0', low: '0', total: '1' },
     ]);
+  });
+});
+
+describe('maintenance report over lifecycles', () => {
+  const opened = at('2026-01-05T00:00:00Z');
+  const range = { fromMs: opened, toMs: at('2026-01-12T00:00:00Z'), nowMs: at('2026-02-01T00:00:00Z') };
+  const ticket = (
+    id: string,
+    status: ReportTicket['status'],
+    reviewedAtMs: number | null = null,
+  ): ReportTicket => ({
+    id,
+    site: 'site-a',
+    assetId: 'pump-1',
+    severity: 'high',
+    status,
+    dueAtMs: opened + 72 * H,
+    openedAtMs: opened,
+    outcome: null,
+    leadTimeMs: null,
+    reviewedAtMs,
+  });
+  const move = (
+    ticketId: string,
+    hours: number,
+    from: ReportMove['from'],
+    to: ReportMove['to'],
+    actor = 'ana',
+  ) => ({
+    ticketId,
+    atMs: opened + hours * H,
+    actor,
+    from,
+    to,
+  });
+
+  it('counts a reopened ticket as open and unrepaired, and its first acknowledgement only', () => {
+    const r = maintenanceReport(
+      { ...range, bucket: 'week' },
+      [ticket('a', 'in_progress')],
+      [
+        move('a', 2, 'new', 'acknowledged'),
+        move('a', 10, 'acknowledged', 'resolved'),
+        move('a', 30, 'resolved', 'in_progress'),
+        move('a', 40, 'in_progress', 'acknowledged'),
+      ],
+    );
+    expect(r).toMatchObject({ open: 1, overdue: 1, repair: { count: 0 } });
+    expect(r.acknowledge).toEqual({ count: 1, meanMs: 2 * H, medianMs: 2 * H });
+  });
+
+  it('repairs at the last resolve of a ticket resolved again', () => {
+    const r = maintenanceReport(
+      { ...range, bucket: 'day' },
+      [ticket('a', 'closed')],
+      [
+        move('a', 1, 'new', 'in_progress'),
+        move('a', 10, 'in_progress', 'resolved'),
+        move('a', 30, 'resolved', 'in_progress'),
+        move('a', 50, 'in_progress', 'resolved'),
+        move('a', 60, 'resolved', 'closed'),
+      ],
+    );
+    expect(r.repair).toEqual({ count: 1, meanMs: 50 * H, medianMs: 50 * H });
+    // Resolved within the first day, reopened on the second, resolved again on the third.
+    expect(r.buckets.slice(0, 3).map((b) => b.backlog)).toEqual([0, 1, 0]);
+  });
+
+  it('takes an imported ticket as closed when it was last reviewed, and a gateway folding one as no acknowledgement', () => {
+    const r = maintenanceReport(
+      { ...range, bucket: 'week' },
+      [ticket('imported', 'resolved', opened + 36 * H), ticket('folded', 'duplicate')],
+      [move('folded', 1, 'new', 'duplicate', 'gateway:gw-1')],
+    );
+    expect(r).toMatchObject({ open: 0, acknowledge: { count: 0 } });
+    expect(r.repair).toEqual({ count: 1, meanMs: 36 * H, medianMs: 36 * H });
   });
 });

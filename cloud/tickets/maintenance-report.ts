@@ -81,6 +81,10 @@ export function bucketBounds(fromMs: number, toMs: number, bucket: ReportBucket)
 
 const isOpen = (status: TicketStatus) => OPEN_STATUSES.includes(status);
 
+/** The actor of the one move an imported ticket is given (no username has brackets): its history is unknown, so no response. */
+const IMPORTED = '(import)';
+const byPerson = (move: ReportMove) => move.actor !== IMPORTED && !move.actor.startsWith('gateway:');
+
 /** A ticket's lifecycle: its status just before any moment, its acknowledgement and its repair. */
 class Timeline {
   private readonly moves: ReportMove[];
@@ -96,7 +100,7 @@ class Timeline {
             {
               ticketId: ticket.id,
               atMs: ticket.reviewedAtMs ?? ticket.openedAtMs,
-              actor: 'import',
+              actor: IMPORTED,
               from: 'new',
               to: ticket.status,
             },
@@ -122,9 +126,7 @@ class Timeline {
 
   /** Opening to the first move out of `new` a person made (a gateway folding it is no response). */
   acknowledgeMs(asOfMs: number): number | undefined {
-    const move = this.moves.find(
-      (m) => m.from === 'new' && !m.actor.startsWith('gateway:') && m.atMs < asOfMs,
-    );
+    const move = this.moves.find((m) => m.from === 'new' && byPerson(m) && m.atMs < asOfMs);
     return move && move.atMs - this.ticket.openedAtMs;
   }
 

@@ -1,4 +1,4 @@
-import { ApiError, loadSession } from './api.js';
+import { ApiError, loadSession, sessionRefused } from './api.js';
 
 /** The file name a `Content-Disposition: attachment; filename="…"` header gives, if any. */
 export function attachmentName(header: string | null): string | undefined {
@@ -20,6 +20,7 @@ export async function downloadWithSession(path: string, fallbackName: string): P
   } catch {
     throw new ApiError(0, 'PW_NETWORK', 'the cloud did not answer; check the connection and try again');
   }
+  if (response.status === 401) sessionRefused();
   if (!response.ok) {
     const reply = (await response.json().catch(() => undefined)) as
       { code?: string; message?: string } | undefined;
