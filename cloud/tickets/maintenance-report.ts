@@ -81,7 +81,10 @@ export function bucketBounds(fromMs: number, toMs: number, bucket: ReportBucket)
 
 const isOpen = (status: TicketStatus) => OPEN_STATUSES.includes(status);
 
-/** The actor of the one move an imported ticket is given (no username has brackets): its history is unknown, so no response. */
+/**
+ * The actor of the one move an imported ticket is given (no username has brackets): its history is
+ * unknown, so that move is no response.
+ */
 const IMPORTED = '(import)';
 const byPerson = (move: ReportMove) => move.actor !== IMPORTED && !move.actor.startsWith('gateway:');
 
