@@ -52,7 +52,7 @@ export const HTTP_ERRORS = {
   PW_LAST_ADMIN: { statusCode: 409, meaning: 'the change would leave no enabled admin' },
   PW_INVALID_USER: { statusCode: 400, meaning: 'a user field the store refuses' },
   // Telemetry
-  PW_BAD_RANGE: { statusCode: 400, meaning: "a trend's time range is unusable" },
+  PW_BAD_RANGE: { statusCode: 400, meaning: "a trend's or a report's time range is unusable" },
   PW_TELEMETRY_UNAVAILABLE: { statusCode: 503, meaning: 'the telemetry store failed' },
   // Routing, notifications, bus, CMMS, import
   PW_BAD_ROUTING: {

@@ -1,5 +1,6 @@
 import type { CloudModule } from '../cloud-module.js';
 import { ingestRoute } from './ingest-route.js';
+import { reportsRoutes } from './reports-routes.js';
 import { ticketsMigrations } from './tickets-migrations.js';
 import { ticketsRoutes } from './tickets-routes.js';
 
@@ -20,5 +21,6 @@ export const ticketsModule: CloudModule<'tickets', undefined, undefined> = {
       authenticateUser,
       metrics,
     });
+    await app.register(reportsRoutes, { database: store.database, clock: services.clock, authenticateUser });
   },
 };

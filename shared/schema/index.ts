@@ -13,3 +13,5 @@ export * from './waveform.js';
 export * from './ticket-change.js';
 export * from './audit.js';
 export * from './earlier-spectra.js';
+
+export * from './report.js';

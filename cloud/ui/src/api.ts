@@ -46,6 +46,12 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
+/** Ends a session the server refused (a 401 outside api(), e.g. a download): back to login. */
+export function sessionRefused(): void {
+  clearSession();
+  onUnauthorized();
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;

@@ -349,3 +349,46 @@ export interface EarlierSpectraReply {
   spectra: EarlierSpectrum[];
   baseline?: EarlierSpectrum;
 }
+
+// Maintenance report (GET /api/v1/reports/maintenance), for #/reports.
+
+export type ReportBucket = 'day' | 'week' | 'month';
+export type ReportTable = 'summary' | 'open' | 'buckets' | 'assets';
+
+export interface DurationStats {
+  count: number;
+  meanMs?: number;
+  medianMs?: number;
+}
+
+export interface Judgement {
+  confirmed: number;
+  falsePositives: number;
+  precision?: number;
+  medianLeadTimeMs?: number;
+  leadTimeSamples: number;
+}
+
+export interface ReportBucketRow extends Judgement {
+  start: string;
+  end: string;
+  opened: number;
+  backlog: number;
+}
+
+export interface MaintenanceReport {
+  from: string;
+  to: string;
+  asOf: string;
+  bucket: ReportBucket;
+  site?: string;
+  open: number;
+  overdue: number;
+  openBySeverity: Record<Severity, number>;
+  openBySite: ({ site: string; total: number } & Record<Severity, number>)[];
+  acknowledge: DurationStats;
+  repair: DurationStats;
+  judgement: Judgement;
+  buckets: ReportBucketRow[];
+  topAssets: { assetId: string; site: string; tickets: number; open: number }[];
+}
