@@ -6,7 +6,13 @@ import {
   type SqlExecutor,
   type SqlValue,
 } from '../store/sql-database.js';
-import { type TelemetrySink, type TrendRequest, trendBucketMs } from './telemetry-sink.js';
+import {
+  type LatestRequest,
+  type LatestValue,
+  type TelemetrySink,
+  type TrendRequest,
+  trendBucketMs,
+} from './telemetry-sink.js';
 
 const COLUMNS = 7;
 /** 1024 rows × 7 values stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement. */
@@ -90,6 +96,48 @@ export class StoreTelemetry implements TelemetrySink {
     return rows.map((row) => ({
       ts: request.fromMs + Number(row.bucket) * bucketMs,
       value: Number(row.value),
+    }));
+  }
+
+  async latest(request: LatestRequest): Promise<LatestValue[]> {
+    if (request.sites?.length === 0 || request.assetIds?.length === 0 || request.metrics.length === 0)
+      return [];
+    const where = [`metric IN (${placeholders(request.metrics.length)})`];
+    const params: SqlValue[] = [...request.metrics];
+    if (request.assetIds) {
+      where.push(`asset_id IN (${placeholders(request.assetIds.length)})`);
+      params.push(...request.assetIds);
+    }
+    if (request.sites) {
+      where.push(`site IN (${placeholders(request.sites.length)})`);
+      params.push(...request.sites);
+    }
+    // The newest ts per series first, then its row: the pair is the primary key, so each series
+    // gives exactly one row. Both dialects plan the inner GROUP BY along the primary key.
+    const rows = await this.db.all<{
+      asset_id: string;
+      site: string;
+      channel: string;
+      metric: string;
+      ts: number | string;
+      value: number | string;
+    }>(
+      `SELECT p.asset_id, p.site, p.channel, p.metric, p.ts, p.value
+         FROM telemetry_points p
+         JOIN (SELECT asset_id, metric, site, channel, MAX(ts) AS ts FROM telemetry_points
+                WHERE ${where.join(' AND ')} GROUP BY asset_id, metric, site, channel) newest
+           ON p.asset_id = newest.asset_id AND p.metric = newest.metric AND p.ts = newest.ts
+          AND p.site = newest.site AND p.channel = newest.channel
+         ORDER BY p.asset_id, p.channel, p.metric, p.site`,
+      params,
+    );
+    return rows.map((r) => ({
+      site: r.site,
+      assetId: r.asset_id,
+      channel: r.channel,
+      metric: r.metric,
+      ts: Number(r.ts),
+      value: Number(r.value),
     }));
   }
 
