@@ -53,7 +53,8 @@ export function deriveHealth(evidence: HealthEvidence): Health {
   const { zone } = evidence;
   if (zone && current(zone.ts)) {
     state = ZONE_STATE[zone.zone];
-    const velocity = zone.velocityMmS === undefined ? '' : ` (${zone.velocityMmS.toFixed(2)} mm/s)`;
+    // As the console shows it: at most two decimals, none trailing (2.1, not 2.10).
+    const velocity = zone.velocityMmS === undefined ? '' : ` (${Number(zone.velocityMmS.toFixed(2))} mm/s)`;
     reasons.push(`ISO 20816 zone ${zone.zone} on ${zone.channel}${velocity}`);
   }
   if (evidence.openTickets > 0) {

@@ -25,10 +25,10 @@ describe('health derivation', () => {
     HealthState,
     string,
   ][] = [
-    ['zone A, no tickets', zone('A'), 'healthy', 'ISO 20816 zone A on de (2.00 mm/s)'],
+    ['zone A, no tickets', zone('A'), 'healthy', 'ISO 20816 zone A on de (2 mm/s)'],
     ['zone B, no tickets', zone('B'), 'healthy', 'no open tickets'],
-    ['zone C', zone('C'), 'watch', 'ISO 20816 zone C on de (2.00 mm/s)'],
-    ['zone D', zone('D'), 'alarm', 'ISO 20816 zone D on de (2.00 mm/s)'],
+    ['zone C', zone('C'), 'watch', 'ISO 20816 zone C on de (2 mm/s)'],
+    ['zone D', zone('D'), 'alarm', 'ISO 20816 zone D on de (2 mm/s)'],
     [
       'zone B with an open low ticket',
       { ...zone('B'), openTickets: 1, highestOpenSeverity: 'low' },
@@ -236,7 +236,7 @@ describe.each(CLOUD_STORES)('plant overview API on %s', (kind) => {
       isoZone: { channel: 'de', zone: 'B', at: new Date(now - 5 * MINUTE).toISOString() },
       lastSeen: new Date(now - 5 * MINUTE).toISOString(),
     });
-    expect(pump?.reasons).toEqual(['ISO 20816 zone B on de (2.10 mm/s)', 'no open tickets']);
+    expect(pump?.reasons).toEqual(['ISO 20816 zone B on de (2.1 mm/s)', 'no open tickets']);
     expect(assets['fan-2']).toMatchObject({ openTickets: 1, highestOpenSeverity: 'critical' });
     expect(assets['fan-2']?.reasons).toEqual(['1 open ticket, highest critical']);
     expect(assets['gearbox-3']).toMatchObject({ registered: false, area: 'unassigned', openTickets: 1 });
