@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOUD_MIGRATIONS } from '../cloud/cloud-modules.js';
 import { openCloudDatabase } from '../cloud/open-cloud-store.js';
+import { openMigratedDatabase } from '../cloud/store/open-sql-database.js';
 import type { SqlDatabase } from '../cloud/store/sql-database.js';
 import { openTelemetrySink } from '../cloud/telemetry/open-telemetry-sink.js';
 import type { TelemetrySink } from '../cloud/telemetry/telemetry-sink.js';
@@ -88,6 +90,16 @@ function latestContract(open: () => Promise<TelemetrySink>) {
     expect(await sink.latest({ metrics: METRICS, sites: [] })).toEqual([]);
     expect(await sink.latest({ metrics: METRICS, assetIds: ['fan-9'], sites: ['site-a'] })).toEqual([]);
   });
+
+  it('keeps the newest when an older batch arrives late (a gateway replaying its buffer)', async () => {
+    await sink.write('gw-1', [
+      { ts: T0, site: 'site-a', assetId: 'pump-1', channel: 'temp', fields: { value: 99 } },
+      { ts: T0 + 30_000, site: 'site-a', assetId: 'pump-1', channel: 'temp', fields: { value: 64 } },
+    ]);
+    expect(await sink.latest({ metrics: ['value'], assetIds: ['pump-1'] })).toEqual([
+      { site: 'site-a', assetId: 'pump-1', channel: 'temp', metric: 'value', ts: T0 + 30_000, value: 64 },
+    ]);
+  });
 }
 
 describe('latest telemetry in InfluxDB 1.x', () => {
@@ -118,4 +130,27 @@ describe.each(CLOUD_STORES)('latest telemetry in the %s store', (kind) => {
   });
 
   latestContract(() => openTelemetrySink({ db, logger: silentLogger() }));
+
+  it('fills the latest values from the history already stored when the migration runs', async () => {
+    const url = await newCloudDatabase(kind);
+    const before = await openMigratedDatabase(
+      url,
+      CLOUD_MIGRATIONS.filter((m) => m.id !== 'telemetry-2-latest'),
+    );
+    await before.run(
+      `INSERT INTO telemetry_points (asset_id, metric, ts, site, channel, value, gateway_id)
+         VALUES ('pump-1', 'value', ?, 'site-a', 'temp', 70, 'gw-1'), ('pump-1', 'value', ?, 'site-a', 'temp', 71.5, 'gw-1')`,
+      [T0, T0 + 1000],
+    );
+    await before.close();
+    const after = await openCloudDatabase(url);
+    try {
+      const sink = await openTelemetrySink({ db: after, logger: silentLogger() });
+      expect(await sink.latest({ metrics: ['value'] })).toEqual([
+        { site: 'site-a', assetId: 'pump-1', channel: 'temp', metric: 'value', ts: T0 + 1000, value: 71.5 },
+      ]);
+    } finally {
+      await after.close();
+    }
+  });
 });

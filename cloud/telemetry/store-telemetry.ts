@@ -56,10 +56,16 @@ export class StoreTelemetry implements TelemetrySink {
       }
     }
     const all = [...rows.values()];
+    const latest = newestPerSeries(all);
     await this.db.transaction(async (tx) => {
       for (let start = 0; start < all.length;) {
         const size = insertSize(all.length - start);
         await insertRows(tx, all.slice(start, start + size));
+        start += size;
+      }
+      for (let start = 0; start < latest.length;) {
+        const size = insertSize(latest.length - start);
+        await upsertLatest(tx, latest.slice(start, start + size));
         start += size;
       }
     });
@@ -99,6 +105,7 @@ export class StoreTelemetry implements TelemetrySink {
     }));
   }
 
+  /** From telemetry_latest, which every write keeps current: one indexed read, however long the history. */
   async latest(request: LatestRequest): Promise<LatestValue[]> {
     if (request.sites?.length === 0 || request.assetIds?.length === 0 || request.metrics.length === 0)
       return [];
@@ -112,8 +119,6 @@ export class StoreTelemetry implements TelemetrySink {
       where.push(`site IN (${placeholders(request.sites.length)})`);
       params.push(...request.sites);
     }
-    // The newest ts per series first, then its row: the pair is the primary key, so each series
-    // gives exactly one row. Both dialects plan the inner GROUP BY along the primary key.
     const rows = await this.db.all<{
       asset_id: string;
       site: string;
@@ -122,13 +127,8 @@ export class StoreTelemetry implements TelemetrySink {
       ts: number | string;
       value: number | string;
     }>(
-      `SELECT p.asset_id, p.site, p.channel, p.metric, p.ts, p.value
-         FROM telemetry_points p
-         JOIN (SELECT asset_id, metric, site, channel, MAX(ts) AS ts FROM telemetry_points
-                WHERE ${where.join(' AND ')} GROUP BY asset_id, metric, site, channel) newest
-           ON p.asset_id = newest.asset_id AND p.metric = newest.metric AND p.ts = newest.ts
-          AND p.site = newest.site AND p.channel = newest.channel
-         ORDER BY p.asset_id, p.channel, p.metric, p.site`,
+      `SELECT asset_id, site, channel, metric, ts, value FROM telemetry_latest
+         WHERE ${where.join(' AND ')} ORDER BY asset_id, channel, metric, site`,
       params,
     );
     return rows.map((r) => ({
@@ -156,6 +156,30 @@ export class StoreTelemetry implements TelemetrySink {
 function insertSize(remaining: number): number {
   if (remaining >= MAX_ROWS_PER_INSERT) return MAX_ROWS_PER_INSERT;
   return 2 ** Math.floor(Math.log2(remaining));
+}
+
+type LatestRow = [assetId: string, metric: string, site: string, channel: string, ts: number, value: number];
+
+/** A batch's newest point of each series: what telemetry_latest keeps. */
+function newestPerSeries(rows: Row[]): LatestRow[] {
+  const newest = new Map<string, LatestRow>();
+  for (const [assetId, metric, ts, site, channel, value] of rows) {
+    const key = `${assetId}\n${metric}\n${site}\n${channel}`;
+    const seen = newest.get(key);
+    if (!seen || ts >= seen[4]) newest.set(key, [assetId, metric, site, channel, ts, value]);
+  }
+  return [...newest.values()];
+}
+
+/** An older batch replayed late never overwrites a newer value. */
+async function upsertLatest(tx: SqlExecutor, rows: LatestRow[]): Promise<void> {
+  await tx.run(
+    `INSERT INTO telemetry_latest (asset_id, metric, site, channel, ts, value)
+       VALUES ${rowPlaceholders(rows.length, 6)}
+       ON CONFLICT (asset_id, metric, site, channel)
+       DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= telemetry_latest.ts`,
+    rows.flat(),
+  );
 }
 
 async function insertRows(tx: SqlExecutor, rows: Row[]): Promise<void> {
