@@ -5,6 +5,7 @@ import { busModule } from './bus/bus-module.js';
 import type { CloudModule, CloudWorker } from './cloud-module.js';
 import { cmmsModule } from './cmms/cmms-module.js';
 import { importModule } from './import/import-module.js';
+import { plantModule } from './assets/plant-module.js';
 import { notifyModule } from './notify/notify-module.js';
 import { routingModule } from './routing/routing-module.js';
 import type { Migration } from './store/sql-database.js';
@@ -27,6 +28,7 @@ const MODULES = [
   busModule,
   cmmsModule,
   auditModule,
+  plantModule,
 ] as const;
 
 export const CLOUD_MODULES: readonly CloudModule[] = MODULES;

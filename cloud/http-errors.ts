@@ -70,6 +70,11 @@ export const HTTP_ERRORS = {
   PW_CMMS_FAILED: { statusCode: 502, meaning: 'the CMMS refused or failed; nothing was stored' },
   PW_BAD_DATE: { statusCode: 400, meaning: 'a query date that is not a date' },
   PW_IMPORT_EMPTY: { statusCode: 400, meaning: 'an import without a file in the body' },
+  // Plant overview
+  PW_NO_ASSET: {
+    statusCode: 404,
+    meaning: 'no asset of that id in the registry, tickets or telemetry of the sites the user may see',
+  },
   // Any route
   PW_NUL_CHARACTER: {
     statusCode: 400,

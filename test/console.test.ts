@@ -552,7 +552,7 @@ describe('web console in a real browser', () => {
     await page.goto(`${cloud.url}/#/assets/pump-7`);
     const view = page.locator('.asset-view');
     await view.locator('.health').waitFor();
-    expect(await view.locator('.health-card').first().locator('strong').textContent()).toBe('3.9 mm/s');
+    expect(await view.locator('.health-card.health-velocity strong').textContent()).toBe('3.9 mm/s');
     expect(await view.locator('.health-card.zone-c strong').textContent()).toBe('C');
     await view.locator('figure[data-chart="trend"] .uplot canvas').waitFor();
     expect(

@@ -33,6 +33,8 @@ export interface AssetFilter {
   sites?: readonly string[];
   site?: string;
   group?: string;
+  /** Only these assets. */
+  assetIds?: readonly string[];
 }
 
 /** The registry's assets, by site then id. */
@@ -46,6 +48,10 @@ export async function listAssets(db: SqlExecutor, filter: AssetFilter = {}): Pro
   if (filter.site !== undefined) {
     where.push('site = ?');
     params.push(filter.site);
+  }
+  if (filter.assetIds) {
+    where.push(`asset_id IN (${placeholders(filter.assetIds.length) || 'NULL'})`);
+    params.push(...filter.assetIds);
   }
   if (filter.group !== undefined) {
     where.push('asset_group = ?');

@@ -1,7 +1,13 @@
 import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { TelemetryPoint, TrendPoint } from '../../shared/schema/telemetry.js';
-import { type TelemetrySink, type TrendRequest, trendBucketMs } from './telemetry-sink.js';
+import {
+  type LatestRequest,
+  type LatestValue,
+  type TelemetrySink,
+  type TrendRequest,
+  trendBucketMs,
+} from './telemetry-sink.js';
 
 const MEASUREMENT = 'features';
 /** A write of 2,000 points takes milliseconds; a minute means the server is stuck, not busy. */
@@ -149,6 +155,40 @@ export class InfluxTelemetry implements TelemetrySink {
       .map(([ts, value]) => ({ ts, value }));
   }
 
+  async latest(request: LatestRequest): Promise<LatestValue[]> {
+    if (request.sites?.length === 0 || request.assetIds?.length === 0 || request.metrics.length === 0)
+      return [];
+    const where: string[] = [];
+    if (request.assetIds)
+      where.push(`(${request.assetIds.map((a) => `"asset" = ${influxString(a)}`).join(' OR ')})`);
+    if (request.sites)
+      where.push(`(${request.sites.map((s) => `"site" = ${influxString(s)}`).join(' OR ')})`);
+    // One last() per metric: with several selectors in one SELECT InfluxDB answers the query's
+    // start as the time, so each metric's own time would be lost.
+    const statements = request.metrics.map(
+      (metric) =>
+        `SELECT last(${influxIdentifier(metric)}) AS "value" FROM ${influxIdentifier(MEASUREMENT)}` +
+        `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "site", "asset", "channel"`,
+    );
+    const raw = (await this.target.client.queryRaw(statements.join('; '), {
+      precision: 'ms',
+    })) as InfluxRawReply;
+    const values: LatestValue[] = [];
+    request.metrics.forEach((metric, index) => {
+      const result = raw.results?.[index];
+      if (result?.error) throw new Error(`InfluxDB refused the latest-value query: ${result.error}`);
+      for (const series of result?.series ?? []) {
+        const [ts, value] = series.values?.[0] ?? [];
+        const { site, asset, channel } = series.tags ?? {};
+        if (typeof ts !== 'number' || typeof value !== 'number' || !site || !asset || !channel) continue;
+        values.push({ site, assetId: asset, channel, metric, ts, value });
+      }
+    });
+    // The SQL store's order: asset, channel, metric, site.
+    const key = (v: LatestValue) => [v.assetId, v.channel, v.metric, v.site].join('\u0000');
+    return values.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  }
+
   async ping(): Promise<void> {
     const [host] = await this.target.client.ping(5000);
     if (!host?.online) throw new Error(`InfluxDB at ${this.target.shownUrl} does not answer /ping`);
@@ -159,5 +199,8 @@ export class InfluxTelemetry implements TelemetrySink {
 }
 
 interface InfluxRawReply {
-  results?: { error?: string; series?: { values?: [number, number | null][] }[] }[];
+  results?: {
+    error?: string;
+    series?: { tags?: Record<string, string>; values?: [number, number | null][] }[];
+  }[];
 }

@@ -6,7 +6,13 @@ import {
   type SqlExecutor,
   type SqlValue,
 } from '../store/sql-database.js';
-import { type TelemetrySink, type TrendRequest, trendBucketMs } from './telemetry-sink.js';
+import {
+  type LatestRequest,
+  type LatestValue,
+  type TelemetrySink,
+  type TrendRequest,
+  trendBucketMs,
+} from './telemetry-sink.js';
 
 const COLUMNS = 7;
 /** 1024 rows × 7 values stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement. */
@@ -50,10 +56,16 @@ export class StoreTelemetry implements TelemetrySink {
       }
     }
     const all = [...rows.values()];
+    const latest = newestPerSeries(all);
     await this.db.transaction(async (tx) => {
       for (let start = 0; start < all.length;) {
         const size = insertSize(all.length - start);
         await insertRows(tx, all.slice(start, start + size));
+        start += size;
+      }
+      for (let start = 0; start < latest.length;) {
+        const size = insertSize(latest.length - start);
+        await upsertLatest(tx, latest.slice(start, start + size));
         start += size;
       }
     });
@@ -93,6 +105,42 @@ export class StoreTelemetry implements TelemetrySink {
     }));
   }
 
+  /** From telemetry_latest, which every write keeps current: one indexed read, however long the history. */
+  async latest(request: LatestRequest): Promise<LatestValue[]> {
+    if (request.sites?.length === 0 || request.assetIds?.length === 0 || request.metrics.length === 0)
+      return [];
+    const where = [`metric IN (${placeholders(request.metrics.length)})`];
+    const params: SqlValue[] = [...request.metrics];
+    if (request.assetIds) {
+      where.push(`asset_id IN (${placeholders(request.assetIds.length)})`);
+      params.push(...request.assetIds);
+    }
+    if (request.sites) {
+      where.push(`site IN (${placeholders(request.sites.length)})`);
+      params.push(...request.sites);
+    }
+    const rows = await this.db.all<{
+      asset_id: string;
+      site: string;
+      channel: string;
+      metric: string;
+      ts: number | string;
+      value: number | string;
+    }>(
+      `SELECT asset_id, site, channel, metric, ts, value FROM telemetry_latest
+         WHERE ${where.join(' AND ')} ORDER BY asset_id, channel, metric, site`,
+      params,
+    );
+    return rows.map((r) => ({
+      site: r.site,
+      assetId: r.asset_id,
+      channel: r.channel,
+      metric: r.metric,
+      ts: Number(r.ts),
+      value: Number(r.value),
+    }));
+  }
+
   async ping(): Promise<void> {
     await this.db.get('SELECT 1 AS ok');
   }
@@ -108,6 +156,30 @@ export class StoreTelemetry implements TelemetrySink {
 function insertSize(remaining: number): number {
   if (remaining >= MAX_ROWS_PER_INSERT) return MAX_ROWS_PER_INSERT;
   return 2 ** Math.floor(Math.log2(remaining));
+}
+
+type LatestRow = [assetId: string, metric: string, site: string, channel: string, ts: number, value: number];
+
+/** A batch's newest point of each series: what telemetry_latest keeps. */
+function newestPerSeries(rows: Row[]): LatestRow[] {
+  const newest = new Map<string, LatestRow>();
+  for (const [assetId, metric, ts, site, channel, value] of rows) {
+    const key = `${assetId}\n${metric}\n${site}\n${channel}`;
+    const seen = newest.get(key);
+    if (!seen || ts >= seen[4]) newest.set(key, [assetId, metric, site, channel, ts, value]);
+  }
+  return [...newest.values()];
+}
+
+/** An older batch replayed late never overwrites a newer value. */
+async function upsertLatest(tx: SqlExecutor, rows: LatestRow[]): Promise<void> {
+  await tx.run(
+    `INSERT INTO telemetry_latest (asset_id, metric, site, channel, ts, value)
+       VALUES ${rowPlaceholders(rows.length, 6)}
+       ON CONFLICT (asset_id, metric, site, channel)
+       DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= telemetry_latest.ts`,
+    rows.flat(),
+  );
 }
 
 async function insertRows(tx: SqlExecutor, rows: Row[]): Promise<void> {

@@ -12,6 +12,25 @@ export interface TrendRequest {
   maxPoints: number;
 }
 
+export interface LatestRequest {
+  /** Sites the caller may see; undefined = all sites. */
+  sites?: readonly string[];
+  /** Only these assets; undefined = every asset that reported. */
+  assetIds?: readonly string[];
+  /** The fields wanted, e.g. velocityRmsMmS, isoZoneIndex, value. */
+  metrics: readonly string[];
+}
+
+/** The newest value of one field on one asset channel, and when it was measured. */
+export interface LatestValue {
+  site: string;
+  assetId: string;
+  channel: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
 /** Where telemetry lands: InfluxDB when the cloud has one, else the cloud's own SQL database. */
 export interface TelemetrySink {
   readonly kind: 'influxdb' | 'store';
@@ -19,6 +38,11 @@ export interface TelemetrySink {
   write(gatewayId: string, points: TelemetryPoint[]): Promise<void>;
   /** The metric's means over equal time buckets from fromMs, at most maxPoints of them, oldest first. */
   trend(request: TrendRequest): Promise<TrendPoint[]>;
+  /**
+   * The newest value of each asked-for metric per asset channel (not a bucket mean): what a machine
+   * reads now, for the plant overview and the asset's health card.
+   */
+  latest(request: LatestRequest): Promise<LatestValue[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

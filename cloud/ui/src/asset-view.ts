@@ -1,11 +1,12 @@
-import { api, errorMessage, isAbort, query } from './api.js';
+import { api, ApiError, errorMessage, isAbort, query } from './api.js';
 import { severityBadge, statusBadge } from './badges.js';
 import { alertBox, h, replaceChildren } from './dom.js';
 import { faultLabel } from './faults.js';
-import { formatNumber, formatTime, isoZoneName, relativeTime } from './format.js';
+import { formatNumber, formatTime, relativeTime } from './format.js';
+import { healthChip, openTicketsText } from './health-chip.js';
 import { hrefs } from './router.js';
 import { trendFigure } from './trend-chart.js';
-import type { TicketPage, TicketView, TrendReply } from './types.js';
+import type { AssetHealthReply, TicketPage, TicketView, TrendReply } from './types.js';
 import type { View } from './view.js';
 
 const WEEK = 7 * 86_400_000;
@@ -22,13 +23,10 @@ const trend = (assetId: string, metric: string, signal: AbortSignal) =>
     { signal },
   );
 
-/** Health now: the last velocity and ISO 20816 zone the asset reported this week. */
-function healthSummary(velocity: TrendReply, zone: TrendReply): HTMLElement {
+/** Health now: the state and why, and each key value as last measured (not a bucket's mean). */
+function healthSummary({ asset }: AssetHealthReply): HTMLElement {
   const now = Date.now();
-  const lastVelocity = velocity.points.at(-1);
-  const lastZone = zone.points.at(-1);
-  const zoneName = lastZone ? isoZoneName(lastZone.value) : undefined;
-  const card = (label: string, value: string, detail: string, className = '') =>
+  const card = (label: string, value: Node | string, detail: string, className = '') =>
     h(
       'div',
       { class: `health-card ${className}`.trim() },
@@ -36,28 +34,58 @@ function healthSummary(velocity: TrendReply, zone: TrendReply): HTMLElement {
       h('strong', {}, value),
       h('small', {}, detail),
     );
-  if (!lastVelocity && !lastZone) {
-    return h('p', { class: 'muted' }, 'No telemetry from this asset in the last 7 days.');
-  }
+  const zone = asset.isoZone?.zone;
+  const zoneMeaning =
+    zone === 'A' || zone === 'B'
+      ? 'acceptable for long-term operation'
+      : zone === 'C'
+        ? 'restricted operation: plan the repair'
+        : 'damage likely: act now';
+  const measured = (at: string, channel?: string) =>
+    `${channel ? `${channel}, ` : ''}${formatTime(at)} (${relativeTime(at, now)})`;
   return h(
     'div',
     { class: 'health' },
+    card('State', healthChip(asset.state), asset.reasons.join('; '), `health-now health-${asset.state}`),
+    asset.velocity
+      ? card(
+          'Velocity RMS, latest',
+          `${formatNumber(asset.velocity.valueMmS)} mm/s`,
+          measured(asset.velocity.at, asset.velocity.channel),
+          'health-velocity',
+        )
+      : null,
+    asset.isoZone
+      ? card(
+          'ISO 20816 zone, latest',
+          asset.isoZone.zone,
+          `${zoneMeaning} · ${measured(asset.isoZone.at, asset.isoZone.channel)}`,
+          `zone-${asset.isoZone.zone.toLowerCase()}`,
+        )
+      : null,
+    ...asset.readings.map((r) => card(r.channel, formatNumber(r.value, 4), measured(r.at), 'health-reading')),
     card(
-      'Velocity RMS',
-      lastVelocity ? `${formatNumber(lastVelocity.value)} mm/s` : '–',
-      lastVelocity ? `bucket from ${relativeTime(lastVelocity.ts, now)}` : 'no data',
+      'Open tickets',
+      String(asset.openTickets),
+      asset.openTickets ? openTicketsText(asset) : 'none open',
+      'health-tickets',
     ),
-    card(
-      'ISO 20816 zone',
-      zoneName ?? '–',
-      zoneName
-        ? zoneName === 'A' || zoneName === 'B'
-          ? 'acceptable for long-term operation'
-          : zoneName === 'C'
-            ? 'restricted operation: plan the repair'
-            : 'damage likely: act now'
-        : 'no data',
-      zoneName ? `zone-${zoneName.toLowerCase()}` : '',
+  );
+}
+
+/** The page for an id nobody knows: says so and leads back, instead of empty panels. */
+function unknownAsset(assetId: string): HTMLElement {
+  return h(
+    'section',
+    { class: 'asset-view asset-unknown', 'aria-labelledby': 'asset-heading' },
+    h('h1', { id: 'asset-heading', tabindex: -1 }, `No asset named ${assetId}`),
+    h(
+      'p',
+      {},
+      'Neither the asset registry, the tickets nor the telemetry of the sites you may see know it. ',
+      'Check the id, or find the machine on the ',
+      h('a', { href: hrefs.plant() }, 'plant overview'),
+      '.',
     ),
   );
 }
@@ -91,10 +119,32 @@ function ticketTimeline(tickets: TicketView[]): HTMLElement {
   );
 }
 
+/** Plant › site › area › asset: where the machine sits, each level a way back up. */
+function breadcrumb(assetId: string, health?: AssetHealthReply): HTMLElement {
+  const asset = health?.asset;
+  return h(
+    'nav',
+    { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+    h('a', { href: hrefs.plant() }, 'Plant'),
+    ...(asset
+      ? [
+          ' › ',
+          h('a', { href: hrefs.plant(new URLSearchParams({ site: asset.site })) }, asset.site),
+          ' › ',
+          h('span', {}, asset.area),
+        ]
+      : []),
+    ' › ',
+    h('span', { 'aria-current': 'page' }, asset?.name ?? assetId),
+  );
+}
+
 export const assetView: View = async (root, route, ctx) => {
   const assetId = route.params.assetId ?? '';
   ctx.setTitle(`Asset ${assetId}`);
   const error = alertBox('error');
+  const crumbs = h('div', {}, breadcrumb(assetId));
+  const heading = h('h1', { id: 'asset-heading', tabindex: -1 }, `Asset ${assetId}`);
   const health = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   const chart = h('div', { class: 'trend-slot' });
   const timeline = h('div', { 'aria-busy': 'true' });
@@ -104,19 +154,13 @@ export const assetView: View = async (root, route, ctx) => {
     h(
       'section',
       { class: 'asset-view', 'aria-labelledby': 'asset-heading' },
-      h(
-        'nav',
-        { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-        h('a', { href: hrefs.queue() }, 'Queue'),
-        ' › ',
-        h('span', { 'aria-current': 'page' }, assetId),
-      ),
-      h('h1', { id: 'asset-heading', tabindex: -1 }, `Asset ${assetId}`),
+      crumbs,
+      heading,
       error,
       h(
         'section',
         { class: 'panel', 'aria-labelledby': 'health-heading' },
-        h('h2', { id: 'health-heading' }, 'Health'),
+        h('h2', { id: 'health-heading' }, 'Health now'),
         health,
         chart,
       ),
@@ -149,20 +193,31 @@ export const assetView: View = async (root, route, ctx) => {
     });
   });
 
-  const [velocity, zone, listed] = await Promise.allSettled([
+  const [now, velocity, listed] = await Promise.allSettled([
+    api<AssetHealthReply>(`/api/v1/assets/${encodeURIComponent(assetId)}/health`, { signal: ctx.signal }),
     trend(assetId, 'velocityRmsMmS', ctx.signal),
-    trend(assetId, 'isoZoneIndex', ctx.signal),
     loadTickets(),
   ]);
   if (ctx.signal.aborted) return;
-  const problems = [velocity, zone, listed]
+  if (now.status === 'rejected' && now.reason instanceof ApiError && now.reason.code === 'PW_NO_ASSET') {
+    ctx.setTitle(`No asset named ${assetId}`);
+    replaceChildren(root, h('div', {}, breadcrumb(assetId), unknownAsset(assetId)));
+    return;
+  }
+  const problems = [now, velocity, listed]
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => errorMessage(r.reason));
   if (problems.length)
     error.show(`Some of this asset could not be loaded: ${[...new Set(problems)].join('; ')}`);
   health.removeAttribute('aria-busy');
-  if (velocity.status === 'fulfilled' && zone.status === 'fulfilled') {
-    replaceChildren(health, healthSummary(velocity.value, zone.value));
+  if (now.status === 'fulfilled') {
+    const { asset } = now.value;
+    if (asset.name) {
+      heading.textContent = `${asset.name} (${asset.assetId})`;
+      ctx.setTitle(`${asset.name} (${asset.assetId})`);
+    }
+    replaceChildren(crumbs, breadcrumb(assetId, now.value));
+    replaceChildren(health, healthSummary(now.value));
   } else replaceChildren(health);
   if (velocity.status === 'fulfilled') {
     replaceChildren(

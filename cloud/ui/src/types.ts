@@ -392,3 +392,47 @@ export interface MaintenanceReport {
   buckets: ReportBucketRow[];
   topAssets: { assetId: string; site: string; tickets: number; open: number }[];
 }
+
+/* Plant overview (GET /api/v1/plant, GET /api/v1/assets/:assetId/health) */
+
+/** Worst first; always shown in words as well as colour. */
+export type HealthState = 'alarm' | 'watch' | 'healthy' | 'unknown';
+
+export interface LatestReading {
+  channel: string;
+  value: number;
+  at: string;
+}
+
+export interface AssetHealth {
+  assetId: string;
+  site: string;
+  area: string;
+  registered: boolean;
+  name?: string;
+  machineClass?: string;
+  channels: string[];
+  state: HealthState;
+  reasons: string[];
+  openTickets: number;
+  highestOpenSeverity?: Severity;
+  velocity?: { channel: string; valueMmS: number; at: string };
+  isoZone?: { channel: string; zone: 'A' | 'B' | 'C' | 'D'; at: string };
+  readings: LatestReading[];
+  lastSeen?: string;
+}
+
+export type HealthCounts = Record<HealthState, number>;
+
+export interface PlantReply {
+  generatedAt: string;
+  staleAfterHours: number;
+  counts: HealthCounts;
+  sites: { site: string; areas: { area: string; assets: AssetHealth[] }[] }[];
+}
+
+export interface AssetHealthReply {
+  generatedAt: string;
+  staleAfterHours: number;
+  asset: AssetHealth;
+}
