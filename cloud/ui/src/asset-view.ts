@@ -5,6 +5,7 @@ import { faultLabel } from './faults.js';
 import { formatNumber, formatTime, relativeTime } from './format.js';
 import { healthChip, openTicketsText } from './health-chip.js';
 import { hrefs } from './router.js';
+import { ZONE_ADVICE } from './zone-advice.js';
 import { trendFigure } from './trend-chart.js';
 import type { AssetHealthReply, TicketPage, TicketView, TrendReply } from './types.js';
 import type { View } from './view.js';
@@ -35,12 +36,7 @@ function healthSummary({ asset }: AssetHealthReply): HTMLElement {
       h('small', {}, detail),
     );
   const zone = asset.isoZone?.zone;
-  const zoneMeaning =
-    zone === 'A' || zone === 'B'
-      ? 'acceptable for long-term operation'
-      : zone === 'C'
-        ? 'restricted operation: plan the repair'
-        : 'damage likely: act now';
+  const zoneMeaning = zone ? ZONE_ADVICE[zone] : '';
   const measured = (at: string, channel?: string) =>
     `${channel ? `${channel}, ` : ''}${formatTime(at)} (${relativeTime(at, now)})`;
   return h(
