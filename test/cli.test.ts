@@ -148,6 +148,16 @@ describe('plantwatch CLI on real processes', () => {
           await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiToken}` } })
         ).json()) as T;
       expect((await api<Ticket>(`/api/v1/tickets/${id}`)).assetId).toBe('pump-1');
+      // The machines are in the registry (before: /api/v1/assets was empty), so the plant overview
+      // shows them under their areas.
+      const { assets } = await api<{ assets: { assetId: string; group?: string }[] }>('/api/v1/assets');
+      expect(assets.map((a) => `${a.assetId}@${a.group}`)).toEqual([
+        'cnc-1@Machining',
+        'pump-1@Cooling water',
+        'pump-2@Cooling water',
+      ]);
+      const plant = await api<{ sites: { areas: { area: string }[] }[] }>('/api/v1/plant');
+      expect(plant.sites[0]?.areas.map((a) => a.area).sort()).toEqual(['Cooling water', 'Machining']);
       // The console page itself is served at the link's base.
       expect((await fetch(`${base}/`)).headers.get('content-type')).toContain('text/html');
       // pump-2's bearing is configured: its outer-race ticket carries the envelope spectrum with BPFO

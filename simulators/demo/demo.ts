@@ -2,6 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { systemClock } from '../../cloud/clock.js';
+import type { CloudStore } from '../../cloud/cloud-store.js';
+import { runImport } from '../../cloud/import/importer.js';
 import { startCloud } from '../../cloud/server.js';
 import { startEdgeAgent } from '../../edge/agent.js';
 import type { EdgeStatus } from '../../edge/status/edge-status.js';
@@ -42,6 +45,28 @@ const DEMO_ASSETS: readonly (EdgeAssetConfig & { id: string })[] = [
     bearing: 'skf-6205',
   },
 ];
+
+/**
+ * The demo's machines in the cloud's asset registry, through the import a plant would use
+ * (`plantwatch cloud import assets`): the plant overview then shows them under their areas.
+ */
+async function registerDemoAssets(store: CloudStore): Promise<void> {
+  const csv = [
+    'assetId,site,name,group,machineClass,rpm,bearing,channels',
+    'pump-1,demo-plant,Cooling water pump 1,Cooling water,group2-rigid,1780,skf-6205,de-accel',
+    'pump-2,demo-plant,Cooling water pump 2,Cooling water,group2-rigid,1780,skf-6205,de-accel',
+    'cnc-1,demo-plant,CNC machining centre 1,Machining,,,,spindle_speed;spindle_temperature;coolant_flow',
+  ].join('\n');
+  const report = await runImport(store, systemClock, {
+    kind: 'assets',
+    bytes: Buffer.from(csv),
+    source: 'demo-assets.csv',
+    actor: 'demo',
+  });
+  if (report.problems.length > 0) {
+    throw new Error(`the demo's asset list did not import: ${JSON.stringify(report.problems)}`);
+  }
+}
 
 /**
  * The shipped rules plus the demo's own (simulators/demo/rules): a prediction with its history and
@@ -97,6 +122,7 @@ export async function runDemo(
     sites: 'all',
   });
   const apiToken = await cloud.store.access.createApiToken('engineer', 'demo');
+  await registerDemoAssets(cloud.store);
   // node-opcua loads only when the demo runs, not with every plantwatch command.
   const { routeOpcuaLibraryLogs } = await import('../../edge/sources/opcua/opcua-library-logs.js');
   routeOpcuaLibraryLogs((level, text) => logger.debug({ component: 'node-opcua', level }, text));
