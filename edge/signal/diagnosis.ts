@@ -481,7 +481,7 @@ export function diagnosisSnapshots(
     envelope.fill(0, 0, ENVELOPE_FIRST_LINE_BIN);
     snapshots.envelope = {
       ...snapshotUpTo(envelope, spectra.binHz, maxHz, 'relative'),
-      marks: defectMarks(plan.bearing, plan.shaftHz),
+      marks: defectMarks(plan.bearing, plan.shaftHz, maxHz),
     };
   }
   return snapshots;
@@ -494,11 +494,16 @@ export function diagnosisSnapshots(
 export const velocityLowCutHz = (shaftHz: number): number => Math.min(VELOCITY_BAND_HZ.low, 0.5 * shaftHz);
 
 /** The fundamental of each defect where the plot should mark it (no slip: the kinematic value). */
-function defectMarks(bearing: DefectMultiples, shaftHz: number): SpectrumMark[] {
-  return BEARING_FAULTS.map((spec) => ({
+/** Race defects show as a harmonic series: their second line is marked too (`2×BPFO`), as far as the snapshot reaches. */
+function defectMarks(bearing: DefectMultiples, shaftHz: number, maxHz: number): SpectrumMark[] {
+  const fundamentals = BEARING_FAULTS.map((spec) => ({
     label: spec.label,
     hz: round(spec.multiple(bearing) * shaftHz, 6),
   }));
+  const harmonics = BEARING_FAULTS.filter((spec) => spec.race)
+    .map((spec) => ({ label: `2×${spec.label}`, hz: round(2 * spec.multiple(bearing) * shaftHz, 6) }))
+    .filter((mark) => mark.hz <= maxHz);
+  return [...fundamentals, ...harmonics];
 }
 
 function snapshotUpTo(spectrum: Float64Array, binHz: number, maxHz: number, unit: string): SpectrumSnapshot {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import { diagnoseRecord } from './diagnosis.js';
 import { STANDARD_GRAVITY } from './time-domain.js';
 
@@ -61,5 +62,28 @@ describe('velocity spectrum snapshot', () => {
     const largest = amplitudes.indexOf(Math.max(...amplitudes));
     expect(Math.abs(largest * binHz - 5)).toBeLessThanOrEqual(binHz);
     expect(amplitudes.filter((_, k) => k * binHz < 2.5).every((a) => a === 0)).toBe(true);
+  });
+});
+
+describe('envelope spectrum snapshot marks', () => {
+  it("marks each defect's fundamental and the race defects' second harmonic", () => {
+    const fs = 12_800;
+    const samples = Float64Array.from(
+      { length: fs * 2 },
+      (_, i) => 0.01 * Math.sin((2 * Math.PI * 3000 * i) / fs),
+    );
+    const { snapshots } = diagnoseRecord(samples, {
+      sampleRateHz: fs,
+      rpm: 1780,
+      unit: 'g',
+      bearing: defectMultiples(catalogBearing('skf-6205').geometry),
+    });
+    const marks = snapshots.envelope?.marks ?? [];
+    const at = (label: string) => marks.find((m) => m.label === label)?.hz;
+    // SKF 6205 at 1780 rpm: BPFO 3.5848 × 29.667 Hz.
+    expect(at('BPFO')).toBeCloseTo(106.35, 1);
+    expect(at('2×BPFO')).toBeCloseTo(2 * 106.35, 1);
+    expect(at('2×BPFI')).toBeCloseTo(2 * 5.4152 * (1780 / 60), 1);
+    expect(marks.map((m) => m.label)).not.toContain('2×FTF');
   });
 });
