@@ -1,12 +1,19 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
 import type { AdminAuditEntry, AdminAuditPage } from '../shared/schema/index.js';
+import {
+  closeBrowserAndCloud,
+  launchChromium,
+  logInThroughForm,
+  newWatchedPage,
+  requireChromium,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 
 // The console's types cannot import the schema: this fails `tsc` when the two drift apart.
 type Fits<Actual extends Expected, Expected> = [Actual, Expected];
@@ -15,18 +22,9 @@ export type _AuditMessagesFitTheSchema = [
   Fits<AdminAuditPage, Ui.AdminAuditPage>,
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'console-audit-password-1';
 // Markup in text people type: must show as these characters, never become an element or run.
 const EVIL = '<img src=x onerror="window.__pwned=1">';
-
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
 
 describe('console audit log screen in a real browser', () => {
   let cloud: RunningCloud;
@@ -45,26 +43,13 @@ describe('console audit log screen in a real browser', () => {
   };
 
   const logIn = async (username: string): Promise<Page> => {
-    const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#session-user').filter({ hasText: username }).waitFor();
+    const page = await newWatchedPage(browser, { viewport: { width: 1366, height: 900 } }, problems);
+    await logInThroughForm(page, cloud.url, { username, password: PASSWORD });
     return page;
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
     const { access } = cloud.store;
@@ -77,20 +62,10 @@ describe('console audit log screen in a real browser', () => {
       url: 'http://127.0.0.1:9/erp',
       description: EVIL,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   it('lists the changes with a compact diff, shows markup as text and runs none of it', async () => {
     const page = await logIn('ada');

@@ -1,14 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
-import type { OutboxEvent, Ticket } from '../shared/schema/index.js';
+import type { Ticket } from '../shared/schema/index.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  newWatchedPage,
+  requireChromium,
+  sidewaysScroll,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'every-screen-password-1';
 const WIDTHS = {
   desktop: { viewport: { width: 1280, height: 800 } },
@@ -42,14 +50,10 @@ describe('every console screen at desktop and phone width', () => {
   ];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: this test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    const gatewayToken = await cloud.store.access.createGatewayToken('gw-1', { sites: ['plant7'] });
+    const gateway = await connectGateway(cloud, 'gw-1', ['plant7']);
     await cloud.store.access.createUser({
       username: 'root',
       role: 'admin',
@@ -58,50 +62,17 @@ describe('every console screen at desktop and phone width', () => {
     });
     const ticket = sampleTicket({ gatewayId: 'gw-1', site: 'plant7', assetId: 'pump-1' }) as Ticket;
     ticketId = ticket.id;
-    const event: OutboxEvent = {
-      gatewayId: 'gw-1',
-      seq: 1,
-      type: 'ticket.opened',
-      at: new Date().toISOString(),
-      ticket,
-    };
-    const response = await fetch(`${cloud.url}/api/v1/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify({ gatewayId: 'gw-1', events: [event] }),
-    });
-    expect(response.status).toBe(200);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    await gateway.ingest([ticket]);
+    browser = await launchChromium();
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await cloud?.stop();
-    removeTempDirs();
-  });
-
-  const logIn = async (page: Page) => {
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill('root');
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#session-user', { hasText: 'root · admin' }).waitFor();
-  };
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   for (const [width, options] of Object.entries(WIDTHS)) {
     it(`renders each screen with its heading and no sideways scroll (${width})`, async () => {
-      const context = await browser.newContext(options);
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on('pageerror', (error) => problems.push(`${width}: page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`${width}: console: ${message.text()}`);
-      });
+      const page = await newWatchedPage(browser, options, problems, { label: width, timeoutMs: 15_000 });
       try {
-        await logIn(page);
+        await logInThroughForm(page, cloud.url, { username: 'root', password: PASSWORD, role: 'admin' });
         for (const [name, hash, heading] of screens()) {
           await page.goto(`${cloud.url}/${hash}`);
           const h1 = page.locator('main h1').first();
@@ -110,9 +81,7 @@ describe('every console screen at desktop and phone width', () => {
             .toMatch(heading);
           // Let the screen's data arrive before measuring: nothing says "Loading…" any more.
           await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: 15_000 }).toBe(0);
-          const sideways = await page.evaluate<number>(
-            'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-          );
+          const sideways = await sidewaysScroll(page);
           expect(sideways, `${name} at ${width} scrolls sideways by ${sideways} px`).toBeLessThanOrEqual(0);
           await page.screenshot({
             path: join(SCREENSHOT_ARTIFACTS, `screen-${name}-${width}.png`),
@@ -124,7 +93,7 @@ describe('every console screen at desktop and phone width', () => {
         await page.getByRole('link', { name: 'plant overview' }).click();
         await expect.poll(() => page.locator('main h1').first().textContent()).toMatch(/^Plant/);
       } finally {
-        await context.close();
+        await page.context().close();
       }
       expect(problems).toEqual([]);
     }, 120_000);

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfig } from '../cloud/config/cloud-config.js';
 import type { UserNotificationPreferences } from '../cloud/notify/notify-config.js';
@@ -8,9 +8,17 @@ import type { RoutingConfig } from '../cloud/routing/routing-config.js';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
 import { ManualClock } from '../cloud/clock.js';
+import {
+  bounded,
+  closeBrowserAndCloud,
+  launchChromium,
+  logInThroughForm,
+  requireChromium,
+  watchPage,
+} from './helpers/console-browser.js';
 import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { type SmtpSink, startSmtpSink } from './helpers/smtp-sink.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { openTicket } from './helpers/tickets.js';
 
 /* What the on-call and notifications screens read and send must keep fitting the server's types. */
@@ -21,19 +29,10 @@ export type _IntegrationMessagesFitTheSchema = [
   Fits<Ui.NotificationPreferences, UserNotificationPreferences>,
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = SCREENSHOT_ARTIFACTS;
 const PASSWORD = 'console-integrations-password-1';
 // Tuesday 09:00 in Berlin (CET): the 06:00–14:00 shift of alice and bob is on.
 const TUESDAY_MORNING_BERLIN = Date.parse('2026-11-24T08:00:00Z');
-
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
 
 describe('web console: on-call and notifications in a real browser', () => {
   let cloud: RunningCloud;
@@ -44,37 +43,20 @@ describe('web console: on-call and notifications in a real browser', () => {
   const problems: string[] = [];
   const clock = new ManualClock(TUESDAY_MORNING_BERLIN);
 
-  const watch = (target: Page) => {
-    target.setDefaultTimeout(10_000);
-    target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    target.on('console', (message) => {
-      // The refused save of the 400 test is logged by Chromium as a failed load: that one is expected.
-      if (message.type() === 'error' && !/status of 400/.test(message.text())) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
-  };
+  // The refused save of the 400 test is logged by Chromium as a failed load: that one is expected.
+  const watch = (target: Page) => watchPage(target, problems, { expectedStatus: 400 });
 
-  const logIn = async (target: Page, username: string) => {
-    await target.goto(`${cloud.url}/`);
-    await target.locator('#login-username').fill(username);
-    await target.locator('#login-password').fill(PASSWORD);
-    await target.getByRole('button', { name: 'Log in' }).click();
-    await expect
-      .poll(() => target.locator('#session-user').textContent())
-      .toMatch(new RegExp(`^${username} · `));
-  };
+  const logIn = (target: Page, username: string) =>
+    logInThroughForm(target, cloud.url, { username, password: PASSWORD }, () =>
+      expect.poll(() => target.locator('#session-user').textContent()).toMatch(new RegExp(`^${username} · `)),
+    );
 
   // A string, evaluated in the page: the test's own lib has no DOM.
   const sessionToken = (target: Page) =>
     target.evaluate<string>("JSON.parse(sessionStorage.getItem('plantwatch.session') || '{}').token || ''");
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     sink = await startSmtpSink();
     const config: CloudConfig = {
@@ -134,24 +116,16 @@ describe('web console: on-call and notifications in a real browser', () => {
       password: PASSWORD,
     });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     page = await context.newPage();
     watch(page);
   }, 60_000);
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the SMTP sink', sink?.close()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(
+    () => closeBrowserAndCloud(browser, cloud, ['stopping the SMTP sink', () => sink?.close()]),
+    30_000,
+  );
 
   it("shows an engineer who is on call now by the cloud's clock, the week, the lead and the rules", async () => {
     await logIn(page, 'erin');
@@ -371,10 +345,8 @@ describe('web console: on-call and notifications in a real browser', () => {
       });
       const other = await bareContext.newPage();
       watch(other);
-      await other.goto(`${bare.url}/`);
-      await other.locator('#login-username').fill('erin');
-      await other.locator('#login-password').fill(PASSWORD);
-      await other.getByRole('button', { name: 'Log in' }).click();
+      // Nothing to wait for: the On-call link below appears once logged in.
+      await logInThroughForm(other, bare.url, { username: 'erin', password: PASSWORD }, async () => {});
       await other.getByRole('link', { name: 'On-call' }).click();
       const note = other.locator('.not-configured');
       await note.waitFor();

@@ -1,12 +1,21 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
-import type { OutboxEvent, SpectrumSnapshot, Ticket, TicketDetail } from '../shared/schema/index.js';
+import type { SpectrumSnapshot, TicketDetail } from '../shared/schema/index.js';
 import { adminToken } from './helpers/cloud-client.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  requireChromium,
+  type TestGateway,
+  watchPage,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /*
@@ -19,7 +28,6 @@ declare const document: { scrollingElement: { scrollWidth: number; scrollHeight:
 declare const window: { scrollY: number; scrollTo(x: number, y: number): void };
 declare function getComputedStyle(element: unknown): { textAlign: string; fontVariantNumeric: string };
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = SCREENSHOT_ARTIFACTS;
 const PASSWORD = 'console-phone-password-1';
 const PHONE = { width: 390, height: 844 };
@@ -39,20 +47,11 @@ function spectrum(binHz: number, bins: number, lines: [label: string, hz: number
   };
 }
 
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
-
 describe('web console on a phone', () => {
   let cloud: RunningCloud;
   let browser: Browser;
   let contexts: BrowserContext[] = [];
-  let gatewayToken: string;
-  let seq = 0;
+  let gateway: TestGateway;
   const problems: string[] = [];
   const now = Date.now();
 
@@ -106,36 +105,12 @@ describe('web console on a phone', () => {
   const falsePositive = others[6]!;
   const closeOutFalsePositive = others[7]!;
 
-  const ingest = async (tickets: Ticket[]) => {
-    const events: OutboxEvent[] = tickets.map((ticket) => ({
-      gatewayId: 'gw-field',
-      seq: ++seq,
-      type: 'ticket.opened',
-      at: new Date().toISOString(),
-      ticket,
-    }));
-    const response = await fetch(`${cloud.url}/api/v1/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify({ gatewayId: 'gw-field', events, backlog: { pending: 0, lastSeq: seq } }),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-  };
-
   const ticketFromApi = async (id: string): Promise<TicketDetail> => {
     const response = await fetch(`${cloud.url}/api/v1/tickets/${id}`, {
       headers: { authorization: `Bearer ${await adminToken(cloud)}` },
     });
     expect(response.status).toBe(200);
     return (await response.json()) as TicketDetail;
-  };
-
-  const watch = (target: Page) => {
-    target.setDefaultTimeout(10_000);
-    target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    target.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()} (${message.location().url})`);
-    });
   };
 
   /** A new logged-in page at a phone's size (or the given one). */
@@ -146,13 +121,10 @@ describe('web console on a phone', () => {
         : { viewport: DESKTOP },
     );
     contexts.push(context);
-    const page = await context.newPage();
-    watch(page);
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#queue-count').filter({ hasText: 'shown' }).waitFor();
+    const page = watchPage(await context.newPage(), problems);
+    await logInThroughForm(page, cloud.url, { username, password: PASSWORD }, (target) =>
+      target.locator('#queue-count').filter({ hasText: 'shown' }).waitFor(),
+    );
     return page;
   };
 
@@ -174,14 +146,10 @@ describe('web console on a phone', () => {
       .evaluateAll((heads) => heads.filter((head) => head.getClientRects().length > 0).length);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: this test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-field', { sites: ['field'] });
+    gateway = await connectGateway(cloud, 'gw-field', ['field'], { reportsBacklog: true });
     for (const [username, role] of [
       ['ana', 'engineer'],
       ['vic', 'viewer'],
@@ -189,20 +157,10 @@ describe('web console on a phone', () => {
     ] as const) {
       await cloud.store.access.createUser({ username, role, sites: 'all', password: PASSWORD });
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
   }, 60_000);
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   it('shows a sentence, not an orphan header, wherever a table has no rows', async () => {
     // Before any gateway delivered: no tickets, no rules, no gateways, nothing sent.
@@ -230,7 +188,7 @@ describe('web console on a phone', () => {
     expect(await visibleHeaders(page)).toBe(0);
     await page.context().close();
 
-    await ingest([bearing, ...others]);
+    await gateway.ingest([bearing, ...others]);
   }, 60_000);
 
   it('fits the queue to a phone: compact header, folded filters, six tickets on the first screen', async () => {

@@ -1,15 +1,25 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssetHealthReply, PlantReply } from '../cloud/assets/plant-types.js';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import type { OutboxEvent, Ticket } from '../shared/schema/index.js';
 import type { TelemetryPoint } from '../shared/schema/telemetry.js';
 import { adminToken } from './helpers/cloud-client.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  postExpectingOk,
+  requireChromium,
+  sidewaysScroll,
+  type TestGateway,
+  watchPage,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /* The plant API's replies must keep fitting what the console reads (see test/console.test.ts). */
@@ -19,7 +29,6 @@ export type _PlantMessagesFitTheSchema = [
   Fits<AssetHealthReply, Ui.AssetHealthReply>,
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'plant-test-password-1';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -33,80 +42,30 @@ const CHIP_BACKGROUNDS = {
   unknown: 'rgb(228, 231, 235)',
 };
 
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
-
 describe('plant overview and asset page in a real browser', () => {
   let cloud: RunningCloud;
   let browser: Browser;
   let desktop: BrowserContext;
   let phone: BrowserContext;
   let page: Page;
-  let gatewayToken: string;
-  let seq = 0;
+  let gateway: TestGateway;
   const problems: string[] = [];
   const now = Date.now();
 
-  const post = async (path: string, token: string, body: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${cloud.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-  };
-  const ingest = (tickets: Ticket[]) =>
-    post('/api/v1/ingest', gatewayToken, {
-      gatewayId: 'gw-plant7',
-      events: tickets.map((ticket): OutboxEvent => ({
-        gatewayId: 'gw-plant7',
-        seq: ++seq,
-        type: 'ticket.opened',
-        at: new Date().toISOString(),
-        ticket,
-      })),
-    });
-  const telemetry = (points: TelemetryPoint[]) =>
-    post('/api/v1/telemetry', gatewayToken, { gatewayId: 'gw-plant7', points });
   const point = (assetId: string, channel: string, ago: number, fields: Record<string, number>) =>
     ({ ts: now - ago, site: 'plant7', assetId, channel, fields }) satisfies TelemetryPoint;
 
-  const watch = (target: Page) => {
-    target.setDefaultTimeout(10_000);
-    target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    target.on('console', (message) => {
-      // The unknown asset's health answers 404 on purpose; Chromium logs it as a failed load.
-      if (message.type() === 'error' && !/status of 404/.test(message.text())) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
-  };
-  const logIn = async (target: Page) => {
-    await target.goto(`${cloud.url}/`);
-    await target.locator('#login-username').fill('ana');
-    await target.locator('#login-password').fill(PASSWORD);
-    await target.getByRole('button', { name: 'Log in' }).click();
-    await target.locator('#session-user', { hasText: 'ana · engineer' }).waitFor();
-  };
+  // The unknown asset's health answers 404 on purpose; Chromium logs it as a failed load.
+  const watch = (target: Page) => watchPage(target, problems, { expectedStatus: 404 });
+  const logIn = (target: Page) =>
+    logInThroughForm(target, cloud.url, { username: 'ana', password: PASSWORD, role: 'engineer' });
   const card = (target: Page, assetId: string) => target.locator(`.asset-card[data-asset="${assetId}"]`);
-  /** Wider than the viewport means a sideways scroll on a phone. */
-  const overflow = (target: Page) =>
-    target.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: this test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-plant7', { sites: ['plant7'] });
+    gateway = await connectGateway(cloud, 'gw-plant7', ['plant7']);
     await cloud.store.access.createUser({
       username: 'ana',
       role: 'engineer',
@@ -115,7 +74,8 @@ describe('plant overview and asset page in a real browser', () => {
     });
 
     // The registry through the import route, as `plantwatch cloud import assets` sends it.
-    await post(
+    await postExpectingOk(
+      cloud.url,
       '/api/v1/imports/assets',
       await adminToken(cloud),
       [
@@ -126,7 +86,7 @@ describe('plant overview and asset page in a real browser', () => {
       ].join('\n'),
       'text/csv',
     );
-    await ingest([
+    await gateway.ingest([
       sampleTicket({
         gatewayId: 'gw-plant7',
         site: 'plant7',
@@ -136,7 +96,7 @@ describe('plant overview and asset page in a real browser', () => {
       }),
       sampleTicket({ gatewayId: 'gw-plant7', site: 'plant7', assetId: 'gearbox-3', severity: 'medium' }),
     ]);
-    await telemetry([
+    await gateway.sendTelemetry([
       // One 20-minute bucket holding 8.0 and then 2.1: its mean (5.05) is not what the pump reads now.
       point('pump-1', 'de', 9 * MINUTE, { velocityRmsMmS: 8, isoZoneIndex: 2 }),
       point('pump-1', 'de', 3 * MINUTE, { velocityRmsMmS: 2.1, isoZoneIndex: 1 }),
@@ -147,11 +107,7 @@ describe('plant overview and asset page in a real browser', () => {
       point('chiller-4', 'supply-temp', 10 * HOUR, { value: 7.5 }),
     ]);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
     desktop = await browser.newContext({ viewport: DESKTOP });
     page = await desktop.newPage();
     watch(page);
@@ -160,13 +116,7 @@ describe('plant overview and asset page in a real browser', () => {
     await logIn(page);
   }, 60_000);
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   it('shows sites → areas → assets with health in words and colour, and counts per state', async () => {
     await page.goto(`${cloud.url}/#/plant`);
@@ -259,7 +209,7 @@ describe('plant overview and asset page in a real browser', () => {
   }, 60_000);
 
   it('refreshes every 30 s', async () => {
-    await telemetry([point('compressor-5', 'de', 0, { velocityRmsMmS: 9.8, isoZoneIndex: 3 })]);
+    await gateway.sendTelemetry([point('compressor-5', 'de', 0, { velocityRmsMmS: 9.8, isoZoneIndex: 3 })]);
     expect(await card(page, 'compressor-5').locator('.health-chip').textContent()).toMatch(/Watch$/);
     await page.clock.fastForward(31_000);
     await expect
@@ -309,7 +259,7 @@ describe('plant overview and asset page in a real browser', () => {
     await logIn(small);
     await small.goto(`${cloud.url}/#/plant?health=alarm`);
     await card(small, 'fan-2').waitFor();
-    expect(await overflow(small)).toBeLessThanOrEqual(0);
+    expect(await sidewaysScroll(small)).toBeLessThanOrEqual(0);
     const widths = await small
       .locator('.asset-card')
       .evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().width));
@@ -320,7 +270,7 @@ describe('plant overview and asset page in a real browser', () => {
     await card(small, 'fan-2').locator('.asset-link').tap();
     await small.locator('.asset-view .health').waitFor();
     expect(await small.locator('.health-card.health-velocity strong').textContent()).toBe('11.2 mm/s');
-    expect(await overflow(small)).toBeLessThanOrEqual(0);
+    expect(await sidewaysScroll(small)).toBeLessThanOrEqual(0);
     await small.screenshot({
       path: join(SCREENSHOT_ARTIFACTS, 'console-plant-asset-phone.png'),
       fullPage: true,

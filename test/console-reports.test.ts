@@ -1,31 +1,32 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import type { MaintenanceReport, OutboxEvent, Ticket, TransitionRequest } from '../shared/schema/index.js';
+import type { MaintenanceReport, Ticket, TransitionRequest } from '../shared/schema/index.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  newWatchedPage,
+  pageScrollWidth,
+  queueShown,
+  requireChromium,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /** `npm run typecheck` fails when the report the server sends stops fitting what the console reads. */
 type Fits<Actual extends Expected, Expected> = [Actual, Expected];
 export type _ReportFitsTheConsole = [Fits<MaintenanceReport, Ui.MaintenanceReport>];
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
 
 /**
  * The reports screen over a known fortnight: four tickets on plant7 raised through the real ingest
@@ -34,8 +35,6 @@ const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Pr
 describe('reports screen in a real browser', () => {
   let cloud: RunningCloud;
   let browser: Browser;
-  let gatewayToken: string;
-  let seq = 0;
   const problems: string[] = [];
   const now = Date.now();
   const ago = (ms: number) => new Date(now - ms).toISOString();
@@ -59,22 +58,11 @@ describe('reports screen in a real browser', () => {
   // Never touched, due in 30 days.
   const fresh = ticket('pump-1', 'low', 3 * DAY);
 
-  const logIn = async (page: Page) => {
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill('ana');
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('table.queue tbody tr').first().waitFor();
-  };
-
   const openPage = async (viewport: { width: number; height: number }) => {
-    const page = await (await browser.newContext({ viewport, acceptDownloads: true })).newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    const page = await newWatchedPage(browser, { viewport, acceptDownloads: true }, problems, {
+      timeoutMs: 15_000,
     });
-    await logIn(page);
+    await logInThroughForm(page, cloud.url, { username: 'ana', password: PASSWORD }, queueShown);
     return page;
   };
 
@@ -86,30 +74,13 @@ describe('reports screen in a real browser', () => {
     page.locator(`.report-tile[data-kpi="${kpi}"] .report-tile-value`).textContent();
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
     const { access, review } = cloud.store;
-    gatewayToken = await access.createGatewayToken('gw-plant7', { sites: ['plant7'] });
+    const gateway = await connectGateway(cloud, 'gw-plant7', ['plant7'], { eventTime: 'first-seen' });
     await access.createUser({ username: 'ana', role: 'engineer', sites: 'all', password: PASSWORD });
-
-    const events: OutboxEvent[] = [repaired, falseAlarm, overdue, fresh].map((t) => ({
-      gatewayId: 'gw-plant7',
-      seq: ++seq,
-      type: 'ticket.opened',
-      at: t.firstSeen,
-      ticket: t,
-    }));
-    const response = await fetch(`${cloud.url}/api/v1/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify({ gatewayId: 'gw-plant7', events }),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
+    await gateway.ingest([repaired, falseAlarm, overdue, fresh]);
 
     // Moves at known past times go through the review store (the API stamps them with now).
     const move = async (t: Ticket, afterOpening: number, request: TransitionRequest) => {
@@ -131,20 +102,10 @@ describe('reports screen in a real browser', () => {
     await move(falseAlarm, 5 * HOUR, { to: 'false_positive' });
     await move(overdue, 2 * HOUR, { to: 'acknowledged' });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
   }, 60_000);
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   it('shows the seeded figures in the tiles and tables at desktop width', async () => {
     const page = await openPage({ width: 1280, height: 800 });
@@ -245,7 +206,7 @@ describe('reports screen in a real browser', () => {
     const page = await openPage({ width: 390, height: 844 });
     await showReport(page);
     expect(await tileValue(page, 'open')).toBe('2');
-    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(await pageScrollWidth(page)).toBeLessThanOrEqual(390);
     const tile = await page.locator('.report-tile[data-kpi="open"]').boundingBox();
     expect(tile?.width).toBeLessThanOrEqual(390);
     await page.locator('.report-charts canvas').first().waitFor();

@@ -1,19 +1,27 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import type { EarlierSpectraReply, OutboxEvent, SpectrumSnapshot, Ticket } from '../shared/schema/index.js';
+import type { EarlierSpectraReply, SpectrumSnapshot, Ticket } from '../shared/schema/index.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  newWatchedPage,
+  queueShown,
+  requireChromium,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /* The console's mirror of the earlier-spectra reply must keep fitting what the server sends. */
 type Fits<Actual extends Expected, Expected> = [Actual, Expected];
 export type _SpectraMessagesFitTheSchema = [Fits<EarlierSpectraReply, Ui.EarlierSpectraReply>];
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'console-spectra-password-1';
 const HOUR = 3_600_000;
 const SHAFT_HZ = 1780 / 60; // 29.67 Hz
@@ -74,8 +82,6 @@ const VIEWPORTS = [
 describe('readable spectra on the ticket page', () => {
   let cloud: RunningCloud;
   let browser: Browser;
-  let gatewayToken: string;
-  let seq = 0;
   const now = Date.now();
   const problems: string[] = [];
 
@@ -109,50 +115,22 @@ describe('readable spectra on the ticket page', () => {
   const otherChannel = ticketAt(12, 2.5, 'pump-7: NDE unbalance', 'nde');
   const current = ticketAt(2, 1.2, 'pump-7: unbalance (1× dominant)');
 
-  const ingest = async (tickets: Ticket[]) => {
-    const events: OutboxEvent[] = tickets.map((ticket) => ({
-      gatewayId: 'gw-plant7',
-      seq: ++seq,
-      type: 'ticket.opened',
-      at: new Date().toISOString(),
-      ticket,
-    }));
-    const response = await fetch(`${cloud.url}/api/v1/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify({ gatewayId: 'gw-plant7', events, backlog: { pending: 0, lastSeq: seq } }),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-  };
-
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-plant7', { sites: ['plant7'] });
+    const gateway = await connectGateway(cloud, 'gw-plant7', ['plant7'], { reportsBacklog: true });
     await cloud.store.access.createUser({
       username: 'ana',
       role: 'engineer',
       sites: 'all',
       password: PASSWORD,
     });
-    await ingest([baseline, ...earlier, previous, otherChannel, current]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    await gateway.ingest([baseline, ...earlier, previous, otherChannel, current]);
+    browser = await launchChromium();
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await cloud?.stop();
-    removeTempDirs();
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   /** The figure's x range as it says it (data-x-min/max, in its axis unit). */
   const xRange = async (figure: Locator) =>
@@ -190,11 +168,7 @@ describe('readable spectra on the ticket page', () => {
     }, EARLIER_RGB);
 
   const openTicket = async (page: Page) => {
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill('ana');
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('table.queue tbody tr').first().waitFor();
+    await logInThroughForm(page, cloud.url, { username: 'ana', password: PASSWORD }, queueShown);
     await page.goto(`${cloud.url}/#/tickets/${current.id}`);
     const figure = page.locator('figure[data-chart="spectrum"]');
     await figure.locator('.uplot canvas').waitFor();
@@ -207,13 +181,7 @@ describe('readable spectra on the ticket page', () => {
     let page: Page;
 
     beforeAll(async () => {
-      const context = await browser.newContext({ viewport });
-      page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (error) => problems.push(`${name} page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`${name} console: ${message.text()}`);
-      });
+      page = await newWatchedPage(browser, { viewport }, problems, { label: name });
     }, 30_000);
 
     afterAll(async () => {

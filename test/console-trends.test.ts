@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../cloud/server.js';
 import {
@@ -13,9 +13,20 @@ import {
   toLocalInput,
 } from '../cloud/ui/src/trend-range.js';
 import type * as Ui from '../cloud/ui/src/types.js';
-import type { OutboxEvent, Ticket, TrendSeriesRef, TriggeringValue } from '../shared/schema/index.js';
+import type { Ticket, TrendSeriesRef, TriggeringValue } from '../shared/schema/index.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  newWatchedPage,
+  pageScrollWidth,
+  queueShown,
+  requireChromium,
+  type TestGateway,
+} from './helpers/console-browser.js';
 import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /* The console's copies of the new schema types must keep fitting what the server sends. */
@@ -25,7 +36,6 @@ export type _TrendTypesFitTheSchema = [
   Fits<TrendSeriesRef, Ui.TrendSeriesRef>,
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'console-trends-password-1';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -80,8 +90,7 @@ describe('trend ranges (no browser)', () => {
 describe('ticket trends in a real browser', () => {
   let cloud: RunningCloud;
   let browser: Browser;
-  let gatewayToken: string;
-  let seq = 0;
+  let gateway: TestGateway;
   const problems: string[] = [];
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -180,26 +189,6 @@ describe('ticket trends in a real browser', () => {
     },
   });
 
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${cloud.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-  };
-  const ingest = (tickets: Ticket[]) =>
-    post('/api/v1/ingest', {
-      gatewayId: GATEWAY,
-      events: tickets.map((ticket): OutboxEvent => ({
-        gatewayId: GATEWAY,
-        seq: ++seq,
-        type: 'ticket.opened',
-        at: ticket.firstSeen,
-        ticket,
-      })),
-      backlog: { pending: 0, lastSeq: seq },
-    });
   /** An hour of 10 s summaries up to ten minutes ago, as the edge sends them. */
   const summaries = (
     assetId: string,
@@ -219,24 +208,16 @@ describe('ticket trends in a real browser', () => {
     width: number;
     height: number;
   }): Promise<{ context: BrowserContext; page: Page; requests: URL[] }> => {
-    const context = await browser.newContext({ viewport, timezoneId: 'UTC', locale: 'en-GB' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    const page = await newWatchedPage(browser, { viewport, timezoneId: 'UTC', locale: 'en-GB' }, problems, {
+      timeoutMs: 15_000,
     });
     const requests: URL[] = [];
     page.on('request', (request) => {
       const url = new URL(request.url());
       if (url.pathname.endsWith('/trend')) requests.push(url);
     });
-    await page.goto(`${cloud.url}/`);
-    await page.locator('#login-username').fill('ana');
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('table.queue tbody tr').first().waitFor();
-    return { context, page, requests };
+    await logInThroughForm(page, cloud.url, { username: 'ana', password: PASSWORD }, queueShown);
+    return { context: page.context(), page, requests };
   };
 
   const trendOf = (page: Page) => page.locator('figure[data-chart="trend"]');
@@ -246,55 +227,37 @@ describe('ticket trends in a real browser', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(SCREENSHOT_ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken(GATEWAY, { sites: [SITE] });
+    gateway = await connectGateway(cloud, GATEWAY, [SITE], { eventTime: 'first-seen', reportsBacklog: true });
     await cloud.store.access.createUser({
       username: 'ana',
       role: 'engineer',
       sites: 'all',
       password: PASSWORD,
     });
-    await ingest([zone, olderZone, finding, spindle]);
+    await gateway.ingest([zone, olderZone, finding, spindle]);
     const velocity = (p: number) => round(1 + 4 * p);
-    await post('/api/v1/telemetry', {
-      gatewayId: GATEWAY,
-      points: [
-        ...summaries('pump-1', 'de', (p) => ({
-          velocityRmsMmS: velocity(p),
-          isoZoneIndex: velocity(p) >= 2.8 ? 2 : 1,
-        })),
-        ...summaries('pump-2', 'de', (p) => ({ velocityRmsMmS: velocity(p), isoZoneIndex: p < 0.5 ? 1 : 2 })),
-        ...summaries('fan-3', 'de', (p) => ({
-          'finding.unbalance': round(0.1 + 0.85 * p),
-          'finding.looseness': 0,
-        })),
-      ],
-    });
-    await post('/api/v1/telemetry', {
-      gatewayId: GATEWAY,
-      points: [
-        ...summaries('cnc-1', 'spindle_temperature', (p) => ({ value: round(40 + 42 * p) })),
-        ...summaries('cnc-1', 'coolant_flow', (p) => ({ value: round(20 - 12 * p) })),
-      ],
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    await gateway.sendTelemetry([
+      ...summaries('pump-1', 'de', (p) => ({
+        velocityRmsMmS: velocity(p),
+        isoZoneIndex: velocity(p) >= 2.8 ? 2 : 1,
+      })),
+      ...summaries('pump-2', 'de', (p) => ({ velocityRmsMmS: velocity(p), isoZoneIndex: p < 0.5 ? 1 : 2 })),
+      ...summaries('fan-3', 'de', (p) => ({
+        'finding.unbalance': round(0.1 + 0.85 * p),
+        'finding.looseness': 0,
+      })),
+    ]);
+    await gateway.sendTelemetry([
+      ...summaries('cnc-1', 'spindle_temperature', (p) => ({ value: round(40 + 42 * p) })),
+      ...summaries('cnc-1', 'coolant_flow', (p) => ({ value: round(20 - 12 * p) })),
+    ]);
+    browser = await launchChromium();
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await cloud?.stop();
-    removeTempDirs();
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   for (const [width, height, name] of [
     [1280, 800, 'desktop'],
@@ -325,7 +288,7 @@ describe('ticket trends in a real browser', () => {
           HOUR,
         );
         // Nothing on the page is wider than the screen.
-        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+        expect(await pageScrollWidth(page)).toBeLessThanOrEqual(width);
         await page.screenshot({
           path: join(SCREENSHOT_ARTIFACTS, `console-trends-iso-${name}.png`),
           fullPage: true,

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSITIONS } from '../cloud/tickets/ticket-lifecycle.js';
 import type { RunningCloud } from '../cloud/server.js';
@@ -13,10 +13,8 @@ import {
   TICKET_STATUSES,
   type GatewayView,
   type LoginReply,
-  type OutboxEvent,
   type RuleTrackRecord,
   type SpectrumSnapshot,
-  type Ticket,
   type TicketDetail,
   type TicketPage,
   type TicketView,
@@ -25,8 +23,18 @@ import {
   type UserView,
 } from '../shared/schema/index.js';
 import { adminToken } from './helpers/cloud-client.js';
+import {
+  closeBrowserAndCloud,
+  connectGateway,
+  launchChromium,
+  logInThroughForm,
+  queueShown,
+  requireChromium,
+  type TestGateway,
+  watchPage,
+} from './helpers/console-browser.js';
 import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
-import { removeTempDirs, startTestCloud } from './helpers/stack.js';
+import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
 /*
@@ -47,7 +55,6 @@ export type _ConsoleMessagesFitTheSchema = [
   Fits<Ui.TransitionRequest, TransitionRequest>,
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = SCREENSHOT_ARTIFACTS;
 const PASSWORD = 'console-test-password-1';
 const HOUR = 3_600_000;
@@ -99,21 +106,12 @@ function contributorOf(
   };
 }
 
-const bounded = <T>(what: string, work: Promise<T> | undefined, ms = 12_000): Promise<T | undefined> =>
-  Promise.race([
-    Promise.resolve(work),
-    new Promise<never>((_resolve, reject) => {
-      setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref();
-    }),
-  ]);
-
 describe('web console in a real browser', () => {
   let cloud: RunningCloud;
   let browser: Browser;
   let engineer: BrowserContext;
   let page: Page;
-  let gatewayToken: string;
-  let seq = 0;
+  let gateway: TestGateway;
   const problems: string[] = [];
   const now = Date.now();
 
@@ -202,58 +200,18 @@ describe('web console in a real browser', () => {
     rule: { id: 'spindle-overheating', version: 'c0ffee00c0ffee00' },
   });
 
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${cloud.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
-  };
-  /** Through the real ingest path, as a gateway sends them. */
-  const ingest = (tickets: Ticket[]) => {
-    const events: OutboxEvent[] = tickets.map((ticket) => ({
-      gatewayId: 'gw-plant7',
-      seq: ++seq,
-      type: 'ticket.opened',
-      at: new Date().toISOString(),
-      ticket,
-    }));
-    return post('/api/v1/ingest', {
-      gatewayId: 'gw-plant7',
-      events,
-      backlog: { pending: 0, lastSeq: seq },
-    });
-  };
+  const logIn = (target: Page, username: string) =>
+    logInThroughForm(target, cloud.url, { username, password: PASSWORD }, queueShown);
 
-  const logIn = async (target: Page, username: string) => {
-    await target.goto(`${cloud.url}/`);
-    await target.locator('#login-username').fill(username);
-    await target.locator('#login-password').fill(PASSWORD);
-    await target.getByRole('button', { name: 'Log in' }).click();
-    await target.locator('table.queue tbody tr').first().waitFor();
-  };
-
-  const watch = (target: Page) => {
-    target.setDefaultTimeout(10_000);
-    target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    target.on('console', (message) => {
-      // The refused move of the 409 test is logged by Chromium as a failed load: that one is expected.
-      if (message.type() === 'error' && !/status of 409/.test(message.text())) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
-  };
+  // The refused move of the 409 test is logged by Chromium as a failed load: that one is expected.
+  const watch = (target: Page) => watchPage(target, problems, { expectedStatus: 409 });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no browser at ${CHROMIUM}: the console test needs Debian's Chromium (apt-get install chromium)`,
-      );
-    }
+    requireChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     cloud = await startTestCloud();
-    gatewayToken = await cloud.store.access.createGatewayToken('gw-plant7', { sites: ['plant7'] });
+    // Through the real ingest path, as a gateway sends them.
+    gateway = await connectGateway(cloud, 'gw-plant7', ['plant7'], { reportsBacklog: true });
     await cloud.store.access.createUser({
       username: 'ana',
       role: 'engineer',
@@ -266,7 +224,7 @@ describe('web console in a real browser', () => {
       sites: ['plant7'],
       password: PASSWORD,
     });
-    await ingest([bearing, critical, high]);
+    await gateway.ingest([bearing, critical, high]);
     // Six days of hourly summaries: velocity creeping up towards the prediction's threshold.
     const points = Array.from({ length: 144 }, (_, i) => {
       const ts = now - (143 - i) * HOUR;
@@ -279,13 +237,9 @@ describe('web console in a real browser', () => {
         fields: { velocityRmsMmS: Math.round(velocity * 100) / 100, isoZoneIndex: velocity >= 2.8 ? 2 : 1 },
       };
     });
-    await post('/api/v1/telemetry', { gatewayId: 'gw-plant7', points });
+    await gateway.sendTelemetry(points);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
     engineer = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     page = await engineer.newPage();
     watch(page);
@@ -293,15 +247,7 @@ describe('web console in a real browser', () => {
     await page.clock.install();
   }, 60_000);
 
-  afterAll(async () => {
-    // Bounded, so a browser that will not quit fails the run with a reason instead of hanging it;
-    // the cloud is stopped either way.
-    const failures: unknown[] = [];
-    await bounded('closing Chromium', browser?.close()).catch((error: unknown) => failures.push(error));
-    await bounded('stopping the cloud', cloud?.stop()).catch((error: unknown) => failures.push(error));
-    removeTempDirs();
-    if (failures.length) throw failures[0];
-  }, 30_000);
+  afterAll(() => closeBrowserAndCloud(browser, cloud), 30_000);
 
   it('mirrors the server statuses and fault vocabulary', () => {
     expect([...UI_STATUSES]).toEqual([...TICKET_STATUSES]);
@@ -383,7 +329,7 @@ describe('web console in a real browser', () => {
       severity: 'critical',
       title: 'press-3: hydraulic pressure out of range',
     });
-    await ingest([urgent]);
+    await gateway.ingest([urgent]);
     await page.clock.fastForward(16_000);
     await expect.poll(() => page.locator('table.queue tbody tr').count()).toBe(4);
     await expect.poll(() => page.locator('#announcer').textContent()).toContain('1 new ticket in the queue');
@@ -630,7 +576,7 @@ describe('web console in a real browser', () => {
         title: `motor-${i % 400}: velocity creeping up (#${i})`,
       }),
     );
-    for (let i = 0; i < tickets.length; i += 500) await ingest(tickets.slice(i, i + 500));
+    for (let i = 0; i < tickets.length; i += 500) await gateway.ingest(tickets.slice(i, i + 500));
     const started = Date.now();
     await page.goto(`${cloud.url}/#/queue`);
     await expect.poll(() => page.locator('#queue-count').textContent()).toBe('50 shown, more available');
