@@ -131,7 +131,11 @@ describe('Modbus TCP source against the simulator', () => {
       ],
     });
     const first = await waitFor(
-      () => reading(agent, 'speed') && reading(agent, 'run_time') && agent.status(),
+      // Each register block and the coils are requests of their own: wait for every channel.
+      () =>
+        ['speed', 'motor_current', 'bearing_temperature', 'run_time', 'running'].every((channel) =>
+          reading(agent, channel),
+        ) && agent.status(),
       'the first decoded readings',
     );
     const byChannel = new Map(first.latestReadings.map((r) => [r.channel, r]));
