@@ -14,7 +14,7 @@ import {
   type TestGateway,
   watchPage,
 } from './helpers/console-browser.js';
-import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
+import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
@@ -229,6 +229,7 @@ describe('web console on a phone', () => {
     expect(await onScreen(page, '#logout')).toBe(true);
     expect((await page.locator('.app-header').boundingBox())!.height).toBeLessThan(100);
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone-queue.png') });
+    keepScreenshot('console-phone-queue.png', 'phone-queue.png');
 
     // The toggle opens the filters; a filter set is counted on it.
     await filters.click();
@@ -265,6 +266,7 @@ describe('web console on a phone', () => {
       );
     expect(chartOverflow).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone-ticket-top.png') });
+    keepScreenshot('console-phone-ticket-top.png', 'phone-ticket.png');
     await page
       .locator('section[aria-labelledby="spectrum-heading"]')
       .screenshot({ path: join(ARTIFACTS, 'console-phone-ticket-charts.png') });

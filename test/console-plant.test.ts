@@ -18,7 +18,7 @@ import {
   type TestGateway,
   watchPage,
 } from './helpers/console-browser.js';
-import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
+import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
@@ -165,6 +165,7 @@ describe('plant overview and asset page in a real browser', () => {
     }
     expect(chips).toHaveLength(7);
     await page.screenshot({ path: join(SCREENSHOT_ARTIFACTS, 'console-plant.png'), fullPage: true });
+    keepScreenshot('console-plant.png', 'plant.png');
   }, 60_000);
 
   it('shows the latest key values with units and age, the reasons and the open tickets', async () => {

@@ -16,7 +16,7 @@ import {
   queueShown,
   requireChromium,
 } from './helpers/console-browser.js';
-import { SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
+import { keepScreenshot, SCREENSHOT_ARTIFACTS } from './helpers/screenshots.js';
 import { startTestCloud } from './helpers/stack.js';
 import { sampleTicket } from './helpers/tickets.js';
 
@@ -140,6 +140,7 @@ describe('reports screen in a real browser', () => {
     expect(await page.locator('.report-charts figure canvas').count()).toBe(2);
 
     await page.screenshot({ path: join(SCREENSHOT_ARTIFACTS, 'console-reports.png'), fullPage: true });
+    keepScreenshot('console-reports.png', 'reports.png');
 
     const asset = page.locator('table.report-assets tr[data-asset="pump-1"]');
     expect(await asset.locator('td').allTextContents()).toEqual(['plant7', '3', '1']);
