@@ -3,14 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Waveform } from '../../shared/schema/index.js';
 import { WorkerPoolAnalysis } from './analysis-pool.js';
 
-const waveform = (): Waveform => ({
+const waveform = (length = 8192): Waveform => ({
   ts: Date.parse('2026-12-03T10:00:00Z'),
   assetId: 'pump-1',
   channel: 'de',
   sampleRateHz: 25_600,
   unit: 'g',
   rpm: 1500,
-  samples: Float32Array.from({ length: 8192 }, (_, i) => Math.sin((2 * Math.PI * 25 * i) / 25_600)),
+  samples: Float32Array.from({ length }, (_, i) => Math.sin((2 * Math.PI * 25 * i) / 25_600)),
 });
 
 let pool: WorkerPoolAnalysis | undefined;
@@ -23,7 +23,9 @@ describe('the analysis worker pool', () => {
     expect(first.features.velocityRmsMmS).toBeGreaterThan(0);
     // Reach in to stop the thread as a crash would (the pool has no way to do it on purpose).
     const worker = (pool as unknown as { pool: { worker: { terminate(): Promise<number> } }[] }).pool[0]!;
-    const held = pool.analyse(waveform(), undefined);
+    // Long enough (about 160 s of signal) to still be in the worker when it stops: a short one
+    // could be answered before the thread is gone.
+    const held = pool.analyse(waveform(4_194_304), undefined);
     await worker.worker.terminate();
     await expect(held).rejects.toThrow(/analysis worker 0 stopped/);
     await expect(pool.analyse(waveform(), undefined)).rejects.toThrow('analysis worker 0 is restarting');
