@@ -193,13 +193,14 @@ export class TicketManager {
     );
     const joined = !previous?.active;
     const severity = this.severityOf(contributors, previous, outcome);
-    const escalated = this.moreUrgent(severity, ticket, outcome);
+    const escalation = this.escalation(severity, ticket, outcome);
+    const escalated = escalation !== undefined;
     const seenTicket: Ticket = {
       ...ticket,
       occurrences: ticket.occurrences + 1,
       lastSeen: isoTime(outcome.windowEnd),
       ...(outcome.prediction ? { prediction: outcome.prediction } : {}),
-      ...(escalated ? this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome) : {}),
+      ...escalation,
     };
     // Between updates the ticket lives in memory only: writing it every window would cost an fsync
     // per window for a state the cloud does not see yet. A crash loses only those occurrence counts.
@@ -309,7 +310,8 @@ export class TicketManager {
     }
     const joined = !previous?.active;
     const severity = this.severityOf(hostTicket.contributors!, previous, outcome);
-    const escalated = this.moreUrgent(severity, hostTicket, outcome);
+    const escalation = this.escalation(severity, hostTicket, outcome);
+    const escalated = escalation !== undefined;
     if (!joined && !escalated && changes.length === 0 && this.throttled(host.key)) {
       const quiet = hostTicket.contributors!.map((c) =>
         c === previous
@@ -332,7 +334,7 @@ export class TicketManager {
     });
     const updated: Ticket = {
       ...hostTicket,
-      ...(escalated ? this.urgency(severity, outcome.windowEnd, hostTicket.dueAt, outcome) : {}),
+      ...escalation,
       contributors: upsert(hostTicket.contributors!, contributor),
     };
     return [
@@ -506,12 +508,19 @@ export class TicketManager {
     return { severity, priority: PRIORITY[severity], dueAt: isoTime(due) };
   }
 
-  /** Whether an outcome on an open ticket changes its urgency: a higher severity or an earlier deadline. */
-  private moreUrgent(severity: Severity, ticket: Ticket, outcome: RuleOutcome): boolean {
-    if (higher(severity, ticket.severity)) return true;
-    if (ticket.dueAt === undefined) return false;
-    const due = Date.parse(this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome).dueAt!);
-    return due < Date.parse(ticket.dueAt);
+  /**
+   * The urgency an outcome brings to an open ticket when it is news (a higher severity or an earlier
+   * deadline), or undefined: computed once, both to decide and to apply.
+   */
+  private escalation(
+    severity: Severity,
+    ticket: Ticket,
+    outcome: RuleOutcome,
+  ): Pick<Ticket, 'severity' | 'priority' | 'dueAt'> | undefined {
+    const urgency = this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome);
+    if (higher(severity, ticket.severity)) return urgency;
+    if (ticket.dueAt === undefined) return undefined;
+    return Date.parse(urgency.dueAt!) < Date.parse(ticket.dueAt) ? urgency : undefined;
   }
 
   private newTicket(outcome: RuleOutcome, key: string, found: RuleEvidence): Ticket {
