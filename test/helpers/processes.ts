@@ -25,7 +25,12 @@ export function start(command: string, args: string[], env: Record<string, strin
   child.stderr?.on('data', (d) => {
     output += String(d);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Resolves once stdout and stderr are read to their end ('exit' can come first), or 2 s after
+  // 'exit' if a grandchild still holds the pipes.
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => resolve(code));
+    child.once('exit', (code) => setTimeout(() => resolve(code), 2000).unref());
+  });
   const handle: Child = {
     process: child,
     output: () => output,
@@ -63,7 +68,8 @@ export async function runCli(
   child.stderr.on('data', (d) => {
     output += String(d);
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': 'exit' can come before the last of stdout has been read from the pipe.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   return { code, output, stdout };
 }
 
