@@ -127,7 +127,7 @@ export async function startEdgeAgent(
       shutdown.add(() => alerts.stop());
       alerts.start(tickets.openTickets());
     }
-    const started = await startSources(clientConfig, broker.url, pipeline.sink, logger);
+    const started = await startSources(clientConfig, broker.url, pipeline.sink, logger, broker.inProcess);
     sources = started.list;
     shutdown.add(() => started.stop());
 

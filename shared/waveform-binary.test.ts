@@ -15,6 +15,16 @@ describe('binary waveform payloads', () => {
     expect(encodeBinaryWaveform(WAVEFORM, 'int16').length).toBe(48 + 2 * 1024);
   });
 
+  it('scales float32 samples into a copy, leaving the payload as it came (the broker may deliver it again)', () => {
+    const encoded = encodeBinaryWaveform(WAVEFORM);
+    encoded.writeDoubleLE(2, 40);
+    const before = Buffer.from(encoded);
+    const decoded = decodeBinaryWaveform(encoded);
+    expect(decoded.samples[10]).toBeCloseTo(2 * samples[10]!, 5);
+    expect(encoded.equals(before)).toBe(true);
+    expect(decodeBinaryWaveform(encoded).samples[10]).toBe(decoded.samples[10]);
+  });
+
   it('views aligned float32 samples in place and copies unaligned ones', () => {
     const encoded = encodeBinaryWaveform({ ...WAVEFORM, ts: undefined, rpm: undefined });
     const aligned = new Uint8Array(new ArrayBuffer(encoded.length + 8), 8, encoded.length);

@@ -161,8 +161,11 @@ function samplesOf(
       start % 4 === 0
         ? new Float32Array(payload.buffer, start, count)
         : new Float32Array(payload.buffer.slice(start, start + count * 4));
-    if (scale !== 1) for (let i = 0; i < count; i++) samples[i]! *= scale;
-    return samples;
+    if (scale === 1) return samples;
+    // Never scaled in place: the payload may be the broker's, still to be delivered to others.
+    const scaled = new Float32Array(count);
+    for (let i = 0; i < count; i++) scaled[i] = samples[i]! * scale;
+    return scaled;
   }
   const raw =
     start % 2 === 0

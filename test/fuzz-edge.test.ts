@@ -68,12 +68,15 @@ describe('edge fuzz', () => {
     type SourceCounts = { accepted: number; rejected: number; state: string };
     const source = status.sources[0] as SourceCounts;
     expect(source.state).toBe('connected');
-    // Nearly every message on a measurement topic was accepted or counted as rejected. Not all: the
-    // embedded aedes broker drops the agent's connection on a duplicate PUBACK ("no such packet",
-    // moscajs/aedes#634 family) and a QoS 1 message in flight then is not redelivered — a finding
-    // the README's Fuzzing section lists as open.
-    expect(source.accepted + source.rejected).toBeGreaterThan(figures.measurementTopics * 0.8);
-    expect(source.accepted + source.rejected).toBeLessThanOrEqual(figures.measurementTopics + 1);
+    // Every message on a measurement topic was accepted or counted as rejected: the agent reads its
+    // embedded broker in-process, so none is lost to a dropped connection (it was, 3 of 65, when it
+    // read through a client: aedes dropped it on a duplicate PUBACK, moscajs/aedes#634). Raw
+    // publishes a client library refuses to build (wildcards, NUL in the topic) may arrive too,
+    // and are counted as bad topics.
+    expect(source.accepted + source.rejected).toBeGreaterThanOrEqual(figures.measurementTopics);
+    expect(source.accepted + source.rejected).toBeLessThanOrEqual(
+      figures.measurementTopics + figures.rawMeasurementTopics + 1,
+    );
     expect(source.rejected).toBeGreaterThan(figures.measurementTopics / 2);
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
     expect(rejectedTotal(metrics)).toBe(status.counters.rejected);

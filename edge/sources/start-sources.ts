@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Shutdown } from '../shutdown.js';
+import type { InProcessBroker } from './mqtt/embedded-broker.js';
 import type { MqttConfig } from './mqtt/mqtt-config.js';
 import { brokerConnectOptions } from './mqtt/mqtt-connection.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
@@ -43,7 +44,8 @@ export function configuredChannels(
 }
 
 /**
- * Builds every source the config names, the MQTT source on `brokerUrl`, one per OPC-UA endpoint and
+ * Builds every source the config names, the MQTT source on `brokerUrl` (in-process when that is the
+ * embedded broker, `inProcess`), one per OPC-UA endpoint and
  * the Sparkplug host (on its own broker, or also on `brokerUrl`), one per Modbus device, and starts
  * each against the sink. When one cannot start, those built so far are stopped and the
  * error is thrown.
@@ -53,6 +55,7 @@ export async function startSources(
   brokerUrl: string,
   sink: MeasurementSink,
   logger: Logger,
+  inProcess?: InProcessBroker,
 ): Promise<StartedSources> {
   const list: Source[] = [];
   const shutdown = new Shutdown(logger);
@@ -71,6 +74,7 @@ export async function startSources(
         clientId: `plantwatch-edge-${config.gatewayId}`,
         timeWindow: config.input,
         connection: brokerConnectOptions(mqtt),
+        ...(inProcess ? { inProcess } : {}),
         logger,
       }),
     );

@@ -121,14 +121,14 @@ export interface MqttFuzzOptions {
  */
 export async function fuzzMqtt(
   options: MqttFuzzOptions,
-): Promise<SurfaceFigures & { measurementTopics: number }> {
-  const figures = { ...emptyFigures('mqtt'), measurementTopics: 0 };
+): Promise<SurfaceFigures & { measurementTopics: number; rawMeasurementTopics: number }> {
+  const figures = { ...emptyFigures('mqtt'), measurementTopics: 0, rawMeasurementTopics: 0 };
   const client = await mqtt.connectAsync(options.brokerUrl, { reconnectPeriod: 100, connectTimeout: 5_000 });
   try {
     await fc.check(
       fc.asyncProperty(mqttCase, async (c) => {
         figures.inputs++;
-        if (!c.raw && MEASUREMENT_TOPIC.test(c.topic)) figures.measurementTopics++;
+        if (MEASUREMENT_TOPIC.test(c.topic)) figures[c.raw ? 'rawMeasurementTopics' : 'measurementTopics']++;
         try {
           if (c.raw) await rawPublish(options.brokerUrl, c);
           else await client.publishAsync(c.topic, c.payload, { qos: 1 });

@@ -9,6 +9,7 @@ import {
   isBinaryWaveform,
 } from '../../../shared/waveform-binary.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
+import type { InProcessBroker } from './embedded-broker.js';
 import { withoutCredentials } from './mqtt-config.js';
 import { trackSubscription } from './tracked-subscription.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
@@ -20,6 +21,11 @@ export interface MqttSourceOptions {
   clientId: string;
   /** Login and TLS material (`brokerConnectOptions`). */
   connection?: IClientOptions;
+  /**
+   * The embedded broker, read inside this process instead of through a client on `brokerUrl`
+   * (which then only names it in messages).
+   */
+  inProcess?: InProcessBroker;
   /** Default: input.maxFutureSkew 1d, input.earliest 2000-01-01. */
   timeWindow?: TimeWindow;
   logger?: Logger;
@@ -54,6 +60,7 @@ export function parseMeasurementTopic(
 export class MqttSource implements Source {
   readonly id: string;
   private client?: MqttClient;
+  private unsubscribe?: () => Promise<void>;
   private readonly state: SourceHealth;
 
   constructor(private readonly options: MqttSourceOptions) {
@@ -72,8 +79,28 @@ export class MqttSource implements Source {
    * published after start() resolves on a reachable broker is not missed.
    */
   async start(sink: MeasurementSink): Promise<void> {
-    const { brokerUrl, topicPrefix, clientId, connection, logger } = this.options;
+    const { brokerUrl, topicPrefix, clientId, connection, logger, inProcess } = this.options;
     const url = withoutCredentials(brokerUrl);
+    const topics = [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`];
+    if (inProcess) {
+      this.unsubscribe = await inProcess.subscribe(topics, (topic, payload, contentType) => {
+        // Inside the broker's delivery: a bug here must not break the delivery to its other clients.
+        try {
+          this.handle(topic, payload, sink, contentType);
+        } catch (error) {
+          logger?.error(
+            { source: this.id, topic, err: (error as Error).message },
+            'MQTT message not handled',
+          );
+        }
+      });
+      this.state.state = 'connected';
+      logger?.info(
+        { source: this.id, url, topics },
+        `MQTT source subscribed in-process to the embedded broker ${url}`,
+      );
+      return;
+    }
     const client = mqtt.connect(brokerUrl, {
       ...connection,
       clientId,
@@ -91,7 +118,7 @@ export class MqttSource implements Source {
     await trackSubscription(client, {
       state: this.state,
       url,
-      topics: [`${topicPrefix}/+/+/waveform`, `${topicPrefix}/+/+/reading`],
+      topics,
       qos: 1,
       name: 'MQTT',
       subscribed: `MQTT source subscribed on ${url}`,
@@ -167,6 +194,7 @@ export class MqttSource implements Source {
 
   async stop(): Promise<void> {
     this.state.state = 'stopped';
+    await this.unsubscribe?.();
     await this.client?.endAsync();
   }
 }
