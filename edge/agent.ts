@@ -20,7 +20,7 @@ import { brokerFor } from './sources/mqtt/embedded-broker.js';
 import { withoutCredentials } from './sources/mqtt/mqtt-config.js';
 import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
-import { startSparkplugNode } from './sinks/sparkplug-node/sparkplug-node.js';
+import { startSparkplugNodeSink } from './sinks/sparkplug-node/start-sparkplug-node.js';
 import { startOpcuaServerSink } from './sinks/opcua-server/start-opcua-server.js';
 import { assetHealthOf, type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
 import { skipAfterStalls } from './rules/skip-after-stalls.js';
@@ -133,7 +133,9 @@ export async function startEdgeAgent(
 
     const parts = { outbox, replicator, sources, rules, baselines, tickets, telemetry, pipeline, signals };
     const status = () => edgeStatus(config, parts);
-    shutdown.add(startSparkplugNode(clientConfig, broker.url, () => assetHealthOf(config, parts), logger));
+    shutdown.add(
+      await startSparkplugNodeSink(clientConfig, broker.url, () => assetHealthOf(config, parts), logger),
+    );
     const opcuaServer = await startOpcuaServerSink(
       config.opcuaServer,
       {

@@ -7,6 +7,7 @@ import { packageRoot } from '../../shared/paths.js';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
 import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
+import { SampleBuffers } from './sample-buffers.js';
 import type { WaveformEvidence } from './waveform-analysis.js';
 
 /** Young generation per worker: an analysis allocates little on the JS heap; a small one keeps RSS down. */
@@ -104,11 +105,12 @@ class AnalysisWorker {
  * Analysis in worker threads, so that MQTT, OPC-UA keep-alives, the status port and the outbox stay
  * responsive while waveforms are analysed. Each asset channel is pinned to one worker (its
  * diagnoser's state lives there); samples travel as a compact typed copy that is transferred, not
- * cloned.
+ * cloned, and comes back with the answer to carry the next waveform.
  */
 export class WorkerPoolAnalysis implements AnalysisService {
   private readonly pool: AnalysisWorker[];
   private readonly assets: Map<string, Asset>;
+  private readonly buffers = new SampleBuffers();
 
   constructor(assets: readonly Asset[], size: number, logger: Logger) {
     this.assets = new Map(assets.map((a) => [a.id, a]));
@@ -126,10 +128,11 @@ export class WorkerPoolAnalysis implements AnalysisService {
   async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
     const channel = `${waveform.assetId}/${waveform.channel}`;
     const worker = this.pool[channelHash(channel) % this.pool.length]!;
-    const samples = compactSamples(waveform.samples);
+    const samples = this.buffers.copy(waveform.samples);
     const reply = await worker.request({ type: 'analyse', waveform: { ...waveform, samples }, measuredRpm }, [
       samples.buffer as ArrayBuffer,
     ]);
+    if ('samples' in reply && reply.samples) this.buffers.give(reply.samples);
     if ('error' in reply) throw new Error(reply.error);
     if (!('features' in reply)) throw new Error('analysis worker answered an analysis without features');
     return {
@@ -147,18 +150,6 @@ export class WorkerPoolAnalysis implements AnalysisService {
   async close(): Promise<void> {
     await Promise.all(this.pool.map((w) => w.close()));
   }
-}
-
-/**
- * Samples in a buffer of their own, ready to transfer: a binary payload's float32 view may share
- * its ArrayBuffer with the rest of the MQTT packet, and JSON numbers become float64 once here
- * rather than being cloned one by one.
- */
-function compactSamples(samples: Waveform['samples']): Float32Array | Float64Array {
-  if (Array.isArray(samples)) return Float64Array.from(samples);
-  // A decoder's own copy (an unaligned payload) is already compact: transferred as it is.
-  const compact = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength;
-  return compact ? samples : samples.slice();
 }
 
 /** FNV-1a: a stable channel → worker assignment. */

@@ -11,32 +11,56 @@ export type AnalysisRequest =
   | { type: 'evidence'; id: number; channel: string };
 
 export type AnalysisReply =
-  | { id: number; features: WaveformAnalysis['features']; diagnosisProblem?: string }
+  | {
+      id: number;
+      features: WaveformAnalysis['features'];
+      diagnosisProblem?: string;
+      /** The request's sample buffer, handed back to carry another waveform. */
+      samples?: ArrayBuffer;
+    }
   | { id: number; evidence: ReturnType<WaveformAnalysis['evidence']> }
-  | { id: number; error: string };
+  | { id: number; error: string; samples?: ArrayBuffer };
 
 const port = parentPort;
 if (port) {
   const analyser = new WaveformAnalyser((workerData as { assets: Asset[] }).assets);
   const latest = new Map<string, WaveformAnalysis>();
   port.on('message', (request: AnalysisRequest) => {
+    // The analysis copies the samples into its own buffers: theirs goes back with the answer.
+    const samples = request.type === 'analyse' ? transferable(request.waveform.samples) : undefined;
+    const transfer = samples ? [samples] : [];
     try {
       if (request.type === 'analyse') {
         const { waveform } = request;
         const analysis = analyser.analyse(waveform, request.measuredRpm);
         latest.set(`${waveform.assetId}/${waveform.channel}`, analysis);
-        port.postMessage({
-          id: request.id,
-          features: analysis.features,
-          ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
-        } satisfies AnalysisReply);
+        port.postMessage(
+          {
+            id: request.id,
+            features: analysis.features,
+            ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
+            ...(samples ? { samples } : {}),
+          } satisfies AnalysisReply,
+          transfer,
+        );
       } else {
         const analysis = latest.get(request.channel);
         if (!analysis) throw new Error(`no analysis of ${request.channel} to take evidence from`);
         port.postMessage({ id: request.id, evidence: analysis.evidence() } satisfies AnalysisReply);
       }
     } catch (error) {
-      port.postMessage({ id: request.id, error: (error as Error).message } satisfies AnalysisReply);
+      port.postMessage(
+        {
+          id: request.id,
+          error: (error as Error).message,
+          ...(samples ? { samples } : {}),
+        } satisfies AnalysisReply,
+        transfer,
+      );
     }
   });
+}
+
+function transferable(samples: Waveform['samples']): ArrayBuffer | undefined {
+  return ArrayBuffer.isView(samples) && samples.buffer instanceof ArrayBuffer ? samples.buffer : undefined;
 }

@@ -98,12 +98,12 @@ export class WaveformAnalyser {
     // Payloads arrive as JSON arrays; one typed buffer per channel avoids a new one per waveform.
     channel.buffer.set(waveform.samples);
     const diagnosis = channel.diagnoser.analyse(channel.buffer);
+    // Made now, not on demand: the waveform's samples may be handed back to carry another one.
+    const basicSpectrum = diagnosis.features.windows === 0 ? analyseWaveform(waveform).spectrum : undefined;
     return {
       features: diagnosisFeatures(waveform, diagnosis),
       evidence: () => {
-        if (diagnosis.features.windows === 0) {
-          return { spectrum: analyseWaveform(waveform).spectrum, findings: diagnosis.findings };
-        }
+        if (basicSpectrum) return { spectrum: basicSpectrum, findings: diagnosis.findings };
         const snapshots = channel.diagnoser.snapshots();
         return {
           spectrum: snapshots.velocity,

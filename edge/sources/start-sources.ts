@@ -9,7 +9,6 @@ import type { OpcuaEndpointConfig } from './opcua/opcua-config.js';
 import type { TimeWindow } from './plausible-time.js';
 import type { MeasurementSink, Source } from './source.js';
 import type { SparkplugConfig } from './sparkplug/sparkplug-config.js';
-import { SparkplugSource } from './sparkplug/sparkplug-source.js';
 
 /** The parts of the edge config that name sources. */
 export interface SourcesConfig {
@@ -85,7 +84,9 @@ export async function startSources(
       await start(new OpcuaSource(endpoint, logger, config.input));
     }
     const sparkplug = config.sparkplug.consume;
-    if (sparkplug)
+    // The Sparkplug codec (protobufjs) too is loaded only by agents that read Sparkplug.
+    const { SparkplugSource } = sparkplug ? await import('./sparkplug/sparkplug-source.js') : {};
+    if (sparkplug && SparkplugSource)
       await start(
         new SparkplugSource({
           id: 'sparkplug',

@@ -2,7 +2,7 @@
 export interface BenchResult {
   name: string;
   n: number | null;
-  unit: 'ops/s' | 'events/s' | 's' | 'channels';
+  unit: 'ops/s' | 'events/s' | 's' | 'channels' | 'MB';
   value: number;
   baseline: { name: string; value: number };
   ratio: number;

@@ -177,18 +177,14 @@ const delay = (ms: number) =>
     setTimeout(resolve, ms).unref();
   });
 
-/**
- * The edge node the config asks for (`sparkplug.publish`), started; its stop step. Nothing runs
- * (a stop that does nothing) when the section is absent.
- */
+/** The edge node `sparkplug.publish` asks for, started; its stop step. */
 export function startSparkplugNode(
-  config: { dataDir: string; mqtt: MqttConfig; sparkplug: { publish?: SparkplugPublishConfig } },
+  config: { dataDir: string; mqtt: MqttConfig; sparkplug: { publish: SparkplugPublishConfig } },
   agentBrokerUrl: string,
   assets: () => AssetHealth[],
   logger: Logger,
 ): () => Promise<void> {
   const publish = config.sparkplug.publish;
-  if (!publish) return async () => undefined;
   const node = new SparkplugNode({
     config: publish,
     brokerUrl: publish.brokerUrl ?? agentBrokerUrl,
