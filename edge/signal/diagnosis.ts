@@ -406,8 +406,8 @@ export function diagnoseSpectra(
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
   // Most machines are in zone A or B, where only the feature orders can change the answer.
   const lines = judgesRunningSpeedFaults(zone)
-    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz)
-    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER);
+    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, undefined, true)
+    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER, true);
   const findings: Finding[] = runningSpeedFindings(
     lines,
     velocityRmsMmS,

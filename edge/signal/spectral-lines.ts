@@ -59,13 +59,32 @@ export class LineFinder {
 
   /** Highest bin whose centre lies in the range, or null when the range is outside the spectrum. */
   find(expectedHz: number, range: SearchRange): SpectralLine | null {
+    const best = this.strongestBin(range);
+    return best < 0 ? null : this.lineAt(best, expectedHz);
+  }
+
+  /**
+   * The bin find() would take as the line (the first of equal highest), or −1 when the range is
+   * outside the spectrum: what its amplitude would be, without the noise floor's cost.
+   */
+  strongestBin(range: SearchRange): number {
     const spectrum = this.spectrum;
     const first = Math.max(this.firstUsableBin + 1, Math.ceil(range.lowHz / this.binHz));
     const last = Math.min(spectrum.length - 2, Math.floor(range.highHz / this.binHz));
-    if (last < first) return null;
+    if (last < first) return -1;
     let best = first;
     for (let k = first + 1; k <= last; k++) if (spectrum[k]! > spectrum[best]!) best = k;
-    const amplitude = spectrum[best]!;
+    return best;
+  }
+
+  /** Amplitude of a bin. */
+  amplitudeAt(bin: number): number {
+    return this.spectrum[bin]!;
+  }
+
+  /** The line at a bin from strongestBin(), measured against its noise floor. */
+  lineAt(best: number, expectedHz: number): SpectralLine {
+    const amplitude = this.spectrum[best]!;
     const noiseFloor = this.noiseFloor(best, expectedHz);
     return {
       expectedHz,
