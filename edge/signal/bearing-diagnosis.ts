@@ -399,14 +399,16 @@ function claimLines(
  */
 class MemoisedLineFinder extends LineFinder {
   /** Keyed by the arguments themselves, so the cache holds whatever LineFinder makes of them. */
-  private readonly floors = new Map<string, number>();
+  private readonly floors = new Map<number, Map<number, number>>();
 
   override noiseFloor(bin: number, hz: number): number {
-    const key = `${bin}@${hz}`;
-    let floor = this.floors.get(key);
+    // Nested numeric maps rather than one `${bin}@${hz}` key: no string per lookup.
+    let byHz = this.floors.get(bin);
+    if (byHz === undefined) this.floors.set(bin, (byHz = new Map()));
+    let floor = byHz.get(hz);
     if (floor === undefined) {
       floor = super.noiseFloor(bin, hz);
-      this.floors.set(key, floor);
+      byHz.set(hz, floor);
     }
     return floor;
   }
