@@ -37,8 +37,8 @@ const BUCKETED_MEDIAN_FROM = 64;
 
 /** Neighbourhood statistics on one spectrum; finding lines allocates nothing but the results. */
 export class LineFinder {
-  /** The spectrum's doubles as pairs of 32-bit words, for the bucketed median. */
-  private words: Int32Array;
+  /** The spectrum's doubles as pairs of 32-bit words, for the bucketed median (made when first needed). */
+  private words: Int32Array | null = null;
 
   constructor(
     private spectrum: Float64Array,
@@ -47,13 +47,11 @@ export class LineFinder {
     private readonly firstUsableBin: number,
     /** Half-width of a line's main lobe in bins: excluded from its own noise floor. */
     private readonly guardBins: number,
-  ) {
-    this.words = wordsOf(spectrum);
-  }
+  ) {}
 
   use(spectrum: Float64Array, binHz: number): void {
     this.spectrum = spectrum;
-    this.words = wordsOf(spectrum);
+    this.words = null;
     this.binHz = binHz;
   }
 
@@ -113,6 +111,7 @@ export class LineFinder {
     const lobeEnd = Math.min(end, bin + this.guardBins);
     const after = Math.max(start, lobeEnd + 1);
     if (lobeStart - start + (end + 1 - after) >= BUCKETED_MEDIAN_FROM) {
+      this.words ??= wordsOf(spectrum);
       const floor = medianByBuckets(spectrum, this.words, start, lobeStart, after, end + 1);
       if (floor === floor) return floor;
     }
