@@ -2,6 +2,7 @@ import type { Fault, Finding, LineEvidence } from '../../shared/schema/index.js'
 import type { DefectMultiples } from '../../shared/bearings.js';
 import type { AveragedSpectra } from './spectra-accumulator.js';
 import { LineFinder, lineEvidence, type SearchRange, type SpectralLine } from './spectral-lines.js';
+import { roundToSignificant } from './significant.js';
 
 /**
  * Observed defect lines sit below the kinematic values because the rolling elements slip (1–3 %,
@@ -130,7 +131,8 @@ export interface AssessmentContext {
   explained?: ExplainedLines;
 }
 
-const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
+// roundToSignificant is Number(value.toPrecision(digits)) without the string (significant.test.ts).
+const round = (value: number, digits = 3) => roundToSignificant(value, digits);
 const percent = (deviation: number) =>
   `${deviation >= 0 ? '+' : '−'}${Math.abs(deviation * 100).toFixed(1)} %`;
 
@@ -399,14 +401,16 @@ function claimLines(
  */
 class MemoisedLineFinder extends LineFinder {
   /** Keyed by the arguments themselves, so the cache holds whatever LineFinder makes of them. */
-  private readonly floors = new Map<string, number>();
+  private readonly floors = new Map<number, Map<number, number>>();
 
   override noiseFloor(bin: number, hz: number): number {
-    const key = `${bin}@${hz}`;
-    let floor = this.floors.get(key);
+    // Nested numeric maps rather than one `${bin}@${hz}` key: no string per lookup.
+    let byHz = this.floors.get(bin);
+    if (byHz === undefined) this.floors.set(bin, (byHz = new Map()));
+    let floor = byHz.get(hz);
     if (floor === undefined) {
       floor = super.noiseFloor(bin, hz);
-      this.floors.set(key, floor);
+      byHz.set(hz, floor);
     }
     return floor;
   }

@@ -383,13 +383,14 @@ function plannedRpms(search: SpeedSearch): PlannedRpms {
 
 function speedUsed(plan: DiagnosisPlan, speed: SpeedEstimate): SpeedUsed {
   const { nominalRpm, searchedRange } = plannedRpms(plan.speedSearch);
-  return {
-    ...(nominalRpm !== undefined ? { nominalRpm } : {}),
-    usedRpm: round(speed.shaftHz * 60, 5),
-    source: speed.source,
-    harmonics: speed.harmonics,
-    ...(searchedRange ? { searchedRange: { ...searchedRange } } : {}),
-  };
+  // Built without object spreads (this runs for every window): the same keys in the same order.
+  const usedRpm = round(speed.shaftHz * 60, 5);
+  const used: SpeedUsed =
+    nominalRpm !== undefined
+      ? { nominalRpm, usedRpm, source: speed.source, harmonics: speed.harmonics }
+      : { usedRpm, source: speed.source, harmonics: speed.harmonics };
+  if (searchedRange) used.searchedRange = { min: searchedRange.min, max: searchedRange.max };
+  return used;
 }
 
 /** Features and findings from the averaged spectra of a record or of a single window. */
@@ -406,8 +407,8 @@ export function diagnoseSpectra(
   const zone = isoZone(velocityRmsMmS, plan.machineClass);
   // Most machines are in zone A or B, where only the feature orders can change the answer.
   const lines = judgesRunningSpeedFaults(zone)
-    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz)
-    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER);
+    ? runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, undefined, true)
+    : runningSpeedLines(velocity, spectra.binHz, plan.shaftHz, FEATURE_ORDER, true);
   const findings: Finding[] = runningSpeedFindings(
     lines,
     velocityRmsMmS,

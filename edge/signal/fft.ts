@@ -114,6 +114,32 @@ abstract class HeapTransform {
     return this.outputView;
   }
 
+  /**
+   * For each index of the ordered layout, where that value lies in the internal one (the layout
+   * runUnordered() leaves): made once per transform, by reordering the indices themselves.
+   */
+  private orderMap: Int32Array | null = null;
+
+  get internalIndexOfOrdered(): Int32Array {
+    if (!this.orderMap) {
+      const input = this.input;
+      for (let i = 0; i < this.floats; i++) input[i] = i;
+      pffft._pffft_zreorder(this.setup, this.inputPointer, this.outputPointer, FORWARD);
+      this.orderMap = Int32Array.from(this.output);
+    }
+    return this.orderMap;
+  }
+
+  /**
+   * The transform without its last pass, which only permutes the frequency domain into order:
+   * forward output in PFFFT's internal layout (read it through internalIndexOfOrdered). The values
+   * are the ordered transform's, bit for bit.
+   */
+  protected runUnordered(direction: typeof FORWARD | typeof BACKWARD): Float32Array {
+    pffft._pffft_transform(this.setup, this.inputPointer, this.outputPointer, this.workPointer, direction);
+    return this.output;
+  }
+
   protected run(direction: typeof FORWARD | typeof BACKWARD): Float32Array {
     pffft._pffft_transform_ordered(
       this.setup,
@@ -137,6 +163,11 @@ export class RealFft extends HeapTransform {
 
   forward(): Float32Array {
     return this.run(FORWARD);
+  }
+
+  /** forward() in PFFFT's internal layout: the value of ordered index i is at internalIndexOfOrdered[i]. */
+  forwardUnordered(): Float32Array {
+    return this.runUnordered(FORWARD);
   }
 }
 

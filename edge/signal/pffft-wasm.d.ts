@@ -6,6 +6,10 @@ declare module '@echogarden/pffft-wasm/simd' {
     _pffft_destroy_setup(setup: number): void;
     _pffft_aligned_malloc(bytes: number): number;
     _pffft_aligned_free(pointer: number): void;
+    /** As _pffft_transform_ordered, with the frequency domain in PFFFT's internal order. */
+    _pffft_transform(setup: number, input: number, output: number, work: number, direction: 0 | 1): void;
+    /** Between the ordered and the internal frequency-domain layouts: a pure permutation. */
+    _pffft_zreorder(setup: number, input: number, output: number, direction: 0 | 1): void;
     _pffft_transform_ordered(
       setup: number,
       input: number,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diagnoseRecord } from './diagnosis.js';
-import { FEATURE_ORDER, runningSpeedLines } from './running-speed-diagnosis.js';
+import { FEATURE_ORDER, runningSpeedFindings, runningSpeedLines } from './running-speed-diagnosis.js';
 
 const FS = 6400;
 const SHAFT_HZ = 25;
@@ -23,6 +23,33 @@ describe('running-speed lines', () => {
     for (const order of [1, 2, 3]) {
       expect(features.velocityMmS.get(order)).toBe(all.velocityMmS.get(order));
       expect(features.velocityMmS.get(order)).toBeGreaterThan(0);
+    }
+  });
+
+  it('reads only the lines a finding can use when asked, with the same findings and features', () => {
+    const binHz = FS / 8192;
+    let seed = 3;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const orders = [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9, 10];
+    for (let trial = 0; trial < 200; trial++) {
+      const present = orders.filter(() => random() < 0.5);
+      const velocity = velocityWithLines(4097, binHz, present);
+      // Line heights from far below to above a tenth of 1×, so both sides of the cut are exercised.
+      for (const order of present)
+        velocity[Math.round((order * SHAFT_HZ) / binHz)] = 0.005 + random() * (order === 1 ? 1 : 0.4);
+      for (const zone of ['C', 'D'] as const) {
+        const all = runningSpeedLines(velocity, binHz, SHAFT_HZ);
+        const read = runningSpeedLines(velocity, binHz, SHAFT_HZ, undefined, true);
+        const overall = 2 + random() * 5;
+        expect(runningSpeedFindings(read, overall, zone, 'group2-rigid', SHAFT_HZ)).toEqual(
+          runningSpeedFindings(all, overall, zone, 'group2-rigid', SHAFT_HZ),
+        );
+      }
+      const features = runningSpeedLines(velocity, binHz, SHAFT_HZ, FEATURE_ORDER, true);
+      for (const order of [1, 2, 3])
+        expect(features.velocityMmS.get(order)).toBe(
+          runningSpeedLines(velocity, binHz, SHAFT_HZ).velocityMmS.get(order),
+        );
     }
   });
 

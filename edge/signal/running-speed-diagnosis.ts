@@ -72,6 +72,14 @@ export function runningSpeedLines(
   binHz: number,
   shaftHz: number,
   highestOrder = HIGHEST_ORDER,
+  /**
+   * Leave out the lines no diagnosis reads, whose noise floors (a median each, the costliest step)
+   * would be computed for nothing: the half orders when only the feature orders are asked for (no
+   * running-speed fault is judged then), and, beyond 1×–3×, every line below a tenth of a 1× that
+   * stands out (runningSpeedFindings counts an order only at 10 % of 1× or more) or all of them
+   * when 1× does not stand out (every running-speed fault needs it).
+   */
+  relevantOnly = false,
 ): RunningSpeedLines {
   const finder = new LineFinder(velocity, binHz, 1, 2);
   const lines = new Map<number, SpectralLine>();
@@ -79,12 +87,25 @@ export function runningSpeedLines(
   // The nameplate or measured speed may be a little off: search ±2 % around 1×, then follow it.
   const first = finder.find(shaftHz, { lowHz: shaftHz * 0.98 - binHz, highHz: shaftHz * 1.02 + binHz });
   const observedShaftHz = first && first.snr >= LINE_SNR ? first.hz : shaftHz;
+  const v1 = first && first.snr >= LINE_SNR ? first.amplitude : 0;
   for (let order = 0.5; order <= highestOrder; order += 0.5) {
     const hz = order * observedShaftHz;
-    const line =
-      order === 1
-        ? first
-        : finder.find(hz, { lowHz: hz - 1.5 * binHz - 0.005 * hz, highHz: hz + 1.5 * binHz + 0.005 * hz });
+    let line = first;
+    if (order !== 1) {
+      const bin = finder.strongestBin({
+        lowHz: hz - 1.5 * binHz - 0.005 * hz,
+        highHz: hz + 1.5 * binHz + 0.005 * hz,
+      });
+      if (bin < 0) continue;
+      if (
+        relevantOnly &&
+        order !== 2 &&
+        order !== 3 &&
+        (highestOrder <= FEATURE_ORDER || !(v1 > 0) || !(finder.amplitudeAt(bin) >= 0.1 * v1))
+      )
+        continue;
+      line = finder.lineAt(bin, hz);
+    }
     if (!line) continue;
     lines.set(order, line);
     velocityMmS.set(order, line.snr >= LINE_SNR ? line.amplitude : 0);

@@ -7,7 +7,7 @@ import {
   smallestPowerOfTwoAtLeast,
 } from './fft.js';
 import {
-  accumulateMagnitude,
+  accumulateMagnitudeInternal,
   accumulatePower,
   applyWindow,
   type MomentSums,
@@ -255,6 +255,8 @@ class EnvelopeAccumulator {
   private readonly firstBandBin: number;
   private readonly bandBins: number;
   private readonly envelopeSum: Float64Array;
+  /** The envelope transform's internal index of each ordered one. */
+  private readonly envelopeOrder: Int32Array | null;
 
   constructor(band: FrequencyBand, windowSize: number, binHz: number, envelopeMaxHz: number | undefined) {
     const half = windowSize / 2;
@@ -283,6 +285,7 @@ class EnvelopeAccumulator {
     // Bands of one size share their transforms (pooled): they are processed in turn.
     this.bandFft = envelopeBins > 0 ? pooledComplexFft('band', envelopeSize) : null;
     this.envelopeFft = envelopeBins > 0 ? pooledRealFft('envelope', envelopeSize) : null;
+    this.envelopeOrder = this.envelopeFft ? this.envelopeFft.internalIndexOfOrdered : null;
     this.envelopeScale = 2 / envelopeSize;
     this.transformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.envelopeSum = new Float64Array(envelopeBins);
@@ -308,7 +311,14 @@ class EnvelopeAccumulator {
     // squared envelope is made relative to its mean in the same pass. No second window here:
     // whitening has spread each window's energy evenly over it.
     relativeSquaredEnvelope(analytic, this.envelopeFft.input, this.envelopeFft.size, whitenedBins);
-    const envelope = this.envelopeFft.forward();
-    accumulateMagnitude(envelope, this.envelopeSum, this.lastEnvelopeBin, this.envelopeScale);
+    // Only the lowest bins are read: they are read in the transform's own layout, unreordered.
+    const envelope = this.envelopeFft.forwardUnordered();
+    accumulateMagnitudeInternal(
+      envelope,
+      this.envelopeOrder!,
+      this.envelopeSum,
+      this.lastEnvelopeBin,
+      this.envelopeScale,
+    );
   }
 }

@@ -23,8 +23,23 @@ export interface SearchRange {
  */
 let scratch = new Float64Array(1024);
 
+/**
+ * The median by buckets (noiseFloorByBuckets) reads each double's high 32 bits as an integer, which
+ * orders non-negative doubles as their values do; that word is the second of the two on a
+ * little-endian machine (every platform Node supports today) and the first on a big-endian one.
+ */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Buckets of the counting pass: few enough to clear and scan for nothing, enough to leave few values in one. */
+const BUCKETS = 64;
+const bucketCounts = new Int32Array(BUCKETS);
+/** Below this many values the plain quickselect is as fast as counting. */
+const BUCKETED_MEDIAN_FROM = 64;
+
 /** Neighbourhood statistics on one spectrum; finding lines allocates nothing but the results. */
 export class LineFinder {
+  /** The spectrum's doubles as pairs of 32-bit words, for the bucketed median (made when first needed). */
+  private words: Int32Array | null = null;
+
   constructor(
     private spectrum: Float64Array,
     private binHz: number,
@@ -36,18 +51,38 @@ export class LineFinder {
 
   use(spectrum: Float64Array, binHz: number): void {
     this.spectrum = spectrum;
+    this.words = null;
     this.binHz = binHz;
   }
 
   /** Highest bin whose centre lies in the range, or null when the range is outside the spectrum. */
   find(expectedHz: number, range: SearchRange): SpectralLine | null {
+    const best = this.strongestBin(range);
+    return best < 0 ? null : this.lineAt(best, expectedHz);
+  }
+
+  /**
+   * The bin find() would take as the line (the first of equal highest), or −1 when the range is
+   * outside the spectrum: what its amplitude would be, without the noise floor's cost.
+   */
+  strongestBin(range: SearchRange): number {
     const spectrum = this.spectrum;
     const first = Math.max(this.firstUsableBin + 1, Math.ceil(range.lowHz / this.binHz));
     const last = Math.min(spectrum.length - 2, Math.floor(range.highHz / this.binHz));
-    if (last < first) return null;
+    if (last < first) return -1;
     let best = first;
     for (let k = first + 1; k <= last; k++) if (spectrum[k]! > spectrum[best]!) best = k;
-    const amplitude = spectrum[best]!;
+    return best;
+  }
+
+  /** Amplitude of a bin. */
+  amplitudeAt(bin: number): number {
+    return this.spectrum[bin]!;
+  }
+
+  /** The line at a bin from strongestBin(), measured against its noise floor. */
+  lineAt(best: number, expectedHz: number): SpectralLine {
+    const amplitude = this.spectrum[best]!;
     const noiseFloor = this.noiseFloor(best, expectedHz);
     return {
       expectedHz,
@@ -74,6 +109,12 @@ export class LineFinder {
     // The bins each side of the main lobe, copied in two runs rather than testing every bin.
     const lobeStart = Math.max(start, bin - this.guardBins);
     const lobeEnd = Math.min(end, bin + this.guardBins);
+    const after = Math.max(start, lobeEnd + 1);
+    if (lobeStart - start + (end + 1 - after) >= BUCKETED_MEDIAN_FROM) {
+      this.words ??= wordsOf(spectrum);
+      const floor = medianByBuckets(spectrum, this.words, start, lobeStart, after, end + 1);
+      if (floor === floor) return floor;
+    }
     let count = 0;
     for (let k = start; k < lobeStart; k++) buffer[count++] = spectrum[k]!;
     for (let k = Math.max(start, lobeEnd + 1); k <= end; k++) buffer[count++] = spectrum[k]!;
@@ -90,9 +131,68 @@ export class LineFinder {
   }
 }
 
+function wordsOf(spectrum: Float64Array): Int32Array {
+  return new Int32Array(spectrum.buffer, spectrum.byteOffset, 2 * spectrum.length);
+}
+
+/**
+ * The same median as noiseFloor's copy and quickselect (the element of rank count >> 1 of
+ * spectrum[from, to) and spectrum[from2, to2)), with far fewer unpredictable branches, which were
+ * most of its cost on real spectra: one pass finds the range of the values' high words, one counts
+ * them into BUCKETS buckets of that range (a bucket holds a contiguous range of values, since for
+ * non-negative doubles the high word orders as the value does), and only the bucket holding the
+ * median's rank is copied and searched. NaN when a value is negative, −0, infinite or NaN, where
+ * the order does not hold: the caller then takes the quickselect.
+ */
+function medianByBuckets(
+  spectrum: Float64Array,
+  words: Int32Array,
+  from: number,
+  to: number,
+  from2: number,
+  to2: number,
+): number {
+  const count = to - from + (to2 - from2);
+  let min = 0x7fffffff;
+  let max = -1;
+  for (let k = from; k < to; k++) {
+    const word = words[2 * k + HIGH_WORD]!;
+    if (word < min) min = word;
+    if (word > max) max = word;
+  }
+  for (let k = from2; k < to2; k++) {
+    const word = words[2 * k + HIGH_WORD]!;
+    if (word < min) min = word;
+    if (word > max) max = word;
+  }
+  // A sign bit (negative, −0) reads as a negative word; infinities and NaN have all exponent bits set.
+  if (min < 0 || max >= 0x7ff00000) return NaN;
+  let shift = 0;
+  while ((max - min) >> shift >= BUCKETS) shift++;
+  const counts = bucketCounts;
+  counts.fill(0);
+  for (let k = from; k < to; k++) counts[(words[2 * k + HIGH_WORD]! - min) >> shift]!++;
+  for (let k = from2; k < to2; k++) counts[(words[2 * k + HIGH_WORD]! - min) >> shift]!++;
+  let rank = count >> 1;
+  let bucket = 0;
+  while (rank >= counts[bucket]!) rank -= counts[bucket++]!;
+  if (scratch.length < counts[bucket]!) scratch = new Float64Array(2 * counts[bucket]!);
+  const buffer = scratch;
+  let held = 0;
+  for (let k = from; k < to; k++)
+    if ((words[2 * k + HIGH_WORD]! - min) >> shift === bucket) buffer[held++] = spectrum[k]!;
+  for (let k = from2; k < to2; k++)
+    if ((words[2 * k + HIGH_WORD]! - min) >> shift === bucket) buffer[held++] = spectrum[k]!;
+  return select(buffer, held, rank);
+}
+
 /** Median of values[0..count) by quickselect; reorders that part of the array. */
 export function median(values: Float64Array, count: number): number {
-  const middle = count >> 1;
+  return select(values, count, count >> 1);
+}
+
+/** The element of rank `middle` of values[0..count) by quickselect; reorders that part of the array. */
+function select(values: Float64Array, count: number, middle: number): number {
   let low = 0;
   let high = count - 1;
   while (low < high) {

@@ -5,6 +5,7 @@ import { ComplexFft, HeapFloat64, heapAddress, RealFft, transformHeapKernels } f
 import { SpectraAccumulator } from './spectra-accumulator.js';
 import {
   accumulateMagnitude,
+  accumulateMagnitudeInternal,
   accumulatePower,
   MomentSums,
   momentsOf,
@@ -115,6 +116,29 @@ describe('spectrum kernels against their reference', () => {
       expectedSum[k]! += Math.hypot(spectrum[2 * k]!, spectrum[2 * k + 1]!) * 0.25;
     accumulateMagnitude(spectrum, sum, 40, 0.25);
     for (let k = 0; k < 50; k++) expect(relative(sum[k]!, expectedSum[k]!)).toBeLessThan(1e-12);
+  });
+
+  it('reads an unreordered transform through its index map, bit for bit as the ordered one', () => {
+    for (const size of [32, 1024, 8192]) {
+      const fft = new RealFft(size);
+      const signal = randomArray(new Float32Array(size), size);
+      fft.input.set(signal);
+      const ordered = Float32Array.from(fft.forward());
+      fft.input.set(signal);
+      const internal = fft.forwardUnordered();
+      const map = fft.internalIndexOfOrdered;
+      fft.input.set(signal);
+      const again = fft.forwardUnordered();
+      for (let i = 0; i < size; i++) expect(Object.is(again[map[i]!], ordered[i])).toBe(true);
+      const last = size / 2 - 1;
+      const expected = new Float64Array(last + 1);
+      const sum = new Float64Array(last + 1);
+      accumulateMagnitude(ordered, expected, last, 0.5);
+      fft.input.set(signal);
+      accumulateMagnitudeInternal(fft.forwardUnordered(), map, sum, last, 0.5);
+      expect(sum).toEqual(expected);
+      expect(internal).toBe(again);
+    }
   });
 
   it('Welch averages from the summed power match the per-bin formula', () => {

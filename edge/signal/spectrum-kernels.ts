@@ -272,6 +272,24 @@ export function accumulateMagnitude(
 }
 
 /**
+ * accumulateMagnitude() on a transform left in PFFFT's internal layout: the ordered index i is read
+ * at internal[i]. Saves the transform's reordering pass when only the lowest bins are read.
+ */
+export function accumulateMagnitudeInternal(
+  spectrum: Float32Array,
+  internal: Int32Array,
+  sum: Float64Array,
+  last: number,
+  scale: number,
+): void {
+  for (let k = 1; k <= last; k++) {
+    const re = spectrum[internal[2 * k]!]!;
+    const im = spectrum[internal[2 * k + 1]!]!;
+    sum[k]! += Math.sqrt(re * re + im * im) * scale;
+  }
+}
+
+/**
  * The Welch averages from the summed power: the one-sided mean square per bin (Hann
  * energy-corrected) and the one-sided amplitude (amplitude-corrected), for the bins power holds.
  */
