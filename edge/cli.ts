@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { createLogger } from '../shared/log.js';
 import { stopOnSignals } from '../shared/shutdown.js';
 import { FileError } from '../shared/yaml-file.js';
-import { startEdgeAgent } from './agent.js';
 import { loadEdgeConfig } from './config.js';
 
 export function edgeCommand(): Command {
@@ -21,6 +20,8 @@ export function edgeCommand(): Command {
           throw new Error(`config has errors:\n${error.message}`, { cause: error });
         throw error;
       }
+      // The agent's modules (broker, HTTP, SQLite, MQTT) load only to run it, not for --help.
+      const { startEdgeAgent } = await import('./agent.js');
       const agent = await startEdgeAgent(config, logger);
       stopOnSignals(
         () => agent.stop(),
