@@ -9,35 +9,15 @@ export interface BenchResult {
 }
 
 /**
- * Calls fn repeatedly for about `seconds` (after a warm-up) and returns calls per second. Bounded
- * both in time and in count, so a benchmark always stops by itself.
+ * Calls fn repeatedly for about `seconds` (after a warm-up): how many calls, in how much wall and
+ * CPU time (user + system, all of this process's threads). Bounded both in time and in count, so a
+ * benchmark always stops by itself.
  */
-export async function opsPerSecond(
+async function timedCalls(
   fn: () => unknown | Promise<unknown>,
-  seconds = 1,
-  maxCalls = 1_000_000,
-): Promise<number> {
-  for (let i = 0; i < 5; i++) await fn();
-  const start = process.hrtime.bigint();
-  const budget = BigInt(Math.round(seconds * 1e9));
-  let calls = 0;
-  while (calls < maxCalls && process.hrtime.bigint() - start < budget) {
-    await fn();
-    calls++;
-  }
-  return calls / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-/**
- * Like opsPerSecond, but per CPU-second of this process (user + system, all its threads, V8's GC
- * helpers included): the same accounting as a figure taken from another process's CPU time, and
- * not lowered by time the machine gave to someone else.
- */
-export async function opsPerCpuSecond(
-  fn: () => unknown | Promise<unknown>,
-  seconds = 1,
-  maxCalls = 1_000_000,
-): Promise<number> {
+  seconds: number,
+  maxCalls: number,
+): Promise<{ calls: number; wallS: number; cpuS: number }> {
   for (let i = 0; i < 5; i++) await fn();
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -48,7 +28,35 @@ export async function opsPerCpuSecond(
     calls++;
   }
   const used = process.cpuUsage(cpu);
-  return calls / ((used.user + used.system) / 1e6);
+  return {
+    calls,
+    wallS: Number(process.hrtime.bigint() - start) / 1e9,
+    cpuS: (used.user + used.system) / 1e6,
+  };
+}
+
+/** Calls per second of fn, called repeatedly for about `seconds`. */
+export async function opsPerSecond(
+  fn: () => unknown | Promise<unknown>,
+  seconds = 1,
+  maxCalls = 1_000_000,
+): Promise<number> {
+  const { calls, wallS } = await timedCalls(fn, seconds, maxCalls);
+  return calls / wallS;
+}
+
+/**
+ * Like opsPerSecond, but per CPU-second of this process (all its threads, V8's GC helpers
+ * included): the same accounting as a figure taken from another process's CPU time, and not
+ * lowered by time the machine gave to someone else.
+ */
+export async function opsPerCpuSecond(
+  fn: () => unknown | Promise<unknown>,
+  seconds = 1,
+  maxCalls = 1_000_000,
+): Promise<number> {
+  const { calls, cpuS } = await timedCalls(fn, seconds, maxCalls);
+  return calls / cpuS;
 }
 
 export function result(

@@ -34,6 +34,19 @@ function collectingSink() {
   return { got, sink };
 }
 
+/** The agent's MQTT source on its embedded broker, read in-process; stopped after the test. */
+function agentSource(embedded: EmbeddedBroker): MqttSource {
+  const source = new MqttSource({
+    id: 'mqtt',
+    brokerUrl: embedded.url,
+    topicPrefix: 'plantwatch',
+    clientId: 'agent',
+    inProcess: embedded.inProcess,
+  });
+  cleanups.push(() => source.stop());
+  return source;
+}
+
 const until = async (check: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!check()) throw new Error(`timed out waiting for ${what}`);
@@ -52,14 +65,7 @@ describe('the agent reading its embedded broker in-process', () => {
       },
     );
     const { got, sink } = collectingSink();
-    const source = new MqttSource({
-      id: 'mqtt',
-      brokerUrl: embedded.url,
-      topicPrefix: 'plantwatch',
-      clientId: 'agent',
-      inProcess: embedded.inProcess,
-    });
-    cleanups.push(() => source.stop());
+    const source = agentSource(embedded);
     await source.start(sink);
     expect(source.health().state).toBe('connected');
     expect(got.readings.map((r) => [r.assetId, r.channel, r.value])).toEqual([['press-1', 'oil_temp', 48.5]]);
@@ -90,14 +96,7 @@ describe('the agent reading its embedded broker in-process', () => {
   it('decodes a scaled binary waveform without touching the bytes the broker keeps for other clients', async () => {
     const embedded = await broker();
     const { got, sink } = collectingSink();
-    const source = new MqttSource({
-      id: 'mqtt',
-      brokerUrl: embedded.url,
-      topicPrefix: 'plantwatch',
-      clientId: 'agent',
-      inProcess: embedded.inProcess,
-    });
-    cleanups.push(() => source.stop());
+    const source = agentSource(embedded);
     await source.start(sink);
     const samples = Array.from({ length: 4096 }, (_, i) => Math.sin(i / 3));
     const payload = encodeBinaryWaveform({ sampleRateHz: 12_800, unit: 'g', samples });
