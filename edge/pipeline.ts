@@ -8,6 +8,7 @@ import { ChannelQueue } from './signal/channel-queue.js';
 import type { WaveformEvidence } from './signal/waveform-analysis.js';
 import type { MeasurementSink } from './sources/source.js';
 import type { TicketManager } from './tickets/ticket-manager.js';
+import { NonFiniteSampleError } from './signal/non-finite-sample.js';
 
 export interface PipelineDeps {
   /**
@@ -149,12 +150,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (!closed) apply(outcomes);
   };
 
-  const analyse = async (waveform: Waveform) => {
+  const analyse = async (waveform: Waveform, refuse?: (index: number, value: number) => void) => {
     if (closed) return;
     let result: AnalysedWaveform;
     try {
       result = await analysis.analyse(waveform, measuredRpm(waveform.assetId));
     } catch (error) {
+      if (refuse && error instanceof NonFiniteSampleError) {
+        refuse(error.index, error.value);
+        return;
+      }
       // A measurement the analysis cannot use (a non-finite sample, a record too short) is bad input.
       sink.rejected({
         source: 'analysis',
@@ -168,8 +173,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   };
 
   const sink: MeasurementSink = {
-    waveform(waveform: Waveform) {
-      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waveform));
+    waveform(waveform: Waveform, refuse?: (index: number, value: number) => void) {
+      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waveform, refuse));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();

@@ -83,14 +83,34 @@ function int16Scale(samples: ArrayLike<number>): number {
   return peak > 0 ? peak / 32767 : 1;
 }
 
+type BinaryWaveform = Omit<WaveformPayload, 'samples'> & { samples: Float32Array };
+
 /**
- * The payload's measurement, with every header field checked; a problem names the field and its
- * byte offset. float32 samples are checked for NaN and Infinity in one branch-free pass (about
- * 10 µs for 16,384), so a bad one is named with its topic rather than met by the analysis.
+ * The payload's measurement, with every header field checked and every sample finite; a problem
+ * names the field or sample and its byte offset.
  */
-export function decodeBinaryWaveform(payload: Uint8Array): Omit<WaveformPayload, 'samples'> & {
-  samples: Float32Array;
-} {
+export function decodeBinaryWaveform(payload: Uint8Array): BinaryWaveform {
+  const waveform = readBinaryWaveform(payload);
+  const { samples } = waveform;
+  // Infinity × 0 and NaN × 0 are NaN, every finite x × 0 is 0: one sum says whether all are finite.
+  let probe = 0;
+  for (let i = 0; i < samples.length; i++) probe += samples[i]! * 0;
+  if (probe === 0) return waveform;
+  const index = samples.findIndex((v) => !Number.isFinite(v));
+  throw new BinaryWaveformError(nonFiniteSampleProblem(index, samples[index]!));
+}
+
+/** What is wrong with a payload whose sample `index` is `value` (NaN or ±Infinity). */
+export function nonFiniteSampleProblem(index: number, value: number): string {
+  return `binary waveform: sample ${index} (byte ${BINARY_WAVEFORM_HEADER_BYTES + 4 * index}) is ${value}; every sample must be a finite number`;
+}
+
+/**
+ * The payload's measurement with every header field checked, its samples not yet: the agent has
+ * them checked in the analysis' first pass over them, which sees a NaN or an Infinity anyway (a
+ * separate pass on the event loop cost 45–60 µs per 16,384 samples, a sixth of its time per waveform).
+ */
+export function readBinaryWaveform(payload: Uint8Array): BinaryWaveform {
   const fail = (problem: string): never => {
     throw new BinaryWaveformError(`binary waveform: ${problem}`);
   };
@@ -134,19 +154,8 @@ export function decodeBinaryWaveform(payload: Uint8Array): Omit<WaveformPayload,
     sampleRateHz,
     unit: unit!,
     ...(flags & 2 ? { rpm } : {}),
-    samples: finite(samplesOf(payload, encoding!, count, scale)),
+    samples: samplesOf(payload, encoding!, count, scale),
   };
-}
-
-/** Infinity × 0 and NaN × 0 are NaN, every finite x × 0 is 0: one sum says whether all are finite. */
-function finite(samples: Float32Array): Float32Array {
-  let probe = 0;
-  for (let i = 0; i < samples.length; i++) probe += samples[i]! * 0;
-  if (probe === 0) return samples;
-  const index = samples.findIndex((v) => !Number.isFinite(v));
-  throw new BinaryWaveformError(
-    `binary waveform: sample ${index} (byte ${BINARY_WAVEFORM_HEADER_BYTES + 4 * index}) is ${samples[index]}; every sample must be a finite number`,
-  );
 }
 
 function samplesOf(

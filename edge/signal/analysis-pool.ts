@@ -7,6 +7,7 @@ import { packageRoot } from '../../shared/paths.js';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
 import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
+import { NonFiniteSampleError } from './non-finite-sample.js';
 import { SampleBuffers } from './sample-buffers.js';
 import type { WaveformEvidence } from './waveform-analysis.js';
 
@@ -133,7 +134,10 @@ export class WorkerPoolAnalysis implements AnalysisService {
       samples.buffer as ArrayBuffer,
     ]);
     if ('samples' in reply && reply.samples) this.buffers.give(reply.samples);
-    if ('error' in reply) throw new Error(reply.error);
+    if ('error' in reply) {
+      if (reply.nonFinite) throw new NonFiniteSampleError(reply.nonFinite.index, reply.nonFinite.value);
+      throw new Error(reply.error);
+    }
     if (!('features' in reply)) throw new Error('analysis worker answered an analysis without features');
     return {
       features: reply.features,

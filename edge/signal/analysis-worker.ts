@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
+import { NonFiniteSampleError } from './non-finite-sample.js';
 import { type WaveformAnalysis, WaveformAnalyser } from './waveform-analysis.js';
 
 export type AnalysisRequest =
@@ -19,7 +20,13 @@ export type AnalysisReply =
       samples?: ArrayBuffer;
     }
   | { id: number; evidence: ReturnType<WaveformAnalysis['evidence']> }
-  | { id: number; error: string; samples?: ArrayBuffer };
+  | {
+      id: number;
+      error: string;
+      /** Set when the samples held a NaN or an Infinity (a NonFiniteSampleError). */
+      nonFinite?: { index: number; value: number };
+      samples?: ArrayBuffer;
+    };
 
 const port = parentPort;
 if (port) {
@@ -49,10 +56,15 @@ if (port) {
         port.postMessage({ id: request.id, evidence: analysis.evidence() } satisfies AnalysisReply);
       }
     } catch (error) {
+      const nonFinite =
+        error instanceof NonFiniteSampleError
+          ? { nonFinite: { index: error.index, value: error.value } }
+          : {};
       port.postMessage(
         {
           id: request.id,
           error: (error as Error).message,
+          ...nonFinite,
           ...(samples ? { samples } : {}),
         } satisfies AnalysisReply,
         transfer,

@@ -42,6 +42,7 @@ import {
 import { MomentSums, momentsOf } from './spectrum-kernels.js';
 import type { TimeDomainStats } from './time-domain.js';
 import { roundToSignificant } from './significant.js';
+import { refuseNonFinite } from './non-finite-sample.js';
 
 /** The analysis refuses rather than guesses: the message says what is missing and what would do. */
 export class DiagnosisError extends Error {
@@ -661,9 +662,11 @@ export class WindowDiagnoser {
       // One window, the streaming case: its statistics come from the same pass as its windowing.
       this.accumulator.addMeasuredWindow(samples, this.moments);
       stats = this.moments.stats();
+      refuseNonFinite(samples, stats.rms, stats.peak);
     } else {
       momentsOf(samples, this.moments);
       stats = this.moments.stats();
+      refuseNonFinite(samples, stats.rms, stats.peak);
       if (stats.rms !== 0) {
         for (const start of windowStarts(samples.length, this.plan.windowSize))
           this.accumulator.addWindow(samples, start);

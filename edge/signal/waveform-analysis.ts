@@ -3,6 +3,7 @@ import { catalogBearing, type DefectMultiples, defectMultiples } from '../../sha
 import { type Diagnosis, DiagnosisError, planDiagnosis, WindowDiagnoser } from './diagnosis.js';
 import { analyseWaveform, windowOf } from './features.js';
 import { DEFAULT_MACHINE_CLASS, isoZone } from './iso-20816.js';
+import { refuseNonFinite } from './non-finite-sample.js';
 
 /** What a ticket shows beside the numbers: plots with the lines marked, and the finding's evidence. */
 export interface WaveformEvidence {
@@ -157,6 +158,7 @@ export class WaveformAnalyser {
 /** Without a shaft speed there are no orders or defect lines, but broadband level and ISO zone still apply. */
 function basicAnalysis(waveform: Waveform, asset: Asset | undefined): WaveformAnalysis {
   const { features, spectrum } = analyseWaveform(waveform);
+  refuseNonFinite(waveform.samples, features.accelRms, features.accelPeak);
   features.isoZone = isoZone(features.velocityRmsMmS, asset?.machineClass ?? DEFAULT_MACHINE_CLASS);
   return { features, evidence: () => ({ spectrum, findings: [] }) };
 }

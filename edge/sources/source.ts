@@ -37,7 +37,11 @@ export interface SourceHealth {
 
 /** Where a source delivers what it reads. Rejections carry where they came from, for the operator. */
 export interface MeasurementSink {
-  waveform(waveform: Waveform): void;
+  /**
+   * `refuse`: how the source itself refuses this waveform when its analysis finds a NaN or an
+   * Infinity among the samples (a source that checked them before delivering passes none).
+   */
+  waveform(waveform: Waveform, refuse?: (index: number, value: number) => void): void;
   reading(reading: Reading): void;
   rejected(rejection: { source: string; where: string; reason: string; detail: string }): void;
 }

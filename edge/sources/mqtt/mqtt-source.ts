@@ -5,8 +5,9 @@ import { SchemaError, validator } from '../../../shared/validation.js';
 import {
   BINARY_WAVEFORM_CONTENT_TYPE,
   BinaryWaveformError,
-  decodeBinaryWaveform,
   isBinaryWaveform,
+  nonFiniteSampleProblem,
+  readBinaryWaveform,
 } from '../../../shared/waveform-binary.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import type { InProcessBroker } from './embedded-broker.js';
@@ -153,9 +154,15 @@ export class MqttSource implements Source {
     let ts: number | undefined;
     try {
       if (binary) {
-        const body = decodeBinaryWaveform(payload);
+        // The samples are checked for NaN and Infinity by the analysis' first pass over them.
+        const body = readBinaryWaveform(payload);
         ts = body.ts;
-        deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel });
+        const refuse = (index: number, value: number) => {
+          // Counted as accepted when delivered; the analysis found it was not.
+          this.state.accepted--;
+          reject('invalid_payload', nonFiniteSampleProblem(index, value));
+        };
+        deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel }, refuse);
       } else if (kind === 'waveform') {
         const body = validateWaveform(json);
         ts = body.ts;
