@@ -18,7 +18,7 @@ export interface EmbeddedBroker {
   tlsPort?: number;
   /** The login of the agent's own clients: a secret made for this run. */
   login: { username: string; password: string };
-  /** The agent's own subscriptions, inside this process (see `subscribeInProcess`). */
+  /** The agent's own subscriptions, inside this process (see `inProcessBroker`). */
   inProcess: InProcessBroker;
   close(): Promise<void>;
 }
@@ -178,15 +178,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   }
 }
 
-/**
- * The agent reads its own broker without a client: a loopback socket to itself cost every message
- * a second parse, a copy of its payload, and the broker's queue for a persistent session — for a
- * 64 KB waveform, about a third of the agent's time outside the analysis.
- */
 interface RetainedStore {
   createRetainedStreamCombi(patterns: string[]): AsyncIterable<AedesPublishPacket>;
 }
 
+/**
+ * The agent reads its own broker without a client: a loopback socket to itself cost every message
+ * a write and a read through the kernel, a second parse, a copy of its payload, and the broker's
+ * queue for a persistent session (measured on 64 KB waveforms: the agent's main thread 0.36 → 0.30
+ * ms each), and a dropped connection lost the QoS 1 messages in flight.
+ */
 function inProcessBroker(aedes: Aedes): InProcessBroker {
   return {
     async subscribe(topics, onMessage) {
