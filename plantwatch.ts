@@ -3,7 +3,7 @@ import { Command } from 'commander';
 
 /**
  * Each command's module, loaded only when that command runs: the cloud, the simulators and
- * node-opcua together cost a gateway's agent some 70 MB of memory it never uses. Help and unknown
+ * node-opcua together cost a gateway's agent some 40 MB of memory it never uses. Help and unknown
  * commands load them all, in this order.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
