@@ -64,7 +64,8 @@ interface ChannelDiagnoser {
   /** The speed the plan was made for; undefined for a plan over the asset's rpmRange. */
   rpm: number | undefined;
   sampleRateHz: number;
-  buffer: Float64Array;
+  /** Samples the plan was made for. */
+  length: number;
 }
 
 /**
@@ -75,6 +76,12 @@ interface ChannelDiagnoser {
 export class WaveformAnalyser {
   private readonly assets: Map<string, Asset>;
   private readonly diagnosers = new Map<string, ChannelDiagnoser>();
+  /**
+   * The samples in float64, one buffer per waveform length shared by all channels: an analysis runs
+   * to its end before the next starts, and a diagnoser keeps what it needs of them in its own state.
+   * One per channel cost 128 KB each at 16,384 samples (8 MB for 64 channels).
+   */
+  private readonly sampleBuffers = new Map<number, Float64Array>();
 
   constructor(assets: readonly Asset[]) {
     this.assets = new Map(assets.map((a) => [a.id, a]));
@@ -96,9 +103,7 @@ export class WaveformAnalyser {
       if (!(error instanceof DiagnosisError)) throw error;
       return { ...basicAnalysis(waveform, asset), diagnosisProblem: error.message };
     }
-    // Payloads arrive as JSON arrays; one typed buffer per channel avoids a new one per waveform.
-    channel.buffer.set(waveform.samples);
-    const diagnosis = channel.diagnoser.analyse(channel.buffer);
+    const diagnosis = channel.diagnoser.analyse(this.typed(waveform.samples));
     // Made now, not on demand: the waveform's samples may be handed back to carry another one.
     const basicSpectrum = diagnosis.features.windows === 0 ? analyseWaveform(waveform).spectrum : undefined;
     return {
@@ -115,6 +120,15 @@ export class WaveformAnalyser {
     };
   }
 
+  /** Typed samples are read as they are; a JSON array is copied into the shared buffer of its length. */
+  private typed(samples: Waveform['samples']): Float32Array | Float64Array {
+    if (!Array.isArray(samples)) return samples;
+    let buffer = this.sampleBuffers.get(samples.length);
+    if (!buffer) this.sampleBuffers.set(samples.length, (buffer = new Float64Array(samples.length)));
+    buffer.set(samples);
+    return buffer;
+  }
+
   /**
    * rpm undefined: a variable-speed asset with no speed given, searched over its rpmRange (one plan
    * for the whole range, so it is kept whatever speed each waveform turns out to have).
@@ -128,7 +142,7 @@ export class WaveformAnalyser {
     const cached = this.diagnosers.get(key);
     if (
       cached &&
-      cached.buffer.length === waveform.samples.length &&
+      cached.length === waveform.samples.length &&
       cached.sampleRateHz === waveform.sampleRateHz &&
       (rpm === undefined
         ? cached.rpm === undefined
@@ -147,7 +161,7 @@ export class WaveformAnalyser {
     const channel = {
       diagnoser: new WindowDiagnoser(plan),
       rpm,
-      buffer: new Float64Array(waveform.samples.length),
+      length: waveform.samples.length,
       sampleRateHz: waveform.sampleRateHz,
     };
     this.diagnosers.set(key, channel);
