@@ -174,7 +174,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   const sink: MeasurementSink = {
     waveform(waveform: Waveform, refuse?: (index: number, value: number) => void) {
-      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waveform, refuse));
+      const waiting = analysis.hold(waveform);
+      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waiting, refuse));
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();

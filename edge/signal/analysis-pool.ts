@@ -112,6 +112,8 @@ export class WorkerPoolAnalysis implements AnalysisService {
   private readonly pool: AnalysisWorker[];
   private readonly assets: Map<string, Asset>;
   private readonly buffers = new SampleBuffers();
+  /** Samples already in a buffer of their own (held), transferred to a worker as they are. */
+  private readonly held = new WeakSet<object>();
 
   constructor(assets: readonly Asset[], size: number, logger: Logger) {
     this.assets = new Map(assets.map((a) => [a.id, a]));
@@ -126,10 +128,25 @@ export class WorkerPoolAnalysis implements AnalysisService {
     return this.assets.get(assetId);
   }
 
+  /**
+   * The samples copied, on arrival, into the buffer that will carry them to a worker. A waveform
+   * waiting in the queue that still pointed into its MQTT packet kept the packet and the socket read
+   * it was cut from alive (some 130 KB per waveform) long enough for V8 to move them to the old
+   * generation, where only a full collection frees them; copied at once, they die young.
+   */
+  hold(waveform: Waveform): Waveform {
+    const samples = this.buffers.copy(waveform.samples);
+    this.held.add(samples);
+    return { ...waveform, samples };
+  }
+
   async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
     const channel = `${waveform.assetId}/${waveform.channel}`;
     const worker = this.pool[channelHash(channel) % this.pool.length]!;
-    const samples = this.buffers.copy(waveform.samples);
+    // Transferred: the held copy is the analysis' own (it is detached here once sent).
+    const samples = this.held.has(waveform.samples)
+      ? (waveform.samples as Float32Array | Float64Array)
+      : this.buffers.copy(waveform.samples);
     const reply = await worker.request({ type: 'analyse', waveform: { ...waveform, samples }, measuredRpm }, [
       samples.buffer as ArrayBuffer,
     ]);

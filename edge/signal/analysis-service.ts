@@ -16,6 +16,11 @@ export interface AnalysedWaveform {
  */
 export interface AnalysisService {
   asset(assetId: string): Asset | undefined;
+  /**
+   * The waveform as it waits for its analysis: its samples, where they must be, moved out of the
+   * message they arrived in (see WorkerPoolAnalysis.hold).
+   */
+  hold(waveform: Waveform): Waveform;
   analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform>;
   /** Worker threads running (0 on the event loop). */
   readonly workers: number;
@@ -33,6 +38,11 @@ export class InProcessAnalysis implements AnalysisService {
 
   asset(assetId: string): Asset | undefined {
     return this.analyser.asset(assetId);
+  }
+
+  /** Analysed where it arrived: nothing to move. */
+  hold(waveform: Waveform): Waveform {
+    return waveform;
   }
 
   async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
