@@ -3,6 +3,7 @@ import { createLogger } from '../shared/log.js';
 import { stopOnSignals } from '../shared/shutdown.js';
 import { FileError } from '../shared/yaml-file.js';
 import { loadEdgeConfig } from './config.js';
+import { capYoungGeneration } from './young-generation.js';
 
 export function edgeCommand(): Command {
   return new Command('edge')
@@ -11,6 +12,8 @@ export function edgeCommand(): Command {
     )
     .requiredOption('-c, --config <file>', 'agent config (YAML); see edge/sample-config.yaml')
     .action(async (options: { config: string }) => {
+      // A process-wide V8 setting: made by the agent's own process, not by the agent as a library.
+      capYoungGeneration();
       const logger = createLogger('edge');
       let config: ReturnType<typeof loadEdgeConfig>;
       try {

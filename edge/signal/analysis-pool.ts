@@ -7,6 +7,7 @@ import { packageRoot } from '../../shared/paths.js';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
 import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
+import { reapplyYoungGenerationCap } from '../young-generation.js';
 import { NonFiniteSampleError } from './non-finite-sample.js';
 import { SampleBuffers } from './sample-buffers.js';
 import type { WaveformEvidence } from './waveform-analysis.js';
@@ -63,6 +64,7 @@ class AnalysisWorker {
       workerData: { assets: this.assets },
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
+    this.worker.once('online', reapplyYoungGenerationCap);
     this.worker.on('message', (reply: AnalysisReply) => {
       const pending = this.pending.get(reply.id);
       this.pending.delete(reply.id);
