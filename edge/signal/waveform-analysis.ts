@@ -115,15 +115,18 @@ export class WaveformAnalyser {
     const diagnosis = channel.diagnoser.analyse(this.typed(waveform.samples));
     // Made now, not on demand: the waveform's samples may be handed back to carry another one.
     const basicSpectrum = diagnosis.features.windows === 0 ? analyseWaveform(waveform).spectrum : undefined;
+    // Only the findings are kept for the evidence: the analysis is held per channel until the
+    // channel's next one, and the rest of it would outlive V8's young generation for nothing.
+    const findings = diagnosis.findings;
     return {
       features: diagnosisFeatures(waveform, diagnosis),
       evidence: () => {
-        if (basicSpectrum) return { spectrum: basicSpectrum, findings: diagnosis.findings };
+        if (basicSpectrum) return { spectrum: basicSpectrum, findings };
         const snapshots = channel.diagnoser.snapshots();
         return {
           spectrum: snapshots.velocity,
           ...(snapshots.envelope ? { envelopeSpectrum: snapshots.envelope } : {}),
-          findings: diagnosis.findings,
+          findings,
         };
       },
     };
