@@ -1,12 +1,102 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Waveform } from '../../shared/schema/index.js';
-import { silentLogger } from '../../test/helpers/stack.js';
 import { WorkerPoolAnalysis } from './analysis-pool.js';
+import { SampleBuffers } from './sample-buffers.js';
 
-const assets = [{ id: 'pump-1', rpm: 1500, bearing: 'skf-6205' }];
+const waveform = (length = 8192): Waveform => ({
+  ts: Date.parse('2026-12-03T10:00:00Z'),
+  assetId: 'pump-1',
+  channel: 'de',
+  sampleRateHz: 25_600,
+  unit: 'g',
+  rpm: 1500,
+  samples: Float32Array.from({ length }, (_, i) => Math.sin((2 * Math.PI * 25 * i) / 25_600)),
+});
+
+let pool: WorkerPoolAnalysis | undefined;
+afterEach(async () => pool?.close());
+
+describe('the analysis worker pool', () => {
+  it('fails what a dying worker held, refuses while it restarts, and analyses again with its replacement', async () => {
+    pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
+    const first = await pool.analyse(waveform(), undefined);
+    expect(first.features.velocityRmsMmS).toBeGreaterThan(0);
+    // Reach in to stop the thread as a crash would (the pool has no way to do it on purpose).
+    const worker = (pool as unknown as { pool: { worker: { terminate(): Promise<number> } }[] }).pool[0]!;
+    // Long enough (about 160 s of signal) to still be in the worker when it stops: a short one
+    // could be answered before the thread is gone.
+    const held = pool.analyse(waveform(4_194_304), undefined);
+    await worker.worker.terminate();
+    await expect(held).rejects.toThrow(/analysis worker 0 stopped/);
+    await expect(pool.analyse(waveform(), undefined)).rejects.toThrow('analysis worker 0 is restarting');
+    const again = await waitForReplacement(pool);
+    expect(again.features.velocityRmsMmS).toBeCloseTo(first.features.velocityRmsMmS, 9);
+  });
+});
+
+describe('sample buffers between the agent and its workers', () => {
+  it('carry each waveform in a buffer a worker handed back, and leave the caller’s samples as they were', async () => {
+    pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
+    const buffers = (pool as unknown as { buffers: SampleBuffers }).buffers;
+    const handedOut: ArrayBuffer[] = [];
+    const handedBack: ArrayBuffer[] = [];
+    const copy = buffers.copy.bind(buffers);
+    const give = buffers.give.bind(buffers);
+    buffers.copy = (samples) => {
+      const carried = copy(samples);
+      handedOut.push(carried.buffer as ArrayBuffer);
+      return carried;
+    };
+    buffers.give = (buffer) => {
+      handedBack.push(buffer);
+      give(buffer);
+    };
+    const sent = waveform();
+    const first = await pool.analyse(sent, undefined);
+    const second = await pool.analyse(waveform(), undefined);
+    expect(handedOut).toHaveLength(2);
+    expect(handedBack).toHaveLength(2);
+    // The first went to the worker (detached here) and came back as the buffer that carried the second.
+    expect(handedOut[0]!.byteLength).toBe(0);
+    expect(handedOut[1] === handedBack[0]).toBe(true);
+    expect((sent.samples as Float32Array).byteLength).toBe(8192 * 4);
+    expect(second.features.velocityRmsMmS).toBeCloseTo(first.features.velocityRmsMmS, 9);
+    // The evidence is made from the analysis' own buffers, not from the samples handed back.
+    const evidence = await second.evidence();
+    expect(evidence.spectrum.amplitudes.some((a) => a > 0)).toBe(true);
+  });
+
+  it('keeps a bounded number of free buffers per size, and ignores emptied ones', () => {
+    const buffers = new SampleBuffers();
+    const returned = new ArrayBuffer(4 * 100);
+    buffers.give(returned);
+    buffers.give(new ArrayBuffer(0));
+    const copy = buffers.copy(new Float32Array(100).fill(2));
+    expect(copy.buffer).toBe(returned);
+    expect(copy[99]).toBe(2);
+    expect(buffers.copy([1, 2, 3])).toBeInstanceOf(Float64Array);
+    for (let i = 0; i < 300; i++) buffers.give(new ArrayBuffer(8));
+    const free = (buffers as unknown as { free: Map<number, ArrayBuffer[]> }).free;
+    expect(free.get(8)).toHaveLength(256);
+  });
+});
+
+async function waitForReplacement(analysis: WorkerPoolAnalysis) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      return await analysis.analyse(waveform(), undefined);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error('no replacement worker within 5 s');
+}
+
+const heldAssets = [{ id: 'pump-1', rpm: 1500, bearing: 'skf-6205' }];
 const pools: WorkerPoolAnalysis[] = [];
 afterEach(async () => {
-  for (const pool of pools.splice(0)) await pool.close();
+  for (const p of pools.splice(0)) await p.close();
 });
 
 /** A float32 waveform whose samples are a view into a larger message, as an MQTT payload is. */
@@ -23,34 +113,34 @@ function waveformInMessage(n: number): { waveform: Waveform; message: Float32Arr
 
 describe('a waveform held for the analysis workers', () => {
   it('waits in a copy of its own, which goes to the worker as it is, and is analysed alike', async () => {
-    const pool = new WorkerPoolAnalysis(assets, 1, silentLogger());
-    pools.push(pool);
+    const heldPool = new WorkerPoolAnalysis(heldAssets, 1, pino({ level: 'silent' }));
+    pools.push(heldPool);
     const { waveform, message } = waveformInMessage(16_384);
-    const held = pool.hold(waveform);
+    const held = heldPool.hold(waveform);
     // Not a view into the message any more: the message can be freed while the waveform waits.
     expect(held.samples).not.toBe(waveform.samples);
     expect((held.samples as Float32Array).buffer).not.toBe(message.buffer);
     expect(Array.from(held.samples as Float32Array)).toEqual(Array.from(waveform.samples as Float32Array));
 
-    const fromHeld = await pool.analyse(held, undefined);
+    const fromHeld = await heldPool.analyse(held, undefined);
     // Transferred without a second copy (detached once sent); the message itself untouched.
     expect((held.samples as Float32Array).length).toBe(0);
     expect(message.length).toBe(16_384 + 12);
 
-    const fromMessage = await pool.analyse(waveform, undefined);
+    const fromMessage = await heldPool.analyse(waveform, undefined);
     expect(fromHeld.features).toEqual({ ...fromMessage.features, ts: fromHeld.features.ts });
     expect(fromHeld.features.velocityRmsMmS).toBeGreaterThan(0);
   });
 
   it('holds JSON samples as float64, with the same analysis', async () => {
-    const pool = new WorkerPoolAnalysis(assets, 1, silentLogger());
-    pools.push(pool);
+    const heldPool = new WorkerPoolAnalysis(heldAssets, 1, pino({ level: 'silent' }));
+    pools.push(heldPool);
     const { waveform } = waveformInMessage(16_384);
     const json: Waveform = { ...waveform, channel: 'nde', samples: Array.from(waveform.samples) };
-    const held = pool.hold(json);
+    const held = heldPool.hold(json);
     expect(held.samples).toBeInstanceOf(Float64Array);
-    const fromHeld = await pool.analyse(held, undefined);
-    const fromTyped = await pool.analyse({ ...waveform, channel: 'nde2' }, undefined);
+    const fromHeld = await heldPool.analyse(held, undefined);
+    const fromTyped = await heldPool.analyse({ ...waveform, channel: 'nde2' }, undefined);
     expect(fromHeld.features.velocityRmsMmS).toBe(fromTyped.features.velocityRmsMmS);
   });
 });
