@@ -1,11 +1,11 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
-/** New space (both semi-spaces) the agent's main thread may grow to, in MB. */
-export const YOUNG_GENERATION_TARGET_MB = 8;
+/** New space (both semi-spaces) the agent's main thread may grow to, in bytes. */
+const TARGET_BYTES = 8 * 1024 * 1024;
 
 /**
- * Keeps the agent's young generation at YOUNG_GENERATION_TARGET_MB instead of V8's 32 MB.
+ * Keeps the agent's young generation at 8 MB instead of V8's 32 MB.
  *
  * V8 doubles a thread's new space whenever enough of it survives collections, up to 16 MB per
  * semi-space; an agent under load (waveforms in flight) reaches that within seconds and keeps the
@@ -21,22 +21,13 @@ export const YOUNG_GENERATION_TARGET_MB = 8;
  * collection (cheap: a few per second under load) and when a worker comes up (reapplyYoungGenerationCap).
  * A young generation sized on the command line (NODE_OPTIONS or node's flags) is left as it is.
  */
-export function capYoungGeneration(targetMb = YOUNG_GENERATION_TARGET_MB): { stop(): void } {
-  if (sizedOnCommandLine()) return { stop() {} };
-  const target = targetMb * 1024 * 1024;
+export function capYoungGeneration(): void {
+  if (sizedOnCommandLine()) return;
   const apply = () =>
-    v8.setFlagsFromString(`--semi-space-growth-factor=${newSpaceBytes() >= target ? 1 : 2}`);
+    v8.setFlagsFromString(`--semi-space-growth-factor=${newSpaceBytes() >= TARGET_BYTES ? 1 : 2}`);
   apply();
   activeCap = apply;
-  const observer = new PerformanceObserver(apply);
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    stop() {
-      observer.disconnect();
-      activeCap = undefined;
-      v8.setFlagsFromString('--semi-space-growth-factor=2');
-    },
-  };
+  new PerformanceObserver(apply).observe({ entryTypes: ['gc'] });
 }
 
 let activeCap: (() => void) | undefined;
