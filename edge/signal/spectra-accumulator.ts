@@ -17,6 +17,7 @@ import {
   windowWithMoments,
 } from './spectrum-kernels.js';
 import { hann, sumOf, sumOfSquares } from './window.js';
+import { type NativeEngine, type NativeWindowSpectra, nativeWindowSpectra } from './native-window-spectra.js';
 
 export interface FrequencyBand {
   lowHz: number;
@@ -91,13 +92,11 @@ function pooledHannWindow(size: number, values: Float64Array): HeapFloat64 {
  */
 export class SpectraAccumulator {
   readonly binHz: number;
-  /** The Hann window, in the transforms' memory where the windowing kernel reads it. */
-  private readonly window: HeapFloat64;
   private readonly windowSum: number;
   private readonly windowEnergy: number;
-  private readonly signalFft: RealFft;
   private readonly power: Float64Array;
-  private readonly bands: EnvelopeAccumulator[];
+  private readonly bands: EnvelopeBand[];
+  private readonly perWindow: WindowSpectra;
   private readonly result: AveragedSpectra;
   private active = 0;
   private evaluating = false;
@@ -121,17 +120,18 @@ export class SpectraAccumulator {
     const window = hann(windowSize);
     this.windowSum = sumOf(window);
     this.windowEnergy = sumOfSquares(window);
-    this.window = pooledHannWindow(windowSize, window);
-    this.signalFft = pooledRealFft('signal', windowSize);
     const half = windowSize / 2;
     this.bands = [envelopeBand, ...candidateBands].map(
-      (band) => new EnvelopeAccumulator(band, windowSize, this.binHz, envelopeMaxHz),
+      (band) => new EnvelopeBand(band, windowSize, this.binHz, envelopeMaxHz),
     );
     const spectrumBins =
       spectrumMaxHz === undefined || !Number.isFinite(spectrumMaxHz)
         ? half + 1
         : Math.min(half + 1, Math.max(2, Math.ceil(spectrumMaxHz / this.binHz) + 1));
     this.power = new Float64Array(spectrumBins);
+    this.perWindow = nativeWindowSpectra
+      ? new NativeWindowSpectraOf(nativeWindowSpectra, window, this.power, this.bands)
+      : new WasmWindowSpectra(window, this.power, this.bands);
     this.result = {
       sampleRateHz,
       windowSize,
@@ -195,8 +195,8 @@ export class SpectraAccumulator {
    * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
    */
   addWindow(samples: Float32Array | Float64Array, start = 0): void {
-    applyWindow(samples, start, this.window.values, this.signalFft.input, this.windowSize);
-    this.addWindowedInput();
+    this.perWindow.add(samples, start, this.evaluating ? ALL_BANDS : this.active, null);
+    this.windows++;
   }
 
   /**
@@ -205,15 +205,7 @@ export class SpectraAccumulator {
    * transform.
    */
   addMeasuredWindow(samples: Float32Array | Float64Array, sums: MomentSums): void {
-    windowWithMoments(samples, 0, this.window.values, this.signalFft.input, this.windowSize, sums);
-    this.addWindowedInput();
-  }
-
-  private addWindowedInput(): void {
-    const spectrum = this.signalFft.forward();
-    accumulatePower(spectrum, this.power, this.windowSize / 2);
-    if (this.evaluating) for (const band of this.bands) band.add(spectrum);
-    else this.bands[this.active]!.add(spectrum);
+    this.perWindow.add(samples, 0, this.evaluating ? ALL_BANDS : this.active, sums);
     this.windows++;
   }
 
@@ -241,22 +233,29 @@ export class SpectraAccumulator {
   }
 }
 
+/** The band argument that adds a window to every band's envelope. */
+const ALL_BANDS = -1;
+
+/**
+ * One window's contribution to the power sum and to one band's (or every band's) envelope sum,
+ * and with sums its moment sums: the per-window work, natively or in WebAssembly.
+ */
+interface WindowSpectra {
+  add(samples: Float32Array | Float64Array, start: number, band: number, sums: MomentSums | null): void;
+}
+
 /** The pre-whitened squared-envelope spectrum of one carrier band, summed over windows. */
-class EnvelopeAccumulator {
+class EnvelopeBand {
   readonly band: FrequencyBand;
   readonly average: Float64Array;
   /** Points of this band's envelope transforms; 0 when no envelope is wanted. */
   readonly transformSize: number;
-  private readonly bandFft: ComplexFft | null;
-  private readonly envelopeFft: RealFft | null;
   /** Highest envelope bin kept. */
-  private readonly lastEnvelopeBin: number;
-  private readonly envelopeScale: number;
-  private readonly firstBandBin: number;
-  private readonly bandBins: number;
-  private readonly envelopeSum: Float64Array;
-  /** The envelope transform's internal index of each ordered one. */
-  private readonly envelopeOrder: Int32Array | null;
+  readonly lastEnvelopeBin: number;
+  readonly envelopeScale: number;
+  readonly firstBandBin: number;
+  readonly bandBins: number;
+  readonly envelopeSum: Float64Array;
 
   constructor(band: FrequencyBand, windowSize: number, binHz: number, envelopeMaxHz: number | undefined) {
     const half = windowSize / 2;
@@ -282,10 +281,6 @@ class EnvelopeAccumulator {
     const envelopeBins = keptBins === 0 ? 0 : Math.min(keptBins, envelopeSize / 2) + 1;
     // The top bin of a transform is its Nyquist bin, which carries no line: it stays 0, as before.
     this.lastEnvelopeBin = Math.min(envelopeBins - 1, envelopeSize / 2 - 1);
-    // Bands of one size share their transforms (pooled): they are processed in turn.
-    this.bandFft = envelopeBins > 0 ? pooledComplexFft('band', envelopeSize) : null;
-    this.envelopeFft = envelopeBins > 0 ? pooledRealFft('envelope', envelopeSize) : null;
-    this.envelopeOrder = this.envelopeFft ? this.envelopeFft.internalIndexOfOrdered : null;
     this.envelopeScale = 2 / envelopeSize;
     this.transformSize = envelopeBins > 0 ? envelopeSize : 0;
     this.envelopeSum = new Float64Array(envelopeBins);
@@ -301,10 +296,102 @@ class EnvelopeAccumulator {
     for (let k = 0; k < this.average.length; k++) this.average[k] = this.envelopeSum[k]! / windows;
     return this.average;
   }
+}
+
+/** One Hann window per size for the native engines, which keep a reference to it rather than a copy. */
+const WINDOW_VALUES = new Map<number, Float64Array>();
+function pooledWindowValues(values: Float64Array): Float64Array {
+  let window = WINDOW_VALUES.get(values.length);
+  if (!window) WINDOW_VALUES.set(values.length, (window = values));
+  return window;
+}
+
+/** The per-window work in FFTW, natively (native/window-spectra.c): about twice the WebAssembly speed. */
+class NativeWindowSpectraOf implements WindowSpectra {
+  private readonly engine: NativeEngine;
+  private readonly sums = new Float64Array(6);
+  private readonly size: number;
+
+  constructor(
+    private readonly native: NativeWindowSpectra,
+    window: Float64Array,
+    power: Float64Array,
+    bands: readonly EnvelopeBand[],
+  ) {
+    this.size = window.length;
+    this.engine = native.createEngine(
+      window.length,
+      pooledWindowValues(window),
+      power,
+      bands.map((b) => ({
+        first: b.firstBandBin,
+        bins: b.bandBins,
+        envelopeSize: b.transformSize,
+        lastBin: b.lastEnvelopeBin,
+        scale: b.envelopeScale,
+        sum: b.envelopeSum,
+      })),
+    );
+  }
+
+  add(samples: Float32Array | Float64Array, start: number, band: number, sums: MomentSums | null): void {
+    if (!sums) {
+      this.native.addWindow(this.engine, samples, start, band);
+      return;
+    }
+    this.native.addWindow(this.engine, samples, start, band, this.sums);
+    const s = this.sums;
+    sums.set(this.size, samples[start]!, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!);
+  }
+}
+
+/** The per-window work in PFFFT's WebAssembly transforms, with the per-bin kernels in its memory. */
+class WasmWindowSpectra implements WindowSpectra {
+  /** The Hann window, in the transforms' memory where the windowing kernel reads it. */
+  private readonly window: HeapFloat64;
+  private readonly signalFft: RealFft;
+  private readonly envelopes: WasmEnvelope[];
+
+  constructor(
+    window: Float64Array,
+    private readonly power: Float64Array,
+    bands: readonly EnvelopeBand[],
+  ) {
+    this.window = pooledHannWindow(window.length, window);
+    this.signalFft = pooledRealFft('signal', window.length);
+    this.envelopes = bands.map((band) => new WasmEnvelope(band));
+  }
+
+  add(samples: Float32Array | Float64Array, start: number, band: number, sums: MomentSums | null): void {
+    const size = this.signalFft.size;
+    if (sums) windowWithMoments(samples, start, this.window.values, this.signalFft.input, size, sums);
+    else applyWindow(samples, start, this.window.values, this.signalFft.input, size);
+    const spectrum = this.signalFft.forward();
+    accumulatePower(spectrum, this.power, size / 2);
+    if (band === ALL_BANDS) for (const envelope of this.envelopes) envelope.add(spectrum);
+    else this.envelopes[band]!.add(spectrum);
+  }
+}
+
+/** One band's pre-whitened squared envelope of a window, added to its sum, in WebAssembly. */
+class WasmEnvelope {
+  private readonly bandFft: ComplexFft | null;
+  private readonly envelopeFft: RealFft | null;
+  /** The envelope transform's internal index of each ordered one. */
+  private readonly envelopeOrder: Int32Array | null;
+
+  constructor(private readonly band: EnvelopeBand) {
+    const size = band.transformSize;
+    // Bands of one size share their transforms (pooled): they are processed in turn.
+    this.bandFft = size > 0 ? pooledComplexFft('band', size) : null;
+    this.envelopeFft = size > 0 ? pooledRealFft('envelope', size) : null;
+    this.envelopeOrder = this.envelopeFft ? this.envelopeFft.internalIndexOfOrdered : null;
+  }
 
   add(spectrum: Float32Array): void {
     if (!this.bandFft || !this.envelopeFft) return;
-    const whitenedBins = whitenBand(spectrum, this.firstBandBin, this.bandBins, this.bandFft.input);
+    const band = this.band;
+    const whitenedBins = whitenBand(spectrum, band.firstBandBin, band.bandBins, this.bandFft.input);
     if (whitenedBins === 0) return;
     const analytic = this.bandFft.inverse();
     // By Parseval the unscaled inverse of unit-magnitude bins has mean square = their count: the
@@ -316,9 +403,9 @@ class EnvelopeAccumulator {
     accumulateMagnitudeInternal(
       envelope,
       this.envelopeOrder!,
-      this.envelopeSum,
-      this.lastEnvelopeBin,
-      this.envelopeScale,
+      band.envelopeSum,
+      band.lastEnvelopeBin,
+      band.envelopeScale,
     );
   }
 }

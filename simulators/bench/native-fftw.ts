@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../shared/paths.js';
+import { FFTW_INSTALL_HINT } from '../../edge/signal/native/build.js';
 
 const run = promisify(execFile);
 
@@ -12,8 +13,7 @@ export const NATIVE_FFTW_SOURCE = join(packageRoot(), 'simulators', 'bench', 'na
 /** What the measured transform is, as the bench names its baseline. */
 export const NATIVE_FFTW_NAME = 'fftw r2c (native, float32, FFTW_MEASURE)';
 
-const INSTALL_HINT =
-  'install a C compiler and FFTW (Debian/Ubuntu: apt-get install gcc libfftw3-dev; Fedora: dnf install gcc fftw-devel)';
+const INSTALL_HINT = FFTW_INSTALL_HINT;
 
 export type NativeFftwRates =
   { available: true; opsPerSecond: Map<number, number> } | { available: false; reason: string };

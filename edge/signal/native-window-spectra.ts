@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { NATIVE_WINDOW_SPECTRA_PATH } from './native/build.js';
+
+/*
+ * The native per-window spectra (native/window-spectra.c, FFTW), when `npm run build` could compile
+ * them on this machine. Everything works without them: the WebAssembly transforms (PFFFT) do the
+ * same per window, at about half the speed. PLANTWATCH_FFT=wasm chooses the WebAssembly path even
+ * when the native one is built (to compare the two, or to rule the native one out).
+ */
+
+/** An engine's handle: opaque, owned by the accumulator that made it. */
+export type NativeEngine = { readonly __brand: 'native window spectra' };
+
+/** One carrier band's envelope, as the native engine computes it. */
+export interface NativeBand {
+  /** First spectrum bin of the band. */
+  first: number;
+  bins: number;
+  /** Points of its inverse and envelope transforms (a power of two ≥ bins). */
+  envelopeSize: number;
+  /** Highest envelope bin added into sum. */
+  lastBin: number;
+  /** Factor on each envelope bin's magnitude. */
+  scale: number;
+  /** The band's envelope sum the engine adds each window into. */
+  sum: Float64Array;
+}
+
+export interface NativeWindowSpectra {
+  /** The power and band sums given are the accumulators each addWindow() adds into. */
+  createEngine(size: number, window: Float64Array, power: Float64Array, bands: NativeBand[]): NativeEngine;
+  /**
+   * Adds samples[start, start + size) to the power sum and band `band`'s envelope (−1: every
+   * band's); with sums, also writes the window's moment sums around samples[start]:
+   * s1, s2, s3, s4, min, max.
+   */
+  addWindow(
+    engine: NativeEngine,
+    samples: Float32Array | Float64Array,
+    start: number,
+    band: number,
+    sums?: Float64Array,
+  ): void;
+}
+
+export type TransformEngine = 'fftw' | 'pffft-wasm';
+
+function load(): { module: NativeWindowSpectra | null; engine: TransformEngine; reason?: string } {
+  if (process.env['PLANTWATCH_FFT'] === 'wasm')
+    return { module: null, engine: 'pffft-wasm', reason: 'PLANTWATCH_FFT=wasm' };
+  if (!existsSync(NATIVE_WINDOW_SPECTRA_PATH))
+    return {
+      module: null,
+      engine: 'pffft-wasm',
+      reason: `${NATIVE_WINDOW_SPECTRA_PATH} was not built (npm run build compiles it when a C compiler and FFTW are installed)`,
+    };
+  try {
+    const module = createRequire(import.meta.url)(NATIVE_WINDOW_SPECTRA_PATH) as NativeWindowSpectra;
+    return { module, engine: 'fftw' };
+  } catch (error) {
+    return {
+      module: null,
+      engine: 'pffft-wasm',
+      reason: `${NATIVE_WINDOW_SPECTRA_PATH} did not load (${(error as Error).message}): run npm run build again`,
+    };
+  }
+}
+
+const loaded = load();
+
+/** The native engine, or null when the WebAssembly path does the work. */
+export const nativeWindowSpectra: NativeWindowSpectra | null = loaded.module;
+
+/** Which transforms the window analysis uses here, and why not the native ones when it does not. */
+export const windowTransforms: { engine: TransformEngine; reason?: string } = {
+  engine: loaded.engine,
+  ...(loaded.reason ? { reason: loaded.reason } : {}),
+};
