@@ -17,7 +17,7 @@ import {
   windowWithMoments,
 } from './spectrum-kernels.js';
 import { hann, sumOf, sumOfSquares } from './window.js';
-import { type NativeEngine, type NativeWindowSpectra, nativeWindowSpectra } from './native-window-spectra.js';
+import { type NativeEngine, type NativeKernels, nativeKernels } from './native-kernels.js';
 
 export interface FrequencyBand {
   lowHz: number;
@@ -115,6 +115,8 @@ export class SpectraAccumulator {
     candidateBands: readonly FrequencyBand[] = [],
     /** The highest signal-spectrum frequency the caller reads; without it the whole spectrum is kept. */
     spectrumMaxHz?: number,
+    /** The native kernels when built (null: the WebAssembly transforms, as without them). */
+    kernels: NativeKernels | null = nativeKernels,
   ) {
     this.binHz = sampleRateHz / windowSize;
     const window = hann(windowSize);
@@ -129,8 +131,8 @@ export class SpectraAccumulator {
         ? half + 1
         : Math.min(half + 1, Math.max(2, Math.ceil(spectrumMaxHz / this.binHz) + 1));
     this.power = new Float64Array(spectrumBins);
-    this.perWindow = nativeWindowSpectra
-      ? new NativeWindowSpectraOf(nativeWindowSpectra, window, this.power, this.bands)
+    this.perWindow = kernels
+      ? new NativeWindowSpectra(kernels, window, this.power, this.bands)
       : new WasmWindowSpectra(window, this.power, this.bands);
     this.result = {
       sampleRateHz,
@@ -307,13 +309,13 @@ function pooledWindowValues(values: Float64Array): Float64Array {
 }
 
 /** The per-window work in FFTW, natively (native/window-spectra.c): about twice the WebAssembly speed. */
-class NativeWindowSpectraOf implements WindowSpectra {
+class NativeWindowSpectra implements WindowSpectra {
   private readonly engine: NativeEngine;
   private readonly sums = new Float64Array(6);
   private readonly size: number;
 
   constructor(
-    private readonly native: NativeWindowSpectra,
+    private readonly native: NativeKernels,
     window: Float64Array,
     power: Float64Array,
     bands: readonly EnvelopeBand[],

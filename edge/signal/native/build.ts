@@ -6,16 +6,19 @@ import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../../shared/paths.js';
 
 /*
- * `npm run build` compiles the native window spectra (window-spectra.c) with the machine's C
+ * `npm run build` compiles the native analysis kernels (this folder's C files) with the machine's C
  * compiler against its FFTW, like better-sqlite3's native build but with no download: node's own
  * headers and the system's FFTW are all it needs. Without them it says so in one line and the
  * analysis uses the WebAssembly transforms; the build never fails for it.
  */
 
-export const NATIVE_WINDOW_SPECTRA_SOURCE = join(packageRoot(), 'edge', 'signal', 'native', 'window-spectra.c');
+const SOURCE_DIR = join(packageRoot(), 'edge', 'signal', 'native');
+export const NATIVE_KERNELS_SOURCES = ['addon.c', 'window-spectra.c', 'spectral-median.c'].map((file) =>
+  join(SOURCE_DIR, file),
+);
 
-/** Where the compiled engine goes (dist/ is the build's output, never committed). */
-export const NATIVE_WINDOW_SPECTRA_PATH = join(packageRoot(), 'dist', 'native', 'window-spectra.node');
+/** Where the compiled addon goes (dist/ is the build's output, never committed). */
+export const NATIVE_KERNELS_PATH = join(packageRoot(), 'dist', 'native', 'analysis-kernels.node');
 
 export const FFTW_INSTALL_HINT =
   'install a C compiler and FFTW (Debian/Ubuntu: apt-get install gcc libfftw3-dev; Fedora: dnf install gcc fftw-devel; macOS: brew install fftw)';
@@ -38,22 +41,22 @@ function firstError(stderr: string, status: number | null): string {
   return (stderr.split('\n').find((line) => /error/i.test(line)) ?? `exit ${status}`).trim();
 }
 
-export function buildNativeWindowSpectra(compiler = process.env['CC'] ?? 'cc'): NativeBuild {
+export function buildNativeKernels(compiler = process.env['CC'] ?? 'cc'): NativeBuild {
   const headers = nodeHeaders();
   if (!headers)
     return {
       built: false,
       reason: `node's headers (node_api.h) were not found beside ${process.execPath}: set PLANTWATCH_NODE_HEADERS to their folder`,
     };
-  mkdirSync(dirname(NATIVE_WINDOW_SPECTRA_PATH), { recursive: true });
+  mkdirSync(dirname(NATIVE_KERNELS_PATH), { recursive: true });
   // Built under another name and renamed when it loads: a running agent never sees half a file.
-  const building = NATIVE_WINDOW_SPECTRA_PATH.replace(/\.node$/, `.${process.pid}.building.node`);
+  const building = NATIVE_KERNELS_PATH.replace(/\.node$/, `.${process.pid}.building.node`);
   const flags = ['-O3', '-fno-math-errno', '-fno-trapping-math', '-shared', '-fPIC'];
   // Node resolves the addon's napi_* symbols when it loads it; macOS's linker must be told so.
   if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
   const compiled = spawnSync(
     compiler,
-    [...flags, '-I', headers, '-o', building, NATIVE_WINDOW_SPECTRA_SOURCE, '-lfftw3f', '-lm'],
+    [...flags, '-I', headers, '-o', building, ...NATIVE_KERNELS_SOURCES, '-lfftw3f', '-lm'],
     { encoding: 'utf8', timeout: 120_000 },
   );
   if (compiled.error) {
@@ -70,28 +73,28 @@ export function buildNativeWindowSpectra(compiler = process.env['CC'] ?? 'cc'): 
       built: false,
       reason: noFftw
         ? `FFTW (single precision) is not installed: ${FFTW_INSTALL_HINT}`
-        : `compiling ${NATIVE_WINDOW_SPECTRA_SOURCE} failed: ${firstError(compiled.stderr ?? '', compiled.status)}`,
+        : `compiling ${SOURCE_DIR} failed: ${firstError(compiled.stderr ?? '', compiled.status)}`,
     };
   }
   try {
     createRequire(import.meta.url)(building);
   } catch (error) {
     rmSync(building, { force: true });
-    return { built: false, reason: `the compiled engine did not load: ${(error as Error).message}` };
+    return { built: false, reason: `the compiled addon did not load: ${(error as Error).message}` };
   }
-  renameSync(building, NATIVE_WINDOW_SPECTRA_PATH);
-  return { built: true, path: NATIVE_WINDOW_SPECTRA_PATH };
+  renameSync(building, NATIVE_KERNELS_PATH);
+  return { built: true, path: NATIVE_KERNELS_PATH };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const build = buildNativeWindowSpectra();
+  const build = buildNativeKernels();
   if (build.built) {
-    console.log(`native window spectra (FFTW) built: ${build.path}`);
+    console.log(`native analysis kernels (FFTW) built: ${build.path}`);
   } else {
-    // A stale engine from an earlier build would not match this source: the WebAssembly path it is.
-    rmSync(NATIVE_WINDOW_SPECTRA_PATH, { force: true });
+    // A stale addon from an earlier build would not match this source: the WebAssembly path it is.
+    rmSync(NATIVE_KERNELS_PATH, { force: true });
     console.log(
-      `native window spectra not built, the analysis uses the WebAssembly FFT (about half as fast): ${build.reason}`,
+      `native analysis kernels not built, the analysis uses the WebAssembly FFT (about half as fast): ${build.reason}`,
     );
   }
 }

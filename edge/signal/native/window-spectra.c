@@ -3,78 +3,97 @@
  * the signal's power spectrum, and for each carrier band its pre-whitened squared-envelope
  * spectrum, with FFTW's single-precision transforms. It does exactly what SpectraAccumulator's
  * WebAssembly path does per window (spectra-accumulator.ts, spectrum-kernels.ts) in the same
- * order, so the two give the same spectra to float32 rounding; native-window-spectra.test.ts
+ * order, so the two give the same spectra to float32 rounding; native-kernels.test.ts
  * checks that. Measured on the bench machine, FFTW runs the analysis's three transforms in about
  * half the time of PFFFT's WebAssembly build, and the per-bin loops vectorise here.
  *
- * Built by `npm run build` (build-native.ts) with the machine's C compiler when FFTW is installed;
+ * Built by `npm run build` (build.ts) with the machine's C compiler when FFTW is installed;
  * without it the WebAssembly path is used and nothing else changes.
  *
  * Threads: FFTW's planner is not thread-safe, so plans are made under one lock and shared (FFTW's
- * new-array execute functions are); buffers belong to a thread (its napi_env), so worker threads
- * never share one.
+ * new-array execute functions are thread-safe); buffers belong to a thread (its napi_env), so
+ * worker threads never share one.
  */
-#define NAPI_VERSION 8
+#include "addon.h"
 #include <fftw3.h>
 #include <math.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum kind { REAL_FORWARD, COMPLEX_BACKWARD };
 
-struct cached_plan {
+/*
+ * A transform of one kind and size, shared by every engine and thread of the process. It starts on
+ * an FFTW_ESTIMATE plan, made in microseconds, so a one-shot `plantwatch diagnose` does not wait
+ * for planning; after UPGRADE_AFTER transforms (a long record, or an agent's first minutes) it is
+ * re-planned once with FFTW_MEASURE, which takes about half a second per size and runs the
+ * transforms measurably faster. The old plan is kept: another thread may be executing it.
+ */
+struct shared_plan {
   enum kind kind;
   int size;
-  fftwf_plan plan;
-  struct cached_plan *next;
+  _Atomic(fftwf_plan) plan;
+  atomic_uint uses;
+  struct shared_plan *next;
 };
 
-static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cached_plan *plans = NULL;
-static int wisdom_imported = 0;
+#define UPGRADE_AFTER 256u
 
-/* FFTW_MEASURE: planning takes milliseconds once per size and process, and the plan is faster. */
-static fftwf_plan plan_for(enum kind kind, int size) {
-  pthread_mutex_lock(&planner_lock);
-  if (!wisdom_imported) {
-    fftwf_import_system_wisdom();
-    wisdom_imported = 1;
-  }
-  for (struct cached_plan *p = plans; p; p = p->next) {
-    if (p->kind == kind && p->size == size) {
-      pthread_mutex_unlock(&planner_lock);
-      return p->plan;
-    }
-  }
+static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_plan *plans = NULL;
+
+/* FFTW's planner is not thread-safe: callers hold planner_lock. */
+static fftwf_plan make_plan(enum kind kind, int size, unsigned flags) {
   fftwf_plan plan = NULL;
   if (kind == REAL_FORWARD) {
     float *in = fftwf_alloc_real(size);
     fftwf_complex *out = fftwf_alloc_complex(size / 2 + 1);
-    if (in && out) plan = fftwf_plan_dft_r2c_1d(size, in, out, FFTW_MEASURE);
+    if (in && out) plan = fftwf_plan_dft_r2c_1d(size, in, out, flags);
     fftwf_free(in);
     fftwf_free(out);
   } else {
     fftwf_complex *in = fftwf_alloc_complex(size);
     fftwf_complex *out = fftwf_alloc_complex(size);
-    if (in && out) plan = fftwf_plan_dft_1d(size, in, out, FFTW_BACKWARD, FFTW_MEASURE);
+    if (in && out) plan = fftwf_plan_dft_1d(size, in, out, FFTW_BACKWARD, flags);
     fftwf_free(in);
     fftwf_free(out);
   }
-  if (plan) {
-    struct cached_plan *entry = malloc(sizeof *entry);
+  return plan;
+}
+
+static struct shared_plan *plan_for(enum kind kind, int size) {
+  pthread_mutex_lock(&planner_lock);
+  struct shared_plan *entry = plans;
+  while (entry && !(entry->kind == kind && entry->size == size)) entry = entry->next;
+  if (!entry) {
+    fftwf_plan plan = make_plan(kind, size, FFTW_ESTIMATE);
+    entry = plan ? malloc(sizeof *entry) : NULL;
     if (entry) {
       entry->kind = kind;
       entry->size = size;
-      entry->plan = plan;
+      atomic_init(&entry->plan, plan);
+      atomic_init(&entry->uses, 0);
       entry->next = plans;
       plans = entry;
     }
   }
   pthread_mutex_unlock(&planner_lock);
-  return plan;
+  return entry;
+}
+
+/* The plan to execute now; the one call that reaches UPGRADE_AFTER re-plans it measured. */
+static fftwf_plan current_plan(struct shared_plan *entry) {
+  if (atomic_fetch_add_explicit(&entry->uses, 1, memory_order_relaxed) == UPGRADE_AFTER) {
+    pthread_mutex_lock(&planner_lock);
+    fftwf_plan measured = make_plan(entry->kind, entry->size, FFTW_MEASURE);
+    pthread_mutex_unlock(&planner_lock);
+    if (measured) atomic_store(&entry->plan, measured);
+  }
+  return atomic_load(&entry->plan);
 }
 
 struct band {
@@ -85,8 +104,8 @@ struct band {
   double scale;
   napi_ref sum_ref;
   double *sum;
-  fftwf_plan inverse;
-  fftwf_plan envelope_forward;
+  struct shared_plan *inverse;
+  struct shared_plan *envelope_forward;
 };
 
 struct engine {
@@ -98,7 +117,7 @@ struct engine {
   int power_bins;
   int band_count;
   struct band *bands;
-  fftwf_plan forward;
+  struct shared_plan *forward;
   /* The largest band's envelope transform size. */
   int envelope_size;
 };
@@ -216,7 +235,7 @@ static int int_property(napi_env env, napi_value object, const char *name, int *
  *              bands: {first, bins, envelopeSize, lastBin, scale, sum: Float64Array}[])
  * The power and sum arrays are the caller's accumulators: addWindow adds into them.
  */
-static napi_value create_engine(napi_env env, napi_callback_info info) {
+napi_value window_spectra_create_engine(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -430,10 +449,10 @@ static void add_envelope(const struct scratch *s, struct band *band) {
   int whitened = whiten((const float *)(s->spectrum + band->first), band->bins, (float *)s->whitened);
   if (whitened == 0) return;
   memset(s->whitened + band->bins, 0, sizeof(fftwf_complex) * (size_t)(m - band->bins));
-  fftwf_execute_dft(band->inverse, s->whitened, s->analytic);
+  fftwf_execute_dft(current_plan(band->inverse), s->whitened, s->analytic);
   /* By Parseval the unscaled inverse of unit-magnitude bins has mean square = their count. */
   relative_squared((const float *)s->analytic, m, 1.0 / whitened, s->squared);
-  fftwf_execute_dft_r2c(band->envelope_forward, s->squared, s->envelope);
+  fftwf_execute_dft_r2c(current_plan(band->envelope_forward), s->squared, s->envelope);
   accumulate_magnitude((const float *)s->envelope, band->last_bin, band->scale, band->sum);
 }
 
@@ -443,7 +462,7 @@ static void add_envelope(const struct scratch *s, struct band *band) {
  * band's). With sums, also writes the window's moment sums around samples[start] to sums[0..5]:
  * s1, s2, s3, s4, min, max.
  */
-static napi_value add_window(napi_env env, napi_callback_info info) {
+napi_value window_spectra_add_window(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -481,7 +500,7 @@ static napi_value add_window(napi_env env, napi_callback_info info) {
     if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
     else window_double(x, e->window, s->windowed, e->size);
   }
-  fftwf_execute_dft_r2c(e->forward, s->windowed, s->spectrum);
+  fftwf_execute_dft_r2c(current_plan(e->forward), s->windowed, s->spectrum);
   accumulate_power(e, s);
   if (band_index >= 0) add_envelope(s, &e->bands[band_index]);
   else
@@ -489,11 +508,3 @@ static napi_value add_window(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-NAPI_MODULE_INIT() {
-  napi_property_descriptor properties[] = {
-      {"createEngine", NULL, create_engine, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"addWindow", NULL, add_window, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  if (napi_define_properties(env, exports, 2, properties) != napi_ok) return NULL;
-  return exports;
-}

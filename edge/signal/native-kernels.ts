@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { NATIVE_WINDOW_SPECTRA_PATH } from './native/build.js';
+import { NATIVE_KERNELS_PATH } from './native/build.js';
 
 /*
- * The native per-window spectra (native/window-spectra.c, FFTW), when `npm run build` could compile
- * them on this machine. Everything works without them: the WebAssembly transforms (PFFFT) do the
- * same per window, at about half the speed. PLANTWATCH_FFT=wasm chooses the WebAssembly path even
- * when the native one is built (to compare the two, or to rule the native one out).
+ * The native analysis kernels (native/: the per-window spectra with FFTW, the noise floor's
+ * median), when `npm run build` could compile them on this machine. Everything works without them:
+ * the WebAssembly transforms (PFFFT) and the JavaScript median give the same results, the spectra
+ * to float32 rounding and the medians exactly, at about half the speed. PLANTWATCH_FFT=wasm chooses
+ * that path even when the native one is built (to compare the two, or to rule the native one out).
  */
 
 /** An engine's handle: opaque, owned by the accumulator that made it. */
@@ -27,7 +28,7 @@ export interface NativeBand {
   sum: Float64Array;
 }
 
-export interface NativeWindowSpectra {
+export interface NativeKernels {
   /** The power and band sums given are the accumulators each addWindow() adds into. */
   createEngine(size: number, window: Float64Array, power: Float64Array, bands: NativeBand[]): NativeEngine;
   /**
@@ -42,35 +43,40 @@ export interface NativeWindowSpectra {
     band: number,
     sums?: Float64Array,
   ): void;
+  /**
+   * The element of rank count >> 1 of spectrum[from, to) and spectrum[from2, to2), or NaN when a
+   * value there is negative, −0, infinite or NaN.
+   */
+  medianOfRuns(spectrum: Float64Array, from: number, to: number, from2: number, to2: number): number;
 }
 
 export type TransformEngine = 'fftw' | 'pffft-wasm';
 
-function load(): { module: NativeWindowSpectra | null; engine: TransformEngine; reason?: string } {
+function load(): { module: NativeKernels | null; engine: TransformEngine; reason?: string } {
   if (process.env['PLANTWATCH_FFT'] === 'wasm')
     return { module: null, engine: 'pffft-wasm', reason: 'PLANTWATCH_FFT=wasm' };
-  if (!existsSync(NATIVE_WINDOW_SPECTRA_PATH))
+  if (!existsSync(NATIVE_KERNELS_PATH))
     return {
       module: null,
       engine: 'pffft-wasm',
-      reason: `${NATIVE_WINDOW_SPECTRA_PATH} was not built (npm run build compiles it when a C compiler and FFTW are installed)`,
+      reason: `${NATIVE_KERNELS_PATH} was not built (npm run build compiles it when a C compiler and FFTW are installed)`,
     };
   try {
-    const module = createRequire(import.meta.url)(NATIVE_WINDOW_SPECTRA_PATH) as NativeWindowSpectra;
+    const module = createRequire(import.meta.url)(NATIVE_KERNELS_PATH) as NativeKernels;
     return { module, engine: 'fftw' };
   } catch (error) {
     return {
       module: null,
       engine: 'pffft-wasm',
-      reason: `${NATIVE_WINDOW_SPECTRA_PATH} did not load (${(error as Error).message}): run npm run build again`,
+      reason: `${NATIVE_KERNELS_PATH} did not load (${(error as Error).message}): run npm run build again`,
     };
   }
 }
 
 const loaded = load();
 
-/** The native engine, or null when the WebAssembly path does the work. */
-export const nativeWindowSpectra: NativeWindowSpectra | null = loaded.module;
+/** The native kernels, or null when WebAssembly and JavaScript do the work. */
+export const nativeKernels: NativeKernels | null = loaded.module;
 
 /** Which transforms the window analysis uses here, and why not the native ones when it does not. */
 export const windowTransforms: { engine: TransformEngine; reason?: string } = {
