@@ -44,6 +44,11 @@ export interface NativeKernels {
     sums?: Float64Array,
   ): void;
   /**
+   * Transforms being re-planned with FFTW_MEASURE in the background (an engine asks for it after
+   * its first 256 windows; until then, and meanwhile, the estimated plans run).
+   */
+  measuringPlans(): number;
+  /**
    * The element of rank count >> 1 of spectrum[from, to) and spectrum[from2, to2), or NaN when a
    * value there is negative, −0, infinite or NaN.
    */

@@ -5,6 +5,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"createEngine", NULL, window_spectra_create_engine, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addWindow", NULL, window_spectra_add_window, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"measuringPlans", NULL, window_spectra_measuring_plans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"medianOfRuns", NULL, spectral_median_of_runs, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)

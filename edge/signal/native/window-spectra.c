@@ -29,19 +29,21 @@ enum kind { REAL_FORWARD, COMPLEX_BACKWARD };
 /*
  * A transform of one kind and size, shared by every engine and thread of the process. It starts on
  * an FFTW_ESTIMATE plan, made in microseconds, so a one-shot `plantwatch diagnose` does not wait
- * for planning; after UPGRADE_AFTER transforms (a long record, or an agent's first minutes) it is
- * re-planned once with FFTW_MEASURE, which takes about half a second per size and runs the
- * transforms measurably faster. The old plan is kept: another thread may be executing it.
+ * for planning. Once an engine has added UPGRADE_AFTER windows (a long record, or an agent's first
+ * minutes) its transforms are re-planned with FFTW_MEASURE on a thread of their own, which takes
+ * about half a second per size and then runs them measurably faster; the analysis goes on with the
+ * estimated plans meanwhile and never waits. An old plan is kept: a thread may be executing it.
  */
 struct shared_plan {
   enum kind kind;
   int size;
   _Atomic(fftwf_plan) plan;
-  atomic_uint uses;
+  /* Set by the first engine that asks for the measured plan: it is made once. */
+  atomic_flag measuring;
   struct shared_plan *next;
 };
 
-#define UPGRADE_AFTER 256u
+#define UPGRADE_AFTER 256
 
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shared_plan *plans = NULL;
@@ -76,7 +78,7 @@ static struct shared_plan *plan_for(enum kind kind, int size) {
       entry->kind = kind;
       entry->size = size;
       atomic_init(&entry->plan, plan);
-      atomic_init(&entry->uses, 0);
+      atomic_flag_clear(&entry->measuring);
       entry->next = plans;
       plans = entry;
     }
@@ -85,15 +87,56 @@ static struct shared_plan *plan_for(enum kind kind, int size) {
   return entry;
 }
 
-/* The plan to execute now; the one call that reaches UPGRADE_AFTER re-plans it measured. */
-static fftwf_plan current_plan(struct shared_plan *entry) {
-  if (atomic_fetch_add_explicit(&entry->uses, 1, memory_order_relaxed) == UPGRADE_AFTER) {
+static inline fftwf_plan current_plan(struct shared_plan *entry) { return atomic_load(&entry->plan); }
+
+struct measuring_job {
+  int count;
+  struct shared_plan *entries[];
+};
+
+/* Plans being measured in the background now, across the process. */
+static atomic_int plans_measuring = 0;
+
+static void *measure_plans(void *argument) {
+  struct measuring_job *job = argument;
+  for (int i = 0; i < job->count; i++) {
+    struct shared_plan *entry = job->entries[i];
     pthread_mutex_lock(&planner_lock);
     fftwf_plan measured = make_plan(entry->kind, entry->size, FFTW_MEASURE);
     pthread_mutex_unlock(&planner_lock);
     if (measured) atomic_store(&entry->plan, measured);
+    atomic_fetch_sub(&plans_measuring, 1);
   }
-  return atomic_load(&entry->plan);
+  free(job);
+  return NULL;
+}
+
+/* Starts measuring those of the plans nobody has started on; without a thread they stay estimated. */
+static void measure_in_background(struct shared_plan **entries, int count) {
+  struct measuring_job *job = malloc(sizeof *job + sizeof(struct shared_plan *) * (size_t)count);
+  if (!job) return;
+  job->count = 0;
+  for (int i = 0; i < count; i++)
+    if (entries[i] && !atomic_flag_test_and_set(&entries[i]->measuring)) job->entries[job->count++] = entries[i];
+  pthread_t thread;
+  pthread_attr_t attributes;
+  int started = job->count > 0 && pthread_attr_init(&attributes) == 0;
+  if (started) {
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&plans_measuring, job->count);
+    started = pthread_create(&thread, &attributes, measure_plans, job) == 0;
+    if (!started) atomic_fetch_sub(&plans_measuring, job->count);
+    pthread_attr_destroy(&attributes);
+  }
+  if (!started) free(job);
+}
+
+/* measuringPlans(): how many transforms are being re-planned in the background right now. */
+napi_value window_spectra_measuring_plans(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_int32(env, atomic_load(&plans_measuring), &result);
+  return result;
 }
 
 struct band {
@@ -120,6 +163,7 @@ struct engine {
   struct shared_plan *forward;
   /* The largest band's envelope transform size. */
   int envelope_size;
+  int windows;
 };
 
 /*
@@ -456,6 +500,17 @@ static void add_envelope(const struct scratch *s, struct band *band) {
   accumulate_magnitude((const float *)s->envelope, band->last_bin, band->scale, band->sum);
 }
 
+static void measure_engine_plans(const struct engine *e) {
+  struct shared_plan *entries[1 + 2 * 64];
+  int count = 0;
+  entries[count++] = e->forward;
+  for (int b = 0; b < e->band_count && count + 2 <= (int)(sizeof entries / sizeof entries[0]); b++) {
+    entries[count++] = e->bands[b].inverse;
+    entries[count++] = e->bands[b].envelope_forward;
+  }
+  measure_in_background(entries, count);
+}
+
 /*
  * addWindow(engine, samples: Float32Array | Float64Array, start, band, sums?: Float64Array)
  * Adds samples[start, start + size) to the power sum and to band `band`'s envelope sum (−1: every
@@ -500,6 +555,7 @@ napi_value window_spectra_add_window(napi_env env, napi_callback_info info) {
     if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
     else window_double(x, e->window, s->windowed, e->size);
   }
+  if (++e->windows == UPGRADE_AFTER) measure_engine_plans(e);
   fftwf_execute_dft_r2c(current_plan(e->forward), s->windowed, s->spectrum);
   accumulate_power(e, s);
   if (band_index >= 0) add_envelope(s, &e->bands[band_index]);
