@@ -5,7 +5,8 @@ import { planDiagnosis, WindowDiagnoser } from '../../edge/signal/diagnosis.js';
 import { RealFft } from '../../edge/signal/fft.js';
 import { type BenchResult, opsPerSecond, result } from './measure.js';
 import { measureNativeFftw, NATIVE_FFTW_NAME } from './native-fftw.js';
-import { nativeKernels, windowTransforms } from '../../edge/signal/native-kernels.js';
+import { windowTransforms } from '../../edge/signal/native-kernels.js';
+import { settleNativePlans } from './settle-native-plans.js';
 
 /** The rate the issue sizes channels at: a common accelerometer acquisition rate. */
 export const CHANNEL_RATE_HZ = 25_600;
@@ -40,22 +41,6 @@ export function bearingSignal(n: number, rpm: number): Float64Array {
  */
 const ROUNDS = 3;
 const ROUND_SECONDS = 0.4;
-
-/** Windows after which the native kernels re-plan an engine's transforms measured (window-spectra.c). */
-const NATIVE_UPGRADE_AFTER = 256;
-
-/**
- * Runs each analysis past the native kernels' re-planning and waits (up to a minute) until the
- * measured plans are in: the steady state an agent runs in, and no planning thread sharing the CPU
- * with a timed round.
- */
-async function settleNativePlans(analyses: (() => unknown)[]): Promise<void> {
-  if (!nativeKernels) return;
-  for (const analyse of analyses) for (let i = 0; i <= NATIVE_UPGRADE_AFTER; i++) analyse();
-  const deadline = Date.now() + 60_000;
-  while (nativeKernels.measuringPlans() > 0 && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 /**
  * Per window size: our FFT, a complete per-window analysis (spectrum, pre-whitened envelope,

@@ -30,7 +30,8 @@ enum kind { REAL_FORWARD, COMPLEX_BACKWARD };
  * A transform of one kind and size, shared by every engine and thread of the process. It starts on
  * an FFTW_ESTIMATE plan, made in microseconds, so a one-shot `plantwatch diagnose` does not wait
  * for planning. Once an engine has added UPGRADE_AFTER windows (a long record, or an agent's first
- * minutes) its transforms are re-planned with FFTW_MEASURE on a thread of their own, which takes
+ * minutes), or a transform has run that many times across engines (an agent's many channels of one
+ * size), they are re-planned with FFTW_MEASURE on a thread of their own, which takes
  * about half a second per size and then runs them measurably faster; the analysis goes on with the
  * estimated plans meanwhile and never waits. An old plan is kept: a thread may be executing it.
  */
@@ -38,7 +39,9 @@ struct shared_plan {
   enum kind kind;
   int size;
   _Atomic(fftwf_plan) plan;
-  /* Set by the first engine that asks for the measured plan: it is made once. */
+  /* Transforms run with it, across engines: a plan many engines share is measured early too. */
+  atomic_uint uses;
+  /* Set by the first that asks for the measured plan: it is made once. */
   atomic_flag measuring;
   struct shared_plan *next;
 };
@@ -78,6 +81,7 @@ static struct shared_plan *plan_for(enum kind kind, int size) {
       entry->kind = kind;
       entry->size = size;
       atomic_init(&entry->plan, plan);
+      atomic_init(&entry->uses, 0);
       atomic_flag_clear(&entry->measuring);
       entry->next = plans;
       plans = entry;
@@ -87,7 +91,6 @@ static struct shared_plan *plan_for(enum kind kind, int size) {
   return entry;
 }
 
-static inline fftwf_plan current_plan(struct shared_plan *entry) { return atomic_load(&entry->plan); }
 
 struct measuring_job {
   int count;
@@ -129,6 +132,13 @@ static void measure_in_background(struct shared_plan **entries, int count) {
     pthread_attr_destroy(&attributes);
   }
   if (!started) free(job);
+}
+
+/* The plan to execute now; the UPGRADE_AFTER-th use across all engines asks for the measured one. */
+static fftwf_plan current_plan(struct shared_plan *entry) {
+  if (atomic_fetch_add_explicit(&entry->uses, 1, memory_order_relaxed) + 1 == UPGRADE_AFTER)
+    measure_in_background(&entry, 1);
+  return atomic_load(&entry->plan);
 }
 
 /* measuringPlans(): how many transforms are being re-planned in the background right now. */
