@@ -27,6 +27,7 @@ import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
 import { ticketManagerFor } from './tickets/ticket-manager.js';
+import { windowTransforms } from './signal/native-kernels.js';
 
 /** How often the no-data rules look for silent channels, and learned baselines are written down. */
 const SILENCE_CHECK_MS = 1000;
@@ -164,6 +165,9 @@ export async function startEdgeAgent(
         rules: rules.count,
         cloud: config.cloud.url,
         ...(opcuaServer.endpointUrl ? { opcuaServer: opcuaServer.endpointUrl } : {}),
+        // fftw, or pffft-wasm and why: the analysis runs at about two-thirds the speed without FFTW.
+        analysisTransforms: windowTransforms.engine,
+        ...(windowTransforms.reason ? { analysisTransformsReason: windowTransforms.reason } : {}),
       },
       'edge agent running',
     );
