@@ -171,6 +171,14 @@ export class SpectraAccumulator {
     this.windows = 0;
   }
 
+  /** The bands the next window goes to: all while evaluating, otherwise the active one. */
+  private bandsFor(): number {
+    const band = this.evaluating ? ALL_BANDS : this.active;
+    if (band === ALL_BANDS) for (const b of this.bands) b.prepare();
+    else this.bands[band]!.prepare();
+    return band;
+  }
+
   /** While on, windows added accumulate every candidate band's envelope (more work per window). */
   evaluateCandidates(on: boolean): void {
     this.evaluating = on && this.bands.length > 1;
@@ -197,7 +205,7 @@ export class SpectraAccumulator {
    * through the Hann window it reaches bins 0 and 1 only, which no feature reads.
    */
   addWindow(samples: Float32Array | Float64Array, start = 0): void {
-    this.perWindow.add(samples, start, this.evaluating ? ALL_BANDS : this.active, null);
+    this.perWindow.add(samples, start, this.bandsFor(), null);
     this.windows++;
   }
 
@@ -207,7 +215,7 @@ export class SpectraAccumulator {
    * transform.
    */
   addMeasuredWindow(samples: Float32Array | Float64Array, sums: MomentSums): void {
-    this.perWindow.add(samples, 0, this.evaluating ? ALL_BANDS : this.active, sums);
+    this.perWindow.add(samples, 0, this.bandsFor(), sums);
     this.windows++;
   }
 
@@ -290,12 +298,29 @@ class EnvelopeBand {
     this.band = { lowHz: this.firstBandBin * binHz, highHz: (this.firstBandBin + this.bandBins - 1) * binHz };
   }
 
+  /**
+   * Set by reset(), cleared when the band gets its next window: the sum is zeroed then, so a band
+   * that gets no window is not zeroed at all (most waveforms demodulate one band of several, and
+   * zeroing them all cost more than their averages).
+   */
+  private stale = false;
+
   reset(): void {
+    this.stale = true;
+  }
+
+  /** Before a window is added to this band. */
+  prepare(): void {
+    if (!this.stale) return;
     this.envelopeSum.fill(0);
+    this.stale = false;
   }
 
   averaged(windows: number): Float64Array {
-    for (let k = 0; k < this.average.length; k++) this.average[k] = this.envelopeSum[k]! / windows;
+    if (this.stale) this.average.fill(0);
+    // x / 1 is x: one window's sum is its average, bit for bit.
+    else if (windows === 1) this.average.set(this.envelopeSum);
+    else for (let k = 0; k < this.average.length; k++) this.average[k] = this.envelopeSum[k]! / windows;
     return this.average;
   }
 }
