@@ -44,8 +44,8 @@ export interface NativeKernels {
     sums?: Float64Array,
   ): void;
   /**
-   * Transforms being re-planned with FFTW_MEASURE in the background (an engine asks for it after
-   * its first 256 windows; until then, and meanwhile, the estimated plans run).
+   * Transforms being re-planned in the background: with FFTW_MEASURE after 256 uses (or an
+   * engine's 256 windows), with FFTW_PATIENT after 4096; meanwhile the plans they have run.
    */
   measuringPlans(): number;
   /**
@@ -88,3 +88,15 @@ export const windowTransforms: { engine: TransformEngine; reason?: string } = {
   engine: loaded.engine,
   ...(loaded.reason ? { reason: loaded.reason } : {}),
 };
+
+/** What `GET /api/v1/status` shows of the analysis's transforms. */
+export interface AnalysisTransformsStatus {
+  engine: TransformEngine;
+  reason?: string;
+  /** FFTW plans being refined in the background now (an agent's first minutes): 0 when settled. */
+  plansBeingRefined: number;
+}
+
+export function analysisTransformsStatus(): AnalysisTransformsStatus {
+  return { ...windowTransforms, plansBeingRefined: nativeKernels?.measuringPlans() ?? 0 };
+}

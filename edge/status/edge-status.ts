@@ -8,6 +8,7 @@ import type { Pipeline, PipelineSnapshot } from '../pipeline.js';
 import type { Replicator, ReplicatorHealth } from '../replicate/replicator.js';
 import type { Source, SourceHealth } from '../sources/source.js';
 import type { EdgeTelemetry, EdgeTelemetryStatus } from '../telemetry/start-telemetry.js';
+import { type AnalysisTransformsStatus, analysisTransformsStatus } from '../signal/native-kernels.js';
 import type { TicketManager } from '../tickets/ticket-manager.js';
 
 /** What `GET /api/v1/status` shows. */
@@ -26,6 +27,8 @@ export interface EdgeStatus extends PipelineSnapshot {
   assets: AssetHealth[];
   /** Absent when telemetry.enabled is false. */
   telemetry?: EdgeTelemetryStatus;
+  /** Which transforms the analysis runs on (fftw, or pffft-wasm and why), and plans being refined. */
+  analysisTransforms: AnalysisTransformsStatus;
 }
 
 /** The running parts the status is read from. */
@@ -74,6 +77,7 @@ export function edgeStatus(
     assets: assetHealthOf(config, parts),
     ...(telemetry ? { telemetry: telemetry.status() } : {}),
     ...pipeline.snapshot(),
+    analysisTransforms: analysisTransformsStatus(),
   };
 }
 

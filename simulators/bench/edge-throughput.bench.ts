@@ -9,7 +9,7 @@ import { sleep } from '../../shared/time.js';
 import { freeLoopbackPort } from '../free-port.js';
 import type { WaveformFormat } from '../waveform-format.js';
 import { bearingSignal, CHANNEL_RATE_HZ } from './analysis.bench.js';
-import { settleNativePlans } from './settle-native-plans.js';
+import { NATIVE_LAST_REPLAN_AFTER, settleNativePlans } from './settle-native-plans.js';
 import { type BenchResult, opsPerCpuSecond, result } from './measure.js';
 
 const ASSETS = 64;
@@ -149,6 +149,10 @@ async function runAgent(
         ...['--assets', String(ASSETS), '--count', String(count), '--samples', String(SAMPLES)],
       ]);
     await publish(WARM_UP);
+    // Past the native kernels' last re-planning (4,096 uses of a transform), and until it is done:
+    // the agent's steady state, with no planning thread in the measured batch.
+    await publish(NATIVE_LAST_REPLAN_AFTER - WARM_UP + ASSETS);
+    await untilPlansRefined(statusUrl);
     let previous = Infinity;
     for (let batch = 0; batch < MAX_WARM_UP_BATCHES; batch++) {
       const start = processUsage(agent.pid!).cpuS;
@@ -190,6 +194,18 @@ function threadCpu(pid: number): Map<string, number> {
     }
   }
   return byName;
+}
+
+/** Waits (at most three minutes) until the agent reports no FFTW plan being refined. */
+async function untilPlansRefined(statusUrl: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const status = (await (await fetch(`${statusUrl}/api/v1/status`)).json()) as {
+      analysisTransforms?: { plansBeingRefined?: number };
+    };
+    if (!status.analysisTransforms?.plansBeingRefined) return;
+    await sleep(200);
+  }
 }
 
 async function waitForAgent(statusUrl: string): Promise<void> {

@@ -13,7 +13,7 @@ import { packageRoot } from '../../../shared/paths.js';
  */
 
 const SOURCE_DIR = join(packageRoot(), 'edge', 'signal', 'native');
-export const NATIVE_KERNELS_SOURCES = ['addon.c', 'window-spectra.c', 'spectral-median.c'].map((file) =>
+export const NATIVE_KERNELS_SOURCES = ['addon.c', 'fftw-plans.c', 'window-spectra.c', 'spectral-median.c'].map((file) =>
   join(SOURCE_DIR, file),
 );
 

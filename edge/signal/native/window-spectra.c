@@ -10,142 +10,23 @@
  * Built by `npm run build` (build.ts) with the machine's C compiler when FFTW is installed;
  * without it the WebAssembly path is used and nothing else changes.
  *
- * Threads: FFTW's planner is not thread-safe, so plans are made under one lock and shared (FFTW's
- * new-array execute functions are thread-safe); buffers belong to a thread (its napi_env), so
+ * Threads: plans are the process's (fftw-plans.c); buffers belong to a thread (its napi_env), so
  * worker threads never share one.
  */
 #include "addon.h"
+#include "fftw-plans.h"
 #include <fftw3.h>
 #include <math.h>
 #include <node_api.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum kind { REAL_FORWARD, COMPLEX_BACKWARD };
-
-/*
- * A transform of one kind and size, shared by every engine and thread of the process. It starts on
- * an FFTW_ESTIMATE plan, made in microseconds, so a one-shot `plantwatch diagnose` does not wait
- * for planning. Once an engine has added UPGRADE_AFTER windows (a long record, or an agent's first
- * minutes), or a transform has run that many times across engines (an agent's many channels of one
- * size), they are re-planned with FFTW_MEASURE on a thread of their own, which takes
- * about half a second per size and then runs them measurably faster; the analysis goes on with the
- * estimated plans meanwhile and never waits. An old plan is kept: a thread may be executing it.
- */
-struct shared_plan {
-  enum kind kind;
-  int size;
-  _Atomic(fftwf_plan) plan;
-  /* Transforms run with it, across engines: a plan many engines share is measured early too. */
-  atomic_uint uses;
-  /* Set by the first that asks for the measured plan: it is made once. */
-  atomic_flag measuring;
-  struct shared_plan *next;
-};
-
-#define UPGRADE_AFTER 256
-
-static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct shared_plan *plans = NULL;
-
-/* FFTW's planner is not thread-safe: callers hold planner_lock. */
-static fftwf_plan make_plan(enum kind kind, int size, unsigned flags) {
-  fftwf_plan plan = NULL;
-  if (kind == REAL_FORWARD) {
-    float *in = fftwf_alloc_real(size);
-    fftwf_complex *out = fftwf_alloc_complex(size / 2 + 1);
-    if (in && out) plan = fftwf_plan_dft_r2c_1d(size, in, out, flags);
-    fftwf_free(in);
-    fftwf_free(out);
-  } else {
-    fftwf_complex *in = fftwf_alloc_complex(size);
-    fftwf_complex *out = fftwf_alloc_complex(size);
-    if (in && out) plan = fftwf_plan_dft_1d(size, in, out, FFTW_BACKWARD, flags);
-    fftwf_free(in);
-    fftwf_free(out);
-  }
-  return plan;
-}
-
-static struct shared_plan *plan_for(enum kind kind, int size) {
-  pthread_mutex_lock(&planner_lock);
-  struct shared_plan *entry = plans;
-  while (entry && !(entry->kind == kind && entry->size == size)) entry = entry->next;
-  if (!entry) {
-    fftwf_plan plan = make_plan(kind, size, FFTW_ESTIMATE);
-    entry = plan ? malloc(sizeof *entry) : NULL;
-    if (entry) {
-      entry->kind = kind;
-      entry->size = size;
-      atomic_init(&entry->plan, plan);
-      atomic_init(&entry->uses, 0);
-      atomic_flag_clear(&entry->measuring);
-      entry->next = plans;
-      plans = entry;
-    }
-  }
-  pthread_mutex_unlock(&planner_lock);
-  return entry;
-}
-
-
-struct measuring_job {
-  int count;
-  struct shared_plan *entries[];
-};
-
-/* Plans being measured in the background now, across the process. */
-static atomic_int plans_measuring = 0;
-
-static void *measure_plans(void *argument) {
-  struct measuring_job *job = argument;
-  for (int i = 0; i < job->count; i++) {
-    struct shared_plan *entry = job->entries[i];
-    pthread_mutex_lock(&planner_lock);
-    fftwf_plan measured = make_plan(entry->kind, entry->size, FFTW_MEASURE);
-    pthread_mutex_unlock(&planner_lock);
-    if (measured) atomic_store(&entry->plan, measured);
-    atomic_fetch_sub(&plans_measuring, 1);
-  }
-  free(job);
-  return NULL;
-}
-
-/* Starts measuring those of the plans nobody has started on; without a thread they stay estimated. */
-static void measure_in_background(struct shared_plan **entries, int count) {
-  struct measuring_job *job = malloc(sizeof *job + sizeof(struct shared_plan *) * (size_t)count);
-  if (!job) return;
-  job->count = 0;
-  for (int i = 0; i < count; i++)
-    if (entries[i] && !atomic_flag_test_and_set(&entries[i]->measuring)) job->entries[job->count++] = entries[i];
-  pthread_t thread;
-  pthread_attr_t attributes;
-  int started = job->count > 0 && pthread_attr_init(&attributes) == 0;
-  if (started) {
-    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-    atomic_fetch_add(&plans_measuring, job->count);
-    started = pthread_create(&thread, &attributes, measure_plans, job) == 0;
-    if (!started) atomic_fetch_sub(&plans_measuring, job->count);
-    pthread_attr_destroy(&attributes);
-  }
-  if (!started) free(job);
-}
-
-/* The plan to execute now; the UPGRADE_AFTER-th use across all engines asks for the measured one. */
-static fftwf_plan current_plan(struct shared_plan *entry) {
-  if (atomic_fetch_add_explicit(&entry->uses, 1, memory_order_relaxed) + 1 == UPGRADE_AFTER)
-    measure_in_background(&entry, 1);
-  return atomic_load(&entry->plan);
-}
 
 /* measuringPlans(): how many transforms are being re-planned in the background right now. */
 napi_value window_spectra_measuring_plans(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
-  napi_create_int32(env, atomic_load(&plans_measuring), &result);
+  napi_create_int32(env, shared_plans_refining(), &result);
   return result;
 }
 
@@ -314,7 +195,7 @@ napi_value window_spectra_create_engine(napi_env env, napi_callback_info info) {
   e->band_count = (int)band_count;
   e->bands = calloc(band_count ? band_count : 1, sizeof *e->bands);
   e->window = window;
-  e->forward = plan_for(REAL_FORWARD, size);
+  e->forward = shared_plan_for(REAL_FORWARD, size);
   napi_value external;
   if (!e->bands || !e->forward) {
     free_engine(env, e, NULL);
@@ -349,8 +230,8 @@ napi_value window_spectra_create_engine(napi_env env, napi_callback_info info) {
       return fail(env, "each band needs first, bins, envelopeSize (a power of two), lastBin, scale and a sum array that fit the window");
     }
     napi_create_reference(env, sum_value, 1, &band->sum_ref);
-    band->inverse = plan_for(COMPLEX_BACKWARD, m);
-    band->envelope_forward = plan_for(REAL_FORWARD, m);
+    band->inverse = shared_plan_for(COMPLEX_BACKWARD, m);
+    band->envelope_forward = shared_plan_for(REAL_FORWARD, m);
     if (!band->inverse || !band->envelope_forward) {
       free_engine(env, e, NULL);
       return fail(env, "could not plan the envelope transforms");
@@ -503,14 +384,15 @@ static void add_envelope(const struct scratch *s, struct band *band) {
   int whitened = whiten((const float *)(s->spectrum + band->first), band->bins, (float *)s->whitened);
   if (whitened == 0) return;
   memset(s->whitened + band->bins, 0, sizeof(fftwf_complex) * (size_t)(m - band->bins));
-  fftwf_execute_dft(current_plan(band->inverse), s->whitened, s->analytic);
+  fftwf_execute_dft(shared_plan_use(band->inverse), s->whitened, s->analytic);
   /* By Parseval the unscaled inverse of unit-magnitude bins has mean square = their count. */
   relative_squared((const float *)s->analytic, m, 1.0 / whitened, s->squared);
-  fftwf_execute_dft_r2c(current_plan(band->envelope_forward), s->squared, s->envelope);
+  fftwf_execute_dft_r2c(shared_plan_use(band->envelope_forward), s->squared, s->envelope);
   accumulate_magnitude((const float *)s->envelope, band->last_bin, band->scale, band->sum);
 }
 
-static void measure_engine_plans(const struct engine *e) {
+/* The engine's plans, for the background refinement its window count may start. */
+static void refine_engine_plans(const struct engine *e, int windows) {
   struct shared_plan *entries[1 + 2 * 64];
   int count = 0;
   entries[count++] = e->forward;
@@ -518,7 +400,7 @@ static void measure_engine_plans(const struct engine *e) {
     entries[count++] = e->bands[b].inverse;
     entries[count++] = e->bands[b].envelope_forward;
   }
-  measure_in_background(entries, count);
+  shared_plans_engine_windows(entries, count, windows);
 }
 
 /*
@@ -565,8 +447,8 @@ napi_value window_spectra_add_window(napi_env env, napi_callback_info info) {
     if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
     else window_double(x, e->window, s->windowed, e->size);
   }
-  if (++e->windows == UPGRADE_AFTER) measure_engine_plans(e);
-  fftwf_execute_dft_r2c(current_plan(e->forward), s->windowed, s->spectrum);
+  refine_engine_plans(e, ++e->windows);
+  fftwf_execute_dft_r2c(shared_plan_use(e->forward), s->windowed, s->spectrum);
   accumulate_power(e, s);
   if (band_index >= 0) add_envelope(s, &e->bands[band_index]);
   else
