@@ -113,9 +113,13 @@ describe('plantwatch CLI on real processes', () => {
     const status = (await (await fetch(`http://127.0.0.1:${edgePort}/api/v1/status`)).json()) as {
       counters: { rejected: number };
       sources: { state: string }[];
+      analysisTransforms: { engine: string; plansBeingRefined: number };
     };
     expect(status.counters.rejected).toBe(1);
     expect(status.sources[0]?.state).toBe('connected');
+    // The analysis runs on the native kernels (CI installs FFTW), and says how many plans it refines.
+    expect(status.analysisTransforms.engine).toBe('fftw');
+    expect(status.analysisTransforms.plansBeingRefined).toBeGreaterThanOrEqual(0);
     expect(edge.output()).toContain('rejected measurement on plantwatch/pump-9/de/waveform');
     expect(edge.output()).not.toContain(token);
     expect(cloud.output()).not.toContain(token);
