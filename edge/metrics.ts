@@ -77,6 +77,11 @@ export function createEdgeMetrics(deps: {
     help: 'Rules currently evaluated',
     registers: [registry],
   });
+  const waveformEvidenceFetched = new Counter({
+    name: 'plantwatch_edge_waveform_evidence_fetched_total',
+    help: 'Waveform evidence (spectra snapshots) made for a ticket change; a throttled update of an open ticket needs none',
+    registers: [registry],
+  });
   const ruleOutcomes = new Counter({
     name: 'plantwatch_edge_rule_outcomes_total',
     help: 'Rule conclusions (fire, still-firing, clear), by rule',
@@ -323,6 +328,7 @@ export function createEdgeMetrics(deps: {
     ruleReloads,
     rulesLoaded,
     ruleOutcomes,
+    waveformEvidenceFetched,
     diagnosisFallbacks,
   };
 }

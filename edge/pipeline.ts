@@ -10,6 +10,14 @@ import type { MeasurementSink } from './sources/source.js';
 import type { TicketManager } from './tickets/ticket-manager.js';
 import { NonFiniteSampleError } from './signal/non-finite-sample.js';
 
+/** A rule outcome read the waveform's evidence before the pipeline fetched it. */
+class EvidenceNotFetched extends Error {
+  constructor(channel: string) {
+    super(`the evidence of ${channel} was not fetched before the rule concluded`);
+    this.name = 'EvidenceNotFetched';
+  }
+}
+
 export interface PipelineDeps {
   /**
    * The latest value of every signal, fed here alone: the analyser reads an asset's speed from it,
@@ -73,36 +81,57 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const latestReadings = new Map<string, Reading>();
   const diagnosisProblems = new Map<string, string>();
 
-  const apply = (outcomes: RuleOutcome[]) => {
-    for (const outcome of outcomes) {
+  /** Commits one outcome's ticket events; rethrows EvidenceNotFetched, having committed nothing. */
+  const applyOne = (outcome: RuleOutcome) => {
+    let events: OutboxEvent[];
+    try {
+      events = tickets.apply(outcome);
+    } catch (error) {
+      if (error instanceof EvidenceNotFetched) throw error;
       metrics.ruleOutcomes.inc({ rule: outcome.rule.spec.id, kind: outcome.kind });
-      let events;
+      engine.revert(outcome);
+      metrics.ticketWriteFailures.inc();
+      logger.error(
+        { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.assetId },
+        `could not commit a ticket event to the outbox (${(error as Error).message}); the rule will conclude again on the next evaluation`,
+      );
+      return;
+    }
+    metrics.ruleOutcomes.inc({ rule: outcome.rule.spec.id, kind: outcome.kind });
+    for (const event of events) {
+      metrics.ticketEvents.inc({ type: event.type });
+      logger.info(
+        {
+          seq: event.seq,
+          type: event.type,
+          ticketId: event.ticket.id,
+          asset: event.ticket.assetId,
+          rule: outcome.rule.spec.id,
+        },
+        event.ticket.title,
+      );
+      deps.onEvent(event);
+    }
+  };
+
+  const apply = (outcomes: RuleOutcome[]) => {
+    for (const outcome of outcomes) applyOne(outcome);
+  };
+
+  /**
+   * Applies outcomes in order until one reads the waveform's evidence, which is not fetched yet:
+   * returns that one and those after it (none when all were applied).
+   */
+  const applyWithoutEvidence = (outcomes: RuleOutcome[]): RuleOutcome[] => {
+    for (let i = 0; i < outcomes.length; i++) {
       try {
-        events = tickets.apply(outcome);
+        applyOne(outcomes[i]!);
       } catch (error) {
-        engine.revert(outcome);
-        metrics.ticketWriteFailures.inc();
-        logger.error(
-          { err: (error as Error).message, rule: outcome.rule.spec.id, asset: outcome.assetId },
-          `could not commit a ticket event to the outbox (${(error as Error).message}); the rule will conclude again on the next evaluation`,
-        );
-        continue;
-      }
-      for (const event of events) {
-        metrics.ticketEvents.inc({ type: event.type });
-        logger.info(
-          {
-            seq: event.seq,
-            type: event.type,
-            ticketId: event.ticket.id,
-            asset: event.ticket.assetId,
-            rule: outcome.rule.spec.id,
-          },
-          event.ticket.title,
-        );
-        deps.onEvent(event);
+        if (error instanceof EvidenceNotFetched) return outcomes.slice(i);
+        throw error;
       }
     }
+    return [];
   };
 
   /** A speed reading of the asset, when its config names one and it is good. */
@@ -131,13 +160,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     latestFeatures.set(key, result.features);
     deps.onFeatures?.(result.features);
     signals.recordFeatures(result.features, Date.now());
-    // Rules read the evidence only when they conclude; then it is fetched (from a worker) first.
+    // Rules read the evidence only when a ticket changes. An open ticket seen again between its
+    // updates (the steady state of a machine with a known fault: every waveform) reads none, and
+    // the evidence (spectra snapshots, made by the worker that analysed the waveform) costs as much
+    // as the analysis: it is fetched only when an outcome reads it, and that outcome applied again.
     let evidence: WaveformEvidence | undefined;
     const outcomes = engine.evaluateFeatures(result.features, () => {
-      if (!evidence) throw new Error(`the evidence of ${key} was not fetched before the rule concluded`);
+      if (!evidence) throw new EvidenceNotFetched(key);
       return evidence;
     });
-    if (outcomes.length === 0) return;
+    if (outcomes.length === 0 || closed) return;
+    const reading = applyWithoutEvidence(outcomes);
+    if (reading.length === 0) return;
+    metrics.waveformEvidenceFetched.inc();
     try {
       evidence = await result.evidence();
     } catch (error) {
@@ -147,7 +182,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         `no evidence for ${key}: ${(error as Error).message}`,
       );
     }
-    if (!closed) apply(outcomes);
+    if (!closed) apply(reading);
   };
 
   const analyse = async (waveform: Waveform, refuse?: (index: number, value: number) => void) => {

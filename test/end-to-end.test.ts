@@ -186,6 +186,37 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     expect(ticket?.evidence.triggeringValues[0]?.value).toBeGreaterThan(6);
   });
 
+  it("makes a waveform's evidence only for a ticket change, not for each update an open ticket throttles", async () => {
+    const { cloud, token } = await cloudWithToken();
+    const agent = await edge(cloud.url, token);
+    // 120 frames of 0.32 s with the defect developed after 5 s: the tickets open early, and the
+    // frames after are seen again within the ticket update interval (60 s of wall clock).
+    const simulator = await simulate(agent, 'outer-race', 120);
+    await simulator.done;
+    await waitFor(() => {
+      const { waveforms, dropped } = agent.status().counters;
+      return waveforms + dropped >= 120 && waveforms > 0;
+    }, 'all frames analysed or superseded');
+    await firstCloudTickets(cloud);
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    const total = (name: string) =>
+      [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    const outcomes = total('plantwatch_edge_rule_outcomes_total');
+    const events = total('plantwatch_edge_ticket_events_total');
+    const fetched = total('plantwatch_edge_waveform_evidence_fetched_total');
+    expect(events).toBeGreaterThan(0);
+    // Every committed change read its evidence (fetched once per waveform at most)…
+    expect(fetched).toBeGreaterThan(0);
+    expect(fetched).toBeLessThanOrEqual(events);
+    // …and the many outcomes an open ticket throttles fetched none.
+    expect(outcomes).toBeGreaterThan(2 * events);
+    const opened = (await cloudTickets(cloud))[0]!;
+    expect(opened.evidence.triggeringValues.length).toBeGreaterThan(0);
+  });
+
   it('raises nothing for a healthy machine', async () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);

@@ -149,10 +149,13 @@ async function runAgent(
         ...['--assets', String(ASSETS), '--count', String(count), '--samples', String(SAMPLES)],
       ]);
     await publish(WARM_UP);
-    // Past the native kernels' last re-planning (4,096 uses of a transform), and until it is done:
-    // the agent's steady state, with no planning thread in the measured batch.
-    await publish(NATIVE_LAST_REPLAN_AFTER - WARM_UP + ASSETS);
+    // Past the native kernels' last re-planning (4,096 uses of a transform, counted in analyses, not
+    // in waveforms sent: an overloaded agent drops some), and until it is done: the agent's steady
+    // state, with no planning thread in the measured batch.
+    for (let sent = WARM_UP; sent < 1.5 * NATIVE_LAST_REPLAN_AFTER; sent += COUNT) await publish(COUNT);
+    const t0 = Date.now();
     await untilPlansRefined(statusUrl);
+    process.stderr.write(`DEBUG waited ${Date.now() - t0} ms for plans\n`);
     let previous = Infinity;
     for (let batch = 0; batch < MAX_WARM_UP_BATCHES; batch++) {
       const start = processUsage(agent.pid!).cpuS;
