@@ -153,9 +153,7 @@ async function runAgent(
     // in waveforms sent: an overloaded agent drops some), and until it is done: the agent's steady
     // state, with no planning thread in the measured batch.
     for (let sent = WARM_UP; sent < 1.5 * NATIVE_LAST_REPLAN_AFTER; sent += COUNT) await publish(COUNT);
-    const t0 = Date.now();
     await untilPlansRefined(statusUrl);
-    process.stderr.write(`DEBUG waited ${Date.now() - t0} ms for plans\n`);
     let previous = Infinity;
     for (let batch = 0; batch < MAX_WARM_UP_BATCHES; batch++) {
       const start = processUsage(agent.pid!).cpuS;
