@@ -16,6 +16,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define MEASURE_AFTER 256
 #define PATIENT_AFTER 4096
@@ -108,6 +111,11 @@ static void *refine(void *argument) {
     atomic_fetch_sub(&refining, 1);
   }
   free(job);
+#ifdef __GLIBC__
+  // Planning allocates tens of MB of trial buffers in this thread's own malloc arena; freed, they
+  // would still count in the agent's resident memory (measured: +25 MB) until given back here.
+  malloc_trim(0);
+#endif
   return NULL;
 }
 
