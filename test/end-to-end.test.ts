@@ -60,6 +60,19 @@ async function simulate(
   return simulator;
 }
 
+/**
+ * All the frames sent and handled. Frames come faster than a loaded machine analyses them: some may
+ * be superseded (counted), none lost silently.
+ */
+async function simulateAll(agent: EdgeAgent, fault: FaultKind, frames: number): Promise<void> {
+  const simulator = await simulate(agent, fault, frames);
+  await simulator.done;
+  await waitFor(() => {
+    const { waveforms, dropped } = agent.status().counters;
+    return waveforms + dropped >= frames && waveforms > 0;
+  }, 'all frames analysed or superseded');
+}
+
 /** The shipped unbalance rule with short pending and keep-firing periods, for a test in real time. */
 const QUICK_UNBALANCE = `rules:
   - id: unbalance
@@ -191,12 +204,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     const agent = await edge(cloud.url, token);
     // 120 frames of 0.32 s with the defect developed after 5 s: the tickets open early, and the
     // frames after are seen again within the ticket update interval (60 s of wall clock).
-    const simulator = await simulate(agent, 'outer-race', 120);
-    await simulator.done;
-    await waitFor(() => {
-      const { waveforms, dropped } = agent.status().counters;
-      return waveforms + dropped >= 120 && waveforms > 0;
-    }, 'all frames analysed or superseded');
+    await simulateAll(agent, 'outer-race', 120);
     await firstCloudTickets(cloud);
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
     const total = (name: string) =>
@@ -221,13 +229,7 @@ describe('end to end: simulator → MQTT → edge → outbox → cloud', () => {
     const { cloud, token } = await cloudWithToken();
     const agent = await edge(cloud.url, token);
     // 120 frames of 0.32 s: 38 simulated seconds, well past every rule's pending period.
-    const simulator = await simulate(agent, 'healthy', 120);
-    await simulator.done;
-    // Frames come faster than a loaded machine analyses them: some may be superseded (counted), none lost silently.
-    await waitFor(() => {
-      const { waveforms, dropped } = agent.status().counters;
-      return waveforms + dropped >= 120 && waveforms > 0;
-    }, 'all frames analysed or superseded');
+    await simulateAll(agent, 'healthy', 120);
     const status = agent.status();
     expect(status.latestFeatures[0]?.velocityRmsMmS).toBeLessThan(2.8);
     expect(status.outbox.lastSeq).toBe(0);
