@@ -13,9 +13,12 @@ import { packageRoot } from '../../../shared/paths.js';
  */
 
 const SOURCE_DIR = join(packageRoot(), 'edge', 'signal', 'native');
-export const NATIVE_KERNELS_SOURCES = ['addon.c', 'fftw-plans.c', 'window-spectra.c', 'spectral-median.c'].map((file) =>
-  join(SOURCE_DIR, file),
-);
+export const NATIVE_KERNELS_SOURCES = [
+  'addon.c',
+  'fftw-plans.c',
+  'window-spectra.c',
+  'spectral-median.c',
+].map((file) => join(SOURCE_DIR, file));
 
 /** Where the compiled addon goes (dist/ is the build's output, never committed). */
 export const NATIVE_KERNELS_PATH = join(packageRoot(), 'dist', 'native', 'analysis-kernels.node');
