@@ -181,6 +181,10 @@ describe('native analysis kernels', () => {
       const values = Float64Array.from([...spectrum.subarray(from, to), ...spectrum.subarray(from2, to2)]);
       expect(kernels.medianOfRuns(spectrum, from, to, from2, to2)).toBe(median(values, values.length));
     }
+    // Runs longer than the native kernel's stack buffers (2,048 values).
+    const long = Float64Array.from({ length: 6000 }, () => Math.fround(10 ** (6 * (next() + 0.5) - 4)));
+    const longValues = Float64Array.from([...long.subarray(10, 3000), ...long.subarray(3005, 5990)]);
+    expect(kernels.medianOfRuns(long, 10, 3000, 3005, 5990)).toBe(median(longValues, longValues.length));
     const spectrum = new Float64Array(200).fill(1);
     spectrum[50] = -1;
     expect(kernels.medianOfRuns(spectrum, 0, 100, 100, 200)).toBeNaN();

@@ -45,39 +45,44 @@ static double select_rank(double *values, int count, int rank) {
   return values[rank];
 }
 
+/* Runs longer than this take the heap for their working copies (a window is ±50 % of a line). */
+#define STACK_VALUES 2048
+
 static double median_by_buckets(const double *spectrum, int from, int to, int from2, int to2) {
   int count = (to - from) + (to2 - from2);
-  if (count <= 0) return NAN;
+  if (count <= 0 || count > 1 << 24) return NAN;
+  /* The values and their high words side by side, read once from the spectrum. */
+  double stack_values[STACK_VALUES];
+  int32_t stack_words[STACK_VALUES];
+  double *values = count <= STACK_VALUES ? stack_values : malloc(sizeof(double) * (size_t)count);
+  int32_t *words = count <= STACK_VALUES ? stack_words : malloc(sizeof(int32_t) * (size_t)count);
+  double median = NAN;
+  if (!values || !words) goto done;
+  memcpy(values, spectrum + from, sizeof(double) * (size_t)(to - from));
+  memcpy(values + (to - from), spectrum + from2, sizeof(double) * (size_t)(to2 - from2));
   int32_t min = INT32_MAX, max = -1;
-  for (int k = from; k < to; k++) {
-    int32_t word = high_word(spectrum[k]);
-    min = word < min ? word : min;
-    max = word > max ? word : max;
-  }
-  for (int k = from2; k < to2; k++) {
-    int32_t word = high_word(spectrum[k]);
+  for (int k = 0; k < count; k++) {
+    int32_t word = high_word(values[k]);
+    words[k] = word;
     min = word < min ? word : min;
     max = word > max ? word : max;
   }
   /* A sign bit (negative, −0) reads as a negative word; infinities and NaN have all exponent bits set. */
-  if (min < 0 || max >= 0x7ff00000) return NAN;
+  if (min < 0 || max >= 0x7ff00000) goto done;
   int shift = 0;
   while (((max - min) >> shift) >= BUCKETS) shift++;
   int counts[BUCKETS] = {0};
-  for (int k = from; k < to; k++) counts[(high_word(spectrum[k]) - min) >> shift]++;
-  for (int k = from2; k < to2; k++) counts[(high_word(spectrum[k]) - min) >> shift]++;
+  for (int k = 0; k < count; k++) counts[(words[k] - min) >> shift]++;
   int rank = count >> 1, bucket = 0;
   while (rank >= counts[bucket]) rank -= counts[bucket++];
-  double stack[512];
-  double *held = counts[bucket] <= 512 ? stack : malloc(sizeof(double) * (size_t)counts[bucket]);
-  if (!held) return NAN;
+  /* The bucket's values, gathered to the front of values[] (k ≥ n always: nothing unread is overwritten). */
   int n = 0;
-  for (int k = from; k < to; k++)
-    if (((high_word(spectrum[k]) - min) >> shift) == bucket) held[n++] = spectrum[k];
-  for (int k = from2; k < to2; k++)
-    if (((high_word(spectrum[k]) - min) >> shift) == bucket) held[n++] = spectrum[k];
-  double median = select_rank(held, n, rank);
-  if (held != stack) free(held);
+  for (int k = 0; k < count; k++)
+    if (((words[k] - min) >> shift) == bucket) values[n++] = values[k];
+  median = select_rank(values, n, rank);
+done:
+  if (values != stack_values) free(values);
+  if (words != stack_words) free(words);
   return median;
 }
 
