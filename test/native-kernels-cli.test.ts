@@ -6,7 +6,8 @@ import { runCli } from './helpers/processes.js';
 
 /*
  * The same real recordings diagnosed on the native kernels (FFTW) and on the WebAssembly path they
- * replace (PLANTWATCH_FFT=wasm): the reports must be the same, findings, confidences and lines.
+ * replace (PLANTWATCH_FFT=wasm), and on the native kernels' portable loops instead of their AVX2
+ * ones (PLANTWATCH_NATIVE_LOOPS=portable): the reports must be the same, findings, confidences and lines.
  */
 describe('plantwatch diagnose on the native kernels and on WebAssembly', () => {
   for (const set of ['cwru-dev', 'ims-dev']) {
@@ -14,12 +15,15 @@ describe('plantwatch diagnose on the native kernels and on WebAssembly', () => {
       const folder = join(BEARING_DATA, set);
       const native = await runCli(['diagnose', '--batch', folder, '--json']);
       const wasm = await runCli(['diagnose', '--batch', folder, '--json'], { PLANTWATCH_FFT: 'wasm' });
-      expect(native.code, native.output).toBe(0);
-      expect(wasm.code, wasm.output).toBe(0);
+      const portable = await runCli(['diagnose', '--batch', folder, '--json'], {
+        PLANTWATCH_NATIVE_LOOPS: 'portable',
+      });
+      for (const run of [native, wasm, portable]) expect(run.code, run.output).toBe(0);
       const report = JSON.parse(native.stdout) as BatchReport;
       expect(report.records.length).toBeGreaterThanOrEqual(2);
       expect(report.records.some((r) => r.findings.length > 0)).toBe(true);
       expect(native.stdout).toBe(wasm.stdout);
+      expect(native.stdout).toBe(portable.stdout);
     });
   }
 });

@@ -114,6 +114,37 @@ describe('native analysis kernels', () => {
     }
   });
 
+  it('whiten bins too small or too large for the fast reciprocal square root as the WebAssembly path does', () => {
+    // Scaled so that bins' squared magnitudes fall below float32's normal range, or overflow it: the
+    // hand-written AVX2 whitening (avx2-fma-loops.c) hands those bins to the exact scalar code.
+    const n = 4096;
+    const plan = planDiagnosis(n, {
+      sampleRateHz: 25_600,
+      rpm: 2980,
+      unit: 'g',
+      bearing: defectMultiples(catalogBearing('skf-6205').geometry),
+      windowSize: n,
+    });
+    for (const scale of [1e-20, 1e16]) {
+      const signal = new Float32Array(machineSignal(n, 25_600, 11).map((v) => v * scale));
+      const envelopes = [kernels, null].map((k) => {
+        const accumulator = new SpectraAccumulator(
+          n,
+          25_600,
+          plan.envelopeBand,
+          plan.envelopeMaxHz,
+          [],
+          plan.spectrumMaxHz,
+          k,
+        );
+        accumulator.addWindow(signal);
+        return Float64Array.from(accumulator.averages().envelope);
+      });
+      expect(envelopes[0]!.every(Number.isFinite), `scale ${scale}`).toBe(true);
+      expect(relativeError(envelopes[0]!, envelopes[1]!), `scale ${scale}`).toBeLessThan(1e-5);
+    }
+  });
+
   it('re-plan an engine measured after its first 256 windows, in the background, with the same spectra', async () => {
     // A size no other test here runs 256 windows of: its plans are still the estimated ones.
     const n = 32_768;

@@ -14,6 +14,7 @@
  * worker threads never share one.
  */
 #include "addon.h"
+#include "avx2-fma-loops.h"
 #include "fftw-plans.h"
 #include <fftw3.h>
 #include <math.h>
@@ -381,7 +382,9 @@ VECTORISED static void accumulate_magnitude(const float *restrict spectrum, int 
 static void add_envelope(const struct scratch *s, struct band *band) {
   if (band->envelope_size == 0) return;
   int m = band->envelope_size;
-  int whitened = whiten((const float *)(s->spectrum + band->first), band->bins, (float *)s->whitened);
+  const float *bins = (const float *)(s->spectrum + band->first);
+  int whitened = avx2_fma_available() ? whiten_avx2(bins, band->bins, (float *)s->whitened)
+                                      : whiten(bins, band->bins, (float *)s->whitened);
   if (whitened == 0) return;
   memset(s->whitened + band->bins, 0, sizeof(fftwf_complex) * (size_t)(m - band->bins));
   fftwf_execute_dft(shared_plan_use(band->inverse), s->whitened, s->analytic);
@@ -440,11 +443,13 @@ napi_value window_spectra_add_window(napi_env env, napi_callback_info info) {
   if (!s) return fail(env, "out of memory for the native spectra buffers");
   if (type == napi_float32_array) {
     const float *x = (const float *)data + start;
-    if (sums) window_moments_float(x, e->window, s->windowed, e->size, sums);
+    if (sums && avx2_fma_available()) window_moments_float_avx2(x, e->window, s->windowed, e->size, sums);
+    else if (sums) window_moments_float(x, e->window, s->windowed, e->size, sums);
     else window_float(x, e->window, s->windowed, e->size);
   } else {
     const double *x = (const double *)data + start;
-    if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
+    if (sums && avx2_fma_available()) window_moments_double_avx2(x, e->window, s->windowed, e->size, sums);
+    else if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
     else window_double(x, e->window, s->windowed, e->size);
   }
   refine_engine_plans(e, ++e->windows);
