@@ -17,7 +17,7 @@ export const NATIVE_KERNELS_SOURCES = [
   'addon.c',
   'fftw-plans.c',
   'window-spectra.c',
-  'avx2-fma-loops.c',
+  'x86-loops.c',
   'spectral-median.c',
 ].map((file) => join(SOURCE_DIR, file));
 

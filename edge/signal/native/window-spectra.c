@@ -14,7 +14,7 @@
  * worker threads never share one.
  */
 #include "addon.h"
-#include "avx2-fma-loops.h"
+#include "x86-loops.h"
 #include "fftw-plans.h"
 #include <fftw3.h>
 #include <math.h>
@@ -329,6 +329,17 @@ WINDOW_WITH_MOMENTS(double, LOAD_DOUBLE4)
 WINDOW_ONLY(float)
 WINDOW_ONLY(double)
 
+/* Windowing, with the moment sums when asked for, by the widest loops this CPU runs. */
+#define WINDOW_SAMPLES(TYPE)                                                                       \
+  static void window_##TYPE##_samples(const TYPE *x, const double *w, float *out, int n, double *sums) { \
+    if (!sums) window_##TYPE(x, w, out, n);                                                        \
+    else if (x86_loops() == X86_LOOPS_AVX512) window_moments_##TYPE##_avx512(x, w, out, n, sums); \
+    else if (x86_loops() == X86_LOOPS_AVX2_FMA) window_moments_##TYPE##_avx2(x, w, out, n, sums);  \
+    else window_moments_##TYPE(x, w, out, n, sums);                                                \
+  }
+WINDOW_SAMPLES(float)
+WINDOW_SAMPLES(double)
+
 static void accumulate_power(const struct engine *e, const struct scratch *s) {
   int half = e->size / 2;
   const fftwf_complex *X = s->spectrum;
@@ -383,8 +394,11 @@ static void add_envelope(const struct scratch *s, struct band *band) {
   if (band->envelope_size == 0) return;
   int m = band->envelope_size;
   const float *bins = (const float *)(s->spectrum + band->first);
-  int whitened = avx2_fma_available() ? whiten_avx2(bins, band->bins, (float *)s->whitened)
-                                      : whiten(bins, band->bins, (float *)s->whitened);
+  float *whitened_bins = (float *)s->whitened;
+  enum x86_loops loops = x86_loops();
+  int whitened = loops == X86_LOOPS_AVX512  ? whiten_avx512(bins, band->bins, whitened_bins)
+                 : loops == X86_LOOPS_AVX2_FMA ? whiten_avx2(bins, band->bins, whitened_bins)
+                                               : whiten(bins, band->bins, whitened_bins);
   if (whitened == 0) return;
   memset(s->whitened + band->bins, 0, sizeof(fftwf_complex) * (size_t)(m - band->bins));
   fftwf_execute_dft(shared_plan_use(band->inverse), s->whitened, s->analytic);
@@ -442,15 +456,9 @@ napi_value window_spectra_add_window(napi_env env, napi_callback_info info) {
   struct scratch *s = scratch_for(env, e->size, e->envelope_size);
   if (!s) return fail(env, "out of memory for the native spectra buffers");
   if (type == napi_float32_array) {
-    const float *x = (const float *)data + start;
-    if (sums && avx2_fma_available()) window_moments_float_avx2(x, e->window, s->windowed, e->size, sums);
-    else if (sums) window_moments_float(x, e->window, s->windowed, e->size, sums);
-    else window_float(x, e->window, s->windowed, e->size);
+    window_float_samples((const float *)data + start, e->window, s->windowed, e->size, sums);
   } else {
-    const double *x = (const double *)data + start;
-    if (sums && avx2_fma_available()) window_moments_double_avx2(x, e->window, s->windowed, e->size, sums);
-    else if (sums) window_moments_double(x, e->window, s->windowed, e->size, sums);
-    else window_double(x, e->window, s->windowed, e->size);
+    window_double_samples((const double *)data + start, e->window, s->windowed, e->size, sums);
   }
   refine_engine_plans(e, ++e->windows);
   fftwf_execute_dft_r2c(shared_plan_use(e->forward), s->windowed, s->spectrum);
