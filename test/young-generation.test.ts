@@ -35,7 +35,36 @@ function newSpaceMbAfterLoad(cap: boolean, nodeFlags: string[] = []): number {
   return Number(out);
 }
 
+/** The new space, in MB, of a worker started as the agent starts an analysis worker, after it allocated. */
+function workerNewSpaceMb(): number {
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    const { capYoungGeneration, workerYoungGeneration } = await import(${JSON.stringify(capModule)});
+    capYoungGeneration();
+    // The main thread at its cap: the process-wide growth factor is 1 when the worker starts.
+    const keep = [];
+    for (let i = 0; i < 2000000; i++) { keep.push({ i }); if (keep.length > 100000) keep.length = 0; }
+    const worker = new Worker(\`
+      import v8 from 'node:v8';
+      import { parentPort } from 'node:worker_threads';
+      let keep = [];
+      for (let i = 0; i < 20000; i++) { keep.push(new Array(100).fill(i)); if (keep.length > 2000) keep = keep.slice(1000); }
+      parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);
+    \`, { eval: true, resourceLimits: workerYoungGeneration() });
+    worker.once('message', (mb) => { process.stdout.write(String(mb)); process.exit(0); });
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  return Number(out);
+}
+
 describe("the agent's young generation", () => {
+  it("gives an analysis worker 8 MB from its start, whatever the main thread's cap has set", () => {
+    expect(workerNewSpaceMb()).toBe(8);
+  });
+
   it('stays at 8 MB under load, across a worker thread starting; V8 alone grows it to 32 MB', () => {
     expect(newSpaceMbAfterLoad(false)).toBe(32);
     expect(newSpaceMbAfterLoad(true)).toBeLessThanOrEqual(8);

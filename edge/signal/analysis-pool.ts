@@ -7,13 +7,11 @@ import { packageRoot } from '../../shared/paths.js';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
 import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
-import { reapplyYoungGenerationCap } from '../young-generation.js';
+import { reapplyYoungGenerationCap, workerYoungGeneration } from '../young-generation.js';
 import { NonFiniteSampleError } from './non-finite-sample.js';
 import { SampleBuffers } from './sample-buffers.js';
 import type { WaveformEvidence } from './waveform-analysis.js';
 
-/** Young generation per worker: an analysis allocates little on the JS heap; a small one keeps RSS down. */
-const WORKER_YOUNG_GENERATION_MB = 4;
 const RESPAWN_DELAY_MS = 1000;
 
 /**
@@ -62,7 +60,7 @@ class AnalysisWorker {
     this.alive = true;
     this.worker = new Worker(workerScript(), {
       workerData: { assets: this.assets },
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: workerYoungGeneration(),
     });
     this.worker.once('online', reapplyYoungGenerationCap);
     this.worker.on('message', (reply: AnalysisReply) => {
