@@ -14,6 +14,7 @@
  * worker threads never share one.
  */
 #include "addon.h"
+#include "moment-sums.h"
 #include "x86-loops.h"
 #include "fftw-plans.h"
 #include <fftw3.h>
@@ -302,21 +303,12 @@ typedef float v4f_store __attribute__((vector_size(16), aligned(4)));
         s[1] += a2[h][j];                                                                          \
         s[2] += a3[h][j];                                                                          \
         s[3] += a4[h][j];                                                                          \
-        if (lo[h][j] < s[4]) s[4] = lo[h][j];                                                      \
-        if (hi[h][j] > s[5]) s[5] = hi[h][j];                                                      \
       }                                                                                            \
+      double lows[4] = {lo[h][0], lo[h][1], lo[h][2], lo[h][3]};                                   \
+      double highs[4] = {hi[h][0], hi[h][1], hi[h][2], hi[h][3]};                                  \
+      moment_sums_extremes(lows, highs, 4, s);                                                     \
     }                                                                                              \
-    for (; i < n; i++) {                                                                           \
-      double v = x[i];                                                                             \
-      out[i] = (float)(v * w[i]);                                                                  \
-      double d = v - shift, d2 = d * d;                                                            \
-      s[0] += d;                                                                                   \
-      s[1] += d2;                                                                                  \
-      s[2] += d2 * d;                                                                              \
-      s[3] += d2 * d2;                                                                             \
-      if (v < s[4]) s[4] = v;                                                                      \
-      if (v > s[5]) s[5] = v;                                                                      \
-    }                                                                                              \
+    for (; i < n; i++) moment_sums_add(x[i], w[i], out + i, shift, s);                             \
     memcpy(sums, s, sizeof s);                                                                     \
   }
 WINDOW_WITH_MOMENTS(float, LOAD_FLOAT4)

@@ -16,6 +16,7 @@
  * window at N = 16384).
  */
 #include "x86-loops.h"
+#include "moment-sums.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <float.h>
@@ -74,21 +75,11 @@ AVX2_FMA static inline double lane_sum(__m256d v) {
       hi = _mm256_max_pd(_mm256_max_pd(v0, v1), hi);                                               \
     }                                                                                              \
     double s[6] = {lane_sum(a1), lane_sum(a2), lane_sum(a3), lane_sum(a4), shift, shift};          \
-    for (int j = 0; j < 4; j++) {                                                                  \
-      if (lo[j] < s[4]) s[4] = lo[j];                                                              \
-      if (hi[j] > s[5]) s[5] = hi[j];                                                              \
-    }                                                                                              \
-    for (; i < n; i++) {                                                                           \
-      double v = x[i];                                                                             \
-      out[i] = (float)(v * w[i]);                                                                  \
-      double d = v - shift, d2 = d * d;                                                            \
-      s[0] += d;                                                                                   \
-      s[1] += d2;                                                                                  \
-      s[2] += d2 * d;                                                                              \
-      s[3] += d2 * d2;                                                                             \
-      if (v < s[4]) s[4] = v;                                                                      \
-      if (v > s[5]) s[5] = v;                                                                      \
-    }                                                                                              \
+    double lows[4], highs[4];                                                                      \
+    _mm256_storeu_pd(lows, lo);                                                                    \
+    _mm256_storeu_pd(highs, hi);                                                                   \
+    moment_sums_extremes(lows, highs, 4, s);                                                       \
+    for (; i < n; i++) moment_sums_add(x[i], w[i], out + i, shift, s);                             \
     for (int j = 0; j < 6; j++) sums[j] = s[j];                                                    \
   }
 WINDOW_WITH_MOMENTS_AVX2(float)
@@ -159,21 +150,8 @@ AVX512 static inline __m512d load8_float(const float *p) { return _mm512_cvtps_p
     double lows[8], highs[8];                                                                      \
     _mm512_storeu_pd(lows, lo);                                                                    \
     _mm512_storeu_pd(highs, hi);                                                                   \
-    for (int j = 0; j < 8; j++) {                                                                  \
-      if (lows[j] < s[4]) s[4] = lows[j];                                                          \
-      if (highs[j] > s[5]) s[5] = highs[j];                                                        \
-    }                                                                                              \
-    for (; i < n; i++) {                                                                           \
-      double v = x[i];                                                                             \
-      out[i] = (float)(v * w[i]);                                                                  \
-      double d = v - shift, d2 = d * d;                                                            \
-      s[0] += d;                                                                                   \
-      s[1] += d2;                                                                                  \
-      s[2] += d2 * d;                                                                              \
-      s[3] += d2 * d2;                                                                             \
-      if (v < s[4]) s[4] = v;                                                                      \
-      if (v > s[5]) s[5] = v;                                                                      \
-    }                                                                                              \
+    moment_sums_extremes(lows, highs, 8, s);                                                       \
+    for (; i < n; i++) moment_sums_add(x[i], w[i], out + i, shift, s);                             \
     for (int j = 0; j < 6; j++) sums[j] = s[j];                                                    \
   }
 WINDOW_WITH_MOMENTS_AVX512(float)
