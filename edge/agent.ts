@@ -122,11 +122,11 @@ export async function startEdgeAgent(
     // The agent's own clients log in to its embedded broker with the login made for this run.
     const clientConfig = broker.login ? { ...config, mqtt: { ...config.mqtt, ...broker.login } } : config;
     // The pipeline was built before the broker existed: its events reach the alerts from here on.
-    const alerts = (localAlerts = localAlertsFor(clientConfig, broker.url, logger));
+    const alerts = (localAlerts = localAlertsFor(clientConfig, broker.url, logger, broker.inProcess));
     if (alerts) {
       // Before the broker closes, so the last alarms are flushed.
       shutdown.add(() => alerts.stop());
-      alerts.start(tickets.openTickets());
+      await alerts.start(tickets.openTickets());
     }
     const started = await startSources(clientConfig, broker.url, pipeline.sink, logger, broker.inProcess);
     sources = started.list;

@@ -4,12 +4,14 @@ import { type LocalAlert, LOCAL_ALERT_SCHEMA } from '../edge/alerts/local-alerts
 import { startEdgeAgent } from '../edge/agent.js';
 import { freeLoopbackPort } from '../simulators/free-port.js';
 import { measurementTopic } from '../shared/schema/index.js';
+import { startMosquitto, stopChildren } from './helpers/processes.js';
 import { rulesDir } from './helpers/rules.js';
-import { removeTempDirs, silentLogger, testEdgeConfig, waitFor } from './helpers/stack.js';
+import { removeTempDirs, silentLogger, tempDir, testEdgeConfig, waitFor } from './helpers/stack.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop();
+  await stopChildren();
   removeTempDirs();
 });
 
@@ -38,7 +40,15 @@ async function subscriber(brokerUrl: string, received: Received[]) {
   return client;
 }
 
-describe('local alerts on the gateway broker', () => {
+/** The embedded broker (the agent publishes inside its process), or a mosquitto (through a client). */
+async function brokerSection(kind: 'embedded' | 'mosquitto') {
+  if (kind === 'embedded') return {};
+  const port = await freeLoopbackPort();
+  await startMosquitto(tempDir(), port);
+  return { mqtt: { url: `mqtt://127.0.0.1:${port}` } };
+}
+
+describe.each(['embedded', 'mosquitto'] as const)('local alerts on the gateway broker (%s)', (kind) => {
   it('announce each state change once on the plant broker while the cloud is unreachable', async () => {
     // A cloud nobody listens on: the plant is cut off.
     const cloudUrl = `http://127.0.0.1:${await freeLoopbackPort()}`;
@@ -47,6 +57,7 @@ describe('local alerts on the gateway broker', () => {
         site: 'plant-7',
         cloud: { url: cloudUrl, token: 'pwgw_unused' },
         rulesDir: rulesDir({ 'hot.yaml': HOT }),
+        ...(await brokerSection(kind)),
       }),
       silentLogger(),
     );

@@ -32,6 +32,12 @@ export interface InProcessBroker {
    * first, as a subscribed client would get them; resolves with what ends the subscription.
    */
   subscribe(topics: string[], onMessage: BrokerMessageHandler): Promise<() => Promise<void>>;
+  /**
+   * Publishes as the broker itself (QoS 1 to its subscribers; `retain` stored, and an empty
+   * retained payload removes the topic's retained message, as MQTT has it); `done` gets an error
+   * if the broker could not take it.
+   */
+  publish(topic: string, payload: string, retain: boolean, done: (error?: Error) => void): void;
 }
 
 /** `mqtt.embedded` as resolved; host and port alone give an open broker on them (tests, tools). */
@@ -205,6 +211,10 @@ function inProcessBroker(aedes: Aedes): InProcessBroker {
         for (const topic of topics)
           await new Promise<void>((resolve) => aedes.unsubscribe(topic, deliver, resolve));
       };
+    },
+    publish(topic, payload, retain, done) {
+      const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false };
+      aedes.publish(packet as AedesPublishPacket, (error?: Error | null) => done(error ?? undefined));
     },
   };
 }

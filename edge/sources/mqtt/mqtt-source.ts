@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
@@ -102,6 +102,8 @@ export class MqttSource implements Source {
       );
       return;
     }
+    // Loaded only for an external broker: see clientPublisher in local-alerts.ts.
+    const { default: mqtt } = await import('mqtt');
     const client = mqtt.connect(brokerUrl, {
       ...connection,
       clientId,
