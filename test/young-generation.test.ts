@@ -61,8 +61,8 @@ function workerNewSpaceMb(): number {
 }
 
 describe("the agent's young generation", () => {
-  it("gives an analysis worker 8 MB from its start, whatever the main thread's cap has set", () => {
-    expect(workerNewSpaceMb()).toBe(8);
+  it("gives an analysis worker a 4 MB new space from its start, whatever the main thread's cap has set", () => {
+    expect(workerNewSpaceMb()).toBe(4);
   });
 
   it('stays at 8 MB under load, across a worker thread starting; V8 alone grows it to 32 MB', () => {
