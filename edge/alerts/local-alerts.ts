@@ -95,8 +95,29 @@ async function clientPublisher(options: LocalAlertsOptions): Promise<AlertPublis
   };
 }
 
+/**
+ * Publishes one alert at a time, each once the broker has taken the one before. aedes numbers the
+ * messages it publishes itself and drops, per subscriber, one numbered below a message it already
+ * delivered; a retained alert is stored before it is routed, so a cleared one published just after
+ * it overtook it and the active alert never reached the panel (seen: an outer-race ticket opened
+ * in the same millisecond as a threshold ticket cleared). A client's messages are in order anyway.
+ */
 function inProcessPublisher(broker: InProcessBroker): AlertPublisher {
-  return { publish: (...args) => broker.publish(...args), close: async () => undefined };
+  let previous = Promise.resolve();
+  return {
+    publish(topic, payload, retain, done) {
+      previous = previous.then(
+        () =>
+          new Promise<void>((taken) =>
+            broker.publish(topic, payload, retain, (error) => {
+              done(error);
+              taken();
+            }),
+          ),
+      );
+    },
+    close: () => previous,
+  };
 }
 
 /**
