@@ -95,28 +95,14 @@ async function clientPublisher(options: LocalAlertsOptions): Promise<AlertPublis
   };
 }
 
-/**
- * Publishes one alert at a time, each once the broker has taken the one before. aedes numbers the
- * messages it publishes itself and drops, per subscriber, one numbered below a message it already
- * delivered; a retained alert is stored before it is routed, so a cleared one published just after
- * it overtook it and the active alert never reached the panel (seen: an outer-race ticket opened
- * in the same millisecond as a threshold ticket cleared). A client's messages are in order anyway.
- */
+/** The embedded broker itself (which keeps its own publishes in order). */
 function inProcessPublisher(broker: InProcessBroker): AlertPublisher {
-  let previous = Promise.resolve();
+  let last: Promise<void> = Promise.resolve();
   return {
     publish(topic, payload, retain, done) {
-      previous = previous.then(
-        () =>
-          new Promise<void>((taken) =>
-            broker.publish(topic, payload, retain, (error) => {
-              done(error);
-              taken();
-            }),
-          ),
-      );
+      last = broker.publish(topic, payload, retain).then(() => done(), done);
     },
-    close: () => previous,
+    close: () => last,
   };
 }
 

@@ -34,10 +34,10 @@ export interface InProcessBroker {
   subscribe(topics: string[], onMessage: BrokerMessageHandler): Promise<() => Promise<void>>;
   /**
    * Publishes as the broker itself (QoS 1 to its subscribers; `retain` stored, and an empty
-   * retained payload removes the topic's retained message, as MQTT has it); `done` gets an error
-   * if the broker could not take it.
+   * retained payload removes the topic's retained message, as MQTT has it), in the order called;
+   * resolves once the broker has taken the message, rejects if it could not.
    */
-  publish(topic: string, payload: string, retain: boolean, done: (error?: Error) => void): void;
+  publish(topic: string, payload: string, retain: boolean): Promise<void>;
 }
 
 /** `mqtt.embedded` as resolved; host and port alone give an open broker on them (tests, tools). */
@@ -195,6 +195,7 @@ interface RetainedStore {
  * ms each), and a dropped connection lost the QoS 1 messages in flight.
  */
 function inProcessBroker(aedes: Aedes): InProcessBroker {
+  let lastPublished: Promise<unknown> = Promise.resolve();
   return {
     async subscribe(topics, onMessage) {
       const deliver = (packet: AedesPublishPacket, done: () => void) => {
@@ -212,9 +213,25 @@ function inProcessBroker(aedes: Aedes): InProcessBroker {
           await new Promise<void>((resolve) => aedes.unsubscribe(topic, deliver, resolve));
       };
     },
-    publish(topic, payload, retain, done) {
+    /*
+     * One message at a time, each once the broker has taken the one before. aedes numbers the
+     * messages it publishes itself and drops, per subscriber, one numbered below a message it has
+     * already delivered; a retained message is stored before it is routed, so an unretained one
+     * published just after it overtook it and the first was never delivered (seen: an alert for an
+     * outer-race ticket opened in the same millisecond as another ticket's "cleared" alert).
+     */
+    publish(topic, payload, retain) {
       const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false };
-      aedes.publish(packet as AedesPublishPacket, (error?: Error | null) => done(error ?? undefined));
+      const taken = lastPublished.then(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            aedes.publish(packet as AedesPublishPacket, (error?: Error | null) =>
+              error ? reject(error) : resolve(),
+            ),
+          ),
+      );
+      lastPublished = taken.catch(() => undefined);
+      return taken;
     },
   };
 }
