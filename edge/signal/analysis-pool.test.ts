@@ -35,6 +35,50 @@ describe('the analysis worker pool', () => {
   });
 });
 
+describe('batches to a worker', () => {
+  it('posts the requests of one turn as one message, answers each its own, and fails only the bad one', async () => {
+    const assets = Array.from({ length: 12 }, (_, i) => ({ id: `pump-${i}`, rpm: 1500 }));
+    pool = new WorkerPoolAnalysis(assets, 1, pino({ level: 'silent' }));
+    const worker = (pool as unknown as { pool: { worker: { postMessage(batch: unknown[]): void } }[] })
+      .pool[0]!.worker;
+    const post = worker.postMessage.bind(worker);
+    const batches: number[] = [];
+    worker.postMessage = (batch: unknown[], ...rest: unknown[]) => {
+      batches.push(batch.length);
+      (post as (...args: unknown[]) => void)(batch, ...rest);
+    };
+    // Each asset's signal a different size, so that an answer given to the wrong request shows.
+    const scaled = (i: number): Waveform => {
+      const w = waveform();
+      return { ...w, assetId: `pump-${i}`, samples: (w.samples as Float32Array).map((v) => v * (i + 1)) };
+    };
+    const broken = { ...scaled(11), samples: new Float32Array(8192).fill(Number.NaN) };
+    const results = await Promise.allSettled([
+      ...assets.slice(0, 11).map((_, i) => pool!.analyse(scaled(i), undefined)),
+      pool.analyse(broken, undefined),
+    ]);
+    expect(batches).toEqual([12]);
+    const first = results[0]!;
+    if (first.status !== 'fulfilled') throw new Error('the first analysis failed');
+    results.slice(0, 11).forEach((r, i) => {
+      if (r.status !== 'fulfilled') throw new Error(`analysis ${i} failed`);
+      expect(r.value.features.velocityRmsMmS).toBeCloseTo(first.value.features.velocityRmsMmS * (i + 1), 6);
+    });
+    expect(results[11]!.status).toBe('rejected');
+    // More while two batches are in flight wait, and go together when one comes back.
+    batches.length = 0;
+    const a = pool.analyse(scaled(0), undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = pool.analyse(scaled(1), undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = assets.slice(2, 11).map((_, i) => pool!.analyse(scaled(i + 2), undefined));
+    await Promise.all([a, b, ...rest]);
+    expect(batches[0]).toBe(1);
+    expect(batches.reduce((sum, n) => sum + n, 0)).toBe(11);
+    expect(batches.length).toBeLessThanOrEqual(4);
+  });
+});
+
 describe('sample buffers between the agent and its workers', () => {
   it('carry each waveform in a buffer a worker handed back, and leave the caller’s samples as they were', async () => {
     pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));

@@ -1,6 +1,7 @@
 /**
  * A worker thread of the analysis pool: the diagnosers of the asset channels pinned to it, and the
- * latest analysis of each (its evidence is asked for only when a rule concluded on it).
+ * latest analysis of each (its evidence is asked for only when a rule concluded on it). Requests
+ * come in batches, answered in order in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
@@ -32,44 +33,48 @@ const port = parentPort;
 if (port) {
   const analyser = new WaveformAnalyser((workerData as { assets: Asset[] }).assets);
   const latest = new Map<string, WaveformAnalysis>();
-  port.on('message', (request: AnalysisRequest) => {
+  /** One request's answer, and the sample buffer it hands back (if any). */
+  const answer = (request: AnalysisRequest): { reply: AnalysisReply; samples?: ArrayBuffer } => {
     // The analysis copies the samples into its own buffers: theirs goes back with the answer.
     const samples = request.type === 'analyse' ? transferable(request.waveform.samples) : undefined;
-    const transfer = samples ? [samples] : [];
+    const handBack = samples ? { samples } : {};
     try {
-      if (request.type === 'analyse') {
-        const { waveform } = request;
-        const analysis = analyser.analyse(waveform, request.measuredRpm);
-        latest.set(`${waveform.assetId}/${waveform.channel}`, analysis);
-        port.postMessage(
-          {
-            id: request.id,
-            features: analysis.features,
-            ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
-            ...(samples ? { samples } : {}),
-          } satisfies AnalysisReply,
-          transfer,
-        );
-      } else {
+      if (request.type === 'evidence') {
         const analysis = latest.get(request.channel);
         if (!analysis) throw new Error(`no analysis of ${request.channel} to take evidence from`);
-        port.postMessage({ id: request.id, evidence: analysis.evidence() } satisfies AnalysisReply);
+        return { reply: { id: request.id, evidence: analysis.evidence() } };
       }
+      const { waveform } = request;
+      const analysis = analyser.analyse(waveform, request.measuredRpm);
+      latest.set(`${waveform.assetId}/${waveform.channel}`, analysis);
+      const reply: AnalysisReply = {
+        id: request.id,
+        features: analysis.features,
+        ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
+        ...handBack,
+      };
+      return { reply, ...handBack };
     } catch (error) {
       const nonFinite =
         error instanceof NonFiniteSampleError
           ? { nonFinite: { index: error.index, value: error.value } }
           : {};
-      port.postMessage(
-        {
-          id: request.id,
-          error: (error as Error).message,
-          ...nonFinite,
-          ...(samples ? { samples } : {}),
-        } satisfies AnalysisReply,
-        transfer,
-      );
+      return {
+        reply: { id: request.id, error: (error as Error).message, ...nonFinite, ...handBack },
+        ...handBack,
+      };
     }
+  };
+  // A batch in, one message of answers out (see AnalysisWorker in analysis-pool.ts for why).
+  port.on('message', (batch: AnalysisRequest[]) => {
+    const replies: AnalysisReply[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const request of batch) {
+      const { reply, samples } = answer(request);
+      replies.push(reply);
+      if (samples) transfer.push(samples);
+    }
+    port.postMessage(replies, transfer);
   });
 }
 
