@@ -18,6 +18,7 @@ import type { ConditionWatch, LoadedRule, TrendWatch } from './load-rules.js';
 import { RuleScope } from './rule-scope.js';
 import { RuleState, type Truth } from './rule-state.js';
 import { FINDING_PREFIX } from './signals.js';
+import { OfflineChannels } from './source-offline.js';
 import { forecastCrossing, type ThresholdForecast } from './trend.js';
 import type { TrendHistories } from './trend-histories.js';
 
@@ -108,6 +109,8 @@ export class RuleEngine {
   private rules: readonly LoadedRule[] = [];
   private matchers = new Map<LoadedRule, { assets?: RegExp[]; channels?: RegExp[] }>();
   private readonly wallClock: () => number;
+  /** Channels whose source said it is offline: their silence is not a silent sensor's. */
+  private readonly offline = new OfflineChannels();
 
   constructor(private readonly options: RuleEngineOptions) {
     this.signals = options.signals ?? new LatestSignals();
@@ -156,6 +159,7 @@ export class RuleEngine {
 
   /** Re-evaluates the rules that read features on the window's channel; its signals are recorded already. */
   evaluateFeatures(features: Features, waveform?: () => WaveformEvidence): RuleOutcome[] {
+    this.offline.onFeatures(features);
     const outcomes: RuleOutcome[] = [];
     for (const { rule, state, key } of this.slot(features.assetId, features.channel)) {
       const outcome = this.evaluate(
@@ -182,6 +186,7 @@ export class RuleEngine {
 
   /** Evaluates the rules that read only readings on the reading's channel; it is recorded already. */
   evaluateReading(reading: Reading): RuleOutcome[] {
+    this.offline.onReading(reading, this.wallClock());
     const outcomes: RuleOutcome[] = [];
     for (const rule of this.rules) {
       if (rule.readsFeatures || !rule.readingChannels.has(reading.channel.replaceAll('-', '_'))) continue;
@@ -202,7 +207,11 @@ export class RuleEngine {
     return outcomes;
   }
 
-  /** The no-data rules, on the wall clock: run it every second or so. */
+  /**
+   * The no-data rules, on the wall clock: run it every second or so. A channel whose source is
+   * offline (isSourceOffline) is unknown, neither silent nor speaking; once anything arrives from it
+   * again its silence counts from then, not from its last good value before the outage.
+   */
   checkSilence(): RuleOutcome[] {
     const now = this.wallClock();
     const outcomes: RuleOutcome[] = [];
@@ -211,9 +220,16 @@ export class RuleEngine {
       const watch = rule.watch;
       for (const { assetId, channel, lastGoodAt } of this.signals.channels()) {
         if (!this.applies(rule, assetId, channel)) continue;
-        const silentMs = now - lastGoodAt;
-        const silent = silentMs > watch.silenceMs;
         const state = this.state(stateKey(rule.spec.id, assetId, channel));
+        const watched = this.offline.watch(assetId, channel, lastGoodAt);
+        if (watched.offline) {
+          // Unknown: a pending silence restarts, and an open sensor_fault stays open (missing data never clears).
+          state.step(undefined, undefined, now, now, rule.pendingMs, rule.keepFiringMs);
+          continue;
+        }
+        const { since, sourceBackAt } = watched;
+        const silentMs = now - since;
+        const silent = silentMs > watch.silenceMs;
         const transition = state.step(silent, !silent, now, now, rule.pendingMs, rule.keepFiringMs);
         if (!transition) continue;
         outcomes.push({
@@ -221,11 +237,12 @@ export class RuleEngine {
           rule,
           assetId,
           channel,
-          windowStart: lastGoodAt,
+          windowStart: since,
           windowEnd: now,
-          ...(transition === 'fire' ? { since: lastGoodAt + watch.silenceMs } : {}),
+          ...(transition === 'fire' ? { since: since + watch.silenceMs } : {}),
           severity: rule.spec.severity,
-          evidence: () => noDataEvidence(rule, watch, channel, silentMs, lastGoodAt, transition),
+          evidence: () =>
+            noDataEvidence(rule, watch, channel, silentMs, lastGoodAt, transition, sourceBackAt),
         });
       }
     }

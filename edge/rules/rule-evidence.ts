@@ -242,8 +242,12 @@ export function noDataEvidence(
   silentMs: number,
   lastGoodAt: number,
   transition: NonNullable<Transition>,
+  /** When the channel's source came back after being offline, if that is where the silence starts. */
+  sourceBackAt?: number,
 ): PlainEvidence {
   const seconds = round(silentMs / 1000);
+  const since =
+    sourceBackAt === undefined ? '' : ` since its source came back online at ${isoTime(sourceBackAt)}`;
   return {
     triggeringValues:
       transition === 'clear'
@@ -260,7 +264,7 @@ export function noDataEvidence(
     reasoning: [
       transition === 'clear'
         ? `channel ${channel} delivers good values again`
-        : `no good value from channel ${channel} for ${seconds} s (limit ${rule.spec.noData}); the last one arrived at ${isoTime(lastGoodAt)}`,
+        : `no good value from channel ${channel} for ${seconds} s${since} (limit ${rule.spec.noData}); the last one arrived at ${isoTime(lastGoodAt)}`,
       'rules that read this channel treat it as unknown meanwhile: a silent sensor raises no machine fault',
       ruleLine(rule),
     ],

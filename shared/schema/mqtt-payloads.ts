@@ -15,7 +15,8 @@ export type WaveformPayload = Static<typeof WaveformPayload>;
 
 export const ReadingPayload = Type.Composite(
   [
-    Type.Omit(Reading, ['assetId', 'channel', 'ts', 'quality']),
+    // A publisher that speaks is online: whether a source is offline is for the agent's own sources to say.
+    Type.Omit(Reading, ['assetId', 'channel', 'ts', 'quality', 'qualityReason']),
     Type.Object({ ts: Type.Optional(EpochMs), quality: Type.Optional(Quality) }),
   ],
   { additionalProperties: false },

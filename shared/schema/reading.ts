@@ -10,6 +10,20 @@ export const EpochMs = Type.Integer({ minimum: 0, description: 'epoch millisecon
 /** OPC-UA style quality: only `good` readings may fire a fault rule. */
 export const Quality = Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]);
 
+/**
+ * Why a reading is bad, when its source knows that the source itself is gone rather than the
+ * sensor: `node_death` (a Sparkplug NDEATH), `device_death` (a Sparkplug DDEATH), `connection_lost`
+ * (the connection to a polled device such as a Modbus server is down). Rules read the channel as
+ * unknown either way; a `noData` rule does not count the time a source is offline as a silent
+ * sensor (edge/rules/source-offline.ts).
+ */
+export const QualityReason = Type.Union([
+  Type.Literal('node_death'),
+  Type.Literal('device_death'),
+  Type.Literal('connection_lost'),
+]);
+export type QualityReason = Static<typeof QualityReason>;
+
 export const Reading = Type.Object(
   {
     ts: EpochMs,
@@ -18,6 +32,7 @@ export const Reading = Type.Object(
     value: Type.Number(),
     unit: Type.String({ minLength: 1, maxLength: 32 }),
     quality: Type.Optional(Quality),
+    qualityReason: Type.Optional(QualityReason),
   },
   { additionalProperties: false },
 );

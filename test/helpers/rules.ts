@@ -54,6 +54,8 @@ export function engineHarness(
     staleAfterMs?: number;
     baselineLearnMs?: number;
     zoneLimits?: RuleEngineOptions['zoneLimits'];
+    /** The pipeline's signals, fed by the test; without them the engine keeps its own. */
+    signals?: RuleEngineOptions['signals'];
   } = {},
 ): EngineHarness {
   const dbPath = options.dbPath ?? join(tempDir(), 'rule-state.db');
@@ -67,6 +69,7 @@ export function engineHarness(
     baselineLearnMs: options.baselineLearnMs ?? 3_600_000,
     wallClock: () => wall.now,
     ...(options.zoneLimits ? { zoneLimits: options.zoneLimits } : {}),
+    ...(options.signals ? { signals: options.signals } : {}),
   });
   engine.setRules(rules);
   return { engine, baselines, db, dbPath, wall };
