@@ -189,7 +189,9 @@ describe('Modbus TCP source against the simulator', () => {
       rulesDir: rulesDir(OVERHEAT_RULES),
       modbus: [
         device('hung', hung.port, { timeout: '500ms' }),
-        device('closed', closedPort),
+        device('closed', closedPort, {
+          registers: [{ assetId: 'pump-3', channel: 'speed', table: 'holding', address: 1, unit: 'rpm' }],
+        }),
         device('live', live.port, {
           registers: [{ assetId: 'pump-2', channel: 'speed', table: 'holding', address: 1, unit: 'rpm' }],
         }),
@@ -221,6 +223,13 @@ describe('Modbus TCP source against the simulator', () => {
     });
     expect(sources.get('hung')?.lastError).toMatch(/(got no answer|answered no request) within 0\.5 s/);
     expect(sources.get('live')).toMatchObject({ state: 'connected', connects: 1 });
+    // The device down since boot reads bad, though it never delivered a value: its rules see unknown.
+    expect(
+      agent.status().latestReadings.find((r) => r.assetId === 'pump-3' && r.channel === 'speed'),
+    ).toMatchObject({ quality: 'bad' });
+    expect(
+      agent.status().latestReadings.find((r) => r.assetId === 'pump-2' && r.channel === 'speed'),
+    ).toMatchObject({ quality: 'good' });
     // The hung device's channels read bad while it times out: its rules see unknown, not a value.
     expect(
       agent.status().latestReadings.find((r) => r.assetId === 'pump-1' && r.channel === 'speed'),
@@ -264,7 +273,12 @@ describe('plantwatch sim modbus (the built CLI)', () => {
     const port = await freePort();
     const startSim = async () => {
       const child = startCli(['sim', 'modbus', '--port', String(port), '--scenario', 'normal']);
-      await waitFor(() => child.output().includes('config fragment'), 'the simulator to start', 15_000);
+      // The simulator prints line by line: wait for the fragment's last line, not just its heading.
+      await waitFor(
+        () => child.output().includes('channel: overtemperature, table: discrete'),
+        'the simulator to start',
+        15_000,
+      );
       return child;
     };
     sim = await startSim();
@@ -279,7 +293,16 @@ describe('plantwatch sim modbus (the built CLI)', () => {
     await waitFor(() => reading(agent, 'bearing_temperature'), 'readings before the restart');
     const source = () => agent.status().sources.find((s) => s.id === 'drive-7')!;
 
+    const killedAt = Date.now();
     await sim.stop('SIGKILL');
+    // The last good values do not stand while the device is gone: every channel reads bad, soon.
+    await waitFor(
+      () =>
+        reading(agent, 'bearing_temperature')?.quality === 'bad' &&
+        reading(agent, 'running')?.quality === 'bad',
+      'bad readings after the kill',
+    );
+    expect(Date.now() - killedAt).toBeLessThan(1500);
     await waitFor(() => source().state === 'reconnecting' && source(), 'the source to notice');
     await waitFor(() => source().lastError?.startsWith('connection refused'), 'a refused reconnection');
     expect(source().lastError).toBe(

@@ -34,6 +34,11 @@ export interface ModbusSimulator {
   endpoint: string;
   /** While true, requests are read but never answered (the socket stays open): a hung device. */
   silent: boolean;
+  /**
+   * Holds registers from `address` at these words whatever the drive does: what a device sends for a
+   * broken sensor (a float32 NaN is 0x7fc0 0x0000), to see how the agent takes it.
+   */
+  pinWords(table: 'holding' | 'input', address: number, words: number[]): void;
   /** The drive's state now. */
   state(): DriveState;
   stop(): Promise<void>;
@@ -79,6 +84,7 @@ export async function startModbusSimulator(options: ModbusSimulatorOptions): Pro
   const random = seededRandom(options.seed ?? 1);
   const failing = new Set((options.exceptions ?? []).map((e) => `${e.table}:${e.address}`));
   const tables = emptyTables();
+  const pinned = new Map<string, number>();
   const startedAt = Date.now();
   let state = driveStateAt(scenario, 0, rampS, random);
   writeTables(tables, state);
@@ -95,6 +101,8 @@ export async function startModbusSimulator(options: ModbusSimulatorOptions): Pro
     port,
     endpoint: `modbus-tcp://${host}:${port}`,
     silent: false,
+    pinWords: (table, address, words) =>
+      words.forEach((word, i) => pinned.set(`${table}:${address + i}`, word)),
     state: () => state,
     stop: async () => {
       clearInterval(timer);
@@ -110,7 +118,7 @@ export async function startModbusSimulator(options: ModbusSimulatorOptions): Pro
         error: Object.assign(new Error(`no ${table} register ${address}`), { modbusErrorCode: 2 }),
         word: 0,
       };
-    return { error: null, word: tables[table][address] ?? 0 };
+    return { error: null, word: pinned.get(`${table}:${address}`) ?? tables[table][address] ?? 0 };
   };
   // Three parameters: the callback form, the one that lets a silent device never answer.
   const registers =

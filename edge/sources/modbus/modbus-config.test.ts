@@ -47,6 +47,7 @@ describe('modbus config', () => {
         pollIntervalMs: 1000,
         timeoutMs: 1000,
         maxRegistersPerRequest: 100,
+        maxBitsPerRequest: 2000,
         maxGap: 8,
         reconnect: { initialMs: 250, maxMs: 10_000 },
         registers: [
@@ -73,7 +74,7 @@ describe('modbus config', () => {
         device(
           '      - { assetId: pump-1, channel: temp, table: input, address: 3, type: float32, wordOrder: little, scale: 0.5, offset: -2, unit: degC }\n' +
             '      - { assetId: pump-1, channel: running, table: coil, address: 0 }\n',
-          '    port: 1502\n    unitId: 7\n    pollInterval: 250ms\n    timeout: 500ms\n    maxRegistersPerRequest: 125\n    maxGap: 0\n    reconnectMaxDelay: 2s\n',
+          '    port: 1502\n    unitId: 7\n    pollInterval: 250ms\n    timeout: 500ms\n    maxRegistersPerRequest: 125\n    maxBitsPerRequest: 64\n    maxGap: 0\n    reconnectMaxDelay: 2s\n',
         ),
       ),
     );
@@ -83,6 +84,7 @@ describe('modbus config', () => {
       pollIntervalMs: 250,
       timeoutMs: 500,
       maxRegistersPerRequest: 125,
+      maxBitsPerRequest: 64,
       maxGap: 0,
       reconnect: { maxMs: 2000 },
       registers: [
@@ -134,6 +136,32 @@ describe('modbus config', () => {
         '14: modbus/1/registers: must NOT have fewer than 1 items',
       ]),
     );
+  });
+
+  it('refuses a timeout below 50ms and a poll interval below 100ms, naming the field and line', () => {
+    const register = '      - { assetId: pump-1, channel: a, table: holding, address: 0 }\n';
+    const found = problems(
+      device(register, '    timeout: 0ms\n    pollInterval: 0s\n') +
+        `  - id: drive-8\n    host: 127.0.0.1\n    timeout: 49ms\n    pollInterval: 0.09s\n    registers:\n${register.replace('channel: a', 'channel: b')}`,
+    );
+    expect(found).toEqual([
+      '9: modbus/0/timeout: 0ms is below the minimum of 50ms: a timeout of 0 waits forever for a silent device, and a shorter one fails healthy answers; write e.g. 500ms (the default is 1s)',
+      '10: modbus/0/pollInterval: 0s is below the minimum of 100ms: a shorter interval floods the device with requests without fresher values; write e.g. 1s (the default)',
+      '15: modbus/1/timeout: 49ms is below the minimum of 50ms: a timeout of 0 waits forever for a silent device, and a shorter one fails healthy answers; write e.g. 500ms (the default is 1s)',
+      '16: modbus/1/pollInterval: 0.09s is below the minimum of 100ms: a shorter interval floods the device with requests without fresher values; write e.g. 1s (the default)',
+    ]);
+    // The floors themselves are accepted.
+    expect(problems(device(register, '    timeout: 50ms\n    pollInterval: 100ms\n'))).toEqual([]);
+  });
+
+  it('bounds maxBitsPerRequest to 1-2000 (the spec allows 2000 bits a read)', () => {
+    const register = '      - { assetId: pump-1, channel: a, table: coil, address: 0 }\n';
+    expect(problems(device(register, '    maxBitsPerRequest: 0\n'))).toEqual([
+      '9: modbus/0/maxBitsPerRequest: must be >= 1',
+    ]);
+    expect(problems(device(register, '    maxBitsPerRequest: 2001\n'))).toEqual([
+      '9: modbus/0/maxBitsPerRequest: must be <= 2000',
+    ]);
   });
 
   it('refuses a device id another source uses, a channel an OPC-UA node feeds, and reads too short for a 32-bit value', () => {

@@ -26,6 +26,15 @@ export const WORDS_PER_TYPE: Record<RegisterType, number> = {
 export const SPEC_MAX_REGISTERS = 125;
 export const SPEC_MAX_BITS = 2000;
 
+/**
+ * modbus-serial takes a timeout of 0 as "wait forever", so a device that went silent would stall its
+ * loop with the source still `connected`; below 50 ms a loaded device or a gateway's serial hop
+ * (a 9600 baud RTU frame alone takes ~30 ms) times out on healthy answers.
+ */
+export const MIN_TIMEOUT_MS = 50;
+/** A poll interval of 0 sent ~900 polls in 5 s to the simulator: a flood, not a faster reading. */
+export const MIN_POLL_INTERVAL_MS = 100;
+
 export const isBitTable = (table: ModbusTable): boolean => table === 'coil' || table === 'discrete';
 
 /** One value in the device and where it goes. */
@@ -55,11 +64,14 @@ export const ModbusDevice = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     /** The unit (slave) id; behind a Modbus TCP gateway it picks the serial device. */
     unitId: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+    /** At least 100 ms (MIN_POLL_INTERVAL_MS). */
     pollInterval: Type.Optional(Duration),
-    /** How long one request may wait for its answer (also the connect timeout). */
+    /** How long one request may wait for its answer (also the connect timeout); at least 50 ms. */
     timeout: Type.Optional(Duration),
-    /** Longest read in registers (bits for coil and discrete tables stay within 2000). */
+    /** Longest read of a holding or input table, in registers. */
     maxRegistersPerRequest: Type.Optional(Type.Integer({ minimum: 1, maximum: SPEC_MAX_REGISTERS })),
+    /** Longest read of a coil or discrete table, in bits (some devices and gateways take fewer than 2000). */
+    maxBitsPerRequest: Type.Optional(Type.Integer({ minimum: 1, maximum: SPEC_MAX_BITS })),
     /** Unused registers a read may span to join two neighbours into one request. */
     maxGap: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
     /** The longest wait between reconnection attempts (backoff from 250 ms, doubling). */
@@ -91,6 +103,7 @@ export interface ModbusDeviceConfig {
   pollIntervalMs: number;
   timeoutMs: number;
   maxRegistersPerRequest: number;
+  maxBitsPerRequest: number;
   maxGap: number;
   reconnect: { initialMs: number; maxMs: number };
   registers: ModbusRegisterConfig[];
@@ -108,6 +121,7 @@ export function resolveModbusDevice(device: ModbusDevice): ModbusDeviceConfig {
     pollIntervalMs: durationMs(device.pollInterval ?? '1s'),
     timeoutMs: durationMs(device.timeout ?? '1s'),
     maxRegistersPerRequest: device.maxRegistersPerRequest ?? 100,
+    maxBitsPerRequest: device.maxBitsPerRequest ?? SPEC_MAX_BITS,
     maxGap: device.maxGap ?? DEFAULT_MAX_GAP,
     reconnect: { initialMs: 250, maxMs: durationMs(device.reconnectMaxDelay ?? '10s') },
     registers: device.registers.map((register) => ({
@@ -125,6 +139,22 @@ export function resolveModbusDevice(device: ModbusDevice): ModbusDeviceConfig {
 }
 
 type Problem = { path: string; message: string };
+
+/** A poll interval or timeout below its floor (see MIN_TIMEOUT_MS and MIN_POLL_INTERVAL_MS for why). */
+function durationProblems(device: ModbusDevice, at: string): Problem[] {
+  const problems: Problem[] = [];
+  if (device.timeout !== undefined && durationMs(device.timeout) < MIN_TIMEOUT_MS)
+    problems.push({
+      path: `${at}/timeout`,
+      message: `${device.timeout} is below the minimum of ${MIN_TIMEOUT_MS}ms: a timeout of 0 waits forever for a silent device, and a shorter one fails healthy answers; write e.g. 500ms (the default is 1s)`,
+    });
+  if (device.pollInterval !== undefined && durationMs(device.pollInterval) < MIN_POLL_INTERVAL_MS)
+    problems.push({
+      path: `${at}/pollInterval`,
+      message: `${device.pollInterval} is below the minimum of ${MIN_POLL_INTERVAL_MS}ms: a shorter interval floods the device with requests without fresher values; write e.g. 1s (the default)`,
+    });
+  return problems;
+}
 
 /** What the schema cannot say about one register mapping, with the path of the offending field. */
 function registerProblems(register: ModbusRegisterMapping, at: string): Problem[] {
@@ -162,7 +192,7 @@ function registerProblems(register: ModbusRegisterMapping, at: string): Problem[
 
 /**
  * What the schema cannot say, with the path of the offending field: ids unique among all sources,
- * register types that fit their table and the address space, and each asset channel fed once (by
+ * a timeout and poll interval above their floors, register types that fit their table and the address space, and each asset channel fed once (by
  * Modbus or by an OPC-UA node: `takenChannels` maps `asset/channel` to the path already feeding it).
  */
 export function modbusDeviceProblems(
@@ -178,6 +208,7 @@ export function modbusDeviceProblems(
     if (ids.has(device.id))
       problems.push({ path: `${at}/id`, message: `source id '${device.id}' is already used` });
     ids.add(device.id);
+    problems.push(...durationProblems(device, at));
     const longest = Math.max(...device.registers.map((r) => WORDS_PER_TYPE[r.type ?? 'uint16']));
     if ((device.maxRegistersPerRequest ?? 100) < longest)
       problems.push({

@@ -18,7 +18,7 @@ const register = (
   unit: '1',
 });
 
-const limits = { maxRegistersPerRequest: 100, maxGap: 8 };
+const limits = { maxRegistersPerRequest: 100, maxBitsPerRequest: 2000, maxGap: 8 };
 const shape = (blocks: ReturnType<typeof planReads>) =>
   blocks.map((b) => ({ table: b.table, start: b.start, length: b.length, values: b.registers.length }));
 
@@ -47,7 +47,7 @@ describe('Modbus read planning', () => {
 
   it('keeps each request within maxRegistersPerRequest, a 32-bit value never split', () => {
     const many = Array.from({ length: 10 }, (_, i) => register('input', i * 2, 'float32'));
-    const blocks = planReads(many, { maxRegistersPerRequest: 7, maxGap: 8 });
+    const blocks = planReads(many, { ...limits, maxRegistersPerRequest: 7 });
     expect(shape(blocks)).toEqual([
       { table: 'input', start: 0, length: 6, values: 3 },
       { table: 'input', start: 6, length: 6, values: 3 },
@@ -55,7 +55,7 @@ describe('Modbus read planning', () => {
       { table: 'input', start: 18, length: 2, values: 1 },
     ]);
     const spec = Array.from({ length: 300 }, (_, i) => register('holding', i));
-    expect(planReads(spec, { maxRegistersPerRequest: 125, maxGap: 8 }).map((b) => b.length)).toEqual([
+    expect(planReads(spec, { ...limits, maxRegistersPerRequest: 125 }).map((b) => b.length)).toEqual([
       125, 125, 50,
     ]);
   });
@@ -69,13 +69,28 @@ describe('Modbus read planning', () => {
         register('coil', 1999),
         register('coil', 2000),
       ],
-      { maxRegistersPerRequest: 100, maxGap: 2000 },
+      { ...limits, maxGap: 2000 },
     );
     expect(shape(blocks)).toEqual([
       { table: 'holding', start: 0, length: 1, values: 1 },
       { table: 'input', start: 1, length: 1, values: 1 },
       { table: 'coil', start: 0, length: 2000, values: 2 },
       { table: 'coil', start: 2000, length: 1, values: 1 },
+    ]);
+  });
+
+  it('keeps bit reads within maxBitsPerRequest, registers within their own limit', () => {
+    const coils = Array.from({ length: 40 }, (_, i) => register('coil', i));
+    const blocks = planReads([...coils, register('holding', 0), register('holding', 20)], {
+      ...limits,
+      maxBitsPerRequest: 16,
+      maxGap: 20,
+    });
+    expect(shape(blocks)).toEqual([
+      { table: 'coil', start: 0, length: 16, values: 16 },
+      { table: 'coil', start: 16, length: 16, values: 16 },
+      { table: 'coil', start: 32, length: 8, values: 8 },
+      { table: 'holding', start: 0, length: 21, values: 2 },
     ]);
   });
 

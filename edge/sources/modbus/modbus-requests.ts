@@ -1,10 +1,4 @@
-import {
-  isBitTable,
-  type ModbusRegisterConfig,
-  type ModbusTable,
-  SPEC_MAX_BITS,
-  WORDS_PER_TYPE,
-} from './modbus-config.js';
+import { isBitTable, type ModbusRegisterConfig, type ModbusTable, WORDS_PER_TYPE } from './modbus-config.js';
 
 /** One read request: a run of addresses in one table, and the mapped values it delivers. */
 export interface ReadBlock {
@@ -20,18 +14,18 @@ const span = (register: ModbusRegisterConfig): number => WORDS_PER_TYPE[register
 /**
  * The fewest reads that fetch every mapped value: each table's values sorted by address, neighbours
  * merged into one request while the unused addresses between them are at most `maxGap` and the read
- * stays within `maxRegistersPerRequest` (registers) or the spec's 2000 (bits). A device answers one
+ * stays within `maxRegistersPerRequest` (registers) or `maxBitsPerRequest` (bits). A device answers one
  * read of 20 registers as fast as one of 2, and each round trip costs a poll its time. Overlapping
  * mappings (a float32 and its high word as int16) share the read.
  */
 export function planReads(
   registers: readonly ModbusRegisterConfig[],
-  limits: { maxRegistersPerRequest: number; maxGap: number },
+  limits: { maxRegistersPerRequest: number; maxBitsPerRequest: number; maxGap: number },
 ): ReadBlock[] {
   const blocks: ReadBlock[] = [];
   const tables = [...new Set(registers.map((r) => r.table))];
   for (const table of tables) {
-    const maxLength = isBitTable(table) ? SPEC_MAX_BITS : limits.maxRegistersPerRequest;
+    const maxLength = isBitTable(table) ? limits.maxBitsPerRequest : limits.maxRegistersPerRequest;
     const sorted = registers
       .filter((r) => r.table === table)
       .sort((a, b) => a.address - b.address || span(b) - span(a));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../../../shared/backoff.js';
+import type { Reading } from '../../../shared/schema/index.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 import type { ModbusDeviceConfig, ModbusRegisterConfig } from './modbus-config.js';
 import { ModbusConnection } from './modbus-connection.js';
@@ -15,7 +16,8 @@ import { decodeRegisters, engineeringValue } from './modbus-values.js';
 /**
  * Polls one Modbus TCP device for as long as the agent runs, on its own connection and its own
  * clock, so a dead device never delays another. It starts without waiting for the device, and a
- * refused or lost connection ends in a fresh one after a capped exponential backoff.
+ * refused or lost connection ends in a fresh one after a capped exponential backoff, the device's
+ * channels reading bad meanwhile.
  */
 export class ModbusSource implements Source {
   readonly id: string;
@@ -30,6 +32,11 @@ export class ModbusSource implements Source {
   private readonly errors = new Map<string, number>();
   /** Each block's current failure reason: logged when it changes, not on every poll. */
   private readonly blockReasons = new Map<ReadBlock, string>();
+  /**
+   * The channels were marked bad for the connection being down: once per outage, not per retry, so
+   * a device down for an hour sends one bad reading per channel, not one per backoff step.
+   */
+  private outageMarked = false;
 
   constructor(
     private readonly config: ModbusDeviceConfig,
@@ -77,6 +84,7 @@ export class ModbusSource implements Source {
       await connection.close();
       if (!this.running) break;
       this.failed(problem);
+      this.markOutage(sink);
       this.state.state = (this.state.connects ?? 0) > 0 ? 'reconnecting' : 'connecting';
       await this.pause(backoffDelayMs(this.config.reconnect, failures));
       failures++;
@@ -87,6 +95,7 @@ export class ModbusSource implements Source {
     this.state.connects = (this.state.connects ?? 0) + 1;
     this.state.lastConnectedAt = new Date().toISOString();
     this.state.state = 'connected';
+    this.outageMarked = false;
     this.logger.info({ source: this.id, endpoint: this.endpoint }, `Modbus device ${this.id} connected`);
   }
 
@@ -99,6 +108,24 @@ export class ModbusSource implements Source {
         `Modbus device ${this.id}: ${problem.message}`,
       );
     this.state.lastError = problem.message;
+  }
+
+  /**
+   * A refused, failed or lost connection makes every channel a bad-quality reading, so no value read
+   * before the outage stands as current and a device down at boot reads as bad, not just silent; the
+   * failure's own reason (`connection_refused`, …) is counted by failed(). A connection that was up
+   * and went away says `connection_lost`: its source is offline, which a `noData` rule takes as
+   * unknown (edge/rules/source-offline.ts). A device never reached since start says no more than
+   * bad: its channels still raise `sensor_fault` after `noData`, so a wrong host or port set up at
+   * commissioning is not hidden as an outage.
+   */
+  private markOutage(sink: MeasurementSink): void {
+    if (this.outageMarked) return;
+    this.outageMarked = true;
+    const ts = Date.now();
+    const qualityReason = (this.state.connects ?? 0) > 0 ? 'connection_lost' : undefined;
+    for (const register of this.config.registers)
+      this.deliver(sink, register, { value: Number.NaN, quality: 'bad', qualityReason }, ts);
   }
 
   /**
@@ -155,17 +182,14 @@ export class ModbusSource implements Source {
         raw = decodeRegisters(words, register.address - block.start, register);
       } catch (error) {
         // A device that answered with fewer registers than asked for: its fault, not a reason to stop.
-        this.reject(sink, register, 'short_answer', `${describeBlock(block)}: ${(error as Error).message}`);
+        const detail = `${describeBlock(block)}: ${(error as Error).message}`;
+        this.valueRefused(sink, register, 'short_answer', detail, ts);
         continue;
       }
       const value = engineeringValue(raw, register);
       if (!Number.isFinite(value)) {
-        this.reject(
-          sink,
-          register,
-          'not_finite',
-          `decodes to ${value} (${register.type} ${words.join(' ')})`,
-        );
+        const detail = `decodes to ${value} (${register.type} ${words.join(' ')})`;
+        this.valueRefused(sink, register, 'not_finite', detail, ts);
         continue;
       }
       this.deliver(sink, register, { value, quality: 'good' }, ts);
@@ -186,15 +210,30 @@ export class ModbusSource implements Source {
       this.deliver(sink, register, { value: Number.NaN, quality: 'bad' }, ts);
   }
 
+  /**
+   * A value the device sent but that is no measurement (a NaN a broken sensor reports, a short answer):
+   * rejected and counted, and the channel reads bad so its previous value does not stand as current.
+   */
+  private valueRefused(
+    sink: MeasurementSink,
+    register: ModbusRegisterConfig,
+    reason: string,
+    detail: string,
+    ts: number,
+  ): void {
+    this.reject(sink, register, reason, detail);
+    this.deliver(sink, register, { value: Number.NaN, quality: 'bad' }, ts);
+  }
+
   private deliver(
     sink: MeasurementSink,
     register: ModbusRegisterConfig,
-    { value, quality }: { value: number; quality: 'good' | 'bad' },
+    { value, quality, qualityReason }: Pick<Reading, 'value' | 'qualityReason'> & { quality: 'good' | 'bad' },
     ts: number,
   ): void {
     const { assetId, channel, unit } = register;
     try {
-      sink.reading({ ts, assetId, channel, value, unit, quality });
+      sink.reading({ ts, assetId, channel, value, unit, quality, ...(qualityReason && { qualityReason }) });
     } catch (error) {
       this.reject(sink, register, 'unprocessable', (error as Error).message);
       return;
