@@ -1,16 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import sparkplugPayload from 'sparkplug-payload';
+import sparkplugProto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
 import type { EdgeConfigFile } from '../edge/config.js';
-import {
-  decodeSparkplug,
-  encodeSparkplug,
-  numberOf,
-  type SparkplugMetric,
-  type SparkplugPayload,
-} from '../edge/sources/sparkplug/sparkplug-payload.js';
 import type { Reading, Ticket } from '../shared/schema/index.js';
 import { cloudTickets } from './helpers/cloud-client.js';
 import { startCli, startMosquitto, stopChildren } from './helpers/processes.js';
@@ -24,6 +20,24 @@ import {
   testEdgeConfig,
   waitFor,
 } from './helpers/stack.js';
+
+// The test's nodes and hosts speak Sparkplug through Eclipse Tahu's package alone, not the agent's
+// codec (edge/sources/sparkplug/sparkplug-payload.ts): a bug there is not mirrored on this side.
+const tahuCodec = sparkplugPayload.get('spBv1.0');
+if (!tahuCodec) throw new Error('sparkplug-payload does not know spBv1.0');
+const tahu = tahuCodec;
+const encode = (payload: UPayload) => Buffer.from(tahu.encodePayload(payload));
+/** Tahu's published protobuf schema, for what its encoder cannot write (a metric without a datatype). */
+const RawPayload = sparkplugProto.org.eclipse.tahu.protobuf.Payload;
+type SparkplugMetric = UMetric;
+type SparkplugPayload = UPayload;
+/** A 64-bit value (a `long` from Tahu's decoder) or a number, as a number. */
+const numberOf = (value: unknown): number | undefined =>
+  typeof value === 'number'
+    ? value
+    : value && typeof value === 'object' && 'toNumber' in value
+      ? (value as { toNumber(): number }).toNumber()
+      : undefined;
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -66,7 +80,7 @@ async function client(url: string, topics: string[]) {
   const c = await mqtt.connectAsync(url, { clientId: `test-${Math.random().toString(16).slice(2)}` });
   running.push({ stop: () => c.endAsync() });
   const received: { topic: string; payload: SparkplugPayload }[] = [];
-  c.on('message', (topic, payload) => received.push({ topic, payload: decodeSparkplug(payload) }));
+  c.on('message', (topic, payload) => received.push({ topic, payload: tahu.decodePayload(payload) }));
   if (topics.length) await c.subscribeAsync(topics, { qos: 1 });
   const next = async (topic: string, after = 0, what = topic) =>
     waitFor(() => received.slice(after).find((m) => m.topic === topic), what, 15_000);
@@ -77,17 +91,15 @@ async function client(url: string, topics: string[]) {
 function testEdgeNode(c: MqttClient, group = 'plant1') {
   let seq = 0;
   const publish = (type: string, device: string | undefined, payload: SparkplugPayload) =>
-    c.publishAsync(
-      ['spBv1.0', group, type, 'line1', ...(device ? [device] : [])].join('/'),
-      encodeSparkplug(payload),
-    );
+    c.publishAsync(['spBv1.0', group, type, 'line1', ...(device ? [device] : [])].join('/'), encode(payload));
   const nextSeq = () => {
     const s = seq;
     seq = (seq + 1) % 256;
     return s;
   };
   return {
-    async births(temperature: number) {
+    /** NBIRTH and DBIRTH; `aliases`: of Bearing/Temperature and Motor/Current (as a restarted node may renumber). */
+    async births(temperature: number, aliases = { temperature: 10, current: 11 }) {
       seq = 0;
       await publish('NBIRTH', undefined, {
         timestamp: Date.now(),
@@ -104,12 +116,12 @@ function testEdgeNode(c: MqttClient, group = 'plant1') {
         metrics: [
           {
             name: 'Bearing/Temperature',
-            alias: 10,
+            alias: aliases.temperature,
             type: 'Float',
             value: temperature,
             timestamp: Date.now(),
           },
-          { name: 'Motor/Current', alias: 11, type: 'Float', value: 3.2 },
+          { name: 'Motor/Current', alias: aliases.current, type: 'Float', value: 3.2 },
         ],
       });
     },
@@ -289,6 +301,73 @@ describe('Sparkplug B into the agent', () => {
       'plantwatch_edge_rejected_messages_total{source="sparkplug",reason="unknown_alias"} 1',
     );
   });
+
+  it('rejects and counts a birth that gives one alias to two metrics (asking for a rebirth) and payloads that are no Sparkplug message', async () => {
+    const url = await mosquitto();
+    const { latest, metrics, sparkplugSource } = await agentWithCloud(url);
+    const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
+    const line1 = testEdgeNode(node.c);
+    // The mapped Bearing/Temperature and the unmapped Motor/Current both on alias 10.
+    await line1.births(60, { temperature: 10, current: 10 });
+    const command = await node.next('spBv1.0/plant1/NCMD/line1', 0, 'the rebirth request for the bad DBIRTH');
+    expect(isRebirth(command.payload)).toBe(true);
+    await line1.temperature(61);
+    await node.c.publishAsync('spBv1.0/plant1/DDATA/line1/press3', Buffer.alloc(0));
+    await node.c.publishAsync('spBv1.0/plant1/DDATA/line1/press3', Buffer.from([0x08, 0x01]));
+    await waitFor(() => sparkplugSource()?.rejected === 4, 'the four rejections');
+    expect(latest()).toBeUndefined();
+    const text = await metrics();
+    for (const [reason, count] of [
+      ['bad_birth', 1],
+      ['before_birth', 1],
+      ['bad_payload', 2],
+    ] as const)
+      expect(text).toContain(
+        `plantwatch_edge_rejected_messages_total{source="sparkplug",reason="${reason}"} ${count}`,
+      );
+    expect(text).toContain('plantwatch_edge_sparkplug_bad_payloads_total{source="sparkplug"} 2');
+    expect(sparkplugSource()).toMatchObject({ accepted: 1, state: 'connected' }); // the NBIRTH
+  });
+
+  it('forgets its sessions when its broker connection drops, asks the nodes for a rebirth, and reads no old alias before it', async () => {
+    const url = await mosquitto();
+    const { latest, sparkplugSource } = await agentWithCloud(url);
+    const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
+    const line1 = testEdgeNode(node.c);
+    await line1.births(60);
+    await waitFor(() => latest()?.value === 60, 'the birth value');
+    expect(sparkplugSource()?.edgeNodes).toEqual(['plant1/line1']);
+    // A client with the source's client id: the broker drops the source's connection, and mqtt.js
+    // connects it again a second later (dropping this one).
+    const impostor = await mqtt.connectAsync(url, {
+      clientId: 'plantwatch-sparkplug-gw-test',
+      reconnectPeriod: 0,
+    });
+    impostor.on('error', () => undefined);
+    running.push({ stop: () => impostor.endAsync(true) });
+    // Meanwhile line1 restarts and is born with its aliases swapped, unseen by the agent: seq 0 and 1
+    // again, so its next seq (2) is the one the agent's old session expects.
+    await line1.births(60, { temperature: 11, current: 10 });
+    const command = await node.next(
+      'spBv1.0/plant1/NCMD/line1',
+      0,
+      'the rebirth request after the reconnection',
+    );
+    expect(isRebirth(command.payload)).toBe(true);
+    await waitFor(() => latest()?.quality === 'bad', 'the forgotten session’s channel as bad quality');
+    expect(sparkplugSource()?.edgeNodes).toEqual([]);
+    // Alias 10 is Motor/Current now; by the old birth it was the bearing temperature.
+    await line1.data([{ alias: 10, type: 'Float', value: 3.3 }]);
+    await waitFor(() => sparkplugSource()?.rejected === 1, 'the data before the new birth rejected');
+    expect(latest()).toMatchObject({ quality: 'bad' });
+    expect(latest()?.value).toBeNaN();
+    // line1 answers the request: read by its new aliases.
+    await line1.births(62, { temperature: 11, current: 10 });
+    await waitFor(() => latest()?.value === 62, 'the birth value after the rebirth');
+    await line1.data([{ alias: 11, type: 'Float', value: 63 }]);
+    await waitFor(() => latest()?.value === 63, 'data by the new alias');
+    expect(sparkplugSource()).toMatchObject({ state: 'connected', rebirthRequests: 1 });
+  });
 });
 
 describe('the agent as a Sparkplug B edge node', () => {
@@ -333,11 +412,11 @@ describe('the agent as a Sparkplug B edge node', () => {
         ),
       'NDATA with the open ticket',
     );
-    const byAlias = (name: string) =>
+    const alarmValue = (name: string) =>
       alarm.payload.metrics?.find((m) => numberOf(m.alias) === aliasOf(name))?.value;
-    expect(byAlias('Assets/press-3/OpenTickets')).toBe(1);
-    expect(byAlias('Assets/press-3/Health')).toBe('alarm');
-    expect(byAlias('Assets/press-3/NE107')).toBe('out_of_specification');
+    expect(alarmValue('Assets/press-3/OpenTickets')).toBe(1);
+    expect(alarmValue('Assets/press-3/Health')).toBe('alarm');
+    expect(alarmValue('Assets/press-3/NE107')).toBe('out_of_specification');
     expect(alarm.payload.metrics?.every((m) => m.name === undefined)).toBe(true);
     const seqs = host.received
       .filter((m) => m.topic === 'spBv1.0/plantwatch/NDATA/gw-test')
@@ -348,7 +427,7 @@ describe('the agent as a Sparkplug B edge node', () => {
     const before = host.received.length;
     await host.c.publishAsync(
       'spBv1.0/plantwatch/NCMD/gw-test',
-      encodeSparkplug({
+      encode({
         timestamp: Date.now(),
         metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }],
       }),
@@ -360,6 +439,26 @@ describe('the agent as a Sparkplug B edge node', () => {
     expect(numberOf(metric('Assets/press-3/Health', rebirth.payload)?.alias)).toBe(
       aliasOf('Assets/press-3/Health'),
     );
+
+    // The same by alias alone, without a datatype, as a host may write a metric: a new NBIRTH too.
+    const beforeByAlias = host.received.length;
+    await host.c.publishAsync(
+      'spBv1.0/plantwatch/NCMD/gw-test',
+      Buffer.from(
+        RawPayload.encode(
+          RawPayload.create({
+            timestamp: Date.now(),
+            metrics: [{ alias: aliasOf('Node Control/Rebirth'), booleanValue: true }],
+          }),
+        ).finish(),
+      ),
+    );
+    const byAlias = await host.next(
+      'spBv1.0/plantwatch/NBIRTH/gw-test',
+      beforeByAlias,
+      'the NBIRTH after an NCMD by alias',
+    );
+    expect(numberOf(byAlias.payload.seq)).toBe(0);
 
     // A new asset (a plain MQTT reading of fan-9) is not in the birth: Sparkplug wants a new NBIRTH.
     const beforeFan = host.received.length;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AssetHealth } from '../../status/asset-health.js';
+import { asksRebirth } from './node-command.js';
 import { assetMetrics } from './node-metrics.js';
-import { NodePublication } from './node-publication.js';
+import { NodePublication, REBIRTH_METRIC } from './node-publication.js';
 
 const healthy: AssetHealth = {
   assetId: 'pump-1',
@@ -82,5 +83,25 @@ describe('the agent’s Sparkplug publication', () => {
     const rebirth = publication.birth(withFinding, 1);
     expect(rebirth.metrics.find((m) => m.name === 'Assets/pump-1/Health')?.alias).toBe(3);
     expect(rebirth.metrics.find((m) => m.name === 'Assets/pump-1/Findings/looseness')?.alias).toBe(8);
+  });
+});
+
+describe('an NCMD to the agent’s edge node', () => {
+  it('asks for a rebirth with Node Control/Rebirth = true by name, or by the alias its NBIRTH declared, and by no other', () => {
+    const publication = new NodePublication();
+    expect(publication.declaredAlias(REBIRTH_METRIC)).toBeUndefined();
+    publication.birth(assetMetrics([healthy]), 0);
+    const alias = publication.declaredAlias(REBIRTH_METRIC);
+    const healthAlias = publication.declaredAlias('Assets/pump-1/Health');
+    expect(alias).toBe(2);
+    expect(healthAlias).toBe(3);
+    expect(publication.declaredAlias('Assets/fan-9/Health')).toBeUndefined();
+
+    expect(asksRebirth([{ name: REBIRTH_METRIC, type: 'Boolean', value: true }], alias)).toBe(true);
+    expect(asksRebirth([{ alias, type: 'Boolean', value: true }], alias)).toBe(true);
+    expect(asksRebirth([{ alias, type: 'Boolean', value: false }], alias)).toBe(false);
+    expect(asksRebirth([{ alias: healthAlias, type: 'Boolean', value: true }], alias)).toBe(false);
+    // Before a birth no alias stands for the rebirth control.
+    expect(asksRebirth([{ alias: 2, type: 'Boolean', value: true }], undefined)).toBe(false);
   });
 });

@@ -56,6 +56,11 @@ export class NodePublication {
     return { birth: false, seq: this.seq, metrics: changed };
   }
 
+  /** The alias the last birth declared for `name`; undefined before a birth or for a name not in it. */
+  declaredAlias(name: string): number | undefined {
+    return this.published.has(name) ? this.aliases.get(name) : undefined;
+  }
+
   /** Names published in this session: the findings stay published (at 0) once they appeared. */
   names(): ReadonlySet<string> {
     return new Set(this.published.keys());

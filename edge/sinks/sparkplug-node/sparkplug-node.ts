@@ -8,6 +8,7 @@ import { brokerConnectOptions, describeMqttError } from '../../sources/mqtt/mqtt
 import { decodeSparkplug, encodeSparkplug } from '../../sources/sparkplug/sparkplug-payload.js';
 import { type MessageType, sparkplugTopic } from '../../sources/sparkplug/sparkplug-topic.js';
 import { nextBdSeq } from './bd-seq.js';
+import { asksRebirth } from './node-command.js';
 import { assetMetrics } from './node-metrics.js';
 import { NodePublication, type PublishedMetric, REBIRTH_METRIC } from './node-publication.js';
 import type { SparkplugPublishConfig } from './sparkplug-node-config.js';
@@ -131,7 +132,7 @@ export class SparkplugNode {
       client.publish(this.topic('NDATA'), this.payload(data.seq, data.metrics), { qos: 0 });
   }
 
-  /** NCMD: only `Node Control/Rebirth` = true is a command the agent knows. */
+  /** NCMD: only `Node Control/Rebirth` = true (by name, or by its alias in the NBIRTH) is a command the agent knows. */
   private command(payload: Buffer): void {
     let metrics;
     try {
@@ -140,7 +141,7 @@ export class SparkplugNode {
       this.options.logger.warn({ err: (error as Error).message }, 'Sparkplug edge node: NCMD ignored');
       return;
     }
-    if (metrics.some((m) => m.name === REBIRTH_METRIC && m.value === true))
+    if (asksRebirth(metrics, this.publication.declaredAlias(REBIRTH_METRIC)))
       this.publishBirth('rebirth requested');
   }
 

@@ -170,7 +170,8 @@ describe('Sparkplug edge node sessions', () => {
     expect(sessions.handle(NDATA, wire({ seq: 6, metrics: [] }), T0).rebirth).toBeUndefined();
 
     const wrapping = new EdgeNodeSessions(MAP);
-    wrapping.handle(NBIRTH, nodeBirth(1, 254), T0);
+    wrapping.handle(NBIRTH, nodeBirth(1), T0);
+    for (let seq = 1; seq <= 254; seq++) wrapping.handle(NDATA, wire({ seq, metrics: [] }), T0);
     expect(wrapping.handle(NDATA, wire({ seq: 255, metrics: [] }), T0).rebirth).toBeUndefined();
     expect(wrapping.handle(NDATA, wire({ seq: 0, metrics: [] }), T0).rebirth).toBeUndefined();
     expect(wrapping.handle(NDATA, wire({ seq: 2, metrics: [] }), T0).rebirth).toContain(
@@ -208,9 +209,10 @@ describe('Sparkplug edge node sessions', () => {
       wire({ timestamp: T0, seq: 2 }),
       T0 + 9,
     );
-    expect(ddeath.readings.map((r) => [r.channel, r.quality, r.ts])).toEqual([
-      ['bearing_temperature', 'bad', T0 + 9],
-      ['running', 'bad', T0 + 9],
+    // Marked as the source's silence, so that no-data rules do not take it for a silent sensor.
+    expect(ddeath.readings.map((r) => [r.channel, r.quality, r.ts, r.qualityReason])).toEqual([
+      ['bearing_temperature', 'bad', T0 + 9, 'device_death'],
+      ['running', 'bad', T0 + 9, 'device_death'],
     ]);
     const NDEATH = topic('spBv1.0/plant1/NDEATH/line1');
     const stale = sessions.handle(
@@ -225,7 +227,9 @@ describe('Sparkplug edge node sessions', () => {
       wire({ metrics: [{ name: 'bdSeq', type: 'UInt64', value: 4 }] }),
       T0 + 10,
     );
-    expect(death.readings.map((r) => [r.channel, r.quality])).toEqual([['speed', 'bad']]);
+    expect(death.readings.map((r) => [r.channel, r.quality, r.qualityReason])).toEqual([
+      ['speed', 'bad', 'node_death'],
+    ]);
     expect(sessions.onlineNodes()).toEqual([]);
   });
 
@@ -264,6 +268,7 @@ describe('Sparkplug edge node sessions', () => {
         seq: 0,
         timestamp: T0,
         metrics: [
+          { name: 'bdSeq', type: 'UInt64', value: 0 },
           { name: 'Offset', alias: 1, type: 'Int32', value: -5 },
           { name: 'Big', alias: 2, type: 'Int64', value: -7 },
         ],
@@ -271,6 +276,221 @@ describe('Sparkplug edge node sessions', () => {
       T0,
     );
     expect(outcome.readings.map((r) => r.value)).toEqual([-5, -7]);
+  });
+});
+
+describe('Sparkplug edge node sessions: bad births and bad payloads', () => {
+  const P = sparkplugProto.org.eclipse.tahu.protobuf.Payload;
+  const T_ON_7 = [
+    { edgeNode: 'line1', device: 'press3', metric: 'T', assetId: 'press-3', channel: 't' },
+  ] satisfies SparkplugMapping[];
+
+  it('rejects a DBIRTH that gives one alias to two metrics, and asks for a rebirth; its data is then before a birth', () => {
+    const sessions = new EdgeNodeSessions(T_ON_7);
+    sessions.handle(NBIRTH, nodeBirth(1), T0);
+    const birth = sessions.handle(
+      DBIRTH,
+      wire({
+        seq: 1,
+        timestamp: T0,
+        metrics: [
+          { name: 'T', alias: 7, type: 'Float', value: 20 },
+          { name: 'X', alias: 7, type: 'Float', value: 99 },
+        ],
+      }),
+      T0,
+    );
+    expect(birth.problems).toEqual([
+      {
+        reason: 'bad_birth',
+        detail:
+          "DBIRTH from line1/press3: alias 7 declared twice ('T' and 'X'): birth not read, asked for a rebirth",
+      },
+    ]);
+    expect(birth.rebirth).toContain('alias 7 declared twice');
+    expect(birth.readings).toEqual([]);
+    const data = sessions.handle(
+      DDATA,
+      wire({ seq: 2, metrics: [{ alias: 7, type: 'Float', value: 21 }] }),
+      T0,
+    );
+    expect(data.readings).toEqual([]);
+    expect(data.problems.map((p) => p.reason)).toEqual(['before_birth']);
+    expect(data.rebirth).toContain('before DBIRTH');
+  });
+
+  it('drops a born device whose new DBIRTH is bad: its channels go bad quality', () => {
+    const sessions = bornSessions();
+    const birth = sessions.handle(
+      DBIRTH,
+      wire({
+        seq: 2,
+        metrics: [
+          { name: 'Bearing/Temperature', alias: 10, type: 'Float', value: 1 },
+          { name: 'Running', alias: 10, type: 'Boolean', value: true },
+        ],
+      }),
+      T0 + 5,
+    );
+    expect(birth.problems.map((p) => p.reason)).toEqual(['bad_birth']);
+    expect(birth.readings.map((r) => [r.channel, r.quality, r.ts])).toEqual([
+      ['bearing_temperature', 'bad', T0 + 5],
+      ['running', 'bad', T0 + 5],
+    ]);
+    // The old alias 10 is no longer read.
+    const data = sessions.handle(
+      DDATA,
+      wire({ seq: 3, metrics: [{ alias: 10, type: 'Float', value: 3 }] }),
+      T0,
+    );
+    expect(data.readings).toEqual([]);
+    expect(data.problems.map((p) => p.reason)).toEqual(['before_birth']);
+  });
+
+  it('rejects an NBIRTH without bdSeq, with seq other than 0, or with a duplicate alias; the node is then not online', () => {
+    const sessions = new EdgeNodeSessions(MAP);
+    const metrics = nodeBirth(1).metrics ?? [];
+    const noBdSeq = sessions.handle(
+      NBIRTH,
+      wire({ seq: 0, metrics: metrics.filter((m) => m.name !== 'bdSeq') }),
+      T0,
+    );
+    expect(noBdSeq.problems).toEqual([
+      {
+        reason: 'bad_birth',
+        detail:
+          'NBIRTH from line1: no bdSeq metric (its NDEATH could not be told from an older session’s): birth not read, asked for a rebirth',
+      },
+    ]);
+    expect(noBdSeq.rebirth).toContain('no bdSeq');
+    expect(noBdSeq.readings).toEqual([]);
+    expect(sessions.onlineNodes()).toEqual([]);
+
+    const seq3 = sessions.handle(NBIRTH, nodeBirth(1, 3), T0);
+    expect(seq3.problems[0]?.detail).toContain('NBIRTH from line1: seq 3 where an NBIRTH has 0');
+    expect(sessions.onlineNodes()).toEqual([]);
+
+    const twice = sessions.handle(
+      NBIRTH,
+      wire({ seq: 0, metrics: [...metrics, { name: 'Line/Other', alias: 1, type: 'Double', value: 0 }] }),
+      T0,
+    );
+    expect(twice.problems[0]?.detail).toContain("alias 1 declared twice ('Line/Speed' and 'Line/Other')");
+    expect(sessions.onlineNodes()).toEqual([]);
+    expect(sessions.handle(NDATA, wire({ seq: 1, metrics: [] }), T0).problems[0]?.reason).toBe(
+      'before_birth',
+    );
+
+    // A good birth after them is read.
+    expect(sessions.handle(NBIRTH, nodeBirth(1), T0).problems).toEqual([]);
+    expect(sessions.onlineNodes()).toEqual(['plant1/line1']);
+  });
+
+  it('rejects as bad payloads a message without seq (an empty protobuf, the bytes 08 01), a seq above 255 and an NDEATH without bdSeq', () => {
+    expect(() => decodeSparkplug(new Uint8Array())).toThrow('empty: 0 bytes');
+    const sessions = bornSessions();
+    const timestampOnly = sessions.handle(DDATA, decodeSparkplug(Uint8Array.from([0x08, 0x01])), T0);
+    expect(timestampOnly).toEqual({
+      readings: [],
+      unmapped: [],
+      problems: [{ reason: 'bad_payload', detail: 'DDATA from line1/press3: no seq: not read' }],
+    });
+    const seq300 = sessions.handle(
+      DDATA,
+      decodeSparkplug(P.encode(P.create({ seq: 300, metrics: [{ alias: 10, floatValue: 80 }] })).finish()),
+      T0,
+    );
+    expect(seq300.problems).toEqual([
+      { reason: 'bad_payload', detail: 'DDATA from line1/press3: seq 300 is outside 0–255: not read' },
+    ]);
+    expect(seq300.readings).toEqual([]);
+    expect(seq300.rebirth).toBeUndefined();
+    // Neither moved the seq on: the next one due is still 2.
+    const next = sessions.handle(
+      DDATA,
+      wire({ seq: 2, metrics: [{ alias: 10, type: 'Float', value: 81 }] }),
+      T0,
+    );
+    expect(next.rebirth).toBeUndefined();
+    expect(next.readings.map((r) => r.value)).toEqual([81]);
+
+    const NDEATH = topic('spBv1.0/plant1/NDEATH/line1');
+    const death = sessions.handle(NDEATH, wire({ timestamp: T0 }), T0);
+    expect(death.problems).toEqual([
+      {
+        reason: 'bad_payload',
+        detail: 'NDEATH from line1: no bdSeq metric (cannot tell which session died): not read',
+      },
+    ]);
+    expect(death.readings).toEqual([]);
+    expect(sessions.onlineNodes()).toEqual(['plant1/line1']);
+  });
+
+  it('rejects a data value of another datatype than its birth’s (with or without a datatype), and asks for a rebirth', () => {
+    const sessions = bornSessions();
+    const typed = sessions.handle(
+      DDATA,
+      wire({
+        seq: 2,
+        metrics: [
+          { alias: 10, type: 'String', value: '88' },
+          { alias: 11, type: 'Boolean', value: true },
+        ],
+      }),
+      T0,
+    );
+    expect(typed.problems).toEqual([
+      {
+        reason: 'datatype_mismatch',
+        detail:
+          "DDATA from line1/press3: 'Bearing/Temperature' came as String where its birth declared Float: not read, asked for a rebirth",
+      },
+    ]);
+    expect(typed.readings.map((r) => r.channel)).toEqual(['running']);
+    expect(typed.rebirth).toContain("'Bearing/Temperature' came as String");
+
+    // As spec-following nodes send it: no datatype, the value in the protobuf's string field.
+    const untyped = sessions.handle(
+      DDATA,
+      decodeSparkplug(
+        P.encode(
+          P.create({
+            seq: 3,
+            metrics: [
+              { alias: 10, stringValue: '88' },
+              { alias: 11, intValue: 1 },
+            ],
+          }),
+        ).finish(),
+      ),
+      T0,
+    );
+    expect(untyped.problems.map((p) => p.detail)).toEqual([
+      "DDATA from line1/press3: 'Bearing/Temperature' came as a string value where its birth declared Float: not read, asked for a rebirth",
+      "DDATA from line1/press3: 'Running' came as a number value where its birth declared Boolean: not read, asked for a rebirth",
+    ]);
+    expect(untyped.readings).toEqual([]);
+  });
+
+  it('forgets every session on a reconnection: the nodes to ask, their channels bad quality, their data then before a birth', () => {
+    const sessions = bornSessions();
+    const { nodes, readings } = sessions.forgetAll(T0 + 7);
+    expect(nodes).toEqual([{ group: 'plant1', edgeNode: 'line1' }]);
+    expect(readings.map((r) => [r.channel, r.quality, r.ts, r.qualityReason])).toEqual([
+      ['speed', 'bad', T0 + 7, 'connection_lost'],
+      ['bearing_temperature', 'bad', T0 + 7, 'connection_lost'],
+      ['running', 'bad', T0 + 7, 'connection_lost'],
+    ]);
+    expect(sessions.onlineNodes()).toEqual([]);
+    // Seq lines up (2 was due), but the aliases may be another birth's: not read.
+    const data = sessions.handle(
+      DDATA,
+      wire({ seq: 2, metrics: [{ alias: 10, type: 'Float', value: 3 }] }),
+      T0,
+    );
+    expect(data.readings).toEqual([]);
+    expect(data.problems.map((p) => p.reason)).toEqual(['before_birth']);
+    expect(sessions.forgetAll(T0).nodes).toEqual([]);
   });
 });
 

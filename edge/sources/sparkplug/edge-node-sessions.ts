@@ -1,4 +1,4 @@
-import type { Reading } from '../../../shared/schema/index.js';
+import type { QualityReason, Reading } from '../../../shared/schema/index.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import type { SparkplugMapping } from './sparkplug-config.js';
 import { numberOf, numericValue, type SparkplugMetric, type SparkplugPayload } from './sparkplug-payload.js';
@@ -26,7 +26,9 @@ interface BornMetric {
 
 /** What a host application knows of one edge node between its NBIRTH and its NDEATH. */
 interface NodeSession {
-  bdSeq?: number;
+  group: string;
+  edgeNode: string;
+  bdSeq: number;
   /** The seq the next NDATA/DBIRTH/DDATA/DDEATH must carry. */
   nextSeq?: number;
   /** Per device ('' for the node itself): the metrics its birth declared, by alias and by name. */
@@ -55,6 +57,13 @@ const isNodeHousekeeping = (name: string) =>
 
 const nodeKey = (topic: Pick<SparkplugTopic, 'group' | 'edgeNode'>) => `${topic.group}/${topic.edgeNode}`;
 
+/** How a message names its sender in a rejection: `DDATA from line1/press3`. */
+const whereOf = (topic: SparkplugTopic) =>
+  `${topic.type} from ${topic.edgeNode}${topic.device ? `/${topic.device}` : ''}`;
+
+/** The messages that carry a seq (spec 3.0, 7.2: every one but NDEATH and the commands). */
+const SEQUENCED = new Set(['NBIRTH', 'NDATA', 'DBIRTH', 'DDATA', 'DDEATH']);
+
 const emptyOutcome = (): SessionOutcome => ({ readings: [], problems: [], unmapped: [] });
 
 /**
@@ -71,6 +80,12 @@ export class EdgeNodeSessions {
   ) {}
 
   handle(topic: SparkplugTopic, payload: SparkplugPayload, receivedAt: number): SessionOutcome {
+    const defect = payloadDefect(topic, payload);
+    if (defect)
+      return {
+        ...emptyOutcome(),
+        problems: [{ reason: 'bad_payload', detail: `${whereOf(topic)}: ${defect}: not read` }],
+      };
     switch (topic.type) {
       case 'NBIRTH':
         return this.nodeBirth(topic, payload, receivedAt);
@@ -92,18 +107,58 @@ export class EdgeNodeSessions {
     return [...this.sessions.keys()];
   }
 
+  /**
+   * Every session forgotten, as if each node had died: the host lost its link to the broker, so a
+   * death or a new birth (new aliases) may have passed unseen, and a seq that happens to line up
+   * would put data into the wrong channels. The nodes that were alive, to be asked for a rebirth,
+   * and a bad-quality reading for each of their mapped channels (their values are no longer known).
+   */
+  forgetAll(receivedAt: number): { nodes: { group: string; edgeNode: string }[]; readings: Reading[] } {
+    const nodes = [...this.sessions.values()].map(({ group, edgeNode }) => ({ group, edgeNode }));
+    const readings = [...this.sessions.values()].flatMap((session) =>
+      [...session.scopes.values()].flatMap((scope) => this.silenced(scope, receivedAt, 'connection_lost')),
+    );
+    this.sessions.clear();
+    return { nodes, readings };
+  }
+
   private nodeBirth(topic: SparkplugTopic, payload: SparkplugPayload, receivedAt: number): SessionOutcome {
-    const metrics = payload.metrics ?? [];
-    const bdSeq = numberOf(metrics.find((m) => m.name === 'bdSeq')?.value);
-    const seq = numberOf(payload.seq);
+    const key = nodeKey(topic);
+    const previous = this.sessions.get(key);
     // A new birth replaces everything: the devices must be born again after it (spec: NBIRTH resets).
+    this.sessions.delete(key);
+    const defect = nodeBirthDefect(payload);
+    if (defect)
+      return this.badBirth(topic, defect, previous ? [...previous.scopes.values()] : [], receivedAt);
     const session: NodeSession = {
+      group: topic.group,
+      edgeNode: topic.edgeNode,
       scopes: new Map(),
-      ...(bdSeq === undefined ? {} : { bdSeq }),
-      ...(seq === undefined ? {} : { nextSeq: (seq + 1) % 256 }),
+      // nodeBirthDefect made sure it is there.
+      bdSeq: numberOf(payload.metrics?.find((m) => m.name === 'bdSeq')?.value) ?? 0,
+      nextSeq: 1,
     };
-    this.sessions.set(nodeKey(topic), session);
+    this.sessions.set(key, session);
     return this.birth(session, topic, payload, receivedAt);
+  }
+
+  /**
+   * A birth the agent cannot read: what the scope (node or device) had before is dropped, its
+   * channels bad quality until a good birth comes, and the node asked for one.
+   */
+  private badBirth(
+    topic: SparkplugTopic,
+    defect: string,
+    dropped: { byName: Map<string, BornMetric> }[],
+    receivedAt: number,
+  ): SessionOutcome {
+    const where = whereOf(topic);
+    return {
+      ...emptyOutcome(),
+      readings: dropped.flatMap((scope) => this.silenced(scope, receivedAt)),
+      problems: [{ reason: 'bad_birth', detail: `${where}: ${defect}: birth not read, asked for a rebirth` }],
+      rebirth: `${where}: ${defect}`,
+    };
   }
 
   private nodeDeath(topic: SparkplugTopic, payload: SparkplugPayload, receivedAt: number): SessionOutcome {
@@ -111,17 +166,18 @@ export class EdgeNodeSessions {
     if (!session) return emptyOutcome();
     const bdSeq = numberOf(payload.metrics?.find((m) => m.name === 'bdSeq')?.value);
     // The will of an older connection, delivered after the node came back: the node is alive.
-    if (bdSeq !== undefined && session.bdSeq !== undefined && bdSeq !== session.bdSeq) return emptyOutcome();
+    if (bdSeq !== session.bdSeq) return emptyOutcome();
     this.sessions.delete(nodeKey(topic));
     const outcome = emptyOutcome();
-    for (const scope of session.scopes.values()) outcome.readings.push(...this.silenced(scope, receivedAt));
+    for (const scope of session.scopes.values())
+      outcome.readings.push(...this.silenced(scope, receivedAt, 'node_death'));
     return outcome;
   }
 
   /** DBIRTH, NDATA, DDATA, DDEATH: meaningful only after the node's birth, in seq order. */
   private inSession(topic: SparkplugTopic, payload: SparkplugPayload, receivedAt: number): SessionOutcome {
     const session = this.sessions.get(nodeKey(topic));
-    const where = `${topic.type} from ${topic.edgeNode}${topic.device ? `/${topic.device}` : ''}`;
+    const where = whereOf(topic);
     if (!session)
       return {
         ...emptyOutcome(),
@@ -143,8 +199,14 @@ export class EdgeNodeSessions {
     receivedAt: number,
     where: string,
   ): SessionOutcome {
-    if (topic.type === 'DBIRTH') return this.birth(session, topic, payload, receivedAt);
     const scopeKey = topic.device ?? '';
+    if (topic.type === 'DBIRTH') {
+      const defect = duplicateAlias(payload);
+      if (!defect) return this.birth(session, topic, payload, receivedAt);
+      const previous = session.scopes.get(scopeKey);
+      session.scopes.delete(scopeKey);
+      return this.badBirth(topic, defect, previous ? [previous] : [], receivedAt);
+    }
     const scope = session.scopes.get(scopeKey);
     if (!scope) {
       if (topic.type === 'DDEATH') return emptyOutcome();
@@ -156,7 +218,7 @@ export class EdgeNodeSessions {
     }
     if (topic.type === 'DDEATH') {
       session.scopes.delete(scopeKey);
-      return { ...emptyOutcome(), readings: this.silenced(scope, receivedAt) };
+      return { ...emptyOutcome(), readings: this.silenced(scope, receivedAt, 'device_death') };
     }
     const outcome = emptyOutcome();
     for (const metric of payload.metrics ?? []) {
@@ -188,7 +250,7 @@ export class EdgeNodeSessions {
     payload: SparkplugPayload,
     receivedAt: number,
   ): SessionOutcome {
-    const where = `${topic.type} from ${topic.edgeNode}${topic.device ? `/${topic.device}` : ''}`;
+    const where = whereOf(topic);
     const scope = { byAlias: new Map<number, BornMetric>(), byName: new Map<string, BornMetric>() };
     session.scopes.set(topic.device ?? '', scope);
     const outcome = emptyOutcome();
@@ -216,10 +278,18 @@ export class EdgeNodeSessions {
     return outcome;
   }
 
-  /** A bad-quality reading for each mapped metric of a scope that died: its values are no longer valid. */
-  private silenced(scope: { byName: Map<string, BornMetric> }, receivedAt: number): Reading[] {
+  /**
+   * A bad-quality reading for each mapped metric of a scope that died or was dropped: its values
+   * are no longer valid. With an offline reason (a death, the host's lost link) the rules take the
+   * silence that follows as the source's, not as a silent sensor (edge/rules/source-offline.ts).
+   */
+  private silenced(
+    scope: { byName: Map<string, BornMetric> },
+    receivedAt: number,
+    offline?: QualityReason,
+  ): Reading[] {
     return [...scope.byName.values()].flatMap(({ mapping, unit }) =>
-      mapping ? [badReading(mapping, receivedAt, unit)] : [],
+      mapping ? [badReading(mapping, receivedAt, unit, offline)] : [],
     );
   }
 
@@ -234,6 +304,15 @@ export class EdgeNodeSessions {
     const { mapping } = born;
     if (!mapping) return;
     const { unit, datatype } = born;
+    const mismatch = datatypeMismatch(born, metric);
+    if (mismatch) {
+      outcome.problems.push({
+        reason: 'datatype_mismatch',
+        detail: `${where}: ${mismatch}: not read, asked for a rebirth`,
+      });
+      outcome.rebirth = `${where}: ${mismatch}`;
+      return;
+    }
     const ts = numberOf(metric.timestamp) ?? numberOf(payload.timestamp) ?? receivedAt;
     const timeProblem = implausibleTime(`timestamp of '${born.name}'`, ts, receivedAt, this.timeWindow);
     if (timeProblem) {
@@ -268,8 +347,8 @@ export class EdgeNodeSessions {
 
   /** Why the payload's seq is not the one expected (and the expectation moved on), or undefined. */
   private seqGap(session: NodeSession, payload: SparkplugPayload): string | undefined {
-    const seq = numberOf(payload.seq);
-    if (seq === undefined) return undefined;
+    // handle() made sure the seq is there and in 0–255.
+    const seq = numberOf(payload.seq) ?? 0;
     const expected = session.nextSeq;
     session.nextSeq = (seq + 1) % 256;
     if (expected === undefined || seq === expected) return undefined;
@@ -300,6 +379,89 @@ function engUnitOf(metric: SparkplugMetric): string | undefined {
     : undefined;
 }
 
-function badReading(mapping: SparkplugMapping, ts: number, unit: string): Reading {
-  return { ts, assetId: mapping.assetId, channel: mapping.channel, value: Number.NaN, unit, quality: 'bad' };
+function badReading(
+  mapping: SparkplugMapping,
+  ts: number,
+  unit: string,
+  qualityReason?: QualityReason,
+): Reading {
+  return {
+    ts,
+    assetId: mapping.assetId,
+    channel: mapping.channel,
+    value: Number.NaN,
+    unit,
+    quality: 'bad',
+    ...(qualityReason ? { qualityReason } : {}),
+  };
+}
+
+/**
+ * Why the payload is not a Sparkplug B message of its type, or undefined: a message that carries a
+ * seq must have one in 0–255 (spec 3.0, 7.2; a larger one is no gap but a broken sender), an NDEATH
+ * its bdSeq (7.1, without it a late will of an older session would kill the current one).
+ */
+function payloadDefect(topic: SparkplugTopic, payload: SparkplugPayload): string | undefined {
+  if (SEQUENCED.has(topic.type)) {
+    const seq = numberOf(payload.seq);
+    if (seq === undefined) return 'no seq';
+    if (!Number.isInteger(seq) || seq < 0 || seq > 255) return `seq ${seq} is outside 0–255`;
+  }
+  if (
+    topic.type === 'NDEATH' &&
+    numberOf(payload.metrics?.find((m) => m.name === 'bdSeq')?.value) === undefined
+  )
+    return 'no bdSeq metric (cannot tell which session died)';
+  return undefined;
+}
+
+/**
+ * Why an NBIRTH cannot start a session, or undefined: it must carry the bdSeq its NDEATH will carry
+ * (spec 3.0, 7.1; without it any NDEATH, however old, would end the session), seq 0 (7.2) and one
+ * alias per metric.
+ */
+function nodeBirthDefect(payload: SparkplugPayload): string | undefined {
+  const bdSeqMetric = payload.metrics?.find((m) => m.name === 'bdSeq');
+  if (!bdSeqMetric) return 'no bdSeq metric (its NDEATH could not be told from an older session’s)';
+  if (numberOf(bdSeqMetric.value) === undefined) return 'its bdSeq metric has no numeric value';
+  // handle() made sure the seq is there.
+  const seq = numberOf(payload.seq);
+  if (seq !== 0) return `seq ${seq} where an NBIRTH has 0`;
+  return duplicateAlias(payload);
+}
+
+/** A birth that gives one alias to two metrics: data by that alias could be neither's. */
+function duplicateAlias(payload: SparkplugPayload): string | undefined {
+  const names = new Map<number, string>();
+  for (const metric of payload.metrics ?? []) {
+    const alias = numberOf(metric.alias);
+    if (alias === undefined) continue;
+    const first = names.get(alias);
+    if (first !== undefined)
+      return `alias ${alias} declared twice ('${first}' and '${metric.name ?? '(no name)'}')`;
+    names.set(alias, metric.name ?? '(no name)');
+  }
+  return undefined;
+}
+
+/**
+ * Why a data metric's value is not of the datatype its birth declared (spec 3.0, 6.4.16: it cannot
+ * change within a session), or undefined. Without a datatype, the value's protobuf field tells.
+ */
+function datatypeMismatch(born: BornMetric, metric: SparkplugMetric): string | undefined {
+  const declared = `its birth declared ${born.datatype}`;
+  if (metric.type !== undefined)
+    return metric.type === born.datatype
+      ? undefined
+      : `'${born.name}' came as ${metric.type} where ${declared}`;
+  const { value } = metric;
+  if (value === null || value === undefined) return undefined;
+  const fits = NUMERIC.has(born.datatype)
+    ? typeof value === 'number' || numberOf(value) !== undefined
+    : born.datatype === 'Boolean'
+      ? typeof value === 'boolean'
+      : true;
+  if (fits) return undefined;
+  const kind = value instanceof Uint8Array ? 'bytes' : typeof value;
+  return `'${born.name}' came as a ${kind} value where ${declared}`;
 }

@@ -23,6 +23,9 @@ const ProtoPayload = sparkplugProto.org.eclipse.tahu.protobuf.Payload;
  * for the reader to take from the birth.
  */
 export function decodeSparkplug(bytes: Uint8Array): SparkplugPayload {
+  // Zero bytes are a valid (empty) protobuf message, but never a Sparkplug B one: every message
+  // carries a seq or, for NDEATH, its bdSeq.
+  if (bytes.length === 0) throw new Error('not a Sparkplug B payload (empty: 0 bytes)');
   try {
     const payload = decodePayload(bytes);
     const raw = ProtoPayload.decode(bytes);

@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Reading } from '../../../shared/schema/index.js';
 import { withoutCredentials } from '../mqtt/mqtt-config.js';
 import { trackSubscription } from '../mqtt/tracked-subscription.js';
 import type { TimeWindow } from '../plausible-time.js';
@@ -25,6 +26,9 @@ const RECONNECT_PERIOD_MS = 1000;
 /** Unmapped metric names remembered (each logged once) before the memory starts over. */
 const UNMAPPED_NAMES_MAX = 10_000;
 
+/** Rejections that are also bad payloads: not Sparkplug B, or naming an alias no birth declared. */
+const BAD_PAYLOAD_REASONS = new Set(['bad_payload', 'unknown_alias']);
+
 /** The messages a host application reads; commands (NCMD, DCMD) are for the nodes. */
 const SUBSCRIBED = ['NBIRTH/+', 'NDATA/+', 'NDEATH/+', 'DBIRTH/+/+', 'DDATA/+/+', 'DDEATH/+/+'];
 
@@ -32,7 +36,9 @@ const SUBSCRIBED = ['NBIRTH/+', 'NDATA/+', 'NDEATH/+', 'DBIRTH/+/+', 'DDATA/+/+'
  * Reads Sparkplug B edge nodes as a host application: their births say which metric an alias
  * stands for, their data become readings of the mapped asset channels, a death makes those channels
  * bad quality. Data the agent cannot place (before a birth, after lost messages, an unknown alias)
- * makes it ask the node for a rebirth, at most once per node per `rebirthInterval`.
+ * makes it ask the node for a rebirth, at most once per node per `rebirthInterval`. After a lost
+ * connection to the broker every session is forgotten and every node known asks for a rebirth: a
+ * death or a new birth may have passed unseen.
  */
 export class SparkplugSource implements Source {
   readonly id: string;
@@ -42,6 +48,8 @@ export class SparkplugSource implements Source {
   private readonly throttle: RebirthThrottle;
   private readonly unmapped = new Set<string>();
   private unmappedCount = 0;
+  /** Connected at least once: the next connection is a reconnection. */
+  private everConnected = false;
 
   constructor(private readonly options: SparkplugSourceOptions) {
     this.id = options.id;
@@ -77,7 +85,7 @@ export class SparkplugSource implements Source {
     });
     this.client = client;
     client.on('message', (topic, payload) => this.handle(topic, payload, sink));
-    await trackSubscription(client, {
+    const subscribed = trackSubscription(client, {
       state: this.state,
       url,
       topics: config.groups.flatMap((group) => SUBSCRIBED.map((t) => `${NAMESPACE}/${group}/${t}`)),
@@ -86,6 +94,30 @@ export class SparkplugSource implements Source {
       subscribed: `Sparkplug source subscribed on ${url} to groups ${config.groups.join(', ')}`,
       ...(logger ? { logger } : {}),
     });
+    // After trackSubscription's own 'connect' listener: the subscriptions go out before the rebirth
+    // requests, so the births that answer them are received.
+    client.on('connect', () => this.connected(sink));
+    await subscribed;
+  }
+
+  /** A reconnection: the sessions of before cannot be trusted (see `EdgeNodeSessions.forgetAll`). */
+  private connected(sink: MeasurementSink): void {
+    if (!this.everConnected) {
+      this.everConnected = true;
+      return;
+    }
+    const { nodes, readings } = this.sessions.forgetAll(Date.now());
+    if (nodes.length === 0) return;
+    this.options.logger?.info(
+      { source: this.id, edgeNodes: nodes.map(({ group, edgeNode }) => `${group}/${edgeNode}`) },
+      `Sparkplug: reconnected to the broker; ${nodes.length} edge node session(s) forgotten, rebirths requested`,
+    );
+    this.deliver(readings, sink, (reason, detail) => {
+      this.state.rejected++;
+      sink.rejected({ source: this.id, where: 'reconnection', reason, detail });
+    });
+    for (const node of nodes)
+      this.askRebirth(node, 'reconnected to the broker: a death or birth may have been missed');
   }
 
   private handle(topic: string, payload: Buffer, sink: MeasurementSink): void {
@@ -107,19 +139,11 @@ export class SparkplugSource implements Source {
       return;
     }
     for (const { reason, detail } of outcome.problems) {
-      if (reason === 'unknown_alias') this.state.badPayloads++;
+      if (BAD_PAYLOAD_REASONS.has(reason)) this.state.badPayloads++;
       reject(reason, detail);
     }
     this.noteUnmapped(outcome.unmapped);
-    let delivered = true;
-    for (const reading of outcome.readings) {
-      try {
-        sink.reading(reading);
-      } catch (error) {
-        delivered = false;
-        reject('unprocessable', `${reading.assetId}/${reading.channel}: ${(error as Error).message}`);
-      }
-    }
+    const delivered = this.deliver(outcome.readings, sink, reject);
     if (outcome.rebirth) this.askRebirth(parsed, outcome.rebirth);
     if (delivered && outcome.problems.length === 0) {
       this.state.accepted++;
@@ -127,8 +151,26 @@ export class SparkplugSource implements Source {
     }
   }
 
+  /** True when the sink took every reading. */
+  private deliver(
+    readings: readonly Reading[],
+    sink: MeasurementSink,
+    reject: (reason: string, detail: string) => void,
+  ): boolean {
+    let delivered = true;
+    for (const reading of readings) {
+      try {
+        sink.reading(reading);
+      } catch (error) {
+        delivered = false;
+        reject('unprocessable', `${reading.assetId}/${reading.channel}: ${(error as Error).message}`);
+      }
+    }
+    return delivered;
+  }
+
   /** NCMD `Node Control/Rebirth` = true: the node answers with its NBIRTH and DBIRTHs. */
-  private askRebirth({ group, edgeNode }: SparkplugTopic, why: string): void {
+  private askRebirth({ group, edgeNode }: Pick<SparkplugTopic, 'group' | 'edgeNode'>, why: string): void {
     const client = this.client;
     if (!client?.connected || !this.throttle.mayAsk(`${group}/${edgeNode}`, Date.now())) return;
     this.state.rebirthRequests++;
