@@ -109,13 +109,14 @@ export async function startOpcuaServer(
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
   if (!addressSpace) throw new Error('the OPC-UA server has no address space after initialize()');
-  const nodes = new AssetNodes(addressSpace.registerNamespace(CONDITION_NAMESPACE_URI));
+  const nodes = new AssetNodes(addressSpace.registerNamespace(CONDITION_NAMESPACE_URI), log);
 
   const refresh = () => {
     try {
       nodes.update(source.health(), Date.now(), source.staleAfterMs);
     } catch (error) {
-      // The values stay as they were and say so by their timestamps; the agent runs on.
+      // Failures of one asset are caught per asset (AssetNodes.update); this is the health read
+      // itself. The values stay as they were and say so by their timestamps; the agent runs on.
       log.error({ err: error }, 'OPC-UA server could not bring the asset values up to date');
     }
   };
