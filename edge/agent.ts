@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { type LocalAlerts, localAlertsFor } from './alerts/local-alerts.js';
 import type { EdgeConfig } from './config.js';
 import { LatestSignals } from './latest-signals.js';
+import { freeMemoryRelease } from './free-memory.js';
 import { createEdgeMetrics } from './metrics.js';
 import { deadLetterRoutes } from './outbox/dead-letter-routes.js';
 import { Outbox, reportMissingEvents } from './outbox/outbox.js';
@@ -90,6 +91,8 @@ export async function startEdgeAgent(
     shutdown.add(() => replicator.stop());
 
     let localAlerts: LocalAlerts | undefined;
+    const freeMemory = freeMemoryRelease();
+    if (freeMemory) shutdown.add(() => freeMemory.stop());
     const pipeline = createPipeline({
       signals,
       analysis: await analysisServiceFor(config, logger),
@@ -103,6 +106,7 @@ export async function startEdgeAgent(
         localAlerts?.onEvent(event);
       },
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
+      ...(freeMemory ? { onAnalysisIdle: () => freeMemory.idle() } : {}),
     });
     // After the sources stop (they are added later, so stopped earlier), before the outbox closes.
     shutdown.add(() => pipeline.close());

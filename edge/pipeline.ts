@@ -36,6 +36,8 @@ export interface PipelineDeps {
   /** Every window's features and every reading, for telemetry summaries. */
   onFeatures?: (features: Features) => void;
   onReading?: (reading: Reading) => void;
+  /** Waveform analysis has gone idle: nothing running or waiting. */
+  onAnalysisIdle?: () => void;
 }
 
 export interface PipelineSnapshot {
@@ -67,6 +69,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let closed = false;
   const queue = new ChannelQueue({
     ...(deps.queue ?? DEFAULT_QUEUE),
+    ...(deps.onAnalysisIdle ? { onIdle: deps.onAnalysisIdle } : {}),
     onDropped: (reason, channel) => {
       counters.dropped++;
       metrics.waveformsDropped.inc({ reason });

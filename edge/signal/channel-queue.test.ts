@@ -58,4 +58,19 @@ describe('the per-channel analysis queue', () => {
     await queue.idle();
     expect(ran).toEqual(['after']);
   });
+
+  it('says when it has drained: once per burst, after the last job of every channel', async () => {
+    let idle = 0;
+    const queue = new ChannelQueue({ perChannel: 4, total: 10, onDropped: () => {}, onIdle: () => idle++ });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    queue.submit('a', () => held);
+    queue.submit('a', async () => {});
+    queue.submit('b', async () => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(0);
+    release();
+    await queue.idle();
+    expect(idle).toBe(1);
+  });
 });

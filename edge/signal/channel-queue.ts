@@ -7,6 +7,8 @@ export interface ChannelQueueOptions {
   /** Waveforms waiting over all channels; beyond it the oldest waiting one gives way. */
   total: number;
   onDropped(reason: DropReason, channel: string): void;
+  /** Nothing runs or waits any more, after something did. */
+  onIdle?(): void;
 }
 
 interface Waiting {
@@ -82,6 +84,7 @@ export class ChannelQueue {
 
   private settleIdle(): void {
     if (this.running.size > 0 || this.waiting.length > 0) return;
+    this.options.onIdle?.();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

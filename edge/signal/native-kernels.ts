@@ -53,6 +53,8 @@ export interface NativeKernels {
    * value there is negative, −0, infinite or NaN.
    */
   medianOfRuns(spectrum: Float64Array, from: number, to: number, from2: number, to2: number): number;
+  /** The C heap's free pages given back to the system (glibc's malloc_trim): true if any were. */
+  releaseFreeMemory(): boolean;
 }
 
 export type TransformEngine = 'fftw' | 'pffft-wasm';

@@ -19,6 +19,7 @@ export const NATIVE_KERNELS_SOURCES = [
   'window-spectra.c',
   'x86-loops.c',
   'spectral-median.c',
+  'free-memory.c',
 ].map((file) => join(SOURCE_DIR, file));
 
 /** Where the compiled addon goes (dist/ is the build's output, never committed). */
