@@ -235,7 +235,7 @@ export function createEdgeMetrics(deps: {
   });
   new Counter({
     name: 'plantwatch_edge_sparkplug_rebirth_requests_total',
-    help: 'Rebirth requests (NCMD Node Control/Rebirth) sent to Sparkplug edge nodes: data before a birth, lost messages, an unknown alias',
+    help: 'Rebirth requests (NCMD Node Control/Rebirth) sent to Sparkplug edge nodes: data before a birth, lost messages, an unknown alias, a birth not read, a datatype unlike the birth’s, the agent’s own reconnection',
     labelNames: ['source'],
     registers: [registry],
     collect() {
@@ -244,7 +244,7 @@ export function createEdgeMetrics(deps: {
   });
   new Counter({
     name: 'plantwatch_edge_sparkplug_bad_payloads_total',
-    help: 'Sparkplug payloads that did not decode as Sparkplug B, or named an alias no birth declared',
+    help: 'Sparkplug payloads that did not decode as Sparkplug B (or lacked a seq in 0–255, or an NDEATH its bdSeq), or named an alias no birth declared',
     labelNames: ['source'],
     registers: [registry],
     collect() {
