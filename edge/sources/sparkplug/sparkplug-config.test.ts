@@ -87,6 +87,27 @@ describe('the sparkplug section of the edge config', () => {
     );
   });
 
+  it('takes a primaryHostId, and names the line and key of one that is empty or not one topic level', () => {
+    const consume = (id: string) => [
+      '  consume:',
+      '    groups: [plant1]',
+      '    map: []',
+      `    primaryHostId: ${JSON.stringify(id)}`,
+    ];
+    expect(loadEdgeConfig(configFile(consume('scada-primary'))).sparkplug.consume?.primaryHostId).toBe(
+      'scada-primary',
+    );
+    expect(() => loadEdgeConfig(configFile(consume('')))).toThrow(
+      /edge.yaml:8: sparkplug\/consume\/primaryHostId: primaryHostId must not be empty/,
+    );
+    expect(() => loadEdgeConfig(configFile(consume('site/scada')))).toThrow(
+      /edge.yaml:8: sparkplug\/consume\/primaryHostId: primaryHostId 'site\/scada' must not contain '\/': it is one MQTT topic level \(spBv1.0\/STATE\/<primaryHostId>\)/,
+    );
+    expect(() => loadEdgeConfig(configFile(consume('scada+#')))).toThrow(
+      /primaryHostId 'scada\+#' must not contain '\+', '#'/,
+    );
+  });
+
   it('loads the two sample fragments together', () => {
     const lines = (path: string[]) =>
       readFileSync(join(packageRoot(), 'edge', ...path), 'utf8')

@@ -52,6 +52,8 @@ export const SparkplugSection = Type.Object(
           map: Type.Array(SparkplugMapping),
           /** A node asked for a rebirth is not asked again within this (default 5s). */
           rebirthInterval: Type.Optional(Duration),
+          /** Sparkplug 3.0 primary host id: the agent publishes `spBv1.0/STATE/<id>` (checked below). */
+          primaryHostId: Type.Optional(Type.String({ description: 'Sparkplug primary host id' })),
         },
         { additionalProperties: false },
       ),
@@ -69,6 +71,8 @@ export interface SparkplugConsumeConfig {
   groups: string[];
   map: SparkplugMapping[];
   rebirthIntervalMs: number;
+  /** Set: the agent is these edge nodes' primary host application (STATE birth and will). */
+  primaryHostId?: string;
 }
 
 /** The section with its defaults; a part not configured is undefined (not run). */
@@ -90,6 +94,7 @@ export function resolveSparkplugConfig(
             groups: consume.groups,
             map: consume.map,
             rebirthIntervalMs: durationMs(consume.rebirthInterval ?? '5s'),
+            ...(consume.primaryHostId !== undefined ? { primaryHostId: consume.primaryHostId } : {}),
           },
         }
       : {}),
@@ -131,8 +136,26 @@ export function sparkplugSectionProblems(
       });
     channels.add(channel);
   });
+  if (consume?.primaryHostId !== undefined) {
+    const problem = primaryHostIdProblem(consume.primaryHostId);
+    if (problem) problems.push({ path: 'sparkplug/consume/primaryHostId', message: problem });
+  }
   problems.push(...sparkplugPublishProblems(section?.publish, gatewayId));
   return problems;
+}
+
+/**
+ * The id is the last level of `spBv1.0/STATE/<id>` (Sparkplug 3.0 §4.2.3): a topic separator or a
+ * wildcard would make the birth unpublishable and the edge nodes' subscription match other hosts.
+ */
+function primaryHostIdProblem(id: string): string | undefined {
+  const hint = 'use the Primary Host ID the edge nodes are configured with, e.g. plantwatch';
+  if (id.trim() === '') return `primaryHostId must not be empty: ${hint}`;
+  const forbidden = ['/', '+', '#'].filter((c) => id.includes(c));
+  if (forbidden.length > 0)
+    return `primaryHostId '${id}' must not contain ${forbidden.map((c) => `'${c}'`).join(', ')}: it is one MQTT topic level (spBv1.0/STATE/<primaryHostId>); ${hint}`;
+  if (id.length > 256) return `primaryHostId is ${id.length} characters long (at most 256): ${hint}`;
+  return undefined;
 }
 
 /** The section as the config hash sees it: a login written into a broker URL left out. */

@@ -6,6 +6,7 @@ import { trackSubscription } from '../mqtt/tracked-subscription.js';
 import type { TimeWindow } from '../plausible-time.js';
 import type { MeasurementSink, Source, SourceHealth } from '../source.js';
 import { EdgeNodeSessions, type SessionOutcome } from './edge-node-sessions.js';
+import { PrimaryHostState } from './primary-host-state.js';
 import { RebirthThrottle } from './rebirth-throttle.js';
 import type { SparkplugConsumeConfig } from './sparkplug-config.js';
 import { decodeSparkplug, encodeSparkplug } from './sparkplug-payload.js';
@@ -38,7 +39,8 @@ const SUBSCRIBED = ['NBIRTH/+', 'NDATA/+', 'NDEATH/+', 'DBIRTH/+/+', 'DDATA/+/+'
  * bad quality. Data the agent cannot place (before a birth, after lost messages, an unknown alias)
  * makes it ask the node for a rebirth, at most once per node per `rebirthInterval`. After a lost
  * connection to the broker every session is forgotten and every node known asks for a rebirth: a
- * death or a new birth may have passed unseen.
+ * death or a new birth may have passed unseen. With `primaryHostId` it is also the edge nodes'
+ * primary host: its STATE says online on every connection (see `PrimaryHostState`).
  */
 export class SparkplugSource implements Source {
   readonly id: string;
@@ -46,6 +48,7 @@ export class SparkplugSource implements Source {
   private readonly state: SourceHealth & Required<Pick<SourceHealth, 'rebirthRequests' | 'badPayloads'>>;
   private readonly sessions: EdgeNodeSessions;
   private readonly throttle: RebirthThrottle;
+  private readonly hostState?: PrimaryHostState;
   private readonly unmapped = new Set<string>();
   private unmappedCount = 0;
   /** Connected at least once: the next connection is a reconnection. */
@@ -64,6 +67,8 @@ export class SparkplugSource implements Source {
     };
     this.sessions = new EdgeNodeSessions(options.config.map, options.timeWindow);
     this.throttle = new RebirthThrottle(options.config.rebirthIntervalMs);
+    const { primaryHostId } = options.config;
+    if (primaryHostId) this.hostState = new PrimaryHostState(primaryHostId, options.logger);
   }
 
   health(): SourceHealth {
@@ -82,9 +87,13 @@ export class SparkplugSource implements Source {
       // Births are not retained: after a reconnect the rebirth requests bring the nodes back.
       clean: true,
       resubscribe: false,
+      ...(this.hostState ? { will: this.hostState.nextWill() } : {}),
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.handle(topic, payload, sink));
+    const stateTopic = this.hostState?.topic;
+    client.on('message', (topic, payload) => {
+      if (topic !== stateTopic) this.handle(topic, payload, sink);
+    });
     const subscribed = trackSubscription(client, {
       state: this.state,
       url,
@@ -97,6 +106,7 @@ export class SparkplugSource implements Source {
     // After trackSubscription's own 'connect' listener: the subscriptions go out before the rebirth
     // requests, so the births that answer them are received.
     client.on('connect', () => this.connected(sink));
+    this.hostState?.attach(client);
     await subscribed;
   }
 
@@ -201,6 +211,7 @@ export class SparkplugSource implements Source {
 
   async stop(): Promise<void> {
     this.state.state = 'stopped';
+    if (this.client && this.hostState) await this.hostState.offline(this.client);
     await this.client?.endAsync();
   }
 }
