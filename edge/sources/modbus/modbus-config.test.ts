@@ -154,6 +154,14 @@ describe('modbus config', () => {
     expect(problems(device(register, '    timeout: 50ms\n    pollInterval: 100ms\n'))).toEqual([]);
   });
 
+  it('refuses a reconnect delay below the first retry’s 250ms, which would retry a dead device in a loop', () => {
+    const register = '      - { assetId: pump-1, channel: a, table: holding, address: 0 }\n';
+    expect(problems(device(register, '    reconnectMaxDelay: 0s\n'))).toEqual([
+      "9: modbus/0/reconnectMaxDelay: 0s is below the first retry's 250ms: a dead device would be retried in a tight loop; write e.g. 10s (the default)",
+    ]);
+    expect(problems(device(register, '    reconnectMaxDelay: 250ms\n'))).toEqual([]);
+  });
+
   it('bounds maxBitsPerRequest to 1-2000 (the spec allows 2000 bits a read)', () => {
     const register = '      - { assetId: pump-1, channel: a, table: coil, address: 0 }\n';
     expect(problems(device(register, '    maxBitsPerRequest: 0\n'))).toEqual([

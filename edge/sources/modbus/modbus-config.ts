@@ -34,6 +34,8 @@ export const SPEC_MAX_BITS = 2000;
 export const MIN_TIMEOUT_MS = 50;
 /** A poll interval of 0 sent ~900 polls in 5 s to the simulator: a flood, not a faster reading. */
 export const MIN_POLL_INTERVAL_MS = 100;
+/** The first retry's delay: a longest delay below it would retry a dead device in a tight loop. */
+export const RECONNECT_INITIAL_MS = 250;
 
 export const isBitTable = (table: ModbusTable): boolean => table === 'coil' || table === 'discrete';
 
@@ -123,7 +125,7 @@ export function resolveModbusDevice(device: ModbusDevice): ModbusDeviceConfig {
     maxRegistersPerRequest: device.maxRegistersPerRequest ?? 100,
     maxBitsPerRequest: device.maxBitsPerRequest ?? SPEC_MAX_BITS,
     maxGap: device.maxGap ?? DEFAULT_MAX_GAP,
-    reconnect: { initialMs: 250, maxMs: durationMs(device.reconnectMaxDelay ?? '10s') },
+    reconnect: { initialMs: RECONNECT_INITIAL_MS, maxMs: durationMs(device.reconnectMaxDelay ?? '10s') },
     registers: device.registers.map((register) => ({
       assetId: register.assetId,
       channel: register.channel,
@@ -140,7 +142,7 @@ export function resolveModbusDevice(device: ModbusDevice): ModbusDeviceConfig {
 
 type Problem = { path: string; message: string };
 
-/** A poll interval or timeout below its floor (see MIN_TIMEOUT_MS and MIN_POLL_INTERVAL_MS for why). */
+/** A poll interval, timeout or reconnect delay below its floor (see the constants above for why). */
 function durationProblems(device: ModbusDevice, at: string): Problem[] {
   const problems: Problem[] = [];
   if (device.timeout !== undefined && durationMs(device.timeout) < MIN_TIMEOUT_MS)
@@ -152,6 +154,11 @@ function durationProblems(device: ModbusDevice, at: string): Problem[] {
     problems.push({
       path: `${at}/pollInterval`,
       message: `${device.pollInterval} is below the minimum of ${MIN_POLL_INTERVAL_MS}ms: a shorter interval floods the device with requests without fresher values; write e.g. 1s (the default)`,
+    });
+  if (device.reconnectMaxDelay !== undefined && durationMs(device.reconnectMaxDelay) < RECONNECT_INITIAL_MS)
+    problems.push({
+      path: `${at}/reconnectMaxDelay`,
+      message: `${device.reconnectMaxDelay} is below the first retry's ${RECONNECT_INITIAL_MS}ms: a dead device would be retried in a tight loop; write e.g. 10s (the default)`,
     });
   return problems;
 }
