@@ -148,6 +148,7 @@ export async function startEdgeAgent(
         health: () => assetHealthOf(config, parts),
         staleAfterMs: config.rules.staleAfterMs,
         loginRefused: (reason) => metrics.opcuaServerLoginsRefused.inc({ reason }),
+        assetUpdateFailed: () => metrics.opcuaServerAssetUpdatesFailed.inc(),
       },
       logger,
     );

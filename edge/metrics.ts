@@ -39,6 +39,11 @@ export function createEdgeMetrics(deps: {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const opcuaServerAssetUpdatesFailed = new Counter({
+    name: 'plantwatch_edge_opcua_server_asset_update_failures_total',
+    help: 'Times the OPC-UA findings server could not bring an asset’s nodes up to date (its old values stay served; the log names the asset)',
+    registers: [registry],
+  });
   const waveformsAnalysed = new Counter({
     name: 'plantwatch_edge_waveforms_analysed_total',
     help: 'Waveform windows analysed',
@@ -320,6 +325,7 @@ export function createEdgeMetrics(deps: {
     rejectedMessages,
     mqttRefused,
     opcuaServerLoginsRefused,
+    opcuaServerAssetUpdatesFailed,
     waveformsAnalysed,
     waveformsDropped,
     readingsReceived,

@@ -117,7 +117,8 @@ describe('an asset whose nodes cannot be made', () => {
       error: (fields: { assetId?: unknown }) => logged.push({ level: 'error', assetId: fields.assetId }),
       info: (fields: { assetId?: unknown }) => logged.push({ level: 'info', assetId: fields.assetId }),
     } as unknown as Pick<Logger, 'error' | 'info'>;
-    const nodes = new AssetNodes(namespace, log);
+    let counted = 0;
+    const nodes = new AssetNodes(namespace, log, () => counted++);
     const value = (id: string) =>
       (addressSpace.findNode(`ns=${namespace.index};s=${id}`) as UAVariable).readValue().value
         .value as unknown;
@@ -132,6 +133,7 @@ describe('an asset whose nodes cannot be made', () => {
       nodes.update([pump({ state, assetId: 'press-1' }), pump({ state })], NOW, STALE_AFTER_MS);
     expect(value('pump-1.HealthState')).toBe('alarm');
     expect(nodes.failedUpdates).toBe(2);
+    expect(counted).toBe(2);
     expect(logged).toEqual([{ level: 'error', assetId: 'press-1' }]);
 
     // Nothing of the half-made asset is left behind to fail the next attempt.

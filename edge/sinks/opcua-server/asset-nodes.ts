@@ -68,6 +68,8 @@ export class AssetNodes {
   constructor(
     private readonly namespace: Namespace,
     private readonly log?: Pick<Logger, 'error' | 'info'>,
+    /** Called on every failed asset update (a metric counts them). */
+    private readonly onFailed?: () => void,
   ) {
     const objects = namespace.addressSpace.rootFolder.objects;
     this.folder = namespace.addFolder(objects, { browseName: 'Assets', nodeId: 's=Assets' });
@@ -83,6 +85,7 @@ export class AssetNodes {
         this.updateAsset(asset, now, staleAfterMs);
       } catch (error) {
         this.failedUpdates++;
+        this.onFailed?.();
         if (this.failing.has(asset.assetId)) continue;
         this.failing.add(asset.assetId);
         this.log?.error(

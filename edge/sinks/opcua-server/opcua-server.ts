@@ -30,6 +30,8 @@ export interface ConditionSource {
   staleAfterMs: number;
   /** Counts a refused login (the metric); the name is logged, the password never. */
   loginRefused?(reason: 'unknown_user' | 'wrong_password'): void;
+  /** Counts an asset whose nodes could not be brought up to date (the metric; the log names it). */
+  assetUpdateFailed?(): void;
 }
 
 export interface RunningOpcuaServer {
@@ -109,7 +111,11 @@ export async function startOpcuaServer(
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
   if (!addressSpace) throw new Error('the OPC-UA server has no address space after initialize()');
-  const nodes = new AssetNodes(addressSpace.registerNamespace(CONDITION_NAMESPACE_URI), log);
+  const nodes = new AssetNodes(
+    addressSpace.registerNamespace(CONDITION_NAMESPACE_URI),
+    log,
+    source.assetUpdateFailed,
+  );
 
   const refresh = () => {
     try {
