@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import sparkplugPayload from 'sparkplug-payload';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent } from '../edge/agent.js';
 import type { MeasurementSink } from '../edge/sources/source.js';
 import { SparkplugSource } from '../edge/sources/sparkplug/sparkplug-source.js';
 import type { Reading } from '../shared/schema/index.js';
-import { startCli, startMosquitto, stopChildren } from './helpers/processes.js';
+import { mosquittoOnFreePort, startCli, stopChildren } from './helpers/processes.js';
+import { tahu } from './helpers/tahu.js';
 import {
   freePort,
   removeTempDirs,
@@ -18,11 +18,7 @@ import {
   waitFor,
 } from './helpers/stack.js';
 
-// The edge node and the observer speak through `mqtt` and Tahu's `sparkplug-payload` alone: the STATE
-// JSON is parsed here, not by the agent's primary-host-state.ts.
-const tahuCodec = sparkplugPayload.get('spBv1.0');
-if (!tahuCodec) throw new Error('sparkplug-payload does not know spBv1.0');
-const tahu = tahuCodec;
+// The STATE JSON is parsed here, not by the agent's primary-host-state.ts.
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -42,12 +38,6 @@ const MAP = [
     channel: 'bearing_temperature',
   },
 ];
-
-async function mosquitto(): Promise<string> {
-  const port = await freePort();
-  await startMosquitto(tempDir(), port);
-  return `mqtt://127.0.0.1:${port}`;
-}
 
 interface State {
   topic: string;
@@ -102,7 +92,7 @@ async function nodeWaitingForHost(url: string, temperature: number): Promise<Mqt
 
 describe('the agent as a Sparkplug primary host application (sparkplug.consume.primaryHostId)', () => {
   it('says online (retained, QoS 1) once subscribed, so a waiting node’s birth is read; offline with the same timestamp on a clean stop', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     await nodeWaitingForHost(url, 61);
     const cloud = await startTestCloud();
     running.push(cloud);
@@ -150,7 +140,7 @@ describe('the agent as a Sparkplug primary host application (sparkplug.consume.p
   });
 
   it('dies with its will (offline, the birth’s timestamp) when the agent process is killed', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const watcher = await stateWatcher(url);
     const cloud = await startTestCloud();
     running.push(cloud);
@@ -210,7 +200,7 @@ describe('the Sparkplug source’s STATE over reconnections', () => {
   };
 
   it('sends a fresh will and birth on each reconnection, and says online again when told it is offline', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const watcher = await stateWatcher(url);
     const host = source(url, HOST);
     await host.start(sink());
@@ -246,7 +236,7 @@ describe('the Sparkplug source’s STATE over reconnections', () => {
   });
 
   it('publishes no STATE and has no will without primaryHostId', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const watcher = await stateWatcher(url);
     const plain = source(url);
     await plain.start(sink());

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import sparkplugPayload from 'sparkplug-payload';
 import sparkplugProto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +8,8 @@ import { startEdgeAgent } from '../edge/agent.js';
 import type { EdgeConfigFile } from '../edge/config.js';
 import type { Reading, Ticket } from '../shared/schema/index.js';
 import { cloudTickets } from './helpers/cloud-client.js';
-import { startCli, startMosquitto, stopChildren } from './helpers/processes.js';
+import { mosquittoOnFreePort, startCli, startMosquitto, stopChildren } from './helpers/processes.js';
+import { tahu } from './helpers/tahu.js';
 import { rulesDir } from './helpers/rules.js';
 import {
   freePort,
@@ -21,11 +21,6 @@ import {
   waitFor,
 } from './helpers/stack.js';
 
-// The test's nodes and hosts speak Sparkplug through Eclipse Tahu's package alone, not the agent's
-// codec (edge/sources/sparkplug/sparkplug-payload.ts): a bug there is not mirrored on this side.
-const tahuCodec = sparkplugPayload.get('spBv1.0');
-if (!tahuCodec) throw new Error('sparkplug-payload does not know spBv1.0');
-const tahu = tahuCodec;
 const encode = (payload: UPayload) => Buffer.from(tahu.encodePayload(payload));
 /** Tahu's published protobuf schema, for what its encoder cannot write (a metric without a datatype). */
 const RawPayload = sparkplugProto.org.eclipse.tahu.protobuf.Payload;
@@ -68,12 +63,6 @@ const MAP = [
     unit: 'degC',
   },
 ];
-
-async function mosquitto(): Promise<string> {
-  const port = await freePort();
-  await startMosquitto(tempDir(), port);
-  return `mqtt://127.0.0.1:${port}`;
-}
 
 /** An MQTT client of the test's own, with every Sparkplug message it receives decoded. */
 async function client(url: string, topics: string[]) {
@@ -180,7 +169,7 @@ const isRebirth = (payload: SparkplugPayload) =>
 
 describe('Sparkplug B into the agent', () => {
   it('maps a device’s metrics to channels by alias, raises a ticket from them, and takes a DDEATH as bad quality', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { agent, latest, tickets, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, []);
     const line1 = testEdgeNode(node.c);
@@ -207,7 +196,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('takes a DDEATH as bad quality without a fault ticket', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { agent, latest, metrics } = await agentWithCloud(url);
     const node = await client(url, []);
     const line1 = testEdgeNode(node.c);
@@ -226,7 +215,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('asks a node whose data comes before its birth for a rebirth, then reads it', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { latest, metrics, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
     const line1 = testEdgeNode(node.c);
@@ -248,7 +237,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('asks for a rebirth after a gap in seq (lost messages)', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { latest, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
     const line1 = testEdgeNode(node.c);
@@ -273,7 +262,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('rejects and counts a payload that is not Sparkplug B, and keeps reading', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { latest, metrics, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, []);
     await node.c.publishAsync('spBv1.0/plant1/DDATA/line1/press3', Buffer.from('garbage'));
@@ -303,7 +292,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('rejects and counts a birth that gives one alias to two metrics (asking for a rebirth) and payloads that are no Sparkplug message', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { latest, metrics, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
     const line1 = testEdgeNode(node.c);
@@ -330,7 +319,7 @@ describe('Sparkplug B into the agent', () => {
   });
 
   it('forgets its sessions when its broker connection drops, asks the nodes for a rebirth, and reads no old alias before it', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const { latest, sparkplugSource } = await agentWithCloud(url);
     const node = await client(url, ['spBv1.0/plant1/NCMD/line1']);
     const line1 = testEdgeNode(node.c);
@@ -374,7 +363,7 @@ describe('the agent as a Sparkplug B edge node', () => {
   const NODE = 'spBv1.0/plantwatch/+/gw-test';
 
   it('is born with its assets’ health (NE 107), sends what changes as NDATA, and is born again on request', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const host = await client(url, [NODE]);
     const { agent } = await agentWithCloud(url, {
       assets: [{ id: 'press-3' }, { id: 'pump-1' }],
@@ -495,7 +484,7 @@ describe('the agent as a Sparkplug B edge node', () => {
   });
 
   it('dies with its will when the agent process is killed, is born with the next bdSeq, and says NDEATH on a clean stop', async () => {
-    const url = await mosquitto();
+    const url = await mosquittoOnFreePort();
     const host = await client(url, [NODE]);
     const cloud = await startTestCloud();
     running.push(cloud);

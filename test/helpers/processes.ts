@@ -3,6 +3,8 @@ import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../shared/paths.js';
+import { freeLoopbackPort } from '../../simulators/free-port.js';
+import { tempDir } from './stack.js';
 
 /** The built CLI, as a user runs it after `npm install` (the test script builds first). */
 export const CLI = join(packageRoot(), 'dist', 'plantwatch.js');
@@ -97,6 +99,13 @@ export async function startMosquitto(dir: string, port: number, extra: string[] 
     await new Promise((r) => setTimeout(r, 50));
   }
   return broker;
+}
+
+/** A real mosquitto on a free loopback port, in a temporary folder of its own: its mqtt:// URL. */
+export async function mosquittoOnFreePort(): Promise<string> {
+  const port = await freeLoopbackPort();
+  await startMosquitto(tempDir(), port);
+  return `mqtt://127.0.0.1:${port}`;
 }
 
 function listening(port: number): Promise<boolean> {
