@@ -91,11 +91,12 @@ export async function startEdgeAgent(
     shutdown.add(() => replicator.stop());
 
     let localAlerts: LocalAlerts | undefined;
-    const freeMemory = freeMemoryRelease();
+    const analysis = await analysisServiceFor(config, logger);
+    const freeMemory = freeMemoryRelease(analysis);
     if (freeMemory) shutdown.add(() => freeMemory.stop());
     const pipeline = createPipeline({
       signals,
-      analysis: await analysisServiceFor(config, logger),
+      analysis,
       queue: config.analysis.queue,
       engine,
       tickets,
@@ -106,7 +107,9 @@ export async function startEdgeAgent(
         localAlerts?.onEvent(event);
       },
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
-      ...(freeMemory ? { onAnalysisIdle: () => freeMemory.idle() } : {}),
+      ...(freeMemory
+        ? { onAnalysisIdle: () => freeMemory.idle(), onAnalysisBusy: () => freeMemory.busy() }
+        : {}),
     });
     // After the sources stop (they are added later, so stopped earlier), before the outbox closes.
     shutdown.add(() => pipeline.close());

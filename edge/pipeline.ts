@@ -38,6 +38,8 @@ export interface PipelineDeps {
   onReading?: (reading: Reading) => void;
   /** Waveform analysis has gone idle: nothing running or waiting. */
   onAnalysisIdle?: () => void;
+  /** Waveform analysis has work again, after it was idle. */
+  onAnalysisBusy?: () => void;
 }
 
 export interface PipelineSnapshot {
@@ -70,6 +72,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const queue = new ChannelQueue({
     ...(deps.queue ?? DEFAULT_QUEUE),
     ...(deps.onAnalysisIdle ? { onIdle: deps.onAnalysisIdle } : {}),
+    ...(deps.onAnalysisBusy ? { onBusy: deps.onAnalysisBusy } : {}),
     onDropped: (reason, channel) => {
       counters.dropped++;
       metrics.waveformsDropped.inc({ reason });

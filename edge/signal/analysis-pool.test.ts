@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Waveform } from '../../shared/schema/index.js';
 import { WorkerPoolAnalysis } from './analysis-pool.js';
+import type { AnalysisReply } from './analysis-worker.js';
 import { SampleBuffers } from './sample-buffers.js';
 
 const waveform = (length = 8192): Waveform => ({
@@ -125,6 +126,26 @@ describe('sample buffers between the agent and its workers', () => {
     expect(free.get(8)).toHaveLength(256);
   });
 });
+
+describe('after a burst', () => {
+  it('forgets the free sample buffers, and each worker collects its garbage', async () => {
+    pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
+    for (let i = 0; i < 3; i++) await pool.analyse(waveform(65_536), undefined);
+    const free = (pool as unknown as { buffers: { free: Map<number, ArrayBuffer[]> } }).buffers.free;
+    expect(free.get(65_536 * 4)).toHaveLength(1);
+    const worker = (pool as unknown as { pool: { request: AnalysisWorkerRequest }[] }).pool[0]!;
+    const collected = await worker.request({ type: 'collect' });
+    expect('collected' in collected && collected.collected.heapUsedAfter).toBeLessThan(
+      'collected' in collected ? collected.collected.heapUsedBefore : 0,
+    );
+    await pool.collectGarbage();
+    expect(free.size).toBe(0);
+    // And analyses on, in new buffers.
+    expect((await pool.analyse(waveform(), undefined)).features.velocityRmsMmS).toBeGreaterThan(0);
+  });
+});
+
+type AnalysisWorkerRequest = (message: { type: 'collect' }) => Promise<AnalysisReply>;
 
 async function waitForReplacement(analysis: WorkerPoolAnalysis) {
   for (let i = 0; i < 50; i++) {

@@ -217,6 +217,12 @@ export class WorkerPoolAnalysis implements AnalysisService {
     };
   }
 
+  /** After a burst: the free sample buffers forgotten, and each worker's garbage collected. */
+  async collectGarbage(): Promise<void> {
+    this.buffers.clear();
+    await Promise.all(this.pool.map((worker) => worker.request({ type: 'collect' }).catch(() => undefined)));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.pool.map((w) => w.close()));
   }

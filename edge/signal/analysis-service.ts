@@ -22,6 +22,8 @@ export interface AnalysisService {
    */
   hold(waveform: Waveform): Waveform;
   analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform>;
+  /** After a burst: what the analysis holds for the next one let go, and its threads' garbage collected. */
+  collectGarbage(): Promise<void>;
   /** Worker threads running (0 on the event loop). */
   readonly workers: number;
   close(): Promise<void>;
@@ -53,6 +55,9 @@ export class InProcessAnalysis implements AnalysisService {
       evidence: async () => analysis.evidence(),
     };
   }
+
+  /** Its garbage is the event loop's: collected with the agent's own. */
+  async collectGarbage(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

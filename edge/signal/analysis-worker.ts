@@ -5,12 +5,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
+import { collectGarbage } from '../collect-garbage.js';
 import { NonFiniteSampleError } from './non-finite-sample.js';
 import { type WaveformAnalysis, WaveformAnalyser } from './waveform-analysis.js';
 
 export type AnalysisRequest =
   | { type: 'analyse'; id: number; waveform: Waveform; measuredRpm: number | undefined }
-  | { type: 'evidence'; id: number; channel: string };
+  | { type: 'evidence'; id: number; channel: string }
+  /** A burst is over: the worker collects its garbage (see FreeMemoryRelease). */
+  | { type: 'collect'; id: number };
 
 export type AnalysisReply =
   | {
@@ -21,6 +24,7 @@ export type AnalysisReply =
       samples?: ArrayBuffer;
     }
   | { id: number; evidence: ReturnType<WaveformAnalysis['evidence']> }
+  | { id: number; collected: { heapUsedBefore: number; heapUsedAfter: number } }
   | {
       id: number;
       error: string;
@@ -39,6 +43,16 @@ if (port) {
     const samples = request.type === 'analyse' ? transferable(request.waveform.samples) : undefined;
     const handBack = samples ? { samples } : {};
     try {
+      if (request.type === 'collect') {
+        const heapUsedBefore = process.memoryUsage().heapUsed;
+        collectGarbage();
+        return {
+          reply: {
+            id: request.id,
+            collected: { heapUsedBefore, heapUsedAfter: process.memoryUsage().heapUsed },
+          },
+        };
+      }
       if (request.type === 'evidence') {
         const analysis = latest.get(request.channel);
         if (!analysis) throw new Error(`no analysis of ${request.channel} to take evidence from`);

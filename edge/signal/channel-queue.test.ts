@@ -59,9 +59,16 @@ describe('the per-channel analysis queue', () => {
     expect(ran).toEqual(['after']);
   });
 
-  it('says when it has drained: once per burst, after the last job of every channel', async () => {
+  it('says when it has drained and when it has work again: once per burst each', async () => {
     let idle = 0;
-    const queue = new ChannelQueue({ perChannel: 4, total: 10, onDropped: () => {}, onIdle: () => idle++ });
+    let busy = 0;
+    const queue = new ChannelQueue({
+      perChannel: 4,
+      total: 10,
+      onDropped: () => {},
+      onIdle: () => idle++,
+      onBusy: () => busy++,
+    });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     queue.submit('a', () => held);
@@ -69,8 +76,13 @@ describe('the per-channel analysis queue', () => {
     queue.submit('b', async () => {});
     await new Promise((resolve) => setImmediate(resolve));
     expect(idle).toBe(0);
+    expect(busy).toBe(1);
     release();
     await queue.idle();
     expect(idle).toBe(1);
+    queue.submit('b', async () => {});
+    expect(busy).toBe(2);
+    await queue.idle();
+    expect(idle).toBe(2);
   });
 });

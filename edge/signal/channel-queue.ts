@@ -9,6 +9,8 @@ export interface ChannelQueueOptions {
   onDropped(reason: DropReason, channel: string): void;
   /** Nothing runs or waits any more, after something did. */
   onIdle?(): void;
+  /** Something runs again, after nothing did. */
+  onBusy?(): void;
 }
 
 interface Waiting {
@@ -38,6 +40,7 @@ export class ChannelQueue {
   }
 
   submit(channel: string, job: () => Promise<void>): void {
+    if (this.running.size === 0 && this.waiting.length === 0) this.options.onBusy?.();
     if (!this.running.has(channel)) {
       this.run(channel, job);
       return;

@@ -23,6 +23,11 @@ export class SampleBuffers {
     return copy;
   }
 
+  /** Forgets the free buffers (after a burst, when the agent gives memory back): they are garbage now. */
+  clear(): void {
+    this.free.clear();
+  }
+
   /** A buffer a worker has finished with. */
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === 0) return;
