@@ -93,7 +93,7 @@ export async function startEdgeAgent(
     let localAlerts: LocalAlerts | undefined;
     const analysis = await analysisServiceFor(config, logger);
     const freeMemory = freeMemoryRelease(analysis);
-    if (freeMemory) shutdown.add(() => freeMemory.stop());
+    shutdown.add(() => freeMemory.stop());
     const pipeline = createPipeline({
       signals,
       analysis,
@@ -107,9 +107,8 @@ export async function startEdgeAgent(
         localAlerts?.onEvent(event);
       },
       ...(telemetry ? { onFeatures: telemetry.onFeatures, onReading: telemetry.onReading } : {}),
-      ...(freeMemory
-        ? { onAnalysisIdle: () => freeMemory.idle(), onAnalysisBusy: () => freeMemory.busy() }
-        : {}),
+      onAnalysisIdle: () => freeMemory.idle(),
+      onAnalysisBusy: () => freeMemory.busy(),
     });
     // After the sources stop (they are added later, so stopped earlier), before the outbox closes.
     shutdown.add(() => pipeline.close());

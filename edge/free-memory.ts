@@ -124,16 +124,14 @@ export class FreeMemoryRelease {
 }
 
 /**
- * The release, where the native kernels are built (they hold the call to glibc); else nothing to do.
- * `analysis` collects the garbage of its worker threads.
+ * The release for the agent: `analysis` collects the garbage of its worker threads. Free pages go
+ * back where the native kernels are built (they hold the call to glibc); without them only the
+ * garbage is collected.
  */
-export function freeMemoryRelease(analysis: {
-  collectGarbage(): Promise<void>;
-}): FreeMemoryRelease | undefined {
+export function freeMemoryRelease(analysis: { collectGarbage(): Promise<void> }): FreeMemoryRelease {
   const kernels = nativeKernels;
-  if (!kernels) return undefined;
   return new FreeMemoryRelease({
-    giveBackFreePages: () => kernels.releaseFreeMemory(),
+    giveBackFreePages: () => kernels?.releaseFreeMemory(),
     collectGarbage: async () => {
       await analysis.collectGarbage();
       collectGarbage();
