@@ -107,6 +107,26 @@ describe('tickets at the edge', () => {
     expect(Date.parse(escalated!.ticket.dueAt!) - Date.parse(escalated!.ticket.lastSeen)).toBe(86_400_000);
   });
 
+  it('sends a due date brought forward at once, within the update interval, at the same severity', () => {
+    // A high rule: zone D adds no severity, only its 24 h; the site's SLA gives high 3 days.
+    const siteSla = { ...SLA, high: 3 * 86_400_000 };
+    const rules = validRules(ZONE_RULES.replace('severity: medium', 'severity: high'));
+    const { step } = harness(rules, 60_000, undefined, siteSla);
+    const events = [];
+    for (let i = 0; i < 15; i++) events.push(...step(zone(3.2)));
+    expect(events.map((e) => [e.type, e.ticket.severity])).toEqual([['ticket.opened', 'high']]);
+    const opened = events[0]!.ticket;
+    expect(Date.parse(opened.dueAt!) - Date.parse(opened.lastSeen)).toBe(3 * 86_400_000);
+    // The first window in zone D, seconds after the ticket opened: sent, not held for the 60 s interval.
+    const [forward, ...more] = step(zone(6));
+    expect(more).toEqual([]);
+    expect(forward).toMatchObject({ type: 'ticket.updated', ticket: { id: opened.id, severity: 'high' } });
+    expect(Date.parse(forward!.ticket.lastSeen) - Date.parse(opened.lastSeen)).toBeLessThan(60_000);
+    expect(Date.parse(forward!.ticket.dueAt!) - Date.parse(forward!.ticket.lastSeen)).toBe(86_400_000);
+    // And the next one, with nothing new, is held back again.
+    expect(step(zone(6))).toEqual([]);
+  });
+
   it('carries its evidence, escalates at once in zone D, and clears keeping the plots', () => {
     const rules = validRules(ZONE_RULES);
     const { outbox, manager, step } = harness(rules);
