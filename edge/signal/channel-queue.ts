@@ -26,13 +26,7 @@ interface Waiting {
  */
 export class ChannelQueue {
   private readonly running = new Set<string>();
-  /** Waiting jobs per channel, oldest first. */
-  private readonly waitingOf = new Map<string, Waiting[]>();
-  /**
-   * Every waiting job, in arrival order (a Set keeps it): the oldest goes first under overload.
-   * Under a flood hundreds wait, and this is touched for every waveform: no scans.
-   */
-  private readonly waiting = new Set<Waiting>();
+  private readonly waiting: Waiting[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ChannelQueueOptions) {}
@@ -42,52 +36,37 @@ export class ChannelQueue {
   }
 
   get queued(): number {
-    return this.waiting.size;
+    return this.waiting.length;
   }
 
   submit(channel: string, job: () => Promise<void>): void {
-    if (this.running.size === 0 && this.waiting.size === 0) this.options.onBusy?.();
+    if (this.running.size === 0 && this.waiting.length === 0) this.options.onBusy?.();
     if (!this.running.has(channel)) {
       this.run(channel, job);
       return;
     }
-    const ofChannel = this.waitingOf.get(channel) ?? [];
-    if (ofChannel.length >= this.options.perChannel) this.drop(ofChannel[0]!, 'superseded');
-    else if (this.waiting.size >= this.options.total)
-      this.drop(this.waiting.values().next().value!, 'overload');
-    const waiting = { channel, job };
-    ofChannel.push(waiting);
-    this.waitingOf.set(channel, ofChannel);
-    this.waiting.add(waiting);
+    const ofChannel = this.waiting.filter((w) => w.channel === channel);
+    if (ofChannel.length >= this.options.perChannel)
+      this.drop(this.waiting.indexOf(ofChannel[0]!), 'superseded');
+    else if (this.waiting.length >= this.options.total) this.drop(0, 'overload');
+    this.waiting.push({ channel, job });
   }
 
   /** Resolves when nothing runs or waits any more (at once when idle). */
   idle(): Promise<void> {
-    if (this.running.size === 0 && this.waiting.size === 0) return Promise.resolve();
+    if (this.running.size === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Forgets every waiting waveform (shutdown): they are not tickets. */
   clear(): void {
-    this.waiting.clear();
-    this.waitingOf.clear();
+    this.waiting.length = 0;
     this.settleIdle();
   }
 
-  /** The oldest waiting job of its channel (the oldest of all is that too): forgotten, and counted. */
-  private drop(dropped: Waiting, reason: DropReason): void {
-    this.take(dropped.channel);
-    this.options.onDropped(reason, dropped.channel);
-  }
-
-  /** The oldest waiting job of a channel, taken out of the queue. */
-  private take(channel: string): Waiting | undefined {
-    const ofChannel = this.waitingOf.get(channel);
-    const oldest = ofChannel?.shift();
-    if (!oldest) return undefined;
-    if (ofChannel!.length === 0) this.waitingOf.delete(channel);
-    this.waiting.delete(oldest);
-    return oldest;
+  private drop(index: number, reason: DropReason): void {
+    const [dropped] = this.waiting.splice(index, 1);
+    if (dropped) this.options.onDropped(reason, dropped.channel);
   }
 
   private run(channel: string, job: () => Promise<void>): void {
@@ -97,14 +76,17 @@ export class ChannelQueue {
       .catch(() => undefined)
       .finally(() => {
         this.running.delete(channel);
-        const next = this.take(channel);
-        if (next) this.run(channel, next.job);
+        const next = this.waiting.findIndex((w) => w.channel === channel);
+        if (next >= 0) {
+          const [waiting] = this.waiting.splice(next, 1);
+          this.run(channel, waiting!.job);
+        }
         this.settleIdle();
       });
   }
 
   private settleIdle(): void {
-    if (this.running.size > 0 || this.waiting.size > 0) return;
+    if (this.running.size > 0 || this.waiting.length > 0) return;
     this.options.onIdle?.();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
