@@ -511,20 +511,18 @@ export class TicketManager {
 
   /**
    * The urgency an outcome brings to an open ticket when it is news (a higher severity or an earlier
-   * deadline), or undefined: computed once, both to decide and to apply.
+   * deadline), or undefined.
    */
   private escalation(
     severity: Severity,
     ticket: Ticket,
     outcome: RuleOutcome,
   ): Pick<Ticket, 'severity' | 'priority' | 'dueAt'> | undefined {
-    const urgency = this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome);
-    if (higher(severity, ticket.severity)) return urgency;
-    if (ticket.dueAt === undefined) return undefined;
-    return Date.parse(urgency.dueAt!) < Date.parse(ticket.dueAt) ? urgency : undefined;
+    if (!this.escalates(severity, ticket, outcome)) return undefined;
+    return this.urgency(severity, outcome.windowEnd, ticket.dueAt, outcome);
   }
 
-  /** Whether the outcome escalates the ticket (see escalation), in numbers only: no urgency built. */
+  /** Whether the outcome escalates the ticket, in numbers only: asked every window, the urgency built only when it does. */
   private escalates(severity: Severity, ticket: Ticket, outcome: RuleOutcome): boolean {
     if (higher(severity, ticket.severity)) return true;
     if (ticket.dueAt === undefined) return false;
