@@ -10,79 +10,67 @@ afterEach(() => vi.useRealTimers());
 
 describe('giving free memory back when the analysis goes idle', () => {
   const MB = 1024 * 1024;
-  /** A release whose steps are recorded, on fake timers and a clock the test moves. */
+  /** A release whose steps are recorded, on fake timers; `resident` is what the process holds. */
   function recorded() {
     vi.useFakeTimers();
-    const clock = { now: 0, resident: 100 * MB };
+    const memory = { resident: 100 * MB };
     const calls: string[] = [];
     const release = new FreeMemoryRelease(
       {
-        giveBackFreePages: () => calls.push(`pages@${clock.now}`),
+        giveBackFreePages: () => calls.push(`pages@${Date.now()}`),
         collectGarbage: async () => {
-          calls.push(`collect@${clock.now}`);
+          calls.push(`collect@${Date.now()}`);
         },
-        residentBytes: () => clock.resident,
+        residentBytes: () => memory.resident,
       },
-      { everyMs: 2000, quietMs: 500 },
-      () => clock.now,
+      1000,
     );
-    return { clock, calls, release };
+    vi.setSystemTime(0);
+    return { memory, calls, release };
   }
 
-  it('gives free pages back at once, then at most every interval: a release due sooner waits for its turn', () => {
-    const { clock, calls, release } = recorded();
+  it('gives nothing back in the short gaps of a flood, and free pages once the analysis stayed idle for a second', async () => {
+    const { calls, release } = recorded();
+    for (let gap = 0; gap < 20; gap++) {
+      release.idle();
+      await vi.advanceTimersByTimeAsync(900);
+      release.busy();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(calls).toEqual([]);
     release.idle();
-    expect(calls).toEqual(['pages@0']);
-    clock.now = 500;
-    release.busy();
-    release.idle();
-    clock.now = 900;
-    release.busy();
-    release.idle();
-    expect(calls).toEqual(['pages@0']);
-    clock.now = 2000;
-    vi.advanceTimersByTime(1500);
-    expect(calls).toEqual(['pages@0', 'pages@2000']);
-    clock.now = 5000;
-    release.idle();
-    expect(calls).toEqual(['pages@0', 'pages@2000', 'pages@5000']);
-    clock.now = 5100;
+    await vi.advanceTimersByTimeAsync(999);
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toEqual(['pages@21000']);
+    // Once per idle period, not again while it lasts.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toEqual(['pages@21000']);
     release.idle();
     release.stop();
-    vi.advanceTimersByTime(5000);
-    expect(calls).toEqual(['pages@0', 'pages@2000', 'pages@5000']);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls).toEqual(['pages@21000']);
   });
 
-  it('collects garbage once a burst is over: idle for 500 ms, and memory grown by 16 MB since the last collection', async () => {
-    const { clock, calls, release } = recorded();
-    // Grown, but busy again within 500 ms: a gap between waveforms, no collection.
-    clock.resident = 130 * MB;
+  it('collects garbage first when memory grew by 16 MB since the last collection, then gives the pages it left', async () => {
+    const { memory, calls, release } = recorded();
+    memory.resident = 130 * MB;
     release.idle();
-    await vi.advanceTimersByTimeAsync(300);
-    release.busy();
     await vi.advanceTimersByTimeAsync(1000);
-    expect(calls.filter((c) => c.startsWith('collect'))).toEqual([]);
-    // Idle for 500 ms: the garbage, then the free pages it left.
-    clock.now = 3000;
-    release.idle();
-    await vi.advanceTimersByTimeAsync(499);
-    expect(calls.filter((c) => c.startsWith('collect'))).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(calls.at(-1)).toBe('collect@3000');
+    expect(calls).toEqual(['collect@1000']);
     await vi.advanceTimersByTimeAsync(50);
-    expect(calls.at(-1)).toBe('pages@3000');
+    expect(calls).toEqual(['collect@1000', 'pages@1050']);
     // The next burst grows memory by less than 16 MB over what the collection left: pages only.
-    clock.resident = 140 * MB;
-    clock.now = 6000;
+    memory.resident = 140 * MB;
     release.idle();
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(calls.filter((c) => c.startsWith('collect'))).toEqual(['collect@3000']);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls.filter((c) => c.startsWith('collect'))).toEqual(['collect@1000']);
+    expect(calls.at(-1)).toBe('pages@2050');
     // By 16 MB: collected again.
-    clock.resident = 146 * MB;
-    clock.now = 9000;
+    memory.resident = 146 * MB;
     release.idle();
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(calls.filter((c) => c.startsWith('collect'))).toEqual(['collect@3000', 'collect@9000']);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls.filter((c) => c.startsWith('collect'))).toEqual(['collect@1000', 'collect@4050']);
     release.stop();
   });
 

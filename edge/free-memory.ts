@@ -1,15 +1,19 @@
 import { collectGarbage } from './collect-garbage.js';
 import { nativeKernels } from './signal/native-kernels.js';
 
-/** At most one release of free pages per interval: pages given back cost page faults when used again. */
-const RELEASE_EVERY_MS = 2000;
-
 /**
- * How long the analysis must stay idle before garbage is collected: a burst is over, not a gap
- * between two waveforms. Collections forced during a flood (measured: in its short gaps) cost V8's
- * helper threads 0.3 ms per waveform afterwards, doubling the agent's CPU.
+ * How long the analysis must stay idle before memory is given back: the burst is over, not a gap
+ * in it. Both steps cost the work that follows, so they must not land in a flood's short gaps
+ * (measured on a 2-core VM, 64 channels, the publisher keeping 3 waveforms per channel ahead):
+ * - giving free pages back (madvise, each range with a TLB flush on the other core) at every idle,
+ *   even at most every 2 s, took 16 % of the event loop's CPU, and the pages were faulted in again
+ *   at once: the agent's kernel time fell from 0.05–0.10 to 0.02–0.04 ms per waveform without it;
+ * - a full collection made V8 size the old generation's next limit from the small heap it left:
+ *   through the following flood V8 started marking every ~100 ms, its helper threads marking all
+ *   the time (4 × 0.1 ms of CPU per waveform, more than the analysis), 1,000–1,300 waveforms per
+ *   CPU-second against 2,900–3,600 without it.
  */
-const QUIET_MS = 500;
+const QUIET_MS = 1000;
 
 /**
  * Growth of the resident memory since the last collection that calls for another. Below it, only
@@ -30,47 +34,41 @@ export interface MemoryReleaseSteps {
 }
 
 /**
- * Gives memory back when waveform analysis goes idle. Each waveform passes through a few 64 KB
- * buffers (socket reads, its MQTT payload, the copy that carries it to a worker): glibc keeps the
- * freed ones in its arenas as resident memory, scattered between live blocks, and V8 frees a
- * burst's dead buffers only when it collects, which an idle agent may not do for many seconds.
+ * Gives memory back once waveform analysis has stayed idle for a second. Each waveform passes
+ * through a few 64 KB buffers (socket reads, its MQTT payload): glibc keeps the freed ones in its
+ * arenas as resident memory, scattered between live blocks, and V8 frees a burst's dead buffers
+ * only when it collects, which an idle agent may not do for many seconds.
  *
- * - At every idle, at most every 2 s (a release due sooner waits for its turn): the C heap's free
- *   pages. Measured after a flood of 64 channels: 203 → 166 MB.
- * - Once the analysis has been idle for 500 ms, and the resident memory grew by 16 MB since the
- *   last collection: first the garbage of the event loop and of the analysis workers, then the free
- *   pages. Measured 3 s after a flood of 64 channels: 138–144 MB, against 188 MB without.
+ * When the resident memory grew by 16 MB since the last collection: first the garbage of the event
+ * loop and of the analysis workers, then the C heap's free pages; otherwise the free pages alone.
+ * Measured 3 s after a flood of 64 channels: 138–144 MB, against 188 MB without.
  */
 export class FreeMemoryRelease {
-  private lastAt = -Infinity;
-  private releaseTimer: NodeJS.Timeout | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
-  private collecting = false;
+  private releasing = false;
   private stopped = false;
   /** Resident memory after the last collection (or at start): the reference for the growth that calls for another. */
   private collectedAt: number;
 
   constructor(
     private readonly steps: MemoryReleaseSteps,
-    private readonly timing = { everyMs: RELEASE_EVERY_MS, quietMs: QUIET_MS },
-    private readonly now: () => number = () => performance.now(),
+    private readonly quietMs = QUIET_MS,
   ) {
     this.collectedAt = steps.residentBytes();
   }
 
-  /** The analysis queue has drained: free pages now (or in turn), garbage if it stays idle. */
+  /** The analysis queue has drained: memory goes back if it stays so for `quietMs`. */
   idle(): void {
     if (this.stopped) return;
-    this.scheduleRelease();
     clearTimeout(this.quietTimer);
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
-      void this.collect();
-    }, this.timing.quietMs);
+      void this.release();
+    }, this.quietMs);
     this.quietTimer.unref();
   }
 
-  /** Waveforms are being analysed again: no collection until the analysis is idle again. */
+  /** Waveforms are being analysed again: nothing is given back until the analysis is idle again. */
   busy(): void {
     clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
@@ -78,47 +76,29 @@ export class FreeMemoryRelease {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.releaseTimer);
-    clearTimeout(this.quietTimer);
-    this.releaseTimer = this.quietTimer = undefined;
+    this.busy();
   }
 
-  private scheduleRelease(): void {
-    if (this.releaseTimer) return;
-    const wait = this.lastAt + this.timing.everyMs - this.now();
-    if (wait <= 0) {
-      this.release();
+  private async release(): Promise<void> {
+    if (this.releasing || this.stopped) return;
+    const resident = this.steps.residentBytes();
+    if (resident - this.collectedAt < COLLECT_AFTER_GROWTH_BYTES) {
+      this.steps.giveBackFreePages();
+      // Memory that went down on its own lowers the reference too.
+      this.collectedAt = Math.min(this.collectedAt, this.steps.residentBytes());
       return;
     }
-    this.releaseTimer = setTimeout(() => {
-      this.releaseTimer = undefined;
-      this.release();
-    }, wait);
-    this.releaseTimer.unref();
-  }
-
-  private release(): void {
-    this.lastAt = this.now();
-    this.steps.giveBackFreePages();
-    // Memory that went down on its own lowers the reference too.
-    this.collectedAt = Math.min(this.collectedAt, this.steps.residentBytes());
-  }
-
-  private async collect(): Promise<void> {
-    if (this.collecting || this.stopped) return;
-    if (this.steps.residentBytes() - this.collectedAt < COLLECT_AFTER_GROWTH_BYTES) return;
-    this.collecting = true;
+    this.releasing = true;
     try {
       await this.steps.collectGarbage();
       await new Promise((resolve) => setTimeout(resolve, AFTER_COLLECTION_MS).unref());
       if (this.stopped) return;
-      this.lastAt = this.now();
       this.steps.giveBackFreePages();
       this.collectedAt = this.steps.residentBytes();
     } catch {
       // Giving memory back only saves memory: a failed attempt changes nothing else.
     } finally {
-      this.collecting = false;
+      this.releasing = false;
     }
   }
 }

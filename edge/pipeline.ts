@@ -46,7 +46,13 @@ export interface PipelineSnapshot {
   /** Measurements handled since start: analysed waveforms, readings, and rejected messages. */
   counters: { waveforms: number; readings: number; rejected: number; dropped: number };
   /** Where waveform analysis runs and how far behind it is. */
-  analysis: { workers: number; inFlight: number; queued: number };
+  analysis: {
+    workers: number;
+    inFlight: number;
+    queued: number;
+    /** Shared buffers made to carry samples to the workers, in use and spare: bounded by the queue. */
+    sampleSlots: number;
+  };
   /** The newest features per asset channel: what the agent currently sees. */
   latestFeatures: Features[];
   latestReadings: Reading[];
@@ -216,7 +222,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const sink: MeasurementSink = {
     waveform(waveform: Waveform, refuse?: (index: number, value: number) => void) {
       const waiting = analysis.hold(waveform);
-      queue.submit(`${waveform.assetId}/${waveform.channel}`, () => analyse(waiting, refuse));
+      queue.submit(
+        `${waveform.assetId}/${waveform.channel}`,
+        () => analyse(waiting, refuse),
+        () => analysis.discard(waiting),
+      );
     },
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
@@ -244,7 +254,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     snapshot: () => ({
       counters: { ...counters },
-      analysis: { workers: analysis.workers, inFlight: queue.inFlight, queued: queue.queued },
+      analysis: {
+        workers: analysis.workers,
+        inFlight: queue.inFlight,
+        queued: queue.queued,
+        sampleSlots: analysis.sampleSlots,
+      },
       latestFeatures: [...latestFeatures.values()],
       latestReadings: [...latestReadings.values()],
     }),

@@ -94,6 +94,9 @@ describe('waveform analysis in worker threads', () => {
     const { counters, latestFeatures } = agent.status();
     expect(counters.dropped).toBeGreaterThan(0);
     expect(counters.readings).toBe(12);
+    // A dropped waveform's slot carried a later one: one running, one waiting and one arriving (held
+    // before the queue drops the one it supersedes) at most, not one per waveform.
+    expect(agent.status().analysis.sampleSlots).toBeLessThanOrEqual(3);
     // The last one published (twice as loud) is the one whose features the agent shows.
     const loudest = latestFeatures.find((f) => f.channel === 'de')!;
     const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Waveform } from '../../shared/schema/index.js';
 import { WorkerPoolAnalysis } from './analysis-pool.js';
 import type { AnalysisReply } from './analysis-worker.js';
-import { SampleBuffers } from './sample-buffers.js';
+import { SampleSlots } from './sample-slots.js';
 
 const waveform = (length = 8192): Waveform => ({
   ts: Date.parse('2026-12-03T10:00:00Z'),
@@ -80,50 +80,48 @@ describe('batches to a worker', () => {
   });
 });
 
-describe('sample buffers between the agent and its workers', () => {
-  it('carry each waveform in a buffer a worker handed back, and leave the caller’s samples as they were', async () => {
+describe('sample slots between the agent and its workers', () => {
+  it('carry each waveform in a shared slot, free again once answered, and leave the caller’s samples as they were', async () => {
     pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
-    const buffers = (pool as unknown as { buffers: SampleBuffers }).buffers;
-    const handedOut: ArrayBuffer[] = [];
-    const handedBack: ArrayBuffer[] = [];
-    const copy = buffers.copy.bind(buffers);
-    const give = buffers.give.bind(buffers);
-    buffers.copy = (samples) => {
-      const carried = copy(samples);
-      handedOut.push(carried.buffer as ArrayBuffer);
-      return carried;
-    };
-    buffers.give = (buffer) => {
-      handedBack.push(buffer);
-      give(buffer);
-    };
+    const slots = (pool as unknown as { slots: SampleSlots }).slots;
     const sent = waveform();
     const first = await pool.analyse(sent, undefined);
     const second = await pool.analyse(waveform(), undefined);
-    expect(handedOut).toHaveLength(2);
-    expect(handedBack).toHaveLength(2);
-    // The first went to the worker (detached here) and came back as the buffer that carried the second.
-    expect(handedOut[0]!.byteLength).toBe(0);
-    expect(handedOut[1] === handedBack[0]).toBe(true);
+    // One slot made for the first, used again for the second: nothing allocated per waveform.
+    expect(slots.size).toBe(1);
     expect((sent.samples as Float32Array).byteLength).toBe(8192 * 4);
     expect(second.features.velocityRmsMmS).toBeCloseTo(first.features.velocityRmsMmS, 9);
-    // The evidence is made from the analysis' own buffers, not from the samples handed back.
+    // The evidence is made from the analysis' own buffers, not from the slot used again since.
     const evidence = await second.evidence();
     expect(evidence.spectrum.amplitudes.some((a) => a > 0)).toBe(true);
   });
 
-  it('keeps a bounded number of free buffers per size, and ignores emptied ones', () => {
-    const buffers = new SampleBuffers();
-    const returned = new ArrayBuffer(4 * 100);
-    buffers.give(returned);
-    buffers.give(new ArrayBuffer(0));
-    const copy = buffers.copy(new Float32Array(100).fill(2));
-    expect(copy.buffer).toBe(returned);
-    expect(copy[99]).toBe(2);
-    expect(buffers.copy([1, 2, 3])).toBeInstanceOf(Float64Array);
-    for (let i = 0; i < 300; i++) buffers.give(new ArrayBuffer(8));
-    const free = (buffers as unknown as { free: Map<number, ArrayBuffer[]> }).free;
-    expect(free.get(8)).toHaveLength(256);
+  it('gives a slot back for a held waveform that is dropped, and one per size', () => {
+    const slots = new SampleSlots();
+    const held = slots.hold(new Float32Array(100).fill(2));
+    expect(held[99]).toBe(2);
+    expect(held.buffer).toBeInstanceOf(SharedArrayBuffer);
+    slots.release(held);
+    const again = slots.hold(new Float32Array(100).fill(3));
+    expect(again.buffer).toBe(held.buffer);
+    expect(slots.hold([1, 2, 3])).toBeInstanceOf(Float64Array);
+    expect(slots.size).toBe(2);
+    // Released twice (a drop, then a late answer) it is still one free slot, not two.
+    slots.release(again);
+    slots.release(again);
+    expect(slots.clear()).toHaveLength(1);
+  });
+
+  it('tells a worker about a slot once, and again after the worker was replaced', async () => {
+    pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
+    const worker = (
+      pool as unknown as { pool: { givesSlot(id: number): boolean; slotsGiven: Set<number> }[] }
+    ).pool[0]!;
+    await pool.analyse(waveform(), undefined);
+    expect(worker.givesSlot(1)).toBe(false);
+    worker.slotsGiven.clear();
+    // A worker that lost its slots (as a replacement has none) is given the slot again with the next request.
+    expect((await pool.analyse(waveform(), undefined)).features.velocityRmsMmS).toBeGreaterThan(0);
   });
 });
 
@@ -131,16 +129,16 @@ describe('after a burst', () => {
   it('forgets the free sample buffers, and each worker collects its garbage', async () => {
     pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
     for (let i = 0; i < 3; i++) await pool.analyse(waveform(65_536), undefined);
-    const free = (pool as unknown as { buffers: { free: Map<number, ArrayBuffer[]> } }).buffers.free;
-    expect(free.get(65_536 * 4)).toHaveLength(1);
+    const slots = (pool as unknown as { slots: SampleSlots }).slots;
+    expect(slots.size).toBe(1);
     const worker = (pool as unknown as { pool: { request: AnalysisWorkerRequest }[] }).pool[0]!;
     const collected = await worker.request({ type: 'collect' });
     expect('collected' in collected && collected.collected.heapUsedAfter).toBeLessThan(
       'collected' in collected ? collected.collected.heapUsedBefore : 0,
     );
     await pool.collectGarbage();
-    expect(free.size).toBe(0);
-    // And analyses on, in new buffers.
+    expect(slots.size).toBe(0);
+    // And analyses on, in a new slot the worker is given.
     expect((await pool.analyse(waveform(), undefined)).features.velocityRmsMmS).toBeGreaterThan(0);
   });
 });
@@ -177,7 +175,7 @@ function waveformInMessage(n: number): { waveform: Waveform; message: Float32Arr
 }
 
 describe('a waveform held for the analysis workers', () => {
-  it('waits in a copy of its own, which goes to the worker as it is, and is analysed alike', async () => {
+  it('waits in a slot of its own, which the worker reads as it is, and is analysed alike', async () => {
     const heldPool = new WorkerPoolAnalysis(heldAssets, 1, pino({ level: 'silent' }));
     pools.push(heldPool);
     const { waveform, message } = waveformInMessage(16_384);
@@ -188,8 +186,8 @@ describe('a waveform held for the analysis workers', () => {
     expect(Array.from(held.samples as Float32Array)).toEqual(Array.from(waveform.samples as Float32Array));
 
     const fromHeld = await heldPool.analyse(held, undefined);
-    // Transferred without a second copy (detached once sent); the message itself untouched.
-    expect((held.samples as Float32Array).length).toBe(0);
+    // Read by the worker where it waits, without a second copy; the message itself untouched.
+    expect((held.samples as Float32Array).buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(message.length).toBe(16_384 + 12);
 
     const fromMessage = await heldPool.analyse(waveform, undefined);

@@ -9,7 +9,7 @@ import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
 import { reapplyYoungGenerationCap, workerYoungGeneration } from '../young-generation.js';
 import { NonFiniteSampleError } from './non-finite-sample.js';
-import { SampleBuffers } from './sample-buffers.js';
+import { SampleSlots } from './sample-slots.js';
 import type { WaveformEvidence } from './waveform-analysis.js';
 
 const RESPAWN_DELAY_MS = 1000;
@@ -44,12 +44,6 @@ interface Pending {
  */
 const BATCHES_IN_FLIGHT = 2;
 
-/** A numbered request waiting to be posted, with the buffers it moves to the worker. */
-interface Outgoing {
-  request: AnalysisRequest;
-  transfer: ArrayBuffer[];
-}
-
 /**
  * One worker thread and the requests it has not answered yet. Requests go in batches: those that
  * arrive while two batches are in flight go together as the next one. Waking a sleeping thread
@@ -60,7 +54,9 @@ interface Outgoing {
 class AnalysisWorker {
   private worker!: Worker;
   private readonly pending = new Map<number, Pending>();
-  private outgoing: Outgoing[] = [];
+  private outgoing: AnalysisRequest[] = [];
+  /** The sample slots this thread has been given (see SampleSlots); a replacement thread has none. */
+  private readonly slotsGiven = new Set<number>();
   private batchesInFlight = 0;
   /** Set while a post is due at the end of this event-loop turn, so that one turn's requests go together. */
   private postDue = false;
@@ -81,6 +77,7 @@ class AnalysisWorker {
     const spawnedAt = Date.now();
     this.alive = true;
     this.batchesInFlight = 0;
+    this.slotsGiven.clear();
     this.worker = new Worker(workerScript(), {
       workerData: { assets: this.assets },
       resourceLimits: workerYoungGeneration(),
@@ -115,12 +112,24 @@ class AnalysisWorker {
     });
   }
 
-  request(message: RequestBody, transfer: ArrayBuffer[] = []): Promise<AnalysisReply> {
+  /** True the first time a slot is asked about (it goes with that request), false after. */
+  givesSlot(id: number): boolean {
+    if (this.slotsGiven.has(id)) return false;
+    this.slotsGiven.add(id);
+    return true;
+  }
+
+  /** Slots the agent forgot: given again, should they come back. */
+  forgetSlots(ids: readonly number[]): void {
+    for (const id of ids) this.slotsGiven.delete(id);
+  }
+
+  request(message: RequestBody): Promise<AnalysisReply> {
     if (!this.alive) return Promise.reject(new Error(`analysis worker ${this.index} is restarting`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.outgoing.push({ request: { ...message, id } as AnalysisRequest, transfer });
+      this.outgoing.push({ ...message, id } as AnalysisRequest);
       this.schedulePost();
     });
   }
@@ -138,10 +147,7 @@ class AnalysisWorker {
       const batch = this.outgoing;
       this.outgoing = [];
       this.batchesInFlight++;
-      this.worker.postMessage(
-        batch.map((o) => o.request),
-        batch.flatMap((o) => o.transfer),
-      );
+      this.worker.postMessage(batch);
     });
   }
 
@@ -154,15 +160,13 @@ class AnalysisWorker {
 /**
  * Analysis in worker threads, so that MQTT, OPC-UA keep-alives, the status port and the outbox stay
  * responsive while waveforms are analysed. Each asset channel is pinned to one worker (its
- * diagnoser's state lives there); samples travel as a compact typed copy that is transferred, not
- * cloned, and comes back with the answer to carry the next waveform.
+ * diagnoser's state lives there); samples wait and travel in a shared slot (see SampleSlots), which
+ * is free again once the worker has answered.
  */
 export class WorkerPoolAnalysis implements AnalysisService {
   private readonly pool: AnalysisWorker[];
   private readonly assets: Map<string, Asset>;
-  private readonly buffers = new SampleBuffers();
-  /** Samples already in a buffer of their own (held), transferred to a worker as they are. */
-  private readonly held = new WeakSet<object>();
+  private readonly slots = new SampleSlots();
 
   constructor(assets: readonly Asset[], size: number, logger: Logger) {
     this.assets = new Map(assets.map((a) => [a.id, a]));
@@ -173,33 +177,49 @@ export class WorkerPoolAnalysis implements AnalysisService {
     return this.pool.length;
   }
 
+  get sampleSlots(): number {
+    return this.slots.size;
+  }
+
   asset(assetId: string): Asset | undefined {
     return this.assets.get(assetId);
   }
 
   /**
-   * The samples copied, on arrival, into the buffer that will carry them to a worker. A waveform
+   * The samples copied, on arrival, into the slot that will carry them to a worker. A waveform
    * waiting in the queue that still pointed into its MQTT packet kept the packet and the socket read
    * it was cut from alive (some 130 KB per waveform) long enough for V8 to move them to the old
    * generation, where only a full collection frees them; copied at once, they die young.
    */
   hold(waveform: Waveform): Waveform {
-    const samples = this.buffers.copy(waveform.samples);
-    this.held.add(samples);
-    return { ...waveform, samples };
+    return { ...waveform, samples: this.slots.hold(waveform.samples) };
+  }
+
+  /** A held waveform the queue dropped: its slot carries another. */
+  discard(waveform: Waveform): void {
+    this.slots.release(waveform.samples);
   }
 
   async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
     const channel = `${waveform.assetId}/${waveform.channel}`;
     const worker = this.pool[channelHash(channel) % this.pool.length]!;
-    // Transferred: the held copy is the analysis' own (it is detached here once sent).
-    const samples = this.held.has(waveform.samples)
-      ? (waveform.samples as Float32Array | Float64Array)
-      : this.buffers.copy(waveform.samples);
-    const reply = await worker.request({ type: 'analyse', waveform: { ...waveform, samples }, measuredRpm }, [
-      samples.buffer as ArrayBuffer,
-    ]);
-    if ('samples' in reply && reply.samples) this.buffers.give(reply.samples);
+    const { samples: given, ...meta } = waveform;
+    const samples = this.slots.slotOf(given)
+      ? (given as Float32Array | Float64Array)
+      : this.slots.hold(given);
+    const slot = this.slots.slotOf(samples)!;
+    let reply: AnalysisReply;
+    try {
+      reply = await worker.request({
+        type: 'analyse',
+        waveform: meta,
+        samples: this.slots.describe(samples, slot),
+        ...(worker.givesSlot(slot.id) ? { slotBuffer: slot.buffer } : {}),
+        measuredRpm,
+      });
+    } finally {
+      this.slots.release(samples);
+    }
     if ('error' in reply) {
       if (reply.nonFinite) throw new NonFiniteSampleError(reply.nonFinite.index, reply.nonFinite.value);
       throw new Error(reply.error);
@@ -217,10 +237,15 @@ export class WorkerPoolAnalysis implements AnalysisService {
     };
   }
 
-  /** After a burst: the free sample buffers forgotten, and each worker's garbage collected. */
+  /** After a burst: the free sample slots forgotten, here and by the workers, and each worker's garbage collected. */
   async collectGarbage(): Promise<void> {
-    this.buffers.clear();
-    await Promise.all(this.pool.map((worker) => worker.request({ type: 'collect' }).catch(() => undefined)));
+    const forgetSlots = this.slots.clear();
+    await Promise.all(
+      this.pool.map((worker) => {
+        worker.forgetSlots(forgetSlots);
+        return worker.request({ type: 'collect', forgetSlots }).catch(() => undefined);
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -21,17 +21,22 @@ export interface AnalysisService {
    * message they arrived in (see WorkerPoolAnalysis.hold).
    */
   hold(waveform: Waveform): Waveform;
+  /** A held waveform that will not be analysed (the queue dropped it): what holds its samples is free again. */
+  discard(waveform: Waveform): void;
   analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform>;
   /** After a burst: what the analysis holds for the next one let go, and its threads' garbage collected. */
   collectGarbage(): Promise<void>;
   /** Worker threads running (0 on the event loop). */
   readonly workers: number;
+  /** Shared sample slots made (see SampleSlots; 0 on the event loop). */
+  readonly sampleSlots: number;
   close(): Promise<void>;
 }
 
 /** Analysis on the agent's own event loop: tests, debugging, and gateways with one core. */
 export class InProcessAnalysis implements AnalysisService {
   readonly workers = 0;
+  readonly sampleSlots = 0;
   private readonly analyser: WaveformAnalyser;
 
   constructor(assets: readonly Asset[]) {
@@ -46,6 +51,8 @@ export class InProcessAnalysis implements AnalysisService {
   hold(waveform: Waveform): Waveform {
     return waveform;
   }
+
+  discard(): void {}
 
   async analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform> {
     const analysis = this.analyser.analyse(waveform, measuredRpm);

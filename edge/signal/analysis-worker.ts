@@ -7,21 +7,28 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Asset, Waveform } from '../../shared/schema/index.js';
 import { collectGarbage } from '../collect-garbage.js';
 import { NonFiniteSampleError } from './non-finite-sample.js';
+import { SlotReader, type SlotSamples } from './sample-slots.js';
 import { type WaveformAnalysis, WaveformAnalyser } from './waveform-analysis.js';
 
 export type AnalysisRequest =
-  | { type: 'analyse'; id: number; waveform: Waveform; measuredRpm: number | undefined }
+  | {
+      type: 'analyse';
+      id: number;
+      waveform: Omit<Waveform, 'samples'>;
+      /** Where the samples wait (see SampleSlots), and the slot itself the first time this worker reads it. */
+      samples: SlotSamples;
+      slotBuffer?: SharedArrayBuffer;
+      measuredRpm: number | undefined;
+    }
   | { type: 'evidence'; id: number; channel: string }
-  /** A burst is over: the worker collects its garbage (see FreeMemoryRelease). */
-  | { type: 'collect'; id: number };
+  /** A burst is over: the worker forgets the slots the agent let go, and collects its garbage (see FreeMemoryRelease). */
+  | { type: 'collect'; id: number; forgetSlots?: number[] };
 
 export type AnalysisReply =
   | {
       id: number;
       features: WaveformAnalysis['features'];
       diagnosisProblem?: string;
-      /** The request's sample buffer, handed back to carry another waveform. */
-      samples?: ArrayBuffer;
     }
   | { id: number; evidence: ReturnType<WaveformAnalysis['evidence']> }
   | { id: number; collected: { heapUsedBefore: number; heapUsedAfter: number } }
@@ -30,68 +37,49 @@ export type AnalysisReply =
       error: string;
       /** Set when the samples held a NaN or an Infinity (a NonFiniteSampleError). */
       nonFinite?: { index: number; value: number };
-      samples?: ArrayBuffer;
     };
 
 const port = parentPort;
 if (port) {
   const analyser = new WaveformAnalyser((workerData as { assets: Asset[] }).assets);
   const latest = new Map<string, WaveformAnalysis>();
-  /** One request's answer, and the sample buffer it hands back (if any). */
-  const answer = (request: AnalysisRequest): { reply: AnalysisReply; samples?: ArrayBuffer } => {
-    // The analysis copies the samples into its own buffers: theirs goes back with the answer.
-    const samples = request.type === 'analyse' ? transferable(request.waveform.samples) : undefined;
-    const handBack = samples ? { samples } : {};
+  const slots = new SlotReader();
+  const answer = (request: AnalysisRequest): AnalysisReply => {
     try {
       if (request.type === 'collect') {
+        slots.forget(request.forgetSlots ?? []);
         const heapUsedBefore = process.memoryUsage().heapUsed;
         collectGarbage();
         return {
-          reply: {
-            id: request.id,
-            collected: { heapUsedBefore, heapUsedAfter: process.memoryUsage().heapUsed },
-          },
+          id: request.id,
+          collected: { heapUsedBefore, heapUsedAfter: process.memoryUsage().heapUsed },
         };
       }
       if (request.type === 'evidence') {
         const analysis = latest.get(request.channel);
         if (!analysis) throw new Error(`no analysis of ${request.channel} to take evidence from`);
-        return { reply: { id: request.id, evidence: analysis.evidence() } };
+        return { id: request.id, evidence: analysis.evidence() };
       }
-      const { waveform } = request;
+      if (request.slotBuffer) slots.add(request.samples.slot, request.slotBuffer);
+      // The analysis is done with the slot when it returns: the agent then gives it to another waveform.
+      const waveform: Waveform = { ...request.waveform, samples: slots.samples(request.samples) };
       const analysis = analyser.analyse(waveform, request.measuredRpm);
       latest.set(`${waveform.assetId}/${waveform.channel}`, analysis);
-      const reply: AnalysisReply = {
+      return {
         id: request.id,
         features: analysis.features,
         ...(analysis.diagnosisProblem ? { diagnosisProblem: analysis.diagnosisProblem } : {}),
-        ...handBack,
       };
-      return { reply, ...handBack };
     } catch (error) {
       const nonFinite =
         error instanceof NonFiniteSampleError
           ? { nonFinite: { index: error.index, value: error.value } }
           : {};
-      return {
-        reply: { id: request.id, error: (error as Error).message, ...nonFinite, ...handBack },
-        ...handBack,
-      };
+      return { id: request.id, error: (error as Error).message, ...nonFinite };
     }
   };
   // A batch in, one message of answers out (see AnalysisWorker in analysis-pool.ts for why).
   port.on('message', (batch: AnalysisRequest[]) => {
-    const replies: AnalysisReply[] = [];
-    const transfer: ArrayBuffer[] = [];
-    for (const request of batch) {
-      const { reply, samples } = answer(request);
-      replies.push(reply);
-      if (samples) transfer.push(samples);
-    }
-    port.postMessage(replies, transfer);
+    port.postMessage(batch.map(answer));
   });
-}
-
-function transferable(samples: Waveform['samples']): ArrayBuffer | undefined {
-  return ArrayBuffer.isView(samples) && samples.buffer instanceof ArrayBuffer ? samples.buffer : undefined;
 }

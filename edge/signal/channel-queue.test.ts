@@ -48,6 +48,30 @@ describe('the per-channel analysis queue', () => {
     expect(ran.filter((r) => r.endsWith('-2')).sort()).toEqual(['b-2', 'c-2']);
   });
 
+  it('lets go of what a dropped or cleared job holds, and of nothing that runs', async () => {
+    const queue = new ChannelQueue({ perChannel: 1, total: 2, onDropped: () => {} });
+    const hold = gate();
+    const discarded: string[] = [];
+    const submit = (channel: string, name: string, job = async () => {}) =>
+      queue.submit(channel, job, () => discarded.push(name));
+    submit('a', 'a-1', () => hold.opened);
+    submit('a', 'a-2');
+    // a-2 superseded by a-3 (one may wait per channel); a-1 runs and keeps its samples.
+    submit('a', 'a-3');
+    expect(discarded).toEqual(['a-2']);
+    submit('b', 'b-1', () => hold.opened);
+    submit('b', 'b-2');
+    submit('c', 'c-1', () => hold.opened);
+    submit('c', 'c-2');
+    // Three waiting over a total of 2: the oldest (a-3) gives way.
+    expect(discarded).toEqual(['a-2', 'a-3']);
+    queue.clear();
+    expect(discarded).toEqual(['a-2', 'a-3', 'b-2', 'c-2']);
+    hold.open();
+    await queue.idle();
+    expect(discarded).toHaveLength(4);
+  });
+
   it('keeps a channel going after a job that throws', async () => {
     const queue = new ChannelQueue({ perChannel: 4, total: 10, onDropped: () => {} });
     const ran: string[] = [];

@@ -16,6 +16,8 @@ export interface ChannelQueueOptions {
 interface Waiting {
   channel: string;
   job: () => Promise<void>;
+  /** Called instead of the job when it is dropped or cleared: what it holds is let go. */
+  discard: (() => void) | undefined;
 }
 
 /**
@@ -39,7 +41,7 @@ export class ChannelQueue {
     return this.waiting.length;
   }
 
-  submit(channel: string, job: () => Promise<void>): void {
+  submit(channel: string, job: () => Promise<void>, discard?: () => void): void {
     if (this.running.size === 0 && this.waiting.length === 0) this.options.onBusy?.();
     if (!this.running.has(channel)) {
       this.run(channel, job);
@@ -49,7 +51,7 @@ export class ChannelQueue {
     if (ofChannel.length >= this.options.perChannel)
       this.drop(this.waiting.indexOf(ofChannel[0]!), 'superseded');
     else if (this.waiting.length >= this.options.total) this.drop(0, 'overload');
-    this.waiting.push({ channel, job });
+    this.waiting.push({ channel, job, discard });
   }
 
   /** Resolves when nothing runs or waits any more (at once when idle). */
@@ -60,13 +62,15 @@ export class ChannelQueue {
 
   /** Forgets every waiting waveform (shutdown): they are not tickets. */
   clear(): void {
-    this.waiting.length = 0;
+    for (const waiting of this.waiting.splice(0)) waiting.discard?.();
     this.settleIdle();
   }
 
   private drop(index: number, reason: DropReason): void {
     const [dropped] = this.waiting.splice(index, 1);
-    if (dropped) this.options.onDropped(reason, dropped.channel);
+    if (!dropped) return;
+    dropped.discard?.();
+    this.options.onDropped(reason, dropped.channel);
   }
 
   private run(channel: string, job: () => Promise<void>): void {
