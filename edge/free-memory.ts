@@ -2,19 +2,18 @@ import { collectGarbage } from './collect-garbage.js';
 import { nativeKernels } from './signal/native-kernels.js';
 
 /**
- * How long the analysis must stay idle before memory is given back: the burst is over, not a gap
- * in it. Both steps cost the work that follows, so they must not land in a flood's short gaps
- * (measured on a 2-core VM, 64 channels, the publisher keeping 3 waveforms per channel ahead):
- * - giving free pages back (madvise, each range with a TLB flush on the other core) at every idle,
- *   even at most every 2 s, took 16 % of the event loop's CPU, and the pages were faulted in again
- *   at once: the agent's kernel time fell from 0.05–0.10 to 0.02–0.04 ms per waveform without it;
- * - a full collection made V8 size the old generation's next limit from the small heap it left:
- *   through the following flood V8 started marking every ~100 ms, its helper threads marking all
- *   the time (4 × 0.1 ms of CPU per waveform, more than the analysis), 1,000–1,300 waveforms per
- *   CPU-second against 2,900–3,600 without it.
+ * How long the analysis must stay idle before memory is given back: the gateway is between bursts,
+ * on the timescale of V8's own memory reducer (8 s). Giving memory back costs the work that comes
+ * next, so it must not land in a flood's gaps (measured on a 2-core VM, 64 channels):
+ * - free pages given back at every idle, even at most every 2 s, took 16 % of the event loop's CPU
+ *   (madvise, each range with a TLB flush on the other core, then the same pages faulted in again);
+ * - after a full collection V8 sizes the old generation's next limit from the small heap it left,
+ *   and through the following flood it started marking every ~100 ms, its helper threads marking
+ *   all the time (4 × 0.1 ms of CPU per waveform, more than the analysis): a flood after a release
+ *   ran at 1,300–1,400 waveforms per CPU-second, against 3,300–4,700 without one. With a second of
+ *   quiet, a publisher that paused for one between its batches still brought that about.
  */
-const QUIET_MS = 1000;
-
+export const RELEASE_AFTER_IDLE_MS = 10_000;
 /**
  * Growth of the resident memory since the last collection that calls for another. Below it, only
  * free pages are given back: a collection costs 10–25 ms of the event loop and gives back little.
@@ -34,7 +33,7 @@ export interface MemoryReleaseSteps {
 }
 
 /**
- * Gives memory back once waveform analysis has stayed idle for a second. Each waveform passes
+ * Gives memory back once waveform analysis has stayed idle for 10 s. Each waveform passes
  * through a few 64 KB buffers (socket reads, its MQTT payload): glibc keeps the freed ones in its
  * arenas as resident memory, scattered between live blocks, and V8 frees a burst's dead buffers
  * only when it collects, which an idle agent may not do for many seconds.
@@ -52,7 +51,7 @@ export class FreeMemoryRelease {
 
   constructor(
     private readonly steps: MemoryReleaseSteps,
-    private readonly quietMs = QUIET_MS,
+    private readonly quietMs = RELEASE_AFTER_IDLE_MS,
   ) {
     this.collectedAt = steps.residentBytes();
   }
@@ -110,6 +109,8 @@ export class FreeMemoryRelease {
  */
 export function freeMemoryRelease(analysis: { collectGarbage(): Promise<void> }): FreeMemoryRelease {
   const kernels = nativeKernels;
+  // Freed memory is kept for the next waveform while a burst lasts, and given back after it.
+  kernels?.holdFreedMemory();
   return new FreeMemoryRelease({
     giveBackFreePages: () => kernels?.releaseFreeMemory(),
     collectGarbage: async () => {

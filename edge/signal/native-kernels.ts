@@ -55,6 +55,11 @@ export interface NativeKernels {
   medianOfRuns(spectrum: Float64Array, from: number, to: number, from2: number, to2: number): number;
   /** The C heap's free pages given back to the system (glibc's malloc_trim): true if any were. */
   releaseFreeMemory(): boolean;
+  /**
+   * From now on the C heap keeps freed memory for reuse instead of giving it back as it goes, until
+   * releaseFreeMemory (glibc's trim and mmap thresholds fixed): true where that could be set.
+   */
+  holdFreedMemory(): boolean;
 }
 
 export type TransformEngine = 'fftw' | 'pffft-wasm';

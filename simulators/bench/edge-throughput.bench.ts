@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { RELEASE_AFTER_IDLE_MS } from '../../edge/free-memory.js';
 import { WaveformAnalyser } from '../../edge/signal/waveform-analysis.js';
 import { packageRoot } from '../../shared/paths.js';
 import type { Asset } from '../../shared/schema/index.js';
@@ -29,8 +30,8 @@ const WARM_UP = 2 * ASSETS;
  */
 const SETTLED = 0.05;
 const MIN_WARM_UP_BATCHES = 4;
-/** How long the agent idles after the measured run before its settled RSS is read. */
-const SETTLE_MS = 3000;
+/** How long the agent idles after the measured run before its settled RSS is read: past its release. */
+const SETTLE_MS = RELEASE_AFTER_IDLE_MS + 2000;
 const MAX_WARM_UP_BATCHES = 8;
 
 const assets = (): Asset[] =>
@@ -179,8 +180,8 @@ async function runAgent(
           `  ${format} ${name}: ${(((cpu - (threadsBefore.get(name) ?? 0)) / run.analysed) * 1000).toFixed(3)} ms CPU per waveform\n`,
         );
     }
-    // And once the agent has been idle a moment: what a gateway holds between bursts (the agent
-    // gives the C heap's free pages back when its analysis goes idle, at most every 2 s).
+    // And once the agent has been idle long enough to give memory back: what a gateway holds
+    // between bursts (see FreeMemoryRelease).
     await sleep(SETTLE_MS);
     const settledRssMb = processUsage(agent.pid!).rssMb;
     return { perCpuSecond: run.analysed / (after.cpuS - before.cpuS), rssMb: after.rssMb, settledRssMb };

@@ -8,6 +8,7 @@ NAPI_MODULE_INIT() {
       {"measuringPlans", NULL, window_spectra_measuring_plans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"medianOfRuns", NULL, spectral_median_of_runs, NULL, NULL, NULL, napi_enumerable, NULL},
       {"releaseFreeMemory", NULL, free_memory_release, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"holdFreedMemory", NULL, free_memory_hold, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok)
     return NULL;

@@ -9,5 +9,6 @@ napi_value window_spectra_add_window(napi_env env, napi_callback_info info);
 napi_value window_spectra_measuring_plans(napi_env env, napi_callback_info info);
 napi_value spectral_median_of_runs(napi_env env, napi_callback_info info);
 napi_value free_memory_release(napi_env env, napi_callback_info info);
+napi_value free_memory_hold(napi_env env, napi_callback_info info);
 
 #endif
