@@ -160,7 +160,9 @@ async function runAgent(
     // in waveforms sent: an overloaded agent drops some), and until it is done: the agent's steady
     // state, with no planning thread in the measured batch.
     for (let sent = WARM_UP; sent < 1.5 * NATIVE_LAST_REPLAN_AFTER; sent += COUNT) await publish(COUNT);
-    await untilPlansRefined(statusUrl);
+    // A waveform per channel between the polls: a sustained run, which a 10 s pause would end
+    // (the agent then gives memory back, and the next flood pays for it: see FreeMemoryRelease).
+    await untilPlansRefined(statusUrl, () => publish(ASSETS));
     let previous = Infinity;
     for (let batch = 0; batch < MAX_WARM_UP_BATCHES; batch++) {
       const start = processUsage(agent.pid!).cpuS;
@@ -208,15 +210,15 @@ function threadCpu(pid: number): Map<string, number> {
   return byName;
 }
 
-/** Waits (at most three minutes) until the agent reports no FFTW plan being refined. */
-async function untilPlansRefined(statusUrl: string): Promise<void> {
+/** Waits (at most three minutes) until the agent reports no FFTW plan being refined, keeping it busy meanwhile. */
+async function untilPlansRefined(statusUrl: string, keepBusy: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const status = (await (await fetch(`${statusUrl}/api/v1/status`)).json()) as {
       analysisTransforms?: { plansBeingRefined?: number };
     };
     if (!status.analysisTransforms?.plansBeingRefined) return;
-    await sleep(200);
+    await keepBusy();
   }
 }
 
