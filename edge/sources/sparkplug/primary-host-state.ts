@@ -48,7 +48,9 @@ export class PrimaryHostState {
 
   /** The will for the next CONNECT, with a fresh timestamp that its birth will repeat. */
   nextWill(): NonNullable<IClientOptions['will']> {
-    this.timestamp = Date.now();
+    // Strictly later than the last connection's, also when a reconnection comes within the same
+    // millisecond (seen in CI): an equal timestamp would not tell the new connection from the old.
+    this.timestamp = Math.max(Date.now(), this.timestamp + 1);
     return { topic: this.topic, payload: statePayload(false, this.timestamp), qos: 1, retain: true };
   }
 
