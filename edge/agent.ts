@@ -23,7 +23,13 @@ import type { Source } from './sources/source.js';
 import { configuredChannels, startSources } from './sources/start-sources.js';
 import { startSparkplugNodeSink } from './sinks/sparkplug-node/start-sparkplug-node.js';
 import { startOpcuaServerSink } from './sinks/opcua-server/start-opcua-server.js';
-import { assetHealthOf, type EdgeStatus, edgeStatus, withHealth } from './status/edge-status.js';
+import {
+  assetHealthOf,
+  edgeHealthy,
+  edgeProgress,
+  type EdgeStatus,
+  edgeStatus,
+} from './status/edge-status.js';
 import { skipAfterStalls } from './rules/skip-after-stalls.js';
 import { startStatusServer } from './status/status-server.js';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -158,7 +164,9 @@ export async function startEdgeAgent(
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,
-      status: () => withHealth(status()),
+      status,
+      healthy: () => edgeHealthy(parts),
+      progress: () => edgeProgress(parts),
       plugins: [
         async (app) => app.register(deadLetterRoutes, { outbox, onResent: () => replicator.notify() }),
       ],

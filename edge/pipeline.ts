@@ -42,7 +42,8 @@ export interface PipelineDeps {
   onAnalysisBusy?: () => void;
 }
 
-export interface PipelineSnapshot {
+/** How far the pipeline got: cheap to read, for progress polls (`GET /api/v1/status/counters`). */
+export interface PipelineProgress {
   /** Measurements handled since start: analysed waveforms, readings, and rejected messages. */
   counters: { waveforms: number; readings: number; rejected: number; dropped: number };
   /** Where waveform analysis runs and how far behind it is. */
@@ -53,6 +54,9 @@ export interface PipelineSnapshot {
     /** Shared buffers made to carry samples to the workers, in use and spare: bounded by the queue. */
     sampleSlots: number;
   };
+}
+
+export interface PipelineSnapshot extends PipelineProgress {
   /** The newest features per asset channel: what the agent currently sees. */
   latestFeatures: Features[];
   latestReadings: Reading[];
@@ -63,6 +67,8 @@ export interface Pipeline {
   /** The no-data rules: call every second or so. */
   checkSilence(): void;
   snapshot(): PipelineSnapshot;
+  /** The counters and the analysis' load alone, without copying the latest values. */
+  progress(): PipelineProgress;
   /** Drops waiting waveforms, lets running analyses conclude (at most `graceMs`), stops the workers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -243,6 +249,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
   };
 
+  const progress = (): PipelineProgress => ({
+    counters: { ...counters },
+    analysis: {
+      workers: analysis.workers,
+      inFlight: queue.inFlight,
+      queued: queue.queued,
+      sampleSlots: analysis.sampleSlots,
+    },
+  });
+
   return {
     sink,
     checkSilence: () => apply(engine.checkSilence()),
@@ -252,14 +268,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       closed = true;
       await analysis.close();
     },
+    progress,
     snapshot: () => ({
-      counters: { ...counters },
-      analysis: {
-        workers: analysis.workers,
-        inFlight: queue.inFlight,
-        queued: queue.queued,
-        sampleSlots: analysis.sampleSlots,
-      },
+      ...progress(),
       latestFeatures: [...latestFeatures.values()],
       latestReadings: [...latestReadings.values()],
     }),

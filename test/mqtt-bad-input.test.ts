@@ -144,6 +144,15 @@ describe('MQTT source: bad input', () => {
       sources: [{ id: 'mqtt', kind: 'mqtt', state: 'connected' }],
     });
     expect((await fetch(`${agent.statusUrl}/healthz`)).status).toBe(200);
+    // The cheap part of the status, for progress polls: the same counters, nothing else.
+    const progress = (await (await fetch(`${agent.statusUrl}/api/v1/status/counters`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(progress).sort()).toEqual(['analysis', 'analysisTransforms', 'counters']);
+    expect(progress.counters).toEqual(status.counters);
+    expect(progress.counters).toMatchObject({ waveforms: 1, rejected: 10 });
+    expect(progress.analysis).toEqual(status.analysis);
   });
 
   it('never logs the cloud token', () => {

@@ -79,6 +79,8 @@ describe('an external broker that is not up when the agent starts', () => {
     const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
     expect(metrics).toContain('plantwatch_edge_source_state{source="mqtt",state="connecting"} 1');
     expect(metrics).toContain('plantwatch_edge_source_up{source="mqtt"} 0');
+    // Not healthy while a source is not connected (a liveness probe sees it).
+    expect((await fetch(`${statusUrl}/healthz`)).status).toBe(503);
     // Past the 10 s after which the agent used to give up and exit.
     await waitFor(() => Date.now() - spawnedAt > 11_000, 'past 10 s', 15_000);
     expect(edge.process.exitCode).toBeNull();
@@ -97,6 +99,7 @@ describe('an external broker that is not up when the agent starts', () => {
     const mosquittoStartedAt = Date.now();
     await startMosquitto(dir, mqttPort);
     await waitFor(async () => (await mqttSource())?.state === 'connected', 'the source to connect', 10_000);
+    expect((await fetch(`${statusUrl}/healthz`)).status).toBe(200);
     console.log(`MQTT source subscribed ${Date.now() - mosquittoStartedAt} ms after mosquitto was started`);
 
     const published = start('mosquitto_pub', [

@@ -3,13 +3,18 @@ import type { Registry } from 'prom-client';
 import { bearerTokenMatches, unauthorizedReply } from '../../shared/bearer-token.js';
 
 /**
- * Serves the agent's local status for operators and monitoring: /healthz, /metrics, /api/v1/status.
+ * Serves the agent's local status for operators and monitoring: /healthz, /metrics, /api/v1/status
+ * (and its cheap part, /api/v1/status/counters).
  * With a token, everything but /healthz (a liveness probe says nothing worth hiding) wants it.
  */
 export async function startStatusServer(options: {
   host: string;
   port: number;
-  status: () => Record<string, unknown> & { healthy: boolean };
+  status: () => object;
+  /** `/healthz`: 200 or 503. */
+  healthy: () => boolean;
+  /** `/api/v1/status/counters`: a small part of the status, cheap enough to poll many times a second. */
+  progress: () => object;
   registry: Registry;
   /** More routes on the same port (the outbox's set-aside events). */
   plugins?: FastifyPluginAsync[];
@@ -27,16 +32,14 @@ export async function startStatusServer(options: {
   }
   for (const plugin of options.plugins ?? []) await server.register(plugin);
   server.get('/healthz', async (_request, reply) => {
-    const { healthy } = options.status();
+    const healthy = options.healthy();
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded' });
   });
   server.get('/metrics', async (_request, reply) =>
     reply.type(options.registry.contentType).send(await options.registry.metrics()),
   );
-  server.get('/api/v1/status', async () => {
-    const { healthy: _healthy, ...status } = options.status();
-    return status;
-  });
+  server.get('/api/v1/status', async () => options.status());
+  server.get('/api/v1/status/counters', async () => options.progress());
   const address = await server.listen({ host: options.host, port: options.port });
   return { server, url: address };
 }

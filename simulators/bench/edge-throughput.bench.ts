@@ -214,7 +214,7 @@ function threadCpu(pid: number): Map<string, number> {
 async function untilPlansRefined(statusUrl: string, keepBusy: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const status = (await (await fetch(`${statusUrl}/api/v1/status`)).json()) as {
+    const status = (await (await fetch(`${statusUrl}/api/v1/status/counters`)).json()) as {
       analysisTransforms?: { plansBeingRefined?: number };
     };
     if (!status.analysisTransforms?.plansBeingRefined) return;
