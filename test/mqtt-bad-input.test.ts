@@ -143,6 +143,9 @@ describe('MQTT source: bad input', () => {
       outbox: { pending: 0, lastSeq: 0, ackedSeq: 0 },
       sources: [{ id: 'mqtt', kind: 'mqtt', state: 'connected' }],
     });
+    const lastMessageAt = (status.sources as { lastMessageAt?: string }[])[0]!.lastMessageAt;
+    expect(lastMessageAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(Date.now() - Date.parse(lastMessageAt!)).toBeLessThan(60_000);
     expect((await fetch(`${agent.statusUrl}/healthz`)).status).toBe(200);
     // The cheap part of the status, for progress polls: the same counters, nothing else.
     const progress = (await (await fetch(`${agent.statusUrl}/api/v1/status/counters`)).json()) as Record<

@@ -1,6 +1,11 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { type MeasurementKind, ReadingPayload, WaveformPayload } from '../../../shared/schema/index.js';
+import {
+  type MeasurementKind,
+  ReadingPayload,
+  type Waveform,
+  WaveformPayload,
+} from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
 import {
   BINARY_WAVEFORM_CONTENT_TYPE,
@@ -63,6 +68,7 @@ export class MqttSource implements Source {
   private client?: MqttClient;
   private unsubscribe?: () => Promise<void>;
   private readonly state: SourceHealth;
+  private lastMessageMs: number | undefined;
 
   constructor(private readonly options: MqttSourceOptions) {
     this.id = options.id;
@@ -70,7 +76,12 @@ export class MqttSource implements Source {
   }
 
   health(): SourceHealth {
-    return { ...this.state };
+    return {
+      ...this.state,
+      ...(this.lastMessageMs === undefined
+        ? {}
+        : { lastMessageAt: new Date(this.lastMessageMs).toISOString() }),
+    };
   }
 
   /**
@@ -164,7 +175,17 @@ export class MqttSource implements Source {
           this.state.accepted--;
           reject('invalid_payload', nonFiniteSampleProblem(index, value));
         };
-        deliver = () => sink.waveform({ ...body, ts: body.ts ?? receivedAt, assetId, channel }, refuse);
+        // Field by field, like the decoder (see readBinaryWaveform).
+        const waveform: Waveform = {
+          ts: body.ts ?? receivedAt,
+          assetId,
+          channel,
+          sampleRateHz: body.sampleRateHz,
+          unit: body.unit,
+          samples: body.samples,
+        };
+        if (body.rpm !== undefined) waveform.rpm = body.rpm;
+        deliver = () => sink.waveform(waveform, refuse);
       } else if (kind === 'waveform') {
         const body = validateWaveform(json);
         ts = body.ts;
@@ -198,7 +219,8 @@ export class MqttSource implements Source {
       return;
     }
     this.state.accepted++;
-    this.state.lastMessageAt = new Date().toISOString();
+    // Formatted when the health is read, not per message.
+    this.lastMessageMs = receivedAt;
   }
 
   async stop(): Promise<void> {
