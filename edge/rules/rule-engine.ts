@@ -315,22 +315,33 @@ export class RuleEngine {
     );
   }
 
-  /** Steps the rule's state; on a transition, the outcome without its evidence. */
-  private conclude(at: Evaluation, holds: Truth, clears: Truth): Omit<RuleOutcome, 'evidence'> | undefined {
+  /**
+   * Steps the rule's state; on a transition, the outcome, whose evidence `evidence` makes when asked.
+   * Optional fields are assigned, not spread: a rule that fires on every window (a known fault)
+   * concludes once per waveform, and conditional spreads took V8's slow path each time.
+   */
+  private conclude(
+    at: Evaluation,
+    holds: Truth,
+    clears: Truth,
+    evidence: (kind: RuleOutcome['kind']) => RuleEvidence,
+  ): RuleOutcome | undefined {
     const { rule, state, windowStart, windowEnd } = at;
     const kind = state.step(holds, clears, windowStart, windowEnd, rule.pendingMs, rule.keepFiringMs);
     if (!kind) return undefined;
-    return {
+    const outcome: RuleOutcome = {
       kind,
       rule,
       assetId: at.assetId,
       channel: at.channel,
       windowStart,
       windowEnd,
-      ...(kind === 'fire' ? { since: state.pendingSince ?? windowStart } : {}),
       severity: severityOf(rule, at.features),
-      ...(at.features?.isoZone ? { isoZone: at.features.isoZone } : {}),
+      evidence: () => evidence(kind),
     };
+    if (kind === 'fire') outcome.since = state.pendingSince ?? windowStart;
+    if (at.features?.isoZone) outcome.isoZone = at.features.isoZone;
+    return outcome;
   }
 
   private evaluateCondition(at: Evaluation, watch: ConditionWatch): RuleOutcome | undefined {
@@ -341,16 +352,11 @@ export class RuleEngine {
       : holds === undefined
         ? undefined
         : !holds;
-    const outcome = this.conclude(at, holds, clears);
-    if (!outcome) return undefined;
-    return {
-      ...outcome,
-      evidence: () => ({
-        ...conditionEvidence(at.rule, watch, this.bindScope(at), outcome.kind, at.channel),
-        ...confidenceOf(watch, at.features),
-        ...(at.waveform ? { waveform: at.waveform() } : {}),
-      }),
-    };
+    return this.conclude(at, holds, clears, (kind) => ({
+      ...conditionEvidence(at.rule, watch, this.bindScope(at), kind, at.channel),
+      ...confidenceOf(watch, at.features),
+      ...(at.waveform ? { waveform: at.waveform() } : {}),
+    }));
   }
 
   /** Baselines learn only while the rule is evaluated, i.e. while the machine runs. */
@@ -386,25 +392,20 @@ export class RuleEngine {
     const holds = forecast !== undefined && forecast.etaMs - windowEnd <= watch.horizonMs;
     const clears =
       forecast === undefined || forecast.etaMs - windowEnd > TREND_CLEAR_FACTOR * watch.horizonMs;
-    const outcome = this.conclude(at, holds, clears);
-    if (!outcome) return undefined;
-    const prediction = forecast && outcome.kind !== 'clear' ? predictionOf(watch, forecast) : undefined;
-    return {
-      ...outcome,
-      ...(prediction ? { prediction } : {}),
-      evidence: () => ({
-        ...trendEvidence(
-          at.rule,
-          watch,
-          forecast,
-          windowEnd,
-          outcome.kind,
-          this.bindScope(at).unitOf(watch.metric),
-          at.channel,
-        ),
-        ...(at.waveform ? { waveform: at.waveform() } : {}),
-      }),
-    };
+    const outcome = this.conclude(at, holds, clears, (kind) => ({
+      ...trendEvidence(
+        at.rule,
+        watch,
+        forecast,
+        windowEnd,
+        kind,
+        this.bindScope(at).unitOf(watch.metric),
+        at.channel,
+      ),
+      ...(at.waveform ? { waveform: at.waveform() } : {}),
+    }));
+    if (outcome && forecast && outcome.kind !== 'clear') outcome.prediction = predictionOf(watch, forecast);
+    return outcome;
   }
 }
 

@@ -228,9 +228,8 @@ export class WorkerPoolAnalysis implements AnalysisService {
       throw new Error(reply.error);
     }
     if (!('features' in reply)) throw new Error('analysis worker answered an analysis without features');
-    return {
+    const analysed: AnalysedWaveform = {
       features: reply.features,
-      ...(reply.diagnosisProblem ? { diagnosisProblem: reply.diagnosisProblem } : {}),
       evidence: async (): Promise<WaveformEvidence> => {
         const answer = await worker.request({ type: 'evidence', channel });
         if ('error' in answer) throw new Error(answer.error);
@@ -238,6 +237,9 @@ export class WorkerPoolAnalysis implements AnalysisService {
         return answer.evidence;
       },
     };
+    // Assigned, not spread (see metadataOf).
+    if (reply.diagnosisProblem) analysed.diagnosisProblem = reply.diagnosisProblem;
+    return analysed;
   }
 
   /** After a burst: the free sample slots forgotten, here and by the workers, and each worker's garbage collected. */
