@@ -46,7 +46,12 @@ describe('the edge status port with http.token', () => {
     const agent = await startEdgeAgent(loadEdgeConfig(configFile), capturingLogger().logger);
     cleanups.push(() => agent.stop());
 
-    for (const path of ['/metrics', '/api/v1/status', '/api/v1/status/counters', '/api/v1/outbox/dead-letters']) {
+    for (const path of [
+      '/metrics',
+      '/api/v1/status',
+      '/api/v1/status/counters',
+      '/api/v1/outbox/dead-letters',
+    ]) {
       const without = await fetch(`${agent.statusUrl}${path}`);
       expect(without.status, path).toBe(401);
       expect(without.headers.get('www-authenticate')).toMatch(/^Bearer/);
