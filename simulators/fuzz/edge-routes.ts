@@ -4,12 +4,14 @@ import type { JsonSchema } from './schema-arbitraries.js';
 
 /** The edge status port's routes (it serves no OpenAPI document; edge/status/status-server.ts). */
 export const EDGE_STATUS_ROUTES: RouteSpec[] = [
-  ...['/healthz', '/metrics', '/api/v1/status', '/api/v1/outbox/dead-letters'].map((path) => ({
-    method: 'GET',
-    path,
-    pathParams: [],
-    queryParams: [],
-  })),
+  ...['/healthz', '/metrics', '/api/v1/status', '/api/v1/status/counters', '/api/v1/outbox/dead-letters'].map(
+    (path) => ({
+      method: 'GET',
+      path,
+      pathParams: [],
+      queryParams: [],
+    }),
+  ),
   {
     method: 'POST',
     path: '/api/v1/outbox/resend',

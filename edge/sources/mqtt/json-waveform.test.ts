@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../simulators/seeded-random.js';
+import { WaveformPayload } from '../../../shared/schema/index.js';
+import { validator } from '../../../shared/validation.js';
 import { readJsonWaveform } from './json-waveform.js';
 
 /** Sample text as publishers write it: shortest doubles, float32 values, integers, exponents, -0. */
@@ -63,7 +65,7 @@ describe('readJsonWaveform', () => {
   it('declines what it cannot read as plainly, so that the general path reports it as ever', () => {
     const numbers = sampleTexts(20_000, 5).join(',');
     const declined = {
-      'samples named inside a string first': `{"unit":"\\"samples\\":[1,2]","sampleRateHz":1,"samples":[${numbers}]}`,
+      '"samples" first found inside a string (broken JSON)': `{"unit":"g\\"samples":[1,2],"sampleRateHz":1,"samples":[${numbers}]}`,
       'a string among the samples': `{"sampleRateHz":1,"unit":"g","samples":[${numbers},"7"]}`,
       'a nested array': `{"sampleRateHz":1,"unit":"g","samples":[[1,2],${numbers}]}`,
       'an empty element': `{"sampleRateHz":1,"unit":"g","samples":[${numbers},,1]}`,
@@ -92,5 +94,38 @@ describe('readJsonWaveform', () => {
     expect(readJsonWaveform(payload(text))).toBeUndefined();
     // The same without the comma is read.
     expect(readJsonWaveform(payload(text.replace(',]', ']')))?.samples.length).toBe(4096);
+  });
+
+  it('never accepts what JSON.parse and the schema refuse, nor reads anything else: 600 mutated payloads', () => {
+    const validate = validator(WaveformPayload, 'waveform payload');
+    const valid = `{"ts":1700000000000,"sampleRateHz":25600,"unit":"g","rpm":1480,"samples":[${sampleTexts(1500, 6).join(',')}]}`;
+    const next = seededRandom(7);
+    const alphabet = '[]{},:"\\-+.eE0123456789 samplesunitgNaI';
+    let read = 0;
+    for (let round = 0; round < 600; round++) {
+      let text = valid;
+      for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
+        const at = Math.floor(next() * text.length);
+        const char = alphabet[Math.floor(next() * alphabet.length)]!;
+        const kind = Math.floor(next() * 3);
+        text =
+          kind === 0
+            ? text.slice(0, at) + char + text.slice(at)
+            : kind === 1
+              ? text.slice(0, at) + text.slice(at + 1)
+              : text.slice(0, at) + char + text.slice(at + 1);
+      }
+      const fast = readJsonWaveform(payload(text));
+      if (!fast) continue;
+      read++;
+      // Whatever it reads, the general path reads the same.
+      const general = validate(JSON.parse(text)) as { samples: number[] };
+      expect([...fast.samples], text.slice(0, 80)).toEqual(general.samples);
+      const { samples: _fast, ...fastHeader } = fast;
+      const { samples: _general, ...generalHeader } = general;
+      expect(fastHeader).toEqual(generalHeader);
+    }
+    // Most single-byte edits inside the numbers still leave a valid waveform: the check above ran.
+    expect(read).toBeGreaterThan(100);
   });
 });
