@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { packageRoot } from '../../shared/paths.js';
-import type { Asset, Waveform } from '../../shared/schema/index.js';
+import { type Asset, type Waveform, waveformMetadata, waveformOf } from '../../shared/schema/index.js';
 import type { AnalysisReply, AnalysisRequest } from './analysis-worker.js';
 import type { AnalysedWaveform, AnalysisService } from './analysis-service.js';
 import { reapplyYoungGenerationCap, workerYoungGeneration } from '../young-generation.js';
@@ -192,9 +192,7 @@ export class WorkerPoolAnalysis implements AnalysisService {
    * generation, where only a full collection frees them; copied at once, they die young.
    */
   hold(waveform: Waveform): Waveform {
-    const held = metadataOf(waveform) as Waveform;
-    held.samples = this.slots.hold(waveform.samples);
-    return held;
+    return waveformOf(waveform, waveform, this.slots.hold(waveform.samples));
   }
 
   /** A held waveform the queue dropped: its slot carries another. */
@@ -214,7 +212,8 @@ export class WorkerPoolAnalysis implements AnalysisService {
     try {
       const request: RequestBody = {
         type: 'analyse',
-        waveform: metadataOf(waveform),
+        // Without its samples, which wait in the slot.
+        waveform: waveformMetadata(waveform, waveform),
         samples: this.slots.describe(samples, slot),
         measuredRpm,
       };
@@ -237,7 +236,7 @@ export class WorkerPoolAnalysis implements AnalysisService {
         return answer.evidence;
       },
     };
-    // Assigned, not spread (see metadataOf).
+    // Assigned, not spread (see waveformMetadata).
     if (reply.diagnosisProblem) analysed.diagnosisProblem = reply.diagnosisProblem;
     return analysed;
   }
@@ -256,22 +255,6 @@ export class WorkerPoolAnalysis implements AnalysisService {
   async close(): Promise<void> {
     await Promise.all(this.pool.map((w) => w.close()));
   }
-}
-
-/**
- * A waveform without its samples, field by field: object spreads and rests of waveforms took V8's
- * slow cloning path, and made it a new hidden class, for every waveform of a flood.
- */
-function metadataOf(waveform: Waveform): Omit<Waveform, 'samples'> {
-  const metadata: Omit<Waveform, 'samples'> = {
-    ts: waveform.ts,
-    assetId: waveform.assetId,
-    channel: waveform.channel,
-    sampleRateHz: waveform.sampleRateHz,
-    unit: waveform.unit,
-  };
-  if (waveform.rpm !== undefined) metadata.rpm = waveform.rpm;
-  return metadata;
 }
 
 /** FNV-1a: a stable channel → worker assignment. */

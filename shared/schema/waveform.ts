@@ -24,3 +24,34 @@ export const Waveform = Type.Object(
  */
 export type WaveformSamples = number[] | Float32Array | Float64Array;
 export type Waveform = Omit<Static<typeof Waveform>, 'samples'> & { samples: WaveformSamples };
+
+/**
+ * A waveform's fields but its samples, at this time on this asset channel, with the rest (rate,
+ * unit, rpm) from `from`: field by field, because object spreads and rests of waveforms took V8's
+ * slow cloning path and made a new hidden class for every waveform of a flood.
+ */
+export function waveformMetadata(
+  where: Pick<Waveform, 'ts' | 'assetId' | 'channel'>,
+  from: Pick<Waveform, 'sampleRateHz' | 'unit' | 'rpm'>,
+): Omit<Waveform, 'samples'> {
+  const metadata: Omit<Waveform, 'samples'> = {
+    ts: where.ts,
+    assetId: where.assetId,
+    channel: where.channel,
+    sampleRateHz: from.sampleRateHz,
+    unit: from.unit,
+  };
+  if (from.rpm !== undefined) metadata.rpm = from.rpm;
+  return metadata;
+}
+
+/** The same with these samples: a waveform. */
+export function waveformOf(
+  where: Pick<Waveform, 'ts' | 'assetId' | 'channel'>,
+  from: Pick<Waveform, 'sampleRateHz' | 'unit' | 'rpm'>,
+  samples: WaveformSamples,
+): Waveform {
+  const waveform = waveformMetadata(where, from) as Waveform;
+  waveform.samples = samples;
+  return waveform;
+}

@@ -20,6 +20,7 @@ const CHUNK_BYTES = 8192;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
@@ -41,9 +42,9 @@ const SAMPLES_KEY = Buffer.from('"samples"');
 export function readJsonWaveform(payload: Buffer): JsonWaveform | undefined {
   const key = topLevelKey(payload, SAMPLES_KEY);
   if (key < 0) return undefined;
-  const open = skipWhitespace(payload, skipWhitespace(payload, key + SAMPLES_KEY.length) + 1);
-  if (payload[skipWhitespace(payload, key + SAMPLES_KEY.length)] !== 0x3a || payload[open] !== OPEN_BRACKET)
-    return undefined;
+  const colon = skipWhitespace(payload, key + SAMPLES_KEY.length);
+  const open = skipWhitespace(payload, colon + 1);
+  if (payload[colon] !== COLON || payload[open] !== OPEN_BRACKET) return undefined;
   const close = payload.indexOf(CLOSE_BRACKET, open + 1);
   if (close < 0) return undefined;
   const samples = numbersBetween(payload, open + 1, close);

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import {
   type MeasurementKind,
   ReadingPayload,
-  type Waveform,
   WaveformPayload,
+  waveformOf,
 } from '../../../shared/schema/index.js';
 import { SchemaError, validator } from '../../../shared/validation.js';
 import {
@@ -43,28 +43,6 @@ const RECONNECT_PERIOD_MS = 1000;
 
 const validateWaveform = validator(WaveformPayload, 'waveform payload');
 const validateReading = validator(ReadingPayload, 'reading payload');
-
-/**
- * A payload's waveform on its topic's asset channel, field by field: a spread took V8's slow
- * cloning path and made a new hidden class for every waveform of a flood.
- */
-function waveformOf(
-  body: Omit<WaveformPayload, 'samples'> & { samples: Waveform['samples'] },
-  ts: number,
-  assetId: string,
-  channel: string,
-): Waveform {
-  const waveform: Waveform = {
-    ts,
-    assetId,
-    channel,
-    sampleRateHz: body.sampleRateHz,
-    unit: body.unit,
-    samples: body.samples,
-  };
-  if (body.rpm !== undefined) waveform.rpm = body.rpm;
-  return waveform;
-}
 
 /** A topic `<prefix>/<asset>/<channel>/<kind>` split into its parts, or the reason it is not one. */
 export function parseMeasurementTopic(
@@ -201,12 +179,12 @@ export class MqttSource implements Source {
           this.state.accepted--;
           reject('invalid_payload', nonFiniteSampleProblem(index, value));
         };
-        const waveform = waveformOf(body, body.ts ?? receivedAt, assetId, channel);
+        const waveform = waveformOf({ ts: body.ts ?? receivedAt, assetId, channel }, body, body.samples);
         deliver = () => sink.waveform(waveform, refuse);
       } else if (kind === 'waveform') {
         const body = plainJson ?? validateWaveform(json);
         ts = body.ts;
-        const waveform = waveformOf(body, body.ts ?? receivedAt, assetId, channel);
+        const waveform = waveformOf({ ts: body.ts ?? receivedAt, assetId, channel }, body, body.samples);
         deliver = () => sink.waveform(waveform);
       } else {
         const body = validateReading(json);
