@@ -3,23 +3,16 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RELEASE_AFTER_IDLE_MS } from '../../edge/free-memory.js';
-import { WaveformAnalyser } from '../../edge/signal/waveform-analysis.js';
 import { packageRoot } from '../../shared/paths.js';
-import type { Asset } from '../../shared/schema/index.js';
 import { sleep } from '../../shared/time.js';
 import { freeLoopbackPort } from '../free-port.js';
 import type { WaveformFormat } from '../waveform-format.js';
-import { bearingSignal, CHANNEL_RATE_HZ } from './analysis.bench.js';
-import { NATIVE_LAST_REPLAN_AFTER, settleNativePlans } from './settle-native-plans.js';
-import { type BenchResult, opsPerCpuSecond, result } from './measure.js';
+import { AnalysisOnlyRate, ASSETS, benchAssets, SAMPLES, WARM_UP } from './edge-throughput-analysis.js';
+import { NATIVE_LAST_REPLAN_AFTER } from './settle-native-plans.js';
+import { type BenchResult, result } from './measure.js';
 
-const ASSETS = 64;
-const SAMPLES = 16_384;
-const RPM = 2980;
 /** Waveforms per format: 30 per channel, the issue's measurement. */
 const COUNT = 1920;
-/** Analysed before the CPU clock starts: plans made, buffers allocated, code warm. */
-const WARM_UP = 2 * ASSETS;
 /**
  * Warm-up batches (of COUNT) before the measured one: at least MIN_WARM_UP_BATCHES, then until one
  * costs the agent within this fraction of the CPU of the one before: a sustained rate, not
@@ -30,16 +23,11 @@ const WARM_UP = 2 * ASSETS;
  */
 const SETTLED = 0.05;
 const MIN_WARM_UP_BATCHES = 4;
+/** Each baseline measurement: long enough to average over the VM's jitter, short of the agent's idle release. */
+const BASELINE_SECONDS = 1.5;
 /** How long the agent idles after the measured run before its settled RSS is read: past its release. */
 const SETTLE_MS = RELEASE_AFTER_IDLE_MS + 2000;
 const MAX_WARM_UP_BATCHES = 8;
-
-const assets = (): Asset[] =>
-  Array.from({ length: ASSETS }, (_, a) => ({
-    id: `bench-${a}`,
-    rpm: RPM,
-    bearing: 'skf-6205',
-  }));
 
 /** CPU seconds (user + system, all threads) and resident memory of a process, from /proc. */
 function processUsage(pid: number): { cpuS: number; rssMb: number } {
@@ -55,27 +43,12 @@ function processUsage(pid: number): { cpuS: number; rssMb: number } {
  * 64 assets, fed 16,384-sample waveforms at 25.6 kHz by a publisher in another process, in JSON and
  * in the binary format. The figure is waveforms per agent CPU-second (all its threads); the baseline
  * is the same waveform through the agent's analyser alone, per CPU-second of this process (all its
- * threads), measured just before and after each agent run (the goal: ≥ 0.5). A second figure is the
+ * threads), on two threads at once (see AnalysisOnlyRate), measured just before and just after the
+ * agent's measured batch (the goal: ≥ 0.5). A second figure is the
  * agent's RSS after the run, in MB (goal: < 150): its peak, as a process' RSS seldom shrinks.
  */
 export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
-  const analyser = new WaveformAnalyser(assets());
-  const signal = new Float32Array(bearingSignal(SAMPLES, RPM));
-  let k = 0;
-  const analyseNext = () =>
-    analyser.analyse({
-      ts: Date.now(),
-      assetId: `bench-${k++ % ASSETS}`,
-      channel: 'de',
-      sampleRateHz: CHANNEL_RATE_HZ,
-      unit: 'g',
-      rpm: RPM,
-      samples: signal,
-    });
-  // Every channel's plan made before the clock starts, as in the agent's warm-up, and the native
-  // kernels' transforms re-planned (measured) as they are in the agent before its measured batch.
-  for (let i = 0; i < WARM_UP; i++) analyseNext();
-  await settleNativePlans([analyseNext]);
+  const analysisOnly = await AnalysisOnlyRate.start();
   const results: BenchResult[] = [];
   const runs: { name: string; format: WaveformFormat; nodeFlags?: string[] }[] = [
     { name: 'json', format: 'json' },
@@ -83,19 +56,24 @@ export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
     // A 2 MB young generation set on node's command line, against the agent's own 8 MB cap.
     { name: 'binary-small-heap', format: 'binary', nodeFlags: SMALL_HEAP_NODE_FLAGS },
   ];
-  for (const { name, format, nodeFlags } of runs) {
-    // Taken just before and just after each agent, in CPU time like the agent's figure, and
-    // averaged: a machine whose speed drifts over the minute the runs take (a shared VM: the same
-    // analysis ran at 2,535–3,837 per CPU-second within one bench) moves both alike.
-    const before = await opsPerCpuSecond(analyseNext, 2);
-    const run = await runAgent(join(dir, `edge-throughput-${name}`), format, nodeFlags);
-    const after = await opsPerCpuSecond(analyseNext, 2);
-    const analysisOps = Math.sqrt(before * after);
-    results.push(
-      result(`edge-throughput-${name}`, SAMPLES, 'ops/s', run.perCpuSecond, 'analysis only', analysisOps),
-      result(`edge-rss-${name}-mb`, ASSETS, 'MB', run.rssMb, 'goal 150 MB', 150),
-      result(`edge-rss-${name}-settled-mb`, ASSETS, 'MB', run.settledRssMb, 'goal 150 MB', 150),
-    );
+  try {
+    for (const { name, format, nodeFlags } of runs) {
+      const run = await runAgent(join(dir, `edge-throughput-${name}`), format, analysisOnly, nodeFlags);
+      results.push(
+        result(
+          `edge-throughput-${name}`,
+          SAMPLES,
+          'ops/s',
+          run.perCpuSecond,
+          'analysis only',
+          run.analysisOnly,
+        ),
+        result(`edge-rss-${name}-mb`, ASSETS, 'MB', run.rssMb, 'goal 150 MB', 150),
+        result(`edge-rss-${name}-settled-mb`, ASSETS, 'MB', run.settledRssMb, 'goal 150 MB', 150),
+      );
+    }
+  } finally {
+    await analysisOnly.close();
   }
   return results;
 }
@@ -106,8 +84,9 @@ const SMALL_HEAP_NODE_FLAGS = ['--max-semi-space-size=1'];
 async function runAgent(
   dir: string,
   format: WaveformFormat,
+  analysisOnly: AnalysisOnlyRate,
   nodeFlags: string[] = [],
-): Promise<{ perCpuSecond: number; rssMb: number; settledRssMb: number }> {
+): Promise<{ perCpuSecond: number; rssMb: number; settledRssMb: number; analysisOnly: number }> {
   const [brokerPort, statusPort, cloudPort] = [
     await freeLoopbackPort(),
     await freeLoopbackPort(),
@@ -126,7 +105,7 @@ async function runAgent(
       // Nothing listens there: tickets stay in the outbox, as on a gateway whose link is down.
       cloud: { url: `http://127.0.0.1:${cloudPort}`, token: 'bench-token-0123456789abcdef' },
       telemetry: { enabled: false },
-      assets: assets(),
+      assets: benchAssets(),
     }),
   );
   const profile = process.env.PLANTWATCH_BENCH_PROFILE_DIR;
@@ -171,10 +150,15 @@ async function runAgent(
       if (batch >= MIN_WARM_UP_BATCHES - 1 && Math.abs(cpuS - previous) <= SETTLED * previous) break;
       previous = cpuS;
     }
+    // The baseline taken just before and just after the measured batch, while the agent idles (a
+    // few seconds: well short of its release after a burst), and averaged: a machine whose speed
+    // drifts (a shared VM) moves both alike.
+    const analysisBefore = await analysisOnly.measure(BASELINE_SECONDS);
     const before = processUsage(agent.pid!);
     const threadsBefore = threadCpu(agent.pid!);
     const run = await publish(COUNT);
     const after = processUsage(agent.pid!);
+    const analysisAfter = await analysisOnly.measure(BASELINE_SECONDS);
     if (process.env.PLANTWATCH_BENCH_THREADS) {
       const threadsAfter = threadCpu(agent.pid!);
       for (const [name, cpu] of threadsAfter)
@@ -186,7 +170,12 @@ async function runAgent(
     // between bursts (see FreeMemoryRelease).
     await sleep(SETTLE_MS);
     const settledRssMb = processUsage(agent.pid!).rssMb;
-    return { perCpuSecond: run.analysed / (after.cpuS - before.cpuS), rssMb: after.rssMb, settledRssMb };
+    return {
+      perCpuSecond: run.analysed / (after.cpuS - before.cpuS),
+      rssMb: after.rssMb,
+      settledRssMb,
+      analysisOnly: Math.sqrt(analysisBefore * analysisAfter),
+    };
   } finally {
     agent.kill('SIGTERM');
     await new Promise((resolve) => agent.once('exit', resolve));

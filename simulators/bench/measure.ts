@@ -9,17 +9,15 @@ export interface BenchResult {
 }
 
 /**
- * Calls fn repeatedly for about `seconds` (after a warm-up): how many calls, in how much wall and
- * CPU time (user + system, all of this process's threads). Bounded both in time and in count, so a
- * benchmark always stops by itself.
+ * Calls fn repeatedly for about `seconds` (after a warm-up): how many calls, in how much wall time.
+ * Bounded both in time and in count, so a benchmark always stops by itself.
  */
 async function timedCalls(
   fn: () => unknown | Promise<unknown>,
   seconds: number,
   maxCalls: number,
-): Promise<{ calls: number; wallS: number; cpuS: number }> {
+): Promise<{ calls: number; wallS: number }> {
   for (let i = 0; i < 5; i++) await fn();
-  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const budget = BigInt(Math.round(seconds * 1e9));
   let calls = 0;
@@ -27,12 +25,7 @@ async function timedCalls(
     await fn();
     calls++;
   }
-  const used = process.cpuUsage(cpu);
-  return {
-    calls,
-    wallS: Number(process.hrtime.bigint() - start) / 1e9,
-    cpuS: (used.user + used.system) / 1e6,
-  };
+  return { calls, wallS: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
 /** Calls per second of fn, called repeatedly for about `seconds`. */
@@ -43,20 +36,6 @@ export async function opsPerSecond(
 ): Promise<number> {
   const { calls, wallS } = await timedCalls(fn, seconds, maxCalls);
   return calls / wallS;
-}
-
-/**
- * Like opsPerSecond, but per CPU-second of this process (all its threads, V8's GC helpers
- * included): the same accounting as a figure taken from another process's CPU time, and not
- * lowered by time the machine gave to someone else.
- */
-export async function opsPerCpuSecond(
-  fn: () => unknown | Promise<unknown>,
-  seconds = 1,
-  maxCalls = 1_000_000,
-): Promise<number> {
-  const { calls, cpuS } = await timedCalls(fn, seconds, maxCalls);
-  return calls / cpuS;
 }
 
 export function result(
