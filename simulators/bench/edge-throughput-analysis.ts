@@ -65,12 +65,7 @@ export class AnalysisOnlyRate {
     const cpu = process.cpuUsage();
     const answer = nextMessage(this.worker);
     this.worker.postMessage({ seconds, maxCalls: MAX_CALLS });
-    const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-    let calls = 0;
-    while (calls < MAX_CALLS && process.hrtime.bigint() < end) {
-      this.analyseNext();
-      calls++;
-    }
+    const calls = callsFor(this.analyseNext, seconds, MAX_CALLS);
     const { calls: workerCalls } = (await answer) as { calls: number };
     const used = process.cpuUsage(cpu);
     return (calls + workerCalls) / ((used.user + used.system) / 1e6);
@@ -79,6 +74,17 @@ export class AnalysisOnlyRate {
   async close(): Promise<void> {
     await this.worker.terminate();
   }
+}
+
+/** Calls `analyse` for about `seconds`, at most `maxCalls` times: how many calls it made. */
+export function callsFor(analyse: () => unknown, seconds: number, maxCalls: number): number {
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  let calls = 0;
+  while (calls < maxCalls && process.hrtime.bigint() < end) {
+    analyse();
+    calls++;
+  }
+  return calls;
 }
 
 /** Bounds each loop in count as well as in time. */
