@@ -13,6 +13,7 @@ import { createCloudMetrics } from './metrics.js';
 import { cloudRateLimitOptions } from './store/shared-rate-limit-store.js';
 import { type CloudModules, runningModule } from './modules.js';
 import { refuseNulCharacters } from './nul-characters.js';
+import { closingClientErrorHandler } from '../shared/http-client-error.js';
 import type { CloudServices } from './services.js';
 import { consoleRoutes } from './ui/console-routes.js';
 
@@ -72,11 +73,13 @@ function finiteNumbersOnly(validate: Validate): Validate {
 }
 
 export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyInstance> {
+  const metrics = createCloudMetrics();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 4 * 1024 * 1024,
     // Each ingest batch logs one summary line; per-request lines would double the volume.
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: closingClientErrorHandler((code) => metrics.requestRefusals.inc({ code })),
     ...(options.tls ? { https: options.tls } : {}),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -99,7 +102,6 @@ export async function buildCloudApp(options: CloudAppOptions): Promise<FastifyIn
   // Alive while the database answers; ready to take traffic once telemetry's store answers too.
   app.get('/healthz', probe([() => store.ping()]));
   app.get('/readyz', probe([() => store.ping(), () => telemetry.ping()]));
-  const metrics = createCloudMetrics();
   registerIntegrationMetrics(metrics.registry, store.database);
   const { metricsToken } = options;
   const refusal = unauthorizedReply('metrics.token of the cloud config');

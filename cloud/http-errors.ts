@@ -80,6 +80,13 @@ export const HTTP_ERRORS = {
     statusCode: 400,
     meaning: 'a path parameter, query value or body text holds U+0000, which no store keeps',
   },
+  // Refused by the HTTP parser before any route (shared/http-client-error.ts); the connection closes
+  PW_HEADERS_TOO_LARGE: { statusCode: 431, meaning: 'the request line and headers exceed 16 KiB' },
+  PW_MALFORMED_REQUEST: { statusCode: 400, meaning: 'the request is not valid HTTP/1.1' },
+  PW_REQUEST_TIMEOUT: {
+    statusCode: 408,
+    meaning: "the request did not arrive within the server's request timeout",
+  },
 } as const satisfies Record<string, { statusCode: number; meaning: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
+import { closingClientErrorHandler } from '../../shared/http-client-error.js';
 import { bearerTokenMatches, unauthorizedReply } from '../../shared/bearer-token.js';
 
 /**
@@ -21,7 +22,7 @@ export async function startStatusServer(options: {
   /** `http.token`: the bearer token /metrics, /api/v1/status and the outbox routes require. */
   token?: string;
 }): Promise<{ server: FastifyInstance; url: string }> {
-  const server = Fastify({ logger: false });
+  const server = Fastify({ logger: false, clientErrorHandler: closingClientErrorHandler() });
   const { token } = options;
   if (token) {
     const refusal = unauthorizedReply('http.token of the agent config');

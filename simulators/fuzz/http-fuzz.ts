@@ -143,6 +143,17 @@ export function errorBodyProblem(status: number, text: string): string | undefin
   return undefined;
 }
 
+/** fetch's own message is only "fetch failed"; the socket's reason is in its causes. */
+const errorChain = (error: unknown): string => {
+  const messages: string[] = [];
+  for (let e = error; e instanceof Error && messages.length < 4; e = e.cause) {
+    messages.push(
+      (e as NodeJS.ErrnoException).code ? `${e.message} [${(e as NodeJS.ErrnoException).code}]` : e.message,
+    );
+  }
+  return messages.join(': ');
+};
+
 const describeCase = (c: HttpCase) =>
   `${c.route.method} ${c.url.slice(0, 200)} as ${c.identity}` +
   (c.body !== undefined
@@ -182,7 +193,7 @@ async function sendCase(target: HttpTarget, c: HttpCase, figures: SurfaceFigures
       return;
     }
     figures.crashes++;
-    figures.findings.push(`no answer (${(error as Error).message}): ${describeCase(c)}`);
+    figures.findings.push(`no answer (${errorChain(error)}): ${describeCase(c)}`);
     return;
   }
   if (status >= 500) {
