@@ -164,6 +164,7 @@ export async function startEdgeAgent(
     const http = await startStatusServer({
       ...config.http,
       registry: metrics.registry,
+      onRefusal: (code) => metrics.httpRefused.inc({ code }),
       status,
       healthy: () => edgeHealthy(parts),
       progress: () => edgeProgress(parts),

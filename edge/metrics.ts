@@ -33,6 +33,12 @@ export function createEdgeMetrics(deps: {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const httpRefused = new Counter({
+    name: 'plantwatch_edge_http_refused_total',
+    help: 'Requests to the status port the HTTP parser refused before any route, by code (PW_HEADERS_TOO_LARGE, PW_MALFORMED_REQUEST, PW_REQUEST_TIMEOUT)',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   const opcuaServerLoginsRefused = new Counter({
     name: 'plantwatch_edge_opcua_server_logins_refused_total',
     help: 'Logins the OPC-UA findings server refused, by reason (unknown_user, wrong_password)',
@@ -324,6 +330,7 @@ export function createEdgeMetrics(deps: {
     registry,
     rejectedMessages,
     mqttRefused,
+    httpRefused,
     opcuaServerLoginsRefused,
     opcuaServerAssetUpdatesFailed,
     waveformsAnalysed,

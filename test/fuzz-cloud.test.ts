@@ -49,6 +49,16 @@ describe.each(CLOUD_STORES)('cloud HTTP fuzz (%s store)', (kind) => {
     expect(metrics).toContain('plantwatch_cloud_request_refusals_total{code="PW_NUL_CHARACTER"} 3');
   });
 
+  it('answers a request line over 16 KiB with 431 and Connection: close, counted, and logs in on the next request (was "other side closed")', async () => {
+    const refused = await fetch(`${cloud.url}/api/v1/tickets?site=${'a'.repeat(20_000)}`);
+    expect(refused.status).toBe(431);
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(await refused.json()).toMatchObject({ code: 'PW_HEADERS_TOO_LARGE' });
+    expect((await adminToken(cloud)).length).toBeGreaterThan(16);
+    const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
+    expect(metrics).toContain('plantwatch_cloud_request_refusals_total{code="PW_HEADERS_TOO_LARGE"} 1');
+  });
+
   it('refuses Infinity and 1e999 as query numbers with a 400 naming the field (was a 500 from the store)', async () => {
     const token = await adminToken(cloud);
     for (const path of ['/api/v1/ticket-events?limit=Infinity', '/api/v1/tickets?limit=1e999']) {

@@ -45,6 +45,15 @@ describe('edge fuzz', () => {
     expect(figures.findings, `seed ${SEED}`).toEqual([]);
   });
 
+  it('answers a request line over 16 KiB with 431 and Connection: close, counts it, and serves the next request', async () => {
+    const refused = await fetch(`${agent.statusUrl}/api/v1/status?q=${'a'.repeat(20_000)}`);
+    expect(refused.status).toBe(431);
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(await refused.json()).toMatchObject({ code: 'PW_HEADERS_TOO_LARGE' });
+    const metrics = await (await fetch(`${agent.statusUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^plantwatch_edge_http_refused_total\{code="PW_HEADERS_TOO_LARGE"\} [1-9]/m);
+  });
+
   it('survives hostile MQTT topics and payloads, counts the rejections and keeps processing good readings', async () => {
     const figures = await fuzzMqtt({ brokerUrl: agent.brokerUrl, seed: SEED, runs: 300, ms: 15_000 });
     console.log(

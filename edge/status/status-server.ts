@@ -19,10 +19,12 @@ export async function startStatusServer(options: {
   registry: Registry;
   /** More routes on the same port (the outbox's set-aside events). */
   plugins?: FastifyPluginAsync[];
+  /** Counts a request the HTTP parser refused, by its PW_ code. */
+  onRefusal?: (code: string) => void;
   /** `http.token`: the bearer token /metrics, /api/v1/status and the outbox routes require. */
   token?: string;
 }): Promise<{ server: FastifyInstance; url: string }> {
-  const server = Fastify({ logger: false, clientErrorHandler: closingClientErrorHandler() });
+  const server = Fastify({ logger: false, clientErrorHandler: closingClientErrorHandler(options.onRefusal) });
   const { token } = options;
   if (token) {
     const refusal = unauthorizedReply('http.token of the agent config');
