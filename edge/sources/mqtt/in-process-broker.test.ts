@@ -6,6 +6,7 @@ import { freeLoopbackPort } from '../../../simulators/free-port.js';
 import type { MeasurementSink } from '../source.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import { MqttSource } from './mqtt-source.js';
+import { collectGarbage } from '../../collect-garbage.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -114,5 +115,38 @@ describe('the agent reading its embedded broker in-process', () => {
 
     expect(got.waveforms[0]!.samples[7]).toBeCloseTo(4 * Math.fround(samples[7]!), 5);
     expect(seen[0]!.equals(sent)).toBe(true);
+  });
+
+  it("lets a binary waveform's payload go while what refuses it waits for the analysis", async () => {
+    // The analysis queue keeps a waveform's `refuse` until the worker answered; a payload kept with
+    // it outlived two scavenges in a flood and filled V8's old generation (marking storms).
+    const embedded = await broker();
+    let refuse: ((index: number, value: number) => void) | undefined;
+    let payloadBytes: WeakRef<ArrayBufferLike> | undefined;
+    const sink: MeasurementSink = {
+      waveform: (waveform, onNonFinite) => {
+        if (!(waveform.samples instanceof Float32Array))
+          throw new Error('a binary waveform reads as a Float32Array');
+        payloadBytes = new WeakRef(waveform.samples.buffer);
+        refuse = onNonFinite;
+      },
+      reading: () => {},
+      rejected: () => {},
+    };
+    await agentSource(embedded).start(sink);
+    const sensor = await client(embedded.url);
+    const samples = Array.from({ length: 4096 }, (_, i) => Math.sin(i / 3));
+    await sensor.publishAsync(
+      'plantwatch/pump-1/de/waveform',
+      encodeBinaryWaveform({ sampleRateHz: 12_800, unit: 'g', samples }),
+    );
+    await until(() => refuse !== undefined, 'the waveform at the agent');
+    // A WeakRef holds its target until the task that made it is over.
+    for (let i = 0; i < 3 && payloadBytes?.deref(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      collectGarbage();
+    }
+    expect(refuse).toBeTypeOf('function');
+    expect(payloadBytes?.deref(), 'the payload still reachable from refuse').toBeUndefined();
   });
 });

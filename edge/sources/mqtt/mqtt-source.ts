@@ -174,11 +174,7 @@ export class MqttSource implements Source {
         // The samples are checked for NaN and Infinity by the analysis' first pass over them.
         const body = readBinaryWaveform(payload);
         ts = body.ts;
-        const refuse = (index: number, value: number) => {
-          // Counted as accepted when delivered; the analysis found it was not.
-          this.state.accepted--;
-          reject('invalid_payload', nonFiniteSampleProblem(index, value));
-        };
+        const refuse = this.nonFiniteRefusal(reject);
         const waveform = waveformOf({ ts: body.ts ?? receivedAt, assetId, channel }, body, body.samples);
         deliver = () => sink.waveform(waveform, refuse);
       } else if (kind === 'waveform') {
@@ -217,6 +213,20 @@ export class MqttSource implements Source {
     this.state.accepted++;
     // Formatted when the health is read, not per message.
     this.lastMessageMs = receivedAt;
+  }
+
+  /**
+   * What the analysis calls when a binary waveform held a NaN or an Infinity. Made apart from the
+   * waveform on purpose: a closure made beside it shares its scope, so it would keep the 64 KB
+   * payload alive while the waveform waits in the analysis queue, although the samples were
+   * copied into a sample slot when it was queued.
+   */
+  private nonFiniteRefusal(reject: (reason: string, detail: string) => void) {
+    return (index: number, value: number) => {
+      // Counted as accepted when delivered; the analysis found it was not.
+      this.state.accepted--;
+      reject('invalid_payload', nonFiniteSampleProblem(index, value));
+    };
   }
 
   async stop(): Promise<void> {
