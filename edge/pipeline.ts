@@ -234,6 +234,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         () => analysis.discard(waiting),
       );
     },
+    ...(analysis.sampleMemory ? { sampleMemory: (count: number) => analysis.sampleMemory!(count) } : {}),
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
       counters.readings++;
