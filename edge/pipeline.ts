@@ -234,7 +234,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         () => analysis.discard(waiting),
       );
     },
-    ...(analysis.sampleMemory ? { sampleMemory: (count: number) => analysis.sampleMemory!(count) } : {}),
     reading(reading: Reading) {
       metrics.readingsReceived.inc();
       counters.readings++;

@@ -110,7 +110,7 @@ export function nonFiniteSampleProblem(index: number, value: number): string {
  * them checked in the analysis' first pass over them, which sees a NaN or an Infinity anyway (a
  * separate pass on the event loop cost 45–60 µs per 16,384 samples, a sixth of its time per waveform).
  */
-export function readBinaryWaveform(payload: Uint8Array, memory?: SampleMemory): BinaryWaveform {
+export function readBinaryWaveform(payload: Uint8Array): BinaryWaveform {
   const fail = (problem: string): never => {
     throw new BinaryWaveformError(`binary waveform: ${problem}`);
   };
@@ -154,73 +154,36 @@ export function readBinaryWaveform(payload: Uint8Array, memory?: SampleMemory): 
   const waveform: BinaryWaveform = {
     sampleRateHz,
     unit: unit!,
-    samples: samplesOf(payload, encoding!, count, scale, memory),
+    samples: samplesOf(payload, encoding!, count, scale),
   };
   if (flags & 1) waveform.ts = ts;
   if (flags & 2) waveform.rpm = rpm;
   return waveform;
 }
 
-/**
- * Where decoded samples go: memory for `count` float32 samples (the analysis' own, so that they are
- * copied once, from the message to where they are analysed).
- */
-export type SampleMemory = (count: number) => Float32Array;
-
 function samplesOf(
   payload: Uint8Array,
   encoding: SampleEncoding,
   count: number,
   scale: number,
-  memory: SampleMemory | undefined,
 ): Float32Array {
   const start = payload.byteOffset + BINARY_WAVEFORM_HEADER_BYTES;
-  if (encoding === 'float32' && scale === 1 && memory) {
-    const samples = memory(count);
-    const bytes = payload.subarray(BINARY_WAVEFORM_HEADER_BYTES, BINARY_WAVEFORM_HEADER_BYTES + count * 4);
-    if (start % 4 === 0) samples.set(new Float32Array(bytes.buffer, start, count));
-    else samples.set(alignedFloat32(bytes));
-    return samples;
-  }
   if (encoding === 'float32') {
-    // A Float32Array starts at a multiple of 4 bytes: a payload that does not (one read into a
-    // larger buffer, as the embedded broker's arenas) is copied.
     const samples =
       start % 4 === 0
         ? new Float32Array(payload.buffer, start, count)
-        : new Float32Array(copyOf(payload, BINARY_WAVEFORM_HEADER_BYTES, count * 4));
+        : new Float32Array(payload.buffer.slice(start, start + count * 4));
     if (scale === 1) return samples;
     // Never scaled in place: the payload may be the broker's, still to be delivered to others.
-    const scaled = memory?.(count) ?? new Float32Array(count);
+    const scaled = new Float32Array(count);
     for (let i = 0; i < count; i++) scaled[i] = samples[i]! * scale;
     return scaled;
   }
   const raw =
     start % 2 === 0
       ? new Int16Array(payload.buffer, start, count)
-      : new Int16Array(copyOf(payload, BINARY_WAVEFORM_HEADER_BYTES, count * 2));
-  const samples = memory?.(count) ?? new Float32Array(count);
+      : new Int16Array(payload.buffer.slice(start, start + count * 2));
+  const samples = new Float32Array(count);
   for (let i = 0; i < count; i++) samples[i] = raw[i]! * scale;
   return samples;
-}
-
-/** Where alignedCopy copies to: grown to the largest waveform seen, never shrunk. */
-let aligned = new Uint8Array(0);
-
-/**
- * `bytes` read as float32 samples from a multiple of 4 (the samples of a payload that is not, to be
- * copied on to where they are analysed). Straight from the payload, V8 copied into a
- * SharedArrayBuffer (the analysis' sample slots) byte by byte when the two were aligned
- * differently: 15 % of the agent's event loop with 64 KB waveforms, against two ordinary copies.
- */
-function alignedFloat32(bytes: Uint8Array): Float32Array {
-  if (aligned.length < bytes.length) aligned = new Uint8Array(bytes.length);
-  aligned.set(bytes);
-  return new Float32Array(aligned.buffer, 0, bytes.length / 4);
-}
-
-/** `bytes` bytes of `payload` from `from`, in an ArrayBuffer of their own. */
-function copyOf(payload: Uint8Array, from: number, bytes: number): ArrayBufferLike {
-  // Uint8Array's slice copies (a Buffer's own slice would be a view).
-  return Uint8Array.prototype.slice.call(payload, from, from + bytes).buffer;
 }

@@ -112,35 +112,6 @@ describe('sample slots between the agent and its workers', () => {
     expect(slots.clear()).toHaveLength(1);
   });
 
-  it('analyses samples decoded straight into a slot without copying them, and frees the slot after', async () => {
-    pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
-    const slots = (pool as unknown as { slots: SampleSlots }).slots;
-    const reference = await pool.analyse(waveform(), undefined);
-    const memory = pool.sampleMemory(8192);
-    memory.set(waveform().samples as Float32Array);
-    const decoded = { ...waveform(), samples: memory };
-    const held = pool.hold(decoded);
-    expect(held.samples, 'held where it was decoded').toBe(memory);
-    const analysed = await pool.analyse(held, undefined);
-    expect(analysed.features.velocityRmsMmS).toBeCloseTo(reference.features.velocityRmsMmS, 9);
-    // The first analysis' slot was free again and served as the memory: one slot in all.
-    expect(slots.size).toBe(1);
-    expect(pool.sampleMemory(8192).buffer).toBe(memory.buffer);
-  });
-
-  it('stops counting a slot whose memory was taken for a waveform then refused', async () => {
-    const slots = new SampleSlots();
-    // Taken in a scope of its own, so nothing here keeps it.
-    ((taken: Float32Array) => expect(slots.slotOf(taken)).toBeDefined())(slots.memory(4096));
-    expect(slots.size).toBe(1);
-    const { collectGarbage } = await import('../collect-garbage.js');
-    for (let i = 0; i < 50 && slots.size > 0; i++) {
-      collectGarbage();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(slots.size, 'the abandoned slot no longer counted').toBe(0);
-  });
-
   it('tells a worker about a slot once, and again after the worker was replaced', async () => {
     pool = new WorkerPoolAnalysis([{ id: 'pump-1', rpm: 1500 }], 1, pino({ level: 'silent' }));
     const worker = (

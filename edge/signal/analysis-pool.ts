@@ -192,12 +192,7 @@ export class WorkerPoolAnalysis implements AnalysisService {
    * generation, where only a full collection frees them; copied at once, they die young.
    */
   hold(waveform: Waveform): Waveform {
-    if (this.slots.slotOf(waveform.samples)) return waveform;
     return waveformOf(waveform, waveform, this.slots.hold(waveform.samples));
-  }
-
-  sampleMemory(count: number): Float32Array {
-    return this.slots.memory(count);
   }
 
   /** A held waveform the queue dropped: its slot carries another. */

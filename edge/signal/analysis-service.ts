@@ -21,8 +21,6 @@ export interface AnalysisService {
    * message they arrived in (see WorkerPoolAnalysis.hold).
    */
   hold(waveform: Waveform): Waveform;
-  /** Memory to decode a waveform's float32 samples into, where `hold` would copy them (see SampleSlots.memory). */
-  sampleMemory?(count: number): Float32Array;
   /** A held waveform that will not be analysed (the queue dropped it): what holds its samples is free again. */
   discard(waveform: Waveform): void;
   analyse(waveform: Waveform, measuredRpm: number | undefined): Promise<AnalysedWaveform>;

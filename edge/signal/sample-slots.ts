@@ -31,8 +31,6 @@ export class SampleSlots {
   private readonly bySamples = new WeakMap<object, SampleSlot>();
   private nextId = 1;
   private made = 0;
-  /** Memory taken for a waveform that was then refused before it was held (see `memory`). */
-  private readonly abandoned = new FinalizationRegistry<undefined>(() => this.made--);
 
   /** The samples copied into a free slot of their size: float32 stays float32, JSON numbers become float64. */
   hold(samples: Waveform['samples']): Float32Array | Float64Array {
@@ -41,18 +39,6 @@ export class SampleSlots {
     const view = float64 ? new Float64Array(slot.buffer) : new Float32Array(slot.buffer);
     view.set(samples);
     this.bySamples.set(view, slot);
-    return view;
-  }
-
-  /**
-   * A slot's memory for `count` float32 samples, to decode a waveform into: held as `hold` holds
-   * them, without the copy. Memory taken and never delivered is collected, and no longer counted.
-   */
-  memory(count: number): Float32Array {
-    const slot = this.take(count * 4);
-    const view = new Float32Array(slot.buffer);
-    this.bySamples.set(view, slot);
-    this.abandoned.register(view, undefined, view);
     return view;
   }
 
@@ -75,7 +61,6 @@ export class SampleSlots {
     const slot = this.bySamples.get(samples);
     if (!slot) return;
     this.bySamples.delete(samples);
-    this.abandoned.unregister(samples);
     const list = this.free.get(slot.buffer.byteLength);
     if (list) list.push(slot);
     else this.free.set(slot.buffer.byteLength, [slot]);

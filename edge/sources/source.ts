@@ -42,12 +42,6 @@ export interface MeasurementSink {
    * Infinity among the samples (a source that checked them before delivering passes none).
    */
   waveform(waveform: Waveform, refuse?: (index: number, value: number) => void): void;
-  /**
-   * Memory for a waveform's float32 samples that a source decodes (binary payloads): where the
-   * analysis reads them, so they are copied once. Memory of a waveform the source then refuses is
-   * simply dropped.
-   */
-  sampleMemory?(count: number): Float32Array;
   reading(reading: Reading): void;
   rejected(rejection: { source: string; where: string; reason: string; detail: string }): void;
 }

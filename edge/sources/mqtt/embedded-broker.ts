@@ -9,7 +9,6 @@ import { AGENT_USERNAME, agentSecret, passwordMatches } from './broker-logins.js
 import { DEFAULT_MAX_PACKET_BYTES, type EmbeddedBrokerConfig } from './embedded-broker-config.js';
 import type { MqttConfig } from './mqtt-config.js';
 import { readPemFile } from './mqtt-connection.js';
-import { ownedCopy } from './arena-reads.js';
 import { sizeLimited } from './packet-size-guard.js';
 
 export interface EmbeddedBroker {
@@ -93,11 +92,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   const aedes = await Aedes.createBroker({
-    // A will waits in the client for the whole connection: its own copy, not a view into an arena.
-    preConnect: (_client, packet, done) => {
-      if (packet.will?.payload instanceof Buffer) packet.will.payload = ownedCopy(packet.will.payload);
-      done(null, true);
-    },
     authenticate: (client, username, password, done) => {
       void identify(config, login, username, password).then(
         (identity) => {
@@ -140,8 +134,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       done(null, null);
     },
   });
-
-  keepOwnCopies(aedes);
 
   const sockets = new Set<Socket>();
   const handle = (socket: Socket) => {
@@ -189,35 +181,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   } catch (error) {
     await close();
     throw error;
-  }
-}
-
-/** What aedes' store keeps a packet in, by the position of the packet among the arguments. */
-const KEEPING_METHODS = {
-  storeRetained: 0,
-  putWill: 1,
-  outgoingEnqueue: 1,
-  outgoingEnqueueCombi: 1,
-  outgoingUpdate: 1,
-  incomingStorePacket: 1,
-} as const;
-
-/**
- * Packets arrive as views into the connection's arenas (see readIntoArenas); one the broker keeps
- * past its delivery (retained, a will, queued for an offline or slow subscriber, QoS 2 awaiting
- * PUBREL) would keep a whole arena alive, so its store gets a copy of the payload instead.
- */
-function keepOwnCopies(aedes: Aedes): void {
-  const store = (aedes as unknown as { persistence: Record<string, (...args: unknown[]) => unknown> })
-    .persistence;
-  for (const [method, at] of Object.entries(KEEPING_METHODS)) {
-    const keep = store[method]?.bind(store);
-    if (!keep) continue;
-    store[method] = (...args: unknown[]) => {
-      const packet = args[at] as { payload?: unknown } | undefined;
-      if (packet?.payload instanceof Buffer) packet.payload = ownedCopy(packet.payload);
-      return keep(...args);
-    };
   }
 }
 

@@ -1,14 +1,23 @@
 import mqtt from 'mqtt';
-import { describe, expect, it } from 'vitest';
-import { embeddedBrokersPerTest } from '../../../test/helpers/embedded-brokers.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading, Waveform } from '../../../shared/schema/index.js';
 import { encodeBinaryWaveform } from '../../../shared/waveform-binary.js';
+import { freeLoopbackPort } from '../../../simulators/free-port.js';
 import type { MeasurementSink } from '../source.js';
-import type { EmbeddedBroker } from './embedded-broker.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import { MqttSource } from './mqtt-source.js';
 import { collectGarbage } from '../../collect-garbage.js';
 
-const { broker, cleanups } = embeddedBrokersPerTest();
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function broker(): Promise<EmbeddedBroker> {
+  const started = await startEmbeddedBroker({ host: '127.0.0.1', port: await freeLoopbackPort() });
+  cleanups.push(() => started.close());
+  return started;
+}
 
 async function client(url: string): Promise<mqtt.MqttClient> {
   const connected = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
@@ -109,17 +118,16 @@ describe('the agent reading its embedded broker in-process', () => {
   });
 
   it("lets a binary waveform's payload go while what refuses it waits for the analysis", async () => {
-    // The analysis queue keeps a waveform's `refuse` until the worker answered; samples kept with it
-    // keep the memory they were read into (the payload, or the arena it is a view into), which then
-    // outlived two scavenges in a flood and filled V8's old generation (marking storms).
+    // The analysis queue keeps a waveform's `refuse` until the worker answered; a payload kept with
+    // it outlived two scavenges in a flood and filled V8's old generation (marking storms).
     const embedded = await broker();
     let refuse: ((index: number, value: number) => void) | undefined;
-    let samplesHeld: WeakRef<Float32Array> | undefined;
+    let payloadBytes: WeakRef<ArrayBufferLike> | undefined;
     const sink: MeasurementSink = {
       waveform: (waveform, onNonFinite) => {
         if (!(waveform.samples instanceof Float32Array))
           throw new Error('a binary waveform reads as a Float32Array');
-        samplesHeld = new WeakRef(waveform.samples);
+        payloadBytes = new WeakRef(waveform.samples.buffer);
         refuse = onNonFinite;
       },
       reading: () => {},
@@ -134,11 +142,11 @@ describe('the agent reading its embedded broker in-process', () => {
     );
     await until(() => refuse !== undefined, 'the waveform at the agent');
     // A WeakRef holds its target until the task that made it is over.
-    for (let i = 0; i < 3 && samplesHeld?.deref(); i++) {
+    for (let i = 0; i < 3 && payloadBytes?.deref(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       collectGarbage();
     }
     expect(refuse).toBeTypeOf('function');
-    expect(samplesHeld?.deref(), 'the samples still reachable from refuse').toBeUndefined();
+    expect(payloadBytes?.deref(), 'the payload still reachable from refuse').toBeUndefined();
   });
 });

@@ -13,7 +13,6 @@ import {
   isBinaryWaveform,
   nonFiniteSampleProblem,
   readBinaryWaveform,
-  type SampleMemory,
 } from '../../../shared/waveform-binary.js';
 import { implausibleTime, type TimeWindow } from '../plausible-time.js';
 import type { InProcessBroker } from './embedded-broker.js';
@@ -173,7 +172,7 @@ export class MqttSource implements Source {
     try {
       if (binary) {
         // The samples are checked for NaN and Infinity by the analysis' first pass over them.
-        const body = readBinaryWaveform(payload, this.sampleMemory(sink));
+        const body = readBinaryWaveform(payload);
         ts = body.ts;
         const refuse = this.nonFiniteRefusal(reject);
         const waveform = waveformOf({ ts: body.ts ?? receivedAt, assetId, channel }, body, body.samples);
@@ -222,11 +221,6 @@ export class MqttSource implements Source {
    * payload alive while the waveform waits in the analysis queue, although the samples were
    * copied into a sample slot when it was queued.
    */
-  /** The sink's memory for decoded samples, if it offers any (see MeasurementSink.sampleMemory). */
-  private sampleMemory(sink: MeasurementSink): SampleMemory | undefined {
-    return sink.sampleMemory ? (count) => sink.sampleMemory!(count) : undefined;
-  }
-
   private nonFiniteRefusal(reject: (reason: string, detail: string) => void) {
     return (index: number, value: number) => {
       // Counted as accepted when delivered; the analysis found it was not.

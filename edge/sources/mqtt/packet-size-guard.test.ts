@@ -34,19 +34,6 @@ describe('PacketSizeTracker', () => {
     expect(tracker.feed(big.subarray(0, 5))).toBe(big.length);
   });
 
-  it('says how much of the stream is a packet still incomplete, and its size once its header is in', () => {
-    const big = publish(70_000);
-    const tracker = new PacketSizeTracker(1024 * 1024);
-    tracker.feed(Buffer.concat([pingreq(), big.subarray(0, 1)]));
-    expect([tracker.incompleteBytes, tracker.incompleteSize]).toEqual([1, 0]);
-    tracker.feed(big.subarray(1, 1000));
-    expect([tracker.incompleteBytes, tracker.incompleteSize]).toEqual([1000, big.length]);
-    tracker.feed(Buffer.concat([big.subarray(1000), pingreq(), publish(5).subarray(0, 4)]));
-    expect([tracker.incompleteBytes, tracker.incompleteSize]).toEqual([4, publish(5).length]);
-    tracker.feed(publish(5).subarray(4));
-    expect([tracker.incompleteBytes, tracker.incompleteSize]).toEqual([0, 0]);
-  });
-
   it('takes a length of more than four bytes as too large', () => {
     expect(new PacketSizeTracker(1024).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toBe(
       Number.POSITIVE_INFINITY,

@@ -1,6 +1,5 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { readIntoArenas } from './arena-reads.js';
 
 /**
  * Follows the MQTT packet boundaries in a byte stream by their fixed headers (a type byte, then the
@@ -13,20 +12,8 @@ export class PacketSizeTracker {
   private multiplier = 1;
   private headerBytes = 0;
   private bodyLeft = 0;
-  /** Bytes of the packet not yet complete that have been fed (0 between packets). */
-  private partBytes = 0;
 
   constructor(private readonly maxBytes: number) {}
-
-  /** How many of the bytes fed so far belong to a packet not yet complete: the stream's tail. */
-  get incompleteBytes(): number {
-    return this.partBytes;
-  }
-
-  /** The size of the packet not yet complete, once its header is in (0 otherwise). */
-  get incompleteSize(): number {
-    return this.state === 'body' ? this.headerBytes + this.length : 0;
-  }
 
   /** The size of the first packet in `chunk` over the limit, or undefined while all fit. */
   feed(chunk: Buffer): number | undefined {
@@ -35,16 +22,11 @@ export class PacketSizeTracker {
       if (this.state === 'body') {
         const step = Math.min(this.bodyLeft, chunk.length - i);
         this.bodyLeft -= step;
-        this.partBytes += step;
         i += step;
-        if (this.bodyLeft === 0) {
-          this.state = 'type';
-          this.partBytes = 0;
-        }
+        if (this.bodyLeft === 0) this.state = 'type';
         continue;
       }
       const byte = chunk[i++] as number;
-      this.partBytes++;
       if (this.state === 'type') {
         this.state = 'length';
         this.length = 0;
@@ -62,7 +44,6 @@ export class PacketSizeTracker {
       if (size > this.maxBytes) return size;
       this.bodyLeft = this.length;
       this.state = this.length === 0 ? 'type' : 'body';
-      if (this.length === 0) this.partBytes = 0;
     }
     return undefined;
   }
@@ -99,21 +80,16 @@ export function sizeLimited(socket: Socket, maxBytes: number, onTooLarge: (size:
       callback(error);
     },
   });
-  const refuse = (size: number) => {
-    onTooLarge(size);
-    socket.pause();
-    guarded.destroy();
-  };
-  const intoArenas = readIntoArenas(socket, tracker, {
-    packets: (packets) => guarded.push(packets),
-    tooLarge: refuse,
+  socket.on('data', (chunk: Buffer) => {
+    const tooLarge = tracker.feed(chunk);
+    if (tooLarge !== undefined) {
+      onTooLarge(tooLarge);
+      socket.pause();
+      guarded.destroy();
+      return;
+    }
+    if (!guarded.push(chunk)) socket.pause();
   });
-  if (!intoArenas)
-    socket.on('data', (chunk: Buffer) => {
-      const tooLarge = tracker.feed(chunk);
-      if (tooLarge !== undefined) return refuse(tooLarge);
-      if (!guarded.push(chunk)) socket.pause();
-    });
   socket.on('end', () => guarded.push(null));
   socket.on('error', (error) => guarded.destroy(error));
   socket.on('close', () => guarded.destroy());
