@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogBearing, defectMultiples } from '../../shared/bearings.js';
 import {
+  BAND_RESELECTION_INTERVAL,
   DiagnosisError,
   diagnoseRecord,
   type DiagnosisOptions,
@@ -171,6 +172,38 @@ describe('diagnosis on analytic signals', () => {
     const offline = diagnoseRecord(signal, base);
     const streaming = new WindowDiagnoser(planDiagnosis(signal.length, base)).analyse(signal);
     expect(streaming.findings).toEqual(offline.findings);
+  });
+
+  it("makes a waveform's findings again, the same, after other channels were analysed", () => {
+    // Evidence asks a diagnoser for its last findings later (see WindowDiagnoser.findings), after
+    // other channels ran on the same thread: the findings made again must be the ones made then,
+    // for every record, across a band reselection (every BAND_RESELECTION_INTERVAL-th waveform).
+    const window = 16_384;
+    const channels = CWRU_RECORDS.map(({ file, rpm }) => {
+      const samples = readF32(file);
+      const diagnoser = new WindowDiagnoser(
+        planDiagnosis(window, { ...base, sampleRateHz: 12_000, rpm, bearing: SKF_6205 }),
+      );
+      return { samples, diagnoser, made: [] as unknown[] };
+    });
+    let compared = 0;
+    for (let round = 0; round < BAND_RESELECTION_INTERVAL + 2; round++) {
+      const findings = channels.map(({ samples, diagnoser }) => {
+        const start = (round * 997) % (samples.length - window);
+        return diagnoser.analyse(samples.subarray(start, start + window)).findings;
+      });
+      channels.forEach(({ diagnoser }, i) => {
+        expect(diagnoser.findings()).toEqual(findings[i]);
+        compared += findings[i]!.length;
+      });
+    }
+    expect(compared).toBeGreaterThan(BAND_RESELECTION_INTERVAL * 3);
+    const flat = new WindowDiagnoser(planDiagnosis(window, base));
+    expect(flat.analyse(new Float32Array(window)).findings).toEqual(flat.findings());
+    expect(flat.findings()[0]?.fault).toBe('sensor_fault');
+    expect(() => new WindowDiagnoser(planDiagnosis(window, base)).findings()).toThrow(
+      /no waveform analysed yet/,
+    );
   });
 
   it('refuses rather than guesses', () => {

@@ -115,12 +115,13 @@ export class WaveformAnalyser {
     const diagnosis = channel.diagnoser.analyse(this.typed(waveform.samples));
     // Made now, not on demand: the waveform's samples may be handed back to carry another one.
     const basicSpectrum = diagnosis.features.windows === 0 ? analyseWaveform(waveform).spectrum : undefined;
-    // Only the findings are kept for the evidence: the analysis is held per channel until the
-    // channel's next one, and the rest of it would outlive V8's young generation for nothing.
-    const findings = diagnosis.findings;
+    // Nothing of the diagnosis is kept for the evidence: the analysis is held per channel until the
+    // channel's next one, and its findings would outlive V8's young generation for nothing (see
+    // WindowDiagnoser.findings); the diagnoser makes them again from its state when asked.
     return {
       features: diagnosisFeatures(waveform, diagnosis),
       evidence: () => {
+        const findings = channel.diagnoser.findings();
         if (basicSpectrum) return { spectrum: basicSpectrum, findings };
         const snapshots = channel.diagnoser.snapshots();
         return {

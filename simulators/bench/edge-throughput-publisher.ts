@@ -31,7 +31,11 @@ const analysed = async (): Promise<number> => {
 const signal = bearingSignal(samples, RPM);
 // Pre-encoded: the publisher's own cost stays out of the agent's CPU time.
 const messages = Array.from({ length: assets }, (_, a) => {
-  const scaled = signal.map((v) => v * (1 + a / 100));
+  // In JSON to 5 significant digits, as `plantwatch sim vibration` sends them (137–141 KB a
+  // waveform, the size the issue measured); full doubles would be 330 KB.
+  const scaled = signal.map((v) =>
+    format === 'json' ? Number((v * (1 + a / 100)).toPrecision(5)) : v * (1 + a / 100),
+  );
   return waveformMessage({ sampleRateHz: CHANNEL_RATE_HZ, unit: 'g', rpm: RPM, samples: scaled }, format);
 });
 const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-publisher-${process.pid}` });

@@ -35,9 +35,12 @@ const SAMPLES_KEY = Buffer.from('"samples"');
  * `JSON.parse(payload.toString())` of a 16,384-sample waveform (137 KB) made a 137 KB string and a
  * 128 KB array, both too large for V8's young generation: each went to fresh pages of its
  * large-object space, and the page faults and copies cost more than parsing the numbers (3.2 ms
- * of the event loop per waveform, a third of it in the kernel). Here the samples are parsed by
- * JSON.parse itself (so every number is read exactly as before), 8 KB of text at a time, into one
- * Float64Array, and the rest of the object on its own.
+ * of the event loop per waveform, a third of it in the kernel). Here the samples are read 8 KB of
+ * text at a time into one Float64Array, and the rest of the object on its own. Numbers of up to 15
+ * significant digits (what sensors send) are read here, exactly as JSON.parse reads them (see
+ * readShortNumbers); a piece with any longer one goes to JSON.parse itself. Measured on 16,384
+ * samples, once V8 has optimised both: 340 µs against 1,000–1,050 µs at 5 digits (141 KB); full
+ * doubles (17 digits, 330 KB) take JSON.parse as before (1,740 µs against 1,790).
  */
 export function readJsonWaveform(payload: Buffer): JsonWaveform | undefined {
   const key = topLevelKey(payload, SAMPLES_KEY);
@@ -104,9 +107,12 @@ function skipWhitespace(payload: Buffer, from: number): number {
   return i;
 }
 
+const KEPT_GATHERING = 65_536;
+/** Where a payload's samples are gathered before they get an array of their own size. */
+let gathered = new Float64Array(16_384);
+
 /** The numbers of the array text [start, end), or undefined when it holds anything but numbers. */
 function numbersBetween(payload: Buffer, start: number, end: number): Float64Array | undefined {
-  const pieces: number[][] = [];
   let count = 0;
   let cutAtComma = false;
   for (let from = start; from < end;) {
@@ -114,28 +120,114 @@ function numbersBetween(payload: Buffer, start: number, end: number): Float64Arr
     let to = from + CHUNK_BYTES < end ? payload.indexOf(COMMA, from + CHUNK_BYTES) : end;
     if (to < 0 || to > end) to = end;
     cutAtComma = to < end;
-    let piece: unknown;
-    try {
-      piece = JSON.parse(`[${payload.toString('latin1', from, to)}]`);
-    } catch {
-      return undefined;
+    // A piece holds at most one number per two bytes (a digit and a comma).
+    const room = count + Math.ceil((to - from) / 2) + 1;
+    if (room > gathered.length) {
+      const larger = new Float64Array(Math.max(room, 2 * gathered.length));
+      larger.set(gathered.subarray(0, count));
+      gathered = larger;
     }
-    const numbers = piece as unknown[];
-    // Finite, as the schema wants: JSON.parse reads 1e999 as Infinity.
-    for (let i = 0; i < numbers.length; i++) if (!Number.isFinite(numbers[i])) return undefined;
-    if (numbers.length === 0) return undefined;
-    pieces.push(numbers as number[]);
-    count += numbers.length;
+    let read = readShortNumbers(payload, from, to, gathered, count);
+    if (read < 0) read = parsePiece(payload, from, to, gathered, count);
+    if (read <= 0) return undefined;
+    count += read;
     if (count > MAX_SAMPLES) return undefined;
     from = to + 1;
   }
+  const samples = gathered.slice(0, count);
+  // Kept for the next payload up to 64 Ki samples (512 KB); a larger one's is let go.
+  if (gathered.length > KEPT_GATHERING) gathered = new Float64Array(KEPT_GATHERING);
   // A comma just before the closing bracket (`[1, 2,]`) is not JSON.
   if (cutAtComma || count < MIN_SAMPLES) return undefined;
-  const samples = new Float64Array(count);
-  let offset = 0;
-  for (const piece of pieces) {
-    samples.set(piece, offset);
-    offset += piece.length;
-  }
   return samples;
+}
+
+/** The numbers of [from, to) read by JSON.parse into `into` from `at`: how many, or -1 if not all are finite numbers. */
+function parsePiece(payload: Buffer, from: number, to: number, into: Float64Array, at: number): number {
+  let numbers: unknown;
+  try {
+    numbers = JSON.parse(`[${payload.toString('latin1', from, to)}]`);
+  } catch {
+    return -1;
+  }
+  const list = numbers as unknown[];
+  for (let i = 0; i < list.length; i++) {
+    const value = list[i];
+    // Finite, as the schema wants: JSON.parse reads 1e999 as Infinity.
+    if (typeof value !== 'number' || !Number.isFinite(value)) return -1;
+    into[at + i] = value;
+  }
+  return list.length;
+}
+
+/** Powers of ten a double holds exactly. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/** Significant digits whose integer a double holds exactly (10^15 < 2^53). */
+const EXACT_DIGITS = 15;
+
+export function readShortNumbers(
+  payload: Uint8Array,
+  from: number,
+  to: number,
+  into: Float64Array,
+  at: number,
+): number {
+  // Each byte read once, into `c`, and never past `to` (-1 there): the piece ends at `to` even
+  // where the payload goes on.
+  let i = from;
+  let n = at;
+  let c = i < to ? payload[i]! : -1;
+  for (;;) {
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++i < to ? payload[i]! : -1;
+    const negative = c === 0x2d;
+    if (negative) c = ++i < to ? payload[i]! : -1;
+    // JSON: an integer part of 0 or one not starting with 0, an optional fraction, an optional exponent.
+    if (c < 0x30 || c > 0x39) return -1;
+    const leadingZero = c === 0x30;
+    let mantissa = 0;
+    let digits = 0;
+    let scale = 0;
+    let integerDigits = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      if (mantissa > 0) digits++;
+      integerDigits++;
+      c = ++i < to ? payload[i]! : -1;
+    }
+    if (leadingZero && integerDigits > 1) return -1;
+    if (c === 0x2e) {
+      c = ++i < to ? payload[i]! : -1;
+      if (c < 0x30 || c > 0x39) return -1;
+      while (c >= 0x30 && c <= 0x39) {
+        mantissa = mantissa * 10 + (c - 0x30);
+        if (mantissa > 0) digits++;
+        scale--;
+        c = ++i < to ? payload[i]! : -1;
+      }
+    }
+    if (c === 0x65 || c === 0x45) {
+      c = ++i < to ? payload[i]! : -1;
+      const negativeExponent = c === 0x2d;
+      if (negativeExponent || c === 0x2b) c = ++i < to ? payload[i]! : -1;
+      if (c < 0x30 || c > 0x39) return -1;
+      let exponent = 0;
+      while (c >= 0x30 && c <= 0x39) {
+        if (exponent > 1000) return -1;
+        exponent = exponent * 10 + (c - 0x30);
+        c = ++i < to ? payload[i]! : -1;
+      }
+      scale += negativeExponent ? -exponent : exponent;
+    }
+    if (digits > EXACT_DIGITS) return -1;
+    let value: number;
+    if (mantissa === 0 || scale === 0) value = mantissa;
+    else if (scale < 0 && scale >= -22) value = mantissa / EXACT_POWERS_OF_TEN[-scale]!;
+    else if (scale > 0 && scale <= 22) value = mantissa * EXACT_POWERS_OF_TEN[scale]!;
+    else return -1;
+    into[n++] = negative ? -value : value;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++i < to ? payload[i]! : -1;
+    if (c === -1) return n - at;
+    if (c !== COMMA) return -1;
+    c = ++i < to ? payload[i]! : -1;
+  }
 }
