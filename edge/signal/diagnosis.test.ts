@@ -184,7 +184,7 @@ describe('diagnosis on analytic signals', () => {
       const diagnoser = new WindowDiagnoser(
         planDiagnosis(window, { ...base, sampleRateHz: 12_000, rpm, bearing: SKF_6205 }),
       );
-      return { samples, diagnoser, made: [] as unknown[] };
+      return { samples, diagnoser };
     });
     let compared = 0;
     for (let round = 0; round < BAND_RESELECTION_INTERVAL + 2; round++) {

@@ -47,7 +47,7 @@ function shortSampleTexts(count: number, seed: number): string[] {
       case 2:
         return String(Math.round(v * 10 ** digits) % 10 ** 15);
       case 3:
-        return `${'0.'}${'0'.repeat(Math.floor(next() * 8))}${String(Math.floor(next() * 10 ** digits))}`;
+        return `0.${'0'.repeat(Math.floor(next() * 8))}${Math.floor(next() * 10 ** digits)}`;
       case 4:
         return i % 8 ? '-0' : '-0.0e-3';
       default:
