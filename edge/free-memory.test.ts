@@ -129,11 +129,17 @@ describe('giving free memory back when the analysis goes idle', () => {
     expect(last.before - last.after).toBeGreaterThan(40);
   });
 
-  it('keeps freed memory for reuse once held, so a burst does not fault its pages in again and again', () => {
-    // A process of its own: 100 rounds of 16 waveform-sized buffers (200 KB) made, filled, freed.
-    // glibc alone gives the freed blocks back as it goes (over its mmap threshold, or at the top of
-    // its heap), and the next round faults their pages in again.
-    const script = (hold: boolean) => `
+  // Page faults counted in a child process: other test files running at once on a 2-core CI machine
+  // have pushed one measurement over (6.5 faults a round held, against 8.4 alone); a real loss of
+  // the hold fails all three tries.
+  it(
+    'keeps freed memory for reuse once held, so a burst does not fault its pages in again and again',
+    { retry: 2 },
+    () => {
+      // A process of its own: 100 rounds of 16 waveform-sized buffers (200 KB) made, filled, freed.
+      // glibc alone gives the freed blocks back as it goes (over its mmap threshold, or at the top of
+      // its heap), and the next round faults their pages in again.
+      const script = (hold: boolean) => `
       const kernels = require(${JSON.stringify(NATIVE_KERNELS_PATH)});
       const held = ${hold} ? kernels.holdFreedMemory() : false;
       const faults = () => process.resourceUsage().minorPageFault;
@@ -148,15 +154,16 @@ describe('giving free memory back when the analysis goes idle', () => {
       const perRound = (faults() - start) / 100;
       kernels.releaseFreeMemory();
       console.log(JSON.stringify({ held, perRound }));`;
-    const measure = (hold: boolean) => {
-      const run = spawnSync(process.execPath, ['--expose-gc', '-e', script(hold)], { encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      return JSON.parse(run.stdout) as { held: boolean; perRound: number };
-    };
-    const alone = measure(false);
-    const held = measure(true);
-    expect(held.held).toBe(true);
-    // Measured: 7.6–17.9 page faults per round alone, 1.1–2.1 held.
-    expect(held.perRound).toBeLessThan(alone.perRound / 2);
-  });
+      const measure = (hold: boolean) => {
+        const run = spawnSync(process.execPath, ['--expose-gc', '-e', script(hold)], { encoding: 'utf8' });
+        expect(run.stderr).toBe('');
+        return JSON.parse(run.stdout) as { held: boolean; perRound: number };
+      };
+      const alone = measure(false);
+      const held = measure(true);
+      expect(held.held).toBe(true);
+      // Measured: 7.6–17.9 page faults per round alone, 1.1–2.1 held.
+      expect(held.perRound).toBeLessThan(alone.perRound / 2);
+    },
+  );
 });
