@@ -165,6 +165,17 @@ const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 /** Significant digits whose integer a double holds exactly (10^15 < 2^53). */
 const EXACT_DIGITS = 15;
 
+/**
+ * The comma-separated JSON numbers of [from, to) into `into` from `at`, read without JSON.parse:
+ * how many, or -1 as soon as one is not a number this reads exactly (the caller then gives the
+ * piece to JSON.parse).
+ *
+ * Exact, as JSON.parse: a number of at most 15 significant digits is an integer a double holds
+ * exactly, and so is a power of ten up to 10^22, so one multiplication or division rounds it once,
+ * correctly (Clinger's fast path, the first thing every correct reader tries). That covers what
+ * sensors send (a value to a few digits: 5 for `sim vibration`); full doubles (17 digits) and
+ * anything JSON does not allow (a leading zero, `.5`, `1.`, `+1`, an empty element) go to JSON.parse.
+ */
 export function readShortNumbers(
   payload: Uint8Array,
   from: number,
