@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { RELEASE_AFTER_IDLE_MS } from '../../edge/free-memory.js';
 import { packageRoot } from '../../shared/paths.js';
@@ -34,11 +35,34 @@ const MAX_WARM_UP_BATCHES = 8;
 
 /** CPU seconds (user + system, all threads) and resident memory of a process, from /proc. */
 function processUsage(pid: number): { cpuS: number; rssMb: number } {
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { cpuS: threadsCpuSeconds(pid) ?? tickCpuSeconds(pid), rssMb: rssKb / 1024 };
+}
+
+/**
+ * The CPU time of a process' threads to the nanosecond (schedstat), where the kernel keeps it: a
+ * round of 960 binary waveforms is 10–20 of the 10 ms ticks /proc/<pid>/stat counts in, so one tick
+ * more or less moved a round's figure by 5–10 %. Threads gone before the reading are not in it (the
+ * agent's stay for its life); undefined where there is no schedstat.
+ */
+function threadsCpuSeconds(pid: number): number | undefined {
+  if (!existsSync(`/proc/${pid}/schedstat`)) return undefined;
+  let nanoseconds = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanoseconds / 1e9;
+}
+
+/** CPU seconds of a process, all its threads, in the 10 ms ticks of /proc/<pid>/stat. */
+function tickCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return { cpuS: ticks / 100, rssMb: rssKb / 1024 };
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**
@@ -48,7 +72,9 @@ function processUsage(pid: number): { cpuS: number; rssMb: number } {
  * is the same waveform through the agent's analyser alone, per CPU-second of this process (all its
  * threads), on two threads at once (see AnalysisOnlyRate), measured around each of the agent's
  * measured batches; the round with the median ratio is reported (the goal: ≥ 0.5). A second figure is the
- * agent's RSS after the run, in MB (goal: < 150): its peak, as a process' RSS seldom shrinks.
+ * agent's RSS after the run, in MB (goal: < 150): its peak, as a process' RSS seldom shrinks. Last,
+ * the binary waveforms through the embedded broker alone (see runBrokerOnly): the part of the
+ * agent's cost that is MQTT, and so the highest ratio the agent could reach.
  */
 export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
   const analysisOnly = await AnalysisOnlyRate.start();
@@ -75,6 +101,17 @@ export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
         result(`edge-rss-${name}-settled-mb`, ASSETS, 'MB', run.settledRssMb, 'goal 150 MB', 150),
       );
     }
+    const brokerOnly = await runBrokerOnly(analysisOnly);
+    results.push(
+      result(
+        'edge-throughput-binary-broker-only',
+        SAMPLES,
+        'ops/s',
+        brokerOnly.perCpuSecond,
+        'analysis only',
+        brokerOnly.analysisOnly,
+      ),
+    );
   } finally {
     await analysisOnly.close();
   }
@@ -133,10 +170,7 @@ async function runAgent(
   try {
     await waitForAgent(statusUrl);
     const publish = (count: number) =>
-      runPublisher([
-        ...['--broker', `mqtt://127.0.0.1:${brokerPort}`, '--status', statusUrl, '--format', format],
-        ...['--assets', String(ASSETS), '--count', String(count), '--samples', String(SAMPLES)],
-      ]);
+      runPublisher([...publisherArgs(brokerPort, statusUrl, format), '--count', String(count)]);
     await publish(WARM_UP);
     // Past the native kernels' last re-planning (4,096 uses of a transform, counted in analyses, not
     // in waveforms sent: an overloaded agent drops some), and until it is done: the agent's steady
@@ -153,33 +187,11 @@ async function runAgent(
       if (batch >= MIN_WARM_UP_BATCHES - 1 && Math.abs(cpuS - previous) <= SETTLED * previous) break;
       previous = cpuS;
     }
-    // Measured in rounds, each batch between two baselines taken while the agent idles (well
-    // short of its release after a burst); the round with the median ratio is the figure. One
-    // batch between two 1.5 s baselines (as before) gave 0.22–0.47 for the binary run on the 2-core
-    // VM this was written on, from one run to the next: the analysis-only rate itself measured
-    // 6,700–15,000 a CPU-second from one measurement to the next, and V8 now and then spends a
-    // batch marking (its helper threads then take as much CPU as the analysis); each round's own
-    // baselines and the median keep one such moment from being the figure.
-    const threadsBefore = threadCpu(agent.pid!);
-    const rounds: { ratio: number; perCpuSecond: number; analysisOnly: number; analysed: number }[] = [];
-    let baselineBefore = await analysisOnly.measure(ROUND_BASELINE_SECONDS);
-    let after = processUsage(agent.pid!);
-    for (let round = 0; round < ROUNDS; round++) {
-      const before = processUsage(agent.pid!);
-      const run = await publish(ROUND_COUNT);
-      after = processUsage(agent.pid!);
-      const baselineAfter = await analysisOnly.measure(ROUND_BASELINE_SECONDS);
-      const perCpuSecond = run.analysed / (after.cpuS - before.cpuS);
-      const analysisRate = Math.sqrt(baselineBefore * baselineAfter);
-      rounds.push({
-        ratio: perCpuSecond / analysisRate,
-        perCpuSecond,
-        analysisOnly: analysisRate,
-        analysed: run.analysed,
-      });
-      baselineBefore = baselineAfter;
-    }
-    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[ROUNDS >> 1]!;
+    const { median, rounds, rssMb, threadsBefore } = await measureRounds(
+      agent.pid!,
+      publisherArgs(brokerPort, statusUrl, format),
+      analysisOnly,
+    );
     if (process.env.PLANTWATCH_BENCH_THREADS) {
       const analysed = rounds.reduce((sum, r) => sum + r.analysed, 0);
       process.stderr.write(
@@ -196,7 +208,7 @@ async function runAgent(
     const settledRssMb = processUsage(agent.pid!).rssMb;
     return {
       perCpuSecond: median.perCpuSecond,
-      rssMb: after.rssMb,
+      rssMb,
       settledRssMb,
       analysisOnly: median.analysisOnly,
     };
@@ -204,6 +216,102 @@ async function runAgent(
     agent.kill('SIGTERM');
     await new Promise((resolve) => agent.once('exit', resolve));
   }
+}
+
+interface Round {
+  ratio: number;
+  perCpuSecond: number;
+  analysisOnly: number;
+  analysed: number;
+}
+
+/**
+ * Measured in rounds, each batch between two baselines taken while the process idles (well short
+ * of the agent's release after a burst); the round with the median ratio is the figure. One batch
+ * between two 1.5 s baselines (as before) gave 0.22–0.47 for the binary run on the 2-core VM this
+ * was written on, from one run to the next: the analysis-only rate itself measured 6,700–15,000 a
+ * CPU-second from one measurement to the next, and V8 now and then spends a batch marking (its
+ * helper threads then take as much CPU as the analysis); each round's own baselines and the median
+ * keep one such moment from being the figure. Also the process' RSS right after the last round.
+ */
+async function measureRounds(
+  pid: number,
+  publisherArgs: string[],
+  analysisOnly: AnalysisOnlyRate,
+): Promise<{ median: Round; rounds: Round[]; rssMb: number; threadsBefore: Map<string, number> }> {
+  // One connection for all the rounds, as a sensor keeps its own: a new one per round cost the
+  // agent's side its setup and TCP's slow start each time (see edge-throughput-publisher.ts).
+  const publisher = PublisherSession.start(publisherArgs);
+  try {
+    await publisher.publish(3 * ASSETS);
+    const threadsBefore = threadCpu(pid);
+    const rounds: Round[] = [];
+    let baselineBefore = await analysisOnly.measure(ROUND_BASELINE_SECONDS);
+    let after = processUsage(pid);
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = processUsage(pid);
+      const run = await publisher.publish(ROUND_COUNT);
+      after = processUsage(pid);
+      const baselineAfter = await analysisOnly.measure(ROUND_BASELINE_SECONDS);
+      const perCpuSecond = run.analysed / (after.cpuS - before.cpuS);
+      const analysisRate = Math.sqrt(baselineBefore * baselineAfter);
+      rounds.push({
+        ratio: perCpuSecond / analysisRate,
+        perCpuSecond,
+        analysisOnly: analysisRate,
+        analysed: run.analysed,
+      });
+      baselineBefore = baselineAfter;
+    }
+    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[ROUNDS >> 1]!;
+    return { median, rounds, rssMb: after.rssMb, threadsBefore };
+  } finally {
+    await publisher.close();
+  }
+}
+
+/**
+ * The same binary waveforms through the agent's embedded broker alone, in its own process (see
+ * edge-throughput-broker.ts), measured as the agent is: waveforms per CPU-second of that process
+ * against the analysis-only rate. With a broker-only ratio B, an agent whose every step after the
+ * broker cost nothing but the analysis (at the baseline's rate) would reach B / (1 + B).
+ */
+async function runBrokerOnly(analysisOnly: AnalysisOnlyRate): Promise<Round> {
+  const [brokerPort, statusPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const script = join(packageRoot(), 'dist', 'simulators', 'bench', 'edge-throughput-broker.js');
+  const broker = spawn(
+    process.execPath,
+    [script, '--broker-port', String(brokerPort), '--status-port', String(statusPort)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    await untilReady(broker.stdout!, 15_000, 'the broker-only process');
+    const args = publisherArgs(brokerPort, `http://127.0.0.1:${statusPort}`, 'binary');
+    // Warm: V8 has optimised the broker's path, as the agent's is by its longer warm-up.
+    for (let batch = 0; batch < MIN_WARM_UP_BATCHES; batch++)
+      await runPublisher([...args, '--count', String(COUNT)]);
+    return (await measureRounds(broker.pid!, args, analysisOnly)).median;
+  } finally {
+    broker.kill('SIGTERM');
+    await new Promise((resolve) => broker.once('exit', resolve));
+  }
+}
+
+/** Resolves at the first `ready` line a process prints; fails after timeoutMs naming it. */
+function untilReady(output: NodeJS.ReadableStream, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let printed = '';
+    const timer = setTimeout(
+      () => reject(new Error(`edge-throughput: ${what} was not ready within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    output.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      if (!printed.includes('ready\n')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** CPU seconds per thread name (main, libuv pool, workers, V8 helpers), summed over same-named threads. */
@@ -247,10 +355,66 @@ async function waitForAgent(statusUrl: string): Promise<void> {
   throw new Error(`edge-throughput: the agent did not answer on ${statusUrl} within 15 s`);
 }
 
+function publisherArgs(brokerPort: number, statusUrl: string, format: WaveformFormat): string[] {
+  return [
+    ...['--broker', `mqtt://127.0.0.1:${brokerPort}`, '--status', statusUrl, '--format', format],
+    ...['--assets', String(ASSETS), '--samples', String(SAMPLES)],
+  ];
+}
+
+const publisherScript = () =>
+  join(packageRoot(), 'dist', 'simulators', 'bench', 'edge-throughput-publisher.js');
+
+/** A publisher process that stays connected: a batch per publish(), on the same MQTT connection. */
+class PublisherSession {
+  private readonly replies: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (this.waiting) this.waiting(line);
+      else this.replies.push(line);
+    });
+  }
+
+  static start(args: string[]): PublisherSession {
+    return new PublisherSession(
+      spawn(process.execPath, [publisherScript(), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
+  }
+
+  /** Publishes `count` waveforms and resolves with the publisher's report once the agent took them. */
+  async publish(count: number): Promise<{ sent: number; analysed: number }> {
+    if (this.child.exitCode !== null)
+      throw new Error(`edge-throughput publisher exited with ${this.child.exitCode}`);
+    this.child.stdin!.write(`${count}\n`);
+    const line =
+      this.replies.shift() ??
+      (await new Promise<string>((resolve, reject) => {
+        const exited = (code: number | null) =>
+          reject(new Error(`edge-throughput publisher exited with ${code}`));
+        this.child.once('exit', exited);
+        this.waiting = (reply) => {
+          this.waiting = undefined;
+          this.child.off('exit', exited);
+          resolve(reply);
+        };
+      }));
+    return JSON.parse(line) as { sent: number; analysed: number };
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin!.end();
+    await new Promise((resolve) => this.child.once('exit', resolve));
+  }
+}
+
 function runPublisher(args: string[]): Promise<{ sent: number; analysed: number }> {
-  const script = join(packageRoot(), 'dist', 'simulators', 'bench', 'edge-throughput-publisher.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [publisherScript(), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('exit', (code) => {
