@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
@@ -74,7 +75,7 @@ function tickCpuSeconds(pid: number): number {
  * measured batches; the round with the median ratio is reported (the goal: ≥ 0.5). A second figure is the
  * agent's RSS after the run, in MB (goal: < 150): its peak, as a process' RSS seldom shrinks. Last,
  * the binary waveforms through the embedded broker alone (see runBrokerOnly): the part of the
- * agent's cost that is MQTT.
+ * agent's cost that is MQTT; and the agent on an external mosquitto (see benchOnMosquitto).
  */
 export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
   const analysisOnly = await AnalysisOnlyRate.start();
@@ -87,7 +88,7 @@ export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
   ];
   try {
     for (const { name, format, nodeFlags } of runs) {
-      const run = await runAgent(join(dir, `edge-throughput-${name}`), format, analysisOnly, nodeFlags);
+      const run = await runAgent(join(dir, `edge-throughput-${name}`), format, analysisOnly, { nodeFlags });
       results.push(
         result(
           `edge-throughput-${name}`,
@@ -101,6 +102,7 @@ export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
         result(`edge-rss-${name}-settled-mb`, ASSETS, 'MB', run.settledRssMb, 'goal 150 MB', 150),
       );
     }
+    results.push(...(await benchOnMosquitto(join(dir, 'edge-throughput-binary-mosquitto'), analysisOnly)));
     const brokerOnly = await runBrokerOnly(analysisOnly);
     results.push(
       result(
@@ -121,17 +123,24 @@ export async function benchEdgeThroughput(dir: string): Promise<BenchResult[]> {
 /** V8's young generation at 1 MB per semi-space (the agent leaves a size given this way alone). */
 const SMALL_HEAP_NODE_FLAGS = ['--max-semi-space-size=1'];
 
+interface AgentRun {
+  perCpuSecond: number;
+  /** Waveforms per CPU-second of the agent and its external broker together, with one. */
+  withBrokerPerCpuSecond?: number;
+  rssMb: number;
+  settledRssMb: number;
+  analysisOnly: number;
+}
+
 async function runAgent(
   dir: string,
   format: WaveformFormat,
   analysisOnly: AnalysisOnlyRate,
-  nodeFlags: string[] = [],
-): Promise<{ perCpuSecond: number; rssMb: number; settledRssMb: number; analysisOnly: number }> {
-  const [brokerPort, statusPort, cloudPort] = [
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-  ];
+  options: { nodeFlags?: string[]; externalBroker?: ExternalBroker } = {},
+): Promise<AgentRun> {
+  const { nodeFlags = [], externalBroker } = options;
+  const [statusPort, cloudPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const brokerPort = externalBroker?.port ?? (await freeLoopbackPort());
   const configFile = join(dir, 'agent.yaml');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -141,7 +150,9 @@ async function runAgent(
       site: 'bench',
       dataDir: join(dir, 'data'),
       http: { host: '127.0.0.1', port: statusPort },
-      mqtt: { embedded: { host: '127.0.0.1', port: brokerPort } },
+      mqtt: externalBroker
+        ? { url: `mqtt://127.0.0.1:${brokerPort}` }
+        : { embedded: { host: '127.0.0.1', port: brokerPort } },
       // Nothing listens there: tickets stay in the outbox, as on a gateway whose link is down.
       cloud: { url: `http://127.0.0.1:${cloudPort}`, token: 'bench-token-0123456789abcdef' },
       telemetry: { enabled: false },
@@ -191,6 +202,7 @@ async function runAgent(
       agent.pid!,
       publisherArgs(brokerPort, statusUrl, format),
       analysisOnly,
+      externalBroker?.pid,
     );
     if (process.env.PLANTWATCH_BENCH_THREADS) {
       const analysed = rounds.reduce((sum, r) => sum + r.analysed, 0);
@@ -208,6 +220,9 @@ async function runAgent(
     const settledRssMb = processUsage(agent.pid!).rssMb;
     return {
       perCpuSecond: median.perCpuSecond,
+      ...(median.withOtherPerCpuSecond === undefined
+        ? {}
+        : { withBrokerPerCpuSecond: median.withOtherPerCpuSecond }),
       rssMb,
       settledRssMb,
       analysisOnly: median.analysisOnly,
@@ -221,6 +236,8 @@ async function runAgent(
 interface Round {
   ratio: number;
   perCpuSecond: number;
+  /** Waveforms per CPU-second of the process and the other one measured with it. */
+  withOtherPerCpuSecond?: number;
   analysisOnly: number;
   analysed: number;
 }
@@ -238,6 +255,7 @@ async function measureRounds(
   pid: number,
   publisherArgs: string[],
   analysisOnly: AnalysisOnlyRate,
+  otherPid?: number,
 ): Promise<{ median: Round; rounds: Round[]; rssMb: number; threadsBefore: Map<string, number> }> {
   // One connection for all the rounds, as a sensor keeps its own: a new one per round cost the
   // agent's side its setup and TCP's slow start each time (see edge-throughput-publisher.ts).
@@ -250,8 +268,10 @@ async function measureRounds(
     let after = processUsage(pid);
     for (let round = 0; round < ROUNDS; round++) {
       const before = processUsage(pid);
+      const otherBefore = otherPid === undefined ? 0 : processUsage(otherPid).cpuS;
       const run = await publisher.publish(ROUND_COUNT);
       after = processUsage(pid);
+      const otherCpuS = otherPid === undefined ? undefined : processUsage(otherPid).cpuS - otherBefore;
       const baselineAfter = await analysisOnly.measure(ROUND_BASELINE_SECONDS);
       const perCpuSecond = run.analysed / (after.cpuS - before.cpuS);
       const analysisRate = Math.sqrt(baselineBefore * baselineAfter);
@@ -260,6 +280,9 @@ async function measureRounds(
         perCpuSecond,
         analysisOnly: analysisRate,
         analysed: run.analysed,
+        ...(otherCpuS === undefined
+          ? {}
+          : { withOtherPerCpuSecond: run.analysed / (after.cpuS - before.cpuS + otherCpuS) }),
       });
       baselineBefore = baselineAfter;
     }
@@ -268,6 +291,83 @@ async function measureRounds(
   } finally {
     await publisher.close();
   }
+}
+
+interface ExternalBroker {
+  port: number;
+  pid: number;
+}
+
+/**
+ * The binary run again with the agent on an external mosquitto on loopback (`mqtt.url`), as on a
+ * site whose sensors already publish to a broker: two figures, waveforms per CPU-second of the
+ * agent alone (the broker's CPU is another process') and of the agent and mosquitto together.
+ * Without mosquitto installed, a line on stderr says so and the two figures are left out.
+ */
+async function benchOnMosquitto(dir: string, analysisOnly: AnalysisOnlyRate): Promise<BenchResult[]> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freeLoopbackPort();
+  const configFile = join(dir, 'mosquitto.conf');
+  writeFileSync(configFile, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const mosquitto = spawn('mosquitto', ['-c', configFile], { stdio: 'ignore' });
+  const missing = await new Promise<string | undefined>((resolve) => {
+    mosquitto.once('error', (error) => resolve(error.message));
+    mosquitto.once('spawn', () => resolve(undefined));
+  });
+  if (missing) {
+    process.stderr.write(
+      `edge-throughput: no mosquitto to run the agent on an external broker (${missing}); ` +
+        'install it (Debian/Ubuntu: apt-get install mosquitto) for the -mosquitto figures\n',
+    );
+    return [];
+  }
+  try {
+    await untilListening(port, 10_000, 'mosquitto');
+    const run = await runAgent(dir, 'binary', analysisOnly, {
+      externalBroker: { port, pid: mosquitto.pid! },
+    });
+    return [
+      result(
+        'edge-throughput-binary-mosquitto',
+        SAMPLES,
+        'ops/s',
+        run.perCpuSecond,
+        'analysis only',
+        run.analysisOnly,
+      ),
+      result(
+        'edge-throughput-binary-mosquitto-with-broker',
+        SAMPLES,
+        'ops/s',
+        run.withBrokerPerCpuSecond!,
+        'analysis only',
+        run.analysisOnly,
+      ),
+    ];
+  } finally {
+    mosquitto.kill('SIGTERM');
+    if (mosquitto.exitCode === null) await new Promise((resolve) => mosquitto.once('exit', resolve));
+  }
+}
+
+/** Resolves once something accepts connections on the loopback port; fails after timeoutMs naming it. */
+async function untilListening(port: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(100);
+  }
+  throw new Error(
+    `edge-throughput: ${what} did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`,
+  );
 }
 
 /**
